@@ -1,0 +1,14 @@
+//! # Hearth
+//!
+//! Hearth is an end-to-end encrypted messenger protocol for people who already know each other.
+//! A conversation is a channel hosted on one participant's server; the others talk to that host
+//! directly. This crate is the reference library: it re-exports the strict wire profile
+//! ([`wire`], spec §2) and the cryptography ([`crypto`], spec §3 to §7).
+//!
+//! The normative specification is in `spec/` of the repository; every requirement there has a
+//! permanent ID (`HRT-AREA-N`) that the code, tests and vectors cite.
+
+#![forbid(unsafe_code)]
+
+pub use hearth_crypto as crypto;
+pub use hearth_wire as wire;
