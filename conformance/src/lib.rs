@@ -1,8 +1,18 @@
 //! # hearth-conformance
 //!
-//! The Hearth conformance harness (spec §14). This library holds what the harness and its users
-//! share: the requirement index generated from the specification's Markdown ([`requirements`]).
+//! The Hearth conformance harness (spec §14): the requirement index generated from the
+//! specification's Markdown ([`requirements`]), and the host suite: targets ([`target`]), the
+//! harness's client ([`client`]), the tests ([`suite`]), the result model ([`model`]), reports
+//! ([`report`]), the requirement coverage map ([`coverage`]) and the bundled reference host
+//! ([`bundled`], the integration point of the no-argument run).
 
 #![forbid(unsafe_code)]
 
+pub mod bundled;
+pub mod client;
+pub mod coverage;
+pub mod model;
+pub mod report;
 pub mod requirements;
+pub mod suite;
+pub mod target;

@@ -2,6 +2,8 @@
 //! Markdown exactly (spec §14.6). Regenerate with
 //! `cargo run -p hearth-conformance -- requirements --write`.
 
+#![allow(clippy::panic)]
+
 use hearth_conformance::requirements::{default_spec_dir, load};
 
 #[test]

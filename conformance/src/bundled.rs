@@ -1,0 +1,84 @@
+//! The bundled reference host of the no-argument run (spec §14.3): `hearth-host` started in
+//! this process on 127.0.0.1 with a fresh data directory and a configuration that lists the
+//! harness's owner key.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::client::Key;
+use crate::target::{HttpTarget, Target};
+
+/// A running bundled host; stops it and removes its data directory on drop.
+pub struct BundledHost {
+    server: Option<hearth_host::serve::Background>,
+    dir: PathBuf,
+    target: HttpTarget,
+}
+
+impl BundledHost {
+    /// The target to test.
+    pub fn target(&self) -> &dyn Target {
+        &self.target
+    }
+}
+
+impl Drop for BundledHost {
+    fn drop(&mut self) {
+        // Stop the server before its data directory goes away.
+        drop(self.server.take());
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The configuration the bundled host runs with (the reference host's TOML format). Limits are
+/// the reference defaults except the counts the suite fills to their limit, which are kept small
+/// so the no-argument run stays fast; rate limiting stays on (the suite retries
+/// `rate_limited` with the identical bytes).
+pub fn bundled_config(url: &str, listen: &str, owner: &Key, data_dir: &Path) -> String {
+    format!(
+        "host_url = \"{url}\"\nowner_keys = [\"{}\"]\ndata_dir = \"{}\"\n\n[limits]\nmax_members = 16\nmax_blobs = 64\nmax_channels = 64\n\n[rate_limit]\nenabled = true\nburst = 200.0\nper_second = 200.0\n\n[serve]\nlisten = \"{listen}\"\n",
+        hex::encode(owner.public()),
+        data_dir.display()
+    )
+}
+
+/// Starts the bundled reference host on loopback for `owner`, in this process: a fresh data
+/// directory, the configuration of [`bundled_config`], the `serve` front end on a free port.
+pub fn start_bundled_host(owner: &Key) -> Result<BundledHost, String> {
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| format!("no free loopback port: {e}"))?
+        .port();
+    let dir =
+        std::env::temp_dir().join(format!("hearth-conformance-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(dir.join("data"))
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let url = format!("http://127.0.0.1:{port}/");
+    let listen = format!("127.0.0.1:{port}");
+    let text = bundled_config(&url, &listen, owner, &dir.join("data"));
+    let config = hearth_host::config::Config::parse(&text, &dir)
+        .map_err(|e| format!("bundled host configuration: {e}"))?;
+    let host = hearth_host::handler::Host::new(config).map_err(|e| format!("bundled host: {e}"))?;
+    let server = hearth_host::serve::spawn(Arc::new(host), listener)
+        .map_err(|e| format!("cannot start the bundled host: {e}"))?;
+    let target = HttpTarget::new(&url).map_err(|e| e.to_string())?;
+    let host = BundledHost {
+        server: Some(server),
+        dir,
+        target,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if host.target.get().is_ok() {
+            return Ok(host);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Err(format!(
+        "the bundled host at {url} did not answer within 10 s"
+    ))
+}

@@ -1,0 +1,381 @@
+//! How the harness reaches a host (spec §14.3): over HTTP at its URL ([`HttpTarget`]), by running
+//! a CGI program directly ([`CgiTarget`], RFC 3875), or through anything else that implements
+//! [`Target`] (the bundled reference host, see [`crate::bundled`]).
+//!
+//! Targets move bytes only. They never interpret a response: that is the suite's job, so that a
+//! transport problem ("the host did not answer") is never confused with an answer.
+
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// The one media type of the protocol (spec §12.10).
+pub const CBOR: &str = "application/cbor";
+
+/// An HTTP request as the harness sends it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// `GET`, `POST`, `PUT`, ...
+    pub method: String,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The `Accept` header, if any.
+    pub accept: Option<String>,
+    /// Further headers (HRT-API-6: they must not change the outcome).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    /// `POST` with `Content-Type: application/cbor`.
+    pub fn post_cbor(body: Vec<u8>) -> Self {
+        Self {
+            method: "POST".into(),
+            content_type: Some(CBOR.into()),
+            body,
+            ..Self::default()
+        }
+    }
+
+    /// `GET` with `Accept: application/cbor`.
+    pub fn get_cbor() -> Self {
+        Self {
+            method: "GET".into(),
+            accept: Some(CBOR.into()),
+            ..Self::default()
+        }
+    }
+}
+
+/// What came back at the HTTP level.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpReply {
+    /// The HTTP status code (for CGI: from the `Status` header, 200 when absent).
+    pub status: u16,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The body bytes.
+    pub body: Vec<u8>,
+}
+
+/// The host did not answer: connection refused, timeout, a CGI program that failed to start or
+/// wrote no parsable CGI response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportError(pub String);
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "transport error: {}", self.0)
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// A host under test. Implementations must be usable from several threads at once (the
+/// concurrency tests send in parallel).
+pub trait Target: Send + Sync {
+    /// Sends one HTTP request to the host URL and returns the reply.
+    fn send(&self, req: &HttpRequest) -> Result<HttpReply, TransportError>;
+
+    /// The URL the harness reaches the host at (for an HTTP target, its canonical URL; for a
+    /// CGI target the URL it is configured with).
+    fn base_url(&self) -> &str;
+
+    /// The command-line arguments that select this target again, for reproduce commands
+    /// (e.g. `--url http://127.0.0.1:8080/`).
+    fn cli_args(&self) -> String;
+
+    /// `POST` with `Content-Type: application/cbor`.
+    fn post(&self, body: &[u8]) -> Result<HttpReply, TransportError> {
+        self.send(&HttpRequest::post_cbor(body.to_vec()))
+    }
+
+    /// `GET` with `Accept: application/cbor`.
+    fn get(&self) -> Result<HttpReply, TransportError> {
+        self.send(&HttpRequest::get_cbor())
+    }
+}
+
+/// A host reached over HTTP at a URL.
+pub struct HttpTarget {
+    url: String,
+    agent: ureq::Agent,
+}
+
+impl HttpTarget {
+    /// A target at `url` (`http://` only: this build of the harness has no TLS; put a
+    /// TLS-terminating proxy in front or run the host on loopback).
+    pub fn new(url: &str) -> Result<Self, TransportError> {
+        if !url.starts_with("http://") {
+            return Err(TransportError(format!(
+                "unsupported URL scheme in `{url}`: this build speaks plain http:// only"
+            )));
+        }
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .allow_non_standard_methods(true)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .max_idle_connections_per_host(16)
+            .build();
+        Ok(Self {
+            url: url.to_owned(),
+            agent: ureq::Agent::new_with_config(config),
+        })
+    }
+}
+
+impl Target for HttpTarget {
+    fn send(&self, req: &HttpRequest) -> Result<HttpReply, TransportError> {
+        let mut b = ureq::http::Request::builder()
+            .method(req.method.as_str())
+            .uri(self.url.as_str());
+        if let Some(ct) = &req.content_type {
+            b = b.header("Content-Type", ct.as_str());
+        }
+        if let Some(a) = &req.accept {
+            b = b.header("Accept", a.as_str());
+        }
+        for (k, v) in &req.headers {
+            b = b.header(k.as_str(), v.as_str());
+        }
+        let request = b
+            .body(req.body.clone())
+            .map_err(|e| TransportError(format!("building the request: {e}")))?;
+        let mut resp = self
+            .agent
+            .run(request)
+            .map_err(|e| TransportError(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
+            .map_err(|e| TransportError(format!("reading the body: {e}")))?;
+        Ok(HttpReply {
+            status,
+            content_type,
+            body,
+        })
+    }
+
+    fn base_url(&self) -> &str {
+        &self.url
+    }
+
+    fn cli_args(&self) -> String {
+        format!("--url {}", self.url)
+    }
+}
+
+/// A CGI program (RFC 3875) run directly, once per request, without a web server.
+pub struct CgiTarget {
+    program: PathBuf,
+    url: String,
+    env: Vec<(String, String)>,
+}
+
+impl CgiTarget {
+    /// Runs `program` for each request. `url` is the canonical host URL the program is configured
+    /// with; the meta-variables `SERVER_NAME`, `SERVER_PORT`, `SCRIPT_NAME` and `HTTPS` are
+    /// derived from it. `env` is passed on unchanged (e.g. the program's configuration path).
+    pub fn new(program: PathBuf, url: &str, env: Vec<(String, String)>) -> Self {
+        Self {
+            program,
+            url: url.to_owned(),
+            env,
+        }
+    }
+
+    /// The CGI/1.1 meta-variables for `req` (RFC 3875 §4.1).
+    pub fn meta_variables(&self, req: &HttpRequest) -> Vec<(String, String)> {
+        let (https, rest) = match self.url.strip_prefix("https://") {
+            Some(r) => (true, r),
+            None => (false, self.url.strip_prefix("http://").unwrap_or(&self.url)),
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, "/"),
+        };
+        let (name, port) = match authority.rfind(':') {
+            Some(i) if !authority.ends_with(']') => {
+                let (n, p) = authority.split_at(i);
+                (n.to_owned(), p.trim_start_matches(':').to_owned())
+            }
+            _ => (
+                authority.to_owned(),
+                if https { "443".into() } else { "80".into() },
+            ),
+        };
+        let mut v = vec![
+            ("GATEWAY_INTERFACE".to_owned(), "CGI/1.1".to_owned()),
+            ("SERVER_PROTOCOL".to_owned(), "HTTP/1.1".to_owned()),
+            (
+                "SERVER_SOFTWARE".to_owned(),
+                "hearth-conformance".to_owned(),
+            ),
+            ("REQUEST_METHOD".to_owned(), req.method.clone()),
+            ("SCRIPT_NAME".to_owned(), path.to_owned()),
+            ("PATH_INFO".to_owned(), String::new()),
+            ("QUERY_STRING".to_owned(), String::new()),
+            ("SERVER_NAME".to_owned(), name),
+            ("SERVER_PORT".to_owned(), port),
+            ("REMOTE_ADDR".to_owned(), "127.0.0.1".to_owned()),
+        ];
+        if https {
+            v.push(("HTTPS".to_owned(), "on".to_owned()));
+        }
+        if !req.body.is_empty() || req.method == "POST" {
+            v.push(("CONTENT_LENGTH".to_owned(), req.body.len().to_string()));
+        }
+        if let Some(ct) = &req.content_type {
+            v.push(("CONTENT_TYPE".to_owned(), ct.clone()));
+        }
+        if let Some(a) = &req.accept {
+            v.push(("HTTP_ACCEPT".to_owned(), a.clone()));
+        }
+        for (k, val) in &req.headers {
+            let name: String = k
+                .chars()
+                .map(|c| {
+                    if c == '-' {
+                        '_'
+                    } else {
+                        c.to_ascii_uppercase()
+                    }
+                })
+                .collect();
+            v.push((format!("HTTP_{name}"), val.clone()));
+        }
+        v
+    }
+}
+
+/// Parses a CGI response (RFC 3875 §6): header lines, a blank line, the body.
+pub fn parse_cgi_response(out: &[u8]) -> Result<HttpReply, TransportError> {
+    let (head_end, body_start) = find_header_end(out)
+        .ok_or_else(|| TransportError("CGI output has no blank line after the headers".into()))?;
+    let head = std::str::from_utf8(out.get(..head_end).unwrap_or_default())
+        .map_err(|_| TransportError("CGI headers are not UTF-8".into()))?;
+    let mut status = 200u16;
+    let mut content_type = None;
+    for line in head.lines() {
+        let Some((k, v)) = line.split_once(':') else {
+            return Err(TransportError(format!("bad CGI header line `{line}`")));
+        };
+        let v = v.trim();
+        if k.eq_ignore_ascii_case("status") {
+            status = v
+                .split_whitespace()
+                .next()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| TransportError(format!("bad CGI Status `{v}`")))?;
+        } else if k.eq_ignore_ascii_case("content-type") {
+            content_type = Some(v.to_owned());
+        }
+    }
+    Ok(HttpReply {
+        status,
+        content_type,
+        body: out.get(body_start..).unwrap_or_default().to_vec(),
+    })
+}
+
+fn find_header_end(out: &[u8]) -> Option<(usize, usize)> {
+    let crlf = out.windows(4).position(|w| w == b"\r\n\r\n");
+    let lf = out.windows(2).position(|w| w == b"\n\n");
+    match (crlf, lf) {
+        (Some(a), Some(b)) if b < a => Some((b, b + 2)),
+        (Some(a), _) => Some((a, a + 4)),
+        (None, Some(b)) => Some((b, b + 2)),
+        (None, None) => None,
+    }
+}
+
+impl Target for CgiTarget {
+    fn send(&self, req: &HttpRequest) -> Result<HttpReply, TransportError> {
+        let mut cmd = Command::new(&self.program);
+        cmd.env_clear();
+        if let Ok(path) = std::env::var("PATH") {
+            cmd.env("PATH", path);
+        }
+        for (k, v) in self.env.iter().chain(self.meta_variables(req).iter()) {
+            cmd.env(k, v);
+        }
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| TransportError(format!("cannot run {}: {e}", self.program.display())))?;
+        let body = req.body.clone();
+        let writer = child.stdin.take().map(|mut stdin| {
+            std::thread::spawn(move || {
+                // The program may legitimately stop reading early (HRT-API-16).
+                let _ = stdin.write_all(&body);
+            })
+        });
+        let mut out = Vec::new();
+        if let Some(mut stdout) = child.stdout.take() {
+            stdout
+                .read_to_end(&mut out)
+                .map_err(|e| TransportError(format!("reading CGI output: {e}")))?;
+        }
+        let _ = child.wait();
+        if let Some(w) = writer {
+            let _ = w.join();
+        }
+        parse_cgi_response(&out)
+    }
+
+    fn base_url(&self) -> &str {
+        &self.url
+    }
+
+    fn cli_args(&self) -> String {
+        format!("--cgi {} --url {}", self.program.display(), self.url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgi_response_parsing() {
+        let r = parse_cgi_response(b"Status: 200 OK\r\nContent-Type: application/cbor\r\n\r\n\xa0")
+            .unwrap_or_default();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.content_type.as_deref(), Some(CBOR));
+        assert_eq!(r.body, vec![0xa0]);
+        let r = parse_cgi_response(b"Content-Type: text/html\n\nx").unwrap_or_default();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body, b"x".to_vec());
+        assert!(parse_cgi_response(b"garbage").is_err());
+    }
+
+    #[test]
+    fn cgi_meta_variables() {
+        let t = CgiTarget::new(
+            "/bin/true".into(),
+            "https://example.org:8443/h/hearth.cgi",
+            vec![],
+        );
+        let v = t.meta_variables(&HttpRequest::post_cbor(vec![1, 2, 3]));
+        let get = |k: &str| v.iter().find(|(a, _)| a == k).map(|(_, b)| b.as_str());
+        assert_eq!(get("SERVER_NAME"), Some("example.org"));
+        assert_eq!(get("SERVER_PORT"), Some("8443"));
+        assert_eq!(get("SCRIPT_NAME"), Some("/h/hearth.cgi"));
+        assert_eq!(get("HTTPS"), Some("on"));
+        assert_eq!(get("CONTENT_LENGTH"), Some("3"));
+        assert_eq!(get("CONTENT_TYPE"), Some(CBOR));
+    }
+}

@@ -1,0 +1,246 @@
+//! Benchmarks of the protocol layer (run: `cargo bench -p hearth-crypto -- --quick`).
+//!
+//! - `envelope/seal_1k`, `envelope/open_1k`: one 1 KiB text message.
+//! - `envelope/primitives_1k`: the unavoidable primitives of opening it: one Ed25519
+//!   verification, one AES-256-GCM open of the padded plaintext, the three ratchet HKDF steps.
+//! - `page/batch_500` vs `page/single_500`: a page of 500 envelopes.
+//! - `commit/create/{2,16,256}`, `commit/process/{2,16,256}`.
+//! - `join/whole`: invitation, join request, inviter checks, add commit, Welcome.
+
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use hearth_crypto::aead::{Algorithm, Key};
+use hearth_crypto::envelope::ContentBuilder;
+use hearth_crypto::group::{Change, Group, PendingMember};
+use hearth_crypto::invite::{self, ValidatedJoin};
+use hearth_crypto::keys::{IdentityKey, MemberKey};
+use hearth_crypto::label;
+use hearth_crypto::labelled::{bstr, expand_with_label, sign_with_label};
+use hearth_crypto::Secret32;
+use hearth_wire::request::PendingJoin;
+use hearth_wire::{ConversationId, HostUrl, Role, Secs};
+
+fn host() -> HostUrl {
+    HostUrl::new("https://example.org/hearth").unwrap()
+}
+
+fn invite(admin: &mut Group) -> (PendingMember, ValidatedJoin) {
+    let mut inv = admin
+        .create_invitation(ConversationId([1; 16]), u64::MAX)
+        .unwrap()
+        .registered();
+    let uri = inv.uri().unwrap().to_string();
+    let (pending, redeem) = invite::join(&uri, IdentityKey::generate(), "m", 0).unwrap();
+    let pj = PendingJoin {
+        invite_id: redeem.body.invite_id,
+        member_key: redeem.body.member_key,
+        sealed: redeem.body.sealed.clone(),
+        redeemed_at: Secs(0),
+    };
+    (pending, inv.process_join(&pj).unwrap())
+}
+
+/// An admin with `n - 1` members added in one commit, and the group of the first joiner.
+fn channel(n: usize) -> (Group, Group) {
+    let mut admin = Group::create(host(), IdentityKey::generate(), 0).unwrap();
+    let (pendings, joins): (Vec<_>, Vec<_>) = (1..n).map(|_| invite(&mut admin)).unzip();
+    let changes = joins
+        .into_iter()
+        .map(|joiner| Change::Add {
+            joiner: Box::new(joiner),
+            role: Role::Member,
+        })
+        .collect();
+    let out = admin.commit(changes, 0).unwrap();
+    admin.commit_accepted().unwrap();
+    let first = pendings
+        .into_iter()
+        .next()
+        .unwrap()
+        .accept_welcome(&out.welcomes[0].1, Some(&out.commit), 0)
+        .unwrap();
+    (admin, first)
+}
+
+fn text_1k() -> hearth_wire::envelope::Content {
+    ContentBuilder::text(&"x".repeat(1024)).unwrap().build()
+}
+
+fn envelope(c: &mut Criterion) {
+    let (mut alice, mut bob) = channel(2);
+    // Bob updates so that he may send.
+    let up = bob.commit(vec![], 0).unwrap();
+    bob.commit_accepted().unwrap();
+    alice.process_commit(&up.commit).unwrap();
+    let content = text_1k();
+    let mut g = c.benchmark_group("envelope");
+    g.bench_function("seal_1k", |b| {
+        b.iter_batched_ref(
+            || alice.danger_clone(),
+            |a| a.seal(&content, 0).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    let env = alice.seal(&content, 0).unwrap().bytes;
+    g.bench_function("open_1k", |b| {
+        b.iter_batched_ref(
+            || bob.danger_clone(),
+            |r| r.open(&env).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    // The unavoidable primitives of one open.
+    let mk = MemberKey::generate();
+    let msg = vec![7u8; 1100];
+    let sig = sign_with_label(mk.signing_key(), label::MSG, bstr(&msg));
+    let input = hearth_crypto::labelled::signing_input(label::MSG, bstr(&msg));
+    let key = Key::new(Algorithm::Aes256Gcm, &[1; 32]).unwrap();
+    let ct = key.seal(&[2; 12], &[3; 40], &vec![0u8; 1152]).unwrap();
+    let s = Secret32::from_bytes([4; 32]);
+    g.bench_function("primitives_1k", |b| {
+        b.iter(|| {
+            mk.public_key()
+                .verifying_key()
+                .verify(&input, &sig)
+                .unwrap();
+            key.open(&[2; 12], &[3; 40], &ct).unwrap();
+            let ctx = |e: &mut hearth_wire::Encoder| {
+                e.uint(0);
+            };
+            let k = expand_with_label::<32>(&s, label::RATCHET_KEY, ctx);
+            let n = expand_with_label::<12>(&s, label::RATCHET_NONCE, ctx);
+            let nx = expand_with_label::<32>(&s, label::RATCHET_NEXT, ctx);
+            (k, n, nx)
+        })
+    });
+    g.finish();
+}
+
+fn page(c: &mut Criterion) {
+    // Six members; five send 100 messages each (the per-commit cap), the sixth reads.
+    let mut admin = Group::create(host(), IdentityKey::generate(), 0).unwrap();
+    let mut members = vec![];
+    let (pendings, joins): (Vec<_>, Vec<_>) = (0..5).map(|_| invite(&mut admin)).unzip();
+    let changes = joins
+        .into_iter()
+        .map(|joiner| Change::Add {
+            joiner: Box::new(joiner),
+            role: Role::Member,
+        })
+        .collect();
+    let out = admin.commit(changes, 0).unwrap();
+    admin.commit_accepted().unwrap();
+    for (i, p) in pendings.into_iter().enumerate() {
+        members.push(
+            p.accept_welcome(&out.welcomes[i].1, Some(&out.commit), 0)
+                .unwrap(),
+        );
+    }
+    for i in 0..5 {
+        let up = members[i].commit(vec![], 0).unwrap();
+        members[i].commit_accepted().unwrap();
+        admin.process_commit(&up.commit).unwrap();
+        for (j, m) in members.iter_mut().enumerate() {
+            if j != i {
+                m.process_commit(&up.commit).unwrap();
+            }
+        }
+    }
+    let content = ContentBuilder::text("a short message in a page")
+        .unwrap()
+        .build();
+    let mut envs = Vec::new();
+    for _ in 0..100 {
+        for m in members.iter_mut() {
+            envs.push(m.seal(&content, 0).unwrap().bytes);
+        }
+    }
+    let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
+    let mut g = c.benchmark_group("page");
+    g.sample_size(10);
+    g.bench_function("batch_500", |b| {
+        b.iter_batched(
+            || admin.danger_clone(),
+            |mut r| {
+                let res = r.open_page(&refs);
+                assert!(res.iter().all(Result::is_ok));
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("single_500", |b| {
+        b.iter_batched(
+            || admin.danger_clone(),
+            |mut r| {
+                for e in &refs {
+                    r.open(e).unwrap();
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+fn commit(c: &mut Criterion) {
+    let mut g = c.benchmark_group("commit");
+    g.sample_size(10);
+    for n in [2usize, 16, 256] {
+        let (admin, member) = channel(n);
+        g.bench_function(format!("create/{n}"), |b| {
+            b.iter_batched(
+                || admin.danger_clone(),
+                |mut a| a.commit(vec![], 0).unwrap(),
+                BatchSize::LargeInput,
+            )
+        });
+        let mut a = admin.danger_clone();
+        let out = a.commit(vec![], 0).unwrap();
+        g.bench_function(format!("process/{n}"), |b| {
+            b.iter_batched(
+                || member.danger_clone(),
+                |mut m| m.process_commit(&out.commit).unwrap(),
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    g.finish();
+}
+
+fn join(c: &mut Criterion) {
+    let (admin, _) = channel(2);
+    let mut g = c.benchmark_group("join");
+    g.sample_size(10);
+    g.bench_function("whole", |b| {
+        b.iter_batched(
+            || admin.danger_clone(),
+            |mut a| {
+                let (pending, joiner) = invite(&mut a);
+                let out = a
+                    .commit(
+                        vec![Change::Add {
+                            joiner: Box::new(joiner),
+                            role: Role::Member,
+                        }],
+                        0,
+                    )
+                    .unwrap();
+                a.commit_accepted().unwrap();
+                pending
+                    .accept_welcome(&out.welcomes[0].1, Some(&out.commit), 0)
+                    .unwrap()
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, envelope, page, commit, join);
+criterion_main!(benches);

@@ -1,0 +1,652 @@
+//! Creating a commit (spec §6.8), its outcome (§6.8 step 10, §6.10) and processing a commit
+//! (spec §6.9).
+
+use hearth_wire::group::{AddedIdentity, Commit, CommitPrivate, CommitTbs, GroupOp};
+use hearth_wire::request::{CommitPostBody, WelcomeFor};
+use hearth_wire::{
+    encode_with, BoundedBytes, BoundedVec, EdPublic, Embedded, Epoch, ExtMap, Hash, HpkeSealed,
+    Leaf, Role, SignedBytes, Version, WireDecode, WireEncode, XPublic,
+};
+
+use super::roster::{apply, authorised, well_formed, Member, Origin, Plan};
+use super::schedule::{CommitSecret, EpochKeys};
+use super::{group_context, welcome, EpochState, Group, Status, SUITE_1};
+use crate::ed25519::Signature;
+use crate::error::{ApiMisuse, ProtocolError};
+use crate::hpke::{Enc, Hpke, Mode};
+use crate::invite::ValidatedJoin;
+use crate::keys::{InitKey, MemberCert, MemberKey, MemberPublicKey};
+use crate::label;
+use crate::labelled::{bstr, h, sign_with_label, verify_with_label};
+use crate::ratchet::EpochRatchets;
+
+/// One change a commit makes (spec §6.6). Leaves are leaves of the current epoch.
+#[derive(Debug)]
+pub enum Change {
+    /// Add a joiner whose join request passed §5.8 (an `AddOp` plus its `CommitPrivate`
+    /// identity and certificate, HRT-INV-45).
+    Add {
+        /// The validated join.
+        joiner: Box<ValidatedJoin>,
+        /// The joiner's role.
+        role: Role,
+    },
+    /// Remove the member at a leaf.
+    Remove(Leaf),
+    /// Replace the committer's own member key by a fresh one (HRT-KEY-5).
+    RotateMemberKey,
+    /// Set the role of the member at a leaf.
+    SetRole(Leaf, Role),
+    /// Replace the group extension map.
+    SetExtensions(ExtMap),
+}
+
+/// What a committer posts with `commit.post` (spec §6.8 step 9).
+#[derive(Clone, Debug)]
+pub struct CommitOutput {
+    /// `commit_bytes = hCBOR(Commit)`.
+    pub commit: Vec<u8>,
+    /// One `(MK_a, welcome_bytes_a)` per AddOp, in op order (HRT-GRP-56).
+    pub welcomes: Vec<(EdPublic, Vec<u8>)>,
+}
+
+impl CommitOutput {
+    /// `CommitPostBody = {1: commit_bytes, 2: [[MK_a, welcome_bytes_a], ...]}`.
+    pub fn post_body(&self) -> Result<CommitPostBody, ProtocolError> {
+        let welcomes = self
+            .welcomes
+            .iter()
+            .map(|(mk, w)| {
+                Ok(WelcomeFor {
+                    member_key: *mk,
+                    welcome: Embedded::new(hearth_wire::group::Welcome::decode(w)?),
+                })
+            })
+            .collect::<Result<Vec<_>, hearth_wire::WireError>>()?;
+        Ok(CommitPostBody {
+            commit: Embedded::new(Commit::decode(&self.commit)?),
+            welcomes: BoundedVec::new(welcomes)?,
+        })
+    }
+}
+
+/// What processing a commit did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// Epoch `epoch` is installed.
+    Installed {
+        /// The new epoch.
+        epoch: u64,
+        /// The committer's leaf in the new epoch.
+        committer: Leaf,
+        /// The leaves of the added members in the new epoch.
+        added: Vec<Leaf>,
+        /// The removed leaves of the old epoch.
+        removed: Vec<Leaf>,
+    },
+    /// The commit was the member's own pending commit: installed as if `commit.post` had been
+    /// answered `ok` (spec §6.10, HRT-GRP-50).
+    OwnCommit {
+        /// The new epoch.
+        epoch: u64,
+    },
+    /// The commit removes this member (HRT-GRP-46): every secret is deleted.
+    Removed,
+}
+
+/// A commit between `commit.post` and its answer (spec §6.1, HRT-GRP-23): the new init key
+/// pair, a new member key pair, the computed state of epoch `n+1`.
+pub(crate) struct PendingCommit {
+    pub(crate) commit_bytes: Vec<u8>,
+    pub(crate) next: EpochState,
+    pub(crate) me_new: usize,
+    pub(crate) new_init: InitKey,
+    pub(crate) new_member_key: Option<MemberKey>,
+    pub(crate) created_at: u64,
+}
+
+/// The ops and private parts of a commit being built.
+struct Draft {
+    ops: Vec<GroupOp>,
+    added: Vec<AddedIdentity>,
+    new_member_key: Option<MemberKey>,
+}
+
+/// `info = hCBOR(["hearth/1 commit-seal", [channel_id, new_epoch, leaf]])` (Table 3.3).
+fn commit_seal_info(channel_id: &[u8; 16], epoch: u64, leaf: usize) -> Vec<u8> {
+    encode_with(|e| {
+        e.array(2)
+            .text(&label::COMMIT_SEAL.wire())
+            .array(3)
+            .bytes(channel_id)
+            .uint(epoch)
+            .uint(leaf as u64);
+    })
+}
+
+/// `hCBOR([channel_id, n, c])`: the associated data of `CommitPrivate` (HRT-GRP-21).
+fn private_aad(channel_id: &[u8; 16], epoch: u64, committer: usize) -> Vec<u8> {
+    encode_with(|e| {
+        e.array(3)
+            .bytes(channel_id)
+            .uint(epoch)
+            .uint(committer as u64);
+    })
+}
+
+/// `cth[n+1] = H("cth", [cth[n], tbs_bytes])` (HRT-GRP-4).
+fn next_cth(cth: &[u8], tbs_bytes: &[u8]) -> [u8; 32] {
+    h(label::CTH, |e| {
+        e.array(2).bytes(cth).bytes(tbs_bytes);
+    })
+}
+
+/// Per-leaf state of `Roster[n+1]` (spec §6.9 step 9): flags move with their entry,
+/// `needs_update` is set for added leaves and cleared for the committer.
+fn next_flags(plan: &Plan, needs_update: &[bool], left: &[bool]) -> (Vec<bool>, Vec<bool>) {
+    plan.origins
+        .iter()
+        .enumerate()
+        .map(|(j, o)| match *o {
+            Origin::Kept(i) => (
+                j != plan.committer_new && needs_update.get(i).copied().unwrap_or(false),
+                left.get(i).copied().unwrap_or(false),
+            ),
+            Origin::Added(_) => (true, false),
+        })
+        .unzip()
+}
+
+impl Group {
+    /// Creates a commit on the current epoch (spec §6.8) and holds it as the pending commit.
+    ///
+    /// The commit is checked with the receiver's rules first: one that is not well-formed or
+    /// not authorised is refused (HRT-GRP-13, HRT-GRP-14). After posting it, the caller calls
+    /// [`Group::commit_accepted`] on `ok` or [`Group::commit_conflict`] on `epoch_conflict`.
+    /// `now` (seconds) becomes `last_commit_time` once accepted.
+    pub fn commit(
+        &mut self,
+        changes: Vec<Change>,
+        now: u64,
+    ) -> Result<CommitOutput, ProtocolError> {
+        self.commit_inner(changes, now, true)
+    }
+
+    /// DANGER (tests only): a commit without the committer's local §6.7 checks, to test that
+    /// receivers reject it.
+    #[cfg(test)]
+    pub(crate) fn danger_commit_unchecked(
+        &mut self,
+        changes: Vec<Change>,
+    ) -> Result<CommitOutput, ProtocolError> {
+        self.commit_inner(changes, 0, false)
+    }
+
+    fn commit_inner(
+        &mut self,
+        changes: Vec<Change>,
+        now: u64,
+        check: bool,
+    ) -> Result<CommitOutput, ProtocolError> {
+        self.active_state()?;
+        if self.pending.is_some() {
+            return Err(ApiMisuse::CommitPending.into());
+        }
+        let mut draft = Draft {
+            ops: Vec::new(),
+            added: Vec::new(),
+            new_member_key: None,
+        };
+        for ch in changes {
+            match ch {
+                Change::Add { joiner, role } => {
+                    if joiner.channel_id != self.params.channel_id {
+                        return Err(ApiMisuse::WrongChannel.into());
+                    }
+                    // HRT-INV-45: exactly JoinRequest keys 2 and 3, and 1 and 4.
+                    draft.ops.push(GroupOp::Add {
+                        member_key: EdPublic(*joiner.member_key.as_bytes()),
+                        init_key: joiner.init_key,
+                        role,
+                    });
+                    draft.added.push(AddedIdentity {
+                        identity: EdPublic(*joiner.identity.as_bytes()),
+                        cert: hearth_wire::Signature(joiner.cert.to_bytes()),
+                    });
+                }
+                Change::Remove(leaf) => draft.ops.push(GroupOp::Remove { leaf }),
+                Change::RotateMemberKey => {
+                    if draft.new_member_key.is_some() {
+                        return Err(ApiMisuse::IllFormedCommit.into());
+                    }
+                    // HRT-KEY-5: a fresh member key pair.
+                    let mk = MemberKey::generate_with(&mut self.rng);
+                    draft.ops.push(GroupOp::Rotate {
+                        member_key: EdPublic(*mk.public_key().as_bytes()),
+                    });
+                    draft.new_member_key = Some(mk);
+                }
+                Change::SetRole(leaf, role) => draft.ops.push(GroupOp::Role { leaf, role }),
+                Change::SetExtensions(ext) => draft.ops.push(GroupOp::Ext(ext)),
+            }
+        }
+        let pending = self.build_commit(draft, now, check)?;
+        let out = pending.0;
+        self.pending = Some(pending.1);
+        Ok(out)
+    }
+
+    /// Spec §6.8 steps 1 to 8.
+    fn build_commit(
+        &mut self,
+        draft: Draft,
+        now: u64,
+        check: bool,
+    ) -> Result<(CommitOutput, PendingCommit), ProtocolError> {
+        let state = self.state.as_ref().ok_or(ApiMisuse::Removed)?;
+        let keys = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
+        let cid = self.params.channel_id.0;
+        let n = state.epoch();
+        let c = self.me;
+        let base = state.entries();
+        // Step 1: fresh material (HRT-GRP-16, HRT-GRP-17).
+        let commit_secret = CommitSecret::random(&mut self.rng);
+        let new_init = InitKey::generate_with(&mut self.rng);
+        let new_init_pub = XPublic(*new_init.public_key().as_bytes());
+        let plan = match well_formed(&base, c, &draft.ops, &new_init_pub) {
+            Ok(p) => p,
+            Err(_) if check => return Err(ApiMisuse::IllFormedCommit.into()),
+            Err(e) => return Err(e),
+        };
+        if check {
+            authorised(&base, c, &draft.ops, &plan, &state.left)
+                .map_err(|_| ApiMisuse::UnauthorisedCommit)?;
+        }
+        let new_cert = draft.new_member_key.as_ref().map(|mk| {
+            hearth_wire::Signature(
+                self.identity
+                    .certify_member(self.params.host_url(), &cid, &mk.public_key())
+                    .to_bytes(),
+            )
+        });
+        // Step 2: CommitPrivate under the commit key and nonce (HRT-GRP-20, HRT-GRP-21).
+        let private = CommitPrivate {
+            added: BoundedVec::new(draft.added.clone())?,
+            new_cert,
+            ext: None,
+        };
+        let pk_bytes = zeroize::Zeroizing::new(private.to_vec());
+        let (ck, cn) = commit_secret.private_key_nonce(&cid, n)?;
+        let private_ct = ck
+            .seal(cn.as_bytes(), &private_aad(&cid, n, c), &pk_bytes)
+            .map_err(|_| ApiMisuse::Crypto(crate::error::Misuse::PlaintextLength))?;
+        drop((ck, cn));
+        // Step 3: Roster[n+1] (HRT-GRP-12).
+        let new_entries = apply(
+            &base,
+            c,
+            &plan,
+            &new_init_pub,
+            &draft.added,
+            new_cert.as_ref(),
+        );
+        // Step 4: commit_secret sealed to each remaining member in Roster[n+1] order
+        // (HRT-GRP-18, HRT-GRP-19).
+        let mut sealed = Vec::new();
+        for (j, _) in plan.remaining() {
+            let pk = new_entries
+                .get(j)
+                .map(|e| crate::x25519::PublicKey::from_bytes(e.init_key.0))
+                .ok_or(ApiMisuse::IllFormedCommit)?;
+            let (enc, ct) = Hpke::SUITE_1
+                .seal_with_rng(
+                    &mut self.rng,
+                    Mode::Base,
+                    &pk,
+                    &commit_seal_info(&cid, n + 1, j),
+                    &[],
+                    commit_secret.0.as_bytes(),
+                    &[],
+                    &[],
+                )
+                .map_err(|_| ApiMisuse::NonContributory)?;
+            sealed.push(HpkeSealed {
+                enc: XPublic(*enc.as_bytes()),
+                ct: BoundedBytes::new(ct)?,
+            });
+        }
+        // Step 5: the signed part, signed with the base epoch's member key (HRT-GRP-22).
+        let tbs = CommitTbs {
+            version: Version,
+            suite: SUITE_1,
+            channel_id: self.params.channel_id,
+            epoch: Epoch(n),
+            committer: Leaf(c as u8),
+            ops: BoundedVec::new(draft.ops)?,
+            init_key: new_init_pub,
+            sealed: BoundedVec::new(sealed)?,
+            private_ct: BoundedBytes::new(private_ct)?,
+            ext: None,
+        };
+        let tbs_bytes = tbs.to_vec();
+        let sig = sign_with_label(
+            keys.member_key.signing_key(),
+            label::COMMIT,
+            bstr(&tbs_bytes),
+        );
+        // Step 6: the new epoch.
+        let cth = next_cth(state.gc.cth.as_slice(), &tbs_bytes);
+        let ext = plan.ext.clone().unwrap_or_else(|| state.gc.ext.clone());
+        let (gc, gc_hash) = group_context(&self.params, n + 1, &new_entries, &cth, ext)?;
+        let joiner = state.secrets.init.joiner_secret(commit_secret, &gc_hash);
+        let EpochKeys {
+            app,
+            confirm,
+            secrets,
+        } = joiner.epoch_secret(&gc_hash).derive();
+        let tag = confirm.tag(&cth);
+        // Step 7.
+        let commit = Commit {
+            tbs: SignedBytes::from_bytes(tbs_bytes),
+            signature: hearth_wire::Signature(sig.to_bytes()),
+            confirmation_tag: Hash(*tag.as_bytes()),
+        };
+        // Step 8: Welcomes, signed with the committer's key in Roster[n+1] (HRT-GRP-52).
+        let signer = draft.new_member_key.as_ref().unwrap_or(&keys.member_key);
+        let welcomes = if plan.adds.is_empty() {
+            Vec::new()
+        } else {
+            welcome::create(
+                &self.params,
+                &gc,
+                &new_entries,
+                &tag,
+                plan.committer_new,
+                signer,
+                &joiner,
+                &plan.adds,
+                &mut self.rng,
+            )?
+        };
+        drop(joiner);
+        let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
+        let members = new_entries
+            .into_iter()
+            .map(Member::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = EpochState {
+            ratchets: EpochRatchets::new(app, members.len()),
+            members,
+            gc,
+            gc_hash,
+            secrets,
+            needs_update,
+            left,
+        };
+        let commit_bytes = commit.to_vec();
+        Ok((
+            CommitOutput {
+                commit: commit_bytes.clone(),
+                welcomes,
+            },
+            PendingCommit {
+                commit_bytes,
+                next,
+                me_new: plan.committer_new,
+                new_init,
+                new_member_key: draft.new_member_key,
+                created_at: now,
+            },
+        ))
+    }
+
+    /// The host answered `commit.post` with `ok` (spec §6.8 step 10): installs epoch `n+1`,
+    /// clears the own `needs_update` flag, resets the update counters, and deletes the previous
+    /// init private key and, after a RotateOp, the previous member private key (HRT-GRP-24).
+    /// The old epoch's secrets are deleted (HRT-RAT-13).
+    pub fn commit_accepted(&mut self) -> Result<u64, ProtocolError> {
+        self.active_state()?;
+        let p = self.pending.take().ok_or(ApiMisuse::NoPendingCommit)?;
+        Ok(self.install_own(p))
+    }
+
+    fn install_own(&mut self, p: PendingCommit) -> u64 {
+        let epoch = p.next.epoch();
+        self.state = Some(p.next);
+        self.me = p.me_new;
+        if let Some(k) = self.keys.as_mut() {
+            k.init_key = p.new_init;
+            if let Some(mk) = p.new_member_key {
+                k.member_key = mk;
+            }
+        }
+        self.sent_since_commit = 0;
+        self.last_commit_time = p.created_at;
+        epoch
+    }
+
+    /// The host answered `commit.post` with `epoch_conflict` (spec §6.10): discards the
+    /// pending commit, its `commit_secret`, new init and member key pairs, computed secrets and
+    /// Welcomes (HRT-GRP-48); none of them is ever used again (HRT-GRP-49).
+    pub fn commit_conflict(&mut self) -> Result<(), ProtocolError> {
+        self.pending.take().ok_or(ApiMisuse::NoPendingCommit)?;
+        Ok(())
+    }
+
+    /// Processes a `commit` log entry (spec §6.9) with every check in the order of the table
+    /// (HRT-GRP-25). On any failure nothing changes (HRT-GRP-41) except that the group halts:
+    /// it refuses every later call (HRT-GRP-44); the caller reports the code with
+    /// `commit.report` ([`ProtocolError::code`], HRT-GRP-42).
+    pub fn process_commit(&mut self, commit_bytes: &[u8]) -> Result<CommitOutcome, ProtocolError> {
+        self.active_state()?;
+        // The own pending commit, found in the log (spec §6.8 step 10, §6.10).
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.commit_bytes == commit_bytes)
+        {
+            if let Some(p) = self.pending.take() {
+                return Ok(CommitOutcome::OwnCommit {
+                    epoch: self.install_own(p),
+                });
+            }
+        }
+        match self.check_commit(commit_bytes) {
+            Ok(Checked::Removed) => {
+                self.become_removed();
+                Ok(CommitOutcome::Removed)
+            }
+            Ok(Checked::Install(next, me_new, outcome)) => {
+                // A winning commit of another member: the own pending commit lost (HRT-GRP-48).
+                self.pending = None;
+                self.state = Some(*next);
+                self.me = me_new;
+                Ok(outcome)
+            }
+            Err(e) => {
+                if !matches!(e, ProtocolError::Misuse(_)) {
+                    self.status = Status::Halted(e.code());
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The checks of §6.9 in order; changes nothing.
+    fn check_commit(&self, bytes: &[u8]) -> Result<Checked, ProtocolError> {
+        let state = self.state.as_ref().ok_or(ApiMisuse::Removed)?;
+        let keys = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
+        let cid = self.params.channel_id.0;
+        let n = state.epoch();
+        // Step 1a (HRT-GRP-26): Commit and CommitTBS decode strictly; 1b (HRT-GRP-27) is the
+        // decoder's version check.
+        let commit = Commit::decode(bytes)?;
+        let tbs_u = commit.unverified_tbs()?;
+        let tbs_ref = tbs_u.as_unverified();
+        // Step 1c (HRT-GRP-28).
+        if tbs_ref.suite != SUITE_1 {
+            return Err(ProtocolError::UnsupportedSuite);
+        }
+        // Step 1d (HRT-GRP-29).
+        if tbs_ref.channel_id != self.params.channel_id {
+            return Err(ProtocolError::InvalidValue);
+        }
+        // Step 2 (HRT-GRP-30).
+        if tbs_ref.epoch.0 != n {
+            return Err(ProtocolError::WrongEpoch);
+        }
+        // Step 3a (HRT-GRP-31).
+        let c = usize::from(tbs_ref.committer.0);
+        let committer = state.members.get(c).ok_or(ProtocolError::UnknownSender)?;
+        // Step 3b (HRT-GRP-32): over the exact received tbs_bytes.
+        let tbs_bytes = commit.tbs.as_bytes();
+        verify_with_label(
+            committer.mk.verifying_key(),
+            label::COMMIT,
+            bstr(tbs_bytes),
+            &Signature::from_bytes(&commit.signature.0),
+        )
+        .map_err(|_| ProtocolError::BadSignature)?;
+        let tbs = tbs_u.danger_assume_verified();
+        let base = state.entries();
+        let ops = tbs.ops.as_slice();
+        // Step 4a (HRT-GRP-33).
+        let plan = well_formed(&base, c, ops, &tbs.init_key)?;
+        // Step 4b (HRT-GRP-34).
+        authorised(&base, c, ops, &plan, &state.left)?;
+        // §6.9.2: removal is recognised only after steps 1 to 4 (HRT-GRP-46, HRT-GRP-47).
+        if plan.removed.binary_search(&self.me).is_ok() {
+            return Ok(Checked::Removed);
+        }
+        // Step 5 (HRT-GRP-35).
+        let remaining: Vec<(usize, usize)> = plan.remaining().collect();
+        if tbs.sealed.len() != remaining.len() {
+            return Err(ProtocolError::BadSealedSecrets);
+        }
+        // Step 6 (HRT-GRP-36): the own sealed value, at position p in Roster[n+1] order.
+        let p = remaining
+            .iter()
+            .position(|(_, i)| *i == self.me)
+            .ok_or(ProtocolError::DecryptFailed)?;
+        let (j_me, _) = remaining
+            .get(p)
+            .copied()
+            .ok_or(ProtocolError::DecryptFailed)?;
+        let own = tbs
+            .sealed
+            .as_slice()
+            .get(p)
+            .ok_or(ProtocolError::DecryptFailed)?;
+        let pt = Hpke::SUITE_1
+            .open_base(
+                &Enc::from_bytes(own.enc.0),
+                keys.init_key.secret_key(),
+                &commit_seal_info(&cid, n + 1, j_me),
+                &[],
+                own.ct.as_slice(),
+            )
+            .map_err(|_| ProtocolError::DecryptFailed)?;
+        let commit_secret = crate::secret::Secret32::from_slice(&pt)
+            .map(CommitSecret)
+            .ok_or(ProtocolError::DecryptFailed)?;
+        drop(pt);
+        // Step 7a (HRT-GRP-37).
+        let (ck, cn) = commit_secret.private_key_nonce(&cid, n)?;
+        let private_pt = ck
+            .open(
+                cn.as_bytes(),
+                &private_aad(&cid, n, c),
+                tbs.private_ct.as_slice(),
+            )
+            .map_err(|_| ProtocolError::DecryptFailed)?;
+        drop((ck, cn));
+        // Step 7b (HRT-GRP-38).
+        let private = CommitPrivate::decode(&private_pt)?;
+        if private.added.len() != plan.add_count()
+            || private.new_cert.is_some() != plan.rotate.is_some()
+        {
+            return Err(ProtocolError::InvalidValue);
+        }
+        // Step 7c (HRT-GRP-2, HRT-KEY-24): added and rotated keys are valid Ed25519 keys.
+        let mut added_members = Vec::with_capacity(plan.adds.len());
+        for ((mk, _, _), id) in plan.adds.iter().zip(private.added.as_slice()) {
+            let mk = MemberPublicKey::from_bytes(&mk.0).map_err(|_| ProtocolError::BadSignature)?;
+            let ik = crate::keys::IdentityPublicKey::from_bytes(&id.identity.0)
+                .map_err(|_| ProtocolError::BadSignature)?;
+            added_members.push((mk, ik, MemberCert::from_bytes(&id.cert.0)));
+        }
+        let rotated = match plan.rotate {
+            Some(k) => {
+                Some(MemberPublicKey::from_bytes(&k.0).map_err(|_| ProtocolError::BadSignature)?)
+            }
+            None => None,
+        };
+        // Step 7d (HRT-GRP-39, HRT-KEY-8, HRT-KEY-9): certificates for this host and channel.
+        let host = self.params.host_url();
+        for (mk, ik, cert) in &added_members {
+            ik.verify_member_cert(host, &cid, mk, cert)
+                .map_err(|_| ProtocolError::BadMemberCert)?;
+        }
+        if let (Some(mk), Some(cert)) = (rotated, private.new_cert) {
+            committer
+                .ik
+                .verify_member_cert(host, &cid, &mk, &MemberCert::from_bytes(&cert.0))
+                .map_err(|_| ProtocolError::BadMemberCert)?;
+        }
+        // Step 8 (HRT-GRP-40): Roster[n+1], cth[n+1], GroupContext[n+1], the key schedule and
+        // the confirmation tag compared in constant time.
+        let new_entries = apply(
+            &base,
+            c,
+            &plan,
+            &tbs.init_key,
+            private.added.as_slice(),
+            private.new_cert.as_ref(),
+        );
+        let cth = next_cth(state.gc.cth.as_slice(), tbs_bytes);
+        let ext = plan.ext.clone().unwrap_or_else(|| state.gc.ext.clone());
+        let (gc, gc_hash) = group_context(&self.params, n + 1, &new_entries, &cth, ext)?;
+        let joiner = state.secrets.init.joiner_secret(commit_secret, &gc_hash);
+        let EpochKeys {
+            app,
+            confirm,
+            secrets,
+        } = joiner.epoch_secret(&gc_hash).derive();
+        drop(joiner);
+        confirm.verify(&cth, &commit.confirmation_tag.0)?;
+        // Step 9: install (built here, swapped in by the caller).
+        let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
+        let members = new_entries
+            .into_iter()
+            .map(Member::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        let added: Vec<Leaf> = plan
+            .origins
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| matches!(o, Origin::Added(_)))
+            .map(|(j, _)| Leaf(j as u8))
+            .collect();
+        let outcome = CommitOutcome::Installed {
+            epoch: n + 1,
+            committer: Leaf(plan.committer_new as u8),
+            added,
+            removed: plan.removed.iter().map(|l| Leaf(*l as u8)).collect(),
+        };
+        let next = EpochState {
+            ratchets: EpochRatchets::new(app, members.len()),
+            members,
+            gc,
+            gc_hash,
+            secrets,
+            needs_update,
+            left,
+        };
+        Ok(Checked::Install(Box::new(next), j_me, outcome))
+    }
+}
+
+enum Checked {
+    Removed,
+    Install(Box<EpochState>, usize, CommitOutcome),
+}

@@ -1,0 +1,402 @@
+//! Creating Welcomes (spec §6.11) and processing one (spec §6.12, with the invitation's
+//! fingerprint check of §5.9).
+
+use hearth_wire::group::{Commit, GroupContext, GroupInfo, RosterEntry, SignedGroupInfo, Welcome};
+use hearth_wire::{
+    encode_with, BoundedBytes, BoundedVec, EdPublic, Epoch, FprPrefix, Hash, HpkeSealed, Leaf,
+    Role, SignedBytes, Version, WireDecode, WireEncode, XPublic,
+};
+use subtle::ConstantTimeEq;
+
+use super::roster::{roster_hash, Member};
+use super::schedule::{EpochKeys, JoinerSecret};
+use super::{gc_hash, ChannelParams, EpochState, Group, OwnKeys, Status, SUITE_1};
+use crate::ed25519::{verify_batch_with, BatchItem, Signature};
+use crate::error::{ApiMisuse, ProtocolError};
+use crate::hpke::{Enc, Hpke, Mode};
+use crate::keys::{IdentityKey, InitKey, MemberCert, MemberKey};
+use crate::label;
+use crate::labelled::{bstr, h, sign_with_label, signing_input, verify_with_label, MacTag};
+use crate::ratchet::EpochRatchets;
+use crate::rng::HearthRng;
+use crate::secret::Secret32;
+
+/// `info = hCBOR(["hearth/1 welcome-seal", [channel_id, epoch]])` (Table 3.3).
+fn welcome_seal_info(channel_id: &[u8; 16], epoch: u64) -> Vec<u8> {
+    encode_with(|e| {
+        e.array(2)
+            .text(&label::WELCOME_SEAL.wire())
+            .array(2)
+            .bytes(channel_id)
+            .uint(epoch);
+    })
+}
+
+/// `aad = hCBOR([channel_id, epoch])` of the GroupInfo ciphertext (HRT-GRP-53).
+fn group_info_aad(channel_id: &[u8; 16], epoch: u64) -> Vec<u8> {
+    encode_with(|e| {
+        e.array(2).bytes(channel_id).uint(epoch);
+    })
+}
+
+/// ```text
+/// GroupInfo  = {1: GroupContext[n+1], 2: Roster[n+1], 3: confirmation_tag[n+1], 4: c'}
+/// sgi_bytes  = hCBOR([gi_bytes, SignWithLabel(MK_sk', "group-info", gi_bytes)])
+/// gi_ct      = AES-256-GCM-Seal(wk, wn, hCBOR([channel_id, n+1]), sgi_bytes)
+/// for each AddOp: Welcome_a = {1: 1, 2: suite, 3: channel_id, 4: n+1,
+///                              5: SealBase(init_a, welcome-seal info, h'', joiner_secret),
+///                              6: gi_ct}
+/// ```
+/// Spec §6.11 (HRT-GRP-51 to HRT-GRP-56): one `gi_ct` shared by every Welcome of the commit.
+#[allow(clippy::too_many_arguments, reason = "the inputs of spec §6.11")]
+pub(crate) fn create(
+    params: &ChannelParams,
+    gc: &GroupContext,
+    roster: &[RosterEntry],
+    tag: &MacTag,
+    signer_leaf: usize,
+    signer: &MemberKey,
+    joiner: &JoinerSecret,
+    adds: &[(EdPublic, XPublic, Role)],
+    rng: &mut HearthRng,
+) -> Result<Vec<(EdPublic, Vec<u8>)>, ProtocolError> {
+    let cid = params.channel_id().0;
+    let epoch = gc.epoch.0;
+    let gi = GroupInfo {
+        group_context: gc.clone(),
+        roster: BoundedVec::new(roster.to_vec())?,
+        confirmation_tag: Hash(*tag.as_bytes()),
+        signer: Leaf(signer_leaf as u8),
+        ext: None,
+    };
+    let gi_bytes = gi.to_vec();
+    let sig = sign_with_label(signer.signing_key(), label::GROUP_INFO, bstr(&gi_bytes));
+    let sgi = SignedGroupInfo {
+        group_info: SignedBytes::from_bytes(gi_bytes),
+        signature: hearth_wire::Signature(sig.to_bytes()),
+    };
+    let (wk, wn) = joiner.welcome_secret().into_key_nonce()?;
+    let gi_ct = wk
+        .seal(wn.as_bytes(), &group_info_aad(&cid, epoch), &sgi.to_vec())
+        .map_err(|_| ApiMisuse::Crypto(crate::error::Misuse::PlaintextLength))?;
+    drop((wk, wn));
+    let info = welcome_seal_info(&cid, epoch);
+    adds.iter()
+        .map(|(mk, init, _)| {
+            let (enc, ct) = Hpke::SUITE_1
+                .seal_with_rng(
+                    rng,
+                    Mode::Base,
+                    &crate::x25519::PublicKey::from_bytes(init.0),
+                    &info,
+                    &[],
+                    joiner.0.as_bytes(),
+                    &[],
+                    &[],
+                )
+                // §5.8.1: an all-zero X25519 result rejects the join with decrypt_failed.
+                .map_err(|_| ProtocolError::DecryptFailed)?;
+            let w = Welcome {
+                version: Version,
+                suite: SUITE_1,
+                channel_id: params.channel_id,
+                epoch: Epoch(epoch),
+                joiner_secret: HpkeSealed {
+                    enc: XPublic(*enc.as_bytes()),
+                    ct: BoundedBytes::new(ct)?,
+                },
+                group_info_ct: BoundedBytes::new(gi_ct.clone())?,
+                ext: None,
+            };
+            Ok((*mk, w.to_vec()))
+        })
+        .collect()
+}
+
+/// A joiner whose `invite.redeem` succeeded and who waits for its Welcome (spec §5.6, §5.9).
+/// Holds the invitation's `host_url`, `channel_id` and `inviter-fpr` (HRT-INV-47) and the
+/// joiner's identity, member and init key pairs; the invitation secret, `psk` and
+/// `invite_auth` key are not kept (HRT-INV-31).
+pub struct PendingMember {
+    pub(crate) params: ChannelParams,
+    pub(crate) inviter_fpr: FprPrefix,
+    pub(crate) identity: IdentityKey,
+    pub(crate) member_key: MemberKey,
+    pub(crate) init_key: InitKey,
+    pub(crate) rng: HearthRng,
+}
+
+impl core::fmt::Debug for PendingMember {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PendingMember")
+            .field("channel_id", self.params.channel_id())
+            .field("member_key", &self.member_key.public_key())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A Welcome that was rejected: the code, and the pending member back, so that another
+/// Welcome can be tried.
+pub struct WelcomeRejected {
+    /// Why (spec §6.12).
+    pub error: ProtocolError,
+    /// The unchanged pending member.
+    pub pending: PendingMember,
+}
+
+impl core::fmt::Debug for WelcomeRejected {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "WelcomeRejected({:?})", self.error)
+    }
+}
+
+impl PendingMember {
+    /// The channel parameters from the invitation.
+    pub fn params(&self) -> &ChannelParams {
+        &self.params
+    }
+
+    /// The joiner's member key (it signs `welcome.fetch`).
+    pub fn member_key(&self) -> &MemberKey {
+        &self.member_key
+    }
+
+    /// Processes a Welcome (spec §6.12, HRT-GRP-57) and returns the joined [`Group`].
+    ///
+    /// `anchor_commit` is the commit at the joiner's log anchor (the `seq` that
+    /// `welcome.fetch` names): its AddOps say which other leaves were added with the joiner,
+    /// whose `needs_update` is set (§6.12 step 11). Its confirmation tag must equal the
+    /// GroupInfo's (`welcome_mismatch` otherwise). Without it only the own leaf is flagged.
+    /// `now` (seconds) is the start of the update timer.
+    pub fn accept_welcome(
+        self,
+        welcome: &[u8],
+        anchor_commit: Option<&[u8]>,
+        now: u64,
+    ) -> Result<Group, Box<WelcomeRejected>> {
+        match self.check(welcome, anchor_commit) {
+            Ok(accepted) => Ok(self.install(accepted, now)),
+            Err(error) => Err(Box::new(WelcomeRejected {
+                error,
+                pending: self,
+            })),
+        }
+    }
+
+    fn check(&self, bytes: &[u8], anchor: Option<&[u8]>) -> Result<Accepted, ProtocolError> {
+        let cid = self.params.channel_id().0;
+        // Step 1a, 1b (HRT-GRP-58, HRT-GRP-59).
+        let w = Welcome::decode(bytes)?;
+        // Step 1c (HRT-GRP-60).
+        if w.suite != SUITE_1 {
+            return Err(ProtocolError::UnsupportedSuite);
+        }
+        // Step 1d (HRT-GRP-61): the invitation's channel id.
+        if w.channel_id != *self.params.channel_id() {
+            return Err(ProtocolError::WelcomeMismatch);
+        }
+        let e = w.epoch.0;
+        // Step 2 (HRT-GRP-62): joiner_secret under the own init key.
+        let pt = Hpke::SUITE_1
+            .open_base(
+                &Enc::from_bytes(w.joiner_secret.enc.0),
+                self.init_key.secret_key(),
+                &welcome_seal_info(&cid, e),
+                &[],
+                w.joiner_secret.ct.as_slice(),
+            )
+            .map_err(|_| ProtocolError::DecryptFailed)?;
+        let joiner = Secret32::from_slice(&pt)
+            .map(JoinerSecret)
+            .ok_or(ProtocolError::DecryptFailed)?;
+        drop(pt);
+        // Step 3 (HRT-GRP-63).
+        let (wk, wn) = joiner.welcome_secret().into_key_nonce()?;
+        let sgi_bytes = wk
+            .open(
+                wn.as_bytes(),
+                &group_info_aad(&cid, e),
+                w.group_info_ct.as_slice(),
+            )
+            .map_err(|_| ProtocolError::DecryptFailed)?;
+        drop((wk, wn));
+        // Step 4a, 4b (HRT-GRP-64, HRT-GRP-65).
+        let sgi = SignedGroupInfo::decode(&sgi_bytes)?;
+        let gi_u = sgi.unverified_group_info()?;
+        let gi_ref = gi_u.as_unverified();
+        // Step 4c (HRT-GRP-66).
+        if gi_ref.group_context.suite != SUITE_1 {
+            return Err(ProtocolError::UnsupportedSuite);
+        }
+        // Step 5 (HRT-GRP-46 of §5.9 = HRT-INV-46, HRT-KEY-15): the signer is the inviter.
+        let s = usize::from(gi_ref.signer.0);
+        let signer = gi_ref
+            .roster
+            .as_slice()
+            .get(s)
+            .ok_or(ProtocolError::WrongInviter)?;
+        let fpr = h(label::FPR, bstr(&signer.identity.0));
+        let prefix = fpr.get(..16).ok_or(ProtocolError::WrongInviter)?;
+        if !bool::from(prefix.ct_eq(&self.inviter_fpr.0)) {
+            return Err(ProtocolError::WrongInviter);
+        }
+        // Step 6 (HRT-GRP-67): the signer's certificate, for the invitation's host and channel.
+        let host = self.params.host_url();
+        let signer_ik = crate::keys::IdentityPublicKey::from_bytes(&signer.identity.0)
+            .map_err(|_| ProtocolError::BadMemberCert)?;
+        let signer_mk = crate::keys::MemberPublicKey::from_bytes(&signer.member_key.0)
+            .map_err(|_| ProtocolError::BadMemberCert)?;
+        signer_ik
+            .verify_member_cert(
+                host,
+                &cid,
+                &signer_mk,
+                &MemberCert::from_bytes(&signer.cert.0),
+            )
+            .map_err(|_| ProtocolError::BadMemberCert)?;
+        // Step 7 (HRT-GRP-68): over the exact received gi_bytes.
+        verify_with_label(
+            signer_mk.verifying_key(),
+            label::GROUP_INFO,
+            bstr(sgi.group_info.as_bytes()),
+            &Signature::from_bytes(&sgi.signature.0),
+        )
+        .map_err(|_| ProtocolError::BadSignature)?;
+        let gi = gi_u.danger_assume_verified();
+        // Step 8 (HRT-GRP-69).
+        let gch = gc_hash(&gi.group_context);
+        let keys = joiner.epoch_secret(&gch).derive();
+        drop(joiner);
+        let EpochKeys {
+            app,
+            confirm,
+            secrets,
+        } = keys;
+        confirm.verify(gi.group_context.cth.as_slice(), &gi.confirmation_tag.0)?;
+        // Step 9 (HRT-GRP-70): consistency.
+        let gc = &gi.group_context;
+        let entries = gi.roster.as_slice();
+        let mismatch = ProtocolError::WelcomeMismatch;
+        if gc.channel_id != w.channel_id || gc.epoch != w.epoch || gc.suite != w.suite {
+            return Err(mismatch);
+        }
+        if e < 1 || gc.cth.as_slice().len() != 32 {
+            return Err(mismatch);
+        }
+        if gc.roster_hash.0 != roster_hash(entries.iter()) {
+            return Err(mismatch);
+        }
+        let mut mks: Vec<[u8; 32]> = entries.iter().map(|x| x.member_key.0).collect();
+        mks.sort_unstable();
+        if mks.windows(2).any(|p| p.first() == p.get(1)) {
+            return Err(mismatch);
+        }
+        if !entries.iter().any(|x| x.role == Role::Admin) {
+            return Err(mismatch);
+        }
+        let my_mk = EdPublic(*self.member_key.public_key().as_bytes());
+        let me = entries
+            .iter()
+            .position(|x| x.member_key == my_mk)
+            .ok_or(mismatch)?;
+        let mine = entries.get(me).ok_or(mismatch)?;
+        if mine.init_key.0 != *self.init_key.public_key().as_bytes()
+            || mine.identity.0 != *self.identity.public_key().as_bytes()
+        {
+            return Err(mismatch);
+        }
+        // The anchor commit: its tag is this epoch's, and its AddOps name the last leaves.
+        let mut added_with_me = 1usize;
+        if let Some(bytes) = anchor {
+            let c = Commit::decode(bytes)?;
+            if c.confirmation_tag != gi.confirmation_tag {
+                return Err(mismatch);
+            }
+            let tbs = c.unverified_tbs()?;
+            let adds = tbs
+                .as_unverified()
+                .ops
+                .as_slice()
+                .iter()
+                .filter(|o| o.tag() == 0)
+                .count();
+            if adds == 0 || adds > entries.len() || me + adds < entries.len() {
+                return Err(mismatch);
+            }
+            added_with_me = adds;
+        }
+        // Step 10a (HRT-GRP-2, HRT-KEY-24): every key is a valid Ed25519 key.
+        let members = entries
+            .iter()
+            .cloned()
+            .map(Member::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        // Step 10b (HRT-GRP-71): every certificate, verified as one batch (HRT-CRYPTO-22).
+        let msgs: Vec<Vec<u8>> = members
+            .iter()
+            .map(|m| {
+                signing_input(label::MEMBER_CERT, |e| {
+                    e.array(3).text(host).bytes(&cid).bytes(m.mk.as_bytes());
+                })
+            })
+            .collect();
+        let sigs: Vec<Signature> = members
+            .iter()
+            .map(|m| Signature::from_bytes(&m.entry.cert.0))
+            .collect();
+        let items: Vec<BatchItem<'_>> = members
+            .iter()
+            .zip(&msgs)
+            .zip(&sigs)
+            .map(|((m, msg), sig)| BatchItem {
+                key: m.ik.verifying_key(),
+                msg,
+                sig,
+            })
+            .collect();
+        verify_batch_with(&items, &mut HearthRng::os())
+            .map_err(|_| ProtocolError::BadMemberCert)?;
+        // Step 11 is `install`.
+        let n = members.len();
+        let needs_update = (0..n).map(|l| l == me || l + added_with_me >= n).collect();
+        let gc = gi.group_context.clone();
+        Ok(Accepted {
+            state: EpochState {
+                ratchets: EpochRatchets::new(app, n),
+                members,
+                gc,
+                gc_hash: gch,
+                secrets,
+                needs_update,
+                left: vec![false; n],
+            },
+            me,
+        })
+    }
+
+    /// Step 11: install the epoch; `joiner_secret`, `welcome_secret`, `epoch_secret`,
+    /// `confirm_key`, `app_secret`, `wk` and `wn` are already deleted. The init private key is
+    /// kept: it is the own init key in the roster until the first own commit.
+    fn install(self, a: Accepted, now: u64) -> Group {
+        Group {
+            params: self.params,
+            identity: self.identity,
+            keys: Some(OwnKeys {
+                member_key: self.member_key,
+                init_key: self.init_key,
+            }),
+            me: a.me,
+            state: Some(a.state),
+            status: Status::Active,
+            sent_since_commit: 0,
+            last_commit_time: now,
+            pending: None,
+            rng: self.rng,
+        }
+    }
+}
+
+struct Accepted {
+    state: EpochState,
+    me: usize,
+}

@@ -1,0 +1,453 @@
+//! Invitations (spec §5): the values derived from the invite secret (§5.4), creating an
+//! invitation (§5.5), the joiner's join request and redeem body (§5.6), and the inviter's
+//! processing of a pending join (§5.8). Accepting the Welcome (§5.9) is
+//! [`crate::group::PendingMember::accept_welcome`].
+
+use core::fmt;
+
+use hearth_wire::invite::{Invite, InviteUri};
+use hearth_wire::join::{JoinRequest, SignedJoinRequest};
+use hearth_wire::request::{InviteCreateBody, InviteRedeemBody, PendingJoin};
+use hearth_wire::{
+    encode_with, BoundedBytes, BoundedText, ChannelId, ConversationId, EdPublic, FprPrefix,
+    HostUrl, HpkeSealed, InviteSecret, Nonce16, Secs, SignedBytes, Version, WireDecode, WireEncode,
+    XPublic,
+};
+use rand_core::RngCore;
+
+use crate::ed25519::{Signature, SigningKey};
+use crate::error::{ApiMisuse, ProtocolError};
+use crate::group::{ChannelParams, Group, PendingMember};
+use crate::hpke::{Enc, Hpke, Mode};
+use crate::keys::{
+    Fingerprint, IdentityKey, IdentityPublicKey, InitKey, MemberCert, MemberKey, MemberPublicKey,
+};
+use crate::label;
+use crate::labelled::{bstr, expand_with_label, sign_with_label, verify_with_label};
+use crate::rng::HearthRng;
+use crate::secret::Secret32;
+use crate::x25519;
+
+/// The default lifetime of an invitation: 7 days (HRT-INV-22).
+pub const DEFAULT_LIFETIME_SECS: u64 = 7 * 24 * 3600;
+
+/// The values derived from an invite secret (spec §5.4).
+struct Derived {
+    invite_id: Nonce16,
+    auth: SigningKey,
+    psk: Secret32,
+}
+
+/// ```text
+/// invite_id        = ExpandWithLabel(secret, "invite-id",   channel_id, 16)
+/// invite_auth_seed = ExpandWithLabel(secret, "invite-auth", channel_id, 32)
+/// psk              = ExpandWithLabel(secret, "invite-psk",  channel_id, 32)
+/// ```
+/// HRT-INV-18, HRT-INV-19 (HRT-KEY-21), HRT-INV-20.
+fn derive(secret: &Secret32, channel_id: &ChannelId) -> Derived {
+    let id = expand_with_label::<16>(secret, label::INVITE_ID, bstr(&channel_id.0));
+    let seed = expand_with_label::<32>(secret, label::INVITE_AUTH, bstr(&channel_id.0));
+    Derived {
+        invite_id: Nonce16(*id.as_bytes()),
+        auth: SigningKey::from_seed(seed.as_bytes()),
+        psk: expand_with_label::<32>(secret, label::INVITE_PSK, bstr(&channel_id.0)),
+    }
+}
+
+/// `info = hCBOR(["hearth/1 join-seal", [channel_id, invite_id]])` (Table 3.3).
+fn join_seal_info(channel_id: &ChannelId, invite_id: &Nonce16) -> Vec<u8> {
+    encode_with(|e| {
+        e.array(2)
+            .text(&label::JOIN_SEAL.wire())
+            .array(2)
+            .bytes(&channel_id.0)
+            .bytes(&invite_id.0);
+    })
+}
+
+/// `aad = hCBOR([channel_id, invite_id, MK_joiner])` (Table 3.3).
+fn join_seal_aad(channel_id: &ChannelId, invite_id: &Nonce16, mk: &EdPublic) -> Vec<u8> {
+    encode_with(|e| {
+        e.array(3)
+            .bytes(&channel_id.0)
+            .bytes(&invite_id.0)
+            .bytes(&mk.0);
+    })
+}
+
+/// The `[channel_id, invite_id, jr_bytes]` content of the join signature (HRT-INV-26).
+fn join_content<'a>(
+    channel_id: &'a ChannelId,
+    invite_id: &'a Nonce16,
+    jr_bytes: &'a [u8],
+) -> impl FnOnce(&mut hearth_wire::Encoder) + 'a {
+    move |e| {
+        e.array(3)
+            .bytes(&channel_id.0)
+            .bytes(&invite_id.0)
+            .bytes(jr_bytes);
+    }
+}
+
+/// The inviter's material for one invitation (spec §5.5); secrets zeroized on drop.
+struct InviteMaterial {
+    host_url: HostUrl,
+    channel_id: ChannelId,
+    secret: Secret32,
+    inviter_sk: x25519::SecretKey,
+    invite_id: Nonce16,
+    auth_pub: EdPublic,
+    psk: Secret32,
+    fpr: FprPrefix,
+    expires: u64,
+    conversation: ConversationId,
+}
+
+/// An invitation built but not yet registered with the host (spec §5.5 steps 1 to 3). It
+/// cannot be shown: only [`InvitationDraft::registered`] yields the URI (HRT-INV-21).
+pub struct InvitationDraft(InviteMaterial);
+
+/// An invitation the host answered `ok` for (spec §5.5 step 5): it can be shown, and it opens
+/// the first pending join of its `invite_id` (spec §5.8).
+pub struct Invitation(Option<InviteMaterial>, Nonce16);
+
+impl fmt::Debug for InvitationDraft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "InvitationDraft({:?})", self.0.invite_id)
+    }
+}
+
+impl fmt::Debug for Invitation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Invitation({:?}, held: {})", self.1, self.0.is_some())
+    }
+}
+
+impl Group {
+    /// Builds an invitation to this channel (spec §5.5 steps 1 to 3): a fresh secret
+    /// (HRT-INV-1) and per-invite X25519 key (HRT-INV-2, HRT-KEY-20), the derived values, and
+    /// `inviter-fpr` from the own identity key (HRT-INV-3). `expires` is in seconds.
+    pub fn create_invitation(
+        &mut self,
+        conversation: ConversationId,
+        expires: u64,
+    ) -> Result<InvitationDraft, ProtocolError> {
+        self.active_state()?;
+        let mut b = [0u8; 32];
+        self.rng.fill_bytes(&mut b);
+        let s = Secret32::from_bytes(b);
+        zeroize::Zeroize::zeroize(&mut b);
+        let inviter_sk = x25519::SecretKey::generate_with(&mut self.rng);
+        let d = derive(&s, &self.params.channel_id);
+        let fpr = FprPrefix(self.fingerprint().prefix());
+        let host_url = HostUrl::new(self.params.host_url())?;
+        Ok(InvitationDraft(InviteMaterial {
+            host_url,
+            channel_id: self.params.channel_id,
+            secret: s,
+            inviter_sk,
+            invite_id: d.invite_id,
+            auth_pub: EdPublic(*d.auth.verifying_key().as_bytes()),
+            psk: d.psk,
+            fpr,
+            expires,
+            conversation,
+        }))
+    }
+}
+
+impl InvitationDraft {
+    /// `InviteCreateBody = {1: invite_id, 2: invite_auth_pub, 3: expires}` for `invite.create`
+    /// (spec §5.5 step 4). Nothing secret is in it (HRT-INV-23).
+    pub fn create_body(&self) -> InviteCreateBody {
+        InviteCreateBody {
+            invite_id: self.0.invite_id,
+            invite_auth: self.0.auth_pub,
+            expires: Secs(self.0.expires),
+        }
+    }
+
+    /// The host answered `invite.create` with `ok` (spec §5.5 step 5).
+    pub fn registered(self) -> Invitation {
+        let id = self.0.invite_id;
+        Invitation(Some(self.0), id)
+    }
+}
+
+impl Invitation {
+    /// The invite id, to match pending joins against (spec §5.8).
+    pub fn invite_id(&self) -> &Nonce16 {
+        &self.1
+    }
+
+    /// The invitation URI (spec §5.3.1, HRT-INV-4); `None` once the invitation's keys are
+    /// deleted.
+    pub fn uri(&self) -> Option<InviteUri> {
+        let m = self.0.as_ref()?;
+        let invite = Invite {
+            version: Version,
+            channel_id: m.channel_id,
+            secret: InviteSecret(*m.secret.as_bytes()),
+            inviter_key: XPublic(*m.inviter_sk.public_key().as_bytes()),
+            inviter_fpr: m.fpr,
+            expires: Secs(m.expires),
+            conversation: m.conversation,
+        };
+        InviteUri::new(m.host_url.as_str(), invite).ok()
+    }
+
+    /// Deletes the per-invite private key, the secret and `psk` (HRT-INV-48: after
+    /// `invite.revoke` answered `ok`, or once no join can come).
+    pub fn forget(&mut self) {
+        self.0 = None;
+    }
+
+    /// Processes a pending join of this invitation (spec §5.8) with the checks in order
+    /// (HRT-INV-35). A join whose `invite_id` is not this invitation's is refused with
+    /// [`ApiMisuse::WrongChannel`] and changes nothing; for any other, the per-invite key,
+    /// secret and `psk` are deleted whatever the outcome (HRT-INV-42).
+    pub fn process_join(&mut self, pj: &PendingJoin) -> Result<ValidatedJoin, ProtocolError> {
+        if pj.invite_id != self.1 {
+            return Err(ApiMisuse::WrongChannel.into());
+        }
+        let m = self.0.take().ok_or(ApiMisuse::WrongChannel)?;
+        let cid = m.channel_id;
+        // Step 1 (HRT-INV-37): OpenPSK with the PendingJoin's MK in the aad.
+        let pt = Hpke::SUITE_1
+            .open_psk(
+                &Enc::from_bytes(pj.sealed.enc.0),
+                &m.inviter_sk,
+                &join_seal_info(&cid, &m.invite_id),
+                &join_seal_aad(&cid, &m.invite_id, &pj.member_key),
+                pj.sealed.ct.as_slice(),
+                m.psk.as_bytes(),
+                &m.invite_id.0,
+            )
+            .map_err(|_| ProtocolError::DecryptFailed)?;
+        // Step 2 (HRT-INV-38).
+        let sjr = SignedJoinRequest::decode(&pt)?;
+        let jr_u = sjr.unverified_join_request()?;
+        // Step 3 (HRT-INV-39): under key 1, over the exact received jr_bytes.
+        let ik = IdentityPublicKey::from_bytes(&jr_u.as_unverified().identity.0)
+            .map_err(|_| ProtocolError::BadSignature)?;
+        verify_with_label(
+            ik.verifying_key(),
+            label::JOIN,
+            join_content(&cid, &m.invite_id, sjr.join_request.as_bytes()),
+            &Signature::from_bytes(&sjr.signature.0),
+        )
+        .map_err(|_| ProtocolError::BadSignature)?;
+        let jr = jr_u.danger_assume_verified();
+        // Step 4 (HRT-INV-40).
+        if jr.member_key != pj.member_key {
+            return Err(ProtocolError::InvalidValue);
+        }
+        // Step 5 (HRT-KEY-24).
+        let mk = MemberPublicKey::from_bytes(&jr.member_key.0)
+            .map_err(|_| ProtocolError::BadSignature)?;
+        // Step 6 (HRT-INV-41).
+        let cert = MemberCert::from_bytes(&jr.member_cert.0);
+        ik.verify_member_cert(m.host_url.as_str(), &cid.0, &mk, &cert)
+            .map_err(|_| ProtocolError::BadMemberCert)?;
+        // Step 7 (HRT-INV-50).
+        if x25519::PublicKey::from_bytes(jr.init_key.0).is_small_order() {
+            return Err(ProtocolError::InvalidValue);
+        }
+        Ok(ValidatedJoin {
+            channel_id: cid,
+            identity: ik,
+            member_key: mk,
+            init_key: jr.init_key,
+            cert,
+            name: jr.name.as_str().to_owned(),
+        })
+    }
+}
+
+/// A join request that passed every check of §5.8: what an inviter adds with
+/// [`crate::group::Change::Add`].
+#[derive(Clone, Debug)]
+pub struct ValidatedJoin {
+    pub(crate) channel_id: ChannelId,
+    pub(crate) identity: IdentityPublicKey,
+    pub(crate) member_key: MemberPublicKey,
+    pub(crate) init_key: XPublic,
+    pub(crate) cert: MemberCert,
+    name: String,
+}
+
+impl ValidatedJoin {
+    /// The joiner's fingerprint, to show to the user before adding (HRT-INV-43).
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.identity.fingerprint()
+    }
+
+    /// The joiner's proposed display name: untrusted text (spec §5.8).
+    pub fn proposed_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The joiner's member key.
+    pub fn member_key(&self) -> &MemberPublicKey {
+        &self.member_key
+    }
+}
+
+/// The `invite_auth` key that signs the `invite.redeem` request (HRT-INV-29, HRT-KEY-22).
+pub struct InviteAuthKey(SigningKey);
+
+impl fmt::Debug for InviteAuthKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "InviteAuthKey({:?})", self.0.verifying_key())
+    }
+}
+
+impl InviteAuthKey {
+    /// `invite_auth_pub`, the `SignedRequest` key of the redeem request.
+    pub fn public_key(&self) -> EdPublic {
+        EdPublic(*self.0.verifying_key().as_bytes())
+    }
+
+    /// `SignWithLabel(invite_auth_sk, "request", request_bytes)` (spec §8). Consumes the key:
+    /// it signs one redeem request (HRT-KEY-22); a retry reuses the same signed bytes
+    /// (HRT-INV-30).
+    pub fn sign_request(self, request_bytes: &[u8]) -> hearth_wire::Signature {
+        hearth_wire::Signature(
+            sign_with_label(&self.0, label::REQUEST, bstr(request_bytes)).to_bytes(),
+        )
+    }
+}
+
+/// What the joiner sends with `invite.redeem` (spec §5.6 steps 7 to 9).
+#[derive(Debug)]
+pub struct Redeem {
+    /// `InviteRedeemBody = {1: invite_id, 2: MK_pub, 3: pop, 4: sealed}`.
+    pub body: InviteRedeemBody,
+    /// The key that signs the request.
+    pub auth: InviteAuthKey,
+}
+
+/// Parses an invitation and builds the join (spec §5.3.2, §5.6): the joiner's pending state and
+/// its redeem body. `now` is the local clock in seconds (HRT-INV-13); `name` the proposed
+/// display name (0 to 64 bytes).
+pub fn join(
+    uri: &str,
+    identity: IdentityKey,
+    name: &str,
+    now: u64,
+) -> Result<(PendingMember, Redeem), ProtocolError> {
+    join_with_rng(uri, identity, name, now, HearthRng::os())
+}
+
+/// DANGER: [`join`] with an injected generator, for reproducible vectors.
+#[cfg(any(test, feature = "danger-deterministic"))]
+#[doc(hidden)]
+pub fn danger_join_with_rng(
+    uri: &str,
+    identity: IdentityKey,
+    name: &str,
+    now: u64,
+    rng: HearthRng,
+) -> Result<(PendingMember, Redeem), ProtocolError> {
+    join_with_rng(uri, identity, name, now, rng)
+}
+
+fn join_with_rng(
+    uri: &str,
+    identity: IdentityKey,
+    name: &str,
+    now: u64,
+    mut rng: HearthRng,
+) -> Result<(PendingMember, Redeem), ProtocolError> {
+    // §5.3.2 steps 1 to 6 (HRT-INV-5 to HRT-INV-12).
+    let parsed = InviteUri::parse(uri)?;
+    let inv = &parsed.invite;
+    // Step 7 (HRT-INV-13).
+    if now > inv.expires.0 {
+        return Err(ProtocolError::InviteExpired);
+    }
+    let host_url = HostUrl::new(parsed.host_url())?;
+    let name = BoundedText::<0, 64>::new(name)?;
+    let cid = inv.channel_id;
+    // Step 1: derived values.
+    let secret = Secret32::from_bytes(inv.secret.0);
+    let d = derive(&secret, &cid);
+    drop(secret);
+    // Step 2: fresh member and init keys (HRT-INV-24, HRT-KEY-4, HRT-KEY-11).
+    let member_key = MemberKey::generate_with(&mut rng);
+    let init_key = InitKey::generate_with(&mut rng);
+    let mk_pub = EdPublic(*member_key.public_key().as_bytes());
+    // Step 3 (HRT-INV-25).
+    let cert = identity.certify_member(host_url.as_str(), &cid.0, &member_key.public_key());
+    // Step 4.
+    let jr = JoinRequest {
+        identity: EdPublic(*identity.public_key().as_bytes()),
+        member_key: mk_pub,
+        init_key: XPublic(*init_key.public_key().as_bytes()),
+        member_cert: hearth_wire::Signature(cert.to_bytes()),
+        name,
+        ext: None,
+    };
+    let jr_bytes = jr.to_vec();
+    // Step 5 (HRT-INV-26).
+    let join_sig = sign_with_label(
+        identity.signing_key(),
+        label::JOIN,
+        join_content(&cid, &d.invite_id, &jr_bytes),
+    );
+    // Step 6.
+    let sjr = SignedJoinRequest {
+        join_request: SignedBytes::from_bytes(jr_bytes),
+        signature: hearth_wire::Signature(join_sig.to_bytes()),
+    };
+    // Step 7 (HRT-INV-27, HRT-CRYPTO-30).
+    let (enc, ct) = Hpke::SUITE_1
+        .seal_with_rng(
+            &mut rng,
+            Mode::Psk,
+            &x25519::PublicKey::from_bytes(inv.inviter_key.0),
+            &join_seal_info(&cid, &d.invite_id),
+            &join_seal_aad(&cid, &d.invite_id, &mk_pub),
+            &sjr.to_vec(),
+            d.psk.as_bytes(),
+            &d.invite_id.0,
+        )
+        .map_err(|_| ProtocolError::DecryptFailed)?;
+    // Step 8 (HRT-INV-28): proof of possession of MK.
+    let auth_pub = EdPublic(*d.auth.verifying_key().as_bytes());
+    let pop = sign_with_label(member_key.signing_key(), label::REDEEM, |e| {
+        e.array(4)
+            .text(host_url.as_str())
+            .bytes(&cid.0)
+            .bytes(&d.invite_id.0)
+            .bytes(&auth_pub.0);
+    });
+    let body = InviteRedeemBody {
+        invite_id: d.invite_id,
+        member_key: mk_pub,
+        pop: hearth_wire::Signature(pop.to_bytes()),
+        sealed: HpkeSealed {
+            enc: XPublic(*enc.as_bytes()),
+            ct: BoundedBytes::new(ct)?,
+        },
+    };
+    // The psk is dropped here; the invite_auth key leaves in `Redeem` and is consumed by the
+    // request signature (HRT-INV-31).
+    let Derived { auth, psk, .. } = d;
+    drop(psk);
+    let pending = PendingMember {
+        params: ChannelParams::new(host_url, cid),
+        inviter_fpr: inv.inviter_fpr,
+        identity,
+        member_key,
+        init_key,
+        rng,
+    };
+    Ok((
+        pending,
+        Redeem {
+            body,
+            auth: InviteAuthKey(auth),
+        },
+    ))
+}

@@ -1,0 +1,52 @@
+//! # hearth-crypto
+//!
+//! Hearth's cryptography (spec §3 to §7) on suite 1: DHKEM(X25519, HKDF-SHA256),
+//! HKDF-SHA256, AES-256-GCM and Ed25519.
+//!
+//! This crate's primitive layer, one module per spec concept:
+//!
+//! | module | spec | what |
+//! |---|---|---|
+//! | [`label`] | §3.3 | the label registry |
+//! | [`labelled`] | §3.2 | `H`, `Extract`, `ExpandWithLabel`, `DeriveSecret`, `MAC`, `SignWithLabel` |
+//! | [`ed25519`] | §3.5 | Ed25519 with Hearth's validity rules, single and batch verification |
+//! | [`x25519`] | §3.4 | X25519 (RFC 7748) with the non-contributory check |
+//! | [`aead`] | §3.1 | AES-GCM with 96-bit nonces |
+//! | [`hpke`] | §3.6 | RFC 9180 HPKE: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-GCM, Base and PSK modes |
+//! | [`keys`] | §4 | identity, member and init keys, member certificates, fingerprints |
+//! | [`error`] | §12 | [`CryptoError`] and its map onto the spec's error codes |
+//!
+//! ## Dangerous features
+//!
+//! - `danger-deterministic` (off by default): exposes `#[doc(hidden)]` HPKE functions that take
+//!   the ephemeral input keying material from the caller (`hpke::Hpke::danger_setup_s_derand`),
+//!   so RFC 9180 vectors and Hearth vectors are reproducible. Production code paths always draw
+//!   it from the OS RNG. Never enable it in a build that talks to peers.
+
+#![forbid(unsafe_code)]
+
+pub mod aead;
+pub mod ed25519;
+pub mod envelope;
+pub mod error;
+pub mod group;
+pub mod hpke;
+pub mod invite;
+pub mod keys;
+pub mod label;
+pub mod labelled;
+pub mod ratchet;
+pub mod rng;
+mod secret;
+pub mod x25519;
+
+#[cfg(test)]
+mod test_support;
+
+pub use error::{ApiMisuse, CryptoError, Misuse, ProtocolError};
+pub use group::{Change, ChannelParams, CommitOutcome, CommitOutput, Group, PendingMember, Status};
+pub use label::Label;
+pub use secret::{Secret, Secret32};
+
+#[cfg(test)]
+mod protocol_tests;

@@ -1,0 +1,24 @@
+//! # hearth-host
+//!
+//! The reference host of the Hearth protocol (spec §8): one request handler
+//! ([`handler`], the check order of §8.3.2) behind two front ends, CGI ([`cgi`], RFC 3875) and a
+//! standalone HTTP server ([`serve`], axum/hyper), over one SQLite database ([`store`]).
+//!
+//! | module | spec |
+//! |---|---|
+//! | [`config`] | §8.2 canonical host URL, §8.6 limits, §8.7 rate limit |
+//! | [`clock`] | §8.8 |
+//! | [`store`] | §8.3.3 nonce store, §8.3.5 atomicity, §8.9 durability, §9 log |
+//! | [`handler`] | §8.3 check order, §8.4 responses |
+//! | [`ops`] | §8.5 every op |
+//! | [`cgi`], [`serve`] | §8.1 transport, §8.10 CGI |
+
+#![forbid(unsafe_code)]
+
+pub mod cgi;
+pub mod clock;
+pub mod config;
+pub mod handler;
+pub mod ops;
+pub mod serve;
+pub mod store;

@@ -1,0 +1,89 @@
+//! Ops 1 `channel.create` (spec §8.5.2) and 2 `channel.delete` (spec §8.5.3).
+
+use hearth_crypto::ed25519::Signature;
+use hearth_crypto::label;
+use hearth_crypto::labelled::verify_with_label;
+use hearth_wire::request::ChannelCreateBody;
+use hearth_wire::{ErrorCode, Suite};
+use rusqlite::params;
+
+use super::{append_result, empty, member, Ctx, OpResult, ADMIN};
+use crate::handler::Fail;
+use crate::store;
+
+/// Op 1. Step 13 makes no check; the checks of §8.5.2 in order, then the effect (HRT-OP-9).
+pub fn create(cx: &Ctx<'_>, b: &ChannelCreateBody) -> OpResult {
+    // Check 1 (HRT-OP-5): a supported suite.
+    if b.suite != Suite::X25519_SHA256_AES256GCM_ED25519 {
+        return Err(Fail::Status(ErrorCode::UNSUPPORTED_SUITE));
+    }
+    // Check 2 (HRT-OP-6): owner_sig = SignWithLabel(IK_owner, "create", [host_url,
+    // channel_id, key]) under one configured owner key.
+    let sig = Signature::from_bytes(&b.owner_signature.0);
+    let url = cx.job.request.host_url.as_str();
+    let owner = cx.host.config.owner_keys.iter().find(|ik| {
+        verify_with_label(
+            ik,
+            label::CREATE,
+            |e| {
+                e.array(3).text(url).bytes(&cx.channel).bytes(&cx.job.key);
+            },
+            &sig,
+        )
+        .is_ok()
+    });
+    let Some(owner) = owner else {
+        return Err(Fail::Status(ErrorCode::FORBIDDEN));
+    };
+    // Check 3 (HRT-OP-7): the id is free.
+    if store::channel(cx.conn, &cx.channel)?.is_some() {
+        return Err(Fail::Status(ErrorCode::CONFLICT));
+    }
+    // Check 4 (HRT-OP-8): channels per owner key.
+    let n: i64 = cx
+        .conn
+        .prepare_cached("SELECT COUNT(*) FROM channels WHERE owner_key = ?1")?
+        .query_row([&owner.as_bytes()[..]], |r| r.get(0))?;
+    if n as u64 >= cx.host.config.limits.max_channels {
+        return Err(Fail::Status(ErrorCode::LIMIT_EXCEEDED));
+    }
+    // Effect (HRT-OP-9): epoch 0, one admin entry with the creator mark, entry 1 of kind
+    // create holding the exact SignedRequest bytes.
+    cx.conn
+        .prepare_cached(
+            "INSERT INTO channels (id, suite, epoch, tip, head, owner_key, next_entry) VALUES (?1, ?2, 0, 0, x'', ?3, 1)",
+        )?
+        .execute(params![&cx.channel[..], i64::from(b.suite.0), &owner.as_bytes()[..]])?;
+    store::write_roster(
+        cx.conn,
+        &cx.channel,
+        &[store::Entry {
+            entry_id: 0,
+            member_key: cx.job.key,
+            role: ADMIN,
+            creator: true,
+            left: false,
+        }],
+    )?;
+    let (seq, head) = store::append(cx.conn, &cx.channel, 0, &cx.job.raw, cx.now)?;
+    Ok(append_result(seq, &head))
+}
+
+/// Op 2: the creator deletes the channel and all its state (HRT-OP-10, HRT-OP-11). Nonce
+/// store entries stay.
+pub fn delete(cx: &Ctx<'_>) -> OpResult {
+    let (_, _, me) = member(cx)?;
+    // Check 1 (HRT-OP-10).
+    if !me.creator {
+        return Err(Fail::Status(ErrorCode::FORBIDDEN));
+    }
+    for table in ["log", "roster", "invites", "pending", "welcomes", "blobs"] {
+        cx.conn
+            .prepare_cached(&format!("DELETE FROM {table} WHERE channel = ?1"))?
+            .execute([&cx.channel[..]])?;
+    }
+    cx.conn
+        .prepare_cached("DELETE FROM channels WHERE id = ?1")?
+        .execute([&cx.channel[..]])?;
+    Ok(empty())
+}

@@ -1,0 +1,57 @@
+//! Op 10 `log.fetch` (spec §8.5.11, §9.4).
+
+use hearth_wire::request::LogFetchBody;
+use hearth_wire::{Encoder, ErrorCode};
+use rusqlite::params;
+
+use super::{member, Ctx, OpResult};
+use crate::handler::Fail;
+
+/// The most entry bytes one page carries; a page holds at least one entry (HRT-LOG-10) and
+/// stops early only to stay within this budget (HRT-LOG-11).
+pub const PAGE_BYTES: usize = 8 << 20;
+
+/// Op 10: entries `since + 1 ..= since + k`, the tip, its head and the epoch, all from one
+/// transaction's state (HRT-OP-50, HRT-LOG-9, HRT-LOG-12, HRT-LOG-13, HRT-LOG-14).
+pub fn fetch(cx: &Ctx<'_>, b: &LogFetchBody) -> OpResult {
+    let (ch, _, _) = member(cx)?;
+    let since = b.since.0;
+    // Checks 1 and 2 (HRT-OP-49).
+    if since > ch.tip || b.limit == 0 || b.limit > cx.host.config.limits.max_log_page {
+        return Err(Fail::Detail(ErrorCode::INVALID_VALUE));
+    }
+    let k = b.limit.min(ch.tip - since);
+    let mut st = cx.conn.prepare_cached(
+        "SELECT seq, kind, bytes, head, received FROM log WHERE channel = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq",
+    )?;
+    let mut rows = st.query(params![&cx.channel[..], since as i64, (since + k) as i64])?;
+    let mut entries = Encoder::new();
+    let mut count = 0usize;
+    let mut total = 0usize;
+    while let Some(r) = rows.next()? {
+        let bytes: Vec<u8> = r.get(2)?;
+        if count > 0 && total + bytes.len() > PAGE_BYTES {
+            break;
+        }
+        total += bytes.len();
+        let head: Vec<u8> = r.get(3)?;
+        entries
+            .array(5)
+            .uint(r.get::<_, i64>(0)? as u64)
+            .uint(r.get::<_, i64>(1)? as u64)
+            .bytes(&bytes)
+            .bytes(&head)
+            .uint(r.get::<_, i64>(4)? as u64);
+        count += 1;
+    }
+    let entries = entries.into_bytes();
+    let mut e = Encoder::with_capacity(entries.len() + 64);
+    e.map(4).uint(1).array(count).raw(&entries);
+    e.uint(2)
+        .uint(ch.tip)
+        .uint(3)
+        .bytes(&ch.head)
+        .uint(4)
+        .uint(ch.epoch);
+    Ok(e.into_bytes())
+}

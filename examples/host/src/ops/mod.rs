@@ -1,0 +1,97 @@
+//! The ops of spec §8.5, one module per group. Each op runs steps 13 (authorisation), 14 (its
+//! checks, in the listed order) and 15 (its effect) inside the request's savepoint; a returned
+//! [`Fail`] rolls the op's writes back so that only the nonce record remains (HRT-API-37).
+
+pub mod blob;
+pub mod channel;
+pub mod commit;
+pub mod info;
+pub mod invite;
+pub mod log;
+pub mod member;
+pub mod msg;
+pub mod welcome;
+
+use hearth_wire::request::RequestBody;
+use rusqlite::Connection;
+
+use crate::handler::{Fail, Host, Job};
+use crate::store::{self, Channel, Entry};
+
+/// What an op sees: the host, the transaction, the request and the time.
+pub struct Ctx<'a> {
+    /// The host (configuration, limits).
+    pub host: &'a Host,
+    /// The open transaction.
+    pub conn: &'a Connection,
+    /// The request.
+    pub job: &'a Job,
+    /// The host's clock in seconds.
+    pub now: u64,
+    /// The channel id of the request (zero for op 0).
+    pub channel: [u8; 16],
+}
+
+/// An op's result: the encoded result rule on success.
+pub type OpResult = Result<Vec<u8>, Fail>;
+
+/// Runs one op (steps 13 to 15).
+pub fn dispatch(
+    host: &Host,
+    conn: &Connection,
+    job: &Job,
+    body: &RequestBody,
+    now: u64,
+) -> OpResult {
+    let cx = Ctx {
+        host,
+        conn,
+        job,
+        now,
+        channel: job.channel(),
+    };
+    match body {
+        RequestBody::Info(_) => Ok(host.info_result().to_vec()),
+        RequestBody::ChannelCreate(b) => channel::create(&cx, b),
+        RequestBody::ChannelDelete(_) => channel::delete(&cx),
+        RequestBody::InviteCreate(b) => invite::create(&cx, b),
+        RequestBody::InviteRevoke(b) => invite::revoke(&cx, b),
+        RequestBody::InviteRedeem(b) => invite::redeem(&cx, b),
+        RequestBody::JoinFetch(_) => invite::join_fetch(&cx),
+        RequestBody::CommitPost(b) => commit::post(&cx, b),
+        RequestBody::CommitReport(_) => commit::report(&cx),
+        RequestBody::MsgPost(b) => msg::post(&cx, b),
+        RequestBody::LogFetch(b) => log::fetch(&cx, b),
+        RequestBody::WelcomeFetch(_) => welcome::fetch(&cx),
+        RequestBody::MemberLeave(_) => member::leave(&cx),
+        RequestBody::BlobPut(b) => blob::put(&cx, b),
+        RequestBody::BlobGet(b) => blob::get(&cx, b),
+    }
+}
+
+/// A caller entitled as "a member" (spec §8.3.4): the channel exists and `key` is the member
+/// key of a roster entry that has not left; otherwise the uniform `not_found` (HRT-API-33).
+pub fn member(cx: &Ctx<'_>) -> Result<(Channel, u64, Entry), Fail> {
+    let Some(ch) = store::channel(cx.conn, &cx.channel)? else {
+        return Err(Fail::NotFound);
+    };
+    match store::entry_by_key(cx.conn, &cx.channel, &cx.job.key)? {
+        Some((leaf, e)) if !e.left => Ok((ch, leaf, e)),
+        _ => Err(Fail::NotFound),
+    }
+}
+
+/// Role admin (spec §12.3).
+pub const ADMIN: u8 = 1;
+
+/// The `{1: seq, 2: head}` result of the ops that append one entry.
+pub fn append_result(seq: u64, head: &[u8; 32]) -> Vec<u8> {
+    let mut e = hearth_wire::Encoder::new();
+    e.map(2).uint(1).uint(seq).uint(2).bytes(head);
+    e.into_bytes()
+}
+
+/// The empty map `{}`.
+pub fn empty() -> Vec<u8> {
+    vec![0xa0]
+}

@@ -1,0 +1,461 @@
+//! SQLite storage (spec §8.9, §8.3.5, §9): WAL with synchronous commits and a busy timeout,
+//! versioned migrations (`PRAGMA user_version`), and the shared pieces every op uses: channel
+//! rows, the host-visible roster (§8.5), the log with its hash chain (§9.3), the nonce store
+//! (§8.3.3) and the per-key token bucket (§8.7).
+//!
+//! Every request runs in one transaction (`BEGIN IMMEDIATE`; in `serve` several requests share
+//! one transaction, each in its own savepoint), so the effect, the nonce record and the stored
+//! response commit together (HRT-API-36) and nothing is answered before it is durable
+//! (HRT-API-50, `synchronous = FULL`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use hearth_crypto::label;
+use hearth_crypto::labelled::{bstr, h};
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// How long a writer waits for the database lock before answering `internal` (HRT-API-32).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Nonce store retention after `ts` (HRT-API-29).
+pub const NONCE_KEEP_SECS: u64 = 600;
+
+/// Pending joins are dropped this long after `redeemed_at` (HRT-OP-60).
+pub const PENDING_KEEP_SECS: u64 = 2_592_000;
+
+/// Schema migrations, applied in order; `user_version` is the number applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    r#"
+    CREATE TABLE channels (
+        id BLOB PRIMARY KEY,
+        suite INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        tip INTEGER NOT NULL,
+        head BLOB NOT NULL,
+        owner_key BLOB NOT NULL,
+        next_entry INTEGER NOT NULL
+    );
+    CREATE INDEX channels_owner ON channels(owner_key);
+    CREATE TABLE roster (
+        channel BLOB NOT NULL,
+        pos INTEGER NOT NULL,
+        entry_id INTEGER NOT NULL,
+        member_key BLOB NOT NULL,
+        role INTEGER NOT NULL,
+        creator INTEGER NOT NULL,
+        left_ INTEGER NOT NULL,
+        PRIMARY KEY (channel, pos)
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX roster_key ON roster(channel, member_key);
+    CREATE TABLE log (
+        channel BLOB NOT NULL,
+        seq INTEGER NOT NULL,
+        kind INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        head BLOB NOT NULL,
+        received INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX log_seq ON log(channel, seq);
+    CREATE TABLE invites (
+        channel BLOB NOT NULL,
+        invite_id BLOB NOT NULL,
+        auth_key BLOB NOT NULL,
+        expires INTEGER NOT NULL,
+        creator_entry INTEGER NOT NULL,
+        used INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (channel, invite_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE pending (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel BLOB NOT NULL,
+        invite_id BLOB NOT NULL,
+        member_key BLOB NOT NULL,
+        sealed BLOB NOT NULL,
+        redeemed_at INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX pending_key ON pending(channel, member_key);
+    CREATE INDEX pending_invite ON pending(channel, invite_id);
+    CREATE TABLE welcomes (
+        channel BLOB NOT NULL,
+        member_key BLOB NOT NULL,
+        welcome BLOB NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (channel, member_key)
+    );
+    CREATE TABLE blobs (
+        channel BLOB NOT NULL,
+        id BLOB NOT NULL,
+        data BLOB NOT NULL
+    );
+    CREATE UNIQUE INDEX blobs_id ON blobs(channel, id);
+    CREATE TABLE nonces (
+        key BLOB NOT NULL,
+        nonce BLOB NOT NULL,
+        ts INTEGER NOT NULL,
+        request_hash BLOB NOT NULL,
+        response BLOB NOT NULL,
+        PRIMARY KEY (key, nonce)
+    );
+    CREATE INDEX nonces_ts ON nonces(ts);
+    CREATE TABLE rate (
+        key BLOB PRIMARY KEY,
+        tokens REAL NOT NULL,
+        at_ms INTEGER NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub fn schema_version() -> usize {
+    MIGRATIONS.len()
+}
+
+/// Opens (creating if needed) the database, sets WAL, `synchronous = FULL` and the busy
+/// timeout, and applies pending migrations in one transaction.
+pub fn open(path: &Path) -> rusqlite::Result<Connection> {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // WAL is persistent in the file: set it only when it is not set yet.
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+    }
+    // HRT-API-50: every commit is synced before the response is sent.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    // A CGI process is one short connection: do not checkpoint (and fsync the database) on
+    // every close; the WAL is checkpointed automatically as it grows.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if usize::try_from(current).unwrap_or(usize::MAX) >= MIGRATIONS.len() {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        // Re-read under the write lock: another process may have migrated meanwhile.
+        let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let start = usize::try_from(current).unwrap_or(usize::MAX);
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(start) {
+            conn.execute_batch(sql)?;
+            conn.pragma_update(None, "user_version", (i + 1) as i64)?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// A channel row.
+#[derive(Clone, Debug)]
+pub struct Channel {
+    /// The suite fixed at creation.
+    pub suite: u16,
+    /// The current epoch (the number of commit entries, HRT-LOG-14).
+    pub epoch: u64,
+    /// The highest seq.
+    pub tip: u64,
+    /// The head at tip.
+    pub head: Vec<u8>,
+}
+
+/// Loads a channel.
+pub fn channel(conn: &Connection, id: &[u8]) -> rusqlite::Result<Option<Channel>> {
+    conn.prepare_cached("SELECT suite, epoch, tip, head FROM channels WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok(Channel {
+                suite: r.get::<_, i64>(0)? as u16,
+                epoch: r.get::<_, i64>(1)? as u64,
+                tip: r.get::<_, i64>(2)? as u64,
+                head: r.get(3)?,
+            })
+        })
+        .optional()
+}
+
+/// One entry of the host-visible roster (spec §8.5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Stable identity of the entry across RotateOps (invite authorship follows it).
+    pub entry_id: i64,
+    /// The member key.
+    pub member_key: [u8; 32],
+    /// 0 member, 1 admin.
+    pub role: u8,
+    /// The creator mark.
+    pub creator: bool,
+    /// Marked left by `member.leave`.
+    pub left: bool,
+}
+
+fn key32(v: Vec<u8>) -> [u8; 32] {
+    <[u8; 32]>::try_from(v.as_slice()).unwrap_or([0; 32])
+}
+
+fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        entry_id: r.get(0)?,
+        member_key: key32(r.get(1)?),
+        role: r.get::<_, i64>(2)? as u8,
+        creator: r.get::<_, i64>(3)? != 0,
+        left: r.get::<_, i64>(4)? != 0,
+    })
+}
+
+/// The roster in order.
+pub fn roster(conn: &Connection, channel: &[u8]) -> rusqlite::Result<Vec<Entry>> {
+    let mut st = conn.prepare_cached(
+        "SELECT entry_id, member_key, role, creator, left_ FROM roster WHERE channel = ?1 ORDER BY pos",
+    )?;
+    let rows = st.query_map([channel], entry_from_row)?;
+    rows.collect()
+}
+
+/// The roster entry holding `key`, with its leaf index.
+pub fn entry_by_key(
+    conn: &Connection,
+    channel: &[u8],
+    key: &[u8],
+) -> rusqlite::Result<Option<(u64, Entry)>> {
+    conn.prepare_cached(
+        "SELECT entry_id, member_key, role, creator, left_, pos FROM roster WHERE channel = ?1 AND member_key = ?2",
+    )?
+    .query_row(params![channel, key], |r| {
+        Ok((r.get::<_, i64>(5)? as u64, entry_from_row(r)?))
+    })
+    .optional()
+}
+
+/// The member key at leaf `pos`.
+pub fn key_at(conn: &Connection, channel: &[u8], pos: u64) -> rusqlite::Result<Option<[u8; 32]>> {
+    conn.prepare_cached("SELECT member_key FROM roster WHERE channel = ?1 AND pos = ?2")?
+        .query_row(params![channel, pos as i64], |r| Ok(key32(r.get(0)?)))
+        .optional()
+}
+
+/// Replaces the roster of a channel (after a commit, spec §8.5 roster rules).
+pub fn write_roster(conn: &Connection, channel: &[u8], entries: &[Entry]) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM roster WHERE channel = ?1")?
+        .execute([channel])?;
+    let mut st = conn.prepare_cached(
+        "INSERT INTO roster (channel, pos, entry_id, member_key, role, creator, left_) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (pos, e) in entries.iter().enumerate() {
+        st.execute(params![
+            channel,
+            pos as i64,
+            e.entry_id,
+            &e.member_key[..],
+            i64::from(e.role),
+            i64::from(e.creator),
+            i64::from(e.left)
+        ])?;
+    }
+    Ok(())
+}
+
+/// `H("entry", bytes)` (spec §9.3).
+pub fn entry_hash(bytes: &[u8]) -> [u8; 32] {
+    h(label::ENTRY, bstr(bytes))
+}
+
+/// `head_s = H("log", [head_{s-1}, s, kind, H("entry", bytes)])` with `head_0 = h''`
+/// (spec §9.3, HRT-LOG-7).
+pub fn next_head(prev: &[u8], seq: u64, kind: u8, bytes: &[u8]) -> [u8; 32] {
+    let eh = entry_hash(bytes);
+    h(label::LOG, |e| {
+        e.array(4)
+            .bytes(prev)
+            .uint(seq)
+            .uint(u64::from(kind))
+            .bytes(&eh);
+    })
+}
+
+/// Appends a log entry in the current transaction: the next seq (HRT-LOG-4) and its head
+/// (HRT-LOG-5, HRT-LOG-7), exact bytes as received (HRT-LOG-3).
+pub fn append(
+    conn: &Connection,
+    channel: &[u8],
+    kind: u8,
+    bytes: &[u8],
+    now: u64,
+) -> rusqlite::Result<(u64, [u8; 32])> {
+    let (tip, prev): (i64, Vec<u8>) = conn
+        .prepare_cached("SELECT tip, head FROM channels WHERE id = ?1")?
+        .query_row([channel], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let seq = tip as u64 + 1;
+    let head = next_head(&prev, seq, kind, bytes);
+    conn.prepare_cached(
+        "INSERT INTO log (channel, seq, kind, bytes, head, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![channel, seq as i64, i64::from(kind), bytes, &head[..], now as i64])?;
+    conn.prepare_cached("UPDATE channels SET tip = ?2, head = ?3 WHERE id = ?1")?
+        .execute(params![channel, seq as i64, &head[..]])?;
+    Ok((seq, head))
+}
+
+/// A nonce store hit (spec §8.3.3).
+pub enum NonceHit {
+    /// Identical request bytes: the stored response (HRT-API-28).
+    Same(Vec<u8>),
+    /// Different bytes under the same (key, nonce): `replay` (HRT-API-27).
+    Different,
+}
+
+/// Looks up (key, nonce). The request is compared by SHA-256 of its exact bytes.
+pub fn nonce_lookup(
+    conn: &Connection,
+    key: &[u8],
+    nonce: &[u8],
+    request_hash: &[u8],
+) -> rusqlite::Result<Option<NonceHit>> {
+    let row: Option<(Vec<u8>, Vec<u8>)> = conn
+        .prepare_cached("SELECT request_hash, response FROM nonces WHERE key = ?1 AND nonce = ?2")?
+        .query_row(params![key, nonce], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(row.map(|(hash, resp)| {
+        if hash == request_hash {
+            NonceHit::Same(resp)
+        } else {
+            NonceHit::Different
+        }
+    }))
+}
+
+/// Records a response in the nonce store (HRT-API-30).
+pub fn nonce_record(
+    conn: &Connection,
+    key: &[u8],
+    nonce: &[u8],
+    ts: u64,
+    request_hash: &[u8],
+    response: &[u8],
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO nonces (key, nonce, ts, request_hash, response) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![key, nonce, ts as i64, request_hash, response])?;
+    Ok(())
+}
+
+/// Prunes nonce entries more than 600 s past their `ts` (HRT-API-29), pending joins older than
+/// 30 days (HRT-OP-60) and idle rate buckets.
+pub fn prune(conn: &Connection, now: u64) -> rusqlite::Result<()> {
+    let cutoff = now.saturating_sub(NONCE_KEEP_SECS) as i64;
+    conn.prepare_cached("DELETE FROM nonces WHERE ts < ?1")?
+        .execute([cutoff])?;
+    let pcut = now.saturating_sub(PENDING_KEEP_SECS) as i64;
+    conn.prepare_cached("DELETE FROM pending WHERE redeemed_at < ?1")?
+        .execute([pcut])?;
+    let rcut = now.saturating_sub(3600).saturating_mul(1000) as i64;
+    conn.prepare_cached("DELETE FROM rate WHERE at_ms < ?1")?
+        .execute([rcut])?;
+    Ok(())
+}
+
+/// Takes one token from the key's bucket (spec §8.7); false when the key is over its limit.
+pub fn rate_take(
+    conn: &Connection,
+    key: &[u8],
+    now_ms: u64,
+    burst: f64,
+    per_second: f64,
+) -> rusqlite::Result<bool> {
+    let row: Option<(f64, i64)> = conn
+        .prepare_cached("SELECT tokens, at_ms FROM rate WHERE key = ?1")?
+        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let tokens = match row {
+        None => burst,
+        Some((t, at)) => {
+            let dt = now_ms.saturating_sub(u64::try_from(at).unwrap_or(0)) as f64 / 1000.0;
+            (t + dt * per_second).min(burst)
+        }
+    };
+    if tokens < 1.0 {
+        return Ok(false);
+    }
+    conn.prepare_cached("INSERT OR REPLACE INTO rate (key, tokens, at_ms) VALUES (?1, ?2, ?3)")?
+        .execute(params![key, tokens - 1.0, now_ms as i64])?;
+    Ok(true)
+}
+
+/// The number of pending joins (not added, not expired) of a channel.
+pub fn pending_count(conn: &Connection, channel: &[u8], now: u64) -> rusqlite::Result<u64> {
+    let n: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM pending WHERE channel = ?1 AND redeemed_at >= ?2")?
+        .query_row(
+            params![channel, now.saturating_sub(PENDING_KEEP_SECS) as i64],
+            |r| r.get(0),
+        )?;
+    Ok(n as u64)
+}
+
+/// True if `key` is pending (redeemed, not yet added, not expired) in the channel.
+pub fn is_pending(
+    conn: &Connection,
+    channel: &[u8],
+    key: &[u8],
+    now: u64,
+) -> rusqlite::Result<bool> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM pending WHERE channel = ?1 AND member_key = ?2 AND redeemed_at >= ?3",
+        )?
+        .query_row(
+            params![channel, key, now.saturating_sub(PENDING_KEEP_SECS) as i64],
+            |r| r.get(0),
+        )?;
+    Ok(n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_1_hashes_empty_previous_head() {
+        // head_1 = H("log", [h'', 1, 0, H("entry", bytes)]): the first element is the 1-byte
+        // encoding 0x40 of the empty byte string (spec §9.3).
+        let bytes = b"abc";
+        let mut inner = vec![0x84, 0x40, 0x01, 0x00, 0x58, 0x20];
+        inner.extend_from_slice(&entry_hash(bytes));
+        let direct = h(label::LOG, |e| {
+            e.raw(&inner);
+        });
+        assert_eq!(next_head(&[], 1, 0, bytes), direct);
+        assert_ne!(next_head(&[0; 32], 1, 0, bytes), direct);
+    }
+
+    #[test]
+    fn migrations_are_idempotent() -> rusqlite::Result<()> {
+        let dir = std::env::temp_dir().join(format!("hearth-store-{}", std::process::id()));
+        let path = dir.join("t.sqlite3");
+        let _ = std::fs::remove_file(&path);
+        let c = open(&path)?;
+        drop(c);
+        let c = open(&path)?;
+        let v: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        assert_eq!(v as usize, schema_version());
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+}

@@ -1,0 +1,227 @@
+//! The CGI front end run directly as a process with the CGI environment (RFC 3875), and
+//! under a real web server (lighttpd with mod_cgi).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use hearth_crypto::ed25519::SigningKey;
+use hearth_wire::ErrorCode;
+
+#[test]
+fn cgi_whole_conversation_as_processes() {
+    let dir = TempDir::new("cgi");
+    let config = write_config(dir.path(), "");
+    conversation(&|b| cgi(&config, "POST", Some("application/cbor"), b, &[]));
+}
+
+#[test]
+fn cgi_hrt_api_2_get_and_hrt_api_1_content_type() {
+    let dir = TempDir::new("cgiget");
+    let config = write_config(dir.path(), "");
+    assert_eq!(status(&cgi(&config, "GET", None, b"", &[])), ErrorCode::OK);
+    let k = SigningKey::generate();
+    let r = cgi(
+        &config,
+        "POST",
+        Some("text/html"),
+        &signed(&k, 0, None, empty()),
+        &[],
+    );
+    assert_eq!(status(&r), ErrorCode::MALFORMED);
+    assert_eq!(
+        status(&cgi(&config, "DELETE", None, b"", &[])),
+        ErrorCode::MALFORMED
+    );
+}
+
+#[test]
+fn cgi_hrt_api_16_content_length_checked_before_reading_stdin() {
+    let dir = TempDir::new("cgibig");
+    let config = write_config(dir.path(), "");
+    // CONTENT_LENGTH announces more than max_request; stdin is left open and empty: the
+    // program must answer without waiting for it.
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .env("GATEWAY_INTERFACE", "CGI/1.1")
+        .env("REQUEST_METHOD", "POST")
+        .env("CONTENT_TYPE", "application/cbor")
+        .env("CONTENT_LENGTH", "999999999")
+        .env("HEARTH_CONFIG", &config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _stdin = child.stdin.take();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(status(&parse_cgi(&out.stdout)), ErrorCode::TOO_LARGE);
+}
+
+#[test]
+fn cgi_internal_when_storage_fails_hrt_api_51() {
+    let dir = TempDir::new("cgiint");
+    // data_dir is a regular file: the database cannot be opened.
+    std::fs::write(dir.path().join("data"), b"not a directory").unwrap();
+    let config = write_config(dir.path(), "");
+    let k = SigningKey::generate();
+    let r = cgi(
+        &config,
+        "POST",
+        Some("application/cbor"),
+        &signed(&k, 0, None, empty()),
+        &[],
+    );
+    assert_eq!(status(&r), ErrorCode::INTERNAL);
+    // A missing config still gets a Response, not an empty output.
+    let r = cgi(&dir.path().join("missing.toml"), "GET", None, b"", &[]);
+    assert_eq!(status(&r), ErrorCode::INTERNAL);
+}
+
+#[test]
+fn cgi_clock_offset_env() {
+    let dir = TempDir::new("cgiclock");
+    let config = write_config(dir.path(), "");
+    let k = SigningKey::generate();
+    let b = signed(&k, 0, None, empty());
+    let r = cgi(
+        &config,
+        "POST",
+        Some("application/cbor"),
+        &b,
+        &[("HEARTH_TEST_CLOCK_OFFSET", "-1000")],
+    );
+    assert_eq!(status(&r), ErrorCode::STALE_TIMESTAMP);
+}
+
+#[test]
+fn init_writes_a_config_that_loads_and_check_names_bad_fields() {
+    let dir = TempDir::new("init");
+    let path = dir.path().join("conf/hearth.toml");
+    let out = Command::new(BIN)
+        .args(["init", "--config"])
+        .arg(&path)
+        .args([
+            "--host-url",
+            "https://example.org/hearth.cgi",
+            "--owner-key",
+            &hex::encode(pk(&owner())),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("next steps"));
+    let out = Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("max_log_page = 500", "max_log_page = 5");
+    std::fs::write(&path, text).unwrap();
+    let out = Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("limits.max_log_page"));
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn cgi_under_lighttpd_mod_cgi() {
+    let have = Command::new("sh")
+        .args(["-c", "command -v lighttpd"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !have {
+        if std::env::var("HEARTH_REQUIRE_LIGHTTPD").is_ok_and(|v| v == "1") {
+            panic!("lighttpd not installed but HEARTH_REQUIRE_LIGHTTPD=1");
+        }
+        println!("skipped: lighttpd not installed");
+        return;
+    }
+    let dir = TempDir::new("lighttpd");
+    let root = dir.path().join("www");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::copy(BIN, root.join("hearth.cgi")).unwrap();
+    // The config and data directory live outside the document root.
+    let config = write_config(dir.path(), "");
+    let port = free_port();
+    let conf = dir.path().join("lighttpd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            r#"server.document-root = "{root}"
+server.port = {port}
+server.bind = "127.0.0.1"
+server.modules = ("mod_cgi", "mod_setenv")
+server.max-request-size = 1024
+server.errorlog = "{dir}/error.log"
+cgi.assign = (".cgi" => "")
+setenv.add-environment = ("HEARTH_CONFIG" => "{config}")
+"#,
+            root = root.display(),
+            dir = dir.path().display(),
+            config = config.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new("lighttpd")
+        .arg("-D")
+        .arg("-f")
+        .arg(&conf)
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/hearth.cgi");
+    let mut up = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(up, "lighttpd did not start");
+    let result = std::panic::catch_unwind(|| {
+        let mut resp = ureq::get(&url).call().unwrap();
+        assert_eq!(
+            status(&resp.body_mut().read_to_vec().unwrap()),
+            ErrorCode::OK
+        );
+        conversation(&|b| post_http(&url, b));
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    if let Err(e) = result {
+        let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
+        eprintln!("lighttpd error log:\n{log}");
+        std::panic::resume_unwind(e);
+    }
+}

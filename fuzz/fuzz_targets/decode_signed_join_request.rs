@@ -1,0 +1,3 @@
+#![no_main]
+// Strict decoding of `SignedJoinRequest`: never panics; accepted input re-encodes to itself.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| hearth_fuzz::decode_entry("SignedJoinRequest", data));

@@ -1,0 +1,51 @@
+//! Fuzz hooks: each target is a three-line call into one of these.
+
+use hearth_wire::entry::{arbitrary_roundtrip, check_nested, entry_point, ENTRY_POINTS};
+
+/// Decodes `data` with the named entry point; on success the re-encoding must equal `data`,
+/// and the nested decoders run on it.
+pub fn decode_entry(name: &str, data: &[u8]) {
+    let Some(e) = entry_point(name) else {
+        return;
+    };
+    if let Ok(re) = (e.decode)(data) {
+        assert_eq!(re, data, "{name}: re-encoding differs");
+        check_nested(data);
+    }
+}
+
+/// The invitation text form.
+pub fn invite_uri(data: &[u8]) {
+    if let Ok(s) = core::str::from_utf8(data) {
+        if let Ok(uri) = hearth_wire::invite::InviteUri::parse(s) {
+            assert_eq!(uri.to_string(), s);
+        }
+    }
+}
+
+/// The validator, compared with the typed path: whatever a typed decoder accepts, the
+/// validator accepts.
+pub fn validate(data: &[u8]) {
+    let ok = hearth_wire::validate(data, &hearth_wire::Profile::DEFAULT).is_ok();
+    let _ = hearth_wire::diag::to_diagnostic_nested(data);
+    if !ok {
+        for e in ENTRY_POINTS {
+            assert!(
+                (e.decode)(data).is_err(),
+                "{} accepted invalid hCBOR",
+                e.name
+            );
+        }
+    }
+}
+
+/// Structure-aware round trip over every structure.
+pub fn structured(data: &[u8]) {
+    let mut u = arbitrary::Unstructured::new(data);
+    let Ok(index) = u.arbitrary::<u8>() else {
+        return;
+    };
+    if let Ok((name, bytes)) = arbitrary_roundtrip(usize::from(index), &mut u) {
+        decode_entry(name, &bytes);
+    }
+}
