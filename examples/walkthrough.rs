@@ -89,8 +89,8 @@ fn join(
         .accept_welcome(&welcome, Some(&out.commit), now)
         .map_err(|e| e.error)?;
     println!(
-        "  {who} accepts the Welcome (signed by the inviter's fingerprint) and is at epoch {:?}",
-        g.epoch()
+        "  {who} accepts the Welcome (signed by the inviter's fingerprint) and is at epoch {}",
+        ep(&g)
     );
     Ok(g)
 }
@@ -151,9 +151,9 @@ fn main() -> Result<(), ProtocolError> {
     println!("1. Alice creates a channel");
     let mut alice = Group::create(host_url, IdentityKey::generate(), now)?;
     println!(
-        "  channel {}…, epoch {:?}",
+        "  channel {}…, epoch {}",
         short(&alice.channel_id().0),
-        alice.epoch()
+        ep(&alice)
     );
     println!("  Alice's fingerprint: {}", alice.fingerprint());
 
@@ -171,7 +171,7 @@ fn main() -> Result<(), ProtocolError> {
         bob.needs_update(now)
     );
     update(&mut host, &mut bob, &mut [&mut alice], now)?;
-    println!("  Bob commits an update; both at epoch {:?}", bob.epoch());
+    println!("  Bob commits an update; both at epoch {}", ep(&bob));
     println!("  epoch authenticator, Alice: {}", auth(&alice));
     println!("  epoch authenticator, Bob:   {}", auth(&bob));
 
@@ -192,8 +192,8 @@ fn main() -> Result<(), ProtocolError> {
     )?;
     update(&mut host, &mut carol, &mut [&mut alice, &mut bob], now)?;
     println!(
-        "  epoch {:?}; authenticators: Alice {}, Bob {}, Carol {}",
-        carol.epoch(),
+        "  epoch {}; authenticators: Alice {}, Bob {}, Carol {}",
+        ep(&carol),
         auth(&alice),
         auth(&bob),
         auth(&carol)
@@ -217,8 +217,8 @@ fn main() -> Result<(), ProtocolError> {
         bob.danger_held_secrets().epoch.is_some()
     );
     println!(
-        "  epoch {:?}; authenticators: Alice {}, Carol {}",
-        alice.epoch(),
+        "  epoch {}; authenticators: Alice {}, Carol {}",
+        ep(&alice),
         auth(&alice),
         auth(&carol)
     );
@@ -231,4 +231,10 @@ fn main() -> Result<(), ProtocolError> {
         println!("  seq {}: {:?}, {} bytes", i + 1, kind, bytes.len());
     }
     Ok(())
+}
+
+/// The epoch a member is at, for printing ("removed" once it has left the group).
+fn ep(g: &Group) -> String {
+    g.epoch()
+        .map_or_else(|| "removed".to_owned(), |e| e.to_string())
 }

@@ -47,6 +47,18 @@ pub fn bundled_config(url: &str, listen: &str, owner: &Key, data_dir: &Path) -> 
 /// Starts the bundled reference host on loopback for `owner`, in this process: a fresh data
 /// directory, the configuration of [`bundled_config`], the `serve` front end on a free port.
 pub fn start_bundled_host(owner: &Key) -> Result<BundledHost, String> {
+    start(owner, "")
+}
+
+/// As [`start_bundled_host`], for a reference host running as `mutant` (a deliberately broken
+/// variant, `[testing] mutant = "NAME"`; TESTING ONLY, feature `mutants`).
+#[cfg(feature = "mutants")]
+pub fn start_bundled_mutant(owner: &Key, mutant: &str) -> Result<BundledHost, String> {
+    start(owner, &format!("\n[testing]\nmutant = \"{mutant}\"\n"))
+}
+
+/// Starts the bundled host with `extra` appended to its configuration.
+fn start(owner: &Key, extra: &str) -> Result<BundledHost, String> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
     let port = listener
@@ -59,7 +71,7 @@ pub fn start_bundled_host(owner: &Key) -> Result<BundledHost, String> {
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let url = format!("http://127.0.0.1:{port}/");
     let listen = format!("127.0.0.1:{port}");
-    let text = bundled_config(&url, &listen, owner, &dir.join("data"));
+    let text = bundled_config(&url, &listen, owner, &dir.join("data")) + extra;
     let config = hearth_host::config::Config::parse(&text, &dir)
         .map_err(|e| format!("bundled host configuration: {e}"))?;
     let host = hearth_host::handler::Host::new(config).map_err(|e| format!("bundled host: {e}"))?;

@@ -1,12 +1,14 @@
-//! The suite must be able to fail: for each mutant of the reference host, the listed tests must
-//! fail. Feature-gated until the reference host has its mutant switches:
+//! The suite must be able to fail: for each mutant of the reference host (a deliberately broken
+//! variant, `examples/host/src/mutant.rs`), the listed tests must fail, the run must exit 1, and
+//! the unmutated host must pass everything. The hosts run in this process (the bundled host,
+//! `[testing] mutant = "NAME"` in its configuration), so no binary is needed:
 //!
 //! ```sh
-//! HEARTH_HOST_BIN=target/debug/hearth-host cargo test -p hearth-conformance --features mutants
+//! cargo test -p hearth-conformance --features mutants
 //! ```
 //!
-//! The host is expected to read the mutant name from `HEARTH_MUTANT` (to be connected by the
-//! lead; see `MUTANTS` for the expected names).
+//! With `HEARTH_MUTANTS_FULL=1` each mutant runs against the whole suite instead of its listed
+//! tests, and every failing test ID is printed (`-- --nocapture`): the way to refresh `MUTANTS`.
 
 #![allow(clippy::panic)]
 
@@ -30,7 +32,7 @@ pub const MUTANTS: &[(&str, &[&str])] = &[
         "skip-host-binding",
         &[
             "host.api.host-binding.wrong-host",
-            "host.api.order.op-before-host",
+            "host.api.order.host-before-time",
         ],
     ),
     (
@@ -64,6 +66,7 @@ pub const MUTANTS: &[(&str, &[&str])] = &[
         "serve-non-member",
         &["host.api.not-found.uniform", "host.op.member-leave.ok"],
     ),
+    ("non-uniform-not-found", &["host.api.not-found.uniform"]),
     (
         "double-redeem",
         &[
@@ -112,41 +115,132 @@ fn mutant_table_names_existing_tests() {
     }
 }
 
+/// Tests that every mutant must still pass: the mutant host is otherwise a working host.
 #[cfg(feature = "mutants")]
-#[test]
-fn every_mutant_is_caught() {
+const SANITY: &[&str] = &["host.api.transport.get-info", "host.op.blob.roundtrip"];
+
+#[cfg(feature = "mutants")]
+const SEED: u64 = 7;
+
+/// Runs the suite (the tests matching `only`, all when empty) against a fresh bundled host
+/// running as `mutant` (none: the unmutated host).
+#[cfg(feature = "mutants")]
+fn run_against(mutant: Option<&str>, only: &[&str]) -> hearth_conformance::report::RunReport {
+    use hearth_conformance::bundled::{start_bundled_host, start_bundled_mutant};
     use hearth_conformance::client::SeededRng;
-    use hearth_conformance::model::{glob_match, Outcome};
     use hearth_conformance::suite::{run, RunOptions};
     let index = hearth_conformance::requirements::load(
         &hearth_conformance::requirements::default_spec_dir(),
     )
     .unwrap_or_default();
-    let mut missed = Vec::new();
-    for (mutant, pats) in MUTANTS {
-        std::env::set_var("HEARTH_MUTANT", mutant);
-        let owner = SeededRng::new(7).key();
-        let Ok(host) = hearth_conformance::bundled::start_bundled_host(&owner) else {
-            panic!("cannot start the reference host for mutant {mutant}");
-        };
-        let opts = RunOptions {
-            seed: 7,
-            only: pats.iter().map(|p| (*p).to_owned()).collect(),
-            ..RunOptions::default()
-        };
-        let Ok(report) = run(host.target(), &owner, &opts, &index, "mutant", &mut |_| {}) else {
-            panic!("harness error for mutant {mutant}");
-        };
-        for p in *pats {
-            let caught = report
-                .results
-                .iter()
-                .any(|r| glob_match(p, &r.id) && r.outcome == Outcome::Fail);
-            if !caught {
-                missed.push(format!("{mutant}: {p}"));
-            }
-        }
+    let name = mutant.unwrap_or("(none)");
+    let owner = SeededRng::new(SEED).key();
+    let host = match mutant {
+        Some(m) => start_bundled_mutant(&owner, m),
+        None => start_bundled_host(&owner),
+    };
+    let host = host.unwrap_or_else(|e| panic!("cannot start the reference host as {name}: {e}"));
+    let opts = RunOptions {
+        seed: SEED,
+        only: only.iter().map(|p| (*p).to_owned()).collect(),
+        ..RunOptions::default()
+    };
+    run(host.target(), &owner, &opts, &index, "mutant", &mut |_| {})
+        .unwrap_or_else(|e| panic!("harness error against {name}: {e}"))
+}
+
+#[cfg(feature = "mutants")]
+fn failed(report: &hearth_conformance::report::RunReport) -> Vec<String> {
+    report
+        .results
+        .iter()
+        .filter(|r| r.outcome == hearth_conformance::model::Outcome::Fail)
+        .map(|r| r.id.clone())
+        .collect()
+}
+
+#[cfg(feature = "mutants")]
+#[test]
+fn mutant_table_matches_the_host() {
+    use hearth_host::mutant::Mutant;
+    for m in Mutant::ALL {
+        assert!(
+            MUTANTS.iter().any(|(n, _)| *n == m.name()),
+            "host mutant {} has no entry in MUTANTS",
+            m.name()
+        );
     }
-    std::env::remove_var("HEARTH_MUTANT");
-    assert!(missed.is_empty(), "mutants not caught: {missed:?}");
+    for (n, _) in MUTANTS {
+        assert!(
+            Mutant::from_name(n).is_some(),
+            "MUTANTS names `{n}`, which the host lacks"
+        );
+    }
+}
+
+/// (a) every listed test fails against its mutant, (b) the run exits 1, and the sanity tests
+/// still pass. The mutants run in parallel, each against its own host.
+#[cfg(feature = "mutants")]
+#[test]
+fn every_mutant_is_caught() {
+    use hearth_conformance::model::{glob_match, Outcome};
+    let full = std::env::var_os("HEARTH_MUTANTS_FULL").is_some();
+    let problems: Vec<String> = std::thread::scope(|sc| {
+        let handles: Vec<_> = MUTANTS
+            .iter()
+            .map(|(mutant, pats)| {
+                sc.spawn(move || {
+                    let mut only: Vec<&str> = pats.to_vec();
+                    only.extend_from_slice(SANITY);
+                    let report = run_against(Some(mutant), if full { &[] } else { &only });
+                    let mut problems = Vec::new();
+                    if full {
+                        println!("{mutant}: {}", failed(&report).join(" "));
+                    }
+                    for p in *pats {
+                        let caught = report
+                            .results
+                            .iter()
+                            .any(|r| glob_match(p, &r.id) && r.outcome == Outcome::Fail);
+                        if !caught {
+                            problems.push(format!("{mutant}: `{p}` did not fail"));
+                        }
+                    }
+                    for id in SANITY {
+                        let ok = report
+                            .results
+                            .iter()
+                            .any(|r| r.id == *id && r.outcome == Outcome::Pass);
+                        if !ok {
+                            problems.push(format!("{mutant}: sanity test {id} did not pass"));
+                        }
+                    }
+                    if report.exit_code != 1 {
+                        problems.push(format!("{mutant}: exit code {}, not 1", report.exit_code));
+                    }
+                    problems
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec!["a mutant run panicked".into()])
+            })
+            .collect()
+    });
+    assert!(problems.is_empty(), "mutants not caught: {problems:#?}");
+}
+
+/// (c) the unmutated host passes the whole suite and the run exits 0.
+#[cfg(feature = "mutants")]
+#[test]
+fn unmutated_host_passes() {
+    let report = run_against(None, &[]);
+    assert_eq!(
+        (failed(&report), report.exit_code),
+        (Vec::<String>::new(), 0),
+        "the unmutated reference host failed"
+    );
 }

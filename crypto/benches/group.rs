@@ -14,7 +14,7 @@
     clippy::indexing_slicing
 )]
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use criterion::{criterion_group, BatchSize, Criterion};
 use hearth_crypto::aead::{Algorithm, Key};
 use hearth_crypto::envelope::ContentBuilder;
 use hearth_crypto::group::{Change, Group, PendingMember};
@@ -72,30 +72,28 @@ fn text_1k() -> hearth_wire::envelope::Content {
     ContentBuilder::text(&"x".repeat(1024)).unwrap().build()
 }
 
-fn envelope(c: &mut Criterion) {
+/// What one open of a 1 KiB message needs: a receiving group and an envelope, and the inputs
+/// of the unavoidable primitives of that open.
+struct OpenCase {
+    alice: Group,
+    bob: Group,
+    content: hearth_wire::envelope::Content,
+    env: Vec<u8>,
+    mk: MemberKey,
+    input: Vec<u8>,
+    sig: hearth_crypto::ed25519::Signature,
+    ct: Vec<u8>,
+    s: Secret32,
+}
+
+fn open_case() -> OpenCase {
     let (mut alice, mut bob) = channel(2);
     // Bob updates so that he may send.
     let up = bob.commit(vec![], 0).unwrap();
     bob.commit_accepted().unwrap();
     alice.process_commit(&up.commit).unwrap();
     let content = text_1k();
-    let mut g = c.benchmark_group("envelope");
-    g.bench_function("seal_1k", |b| {
-        b.iter_batched_ref(
-            || alice.danger_clone(),
-            |a| a.seal(&content, 0).unwrap(),
-            BatchSize::SmallInput,
-        )
-    });
     let env = alice.seal(&content, 0).unwrap().bytes;
-    g.bench_function("open_1k", |b| {
-        b.iter_batched_ref(
-            || bob.danger_clone(),
-            |r| r.open(&env).unwrap(),
-            BatchSize::SmallInput,
-        )
-    });
-    // The unavoidable primitives of one open.
     let mk = MemberKey::generate();
     let msg = vec![7u8; 1100];
     let sig = sign_with_label(mk.signing_key(), label::MSG, bstr(&msg));
@@ -103,23 +101,84 @@ fn envelope(c: &mut Criterion) {
     let key = Key::new(Algorithm::Aes256Gcm, &[1; 32]).unwrap();
     let ct = key.seal(&[2; 12], &[3; 40], &vec![0u8; 1152]).unwrap();
     let s = Secret32::from_bytes([4; 32]);
-    g.bench_function("primitives_1k", |b| {
-        b.iter(|| {
-            mk.public_key()
-                .verifying_key()
-                .verify(&input, &sig)
-                .unwrap();
-            key.open(&[2; 12], &[3; 40], &ct).unwrap();
-            let ctx = |e: &mut hearth_wire::Encoder| {
-                e.uint(0);
-            };
-            let k = expand_with_label::<32>(&s, label::RATCHET_KEY, ctx);
-            let n = expand_with_label::<12>(&s, label::RATCHET_NONCE, ctx);
-            let nx = expand_with_label::<32>(&s, label::RATCHET_NEXT, ctx);
-            (k, n, nx)
-        })
+    OpenCase {
+        alice,
+        bob,
+        content,
+        env,
+        mk,
+        input,
+        sig,
+        ct,
+        s,
+    }
+}
+
+/// The unavoidable primitives of one open: one signature check, one AES-256-GCM open under a
+/// fresh key (its key expansion included), and the three HKDF steps of a ratchet generation.
+fn primitives(o: &OpenCase) {
+    o.mk.public_key()
+        .verifying_key()
+        .verify(&o.input, &o.sig)
+        .unwrap();
+    // Every message has a fresh key, so the AES-256 key expansion is part of its open.
+    let key = Key::new(Algorithm::Aes256Gcm, &[1; 32]).unwrap();
+    key.open(&[2; 12], &[3; 40], &o.ct).unwrap();
+    let ctx = |e: &mut hearth_wire::Encoder| {
+        e.uint(0);
+    };
+    let k = expand_with_label::<32>(&o.s, label::RATCHET_KEY, ctx);
+    let n = expand_with_label::<12>(&o.s, label::RATCHET_NONCE, ctx);
+    let nx = expand_with_label::<32>(&o.s, label::RATCHET_NEXT, ctx);
+    std::hint::black_box((k, n, nx));
+}
+
+fn envelope(c: &mut Criterion) {
+    let o = open_case();
+    let mut g = c.benchmark_group("envelope");
+    g.bench_function("seal_1k", |b| {
+        b.iter_batched_ref(
+            || o.alice.danger_clone(),
+            |a| a.seal(&o.content, 0).unwrap(),
+            BatchSize::SmallInput,
+        )
     });
+    g.bench_function("open_1k", |b| {
+        b.iter_batched_ref(
+            || o.bob.danger_clone(),
+            |r| r.open(&o.env).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("primitives_1k", |b| b.iter(|| primitives(&o)));
     g.finish();
+}
+
+/// Instruction counting under callgrind, which is repeatable on a busy machine where wall
+/// clock is not: `HEARTH_COUNT=open|prim|none N` runs that loop N times and exits. The cost of
+/// one open is (count(open, N) - count(none, N)) / N, and likewise for the primitives.
+fn count_mode(mode: &str, n: usize) {
+    let o = open_case();
+    let receivers: Vec<Group> = (0..n).map(|_| o.bob.danger_clone()).collect();
+    match mode {
+        "open" => {
+            for mut r in receivers {
+                std::hint::black_box(r.open(&o.env).unwrap());
+                std::mem::forget(r);
+            }
+        }
+        "prim" => {
+            for r in receivers {
+                primitives(&o);
+                std::mem::forget(r);
+            }
+        }
+        _ => {
+            for r in receivers {
+                std::mem::forget(r);
+            }
+        }
+    }
 }
 
 fn page(c: &mut Criterion) {
@@ -243,4 +302,14 @@ fn join(c: &mut Criterion) {
 }
 
 criterion_group!(benches, envelope, page, commit, join);
-criterion_main!(benches);
+fn main() {
+    if let Ok(mode) = std::env::var("HEARTH_COUNT") {
+        let mut it = mode.split_whitespace();
+        let m = it.next().unwrap_or("none").to_owned();
+        let n = it.next().and_then(|n| n.parse().ok()).unwrap_or(100);
+        count_mode(&m, n);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

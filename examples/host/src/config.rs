@@ -117,6 +117,9 @@ pub struct TestingConfig {
     /// Seconds added to the system clock (spec §8.8); the env var
     /// `HEARTH_TEST_CLOCK_OFFSET` adds to this.
     pub clock_offset: i64,
+    /// The mutant this host runs as (feature `mutants` only; see [`crate::mutant`]).
+    #[cfg(feature = "mutants")]
+    pub mutant: Option<crate::mutant::Mutant>,
 }
 
 /// A validated configuration.

@@ -137,6 +137,9 @@ pub struct Host {
     pub clock: Clock,
     info: Vec<u8>,
     last_prune: AtomicU64,
+    /// The mutant this host runs as (TESTING ONLY, feature `mutants`).
+    #[cfg(feature = "mutants")]
+    mutant: Option<crate::mutant::Mutant>,
 }
 
 impl Host {
@@ -165,12 +168,26 @@ impl Host {
             ext: None,
         }
         .to_vec();
+        // Read once: the configuration's mutant, else HEARTH_MUTANT.
+        #[cfg(feature = "mutants")]
+        let mutant = match config.testing.mutant {
+            Some(m) => Some(m),
+            None => crate::mutant::Mutant::from_env()?,
+        };
         Ok(Host {
             config,
             clock,
             info,
             last_prune: AtomicU64::new(0),
+            #[cfg(feature = "mutants")]
+            mutant,
         })
+    }
+
+    /// The mutant this host runs as, if any (TESTING ONLY).
+    #[cfg(feature = "mutants")]
+    pub fn mutant(&self) -> Option<crate::mutant::Mutant> {
+        self.mutant
     }
 
     /// The encoded `InfoResult` (op 0).
@@ -184,6 +201,10 @@ impl Host {
 
     /// The most body bytes a front end reads: `max_request + 1` (HRT-API-17).
     pub fn read_limit(&self) -> u64 {
+        // MUTANT ignore-max-request (HRT-API-17): read any body.
+        if mutant!(self, IgnoreMaxRequest) {
+            return u64::MAX / 2;
+        }
         self.config.limits.max_request + 1
     }
 
@@ -219,7 +240,10 @@ impl Host {
             return Some(self.answer(Fail::Detail(ErrorCode::WRONG_CONTENT_TYPE)));
         }
         // Step 2 (HRT-API-16): Content-Length over max_request, without reading the body.
-        if content_length.is_some_and(|n| n > self.config.limits.max_request) {
+        // MUTANT ignore-max-request (HRT-API-16): no size check.
+        if !mutant!(self, IgnoreMaxRequest)
+            && content_length.is_some_and(|n| n > self.config.limits.max_request)
+        {
             return Some(self.too_large());
         }
         None
@@ -235,33 +259,51 @@ impl Host {
 
     fn prepare_inner(&self, raw: Vec<u8>) -> Result<Job, Fail> {
         // Step 2 (HRT-API-17): a body longer than max_request.
-        if raw.len() as u64 > self.config.limits.max_request {
+        // MUTANT ignore-max-request (HRT-API-17): no size check.
+        if !mutant!(self, IgnoreMaxRequest) && raw.len() as u64 > self.config.limits.max_request {
             return Err(Fail::Status(ErrorCode::TOO_LARGE));
         }
         // Steps 3 and 4 (HRT-API-18, HRT-API-19): the outer profile, then the version (the
         // decoder reports a version other than 1 only once the structure has decoded).
-        let sr = SignedRequest::decode(&raw)?;
+        let sr = SignedRequest::decode(&raw);
+        // MUTANT accept-noncanonical (HRT-WIRE-3/4/8), lenient-decoder (HRT-WIRE-1/8/12).
+        #[cfg(feature = "mutants")]
+        let sr = sr.or_else(|e| crate::mutant::redecode_outer(self, &raw, e));
+        let sr = sr?;
         // Step 5 (HRT-API-20, HRT-API-21): a valid key and VerifyWithLabel(key, "request",
         // request_bytes) over the exact received bytes.
-        let vk = VerifyingKey::from_bytes(&sr.key.0)
-            .map_err(|_| Fail::Status(ErrorCode::BAD_SIGNATURE))?;
-        let sig = EdSignature::from_bytes(&sr.signature.0);
-        verify_with_label(&vk, label::REQUEST, bstr(sr.request.as_bytes()), &sig)
-            .map_err(|_| Fail::Status(ErrorCode::BAD_SIGNATURE))?;
+        let verified = verify_request(&sr);
+        // MUTANT accept-weak-keys (HRT-API-20, HRT-CRYPTO-13, HRT-CRYPTO-14).
+        #[cfg(feature = "mutants")]
+        let verified = verified.or_else(|f| crate::mutant::weak_key_signature(self, &sr, f));
+        verified?;
         // Step 6 (HRT-API-22, HRT-API-23): the inner profile; no critical extension is
         // implemented, so any crit entry is unsupported_extension.
-        let request = sr.unverified_request()?.danger_assume_verified();
+        let request = sr
+            .unverified_request()
+            .map(Unverified::danger_assume_verified);
+        // MUTANT accept-noncanonical (HRT-WIRE-3/4/8), lenient-decoder (HRT-WIRE-1/8/12).
+        #[cfg(feature = "mutants")]
+        let request =
+            request.or_else(|e| crate::mutant::redecode_inner(self, sr.request.as_bytes(), e));
+        let request = request?;
         // Step 7 (HRT-API-24, HRT-OP-2): ops 0 to 14.
         if !request.op.is_known() {
             return Err(Fail::Status(ErrorCode::UNSUPPORTED_OP));
         }
+        // MUTANT swap-check-order (HRT-API-15): step 9 runs before step 8.
+        if mutant!(self, SwapCheckOrder) && request.ts.0.abs_diff(self.clock.now()) > MAX_SKEW {
+            return Err(Fail::Status(ErrorCode::STALE_TIMESTAMP));
+        }
         // Step 8 (HRT-API-8): byte-for-byte host URL.
-        if request.host_url.as_str() != self.config.host_url {
+        // MUTANT skip-host-binding (HRT-API-8): no comparison.
+        if !mutant!(self, SkipHostBinding) && request.host_url.as_str() != self.config.host_url {
             return Err(Fail::Status(ErrorCode::WRONG_HOST));
         }
         // Step 9 (HRT-API-25): |ts - now| <= 300.
+        // MUTANT skip-freshness (HRT-API-25): no window.
         let now = self.clock.now();
-        if request.ts.0.abs_diff(now) > MAX_SKEW {
+        if !mutant!(self, SkipFreshness) && request.ts.0.abs_diff(now) > MAX_SKEW {
             return Err(Fail::Status(ErrorCode::STALE_TIMESTAMP));
         }
         // Step 12, computed now and applied after steps 10 and 11.
@@ -335,7 +377,11 @@ impl Host {
         let nonce = &job.request.nonce.0[..];
         // Step 10 (HRT-API-27, HRT-API-28): the nonce store. Concurrent requests with one
         // (key, nonce) are serialised by the write lock (HRT-API-32).
-        match store::nonce_lookup(conn, key, nonce, &job.request_hash)? {
+        let hit = store::nonce_lookup(conn, key, nonce, &job.request_hash)?;
+        // MUTANT accept-replay (HRT-API-27), recompute-retry (HRT-API-28).
+        #[cfg(feature = "mutants")]
+        let hit = crate::mutant::nonce_hit(self, conn, key, nonce, hit)?;
+        match hit {
             Some(NonceHit::Same(stored)) => return Ok(stored),
             Some(NonceHit::Different) => return Ok(self.answer(Fail::Status(ErrorCode::REPLAY))),
             None => {}
@@ -368,6 +414,16 @@ impl Host {
         store::nonce_record(conn, key, nonce, job.request.ts.0, &job.request_hash, &resp)?;
         Ok(resp)
     }
+}
+
+/// Step 5 (HRT-API-20, HRT-API-21): a valid key and `VerifyWithLabel(key, "request",
+/// request_bytes)` over the exact received bytes.
+fn verify_request(sr: &SignedRequest) -> Result<(), Fail> {
+    let vk =
+        VerifyingKey::from_bytes(&sr.key.0).map_err(|_| Fail::Status(ErrorCode::BAD_SIGNATURE))?;
+    let sig = EdSignature::from_bytes(&sr.signature.0);
+    verify_with_label(&vk, label::REQUEST, bstr(sr.request.as_bytes()), &sig)
+        .map_err(|_| Fail::Status(ErrorCode::BAD_SIGNATURE))
 }
 
 /// Step 12 (HRT-API-14, HRT-API-26): `channel_id` presence, then the op's body rule including

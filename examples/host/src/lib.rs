@@ -15,10 +15,31 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(all(feature = "mutants", not(debug_assertions)))]
+compile_error!("the `mutants` feature (deliberately broken hosts) is for test builds only");
+
+/// `mutant!(host, Name)`: true when `host` runs as mutant `Name` (see [`mutant`]); the constant
+/// `false` without the `mutants` feature.
+#[cfg(feature = "mutants")]
+macro_rules! mutant {
+    ($host:expr, $m:ident) => {
+        $host.mutant() == Some($crate::mutant::Mutant::$m)
+    };
+}
+#[cfg(not(feature = "mutants"))]
+macro_rules! mutant {
+    ($host:expr, $m:ident) => {{
+        let _ = &$host;
+        false
+    }};
+}
+
 pub mod cgi;
 pub mod clock;
 pub mod config;
 pub mod handler;
+#[cfg(feature = "mutants")]
+pub mod mutant;
 pub mod ops;
 pub mod serve;
 pub mod store;

@@ -32,6 +32,12 @@ pub fn create(cx: &Ctx<'_>, b: &ChannelCreateBody) -> OpResult {
         )
         .is_ok()
     });
+    // MUTANT no-owner-check (HRT-OP-6): the first owner key is credited.
+    let owner = owner.or_else(|| {
+        mutant!(cx.host, NoOwnerCheck)
+            .then(|| cx.host.config.owner_keys.first())
+            .flatten()
+    });
     let Some(owner) = owner else {
         return Err(Fail::Status(ErrorCode::FORBIDDEN));
     };
@@ -51,9 +57,9 @@ pub fn create(cx: &Ctx<'_>, b: &ChannelCreateBody) -> OpResult {
     // create holding the exact SignedRequest bytes.
     cx.conn
         .prepare_cached(
-            "INSERT INTO channels (id, suite, epoch, tip, head, owner_key, next_entry) VALUES (?1, ?2, 0, 0, x'', ?3, 1)",
+            "INSERT INTO channels (id, suite, epoch, tip, head, owner_key, next_entry) VALUES (?1, ?2, 0, 0, ?4, ?3, 1)",
         )?
-        .execute(params![&cx.channel[..], i64::from(b.suite.0), &owner.as_bytes()[..]])?;
+        .execute(params![&cx.channel[..], i64::from(b.suite.0), &owner.as_bytes()[..], head_0(cx)])?;
     store::write_roster(
         cx.conn,
         &cx.channel,
@@ -67,6 +73,15 @@ pub fn create(cx: &Ctx<'_>, b: &ChannelCreateBody) -> OpResult {
     )?;
     let (seq, head) = store::append(cx.conn, &cx.channel, 0, &cx.job.raw, cx.now)?;
     Ok(append_result(seq, &head))
+}
+
+/// `head_0 = h''` (HRT-LOG-7).
+fn head_0(cx: &Ctx<'_>) -> &'static [u8] {
+    // MUTANT break-hash-chain (HRT-LOG-7): the chain starts from 32 zero bytes.
+    if mutant!(cx.host, BreakHashChain) {
+        return &[0; 32];
+    }
+    &[]
 }
 
 /// Op 2: the creator deletes the channel and all its state (HRT-OP-10, HRT-OP-11). Nonce

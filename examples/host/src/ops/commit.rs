@@ -56,7 +56,8 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
         return Err(Fail::Status(ErrorCode::UNSUPPORTED_SUITE));
     }
     // Check 3 (HRT-OP-32): the current epoch.
-    if t.epoch.0 != ch.epoch {
+    // MUTANT accept-stale-epoch (HRT-OP-32): no check.
+    if t.epoch.0 != ch.epoch && !mutant!(cx.host, AcceptStaleEpoch) {
         return Err(Fail::Status(ErrorCode::EPOCH_CONFLICT));
     }
     // Check 4 (HRT-OP-33): the committer leaf holds the request's key.

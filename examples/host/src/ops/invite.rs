@@ -129,7 +129,8 @@ pub fn redeem(cx: &Ctx<'_>, b: &InviteRedeemBody) -> OpResult {
         return Err(Fail::NotFound);
     }
     // Check 1 (HRT-OP-21): unused (checked before expiry: one stable answer).
-    if used != 0 {
+    // MUTANT double-redeem (HRT-OP-21): no check.
+    if used != 0 && !mutant!(cx.host, DoubleRedeem) {
         return Err(Fail::Status(ErrorCode::INVITE_USED));
     }
     // Check 2 (HRT-OP-22): not expired (now <= expires).
@@ -165,11 +166,15 @@ pub fn redeem(cx: &Ctx<'_>, b: &InviteRedeemBody) -> OpResult {
         return Err(Fail::Status(ErrorCode::LIMIT_EXCEEDED));
     }
     // Effect (HRT-OP-26): one conditional update flips the invite; zero rows is invite_used.
+    let flip = if mutant!(cx.host, DoubleRedeem) {
+        // MUTANT double-redeem (HRT-OP-26): the flip is not conditional.
+        "UPDATE invites SET used = 1 WHERE channel = ?1 AND invite_id = ?2"
+    } else {
+        "UPDATE invites SET used = 1 WHERE channel = ?1 AND invite_id = ?2 AND used = 0"
+    };
     let flipped = cx
         .conn
-        .prepare_cached(
-            "UPDATE invites SET used = 1 WHERE channel = ?1 AND invite_id = ?2 AND used = 0",
-        )?
+        .prepare_cached(flip)?
         .execute(params![&cx.channel[..], id])?;
     if flipped != 1 {
         return Err(Fail::Status(ErrorCode::INVITE_USED));

@@ -14,7 +14,14 @@ pub const PAGE_BYTES: usize = 8 << 20;
 /// Op 10: entries `since + 1 ..= since + k`, the tip, its head and the epoch, all from one
 /// transaction's state (HRT-OP-50, HRT-LOG-9, HRT-LOG-12, HRT-LOG-13, HRT-LOG-14).
 pub fn fetch(cx: &Ctx<'_>, b: &LogFetchBody) -> OpResult {
-    let (ch, _, _) = member(cx)?;
+    let ch = match member(cx) {
+        Ok((ch, _, _)) => ch,
+        // MUTANT serve-non-member (HRT-API-33): any key reads an existing channel's log.
+        Err(Fail::NotFound) if mutant!(cx.host, ServeNonMember) => {
+            crate::store::channel(cx.conn, &cx.channel)?.ok_or(Fail::NotFound)?
+        }
+        Err(f) => return Err(f),
+    };
     let since = b.since.0;
     // Checks 1 and 2 (HRT-OP-49).
     if since > ch.tip || b.limit == 0 || b.limit > cx.host.config.limits.max_log_page {

@@ -77,6 +77,10 @@ pub fn member(cx: &Ctx<'_>) -> Result<(Channel, u64, Entry), Fail> {
     };
     match store::entry_by_key(cx.conn, &cx.channel, &cx.job.key)? {
         Some((leaf, e)) if !e.left => Ok((ch, leaf, e)),
+        // MUTANT non-uniform-not-found (HRT-API-34): an existing channel answers differently.
+        None if mutant!(cx.host, NonUniformNotFound) => {
+            Err(Fail::Status(hearth_wire::ErrorCode::FORBIDDEN))
+        }
         _ => Err(Fail::NotFound),
     }
 }

@@ -21,13 +21,23 @@ pub fn post(cx: &Ctx<'_>, b: &MsgPostBody) -> OpResult {
         return Err(Fail::Status(ErrorCode::UNSUPPORTED_SUITE));
     }
     // Check 3 (HRT-OP-46).
-    if env.epoch.0 != ch.epoch {
+    // MUTANT accept-stale-epoch (HRT-OP-46): no check.
+    if env.epoch.0 != ch.epoch && !mutant!(cx.host, AcceptStaleEpoch) {
         return Err(Fail::Status(ErrorCode::EPOCH_CONFLICT));
     }
     // Check 4 (HRT-OP-47): the sender leaf holds the request's key.
     if store::key_at(cx.conn, &cx.channel, u64::from(env.sender.0))? != Some(cx.job.key) {
         return Err(Fail::Status(ErrorCode::FORBIDDEN));
     }
-    let (seq, head) = store::append(cx.conn, &cx.channel, 2, b.envelope.as_bytes(), cx.now)?;
+    let mut bytes = b.envelope.as_bytes();
+    // MUTANT reencode-entries (HRT-LOG-3, HRT-OP-48): the field re-encoded, not the exact bytes.
+    let reencoded;
+    if mutant!(cx.host, ReencodeEntries) {
+        reencoded = hearth_wire::encode_with(|e| {
+            e.bytes(bytes);
+        });
+        bytes = &reencoded;
+    }
+    let (seq, head) = store::append(cx.conn, &cx.channel, 2, bytes, cx.now)?;
     Ok(append_result(seq, &head))
 }

@@ -1,0 +1,592 @@
+//! Family `invite` (spec §5): values derived from the invite secret, the URI and its parsing,
+//! the sealed join with fixed randomness and the inviter's checks of a pending join.
+
+use hearth_crypto::group::Group;
+use hearth_crypto::hpke::{Enc, Hpke, Mode};
+use hearth_crypto::invite::danger_join_with_rng;
+use hearth_crypto::keys::{IdentityKey, MemberKey};
+use hearth_crypto::label;
+use hearth_crypto::labelled::{self, bstr};
+use hearth_crypto::rng::HearthRng;
+use hearth_crypto::{x25519, Secret32};
+use hearth_wire::invite::InviteUri;
+use hearth_wire::join::{JoinRequest, SignedJoinRequest};
+use hearth_wire::request::PendingJoin;
+use hearth_wire::{
+    encode_with, BoundedBytes, BoundedText, ConversationId, EdPublic, HostUrl, HpkeSealed, Secs,
+    SignedBytes, WireDecode, WireEncode, XPublic,
+};
+
+use crate::model::{ensure, hx, Case, Expected, GenError, VectorFile, R};
+use crate::util::{arr16, arr32, flip, HOST_URL};
+
+/// Values derived from an invite secret (§5.4).
+pub struct Derived {
+    /// `invite_id`.
+    pub invite_id: [u8; 16],
+    /// `invite_auth_seed`.
+    pub auth_seed: [u8; 32],
+    /// `invite_auth_pub`.
+    pub auth_pub: [u8; 32],
+    /// `psk`.
+    pub psk: [u8; 32],
+}
+
+/// §5.4 with the labelled primitives.
+pub fn derive(secret: &[u8; 32], cid: &[u8; 16]) -> Derived {
+    let s = Secret32::from_bytes(*secret);
+    let id = labelled::expand_with_label::<16>(&s, label::INVITE_ID, bstr(cid));
+    let seed = labelled::expand_with_label::<32>(&s, label::INVITE_AUTH, bstr(cid));
+    let psk = labelled::expand_with_label::<32>(&s, label::INVITE_PSK, bstr(cid));
+    let auth = hearth_crypto::ed25519::SigningKey::from_seed(seed.as_bytes());
+    Derived {
+        invite_id: *id.as_bytes(),
+        auth_seed: *seed.as_bytes(),
+        auth_pub: *auth.verifying_key().as_bytes(),
+        psk: *psk.as_bytes(),
+    }
+}
+
+/// `hCBOR(["hearth/1 join-seal", [channel_id, invite_id]])`.
+pub fn join_seal_info(cid: &[u8; 16], invite_id: &[u8; 16]) -> Vec<u8> {
+    encode_with(|e| {
+        e.array(2)
+            .text(&label::JOIN_SEAL.wire())
+            .array(2)
+            .bytes(cid)
+            .bytes(invite_id);
+    })
+}
+
+/// `hCBOR([channel_id, invite_id, MK])`.
+pub fn join_seal_aad(cid: &[u8; 16], invite_id: &[u8; 16], mk: &[u8; 32]) -> Vec<u8> {
+    encode_with(|e| {
+        e.array(3).bytes(cid).bytes(invite_id).bytes(mk);
+    })
+}
+
+fn mk_group(seed: u8) -> R<Group> {
+    Ok(Group::danger_create_with_rng(
+        HostUrl::new(HOST_URL)?,
+        IdentityKey::from_seed(&arr32(seed)),
+        1_000,
+        HearthRng::danger_seeded(arr32(seed.wrapping_add(1))),
+    )?)
+}
+
+/// The `invite` family.
+#[allow(clippy::too_many_lines)]
+pub fn invite_family() -> R<VectorFile> {
+    let mut cases = Vec::new();
+    // Derivations from fixed (secret, channel_id) pairs, cross-checked with a real invitation.
+    let mut g = mk_group(0x41)?;
+    let draft = g.create_invitation(ConversationId(arr16(0xcc)), 2_000_000_000)?;
+    let body = draft.create_body();
+    let inv = draft.registered();
+    let uri = inv.uri().ok_or_else(|| GenError("uri".into()))?;
+    let real_secret = uri.invite.secret.0;
+    let real_cid = uri.invite.channel_id.0;
+    let d = derive(&real_secret, &real_cid);
+    ensure(
+        d.invite_id == body.invite_id.0 && d.auth_pub == body.invite_auth.0,
+        "derivations match the library's invitation",
+    )?;
+    for (slug, secret, cid) in [
+        ("library-invitation", real_secret, real_cid),
+        ("fixed", arr32(0x5e), arr16(0xc1)),
+    ] {
+        let d = derive(&secret, &cid);
+        let info = |l: hearth_crypto::Label, n: u64| {
+            hx(&encode_with(|e| {
+                e.array(3).uint(n).text(&l.wire()).bytes(&cid);
+            }))
+        };
+        cases.push(
+            Case::new(
+                format!("invite-derive-{slug}"),
+                "invite_id, invite_auth key pair and psk from the invite secret and channel id",
+                &["HRT-INV-18", "HRT-INV-19", "HRT-INV-20", "HRT-KEY-21"],
+            )
+            .input("secret", hx(&secret))
+            .input("channel_id", hx(&cid))
+            .mid("invite_id_info", info(label::INVITE_ID, 16))
+            .mid("invite_auth_info", info(label::INVITE_AUTH, 32))
+            .mid("invite_psk_info", info(label::INVITE_PSK, 32))
+            .out("invite_id", hx(&d.invite_id))
+            .out("invite_auth_seed", hx(&d.auth_seed))
+            .out("invite_auth_pub", hx(&d.auth_pub))
+            .out("psk", hx(&d.psk)),
+        );
+    }
+    // URI round trip.
+    let uri_s = uri.to_string();
+    let parsed = InviteUri::parse(&uri_s)?;
+    ensure(parsed == uri, "uri round trip")?;
+    let inv_cbor = uri.invite.to_vec();
+    let frag = uri_s
+        .split_once('#')
+        .map(|x| x.1.to_owned())
+        .unwrap_or_default();
+    let fpr = g.fingerprint();
+    cases.push(
+        Case::new("invite-uri-roundtrip", "URI = host_url || \"#\" || base64url_nopad(hCBOR(Invite)); parsing returns the same Invite", &["HRT-INV-4", "HRT-INV-3", "HRT-INV-11"])
+            .input("uri", uri_s.clone())
+            .mid("fragment", frag.clone())
+            .mid("invite_cbor", hx(&inv_cbor))
+            .mid("invite_diagnostic", hearth_wire::diag::to_diagnostic(&inv_cbor))
+            .out("host_url", HOST_URL)
+            .out("channel_id", hx(&uri.invite.channel_id.0))
+            .out("secret", hx(&uri.invite.secret.0))
+            .out("inviter_key", hx(&uri.invite.inviter_key.0))
+            .out("inviter_fpr", hx(&uri.invite.inviter_fpr.0))
+            .out("expires", uri.invite.expires.0)
+            .out("conversation", hx(&uri.invite.conversation.0))
+            .out("inviter_fpr_is_prefix_of", hx(fpr.as_bytes())),
+    );
+    // URI parsing failures (§5.3.2), each with the code the library reports.
+    let b64 = |b: &[u8]| hearth_wire::invite::base64url::encode(b);
+    let mut v2 = inv_cbor.clone();
+    if let Some(x) = v2.get_mut(1) {
+        *x = 0x02;
+    }
+    let mut trailing = inv_cbor.clone();
+    trailing.push(0x00);
+    let last_bits = {
+        // 166 characters: the last one carries 4 unused bits, set non-zero here.
+        let mut f: String = frag.chars().take(166).collect();
+        if let Some(c) = f.pop() {
+            let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            let i = alphabet.find(c).unwrap_or(0);
+            f.push(alphabet.chars().nth(i | 1).unwrap_or('B'));
+        }
+        f
+    };
+    let noncanon = {
+        // The Invite with its expires field encoded in a longer head than needed.
+        let mut b = encode_with(|e| {
+            e.array(7)
+                .uint(1)
+                .bytes(&uri.invite.channel_id.0)
+                .bytes(&uri.invite.secret.0)
+                .bytes(&uri.invite.inviter_key.0)
+                .bytes(&uri.invite.inviter_fpr.0);
+        });
+        b.push(0x1b);
+        b.extend_from_slice(&uri.invite.expires.0.to_be_bytes());
+        b.extend_from_slice(&encode_with(|e| {
+            e.bytes(&uri.invite.conversation.0);
+        }));
+        b
+    };
+    let bad: Vec<(&str, &str, String, &[&str])> = vec![
+        (
+            "no-fragment",
+            "a URI without '#'",
+            HOST_URL.to_owned(),
+            &["HRT-INV-6"],
+        ),
+        (
+            "empty-fragment",
+            "a URI with an empty fragment",
+            format!("{HOST_URL}#"),
+            &["HRT-INV-6"],
+        ),
+        (
+            "ftp-scheme",
+            "a URI whose scheme is not https",
+            format!("ftp://example.org/hearth#{frag}"),
+            &["HRT-INV-7"],
+        ),
+        (
+            "userinfo",
+            "a URI whose host part has userinfo",
+            format!("https://eve@example.org/hearth#{frag}"),
+            &["HRT-INV-8"],
+        ),
+        (
+            "query",
+            "a URI with a query",
+            format!("{HOST_URL}?x=1#{frag}"),
+            &["HRT-INV-8"],
+        ),
+        (
+            "padding",
+            "a fragment with '=' padding",
+            format!("{HOST_URL}#{frag}=="),
+            &["HRT-INV-9"],
+        ),
+        (
+            "plus-char",
+            "a fragment with a character outside base64url",
+            format!("{HOST_URL}#+{}", frag.get(1..).unwrap_or_default()),
+            &["HRT-INV-9"],
+        ),
+        (
+            "length-mod-4-is-1",
+            "a fragment whose length modulo 4 is 1",
+            format!("{HOST_URL}#{frag}A"),
+            &["HRT-INV-10"],
+        ),
+        (
+            "nonzero-unused-bits",
+            "a fragment whose last character has non-zero unused bits",
+            format!("{HOST_URL}#{last_bits}"),
+            &["HRT-INV-10"],
+        ),
+        (
+            "version-2",
+            "an Invite array whose version element is 2",
+            format!("{HOST_URL}#{}", b64(&v2)),
+            &["HRT-INV-12"],
+        ),
+        (
+            "trailing-byte",
+            "an Invite followed by an extra byte",
+            format!("{HOST_URL}#{}", b64(&trailing)),
+            &["HRT-INV-11", "HRT-WIRE-1"],
+        ),
+        (
+            "noncanonical-head",
+            "an Invite with a non-shortest integer head",
+            format!("{HOST_URL}#{}", b64(&noncanon)),
+            &["HRT-INV-11", "HRT-WIRE-3"],
+        ),
+        (
+            "not-an-invite",
+            "a fragment holding a CBOR map instead of the Invite array",
+            format!("{HOST_URL}#{}", b64(&[0xa0])),
+            &["HRT-INV-11"],
+        ),
+    ];
+    for (slug, d, u, reqs) in bad {
+        let e = InviteUri::parse(&u)
+            .err()
+            .ok_or_else(|| GenError(format!("uri {slug} parsed")))?;
+        let mut c = Case::new(format!("invite-uri-{slug}"), d, &["HRT-INV-5"])
+            .input("uri", u)
+            .err(Expected::wire(e));
+        for r in reqs {
+            c = c.req(r);
+        }
+        cases.push(c);
+    }
+    // Expired invitation: the joiner refuses before redeeming.
+    let expired = danger_join_with_rng(
+        &uri_s,
+        IdentityKey::from_seed(&arr32(0x42)),
+        "Late",
+        2_000_000_001,
+        HearthRng::danger_seeded(arr32(0x43)),
+    );
+    let e = expired
+        .err()
+        .ok_or_else(|| GenError("expired join accepted".into()))?;
+    cases.push(
+        Case::new(
+            "invite-join-expired",
+            "the joiner's clock is after the invitation's expires",
+            &["HRT-INV-13"],
+        )
+        .input("uri", uri_s.clone())
+        .input("now", 2_000_000_001u64)
+        .err(Expected::protocol(e)),
+    );
+    // The sealed join with fixed randomness, and the inviter's processing.
+    let joiner_ik_seed = arr32(0x42);
+    let joiner_rng = arr32(0x43);
+    let now = 1_500;
+    let (_pending, redeem) = danger_join_with_rng(
+        &uri_s,
+        IdentityKey::from_seed(&joiner_ik_seed),
+        "Joiner",
+        now,
+        HearthRng::danger_seeded(joiner_rng),
+    )?;
+    let mut stream = HearthRng::danger_seeded(joiner_rng);
+    let mut draws = [0u8; 96];
+    rand_core::RngCore::fill_bytes(&mut stream, &mut draws);
+    let mk_seed = crate::util::unhex32(&crate::model::hex(draws.get(0..32).unwrap_or_default()));
+    let init_sk = crate::util::unhex32(&crate::model::hex(draws.get(32..64).unwrap_or_default()));
+    let ikm_e = draws.get(64..96).unwrap_or_default().to_vec();
+    let mk = MemberKey::from_seed(&mk_seed);
+    ensure(
+        redeem.body.member_key.0 == *mk.public_key().as_bytes(),
+        "joiner member key from the stream",
+    )?;
+    let jik = IdentityKey::from_seed(&joiner_ik_seed);
+    let cert = jik.certify_member(HOST_URL, &real_cid, &mk.public_key());
+    let jr = JoinRequest {
+        identity: EdPublic(*jik.public_key().as_bytes()),
+        member_key: EdPublic(*mk.public_key().as_bytes()),
+        init_key: XPublic(
+            *x25519::SecretKey::from_bytes(init_sk)
+                .public_key()
+                .as_bytes(),
+        ),
+        member_cert: hearth_wire::Signature(cert.to_bytes()),
+        name: BoundedText::new("Joiner")?,
+        ext: None,
+    };
+    let jr_bytes = jr.to_vec();
+    let join_content = encode_with(|e| {
+        e.array(3)
+            .bytes(&real_cid)
+            .bytes(&d.invite_id)
+            .bytes(&jr_bytes);
+    });
+    let jsig = labelled::sign_with_label(
+        jik.signing_key(),
+        label::JOIN,
+        crate::util::with_raw(&join_content),
+    );
+    let sjr = SignedJoinRequest {
+        join_request: SignedBytes::from_bytes(jr_bytes.clone()),
+        signature: hearth_wire::Signature(jsig.to_bytes()),
+    }
+    .to_vec();
+    let info = join_seal_info(&real_cid, &d.invite_id);
+    let aad = join_seal_aad(&real_cid, &d.invite_id, mk.public_key().as_bytes());
+    let k = crate::util::rfc9180::schedule(
+        1,
+        &ikm_e,
+        &uri.invite.inviter_key.0,
+        &info,
+        &d.psk,
+        &d.invite_id,
+    )?;
+    let ct = crate::util::rfc9180::seal(&k.key, &k.base_nonce, 0, &aad, &sjr)?;
+    ensure(
+        k.enc == redeem.body.sealed.enc.0 && ct.as_slice() == redeem.body.sealed.ct.as_slice(),
+        "independent join seal matches the library's",
+    )?;
+    let pop_content = encode_with(|e| {
+        e.array(4)
+            .text(HOST_URL)
+            .bytes(&real_cid)
+            .bytes(&d.invite_id)
+            .bytes(&d.auth_pub);
+    });
+    let pj = PendingJoin {
+        invite_id: redeem.body.invite_id,
+        member_key: redeem.body.member_key,
+        sealed: redeem.body.sealed.clone(),
+        redeemed_at: Secs(now + 1),
+    };
+    // A fresh copy of the inviter's invitation per check (each processes one PendingJoin).
+    let fresh_invitation = || -> R<hearth_crypto::invite::Invitation> {
+        let mut g2 = mk_group(0x41)?;
+        Ok(g2
+            .create_invitation(ConversationId(arr16(0xcc)), 2_000_000_000)?
+            .registered())
+    };
+    let mut inv_ok = fresh_invitation()?;
+    let vj = inv_ok.process_join(&pj)?;
+    let base = |id: &str, d2: &str| {
+        Case::new(id, d2, &["HRT-INV-35"])
+            .input("inviter_key_private", hx(&[0u8; 0]))
+            .input("channel_id", hx(&real_cid))
+            .input("host_url", HOST_URL)
+            .input("invite_secret", hx(&real_secret))
+    };
+    let inviter_sk_bytes = {
+        let mut r = HearthRng::danger_seeded(arr32(0x42));
+        let mut b = [0u8; 16 + 32 + 32 + 32 + 32 + 32];
+        rand_core::RngCore::fill_bytes(&mut r, &mut b);
+        b.get(144..176).unwrap_or_default().to_vec()
+    };
+    ensure(
+        *x25519::SecretKey::from_bytes(crate::util::unhex32(&crate::model::hex(&inviter_sk_bytes)))
+            .public_key()
+            .as_bytes()
+            == uri.invite.inviter_key.0,
+        "inviter key from the stream",
+    )?;
+    cases.push(
+        base(
+            "invite-join-sealed-valid",
+            "the joiner's sealed join with fixed randomness; the inviter opens and checks it",
+        )
+        .req("HRT-INV-25")
+        .req("HRT-INV-26")
+        .req("HRT-INV-27")
+        .req("HRT-INV-28")
+        .req("HRT-INV-37")
+        .req("HRT-INV-39")
+        .req("HRT-INV-41")
+        .input("inviter_key_private", hx(&inviter_sk_bytes))
+        .input("joiner_identity_seed", hx(&joiner_ik_seed))
+        .input("joiner_generator_seed", hx(&joiner_rng))
+        .input("joiner_name", "Joiner")
+        .input("pending_join", hx(&pj.to_vec()))
+        .mid("01_member_key_seed", hx(&mk_seed))
+        .mid("02_init_private_key", hx(&init_sk))
+        .mid("03_ikm_e", hx(&ikm_e))
+        .mid("04_member_cert", hx(&cert.to_bytes()))
+        .mid("05_join_request", hx(&jr_bytes))
+        .mid(
+            "06_join_signing_input",
+            hx(&labelled::signing_input(
+                label::JOIN,
+                crate::util::with_raw(&join_content),
+            )),
+        )
+        .mid("07_signed_join_request", hx(&sjr))
+        .mid("08_join_seal_info", hx(&info))
+        .mid("09_join_seal_aad", hx(&aad))
+        .mid("10_psk", hx(&d.psk))
+        .mid("11_psk_id", hx(&d.invite_id))
+        .mid("12_hpke_shared_secret", hx(&k.shared_secret))
+        .mid("13_hpke_key", hx(&k.key))
+        .mid("14_hpke_base_nonce", hx(&k.base_nonce))
+        .mid(
+            "15_pop_signing_input",
+            hx(&labelled::signing_input(
+                label::REDEEM,
+                crate::util::with_raw(&pop_content),
+            )),
+        )
+        .out("invite_redeem_body", hx(&redeem.body.to_vec()))
+        .out("joiner_fingerprint", hx(vj.fingerprint().as_bytes()))
+        .out("proposed_name", vj.proposed_name()),
+    );
+    // Rejected pending joins: each sealed correctly except for one defect.
+    let seal = |pt: &[u8], mk_pub: &[u8; 32]| -> R<HpkeSealed> {
+        let aad = join_seal_aad(&real_cid, &d.invite_id, mk_pub);
+        let (enc, mut ctx) = Hpke::SUITE_1.danger_setup_s_derand(
+            Mode::Psk,
+            &x25519::PublicKey::from_bytes(uri.invite.inviter_key.0),
+            &info,
+            &d.psk,
+            &d.invite_id,
+            &ikm_e,
+        )?;
+        let ct = ctx.seal(&aad, pt)?;
+        Ok(HpkeSealed {
+            enc: XPublic(*enc.as_bytes()),
+            ct: BoundedBytes::new(ct)?,
+        })
+    };
+    let sign_jr = |jr: &JoinRequest, key: &IdentityKey| -> Vec<u8> {
+        let jb = jr.to_vec();
+        let c = encode_with(|e| {
+            e.array(3).bytes(&real_cid).bytes(&d.invite_id).bytes(&jb);
+        });
+        let s =
+            labelled::sign_with_label(key.signing_key(), label::JOIN, crate::util::with_raw(&c));
+        SignedJoinRequest {
+            join_request: SignedBytes::from_bytes(jb),
+            signature: hearth_wire::Signature(s.to_bytes()),
+        }
+        .to_vec()
+    };
+    let mkp = *mk.public_key().as_bytes();
+    let other_mk = *MemberKey::from_seed(&arr32(0x77)).public_key().as_bytes();
+    let mut jr_other_mk = jr.clone();
+    jr_other_mk.member_key = EdPublic(other_mk);
+    let mut jr_bad_cert = jr.clone();
+    jr_bad_cert.member_cert.0[1] ^= 0x40;
+    let mut jr_small_init = jr.clone();
+    jr_small_init.init_key = XPublic([0; 32]);
+    let mut jr_weak_ik = jr.clone();
+    let mut ident = [0u8; 32];
+    ident[0] = 1;
+    jr_weak_ik.identity = EdPublic(ident);
+    let mut sjr_bad_sig = SignedJoinRequest::decode(&sjr)?;
+    sjr_bad_sig.signature.0[0] ^= 1;
+    let mut ct_flip = pj.clone();
+    ct_flip.sealed.ct = BoundedBytes::new(flip(pj.sealed.ct.as_slice().to_vec(), 0, 1))?;
+    let mut wrong_mk = pj.clone();
+    wrong_mk.member_key = EdPublic(other_mk);
+    let variants: Vec<(&str, &str, PendingJoin, &[&str])> = vec![
+        (
+            "ct-tampered",
+            "the sealed join request was altered",
+            ct_flip,
+            &["HRT-INV-37"],
+        ),
+        (
+            "pending-member-key-differs",
+            "the host's PendingJoin names another member key than the sealed aad",
+            wrong_mk,
+            &["HRT-INV-37"],
+        ),
+        (
+            "not-a-signed-join-request",
+            "the sealed plaintext is not a SignedJoinRequest",
+            PendingJoin {
+                sealed: seal(&[0xa0], &mkp)?,
+                ..pj.clone()
+            },
+            &["HRT-INV-38"],
+        ),
+        (
+            "bad-join-signature",
+            "the join signature does not verify",
+            PendingJoin {
+                sealed: seal(&sjr_bad_sig.to_vec(), &mkp)?,
+                ..pj.clone()
+            },
+            &["HRT-INV-39"],
+        ),
+        (
+            "join-request-other-member-key",
+            "JoinRequest key 2 differs from the PendingJoin's member key",
+            PendingJoin {
+                sealed: seal(&sign_jr(&jr_other_mk, &jik), &mkp)?,
+                ..pj.clone()
+            },
+            &["HRT-INV-40"],
+        ),
+        (
+            "bad-member-cert",
+            "the member certificate does not verify",
+            PendingJoin {
+                sealed: seal(&sign_jr(&jr_bad_cert, &jik), &mkp)?,
+                ..pj.clone()
+            },
+            &["HRT-INV-41"],
+        ),
+        (
+            "small-order-init-key",
+            "the init key is a small-order X25519 point",
+            PendingJoin {
+                sealed: seal(&sign_jr(&jr_small_init, &jik), &mkp)?,
+                ..pj.clone()
+            },
+            &["HRT-INV-50"],
+        ),
+        (
+            "weak-identity-key",
+            "the identity key is the identity point",
+            PendingJoin {
+                sealed: seal(&sign_jr(&jr_weak_ik, &jik), &mkp)?,
+                ..pj.clone()
+            },
+            &["HRT-KEY-24", "HRT-INV-39"],
+        ),
+    ];
+    for (slug, d2, p, reqs) in variants {
+        let mut inv = fresh_invitation()?;
+        let e = inv
+            .process_join(&p)
+            .err()
+            .ok_or_else(|| GenError(format!("join {slug} accepted")))?;
+        let mut c = base(&format!("invite-join-{slug}"), d2)
+            .req("HRT-INV-36")
+            .input("inviter_key_private", hx(&inviter_sk_bytes))
+            .input("pending_join", hx(&p.to_vec()))
+            .err(Expected::protocol(e));
+        for r in reqs {
+            c = c.req(r);
+        }
+        cases.push(c);
+    }
+    let _ = Enc::from_bytes;
+    Ok(VectorFile {
+        family: "invite",
+        description: "Invitations (spec §5): derived values, the URI and its parsing steps, the joiner's sealed join with fixed randomness (member key, init key and HPKE ikmE drawn from a seeded generator) and the inviter's checks of a pending join."
+            .into(),
+        seed: "inviter identity seed 4142..60 and generator seed 4243..61; joiner identity seed 4243..61 and generator seed 4344..62 (32 consecutive bytes each)".into(),
+        cases,
+    })
+}

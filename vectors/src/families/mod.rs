@@ -1,0 +1,13 @@
+//! One module per vector family.
+
+pub mod attachment;
+pub mod commit;
+pub mod envelope;
+pub mod host;
+pub mod invite;
+pub mod log;
+pub mod prims;
+pub mod scenario;
+pub mod schedule;
+pub mod welcome;
+pub mod wire;
