@@ -2,7 +2,8 @@
 //!
 //! `cargo bench -p hearth-host --bench throughput` measures, on loopback:
 //! - serve: msg.post and log.fetch with concurrent clients and fixed request counts;
-//! - CGI: per-request latency of msg.post run as a CGI process (median, p90).
+//! - CGI: per-request latency of msg.post run as a CGI process, directly and under lighttpd
+//!   with mod_cgi when it is installed (median, p90).
 //!
 //! Requests are built and signed before the clock starts. `HEARTH_BENCH_CLIENTS`,
 //! `HEARTH_BENCH_REQUESTS` and `HEARTH_BENCH_CGI` override the defaults (16, 8000, 300).
@@ -156,10 +157,42 @@ fn main() {
         lat.push(t.elapsed());
         assert_eq!(status(&r), ErrorCode::OK);
     }
+    report("cgi msg.post (process run directly)", cgi_n, lat);
+
+    // CGI under a real web server: lighttpd with mod_cgi, one process per request.
+    if !Lighttpd::installed() {
+        println!("cgi msg.post under lighttpd: skipped, lighttpd not installed");
+        return;
+    }
+    let server = Lighttpd::start("[rate_limit]\nenabled = false\n");
+    let url = server.url.clone();
+    let ch = random16();
+    assert_eq!(
+        status(&post_http(
+            &url,
+            &signed(&alice, 1, Some(ch), create_body(ch, &alice, 1))
+        )),
+        ErrorCode::OK
+    );
+    let reqs: Vec<Vec<u8>> = (0..cgi_n)
+        .map(|i| signed(&alice, 9, Some(ch), msg_body(&envelope(ch, 0, 0, i as u32))))
+        .collect();
+    let mut lat = Vec::with_capacity(cgi_n);
+    for b in &reqs {
+        let t = Instant::now();
+        let r = post_http(&url, b);
+        lat.push(t.elapsed());
+        assert_eq!(status(&r), ErrorCode::OK, "{}", server.error_log());
+    }
+    report("cgi msg.post under lighttpd + mod_cgi", cgi_n, lat);
+}
+
+/// Prints the median, p90 and maximum of sequential request latencies.
+fn report(what: &str, n: usize, mut lat: Vec<Duration>) {
     lat.sort();
     let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
     println!(
-        "cgi msg.post: {cgi_n} sequential requests, median {:.2} ms, p90 {:.2} ms, max {:.2} ms",
+        "{what}: {n} sequential requests, median {:.2} ms, p90 {:.2} ms, max {:.2} ms",
         pct(0.5),
         pct(0.9),
         pct(1.0)

@@ -10,7 +10,6 @@
 mod common;
 
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use common::*;
 use hearth_crypto::ed25519::SigningKey;
@@ -145,70 +144,17 @@ fn init_writes_a_config_that_loads_and_check_names_bad_fields() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("limits.max_log_page"));
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn cgi_under_lighttpd_mod_cgi() {
-    let have = Command::new("sh")
-        .args(["-c", "command -v lighttpd"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !have {
+    if !Lighttpd::installed() {
         if std::env::var("HEARTH_REQUIRE_LIGHTTPD").is_ok_and(|v| v == "1") {
             panic!("lighttpd not installed but HEARTH_REQUIRE_LIGHTTPD=1");
         }
         println!("skipped: lighttpd not installed");
         return;
     }
-    let dir = TempDir::new("lighttpd");
-    let root = dir.path().join("www");
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::copy(BIN, root.join("hearth.cgi")).unwrap();
-    // The config and data directory live outside the document root.
-    let config = write_config(dir.path(), "");
-    let port = free_port();
-    let conf = dir.path().join("lighttpd.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            r#"server.document-root = "{root}"
-server.port = {port}
-server.bind = "127.0.0.1"
-server.modules = ("mod_cgi", "mod_setenv")
-server.max-request-size = 1024
-server.errorlog = "{dir}/error.log"
-cgi.assign = (".cgi" => "")
-setenv.add-environment = ("HEARTH_CONFIG" => "{config}")
-"#,
-            root = root.display(),
-            dir = dir.path().display(),
-            config = config.display()
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new("lighttpd")
-        .arg("-D")
-        .arg("-f")
-        .arg(&conf)
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}/hearth.cgi");
-    let mut up = false;
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            up = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(up, "lighttpd did not start");
+    let server = Lighttpd::start("");
+    let url = server.url.clone();
     let result = std::panic::catch_unwind(|| {
         let mut resp = ureq::get(&url).call().unwrap();
         assert_eq!(
@@ -217,11 +163,8 @@ setenv.add-environment = ("HEARTH_CONFIG" => "{config}")
         );
         conversation(&|b| post_http(&url, b));
     });
-    let _ = child.kill();
-    let _ = child.wait();
     if let Err(e) = result {
-        let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
-        eprintln!("lighttpd error log:\n{log}");
+        eprintln!("lighttpd error log:\n{}", server.error_log());
         std::panic::resume_unwind(e);
     }
 }

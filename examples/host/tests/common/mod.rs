@@ -153,6 +153,97 @@ impl Drop for Server {
     }
 }
 
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// lighttpd with mod_cgi serving the hearth-host binary as `hearth.cgi` on a free loopback port,
+/// with the host's config and data directory outside the document root; stopped on drop.
+pub struct Lighttpd {
+    child: Child,
+    /// The CGI program's URL.
+    pub url: String,
+    /// Holds the document root, config, data and error log.
+    pub dir: TempDir,
+}
+
+impl Lighttpd {
+    /// True when `lighttpd` is on PATH.
+    pub fn installed() -> bool {
+        Command::new("sh")
+            .args(["-c", "command -v lighttpd"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    }
+
+    /// Starts lighttpd; `extra` is appended to the host's config.
+    pub fn start(extra: &str) -> Lighttpd {
+        let dir = TempDir::new("lighttpd");
+        let root = dir.path().join("www");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::copy(BIN, root.join("hearth.cgi")).unwrap();
+        let config = write_config(dir.path(), extra);
+        let port = free_port();
+        let conf = dir.path().join("lighttpd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                r#"server.document-root = "{root}"
+server.port = {port}
+server.bind = "127.0.0.1"
+server.modules = ("mod_cgi", "mod_setenv")
+server.max-request-size = 1024
+server.errorlog = "{dir}/error.log"
+cgi.assign = (".cgi" => "")
+setenv.add-environment = ("HEARTH_CONFIG" => "{config}")
+"#,
+                root = root.display(),
+                dir = dir.path().display(),
+                config = config.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("lighttpd")
+            .arg("-D")
+            .arg("-f")
+            .arg(&conf)
+            .spawn()
+            .unwrap();
+        let up = (0..100).any(|_| {
+            let ok = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+            if !ok {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            ok
+        });
+        let l = Lighttpd {
+            child,
+            url: format!("http://127.0.0.1:{port}/hearth.cgi"),
+            dir,
+        };
+        assert!(up, "lighttpd did not start:\n{}", l.error_log());
+        l
+    }
+
+    /// lighttpd's error log (the CGI program's standard error goes there too).
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Lighttpd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub fn post_http(url: &str, body: &[u8]) -> Vec<u8> {
     let mut resp = ureq::post(url)
         .header("Content-Type", "application/cbor")
