@@ -353,6 +353,25 @@ impl<'t> Client<'t> {
         self.send(HttpRequest::post_cbor(body))
     }
 
+    /// Sends only the head of a `POST` declaring `content_length` body bytes and none of them
+    /// (see [`Target::post_declared_only`]); no reply within `wait` is a transport error that
+    /// says so.
+    pub fn post_declared_only(&self, content_length: u64, wait: Duration) -> Exchange {
+        let request = HttpRequest {
+            headers: vec![("Content-Length".into(), content_length.to_string())],
+            ..HttpRequest::post_cbor(Vec::new())
+        };
+        let reply = match self.target.post_declared_only(content_length, wait) {
+            Ok(Some(r)) => Ok(r),
+            Ok(None) => Err(TransportError(format!(
+                "no answer within {} s to a request declaring {content_length} body bytes and sending none: the host waits for the body",
+                wait.as_secs()
+            ))),
+            Err(e) => Err(e),
+        };
+        Exchange { request, reply }
+    }
+
     /// Sends any HTTP request, once.
     pub fn send(&self, request: HttpRequest) -> Exchange {
         let reply = self.target.send(&request);

@@ -88,6 +88,17 @@ pub trait Target: Send + Sync {
     /// (e.g. `--url http://127.0.0.1:8080/`).
     fn cli_args(&self) -> String;
 
+    /// Sends the head of a `POST` with `Content-Type: application/cbor` that declares
+    /// `content_length` body bytes, sends none of them and keeps the request open, and returns
+    /// the reply if one arrives within `wait` (`None` if not). A host that decides `too_large`
+    /// from the declared length answers at once; one that waits for the body does not
+    /// (HRT-API-16).
+    fn post_declared_only(
+        &self,
+        content_length: u64,
+        wait: Duration,
+    ) -> Result<Option<HttpReply>, TransportError>;
+
     /// `POST` with `Content-Type: application/cbor`.
     fn post(&self, body: &[u8]) -> Result<HttpReply, TransportError> {
         self.send(&HttpRequest::post_cbor(body.to_vec()))
@@ -167,12 +178,133 @@ impl Target for HttpTarget {
         })
     }
 
+    fn post_declared_only(
+        &self,
+        content_length: u64,
+        wait: Duration,
+    ) -> Result<Option<HttpReply>, TransportError> {
+        let (authority, path) = split_http_url(&self.url)?;
+        let addr = if authority.contains(':') {
+            authority.to_owned()
+        } else {
+            format!("{authority}:80")
+        };
+        let t = |e: std::io::Error| TransportError(format!("{addr}: {e}"));
+        let mut stream = std::net::TcpStream::connect(&addr).map_err(t)?;
+        stream.set_read_timeout(Some(wait)).map_err(t)?;
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {CBOR}\r\nContent-Length: {content_length}\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).map_err(t)?;
+        // Read until a complete reply is in, the host closes, or `wait` passes.
+        let deadline = std::time::Instant::now() + wait;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            if let Some(reply) = parse_http_reply(&buf) {
+                return Ok(Some(reply));
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            match stream.read(&mut chunk) {
+                Ok(0) => return Ok(parse_http_reply_at_eof(&buf)),
+                Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Ok(None)
+                }
+                Err(e) => return Err(t(e)),
+            }
+        }
+    }
+
     fn base_url(&self) -> &str {
         &self.url
     }
 
     fn cli_args(&self) -> String {
         format!("--url {}", self.url)
+    }
+}
+
+/// `http://authority/path` split into its authority and its path (at least `/`).
+fn split_http_url(url: &str) -> Result<(&str, &str), TransportError> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| TransportError(format!("not an http:// URL: {url}")))?;
+    Ok(match rest.find('/') {
+        Some(i) => (
+            rest.get(..i).unwrap_or_default(),
+            rest.get(i..).unwrap_or("/"),
+        ),
+        None => (rest, "/"),
+    })
+}
+
+/// A complete HTTP/1.1 reply in `buf` (status line, headers, and a body delimited by
+/// Content-Length or chunked encoding), or `None` if more bytes are needed.
+fn parse_http_reply(buf: &[u8]) -> Option<HttpReply> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(buf.get(..end)?).ok()?;
+    let body = buf.get(end + 4..)?;
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
+    let mut content_type = None;
+    let mut length = None;
+    let mut chunked = false;
+    for l in lines {
+        let (k, v) = l.split_once(':')?;
+        let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
+        match k.as_str() {
+            "content-type" => content_type = Some(v.to_owned()),
+            "content-length" => length = v.parse::<usize>().ok(),
+            "transfer-encoding" => chunked = v.eq_ignore_ascii_case("chunked"),
+            _ => {}
+        }
+    }
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        body.get(..length?)?.to_vec()
+    };
+    Some(HttpReply {
+        status,
+        content_type,
+        body,
+    })
+}
+
+/// The reply at end of stream: a body without Content-Length runs to the end.
+fn parse_http_reply_at_eof(buf: &[u8]) -> Option<HttpReply> {
+    parse_http_reply(buf).or_else(|| {
+        let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let mut with_length = buf.get(..end)?.to_vec();
+        let body = buf.get(end + 4..)?;
+        with_length
+            .extend_from_slice(format!("\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes());
+        with_length.extend_from_slice(body);
+        parse_http_reply(&with_length)
+    })
+}
+
+/// Decodes a complete chunked body (RFC 9112 §7.1), or `None` if it is incomplete.
+fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let eol = b.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(b.get(..eol)?).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        b = b.get(eol + 2..)?;
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(b.get(..size)?);
+        b = b.get(size + 2..)?;
     }
 }
 
@@ -334,6 +466,47 @@ impl Target for CgiTarget {
             let _ = w.join();
         }
         parse_cgi_response(&out)
+    }
+
+    fn post_declared_only(
+        &self,
+        content_length: u64,
+        wait: Duration,
+    ) -> Result<Option<HttpReply>, TransportError> {
+        let req = HttpRequest::post_cbor(Vec::new());
+        let mut cmd = Command::new(&self.program);
+        cmd.env_clear();
+        if let Ok(path) = std::env::var("PATH") {
+            cmd.env("PATH", path);
+        }
+        for (k, v) in self.env.iter().chain(self.meta_variables(&req).iter()) {
+            cmd.env(k, v);
+        }
+        cmd.env("CONTENT_LENGTH", content_length.to_string());
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| TransportError(format!("cannot run {}: {e}", self.program.display())))?;
+        // Standard input stays open and empty, like a web server still waiting for the body.
+        let stdin = child.stdin.take();
+        let (tx, rx) = std::sync::mpsc::channel();
+        if let Some(mut stdout) = child.stdout.take() {
+            std::thread::spawn(move || {
+                let mut out = Vec::new();
+                let _ = stdout.read_to_end(&mut out);
+                let _ = tx.send(out);
+            });
+        }
+        let out = rx.recv_timeout(wait).ok();
+        drop(stdin);
+        let _ = child.kill();
+        let _ = child.wait();
+        match out {
+            Some(out) => parse_cgi_response(&out).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn base_url(&self) -> &str {

@@ -91,6 +91,10 @@ pub const MUTANTS: &[(&str, &[&str])] = &[
         &["host.log.chain", "host.op.msg-post.ok"],
     ),
     ("ignore-max-request", &["host.api.limits.max-request"]),
+    (
+        "size-after-body",
+        &["host.api.limits.too-large-before-body"],
+    ),
     ("swap-check-order", &["host.api.order.*"]),
     (
         "no-owner-check",

@@ -226,6 +226,12 @@ pub fn tests() -> Vec<TestDef> {
             max_request
         ),
         t!(
+            "host.api.limits.too-large-before-body",
+            "headers declaring max_request+1 bytes and no body -> too_large at once, without waiting for the body",
+            ["HRT-API-16"],
+            too_large_before_body
+        ),
+        t!(
             "host.api.order.media-type-before-size",
             "wrong media type and oversize -> wrong_content_type (step 1 before 2)",
             ["HRT-API-15"],
@@ -1152,6 +1158,16 @@ fn max_request(ctx: &Ctx<'_>) -> TestResult {
     body.truncate(max as usize);
     let ex = ctx.c.post_raw(body);
     expect_detail(&ex, ErrorCode::TRAILING_BYTES)?;
+    Ok(())
+}
+
+fn too_large_before_body(ctx: &Ctx<'_>) -> TestResult {
+    let max = ctx.limits().max_request;
+    // HRT-API-16: the decision is made on the declared length; the body never comes.
+    let ex = ctx
+        .c
+        .post_declared_only(max.saturating_add(1), std::time::Duration::from_secs(5));
+    expect_code(&ex, ErrorCode::TOO_LARGE, None)?;
     Ok(())
 }
 

@@ -244,7 +244,10 @@ impl Host {
         if !mutant!(self, IgnoreMaxRequest)
             && content_length.is_some_and(|n| n > self.config.limits.max_request)
         {
-            return Some(self.too_large());
+            // MUTANT size-after-body (HRT-API-16): judged only once the body has been read.
+            if !mutant!(self, SizeAfterBody) {
+                return Some(self.too_large());
+            }
         }
         None
     }

@@ -66,6 +66,9 @@ pub enum Mutant {
     ReencodeEntries,
     /// Violates HRT-API-16 / HRT-API-17 (step 2): bodies over `max_request` are processed.
     IgnoreMaxRequest,
+    /// Violates HRT-API-16: the size is checked only after the whole body was read, so a
+    /// request that declares an oversize body and sends none is never answered.
+    SizeAfterBody,
     /// Violates HRT-API-15: step 9 (freshness) runs before step 8 (host binding).
     SwapCheckOrder,
     /// Violates HRT-OP-6: `channel.create` does not verify `owner_sig` (the first owner key is
@@ -75,7 +78,7 @@ pub enum Mutant {
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 16] = [
+    pub const ALL: [Mutant; 17] = [
         Mutant::AcceptReplay,
         Mutant::RecomputeRetry,
         Mutant::SkipHostBinding,
@@ -90,6 +93,7 @@ impl Mutant {
         Mutant::BreakHashChain,
         Mutant::ReencodeEntries,
         Mutant::IgnoreMaxRequest,
+        Mutant::SizeAfterBody,
         Mutant::SwapCheckOrder,
         Mutant::NoOwnerCheck,
     ];
@@ -111,6 +115,7 @@ impl Mutant {
             Mutant::BreakHashChain => "break-hash-chain",
             Mutant::ReencodeEntries => "reencode-entries",
             Mutant::IgnoreMaxRequest => "ignore-max-request",
+            Mutant::SizeAfterBody => "size-after-body",
             Mutant::SwapCheckOrder => "swap-check-order",
             Mutant::NoOwnerCheck => "no-owner-check",
         }
