@@ -372,6 +372,17 @@ impl<'t> Client<'t> {
         Exchange { request, reply }
     }
 
+    /// Posts `body` with chunked transfer coding, without a Content-Length (see
+    /// [`Target::post_chunked`]); `None` when the target has no such transport.
+    pub fn post_chunked(&self, body: Vec<u8>) -> Option<Exchange> {
+        let reply = self.target.post_chunked(&body)?;
+        let request = HttpRequest {
+            headers: vec![("Transfer-Encoding".into(), "chunked".into())],
+            ..HttpRequest::post_cbor(body)
+        };
+        Some(Exchange { request, reply })
+    }
+
     /// Sends any HTTP request, once.
     pub fn send(&self, request: HttpRequest) -> Exchange {
         let reply = self.target.send(&request);

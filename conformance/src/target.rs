@@ -99,6 +99,13 @@ pub trait Target: Send + Sync {
         wait: Duration,
     ) -> Result<Option<HttpReply>, TransportError>;
 
+    /// Sends `body` as a `POST` with `Content-Type: application/cbor` and chunked transfer
+    /// coding, so without a Content-Length (HRT-API-17). `None` when the transport has no such
+    /// thing (a CGI program always receives CONTENT_LENGTH from its web server).
+    fn post_chunked(&self, _body: &[u8]) -> Option<Result<HttpReply, TransportError>> {
+        None
+    }
+
     /// `POST` with `Content-Type: application/cbor`.
     fn post(&self, body: &[u8]) -> Result<HttpReply, TransportError> {
         self.send(&HttpRequest::post_cbor(body.to_vec()))
@@ -183,44 +190,32 @@ impl Target for HttpTarget {
         content_length: u64,
         wait: Duration,
     ) -> Result<Option<HttpReply>, TransportError> {
-        let (authority, path) = split_http_url(&self.url)?;
-        let addr = if authority.contains(':') {
-            authority.to_owned()
-        } else {
-            format!("{authority}:80")
-        };
-        let t = |e: std::io::Error| TransportError(format!("{addr}: {e}"));
-        let mut stream = std::net::TcpStream::connect(&addr).map_err(t)?;
-        stream.set_read_timeout(Some(wait)).map_err(t)?;
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {CBOR}\r\nContent-Length: {content_length}\r\n\r\n"
-        );
-        stream.write_all(head.as_bytes()).map_err(t)?;
-        // Read until a complete reply is in, the host closes, or `wait` passes.
-        let deadline = std::time::Instant::now() + wait;
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        loop {
-            if let Some(reply) = parse_http_reply(&buf) {
-                return Ok(Some(reply));
-            }
-            if std::time::Instant::now() >= deadline {
-                return Ok(None);
-            }
-            match stream.read(&mut chunk) {
-                Ok(0) => return Ok(parse_http_reply_at_eof(&buf)),
-                Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return Ok(None)
+        let head = format!("Content-Length: {content_length}\r\n");
+        let mut stream = self.open_post(&head)?;
+        read_reply(&mut stream, wait)
+    }
+
+    fn post_chunked(&self, body: &[u8]) -> Option<Result<HttpReply, TransportError>> {
+        let send = || {
+            let mut stream = self.open_post("Transfer-Encoding: chunked\r\n")?;
+            // The host may answer too_large and stop reading early; keep going quietly and
+            // read its answer afterwards.
+            for chunk in body.chunks(16 * 1024) {
+                let framed = [
+                    format!("{:x}\r\n", chunk.len()).as_bytes(),
+                    chunk,
+                    b"\r\n".as_slice(),
+                ]
+                .concat();
+                if stream.write_all(&framed).is_err() {
+                    break;
                 }
-                Err(e) => return Err(t(e)),
             }
-        }
+            let _ = stream.write_all(b"0\r\n\r\n");
+            read_reply(&mut stream, Duration::from_secs(10))?
+                .ok_or_else(|| TransportError("no answer within 10 s to a chunked request".into()))
+        };
+        Some(send())
     }
 
     fn base_url(&self) -> &str {
@@ -229,6 +224,59 @@ impl Target for HttpTarget {
 
     fn cli_args(&self) -> String {
         format!("--url {}", self.url)
+    }
+}
+
+impl HttpTarget {
+    /// Connects and writes the head of a `POST` to the host URL with `extra` header lines.
+    fn open_post(&self, extra: &str) -> Result<std::net::TcpStream, TransportError> {
+        let (authority, path) = split_http_url(&self.url)?;
+        let addr = if authority.contains(':') {
+            authority.to_owned()
+        } else {
+            format!("{authority}:80")
+        };
+        let t = |e: std::io::Error| TransportError(format!("{addr}: {e}"));
+        let mut stream = std::net::TcpStream::connect(&addr).map_err(t)?;
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {CBOR}\r\nConnection: close\r\n{extra}\r\n"
+        );
+        stream.write_all(head.as_bytes()).map_err(t)?;
+        Ok(stream)
+    }
+}
+
+/// Reads until a complete reply is in (`Some`), or `wait` passes without one (`None`).
+fn read_reply(
+    stream: &mut std::net::TcpStream,
+    wait: Duration,
+) -> Result<Option<HttpReply>, TransportError> {
+    let t = |e: std::io::Error| TransportError(format!("reading the reply: {e}"));
+    stream.set_read_timeout(Some(wait)).map_err(t)?;
+    let deadline = std::time::Instant::now() + wait;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(reply) = parse_http_reply(&buf) {
+            return Ok(Some(reply));
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return Ok(parse_http_reply_at_eof(&buf)),
+            Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Ok(None)
+            }
+            // A reset after the answer arrived is how some servers close early.
+            Err(e) => return parse_http_reply(&buf).map(Some).ok_or_else(|| t(e)),
+        }
     }
 }
 

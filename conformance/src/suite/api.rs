@@ -232,6 +232,12 @@ pub fn tests() -> Vec<TestDef> {
             too_large_before_body
         ),
         t!(
+            "host.api.limits.no-content-length",
+            "a chunked request without Content-Length is served; one over max_request -> too_large",
+            ["HRT-API-17"],
+            no_content_length
+        ),
+        t!(
             "host.api.order.media-type-before-size",
             "wrong media type and oversize -> wrong_content_type (step 1 before 2)",
             ["HRT-API-15"],
@@ -1167,6 +1173,32 @@ fn too_large_before_body(ctx: &Ctx<'_>) -> TestResult {
     let ex = ctx
         .c
         .post_declared_only(max.saturating_add(1), std::time::Duration::from_secs(5));
+    expect_code(&ex, ErrorCode::TOO_LARGE, None)?;
+    Ok(())
+}
+
+fn no_content_length(ctx: &Ctx<'_>) -> TestResult {
+    let max = ctx.limits().max_request;
+    if max > 64 * 1024 * 1024 {
+        return Err(Stop::NotApplicable(format!(
+            "max_request {max} too large to send"
+        )));
+    }
+    let valid = valid_info_bytes(ctx);
+    let Some(ex) = ctx.c.post_chunked(valid.clone()) else {
+        return Err(Stop::NotApplicable(
+            "this target has no chunked transport (a CGI program always gets CONTENT_LENGTH)"
+                .into(),
+        ));
+    };
+    expect_ok::<InfoResult>(&ex)?;
+    // HRT-API-17: the host reads at most max_request + 1 bytes and answers too_large.
+    let mut body = valid;
+    body.resize(max as usize + 1, 0);
+    let ex = ctx
+        .c
+        .post_chunked(body)
+        .ok_or_else(|| Stop::NotApplicable("no chunked transport".into()))?;
     expect_code(&ex, ErrorCode::TOO_LARGE, None)?;
     Ok(())
 }
