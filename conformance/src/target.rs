@@ -480,8 +480,15 @@ fn find_header_end(out: &[u8]) -> Option<(usize, usize)> {
     }
 }
 
-impl Target for CgiTarget {
-    fn send(&self, req: &HttpRequest) -> Result<HttpReply, TransportError> {
+impl CgiTarget {
+    /// Starts the program with a clean environment holding PATH, the configured variables and
+    /// the request's meta-variables (CONTENT_LENGTH overridden when `content_length` is given),
+    /// with its standard streams piped (standard error discarded).
+    fn spawn(
+        &self,
+        req: &HttpRequest,
+        content_length: Option<u64>,
+    ) -> Result<std::process::Child, TransportError> {
         let mut cmd = Command::new(&self.program);
         cmd.env_clear();
         if let Ok(path) = std::env::var("PATH") {
@@ -490,12 +497,20 @@ impl Target for CgiTarget {
         for (k, v) in self.env.iter().chain(self.meta_variables(req).iter()) {
             cmd.env(k, v);
         }
+        if let Some(n) = content_length {
+            cmd.env("CONTENT_LENGTH", n.to_string());
+        }
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = cmd
+            .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| TransportError(format!("cannot run {}: {e}", self.program.display())))?;
+            .map_err(|e| TransportError(format!("cannot run {}: {e}", self.program.display())))
+    }
+}
+
+impl Target for CgiTarget {
+    fn send(&self, req: &HttpRequest) -> Result<HttpReply, TransportError> {
+        let mut child = self.spawn(req, None)?;
         let body = req.body.clone();
         let writer = child.stdin.take().map(|mut stdin| {
             std::thread::spawn(move || {
@@ -521,22 +536,7 @@ impl Target for CgiTarget {
         content_length: u64,
         wait: Duration,
     ) -> Result<Option<HttpReply>, TransportError> {
-        let req = HttpRequest::post_cbor(Vec::new());
-        let mut cmd = Command::new(&self.program);
-        cmd.env_clear();
-        if let Ok(path) = std::env::var("PATH") {
-            cmd.env("PATH", path);
-        }
-        for (k, v) in self.env.iter().chain(self.meta_variables(&req).iter()) {
-            cmd.env(k, v);
-        }
-        cmd.env("CONTENT_LENGTH", content_length.to_string());
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| TransportError(format!("cannot run {}: {e}", self.program.display())))?;
+        let mut child = self.spawn(&HttpRequest::post_cbor(Vec::new()), Some(content_length))?;
         // Standard input stays open and empty, like a web server still waiting for the body.
         let stdin = child.stdin.take();
         let (tx, rx) = std::sync::mpsc::channel();
