@@ -1,0 +1,26 @@
+//! Signing host requests with the member key (spec §8.2).
+
+use hearth_wire::{EdPublic, Signature};
+
+use crate::error::{ApiMisuse, ProtocolError};
+use crate::group::Group;
+use crate::label;
+use crate::labelled::{bstr, sign_with_label};
+
+impl Group {
+    /// `SignWithLabel(MK, "request", request_bytes)` with the current member key, and that key:
+    /// the `key` and `sig` of a `SignedRequest` (spec §8.2). Fails once the member has been
+    /// removed and its keys deleted (HRT-GRP-46).
+    pub fn sign_request(
+        &self,
+        request_bytes: &[u8],
+    ) -> Result<(EdPublic, Signature), ProtocolError> {
+        let keys = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
+        let mk = &keys.member_key;
+        let sig = sign_with_label(mk.signing_key(), label::REQUEST, bstr(request_bytes));
+        Ok((
+            EdPublic(*mk.public_key().as_bytes()),
+            Signature(sig.to_bytes()),
+        ))
+    }
+}

@@ -1,0 +1,1300 @@
+//! The client: an identity, its conversations and their routes, the invitations it made and
+//! the joins it waits for, and the one refresh procedure (`sync`) that drives them (spec §5,
+//! §6, §9, §10).
+
+use hearth_crypto::envelope::{message_ref, ContentBuilder};
+use hearth_crypto::group::{Change, Group, HeldSecrets, PendingMember};
+use hearth_crypto::invite;
+use hearth_crypto::keys::{Fingerprint, IdentityKey, IdentityPublicKey};
+use hearth_crypto::label;
+use hearth_crypto::labelled::{bstr, sign_with_label};
+use hearth_crypto::rng::HearthRng;
+use hearth_wire::envelope::{ContentBody, RouteBody, RouteInvite};
+use hearth_wire::invite::InviteUri;
+use hearth_wire::request::{
+    AppendResult, ChannelCreateBody, CommitPostResult, CommitReportBody, Empty, JoinFetchResult,
+    LogFetchBody, LogFetchResult, WelcomeFetchResult,
+};
+use hearth_wire::{
+    BoundedVec, ContentType, ConversationId, EdPublic, Embedded, EntryKind, ErrorCode, FprPrefix,
+    Hash, HostUrl, Leaf, Nonce16, Op, RawValue, Role, Seq, Signature, Suite, WireEncode,
+};
+use rand_core::RngCore;
+use zeroize::Zeroizing;
+
+use crate::error::ClientError;
+use crate::log::LogState;
+use crate::route::{OpenInvite, Processed, Route, RouteRef};
+use crate::transport::{unix_now, Outcome, Transport};
+
+/// Entries requested per `log.fetch` (the host may serve fewer, spec §9.4).
+const PAGE: u64 = 256;
+/// `msg.post` attempts on one route after `epoch_conflict` (HRT-ROUTE-17).
+const CONFLICT_RETRIES: usize = 3;
+
+/// Something the user should see, produced by [`Client::sync`] (and the shim's `sync` events).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A Welcome was accepted and the route recorded (HRT-ROUTE-3).
+    Joined {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+        /// The epoch joined.
+        epoch: u64,
+    },
+    /// This member admitted a joiner.
+    Admitted {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+        /// The joiner's fingerprint.
+        fingerprint: Fingerprint,
+        /// The name the joiner proposed.
+        name: String,
+        /// The epoch after the add.
+        epoch: u64,
+    },
+    /// An application message opened.
+    Message {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+        /// The entry's seq.
+        seq: u64,
+        /// `H("msgref", envelope)`.
+        msg_ref: Hash,
+        /// The sender.
+        sender: Fingerprint,
+        /// The content type.
+        content_type: u16,
+        /// The text of a text message.
+        text: Option<String>,
+        /// The sender's clock (authenticated, not trusted for order: spec §10.5).
+        sent_at_ms: u64,
+    },
+    /// A commit was processed.
+    Commit {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+        /// The entry's seq.
+        seq: u64,
+        /// The new epoch.
+        epoch: u64,
+    },
+    /// This member was removed from the route.
+    Removed {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+        /// The entry's seq.
+        seq: u64,
+    },
+    /// Something was refused with a spec code.
+    Rejected {
+        /// The local conversation handle, when known.
+        conversation: Option<[u8; 16]>,
+        /// The route, when known.
+        route: Option<RouteRef>,
+        /// The entry's seq, when the refused thing was a log entry.
+        seq: Option<u64>,
+        /// Why.
+        code: ErrorCode,
+    },
+    /// The host was caught lying (spec §9.9); the route is frozen.
+    Detected {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+        /// `rollback_detected`, `fork_detected` or `withheld_detected`.
+        code: ErrorCode,
+        /// The seq concerned.
+        seq: Option<u64>,
+        /// The member whose message triggered it (HRT-LOG-39).
+        member: Option<Fingerprint>,
+    },
+    /// A route was attached to a conversation (spec §10.2, §10.6).
+    RouteAdded {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+    },
+}
+
+/// A message as the client displays it (HRT-ROUTE-20).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Displayed {
+    /// The route that carried it.
+    pub route: RouteRef,
+    /// Its seq there (0 until this client has seen its own message in the log).
+    pub seq: u64,
+    /// The sender.
+    pub sender: Fingerprint,
+    /// The text.
+    pub text: String,
+    /// The sender's clock.
+    pub sent_at_ms: u64,
+    position: usize,
+}
+
+/// The result of a post.
+#[derive(Clone, Debug)]
+pub struct Sent {
+    /// The route it went to.
+    pub route: RouteRef,
+    /// Its seq.
+    pub seq: u64,
+    /// Its msg-ref.
+    pub msg_ref: Hash,
+}
+
+/// A conversation: a local handle, the conversation id, and its routes in order
+/// (HRT-ROUTE-12).
+pub struct Conversation {
+    handle: [u8; 16],
+    id: ConversationId,
+    routes: Vec<Route>,
+    timeline: Vec<Displayed>,
+    /// Events produced since the last [`Client::sync`] returned (for instance by the log
+    /// processing that `epoch_conflict` forces during a send, HRT-ROUTE-17).
+    undelivered: Vec<Event>,
+}
+
+impl Conversation {
+    /// The local handle.
+    pub fn handle(&self) -> [u8; 16] {
+        self.handle
+    }
+
+    /// The conversation id (spec §10.1).
+    pub fn id(&self) -> ConversationId {
+        self.id
+    }
+
+    /// The routes, in order.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// Moves the events of every route into the conversation: messages into the timeline,
+    /// everything into the undelivered list.
+    fn absorb(&mut self) {
+        for (pos, route) in self.routes.iter_mut().enumerate() {
+            for ev in route.inbox.drain(..) {
+                if let Event::Message {
+                    route: rr,
+                    seq,
+                    sender,
+                    text: Some(t),
+                    sent_at_ms,
+                    ..
+                } = &ev
+                {
+                    self.timeline.push(Displayed {
+                        route: rr.clone(),
+                        seq: *seq,
+                        sender: *sender,
+                        text: t.clone(),
+                        sent_at_ms: *sent_at_ms,
+                        position: pos,
+                    });
+                }
+                self.undelivered.push(ev);
+            }
+        }
+    }
+}
+
+/// A join this client waits to complete.
+struct Joining {
+    pending: PendingMember,
+    link: RouteRef,
+    conversation: ConversationId,
+    inviter: FprPrefix,
+    /// Set for a join started from a `RouteBody`: the conversation it belongs to.
+    attach_to: Option<[u8; 16]>,
+}
+
+/// The reference client's state, in memory.
+pub struct Client {
+    seed: Zeroizing<[u8; 32]>,
+    name: String,
+    transport: Transport,
+    conversations: Vec<Conversation>,
+    joining: Vec<Joining>,
+}
+
+impl Client {
+    /// A client with a fresh identity key (spec §4.1).
+    pub fn generate(name: &str) -> Self {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        HearthRng::os().fill_bytes(seed.as_mut());
+        Self::from_seed(seed, name)
+    }
+
+    /// A client with the identity key of `seed`.
+    pub fn from_seed(seed: Zeroizing<[u8; 32]>, name: &str) -> Self {
+        Self {
+            seed,
+            name: name.to_owned(),
+            transport: Transport::new(),
+            conversations: Vec::new(),
+            joining: Vec::new(),
+        }
+    }
+
+    fn identity(&self) -> IdentityKey {
+        IdentityKey::from_seed(&self.seed)
+    }
+
+    /// The identity public key.
+    pub fn identity_public(&self) -> IdentityPublicKey {
+        self.identity().public_key()
+    }
+
+    /// The identity fingerprint (spec §4.6).
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.identity_public().fingerprint()
+    }
+
+    /// The display name this client proposes when it joins.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The conversations.
+    pub fn conversations(&self) -> &[Conversation] {
+        &self.conversations
+    }
+
+    fn conv_mut(&mut self, handle: &[u8; 16]) -> Result<&mut Conversation, ClientError> {
+        self.conversations
+            .iter_mut()
+            .find(|c| &c.handle == handle)
+            .ok_or_else(|| ClientError::usage("no such conversation"))
+    }
+
+    fn conv(&self, handle: &[u8; 16]) -> Result<&Conversation, ClientError> {
+        self.conversations
+            .iter()
+            .find(|c| &c.handle == handle)
+            .ok_or_else(|| ClientError::usage("no such conversation"))
+    }
+
+    /// Creates a channel on `host` (which must list this identity as an owner) for a new
+    /// conversation whose id is the channel id (spec §8 op 1, HRT-ROUTE-1).
+    pub fn create_channel(&mut self, host: &HostUrl) -> Result<([u8; 16], RouteRef), ClientError> {
+        let route = self.new_channel(host)?;
+        let link = route.link.clone();
+        let handle = link.channel.0;
+        self.conversations.push(Conversation {
+            handle,
+            id: ConversationId(handle),
+            routes: vec![route],
+            timeline: Vec::new(),
+            undelivered: Vec::new(),
+        });
+        Ok((handle, link))
+    }
+
+    /// `channel.create` on `host`: a new group at epoch 0 (spec §6.5) and its create entry.
+    fn new_channel(&self, host: &HostUrl) -> Result<Route, ClientError> {
+        let identity = self.identity();
+        let group = Group::create(host.clone(), self.identity(), unix_now())?;
+        let channel = *group.channel_id();
+        let mk = group
+            .member_key()
+            .ok_or_else(|| ClientError::usage("a new group has a member key"))?;
+        // owner_sig = SignWithLabel(IK, "create", [host_url, channel_id, MK]) (spec §8).
+        let owner_sig = sign_with_label(identity.signing_key(), label::CREATE, |e| {
+            e.array(3)
+                .text(host.as_str())
+                .bytes(&channel.0)
+                .bytes(mk.as_bytes());
+        });
+        let body = ChannelCreateBody {
+            suite: Suite::X25519_SHA256_AES256GCM_ED25519,
+            owner_signature: Signature(owner_sig.to_bytes()),
+        };
+        let signed = Transport::build(host, Op::CHANNEL_CREATE, Some(channel), &body, &|b| {
+            Ok(group.sign_request(b)?)
+        })?;
+        let r = self.transport.post(host, &signed).into_ok()?;
+        let res: AppendResult = r
+            .result_as()?
+            .ok_or_else(|| ClientError::usage("ok without a result"))?;
+        let mut log = LogState::new();
+        log.record_own(res.seq.0, res.head.0, EntryKind::Create, signed);
+        let link = RouteRef {
+            host: host.clone(),
+            channel,
+        };
+        let mut route = Route::new(link, group, log, 0);
+        sync_route(&self.transport, &mut route, [0; 16], &mut Vec::new());
+        Ok(route)
+    }
+
+    /// Makes an invitation for the conversation's first usable route where this member is
+    /// admin (spec §5.2) and returns its URI text once the host accepted `invite.create`.
+    pub fn create_invite(
+        &mut self,
+        handle: &[u8; 16],
+        expires_in: u64,
+    ) -> Result<String, ClientError> {
+        let transport = self.transport.clone();
+        let conv = self.conv_mut(handle)?;
+        let id = conv.id;
+        let route = conv
+            .routes
+            .iter_mut()
+            .find(|r| r.usable() && is_admin(&r.group))
+            .ok_or_else(|| ClientError::usage("no usable route where this member is admin"))?;
+        let invite = make_invite(&transport, route, id, expires_in, None)?;
+        let uri = invite
+            .invitation
+            .uri()
+            .map(|u| u.to_string())
+            .ok_or_else(|| ClientError::usage("the invitation has no text"))?;
+        route.invites.push(invite);
+        Ok(uri)
+    }
+
+    /// Accepts an invitation (spec §5.3, §5.6): parse, check locally, redeem at the host. The
+    /// Welcome is picked up by a later [`Client::sync`]. Returns the invite id.
+    pub fn accept_invite(&mut self, uri: &str, name: &str) -> Result<[u8; 16], ClientError> {
+        self.redeem(uri, name, None)
+    }
+
+    fn redeem(
+        &mut self,
+        uri: &str,
+        name: &str,
+        attach_to: Option<[u8; 16]>,
+    ) -> Result<[u8; 16], ClientError> {
+        let parsed = InviteUri::parse(uri)?;
+        let host = HostUrl::new(parsed.host_url())?;
+        let inv = parsed.invite.clone();
+        let (pending, redeem) = invite::join(uri, self.identity(), name, unix_now())?;
+        let auth = std::cell::RefCell::new(Some(redeem.auth));
+        let signed = Transport::build(
+            &host,
+            Op::INVITE_REDEEM,
+            Some(inv.channel_id),
+            &redeem.body,
+            &|b| {
+                let a = auth
+                    .borrow_mut()
+                    .take()
+                    .ok_or_else(|| ClientError::usage("the invite key signs once"))?;
+                let key = a.public_key();
+                Ok((key, a.sign_request(b)))
+            },
+        )?;
+        self.transport.post(&host, &signed).into_ok()?;
+        self.joining.push(Joining {
+            pending,
+            link: RouteRef {
+                host,
+                channel: inv.channel_id,
+            },
+            conversation: inv.conversation,
+            inviter: inv.inviter_fpr,
+            attach_to,
+        });
+        Ok(redeem.body.invite_id.0)
+    }
+
+    /// Refreshes everything (spec §5.9, §9, §10.5): Welcomes of pending joins, the logs of
+    /// every route, joins to admit, and due update commits. Returns what the user should see.
+    pub fn sync(&mut self) -> Vec<Event> {
+        let mut events = Vec::new();
+        self.fetch_welcomes(&mut events);
+        let mut route_joins = Vec::new();
+        let handles: Vec<[u8; 16]> = self.conversations.iter().map(|c| c.handle).collect();
+        for h in handles {
+            self.sync_conversation(&h, &mut events, &mut route_joins);
+        }
+        for (handle, uri) in route_joins {
+            let name = self.name.clone();
+            if let Err(e) = self.redeem(&uri, &name, Some(handle)) {
+                events.push(Event::Rejected {
+                    conversation: Some(handle),
+                    route: None,
+                    seq: None,
+                    code: e.code().unwrap_or(ErrorCode::INTERNAL),
+                });
+            }
+        }
+        events
+    }
+
+    fn sync_conversation(
+        &mut self,
+        handle: &[u8; 16],
+        events: &mut Vec<Event>,
+        route_joins: &mut Vec<([u8; 16], String)>,
+    ) {
+        let transport = self.transport.clone();
+        let Ok(conv) = self.conv_mut(handle) else {
+            return;
+        };
+        let conv_id = conv.id;
+        let held: Vec<RouteRef> = conv.routes.iter().map(|r| r.link.clone()).collect();
+        for route in conv.routes.iter_mut() {
+            let mut out = Vec::new();
+            sync_route(&transport, route, *handle, &mut out);
+            admit_joins(&transport, route, *handle, &mut out);
+            update_if_due(&transport, route, *handle, &mut out);
+            // Route announcements (spec §10.2).
+            for (sender, body) in std::mem::take(&mut route.announcements) {
+                match check_route_body(route, conv_id, &held, &sender, &body) {
+                    Ok(Some(uri)) => route_joins.push((*handle, uri)),
+                    Ok(None) => {}
+                    Err(code) => out.push(Event::Rejected {
+                        conversation: Some(*handle),
+                        route: Some(route.link.clone()),
+                        seq: None,
+                        code,
+                    }),
+                }
+            }
+            route.inbox.append(&mut out);
+        }
+        conv.absorb();
+        events.append(&mut conv.undelivered);
+    }
+
+    fn fetch_welcomes(&mut self, events: &mut Vec<Event>) {
+        let pending = std::mem::take(&mut self.joining);
+        for j in pending {
+            match self.try_welcome(j, events) {
+                Ok(Some(still)) => self.joining.push(still),
+                Ok(None) => {}
+                Err((code, link)) => events.push(Event::Rejected {
+                    conversation: None,
+                    route: Some(link),
+                    seq: None,
+                    code,
+                }),
+            }
+        }
+    }
+
+    /// `welcome.fetch`, the anchor entry, and Welcome acceptance (spec §5.9, §6.12, §9.6).
+    /// `Ok(Some(j))`: not there yet; `Ok(None)`: joined; `Err`: refused.
+    #[allow(clippy::type_complexity)]
+    fn try_welcome(
+        &mut self,
+        j: Joining,
+        events: &mut Vec<Event>,
+    ) -> Result<Option<Joining>, (ErrorCode, RouteRef)> {
+        let link = j.link.clone();
+        let fail = |c: ErrorCode| (c, link.clone());
+        let mk = j.pending.member_key();
+        let sign = |b: &[u8]| -> Result<(EdPublic, Signature), ClientError> {
+            let sig = sign_with_label(mk.signing_key(), label::REQUEST, bstr(b));
+            Ok((
+                EdPublic(*mk.public_key().as_bytes()),
+                Signature(sig.to_bytes()),
+            ))
+        };
+        let signed = Transport::build(
+            &link.host,
+            Op::WELCOME_FETCH,
+            Some(link.channel),
+            &Empty {},
+            &sign,
+        )
+        .map_err(|e| fail(e.code().unwrap_or(ErrorCode::INTERNAL)))?;
+        let r = match self.transport.post(&link.host, &signed) {
+            Outcome::Ok(r) => r,
+            Outcome::Refused(r) if r.status == ErrorCode::NOT_FOUND => return Ok(Some(j)),
+            Outcome::Refused(r) => return Err(fail(r.status)),
+            Outcome::Unreachable(_) => return Ok(Some(j)),
+        };
+        let wf: WelcomeFetchResult = r
+            .result_as()
+            .ok()
+            .flatten()
+            .ok_or_else(|| fail(ErrorCode::MALFORMED))?;
+        let s_add = wf.seq.0;
+        // The anchor: the entry at s_add (HRT-LOG-26).
+        let body = LogFetchBody {
+            since: Seq(s_add.saturating_sub(1)),
+            limit: PAGE,
+        };
+        let signed = Transport::build(&link.host, Op::LOG_FETCH, Some(link.channel), &body, &sign)
+            .map_err(|e| fail(e.code().unwrap_or(ErrorCode::INTERNAL)))?;
+        let page: LogFetchResult = match self.transport.post(&link.host, &signed) {
+            Outcome::Ok(r) => r
+                .result_as()
+                .ok()
+                .flatten()
+                .ok_or_else(|| fail(ErrorCode::MALFORMED))?,
+            Outcome::Refused(r) => return Err(fail(r.status)),
+            Outcome::Unreachable(_) => return Ok(Some(j)),
+        };
+        let mut entries = page.entries.clone().into_inner();
+        let anchor = match entries.first() {
+            Some(e) if e.seq.0 == s_add && e.kind == EntryKind::Commit => e.clone(),
+            _ => return Err(fail(ErrorCode::WELCOME_MISMATCH)),
+        };
+        entries.remove(0);
+        let Joining {
+            pending,
+            conversation,
+            inviter,
+            attach_to,
+            ..
+        } = j;
+        let group = pending
+            .accept_welcome(wf.welcome.as_bytes(), Some(&anchor.bytes), unix_now())
+            .map_err(|rej| fail(rej.error.code()))?;
+        let epoch = group.epoch().unwrap_or(0);
+        let log = LogState::anchored(s_add, anchor.head.0, page.tip.0);
+        let mut route = Route::new(link.clone(), group, log, s_add);
+        // Which conversation (HRT-ROUTE-3, HRT-ROUTE-22, HRT-ROUTE-23).
+        let handle = self.place(conversation, inviter, attach_to);
+        let rest = LogFetchResult {
+            entries: BoundedVec::new(entries).map_err(|_| fail(ErrorCode::MALFORMED))?,
+            ..page
+        };
+        let mut out = Vec::new();
+        apply_page(&mut route, handle, rest, &mut out);
+        route.inbox.append(&mut out);
+        events.push(Event::Joined {
+            conversation: handle,
+            route: link.clone(),
+            epoch,
+        });
+        let idx = match self.conversations.iter().position(|c| c.handle == handle) {
+            Some(i) => {
+                events.push(Event::RouteAdded {
+                    conversation: handle,
+                    route: link,
+                });
+                i
+            }
+            None => {
+                self.conversations.push(Conversation {
+                    handle,
+                    id: conversation,
+                    routes: Vec::new(),
+                    timeline: Vec::new(),
+                    undelivered: Vec::new(),
+                });
+                self.conversations.len() - 1
+            }
+        };
+        if let Some(c) = self.conversations.get_mut(idx) {
+            c.routes.push(route);
+            c.absorb();
+            events.append(&mut c.undelivered);
+        }
+        Ok(None)
+    }
+
+    /// The local conversation a newly joined channel belongs to (spec §10.2, §10.6): the one
+    /// named by a route announcement; else an existing conversation with the same id whose
+    /// latest rosters contain the inviter (HRT-ROUTE-22); else a new one (HRT-ROUTE-23).
+    fn place(
+        &self,
+        id: ConversationId,
+        inviter: FprPrefix,
+        attach_to: Option<[u8; 16]>,
+    ) -> [u8; 16] {
+        if let Some(h) = attach_to {
+            return h;
+        }
+        let matching = self.conversations.iter().find(|c| {
+            c.id == id
+                && c.routes.iter().any(|r| {
+                    r.group
+                        .members()
+                        .iter()
+                        .any(|m| m.fingerprint.prefix() == inviter.0)
+                })
+        });
+        if let Some(c) = matching {
+            return c.handle;
+        }
+        if self.conversations.iter().any(|c| c.handle == id.0) {
+            let mut h = [0u8; 16];
+            HearthRng::os().fill_bytes(&mut h);
+            h
+        } else {
+            id.0
+        }
+    }
+
+    /// Posts a text message to the first reachable route (HRT-ROUTE-14), sealing it anew for
+    /// each route tried (HRT-ROUTE-15).
+    pub fn send_text(&mut self, handle: &[u8; 16], text: &str) -> Result<Sent, ClientError> {
+        let content = |route: &Route| -> Result<_, ClientError> {
+            Ok(ContentBuilder::text(text)?
+                .sent_at_ms(unix_now().saturating_mul(1000))
+                .seen(route.log.verified(), route.log.head_v().map(Hash))?
+                .prev(route.last_own)
+                .build())
+        };
+        let transport = self.transport.clone();
+        let conv = self.conv_mut(handle)?;
+        let mut why = Vec::new();
+        let mut frozen = None;
+        for (pos, route) in conv.routes.iter_mut().enumerate() {
+            if let Some(f) = &route.frozen {
+                frozen = Some(f.detection.code);
+                continue;
+            }
+            if !route.usable() {
+                continue;
+            }
+            match post_message(&transport, route, *handle, &content) {
+                Ok(sent) => {
+                    let me = route.group.fingerprint();
+                    conv.absorb();
+                    conv.timeline.push(Displayed {
+                        route: sent.route.clone(),
+                        seq: sent.seq,
+                        sender: me,
+                        text: text.to_owned(),
+                        sent_at_ms: unix_now().saturating_mul(1000),
+                        position: pos,
+                    });
+                    return Ok(sent);
+                }
+                Err(ClientError::Unreachable(s)) => {
+                    why.push(format!("{}: {s}", route.link.host.as_str()))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        conv.absorb();
+        match (why.is_empty(), frozen) {
+            (true, Some(code)) => Err(ClientError::Frozen(code)),
+            (true, None) => Err(ClientError::usage("the conversation has no usable route")),
+            _ => Err(ClientError::Unreachable(why.join("; "))),
+        }
+    }
+
+    /// Commits on one route: removes the members with these fingerprints, or (none given) a
+    /// plain update (spec §6.8). Returns `(epoch, seq)` once the own commit is in the log.
+    pub fn commit(
+        &mut self,
+        handle: &[u8; 16],
+        link: &RouteRef,
+        remove: &[Fingerprint],
+    ) -> Result<(u64, u64), ClientError> {
+        let transport = self.transport.clone();
+        let conv = self.conv_mut(handle)?;
+        let route = conv
+            .routes
+            .iter_mut()
+            .find(|r| &r.link == link)
+            .ok_or_else(|| ClientError::usage("no such route"))?;
+        if let Some(f) = &route.frozen {
+            return Err(ClientError::Frozen(f.detection.code));
+        }
+        let mut changes = Vec::new();
+        for fp in remove {
+            let leaf = route
+                .group
+                .members()
+                .iter()
+                .find(|m| &m.fingerprint == fp)
+                .map(|m| m.leaf)
+                .ok_or_else(|| ClientError::usage("no member with that fingerprint"))?;
+            changes.push(Change::Remove(leaf));
+        }
+        let mut out = Vec::new();
+        let r = post_commit(&transport, route, *handle, changes, &mut out);
+        let epoch = route.group.epoch().unwrap_or(0);
+        route.inbox.append(&mut out);
+        conv.absorb();
+        Ok((epoch, r?))
+    }
+
+    /// The merged timeline (HRT-ROUTE-20): by `sent_at_ms`, then route position, then seq.
+    pub fn display(&self, handle: &[u8; 16]) -> Result<Vec<Displayed>, ClientError> {
+        let mut v = self.conv(handle)?.timeline.clone();
+        v.sort_by_key(|d| (d.sent_at_ms, d.position, d.seq));
+        Ok(v)
+    }
+
+    /// The secrets a route's group still holds (spec §6.16; metadata only).
+    pub fn held_secrets(
+        &self,
+        handle: &[u8; 16],
+        link: &RouteRef,
+    ) -> Result<HeldSecrets, ClientError> {
+        self.conv(handle)?
+            .routes
+            .iter()
+            .find(|r| &r.link == link)
+            .map(|r| r.group.danger_held_secrets())
+            .ok_or_else(|| ClientError::usage("no such route"))
+    }
+
+    /// Adds a route on `host` (spec §10.2): a new channel, one invitation per other member
+    /// bound to that member's identity (HRT-ROUTE-9), announced in a `RouteBody` on the first
+    /// reachable route.
+    pub fn add_route(
+        &mut self,
+        handle: &[u8; 16],
+        host: &HostUrl,
+    ) -> Result<RouteRef, ClientError> {
+        let conv_id = self.conv(handle)?.id;
+        let mut new_route = self.new_channel(host)?;
+        let transport = self.transport.clone();
+        let me = self.fingerprint();
+        let conv = self.conv_mut(handle)?;
+        let announce = conv
+            .routes
+            .iter_mut()
+            .find(|r| r.usable())
+            .ok_or_else(|| ClientError::usage("no usable route to announce on"))?;
+        let mut invites = Vec::new();
+        for m in announce.group.members() {
+            if m.fingerprint == me {
+                continue;
+            }
+            let inv = make_invite(
+                &transport,
+                &mut new_route,
+                conv_id,
+                7 * 24 * 3600,
+                Some(m.fingerprint),
+            )?;
+            let uri = inv
+                .invitation
+                .uri()
+                .ok_or_else(|| ClientError::usage("the invitation has no text"))?;
+            invites.push(RouteInvite {
+                leaf: m.leaf,
+                invite: Embedded::new(uri.invite.clone()),
+            });
+            new_route.invites.push(inv);
+        }
+        let body = RouteBody {
+            conversation: conv_id,
+            host_url: host.clone(),
+            channel_id: new_route.link.channel,
+            invites: BoundedVec::new(invites)?,
+        };
+        let raw = RawValue::from_value(&body);
+        let content = |route: &Route| -> Result<_, ClientError> {
+            Ok(ContentBuilder::new(ContentType::ROUTE, raw.clone())?
+                .sent_at_ms(unix_now().saturating_mul(1000))
+                .seen(route.log.verified(), route.log.head_v().map(Hash))?
+                .prev(route.last_own)
+                .build())
+        };
+        let posted = post_message(&transport, announce, *handle, &content);
+        conv.absorb();
+        posted?;
+        let link = new_route.link.clone();
+        conv.routes.push(new_route);
+        Ok(link)
+    }
+}
+
+fn is_admin(g: &Group) -> bool {
+    let me = g.my_leaf();
+    g.members()
+        .iter()
+        .any(|m| m.leaf == me && m.role == Role::Admin)
+}
+
+fn sign_with<'a>(
+    g: &'a Group,
+) -> impl Fn(&[u8]) -> Result<(EdPublic, Signature), ClientError> + 'a {
+    move |b| Ok(g.sign_request(b)?)
+}
+
+/// `invite.create` (spec §5.2, §8 op 3).
+fn make_invite(
+    transport: &Transport,
+    route: &mut Route,
+    conversation: ConversationId,
+    expires_in: u64,
+    expected: Option<Fingerprint>,
+) -> Result<OpenInvite, ClientError> {
+    let draft = route
+        .group
+        .create_invitation(conversation, unix_now().saturating_add(expires_in))?;
+    let body = draft.create_body();
+    let signed = Transport::build(
+        &route.link.host,
+        Op::INVITE_CREATE,
+        Some(route.link.channel),
+        &body,
+        &sign_with(&route.group),
+    )?;
+    transport.post(&route.link.host, &signed).into_ok()?;
+    Ok(OpenInvite {
+        invitation: draft.registered(),
+        expected,
+    })
+}
+
+/// Fetches a route's log until its tip and processes it (spec §9.5). Stops at a detection.
+fn sync_route(transport: &Transport, route: &mut Route, handle: [u8; 16], out: &mut Vec<Event>) {
+    for _ in 0..1000 {
+        if route.frozen.is_some() || route.group.status() != hearth_crypto::Status::Active {
+            return;
+        }
+        let body = LogFetchBody {
+            since: Seq(route.log.verified()),
+            limit: PAGE,
+        };
+        let Ok(signed) = Transport::build(
+            &route.link.host,
+            Op::LOG_FETCH,
+            Some(route.link.channel),
+            &body,
+            &sign_with(&route.group),
+        ) else {
+            return;
+        };
+        let page: LogFetchResult = match transport.post(&route.link.host, &signed) {
+            Outcome::Ok(r) => match r.result_as() {
+                Ok(Some(p)) => p,
+                _ => {
+                    out.push(Event::Rejected {
+                        conversation: Some(handle),
+                        route: Some(route.link.clone()),
+                        seq: None,
+                        code: ErrorCode::MALFORMED,
+                    });
+                    return;
+                }
+            },
+            Outcome::Refused(_) | Outcome::Unreachable(_) => return,
+        };
+        let tip = page.tip.0;
+        let more = apply_page(route, handle, page, out);
+        if !more || route.log.verified() >= tip {
+            return;
+        }
+    }
+}
+
+/// Verifies a page and processes its entries; false when nothing was verified.
+fn apply_page(
+    route: &mut Route,
+    handle: [u8; 16],
+    page: LogFetchResult,
+    out: &mut Vec<Event>,
+) -> bool {
+    let entries = match route.log.verify_page(page) {
+        Ok(e) => e,
+        Err(d) => {
+            let code = d.code;
+            let seq = d.seq;
+            route.frozen = Some(crate::route::Frozen {
+                detection: d,
+                member: None,
+            });
+            out.push(Event::Detected {
+                conversation: handle,
+                route: route.link.clone(),
+                code,
+                seq,
+                member: None,
+            });
+            return false;
+        }
+    };
+    let any = !entries.is_empty();
+    for e in &entries {
+        let seq = e.seq.0;
+        let link = route.link.clone();
+        match route.process(e) {
+            Processed::Nothing => {}
+            Processed::Commit { epoch } => out.push(Event::Commit {
+                conversation: handle,
+                route: link,
+                seq,
+                epoch,
+            }),
+            Processed::Removed => {
+                out.push(Event::Removed {
+                    conversation: handle,
+                    route: link,
+                    seq,
+                });
+                return false;
+            }
+            Processed::Message {
+                sender,
+                content_type,
+                text,
+                msg_ref,
+                body,
+                sent_at_ms,
+            } => {
+                if let ContentBody::Route(rb) = *body {
+                    route.announcements.push((sender, rb));
+                }
+                out.push(Event::Message {
+                    conversation: handle,
+                    route: link,
+                    seq,
+                    msg_ref,
+                    sender,
+                    content_type,
+                    text,
+                    sent_at_ms,
+                })
+            }
+            Processed::Rejected(code) => {
+                let halted = matches!(e.kind, EntryKind::Commit);
+                out.push(Event::Rejected {
+                    conversation: Some(handle),
+                    route: Some(link),
+                    seq: Some(seq),
+                    code,
+                });
+                if halted {
+                    route.report = Some((seq, code));
+                    return false;
+                }
+            }
+            Processed::Detected(f) => {
+                out.push(Event::Detected {
+                    conversation: handle,
+                    route: link,
+                    code: f.detection.code,
+                    seq: f.detection.seq,
+                    member: f.member,
+                });
+                return false;
+            }
+        }
+    }
+    any
+}
+
+/// A body that is already encoded (the exact bytes of an envelope inside `MsgPostBody`).
+struct Encoded(Vec<u8>);
+
+impl WireEncode for Encoded {
+    fn encode(&self, e: &mut hearth_wire::Encoder) {
+        e.raw(&self.0);
+    }
+}
+
+/// `MsgPostBody = {1: bstr .cbor Envelope}` around the exact envelope bytes.
+fn msg_post_body(envelope: &[u8]) -> Encoded {
+    Encoded(hearth_wire::encode_with(|e| {
+        e.map(1).uint(1).bytes(envelope);
+    }))
+}
+
+/// Seals and posts one application message on one route (spec §7, §8 op 9), retrying after
+/// `epoch_conflict` with a fresh seal (HRT-ROUTE-17). An update commit due by §6.17 is made
+/// first (HRT-RAT-17).
+fn post_message(
+    transport: &Transport,
+    route: &mut Route,
+    handle: [u8; 16],
+    content: &dyn Fn(&Route) -> Result<hearth_wire::envelope::Content, ClientError>,
+) -> Result<Sent, ClientError> {
+    let mut last = None;
+    for _ in 0..CONFLICT_RETRIES {
+        if route.group.needs_update(unix_now()) {
+            let mut got = Vec::new();
+            let r = post_commit(transport, route, handle, Vec::new(), &mut got);
+            route.inbox.append(&mut got);
+            r?;
+        }
+        let c = content(route)?;
+        let env = route.group.seal(&c, unix_now())?;
+        let signed = Transport::build(
+            &route.link.host,
+            Op::MSG_POST,
+            Some(route.link.channel),
+            &msg_post_body(&env.bytes),
+            &sign_with(&route.group),
+        )?;
+        match transport.post(&route.link.host, &signed) {
+            Outcome::Ok(r) => {
+                let res: AppendResult = r
+                    .result_as()?
+                    .ok_or_else(|| ClientError::usage("ok without a result"))?;
+                let msg_ref = message_ref(&env.bytes);
+                route
+                    .log
+                    .record_own(res.seq.0, res.head.0, EntryKind::Msg, env.bytes);
+                route.own_refs.insert(msg_ref.0);
+                route.last_own = Some(msg_ref);
+                route.used = true;
+                return Ok(Sent {
+                    route: route.link.clone(),
+                    seq: res.seq.0,
+                    msg_ref,
+                });
+            }
+            Outcome::Refused(r) if r.status == ErrorCode::EPOCH_CONFLICT => {
+                let mut got = Vec::new();
+                sync_route(transport, route, handle, &mut got);
+                route.inbox.append(&mut got);
+                last = Some(r);
+            }
+            Outcome::Refused(r) if r.status == ErrorCode::NOT_FOUND && route.used => {
+                return Err(ClientError::Unreachable(
+                    "the host answered not_found".into(),
+                ));
+            }
+            other => return other.into_ok().map(|_| unreachable_ok(route)),
+        }
+    }
+    match last {
+        Some(r) => Err(ClientError::Host {
+            status: r.status,
+            detail: r.detail,
+        }),
+        None => Err(ClientError::usage("no attempt was made")),
+    }
+}
+
+/// `Outcome::into_ok` only returns `Ok` for `Outcome::Ok`, which is handled above; this keeps
+/// the types aligned without a panic path.
+fn unreachable_ok(route: &Route) -> Sent {
+    Sent {
+        route: route.link.clone(),
+        seq: 0,
+        msg_ref: Hash([0; 32]),
+    }
+}
+
+/// Makes, posts and installs a commit on one route (spec §6.8, §8 op 7): the route is
+/// brought up to date first; after `ok` the own commit is installed when the log shows it
+/// (HRT-GRP-75). Returns the commit's seq.
+fn post_commit(
+    transport: &Transport,
+    route: &mut Route,
+    handle: [u8; 16],
+    changes: Vec<Change>,
+    out: &mut Vec<Event>,
+) -> Result<u64, ClientError> {
+    sync_route(transport, route, handle, out);
+    if let Some(f) = &route.frozen {
+        return Err(ClientError::Frozen(f.detection.code));
+    }
+    let made = route.group.commit(changes, unix_now())?;
+    let body = made.post_body()?;
+    let signed = Transport::build(
+        &route.link.host,
+        Op::COMMIT_POST,
+        Some(route.link.channel),
+        &body,
+        &sign_with(&route.group),
+    )?;
+    match transport.post(&route.link.host, &signed) {
+        Outcome::Ok(r) => {
+            let res: CommitPostResult = r
+                .result_as()?
+                .ok_or_else(|| ClientError::usage("ok without a result"))?;
+            route
+                .log
+                .record_own(res.seq.0, res.head.0, EntryKind::Commit, made.commit);
+            sync_route(transport, route, handle, out);
+            Ok(res.seq.0)
+        }
+        Outcome::Refused(r) => {
+            route.group.commit_conflict()?;
+            Err(ClientError::Host {
+                status: r.status,
+                detail: r.detail,
+            })
+        }
+        // The outcome is unknown: the pending commit stays, and is installed if the log
+        // shows it, or discarded when another commit wins (HRT-GRP-48).
+        Outcome::Unreachable(s) => Err(ClientError::Unreachable(s)),
+    }
+}
+
+/// Joins waiting on this route's invitations (spec §5.8, §8 op 6): each is processed, checked
+/// against the identity a route invitation was made for (HRT-ROUTE-9), and admitted in one
+/// commit.
+fn admit_joins(transport: &Transport, route: &mut Route, handle: [u8; 16], out: &mut Vec<Event>) {
+    if route.invites.is_empty() || !route.usable() {
+        return;
+    }
+    let Ok(signed) = Transport::build(
+        &route.link.host,
+        Op::JOIN_FETCH,
+        Some(route.link.channel),
+        &Empty {},
+        &sign_with(&route.group),
+    ) else {
+        return;
+    };
+    let pending: JoinFetchResult = match transport.post(&route.link.host, &signed) {
+        Outcome::Ok(r) => match r.result_as() {
+            Ok(Some(p)) => p,
+            _ => return,
+        },
+        _ => return,
+    };
+    let mut adds = Vec::new();
+    for pj in pending.pending.as_slice() {
+        let Some(i) = route
+            .invites
+            .iter()
+            .position(|o| *o.invitation.invite_id() == pj.invite_id)
+        else {
+            continue;
+        };
+        let mut open = route.invites.remove(i);
+        match open.invitation.process_join(pj) {
+            Ok(vj) => {
+                if open.expected.is_some_and(|fp| fp != vj.fingerprint()) {
+                    // HRT-ROUTE-9: someone else redeemed a route invitation; refuse and revoke.
+                    revoke(transport, route, pj.invite_id);
+                    out.push(Event::Rejected {
+                        conversation: Some(handle),
+                        route: Some(route.link.clone()),
+                        seq: None,
+                        code: ErrorCode::FORBIDDEN,
+                    });
+                    continue;
+                }
+                adds.push((vj.fingerprint(), vj.proposed_name().to_owned(), vj));
+            }
+            Err(e) => out.push(Event::Rejected {
+                conversation: Some(handle),
+                route: Some(route.link.clone()),
+                seq: None,
+                code: e.code(),
+            }),
+        }
+    }
+    if adds.is_empty() {
+        return;
+    }
+    let mut who = Vec::new();
+    let changes = adds
+        .into_iter()
+        .map(|(fp, name, vj)| {
+            who.push((fp, name));
+            Change::Add {
+                joiner: Box::new(vj),
+                role: Role::Member,
+            }
+        })
+        .collect();
+    match post_commit(transport, route, handle, changes, out) {
+        Ok(_) => {
+            let epoch = route.group.epoch().unwrap_or(0);
+            for (fingerprint, name) in who {
+                out.push(Event::Admitted {
+                    conversation: handle,
+                    route: route.link.clone(),
+                    fingerprint,
+                    name,
+                    epoch,
+                });
+            }
+        }
+        Err(e) => out.push(Event::Rejected {
+            conversation: Some(handle),
+            route: Some(route.link.clone()),
+            seq: None,
+            code: e.code().unwrap_or(ErrorCode::INTERNAL),
+        }),
+    }
+}
+
+/// `invite.revoke` (spec §8 op 4), best effort.
+fn revoke(transport: &Transport, route: &Route, invite_id: Nonce16) {
+    let body = hearth_wire::request::InviteRevokeBody { invite_id };
+    if let Ok(signed) = Transport::build(
+        &route.link.host,
+        Op::INVITE_REVOKE,
+        Some(route.link.channel),
+        &body,
+        &sign_with(&route.group),
+    ) {
+        let _ = transport.post(&route.link.host, &signed);
+    }
+}
+
+/// An update commit when §6.17 says one is due (HRT-RAT-17 to HRT-RAT-19), and the
+/// `commit.report` of a rejected commit (HRT-GRP-42).
+fn update_if_due(transport: &Transport, route: &mut Route, handle: [u8; 16], out: &mut Vec<Event>) {
+    if let Some((seq, code)) = route.report.take() {
+        let body = CommitReportBody {
+            seq: Seq(seq),
+            reason: code,
+        };
+        if let Ok(signed) = Transport::build(
+            &route.link.host,
+            Op::COMMIT_REPORT,
+            Some(route.link.channel),
+            &body,
+            &sign_with(&route.group),
+        ) {
+            let _ = transport.post(&route.link.host, &signed);
+        }
+    }
+    if route.usable() && route.group.needs_update(unix_now()) {
+        if let Err(e) = post_commit(transport, route, handle, Vec::new(), out) {
+            if let Some(code) = e.code() {
+                out.push(Event::Rejected {
+                    conversation: Some(handle),
+                    route: Some(route.link.clone()),
+                    seq: None,
+                    code,
+                });
+            }
+        }
+    }
+}
+
+/// Checks a route announcement (spec §10.2, HRT-ROUTE-6 to HRT-ROUTE-10) and returns the
+/// invitation text of the own invite to redeem, if there is one to act on.
+fn check_route_body(
+    route: &Route,
+    conv_id: ConversationId,
+    held: &[RouteRef],
+    sender: &Fingerprint,
+    body: &RouteBody,
+) -> Result<Option<String>, ErrorCode> {
+    if body.conversation != conv_id {
+        return Err(ErrorCode::MALFORMED);
+    }
+    for ri in body.invites.as_slice() {
+        let inv = ri.invite.value();
+        if inv.channel_id != body.channel_id || inv.conversation != body.conversation {
+            return Err(ErrorCode::MALFORMED);
+        }
+    }
+    let link = RouteRef {
+        host: body.host_url.clone(),
+        channel: body.channel_id,
+    };
+    if held.contains(&link) {
+        return Ok(None);
+    }
+    let me: Leaf = route.group.my_leaf();
+    let Some(own) = body.invites.as_slice().iter().find(|ri| ri.leaf == me) else {
+        return Ok(None);
+    };
+    let inv = own.invite.value();
+    if inv.inviter_fpr.0 != sender.prefix() {
+        return Err(ErrorCode::WRONG_INVITER);
+    }
+    InviteUri::new(body.host_url.as_str(), inv.clone())
+        .map(|u| Some(u.to_string()))
+        .map_err(|_| ErrorCode::MALFORMED)
+}

@@ -1,0 +1,354 @@
+//! The conformance shim (spec Appendix B): the reference client behind the versioned JSON-lines
+//! protocol that `hearth-conformance client --shim` speaks. One command in, one answer out.
+
+use hearth_crypto::keys::Fingerprint;
+use hearth_wire::{ChannelId, ErrorCode, HostUrl};
+use serde_json::{json, Map, Value};
+
+use crate::client::{Client, Event};
+use crate::error::ClientError;
+use crate::route::RouteRef;
+
+/// The shim protocol version this shim speaks.
+pub const VERSION: u64 = 1;
+
+/// The commands this shim implements (its `hello` capabilities).
+pub const CAPABILITIES: &[&str] = &[
+    "hello",
+    "identity.create",
+    "channel.create",
+    "invite.create",
+    "invite.accept",
+    "sync",
+    "send",
+    "commit",
+    "display",
+    "conversations",
+    "held_secrets",
+    "route.add",
+    "shutdown",
+];
+
+/// One shim session: at most one identity, and the client it drives.
+#[derive(Default)]
+pub struct Shim {
+    client: Option<Client>,
+    greeted: bool,
+    /// Set by `shutdown`: the caller exits after writing the answer.
+    pub done: bool,
+}
+
+/// What a command produced, before it is framed as an answer.
+enum Answer {
+    Ok(Value),
+    Error(ErrorCode, String),
+    Unsupported,
+    Failed(String),
+}
+
+impl From<ClientError> for Answer {
+    fn from(e: ClientError) -> Self {
+        match e.code() {
+            Some(c) => Answer::Error(c, e.to_string()),
+            None => Answer::Failed(e.to_string()),
+        }
+    }
+}
+
+impl Shim {
+    /// Handles one request line and returns the answer line (without the newline).
+    pub fn handle_line(&mut self, line: &str) -> String {
+        let (id, answer) = match serde_json::from_str::<Value>(line) {
+            Ok(v) => {
+                let id = v.get("id").cloned().unwrap_or(Value::Null);
+                (id, self.dispatch(&v))
+            }
+            Err(e) => (Value::Null, Answer::Failed(format!("not JSON: {e}"))),
+        };
+        let framed = match answer {
+            Answer::Ok(v) => json!({"id": id, "ok": v}),
+            Answer::Error(c, m) => json!({"id": id, "error": {
+                "code": c.name().unwrap_or("unknown"), "number": c.0, "message": m}}),
+            Answer::Unsupported => json!({"id": id, "unsupported": {}}),
+            Answer::Failed(m) => json!({"id": id, "failed": {"message": m}}),
+        };
+        framed.to_string()
+    }
+
+    fn dispatch(&mut self, v: &Value) -> Answer {
+        let cmd = v.get("cmd").and_then(Value::as_str).unwrap_or("");
+        let empty = Map::new();
+        let args = v.get("args").and_then(Value::as_object).unwrap_or(&empty);
+        if cmd != "hello" && !self.greeted && CAPABILITIES.contains(&cmd) {
+            return Answer::Failed("hello must come first".into());
+        }
+        if v.get("v").and_then(Value::as_u64) != Some(VERSION) && cmd != "hello" {
+            return Answer::Failed(format!(
+                "unsupported protocol version; this shim speaks {VERSION}"
+            ));
+        }
+        let r = match cmd {
+            "hello" => self.hello(args),
+            "identity.create" => self.identity(args),
+            "shutdown" => {
+                self.done = true;
+                Ok(json!({}))
+            }
+            c if CAPABILITIES.contains(&c) => match self.client.as_mut() {
+                Some(client) => run(client, c, args),
+                None => Err(Answer::Failed("identity.create must come first".into())),
+            },
+            // HRT-CONF-5: anything else is explicitly unsupported.
+            _ => return Answer::Unsupported,
+        };
+        match r {
+            Ok(v) => Answer::Ok(v),
+            Err(a) => a,
+        }
+    }
+
+    fn hello(&mut self, args: &Map<String, Value>) -> Result<Value, Answer> {
+        let offered = args
+            .get("versions")
+            .and_then(Value::as_array)
+            .ok_or_else(|| Answer::Failed("hello needs versions".into()))?;
+        if !offered.iter().any(|x| x.as_u64() == Some(VERSION)) {
+            return Err(Answer::Failed(format!(
+                "no common version; this shim speaks {VERSION}"
+            )));
+        }
+        self.greeted = true;
+        Ok(json!({
+            "version": VERSION,
+            "implementation": concat!("hearth-client ", env!("CARGO_PKG_VERSION")),
+            "capabilities": CAPABILITIES,
+        }))
+    }
+
+    fn identity(&mut self, args: &Map<String, Value>) -> Result<Value, Answer> {
+        if self.client.is_some() {
+            return Err(Answer::Failed("this shim already has an identity".into()));
+        }
+        let name = args.get("name").and_then(Value::as_str).unwrap_or("");
+        let c = Client::generate(name);
+        let out = json!({
+            "identity_key": hex::encode(c.identity_public().as_bytes()),
+            "fingerprint": hex::encode(c.fingerprint().as_bytes()),
+        });
+        self.client = Some(c);
+        Ok(out)
+    }
+}
+
+fn run(client: &mut Client, cmd: &str, a: &Map<String, Value>) -> Result<Value, Answer> {
+    Ok(match cmd {
+        "channel.create" => {
+            let host = host_arg(a, "host")?;
+            let (conv, route) = client.create_channel(&host)?;
+            json!({"conversation": hex::encode(conv), "route": route_json(&route)})
+        }
+        "invite.create" => {
+            let conv = id16(a, "conversation")?;
+            let expires_in = a
+                .get("expires_in")
+                .and_then(Value::as_u64)
+                .unwrap_or(7 * 24 * 3600);
+            json!({"uri": client.create_invite(&conv, expires_in)?})
+        }
+        "invite.accept" => {
+            let uri = str_arg(a, "uri")?;
+            let name = a.get("name").and_then(Value::as_str).unwrap_or("");
+            json!({"invite": hex::encode(client.accept_invite(uri, name)?)})
+        }
+        "sync" => {
+            let events: Vec<Value> = client.sync().iter().map(event_json).collect();
+            json!({"events": events})
+        }
+        "send" => {
+            let conv = id16(a, "conversation")?;
+            let sent = client.send_text(&conv, str_arg(a, "text")?)?;
+            json!({"route": route_json(&sent.route), "seq": sent.seq,
+                   "msg_ref": hex::encode(sent.msg_ref.0)})
+        }
+        "commit" => {
+            let conv = id16(a, "conversation")?;
+            let route = route_arg(a)?;
+            let mut remove = Vec::new();
+            for f in a
+                .get("remove")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let bytes: [u8; 32] = f
+                    .as_str()
+                    .and_then(|s| hex::decode(s).ok())
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| Answer::Failed("remove: fingerprints are hex32".into()))?;
+                remove.push(Fingerprint::from_bytes(bytes));
+            }
+            let (epoch, seq) = client.commit(&conv, &route, &remove)?;
+            json!({"epoch": epoch, "seq": seq})
+        }
+        "display" => {
+            let conv = id16(a, "conversation")?;
+            let msgs: Vec<Value> = client
+                .display(&conv)?
+                .iter()
+                .map(|d| {
+                    json!({"route": route_json(&d.route), "seq": d.seq,
+                       "sender": hex::encode(d.sender.as_bytes()), "text": d.text,
+                       "sent_at_ms": d.sent_at_ms})
+                })
+                .collect();
+            json!({"messages": msgs})
+        }
+        "conversations" => {
+            let list: Vec<Value> = client
+                .conversations()
+                .iter()
+                .map(|c| {
+                    let routes: Vec<Value> =
+                        c.routes().iter().map(|r| route_json(r.link())).collect();
+                    let mut members: Vec<String> = c
+                        .routes()
+                        .iter()
+                        .flat_map(|r| r.group().members())
+                        .map(|m| hex::encode(m.fingerprint.as_bytes()))
+                        .collect();
+                    members.sort();
+                    members.dedup();
+                    json!({"conversation": hex::encode(c.handle()), "routes": routes,
+                           "members": members})
+                })
+                .collect();
+            json!({"conversations": list})
+        }
+        "held_secrets" => {
+            let conv = id16(a, "conversation")?;
+            let h = client.held_secrets(&conv, &route_arg(a)?)?;
+            json!({"epoch": h.epoch, "epoch_secrets": h.epoch_secrets,
+                   "chains": h.chains, "skipped": h.skipped_keys,
+                   "init_keys": h.init_keys.len(), "member_keys": h.member_keys.len(),
+                   "pending_commit": h.pending_commit})
+        }
+        "route.add" => {
+            let conv = id16(a, "conversation")?;
+            let route = client.add_route(&conv, &host_arg(a, "host")?)?;
+            json!({"route": route_json(&route)})
+        }
+        _ => return Err(Answer::Unsupported),
+    })
+}
+
+fn str_arg<'a>(a: &'a Map<String, Value>, k: &str) -> Result<&'a str, Answer> {
+    a.get(k)
+        .and_then(Value::as_str)
+        .ok_or_else(|| Answer::Failed(format!("missing string argument `{k}`")))
+}
+
+fn host_arg(a: &Map<String, Value>, k: &str) -> Result<HostUrl, Answer> {
+    HostUrl::new(str_arg(a, k)?).map_err(|e| Answer::Failed(format!("`{k}`: {e}")))
+}
+
+fn id16(a: &Map<String, Value>, k: &str) -> Result<[u8; 16], Answer> {
+    hex16(str_arg(a, k)?).ok_or_else(|| Answer::Failed(format!("`{k}` must be 16 bytes of hex")))
+}
+
+fn hex16(s: &str) -> Option<[u8; 16]> {
+    hex::decode(s).ok().and_then(|b| b.try_into().ok())
+}
+
+fn route_arg(a: &Map<String, Value>) -> Result<RouteRef, Answer> {
+    let r = a
+        .get("route")
+        .and_then(Value::as_object)
+        .ok_or_else(|| Answer::Failed("missing `route`".into()))?;
+    Ok(RouteRef {
+        host: host_arg(r, "host")?,
+        channel: ChannelId(id16(r, "channel")?),
+    })
+}
+
+fn route_json(r: &RouteRef) -> Value {
+    json!({"host": r.host.as_str(), "channel": hex::encode(r.channel.0)})
+}
+
+fn code_json(c: ErrorCode) -> (Value, u16) {
+    (json!(c.name().unwrap_or("unknown")), c.0)
+}
+
+/// A `sync` event in the shim's JSON form (spec Appendix B).
+pub fn event_json(e: &Event) -> Value {
+    match e {
+        Event::Joined {
+            conversation,
+            route,
+            epoch,
+        } => json!({"kind": "joined", "conversation": hex::encode(conversation),
+                    "route": route_json(route), "epoch": epoch}),
+        Event::Admitted {
+            conversation,
+            route,
+            fingerprint,
+            name,
+            epoch,
+        } => json!({"kind": "admitted", "conversation": hex::encode(conversation),
+                    "route": route_json(route), "fingerprint": hex::encode(fingerprint.as_bytes()),
+                    "name": name, "epoch": epoch}),
+        Event::Message {
+            conversation,
+            route,
+            seq,
+            msg_ref,
+            sender,
+            content_type,
+            text,
+            sent_at_ms,
+        } => json!({"kind": "message", "conversation": hex::encode(conversation),
+                    "route": route_json(route), "seq": seq, "msg_ref": hex::encode(msg_ref.0),
+                    "sender": hex::encode(sender.as_bytes()), "content_type": content_type,
+                    "text": text, "sent_at_ms": sent_at_ms}),
+        Event::Commit {
+            conversation,
+            route,
+            seq,
+            epoch,
+        } => json!({"kind": "commit", "conversation": hex::encode(conversation),
+                    "route": route_json(route), "seq": seq, "epoch": epoch}),
+        Event::Removed {
+            conversation,
+            route,
+            seq,
+        } => json!({"kind": "removed", "conversation": hex::encode(conversation),
+                    "route": route_json(route), "seq": seq}),
+        Event::Rejected {
+            conversation,
+            route,
+            seq,
+            code,
+        } => {
+            let (name, number) = code_json(*code);
+            json!({"kind": "rejected", "conversation": conversation.map(hex::encode),
+                   "route": route.as_ref().map(route_json), "seq": seq,
+                   "code": name, "number": number})
+        }
+        Event::Detected {
+            conversation,
+            route,
+            code,
+            seq,
+            member,
+        } => {
+            let (name, number) = code_json(*code);
+            json!({"kind": "detected", "conversation": hex::encode(conversation),
+                   "route": route_json(route), "code": name, "number": number, "seq": seq,
+                   "member": member.map(|m| hex::encode(m.as_bytes()))})
+        }
+        Event::RouteAdded {
+            conversation,
+            route,
+        } => json!({"kind": "route_added", "conversation": hex::encode(conversation),
+                    "route": route_json(route)}),
+    }
+}

@@ -1,0 +1,164 @@
+//! Talking to one host (spec §8): build a `Request`, sign it into a `SignedRequest`, POST it,
+//! decode the `Response` strictly, and classify the outcome for failover (spec §10.4).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hearth_crypto::rng::HearthRng;
+use hearth_wire::request::{Request, Response};
+use hearth_wire::{
+    encode_with, ChannelId, EdPublic, ErrorCode, HostUrl, Nonce16, Op, RawValue, Secs, Signature,
+    WireDecode, WireEncode,
+};
+use rand_core::RngCore;
+
+use crate::error::ClientError;
+
+/// The media type of every request and response body (spec §8.1).
+pub const MEDIA_TYPE: &str = "application/cbor";
+
+/// How long a request may take before the route counts as unreachable (HRT-ROUTE-18).
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Seconds since the Unix epoch by the local clock.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// What came of one request.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The host answered `ok`; the decoded Response.
+    Ok(Response),
+    /// The host answered with an error status.
+    Refused(Response),
+    /// No usable answer: the route is unreachable for this request (spec §10.4), with why.
+    Unreachable(String),
+}
+
+impl Outcome {
+    /// `ok` → the Response; a refusal → [`ClientError::Host`]; unreachable →
+    /// [`ClientError::Unreachable`].
+    pub fn into_ok(self) -> Result<Response, ClientError> {
+        match self {
+            Outcome::Ok(r) => Ok(r),
+            Outcome::Refused(r) => Err(ClientError::Host {
+                status: r.status,
+                detail: r.detail,
+            }),
+            Outcome::Unreachable(s) => Err(ClientError::Unreachable(s)),
+        }
+    }
+}
+
+/// Something that signs requests: `(key, SignWithLabel(key, "request", bytes))`.
+pub type Signer<'a> = &'a dyn Fn(&[u8]) -> Result<(EdPublic, Signature), ClientError>;
+
+/// An HTTP client for Hearth hosts.
+#[derive(Clone)]
+pub struct Transport {
+    agent: ureq::Agent,
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Transport {
+    /// A transport with the timeout of HRT-ROUTE-18.
+    pub fn new() -> Self {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(TIMEOUT))
+            .build();
+        Self {
+            agent: ureq::Agent::new_with_config(config),
+        }
+    }
+
+    /// Builds and signs a request: `Request = {1: op, 2: host_url, ? 3: channel_id, 4: ts,
+    /// 5: nonce, 6: body}` with a fresh random nonce (spec §8.2), then
+    /// `SignedRequest = [1, key, bstr .cbor Request, sig]`.
+    pub fn build(
+        host: &HostUrl,
+        op: Op,
+        channel: Option<ChannelId>,
+        body: &impl WireEncode,
+        sign: Signer<'_>,
+    ) -> Result<Vec<u8>, ClientError> {
+        let mut nonce = [0u8; 16];
+        HearthRng::os().fill_bytes(&mut nonce);
+        let req = Request {
+            op,
+            host_url: host.clone(),
+            channel_id: channel,
+            ts: Secs(unix_now()),
+            nonce: Nonce16(nonce),
+            body: RawValue::from_value(body),
+            ext: None,
+        };
+        let request_bytes = req.to_vec();
+        let (key, sig) = sign(&request_bytes)?;
+        Ok(encode_with(|e| {
+            e.array(4)
+                .uint(1)
+                .bytes(&key.0)
+                .bytes(&request_bytes)
+                .bytes(&sig.0);
+        }))
+    }
+
+    /// POSTs `signed` to `host` and classifies the answer (spec §10.4). A request that got no
+    /// answer at all is sent once more, byte-identical, so an accepted post is recognised by
+    /// the host's stored response (HRT-ROUTE-16, HRT-API-30).
+    pub fn post(&self, host: &HostUrl, signed: &[u8]) -> Outcome {
+        match self.post_once(host, signed) {
+            Err(first) => match self.post_once(host, signed) {
+                Err(second) => Outcome::Unreachable(format!("{first}; retried: {second}")),
+                Ok(o) => o,
+            },
+            Ok(o) => o,
+        }
+    }
+
+    fn post_once(&self, host: &HostUrl, signed: &[u8]) -> Result<Outcome, String> {
+        let mut resp = self
+            .agent
+            .post(host.as_str())
+            .header("Content-Type", MEDIA_TYPE)
+            .header("Accept", MEDIA_TYPE)
+            .send(signed)
+            .map_err(|e| format!("{}: {e}", host.as_str()))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(32 * 1024 * 1024)
+            .read_to_vec();
+        let body = match body {
+            Ok(b) => b,
+            Err(e) => return Ok(Outcome::Unreachable(format!("reading the answer: {e}"))),
+        };
+        if status != 200 {
+            return Ok(Outcome::Unreachable(format!("HTTP status {status}")));
+        }
+        let Ok(r) = Response::decode(&body) else {
+            return Ok(Outcome::Unreachable(
+                "the answer is not a Hearth Response".into(),
+            ));
+        };
+        Ok(if r.status == ErrorCode::OK {
+            Outcome::Ok(r)
+        } else if r.status == ErrorCode::INTERNAL || r.status == ErrorCode::RATE_LIMITED {
+            Outcome::Unreachable(format!(
+                "the host answered {}",
+                crate::error::code_name(r.status)
+            ))
+        } else {
+            Outcome::Refused(r)
+        })
+    }
+}

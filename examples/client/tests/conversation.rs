@@ -1,0 +1,184 @@
+//! The reference client against the reference host over real HTTP on loopback: a whole
+//! conversation (create, invite, join, messages both ways, a removal), and failover between
+//! two routes when one host goes down (spec §5, §6, §9, §10).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hearth_client::{Client, Event};
+use hearth_wire::HostUrl;
+
+struct TestHost {
+    url: HostUrl,
+    server: Option<hearth_host::serve::Background>,
+    dir: PathBuf,
+}
+
+impl Drop for TestHost {
+    fn drop(&mut self) {
+        drop(self.server.take());
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl TestHost {
+    fn start(owners: &[&Client]) -> TestHost {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("port");
+        let port = listener.local_addr().expect("addr").port();
+        let dir =
+            std::env::temp_dir().join(format!("hearth-client-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(dir.join("data")).expect("dir");
+        let url = format!("http://127.0.0.1:{port}/");
+        let keys: Vec<String> = owners
+            .iter()
+            .map(|c| format!("\"{}\"", hex::encode(c.identity_public().as_bytes())))
+            .collect();
+        let text = format!(
+            "host_url = \"{url}\"\nowner_keys = [{}]\ndata_dir = \"{}\"\n\n[serve]\nlisten = \"127.0.0.1:{port}\"\n",
+            keys.join(", "),
+            dir.join("data").display()
+        );
+        let config = hearth_host::config::Config::parse(&text, &dir).expect("config");
+        let host = hearth_host::handler::Host::new(config).expect("host");
+        let server = hearth_host::serve::spawn(Arc::new(host), listener).expect("spawn");
+        TestHost {
+            url: HostUrl::new(url).expect("url"),
+            server: Some(server),
+            dir,
+        }
+    }
+
+    fn stop(&mut self) {
+        drop(self.server.take());
+    }
+}
+
+fn texts(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message { text: Some(t), .. } => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn no_problems(events: &[Event]) {
+    for e in events {
+        assert!(
+            !matches!(e, Event::Rejected { .. } | Event::Detected { .. }),
+            "unexpected {e:?} in {events:?}"
+        );
+    }
+}
+
+#[test]
+fn a_whole_conversation() {
+    let mut alice = Client::generate("Alice");
+    let mut bob = Client::generate("Bob");
+    let mut carol = Client::generate("Carol");
+    let host = TestHost::start(&[&alice]);
+
+    let (conv, route) = alice.create_channel(&host.url).expect("create");
+    let uri = alice.create_invite(&conv, 3600).expect("invite");
+    assert!(
+        uri.starts_with(host.url.as_str()) && uri.contains('#'),
+        "{uri}"
+    );
+    bob.accept_invite(&uri, "Bob").expect("accept");
+    assert!(bob.sync().is_empty(), "no Welcome before Alice admits");
+
+    let ev = alice.sync();
+    no_problems(&ev);
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Admitted { name, .. } if name == "Bob")),
+        "{ev:?}"
+    );
+
+    let ev = bob.sync();
+    no_problems(&ev);
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Joined { .. })),
+        "{ev:?}"
+    );
+    assert_eq!(bob.conversations().len(), 1);
+    let bconv = bob.conversations()[0].handle();
+    assert_eq!(
+        bconv, conv,
+        "the conversation id is the channel id (HRT-ROUTE-1)"
+    );
+
+    // Bob's first message is preceded by his update commit (HRT-RAT-17).
+    bob.send_text(&bconv, "hello Alice").expect("bob sends");
+    alice.send_text(&conv, "hello Bob").expect("alice sends");
+    let ev = alice.sync();
+    no_problems(&ev);
+    assert_eq!(texts(&ev), vec!["hello Alice"]);
+    let ev = bob.sync();
+    no_problems(&ev);
+    assert_eq!(texts(&ev), vec!["hello Bob"]);
+    assert_eq!(alice.display(&conv).expect("display").len(), 2);
+
+    // Carol joins; then Alice removes Bob, who can no longer read.
+    let uri = alice.create_invite(&conv, 3600).expect("invite");
+    carol.accept_invite(&uri, "Carol").expect("accept");
+    no_problems(&alice.sync());
+    no_problems(&carol.sync());
+    no_problems(&bob.sync());
+    let bob_fp = bob.fingerprint();
+    alice.commit(&conv, &route, &[bob_fp]).expect("remove Bob");
+    alice.send_text(&conv, "Bob is gone").expect("send");
+    // The host no longer serves Bob (a non-member gets not_found), so he reads nothing more,
+    // and his route is unreachable for a post (spec §10.4).
+    let ev = bob.sync();
+    assert!(texts(&ev).is_empty(), "{ev:?}");
+    assert!(bob.send_text(&bconv, "still here?").is_err());
+    let ev = carol.sync();
+    no_problems(&ev);
+    assert_eq!(texts(&ev), vec!["Bob is gone"]);
+}
+
+#[test]
+fn failover_to_the_second_route_and_route_announcement() {
+    let mut alice = Client::generate("Alice");
+    let mut bob = Client::generate("Bob");
+    let mut h1 = TestHost::start(&[&alice]);
+    let h2 = TestHost::start(&[&alice, &bob]);
+
+    let (conv, _) = alice.create_channel(&h1.url).expect("create");
+    let uri = alice.create_invite(&conv, 3600).expect("invite");
+    bob.accept_invite(&uri, "Bob").expect("accept");
+    no_problems(&alice.sync());
+    no_problems(&bob.sync());
+
+    // Bob opens a second route on h2 and announces it (spec §10.2).
+    bob.send_text(&conv, "before").expect("send");
+    let r2 = bob.add_route(&conv, &h2.url).expect("route.add");
+    let ev = alice.sync();
+    no_problems(&ev);
+    // Alice redeemed her invite from the RouteBody; Bob admits her; Alice joins the route.
+    no_problems(&bob.sync());
+    let ev = alice.sync();
+    no_problems(&ev);
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::RouteAdded { route, .. } if *route == r2)),
+        "{ev:?}"
+    );
+    assert_eq!(alice.conversations()[0].routes().len(), 2);
+
+    // h1 goes down: Alice's post fails over to h2 (HRT-ROUTE-14, HRT-ROUTE-15).
+    h1.stop();
+    let sent = alice.send_text(&conv, "via h2").expect("failover");
+    assert_eq!(sent.route, r2);
+    let ev = bob.sync();
+    assert_eq!(texts(&ev), vec!["via h2"]);
+}
