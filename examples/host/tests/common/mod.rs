@@ -80,9 +80,14 @@ impl Drop for TempDir {
 
 /// Writes a config into `dir` and returns its path. `extra` is appended TOML.
 pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
+    write_config_for(dir, HOST_URL, extra)
+}
+
+/// As [`write_config`], with `host_url` as the canonical URL.
+pub fn write_config_for(dir: &Path, host_url: &str, extra: &str) -> PathBuf {
     let path = dir.join("hearth.toml");
     let text = format!(
-        "host_url = \"{HOST_URL}\"\nowner_keys = [\"{}\"]\ndata_dir = \"data\"\n{extra}\n",
+        "host_url = \"{host_url}\"\nowner_keys = [\"{}\"]\ndata_dir = \"data\"\n{extra}\n",
         hex::encode(pk(&owner()))
     );
     std::fs::write(&path, text).unwrap();
@@ -182,14 +187,30 @@ impl Lighttpd {
             .unwrap_or(false)
     }
 
-    /// Starts lighttpd; `extra` is appended to the host's config.
+    /// Starts lighttpd; `extra` is appended to the host's config, whose canonical URL is
+    /// [`HOST_URL`].
     pub fn start(extra: &str) -> Lighttpd {
+        Self::start_inner(extra, false)
+    }
+
+    /// Starts lighttpd with the host's canonical URL set to the URL it is served at, as a
+    /// real deployment is (for clients that sign requests for the URL they post to).
+    pub fn start_canonical(extra: &str) -> Lighttpd {
+        Self::start_inner(extra, true)
+    }
+
+    fn start_inner(extra: &str, canonical: bool) -> Lighttpd {
         let dir = TempDir::new("lighttpd");
         let root = dir.path().join("www");
         std::fs::create_dir_all(&root).unwrap();
         std::fs::copy(BIN, root.join("hearth.cgi")).unwrap();
-        let config = write_config(dir.path(), extra);
         let port = free_port();
+        let url = format!("http://127.0.0.1:{port}/hearth.cgi");
+        let config = if canonical {
+            write_config_for(dir.path(), &url, extra)
+        } else {
+            write_config(dir.path(), extra)
+        };
         let conf = dir.path().join("lighttpd.conf");
         std::fs::write(
             &conf,
@@ -222,11 +243,7 @@ setenv.add-environment = ("HEARTH_CONFIG" => "{config}")
             }
             ok
         });
-        let l = Lighttpd {
-            child,
-            url: format!("http://127.0.0.1:{port}/hearth.cgi"),
-            dir,
-        };
+        let l = Lighttpd { child, url, dir };
         assert!(up, "lighttpd did not start:\n{}", l.error_log());
         l
     }

@@ -1,0 +1,89 @@
+//! The cross-check of issue 8: the reference client against the reference host running as a
+//! CGI program under a real web server (lighttpd with mod_cgi), a whole conversation end to
+//! end: create, invite, join, messages both ways, a third member, a removal.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::Lighttpd;
+use hearth_client::{Client, Event};
+use hearth_wire::HostUrl;
+use zeroize::Zeroizing;
+
+fn texts(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message { text: Some(t), .. } => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn clean(events: Vec<Event>, log: &dyn Fn() -> String) -> Vec<Event> {
+    for e in &events {
+        if matches!(e, Event::Rejected { .. } | Event::Detected { .. }) {
+            panic!("unexpected {e:?}\nweb server log:\n{}", log());
+        }
+    }
+    events
+}
+
+#[test]
+fn reference_client_through_lighttpd_cgi() {
+    if !Lighttpd::installed() {
+        if std::env::var("HEARTH_REQUIRE_LIGHTTPD").is_ok_and(|v| v == "1") {
+            panic!("lighttpd not installed but HEARTH_REQUIRE_LIGHTTPD=1");
+        }
+        println!("skipped: lighttpd not installed");
+        return;
+    }
+    let server = Lighttpd::start_canonical("");
+    let log = || server.error_log();
+    let host = HostUrl::new(server.url.clone()).unwrap();
+    // Alice holds the host's owner key (common::owner()).
+    let mut alice = Client::from_seed(Zeroizing::new(*common::owner().seed()), "Alice");
+    let mut bob = Client::generate("Bob");
+    let mut carol = Client::generate("Carol");
+
+    let (conv, route) = alice
+        .create_channel(&host)
+        .unwrap_or_else(|e| panic!("{e}\n{}", log()));
+    let uri = alice.create_invite(&conv, 3600).unwrap();
+    bob.accept_invite(&uri, "Bob").unwrap();
+    let ev = clean(alice.sync(), &log);
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Admitted { .. })),
+        "{ev:?}"
+    );
+    let ev = clean(bob.sync(), &log);
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Joined { .. })),
+        "{ev:?}"
+    );
+
+    bob.send_text(&conv, "hi Alice, via CGI").unwrap();
+    alice.send_text(&conv, "hi Bob").unwrap();
+    assert_eq!(texts(&clean(alice.sync(), &log)), ["hi Alice, via CGI"]);
+    assert_eq!(texts(&clean(bob.sync(), &log)), ["hi Bob"]);
+
+    let uri = alice.create_invite(&conv, 3600).unwrap();
+    carol.accept_invite(&uri, "Carol").unwrap();
+    clean(alice.sync(), &log);
+    clean(carol.sync(), &log);
+    clean(bob.sync(), &log);
+    carol.send_text(&conv, "hello both").unwrap();
+    assert_eq!(texts(&clean(alice.sync(), &log)), ["hello both"]);
+    assert_eq!(texts(&clean(bob.sync(), &log)), ["hello both"]);
+
+    alice.commit(&conv, &route, &[bob.fingerprint()]).unwrap();
+    alice.send_text(&conv, "after Bob").unwrap();
+    assert_eq!(texts(&clean(carol.sync(), &log)), ["after Bob"]);
+    assert!(texts(&bob.sync()).is_empty());
+    assert_eq!(alice.display(&conv).unwrap().len(), 4);
+}
