@@ -20,6 +20,7 @@
 //!   caller's clock (HRT-RAT-19).
 
 pub mod commit;
+mod persist;
 pub mod roster;
 pub mod schedule;
 pub mod welcome;
