@@ -142,6 +142,11 @@ pub enum ProtocolError {
     UpdateRequired,
     /// `invite_expired`.
     InviteExpired,
+    /// A saved state ([`crate::SavedState`]) given to a `restore` function is truncated,
+    /// corrupted, not in its canonical encoding, of another kind, or inconsistent (spec §6.1).
+    /// Local input, never a peer's; maps to `malformed`. A saved state of an unknown format
+    /// version is `unsupported_version` ([`ProtocolError::Wire`]) instead.
+    BadSavedState,
     /// The local caller used the API in a way the spec forbids; maps to `internal`.
     Misuse(ApiMisuse),
 }
@@ -205,6 +210,7 @@ impl ProtocolError {
             ProtocolError::BadPadding => ErrorCode::BAD_PADDING,
             ProtocolError::UpdateRequired => ErrorCode::UPDATE_REQUIRED,
             ProtocolError::InviteExpired => ErrorCode::INVITE_EXPIRED,
+            ProtocolError::BadSavedState => ErrorCode::MALFORMED,
             ProtocolError::Misuse(_) => ErrorCode::INTERNAL,
         }
     }

@@ -24,6 +24,7 @@ use crate::keys::{
 };
 use crate::label;
 use crate::labelled::{bstr, expand_with_label, sign_with_label, verify_with_label};
+use crate::persist;
 use crate::rng::HearthRng;
 use crate::secret::Secret32;
 use crate::x25519;
@@ -260,6 +261,77 @@ impl Invitation {
             init_key: jr.init_key,
             cert,
             name: jr.name.as_str().to_owned(),
+        })
+    }
+}
+
+impl Invitation {
+    /// Saves the inviter's state of a registered invitation (spec §5.5 step 5: the inviter
+    /// "stores `secret`, `inviter_sk`, `invite_id` and `expires` locally"), so that a later run
+    /// can process its join (spec §5.8):
+    ///
+    /// ```text
+    /// invitation = [invite_id, [? [host_url, channel_id, secret, inviter_sk, inviter-fpr,
+    ///                              expires, conversation]]]
+    /// ```
+    ///
+    /// `invite_auth_pub` and `psk` are derived again on restore. Once the keys are deleted
+    /// ([`Invitation::forget`], or [`Invitation::process_join`] of its join, HRT-INV-42,
+    /// HRT-INV-48) the saved state holds only the invite id; replace the stored copy then. It
+    /// holds the invitation secret and private key; see [`crate::SavedState`].
+    pub fn save(&self) -> Result<crate::SavedState, ProtocolError> {
+        Ok(persist::save(persist::KIND_INVITATION, |w| {
+            w.e().array(2).bytes(&self.1 .0);
+            w.opt(self.0.as_ref(), |w, m| {
+                w.e().array(7);
+                m.host_url.encode(w.e());
+                w.e().bytes(&m.channel_id.0);
+                w.secret(m.secret.as_bytes());
+                let sk = m.inviter_sk.to_bytes();
+                w.secret(sk.as_bytes());
+                w.e()
+                    .bytes(&m.fpr.0)
+                    .uint(m.expires)
+                    .bytes(&m.conversation.0);
+            });
+        }))
+    }
+
+    /// Restores an invitation saved by [`Invitation::save`]. Fails with
+    /// [`ProtocolError::BadSavedState`] when the bytes are truncated, corrupted, not canonical,
+    /// the saved state of something else, or when the secret does not derive the saved invite
+    /// id; with `unsupported_version` for an unknown format version.
+    pub fn restore(bytes: &[u8]) -> Result<Invitation, ProtocolError> {
+        persist::restore(bytes, persist::KIND_INVITATION, |d| {
+            d.array(2)?;
+            let id = Nonce16::decode_from(d)?;
+            let m = persist::opt(d, |d| {
+                d.array(7)?;
+                let host_url = HostUrl::decode_from(d)?;
+                let channel_id = ChannelId::decode_from(d)?;
+                let secret = persist::secret::<32>(d)?;
+                let sk = persist::secret::<32>(d)?;
+                let inviter_sk = x25519::SecretKey::from_bytes(*sk.as_bytes());
+                drop(sk);
+                let fpr = FprPrefix::decode_from(d)?;
+                let expires = d.uint()?;
+                let conversation = ConversationId::decode_from(d)?;
+                let derived = derive(&secret, &channel_id);
+                persist::ensure(derived.invite_id == id)?;
+                Ok(InviteMaterial {
+                    host_url,
+                    channel_id,
+                    secret,
+                    inviter_sk,
+                    invite_id: derived.invite_id,
+                    auth_pub: EdPublic(*derived.auth.verifying_key().as_bytes()),
+                    psk: derived.psk,
+                    fpr,
+                    expires,
+                    conversation,
+                })
+            })?;
+            Ok(Invitation(m, id))
         })
     }
 }

@@ -16,6 +16,12 @@
 //! | [`keys`] | §4 | identity, member and init keys, member certificates, fingerprints |
 //! | [`error`] | §12 | [`CryptoError`] and its map onto the spec's error codes |
 //!
+//! ## Saved states
+//!
+//! A client that keeps its state between runs saves a [`Group`], a [`PendingMember`] or an
+//! [`invite::Invitation`] as a [`SavedState`] (`save`) and restores it (`restore`): a versioned,
+//! canonical hCBOR item that holds every secret of the member (spec §6.1, §6.16).
+//!
 //! ## Dangerous features
 //!
 //! - `danger-deterministic` (off by default): exposes `#[doc(hidden)]` HPKE functions that take
@@ -35,6 +41,7 @@ pub mod invite;
 pub mod keys;
 pub mod label;
 pub mod labelled;
+mod persist;
 pub mod ratchet;
 pub mod rng;
 mod secret;
@@ -46,7 +53,10 @@ mod test_support;
 pub use error::{ApiMisuse, CryptoError, Misuse, ProtocolError};
 pub use group::{Change, ChannelParams, CommitOutcome, CommitOutput, Group, PendingMember, Status};
 pub use label::Label;
+pub use persist::SavedState;
 pub use secret::{Secret, Secret32};
 
+#[cfg(test)]
+mod persist_tests;
 #[cfg(test)]
 mod protocol_tests;

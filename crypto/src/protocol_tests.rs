@@ -20,24 +20,24 @@ use crate::rng::HearthRng;
 
 const HOST: &str = "https://example.org/hearth";
 
-fn rng(seed: u8) -> HearthRng {
+pub(crate) fn rng(seed: u8) -> HearthRng {
     HearthRng::danger_seeded([seed; 32])
 }
 
-fn ik(seed: u8) -> IdentityKey {
+pub(crate) fn ik(seed: u8) -> IdentityKey {
     IdentityKey::from_seed(&[seed; 32])
 }
 
-fn host() -> HostUrl {
+pub(crate) fn host() -> HostUrl {
     HostUrl::new(HOST).unwrap()
 }
 
-fn create(seed: u8) -> Group {
+pub(crate) fn create(seed: u8) -> Group {
     Group::danger_create_with_rng(host(), ik(seed), 0, rng(seed)).unwrap()
 }
 
 /// Runs the invitation flow up to the validated join (spec §5.5, §5.6, §5.8).
-fn invite_and_join(admin: &mut Group, seed: u8) -> (PendingMember, ValidatedJoin) {
+pub(crate) fn invite_and_join(admin: &mut Group, seed: u8) -> (PendingMember, ValidatedJoin) {
     let draft = admin
         .create_invitation(ConversationId([9; 16]), 1_000_000)
         .unwrap();
@@ -55,7 +55,7 @@ fn invite_and_join(admin: &mut Group, seed: u8) -> (PendingMember, ValidatedJoin
 }
 
 /// Adds a member: the admin commits, everyone else processes, the joiner accepts the Welcome.
-fn add(groups: &mut Vec<Group>, admin: usize, seed: u8) {
+pub(crate) fn add(groups: &mut Vec<Group>, admin: usize, seed: u8) {
     let (pending, joiner) = invite_and_join(&mut groups[admin], seed);
     let out = groups[admin]
         .commit(
@@ -79,7 +79,7 @@ fn add(groups: &mut Vec<Group>, admin: usize, seed: u8) {
 }
 
 /// Member `who` commits `changes`; everyone else processes it.
-fn commit_all(groups: &mut [Group], who: usize, changes: Vec<Change>) -> Vec<u8> {
+pub(crate) fn commit_all(groups: &mut [Group], who: usize, changes: Vec<Change>) -> Vec<u8> {
     let out = groups[who].commit(changes, 0).unwrap();
     groups[who].commit_accepted().unwrap();
     for (i, g) in groups.iter_mut().enumerate() {
@@ -91,7 +91,7 @@ fn commit_all(groups: &mut [Group], who: usize, changes: Vec<Change>) -> Vec<u8>
 }
 
 /// A channel of `n` members who have all committed once (so all can send).
-fn channel(n: usize) -> Vec<Group> {
+pub(crate) fn channel(n: usize) -> Vec<Group> {
     let mut groups = vec![create(1)];
     for i in 1..n {
         add(&mut groups, 0, 10 + i as u8);
@@ -100,11 +100,11 @@ fn channel(n: usize) -> Vec<Group> {
     groups
 }
 
-fn text(s: &str) -> hearth_wire::envelope::Content {
+pub(crate) fn text(s: &str) -> hearth_wire::envelope::Content {
     ContentBuilder::text(s).unwrap().sent_at_ms(1).build()
 }
 
-fn assert_converged(groups: &[Group]) {
+pub(crate) fn assert_converged(groups: &[Group]) {
     let a = groups[0].epoch_authenticator().unwrap().clone();
     for g in groups {
         assert_eq!(g.epoch_authenticator().unwrap(), &a);
@@ -112,7 +112,7 @@ fn assert_converged(groups: &[Group]) {
     }
 }
 
-fn code(r: Result<impl core::fmt::Debug, ProtocolError>) -> ErrorCode {
+pub(crate) fn code(r: Result<impl core::fmt::Debug, ProtocolError>) -> ErrorCode {
     r.err()
         .map(ProtocolError::code)
         .expect("expected a rejection")

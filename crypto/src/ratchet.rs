@@ -24,7 +24,9 @@ use crate::error::{ApiMisuse, ProtocolError};
 use crate::group::schedule::AppSecret;
 use crate::label;
 use crate::labelled::expand_with_label;
+use crate::persist::{self, ensure, Corrupt, Writer, R};
 use crate::secret::{Secret, Secret32};
+use hearth_wire::Decoder;
 
 /// A receiver may jump at most this far ahead of the highest generation it has opened
 /// (HRT-RAT-7).
@@ -268,6 +270,106 @@ impl EpochRatchets {
     /// The `(leaf, generation)` of every stored skipped key.
     pub(crate) fn held_skipped(&self) -> Vec<(u8, u64)> {
         self.skipped.keys().copied().collect()
+    }
+}
+
+/// One past the last generation of a chain: `next` reaches it when generation `u32::MAX` has
+/// been used, and the chain secret is then gone.
+const GENERATIONS: u64 = 1 << 32;
+
+impl EpochRatchets {
+    /// Writes the ratchets (spec §6.1 "sender ratchets") for a saved state:
+    ///
+    /// ```text
+    /// ratchets = [[* chain], [* skipped]]
+    /// chain    = [next, [? s[l][next]], [? highest], [* opened generation]]  ; increasing
+    /// skipped  = [leaf, g, key_g, nonce_g]          ; in insertion order, oldest first
+    /// ```
+    ///
+    /// Only what is held is written (spec §6.16): used chain secrets and used or dropped
+    /// message keys are gone. The stale entries of the insertion order (keys already used)
+    /// are not written: they name no key and change no later choice of the oldest key.
+    pub(crate) fn save(&self, w: &mut Writer) {
+        w.e().array(2).array(self.leaves.len());
+        for c in &self.leaves {
+            w.e().array(4).uint(c.next);
+            w.opt(c.chain.as_ref(), |w, s| {
+                w.secret(s.as_bytes());
+            });
+            w.opt(c.highest.as_ref(), |w, h| {
+                w.e().uint(*h);
+            });
+            w.e().array(c.opened.len());
+            for g in &c.opened {
+                w.e().uint(*g);
+            }
+        }
+        let live: Vec<&(u8, u64)> = self
+            .order
+            .iter()
+            .filter(|k| self.skipped.contains_key(k))
+            .collect();
+        w.e().array(live.len());
+        for k in live {
+            if let Some(m) = self.skipped.get(k) {
+                w.e().array(4).uint(u64::from(k.0)).uint(k.1);
+                w.secret(m.key.as_bytes()).secret(m.nonce.as_bytes());
+            }
+        }
+    }
+
+    /// Reads ratchets written by [`EpochRatchets::save`] for a roster of `leaves` entries and
+    /// checks every invariant the live structure keeps: one chain per leaf; a chain secret
+    /// exactly while generations remain; opened generations increasing and below `next`;
+    /// `highest` the largest of them; skipped keys of known leaves, below `next`, not opened,
+    /// each at most once, at most [`MAX_SKIPPED`].
+    pub(crate) fn restore(d: &mut Decoder<'_>, leaves: usize) -> R<Self> {
+        d.array(2)?;
+        d.array(leaves)?;
+        let mut chains = Vec::with_capacity(leaves);
+        for _ in 0..leaves {
+            d.array(4)?;
+            let next = d.uint()?;
+            let chain = persist::opt(d, persist::secret::<32>)?;
+            let highest = persist::opt(d, |d| Ok(d.uint()?))?;
+            ensure(next <= GENERATIONS && chain.is_some() == (next < GENERATIONS))?;
+            let n = d.array_head()?;
+            let mut opened = BTreeSet::new();
+            let mut last = None;
+            for _ in 0..n {
+                let g = d.uint()?;
+                ensure(g < next && last.is_none_or(|l| l < g))?;
+                opened.insert(g);
+                last = Some(g);
+            }
+            ensure(highest == last)?;
+            chains.push(LeafChain {
+                next,
+                chain,
+                highest,
+                opened,
+            });
+        }
+        let n = d.array_range(0, MAX_SKIPPED)?;
+        let mut skipped = BTreeMap::new();
+        let mut order = VecDeque::with_capacity(n);
+        for _ in 0..n {
+            d.array(4)?;
+            let leaf = u8::try_from(d.uint()?).map_err(|_| Corrupt)?;
+            let g = d.uint()?;
+            let key = persist::secret::<32>(d)?;
+            let nonce = persist::secret::<NONCE_LEN>(d)?;
+            let c = chains.get(usize::from(leaf)).ok_or(Corrupt)?;
+            ensure(g < c.next && !c.opened.contains(&g))?;
+            let old = skipped.insert((leaf, g), MessageKeys { key, nonce });
+            ensure(old.is_none())?;
+            order.push_back((leaf, g));
+        }
+        Ok(Self {
+            leaves: chains,
+            skipped,
+            order,
+        })
     }
 }
 

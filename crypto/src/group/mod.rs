@@ -20,6 +20,7 @@
 //!   caller's clock (HRT-RAT-19).
 
 pub mod commit;
+mod persist;
 mod request;
 pub mod roster;
 pub mod schedule;

@@ -35,7 +35,9 @@ use crate::labelled::{
     bstr, derive_secret, expand_with_label, expand_with_label_len, expand_with_wire_label, extract,
     mac, verify_mac, MacTag, MAX_EXPAND,
 };
+use crate::persist::{self, Writer, R};
 use crate::secret::{Secret, Secret32};
+use hearth_wire::Decoder;
 
 /// `commit_secret`: 32 fresh random bytes per commit (HRT-GRP-16).
 pub(crate) struct CommitSecret(pub(crate) Secret32);
@@ -220,6 +222,29 @@ impl EpochSecrets {
         let s = expand_with_wire_label::<32>(&self.exporter, &label.wire(), bstr(&[]));
         expand_with_label_len(&s, label::EXPORTED, bstr(context), len)
             .map_err(|_| ApiMisuse::ExporterLength.into())
+    }
+}
+
+impl EpochSecrets {
+    /// Writes `[exporter_secret, epoch_authenticator, init_secret]` for a saved state.
+    pub(crate) fn save(&self, w: &mut Writer) {
+        w.e().array(3);
+        w.secret(self.exporter.as_bytes())
+            .secret(&self.authenticator.0)
+            .secret(self.init.0.as_bytes());
+    }
+
+    /// Reads what [`EpochSecrets::save`] wrote.
+    pub(crate) fn restore(d: &mut Decoder<'_>) -> R<Self> {
+        d.array(3)?;
+        let exporter = persist::secret::<32>(d)?;
+        let authenticator = EpochAuthenticator(*persist::secret::<32>(d)?.as_bytes());
+        let init = InitSecret(persist::secret::<32>(d)?);
+        Ok(Self {
+            exporter,
+            authenticator,
+            init,
+        })
     }
 }
 
