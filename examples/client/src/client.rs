@@ -142,7 +142,7 @@ pub struct Displayed {
     pub text: String,
     /// The sender's clock.
     pub sent_at_ms: u64,
-    position: usize,
+    pub(crate) position: usize,
 }
 
 /// The result of a post.
@@ -159,13 +159,13 @@ pub struct Sent {
 /// A conversation: a local handle, the conversation id, and its routes in order
 /// (HRT-ROUTE-12).
 pub struct Conversation {
-    handle: [u8; 16],
-    id: ConversationId,
-    routes: Vec<Route>,
-    timeline: Vec<Displayed>,
+    pub(crate) handle: [u8; 16],
+    pub(crate) id: ConversationId,
+    pub(crate) routes: Vec<Route>,
+    pub(crate) timeline: Vec<Displayed>,
     /// Events produced since the last [`Client::sync`] returned (for instance by the log
     /// processing that `epoch_conflict` forces during a send, HRT-ROUTE-17).
-    undelivered: Vec<Event>,
+    pub(crate) undelivered: Vec<Event>,
 }
 
 impl Conversation {
@@ -214,22 +214,22 @@ impl Conversation {
 }
 
 /// A join this client waits to complete.
-struct Joining {
-    pending: PendingMember,
-    link: RouteRef,
-    conversation: ConversationId,
-    inviter: FprPrefix,
+pub(crate) struct Joining {
+    pub(crate) pending: PendingMember,
+    pub(crate) link: RouteRef,
+    pub(crate) conversation: ConversationId,
+    pub(crate) inviter: FprPrefix,
     /// Set for a join started from a `RouteBody`: the conversation it belongs to.
-    attach_to: Option<[u8; 16]>,
+    pub(crate) attach_to: Option<[u8; 16]>,
 }
 
 /// The reference client's state, in memory.
 pub struct Client {
-    seed: Zeroizing<[u8; 32]>,
-    name: String,
-    transport: Transport,
-    conversations: Vec<Conversation>,
-    joining: Vec<Joining>,
+    pub(crate) seed: Zeroizing<[u8; 32]>,
+    pub(crate) name: String,
+    pub(crate) transport: Transport,
+    pub(crate) conversations: Vec<Conversation>,
+    pub(crate) joining: Vec<Joining>,
 }
 
 impl Client {

@@ -16,8 +16,10 @@
 pub mod client;
 pub mod error;
 pub mod log;
+pub mod qr;
 pub mod route;
 pub mod shim;
+pub mod store;
 pub mod transport;
 
 pub use client::{Client, Conversation, Displayed, Event, Sent};

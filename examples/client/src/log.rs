@@ -48,15 +48,15 @@ impl Detection {
 #[derive(Clone, Debug, Default)]
 pub struct LogState {
     /// `V`: the highest verified `seq`.
-    v: u64,
+    pub(crate) v: u64,
     /// `T`: the highest `seq` the host ever claimed (HRT-LOG-6).
-    t: u64,
+    pub(crate) t: u64,
     /// Verified heads by `seq` (HRT-LOG-29: all are retained).
-    heads: BTreeMap<u64, [u8; 32]>,
+    pub(crate) heads: BTreeMap<u64, [u8; 32]>,
     /// Unverified `(seq, head)` claims: results of own requests, tips not yet reached.
-    claims: BTreeMap<u64, [u8; 32]>,
+    pub(crate) claims: BTreeMap<u64, [u8; 32]>,
     /// The kind and exact bytes of own accepted posts, by `seq` (HRT-LOG-22).
-    own: BTreeMap<u64, (EntryKind, Vec<u8>)>,
+    pub(crate) own: BTreeMap<u64, (EntryKind, Vec<u8>)>,
 }
 
 impl LogState {

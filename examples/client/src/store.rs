@@ -1,0 +1,478 @@
+//! The client's local state in SQLite: the identity, conversations, routes with their group
+//! states and log states, the timeline, open invitations and pending joins.
+//!
+//! The whole state is loaded before a command and written back after it in one transaction,
+//! replacing every row (spec §6.16: a saved group state must be replaced after each change and
+//! no older copy kept). `secure_delete` overwrites the freed pages, so replaced secrets do not
+//! linger in the database file; the file is created readable by its owner only.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use hearth_crypto::group::{Group, PendingMember};
+use hearth_crypto::invite::Invitation;
+use hearth_crypto::keys::Fingerprint;
+use hearth_wire::{ChannelId, ConversationId, EntryKind, ErrorCode, FprPrefix, Hash, HostUrl};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{json, Value};
+use zeroize::Zeroizing;
+
+use crate::client::{Client, Conversation, Displayed, Joining};
+use crate::log::{Detection, LogState};
+use crate::route::{Frozen, OpenInvite, Route, RouteRef};
+use crate::transport::Transport;
+
+/// Why the store could not load or save.
+#[derive(Debug)]
+pub enum StoreError {
+    /// SQLite failed.
+    Sqlite(rusqlite::Error),
+    /// A stored value does not decode: the database is damaged or from another version.
+    Corrupt(String),
+    /// The file system refused.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(e) => write!(f, "state database: {e}"),
+            Self::Corrupt(s) => write!(f, "state database is damaged: {s}"),
+            Self::Io(e) => write!(f, "state database: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sqlite(e)
+    }
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(what.to_owned())
+}
+
+/// The schema version this code writes (`PRAGMA user_version`).
+const SCHEMA: i64 = 1;
+
+const TABLES: &str = "
+CREATE TABLE identity (id INTEGER PRIMARY KEY CHECK (id = 1), seed BLOB NOT NULL, name TEXT NOT NULL);
+CREATE TABLE conversations (handle BLOB PRIMARY KEY, conv_id BLOB NOT NULL, position INTEGER NOT NULL);
+CREATE TABLE routes (conv BLOB NOT NULL, position INTEGER NOT NULL, host TEXT NOT NULL,
+    channel BLOB NOT NULL, group_state BLOB NOT NULL, meta TEXT NOT NULL, PRIMARY KEY (conv, position));
+CREATE TABLE invites (conv BLOB NOT NULL, route_position INTEGER NOT NULL, state BLOB NOT NULL,
+    expected BLOB);
+CREATE TABLE messages (conv BLOB NOT NULL, host TEXT NOT NULL, channel BLOB NOT NULL,
+    seq INTEGER NOT NULL, sender BLOB NOT NULL, text TEXT NOT NULL, sent_at_ms INTEGER NOT NULL,
+    position INTEGER NOT NULL);
+CREATE TABLE joining (state BLOB NOT NULL, host TEXT NOT NULL, channel BLOB NOT NULL,
+    conv_id BLOB NOT NULL, inviter BLOB NOT NULL, attach_to BLOB);
+";
+
+/// A client state database.
+pub struct Store {
+    db: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let fresh = !path.exists();
+        if fresh {
+            create_private(path).map_err(StoreError::Io)?;
+        }
+        let db = Connection::open(path)?;
+        db.pragma_update(None, "secure_delete", "ON")?;
+        db.pragma_update(None, "journal_mode", "DELETE")?;
+        db.busy_timeout(std::time::Duration::from_secs(5))?;
+        let v: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        match v {
+            0 => {
+                db.execute_batch(TABLES)?;
+                db.pragma_update(None, "user_version", SCHEMA)?;
+            }
+            SCHEMA => {}
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "schema version {other}; this program knows {SCHEMA}"
+                )))
+            }
+        }
+        Ok(Store { db })
+    }
+
+    /// Loads the client, or `None` before `init`.
+    pub fn load(&self) -> Result<Option<Client>, StoreError> {
+        let row: Option<(Vec<u8>, String)> = self
+            .db
+            .query_row("SELECT seed, name FROM identity WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let Some((seed, name)) = row else {
+            return Ok(None);
+        };
+        let seed: [u8; 32] = seed
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt("identity seed"))?;
+        let mut client = Client::from_seed(Zeroizing::new(seed), &name);
+        client.transport = Transport::new();
+        let mut convs = self
+            .db
+            .prepare("SELECT handle, conv_id FROM conversations ORDER BY position")?;
+        let rows = convs.query_map([], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        for row in rows {
+            let (handle, id) = row?;
+            let handle = arr16(&handle)?;
+            let mut conv = Conversation {
+                handle,
+                id: ConversationId(arr16(&id)?),
+                routes: Vec::new(),
+                timeline: Vec::new(),
+                undelivered: Vec::new(),
+            };
+            self.load_routes(&mut conv)?;
+            self.load_timeline(&mut conv)?;
+            client.conversations.push(conv);
+        }
+        let mut j = self
+            .db
+            .prepare("SELECT state, host, channel, conv_id, inviter, attach_to FROM joining")?;
+        let rows = j.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, Vec<u8>>(4)?,
+                r.get::<_, Option<Vec<u8>>>(5)?,
+            ))
+        })?;
+        for row in rows {
+            let (state, host, channel, conv, inviter, attach) = row?;
+            let state = Zeroizing::new(state);
+            client.joining.push(Joining {
+                pending: PendingMember::restore(&state)
+                    .map_err(|e| StoreError::Corrupt(format!("pending join: {e}")))?,
+                link: link(&host, &channel)?,
+                conversation: ConversationId(arr16(&conv)?),
+                inviter: FprPrefix(arr16(&inviter)?),
+                attach_to: attach.as_deref().map(arr16).transpose()?,
+            });
+        }
+        Ok(Some(client))
+    }
+
+    fn load_routes(&self, conv: &mut Conversation) -> Result<(), StoreError> {
+        let mut q = self.db.prepare(
+            "SELECT position, host, channel, group_state, meta FROM routes WHERE conv = ? ORDER BY position",
+        )?;
+        let rows = q.query_map([conv.handle.as_slice()], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        for row in rows {
+            let (pos, host, channel, state, meta) = row?;
+            let state = Zeroizing::new(state);
+            let group = Group::restore(&state)
+                .map_err(|e| StoreError::Corrupt(format!("group state: {e}")))?;
+            let meta: Value = serde_json::from_str(&meta).map_err(|_| corrupt("route metadata"))?;
+            let mut route = route_from_json(link(&host, &channel)?, group, &meta)?;
+            let mut inv = self.db.prepare(
+                "SELECT state, expected FROM invites WHERE conv = ? AND route_position = ?",
+            )?;
+            let invs = inv.query_map(params![conv.handle.as_slice(), pos], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
+            })?;
+            for i in invs {
+                let (state, expected) = i?;
+                let state = Zeroizing::new(state);
+                route.invites.push(OpenInvite {
+                    invitation: Invitation::restore(&state)
+                        .map_err(|e| StoreError::Corrupt(format!("invitation: {e}")))?,
+                    expected: expected
+                        .as_deref()
+                        .map(|b| arr32(b).map(Fingerprint::from_bytes))
+                        .transpose()?,
+                });
+            }
+            conv.routes.push(route);
+        }
+        Ok(())
+    }
+
+    fn load_timeline(&self, conv: &mut Conversation) -> Result<(), StoreError> {
+        let mut q = self.db.prepare(
+            "SELECT host, channel, seq, sender, text, sent_at_ms, position FROM messages WHERE conv = ? ORDER BY rowid",
+        )?;
+        let rows = q.query_map([conv.handle.as_slice()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, i64>(6)?,
+            ))
+        })?;
+        for row in rows {
+            let (host, channel, seq, sender, text, sent, pos) = row?;
+            conv.timeline.push(Displayed {
+                route: link(&host, &channel)?,
+                seq: u64::try_from(seq).map_err(|_| corrupt("seq"))?,
+                sender: Fingerprint::from_bytes(arr32(&sender)?),
+                text,
+                sent_at_ms: u64::try_from(sent).map_err(|_| corrupt("sent_at_ms"))?,
+                position: usize::try_from(pos).map_err(|_| corrupt("position"))?,
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes `client` back, replacing every row, in one transaction.
+    pub fn save(&mut self, client: &Client) -> Result<(), StoreError> {
+        let tx = self.db.transaction()?;
+        tx.execute_batch(
+            "DELETE FROM identity; DELETE FROM conversations; DELETE FROM routes; DELETE FROM invites;
+             DELETE FROM messages; DELETE FROM joining;",
+        )?;
+        tx.execute(
+            "INSERT INTO identity (id, seed, name) VALUES (1, ?, ?)",
+            params![client.seed.as_slice(), client.name],
+        )?;
+        for (cpos, conv) in client.conversations.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO conversations (handle, conv_id, position) VALUES (?, ?, ?)",
+                params![conv.handle.as_slice(), conv.id.0.as_slice(), cpos as i64],
+            )?;
+            for (rpos, route) in conv.routes.iter().enumerate() {
+                let state = route
+                    .group
+                    .save()
+                    .map_err(|e| StoreError::Corrupt(format!("saving a group: {e}")))?;
+                tx.execute(
+                    "INSERT INTO routes (conv, position, host, channel, group_state, meta) VALUES (?, ?, ?, ?, ?, ?)",
+                    params![
+                        conv.handle.as_slice(),
+                        rpos as i64,
+                        route.link.host.as_str(),
+                        route.link.channel.0.as_slice(),
+                        state.as_bytes(),
+                        route_json(route).to_string()
+                    ],
+                )?;
+                for inv in &route.invites {
+                    let s = inv
+                        .invitation
+                        .save()
+                        .map_err(|e| StoreError::Corrupt(format!("saving an invitation: {e}")))?;
+                    tx.execute(
+                        "INSERT INTO invites (conv, route_position, state, expected) VALUES (?, ?, ?, ?)",
+                        params![
+                            conv.handle.as_slice(),
+                            rpos as i64,
+                            s.as_bytes(),
+                            inv.expected.map(|f| f.as_bytes().to_vec())
+                        ],
+                    )?;
+                }
+            }
+            for d in &conv.timeline {
+                tx.execute(
+                    "INSERT INTO messages (conv, host, channel, seq, sender, text, sent_at_ms, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    params![
+                        conv.handle.as_slice(),
+                        d.route.host.as_str(),
+                        d.route.channel.0.as_slice(),
+                        i64::try_from(d.seq).unwrap_or(i64::MAX),
+                        d.sender.as_bytes().as_slice(),
+                        d.text,
+                        i64::try_from(d.sent_at_ms).unwrap_or(i64::MAX),
+                        d.position as i64
+                    ],
+                )?;
+            }
+        }
+        for j in &client.joining {
+            let s = j
+                .pending
+                .save()
+                .map_err(|e| StoreError::Corrupt(format!("saving a pending join: {e}")))?;
+            tx.execute(
+                "INSERT INTO joining (state, host, channel, conv_id, inviter, attach_to) VALUES (?, ?, ?, ?, ?, ?)",
+                params![
+                    s.as_bytes(),
+                    j.link.host.as_str(),
+                    j.link.channel.0.as_slice(),
+                    j.conversation.0.as_slice(),
+                    j.inviter.0.as_slice(),
+                    j.attach_to.map(|a| a.to_vec())
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+}
+
+#[cfg(not(unix))]
+fn create_private(path: &Path) -> std::io::Result<()> {
+    std::fs::File::create(path).map(drop)
+}
+
+fn arr16(b: &[u8]) -> Result<[u8; 16], StoreError> {
+    b.try_into().map_err(|_| corrupt("a 16-byte value"))
+}
+
+fn arr32(b: &[u8]) -> Result<[u8; 32], StoreError> {
+    b.try_into().map_err(|_| corrupt("a 32-byte value"))
+}
+
+fn link(host: &str, channel: &[u8]) -> Result<RouteRef, StoreError> {
+    Ok(RouteRef {
+        host: HostUrl::new(host).map_err(|_| corrupt("host URL"))?,
+        channel: ChannelId(arr16(channel)?),
+    })
+}
+
+fn h32(v: &Value) -> Result<[u8; 32], StoreError> {
+    v.as_str()
+        .and_then(|s| hex::decode(s).ok())
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| corrupt("a hex32 value"))
+}
+
+fn u(v: &Value) -> Result<u64, StoreError> {
+    v.as_u64().ok_or_else(|| corrupt("a number"))
+}
+
+fn arr<'a>(v: &'a Value, k: &str) -> Result<&'a Vec<Value>, StoreError> {
+    v.get(k).and_then(Value::as_array).ok_or_else(|| corrupt(k))
+}
+
+/// A route's non-secret state as JSON: log state (§9.5), detection, per-sender records.
+fn route_json(r: &Route) -> Value {
+    let l = &r.log;
+    let pairs = |m: &BTreeMap<u64, [u8; 32]>| -> Vec<Value> {
+        m.iter().map(|(s, h)| json!([s, hex::encode(h)])).collect()
+    };
+    let sets = |m: &HashMap<[u8; 32], HashSet<[u8; 32]>>| -> Vec<Value> {
+        m.iter()
+            .map(|(k, v)| {
+                let refs: Vec<String> = v.iter().map(hex::encode).collect();
+                json!([hex::encode(k), refs])
+            })
+            .collect()
+    };
+    json!({
+        "v": l.v, "t": l.t,
+        "heads": pairs(&l.heads),
+        "claims": pairs(&l.claims),
+        "own": l.own.iter().map(|(s, (k, b))| json!([s, *k as u64, hex::encode(b)])).collect::<Vec<_>>(),
+        "anchor": r.anchor,
+        "frozen": r.frozen.as_ref().map(|f| json!({
+            "code": f.detection.code.0, "seq": f.detection.seq, "evidence": f.detection.evidence,
+            "member": f.member.map(|m| hex::encode(m.as_bytes()))})),
+        "sent_by": sets(&r.sent_by),
+        "first_prev": r.first_prev.iter().map(|(k, p)| json!([hex::encode(k), p.map(hex::encode)])).collect::<Vec<_>>(),
+        "own_refs": r.own_refs.iter().map(hex::encode).collect::<Vec<_>>(),
+        "last_own": r.last_own.map(|h| hex::encode(h.0)),
+        "report": r.report.map(|(s, c)| json!([s, c.0])),
+        "used": r.used,
+    })
+}
+
+fn route_from_json(link: RouteRef, group: Group, m: &Value) -> Result<Route, StoreError> {
+    let mut log = LogState::new();
+    log.v = u(&m["v"])?;
+    log.t = u(&m["t"])?;
+    for (k, dst) in [("heads", &mut log.heads), ("claims", &mut log.claims)] {
+        for p in arr(m, k)? {
+            dst.insert(u(&p[0])?, h32(&p[1])?);
+        }
+    }
+    for p in arr(m, "own")? {
+        let kind = match u(&p[1])? {
+            0 => EntryKind::Create,
+            1 => EntryKind::Commit,
+            2 => EntryKind::Msg,
+            3 => EntryKind::Leave,
+            4 => EntryKind::Report,
+            _ => return Err(corrupt("entry kind")),
+        };
+        let bytes = p[2]
+            .as_str()
+            .and_then(|s| hex::decode(s).ok())
+            .ok_or_else(|| corrupt("own entry bytes"))?;
+        log.own.insert(u(&p[0])?, (kind, bytes));
+    }
+    let anchor = u(&m["anchor"])?;
+    let mut r = Route::new(link, group, log, anchor);
+    if let Some(f) = m.get("frozen").filter(|f| !f.is_null()) {
+        let code = u16::try_from(u(&f["code"])?).map_err(|_| corrupt("code"))?;
+        r.frozen = Some(Frozen {
+            detection: Detection {
+                code: ErrorCode(code),
+                seq: f["seq"].as_u64(),
+                evidence: f["evidence"].as_str().unwrap_or("").to_owned(),
+            },
+            member: match &f["member"] {
+                Value::Null => None,
+                v => Some(Fingerprint::from_bytes(h32(v)?)),
+            },
+        });
+    }
+    for p in arr(m, "sent_by")? {
+        let mut set = HashSet::new();
+        for x in p[1].as_array().ok_or_else(|| corrupt("sent_by"))? {
+            set.insert(h32(x)?);
+        }
+        r.sent_by.insert(h32(&p[0])?, set);
+    }
+    for p in arr(m, "first_prev")? {
+        let prev = match &p[1] {
+            Value::Null => None,
+            v => Some(h32(v)?),
+        };
+        r.first_prev.insert(h32(&p[0])?, prev);
+    }
+    for x in arr(m, "own_refs")? {
+        r.own_refs.insert(h32(x)?);
+    }
+    r.last_own = match &m["last_own"] {
+        Value::Null => None,
+        v => Some(Hash(h32(v)?)),
+    };
+    r.report = match &m["report"] {
+        Value::Null => None,
+        v => Some((
+            u(&v[0])?,
+            ErrorCode(u16::try_from(u(&v[1])?).map_err(|_| corrupt("code"))?),
+        )),
+    };
+    r.used = m["used"].as_bool().unwrap_or(true);
+    Ok(r)
+}

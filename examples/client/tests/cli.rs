@@ -1,0 +1,195 @@
+//! The `hearth` command-line client as a person uses it: two identities in two state files,
+//! one reference host on loopback, a conversation end to end, the QR code files, and the
+//! messages for mistakes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hearth");
+
+struct Dir(PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn dir(tag: &str) -> Dir {
+    let p = std::env::temp_dir().join(format!("hearth-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).unwrap();
+    Dir(p)
+}
+
+/// Runs `hearth --state STATE args...`: (exit code, stdout, stderr).
+fn hearth(state: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .arg("--state")
+        .arg(state)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(state: &Path, args: &[&str]) -> String {
+    let (code, out, err) = hearth(state, args);
+    assert_eq!(code, 0, "hearth {args:?} failed:\n{out}\n{err}");
+    out
+}
+
+fn identity_key(whoami: &str) -> String {
+    whoami
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("identity key: "))
+        .unwrap()
+        .to_owned()
+}
+
+fn start_host(d: &Path, owners: &[String]) -> (String, hearth_host::serve::Background) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/");
+    std::fs::create_dir_all(d.join("data")).unwrap();
+    let owners: Vec<String> = owners.iter().map(|k| format!("\"{k}\"")).collect();
+    let text = format!(
+        "host_url = \"{url}\"\nowner_keys = [{}]\ndata_dir = \"{}\"\n",
+        owners.join(", "),
+        d.join("data").display()
+    );
+    let config = hearth_host::config::Config::parse(&text, d).unwrap();
+    let host = hearth_host::handler::Host::new(config).unwrap();
+    (
+        url,
+        hearth_host::serve::spawn(Arc::new(host), listener).unwrap(),
+    )
+}
+
+#[test]
+fn two_people_talk_through_the_cli() {
+    let d = dir("talk");
+    let alice = d.0.join("alice.sqlite");
+    let bob = d.0.join("bob.sqlite");
+    ok(&alice, &["init", "Alice"]);
+    ok(&bob, &["init", "Bob"]);
+    let key = identity_key(&ok(&alice, &["whoami"]));
+    let (url, _server) = start_host(&d.0, &[key]);
+
+    let out = ok(&alice, &["create", &url]);
+    let conv = out.split_whitespace().nth(2).unwrap().to_owned();
+    assert_eq!(conv.len(), 32, "{out}");
+    let svg = d.0.join("invite.svg");
+    let png = d.0.join("invite.png");
+    let out = ok(
+        &alice,
+        &[
+            "invite",
+            &conv[..8],
+            "--svg",
+            svg.to_str().unwrap(),
+            "--png",
+            png.to_str().unwrap(),
+        ],
+    );
+    let link = out
+        .lines()
+        .find(|l| l.starts_with(&url) && l.contains('#'))
+        .unwrap()
+        .to_owned();
+    assert!(
+        out.contains('█') || out.contains('▀'),
+        "a QR code is drawn:\n{out}"
+    );
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+
+    ok(&bob, &["join", &link]);
+    let out = ok(&alice, &["sync"]);
+    assert!(out.contains("Bob") && out.contains("joined"), "{out}");
+    let out = ok(&bob, &["sync"]);
+    assert!(out.contains("Joined conversation"), "{out}");
+
+    ok(&bob, &["send", &conv[..6], "hello", "Alice"]);
+    ok(&alice, &["send", &conv[..6], "hi Bob"]);
+    let out = ok(&alice, &["read", &conv[..6]]);
+    assert!(
+        out.contains("hello Alice") && out.contains("you: hi Bob"),
+        "{out}"
+    );
+    let out = ok(&bob, &["read", &conv[..6]]);
+    assert!(out.contains("hi Bob"), "{out}");
+    let out = ok(&bob, &["list"]);
+    assert!(out.contains(&conv) && out.contains("member"), "{out}");
+
+    // The link works once.
+    let carol = d.0.join("carol.sqlite");
+    ok(&carol, &["init", "Carol"]);
+    let (code, _, err) = hearth(&carol, &["join", &link]);
+    assert_eq!(code, 1);
+    assert!(err.contains("invite_used"), "{err}");
+}
+
+#[test]
+fn mistakes_get_clear_messages() {
+    let d = dir("mistakes");
+    let s = d.0.join("s.sqlite");
+    let (code, _, err) = hearth(&s, &["list"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("hearth init"), "{err}");
+    ok(&s, &["init", "Dora"]);
+    let (code, _, err) = hearth(&s, &["init", "Dora"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already holds an identity"), "{err}");
+    let (code, _, err) = hearth(&s, &["frobnicate"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown command"), "{err}");
+    let (code, _, err) = hearth(&s, &["create", "ftp://x"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("canonical host URL"), "{err}");
+    let (code, _, err) = hearth(&s, &["send", "abcd", "hi"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no conversation"), "{err}");
+    let (code, _, err) = hearth(&s, &["join", "http://127.0.0.1:9/#AAAA"]);
+    assert_eq!(code, 1);
+    assert!(!err.is_empty());
+    let (code, _, err) = hearth(&s, &["create", "http://127.0.0.1:9/"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no route reachable") || err.contains("127.0.0.1:9"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_damaged_state_file_is_reported_not_trusted() {
+    let d = dir("damaged");
+    let s = d.0.join("s.sqlite");
+    ok(&s, &["init", "Erin"]);
+    let key = identity_key(&ok(&s, &["whoami"]));
+    let (url, _server) = start_host(&d.0, &[key]);
+    ok(&s, &["create", &url]);
+    // Cut the saved group state short (every truncation is refused by the restore).
+    let db = rusqlite::Connection::open(&s).unwrap();
+    let mut state: Vec<u8> = db
+        .query_row("SELECT group_state FROM routes", [], |r| r.get(0))
+        .unwrap();
+    state.truncate(state.len() - 1);
+    db.execute("UPDATE routes SET group_state = ?", [state]).unwrap();
+    drop(db);
+    let (code, _, err) = hearth(&s, &["list"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("damaged"), "{err}");
+}
