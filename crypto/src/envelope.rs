@@ -243,6 +243,18 @@ fn decrypt(
     })
 }
 
+/// How [`Group::danger_seal_forged`] pads; only [`Padding::Exact`] is what spec §7.3 allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[doc(hidden)]
+pub enum Padding {
+    /// The padding of §7.3: zeros up to the padded length.
+    Exact,
+    /// As `Exact`, but the last padding byte is 0x01 (HRT-MSG-19 must reject it).
+    NonZero,
+    /// One zero byte more than §7.3 gives (HRT-MSG-18 must reject it).
+    TooLong,
+}
+
 impl Group {
     /// Seals a `Content` (spec §7.2) under the next generation of the own ratchet.
     ///
@@ -251,6 +263,32 @@ impl Group {
     /// than 7 days have passed since it by `now` in seconds (HRT-RAT-19); and while a commit is
     /// pending (HRT-GRP-23, HRT-GRP-50).
     pub fn seal(&mut self, content: &Content, now: u64) -> Result<SealedEnvelope, ProtocolError> {
+        self.seal_inner(content, now, 0, Padding::Exact)
+    }
+
+    /// DANGER (conformance harness only, feature `danger-forge`): seals like [`Group::seal`]
+    /// but first burns `skip` generations of the own ratchet (to make a generation jump, spec
+    /// §6.15) and pads as `padding` says (to make bad padding, spec §7.3). The result is a
+    /// validly signed and encrypted envelope that a conforming receiver must reject.
+    #[cfg(feature = "danger-forge")]
+    #[doc(hidden)]
+    pub fn danger_seal_forged(
+        &mut self,
+        content: &Content,
+        now: u64,
+        skip: u64,
+        padding: Padding,
+    ) -> Result<SealedEnvelope, ProtocolError> {
+        self.seal_inner(content, now, skip, padding)
+    }
+
+    fn seal_inner(
+        &mut self,
+        content: &Content,
+        now: u64,
+        skip: u64,
+        padding: Padding,
+    ) -> Result<SealedEnvelope, ProtocolError> {
         self.active_state()?;
         if self.pending.is_some() {
             return Err(ApiMisuse::CommitPending.into());
@@ -268,6 +306,9 @@ impl Group {
         if content_bytes.is_empty() || content_bytes.len() > MAX_CONTENT {
             return Err(ApiMisuse::ContentSize.into());
         }
+        for _ in 0..skip {
+            drop(st.ratchets.next_own(me as u8)?);
+        }
         let (g, keys) = st.ratchets.next_own(me as u8)?;
         // Step 2 (HRT-MSG-6).
         let sig = sign_with_label(
@@ -282,7 +323,17 @@ impl Group {
         };
         let mut pt = zeroize::Zeroizing::new(sealed.to_vec());
         let l = pt.len();
-        pt.resize(pad_len(l), 0);
+        match padding {
+            Padding::Exact => pt.resize(pad_len(l), 0),
+            Padding::NonZero => {
+                pt.resize(pad_len(l), 0);
+                match pt.get_mut(l..).and_then(|p| p.last_mut()) {
+                    Some(b) => *b = 1,
+                    None => return Err(ApiMisuse::BadContent.into()),
+                }
+            }
+            Padding::TooLong => pt.resize(pad_len(l) + 1, 0),
+        }
         // Step 5 (HRT-MSG-1 to HRT-MSG-3).
         let mut guard = [0u8; 4];
         self.rng.fill_bytes(&mut guard);

@@ -1072,3 +1072,23 @@ mod prop {
         }
     }
 }
+
+/// The harness's forging seal produces exactly the rejections its name promises.
+#[cfg(feature = "danger-forge")]
+#[test]
+fn danger_seal_forged_makes_what_receivers_must_reject() {
+    use crate::envelope::Padding;
+    let mut g = channel(2);
+    let c = text("forged");
+    let env = g[0].danger_seal_forged(&c, 0, 0, Padding::NonZero).unwrap();
+    assert_eq!(code(g[1].open(&env.bytes)), ErrorCode::BAD_PADDING);
+    let env = g[0].danger_seal_forged(&c, 0, 0, Padding::TooLong).unwrap();
+    assert_eq!(code(g[1].open(&env.bytes)), ErrorCode::BAD_PADDING);
+    let env = g[0]
+        .danger_seal_forged(&c, 0, 1001, Padding::Exact)
+        .unwrap();
+    assert_eq!(code(g[1].open(&env.bytes)), ErrorCode::GENERATION_TOO_FAR);
+    let mut g = channel(2);
+    let env = g[0].danger_seal_forged(&c, 0, 0, Padding::Exact).unwrap();
+    assert!(g[1].open(&env.bytes).is_ok());
+}

@@ -255,6 +255,12 @@ impl Client {
         IdentityKey::from_seed(&self.seed)
     }
 
+    /// How long a host may take to answer before the route counts as unreachable
+    /// (HRT-ROUTE-18 recommends 30 s, the default).
+    pub fn set_timeout(&mut self, timeout: std::time::Duration) {
+        self.transport = Transport::with_timeout(timeout);
+    }
+
     /// The identity public key.
     pub fn identity_public(&self) -> IdentityPublicKey {
         self.identity().public_key()

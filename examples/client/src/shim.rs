@@ -48,6 +48,10 @@ enum Answer {
 
 impl From<ClientError> for Answer {
     fn from(e: ClientError) -> Self {
+        // A frozen route is not a refusal with a code of its own (Appendix B §91.6.7, §91.6.8).
+        if matches!(e, ClientError::Frozen(_)) {
+            return Answer::Failed(e.to_string());
+        }
         match e.code() {
             Some(c) => Answer::Error(c, e.to_string()),
             None => Answer::Failed(e.to_string()),
@@ -130,7 +134,9 @@ impl Shim {
             return Err(Answer::Failed("this shim already has an identity".into()));
         }
         let name = args.get("name").and_then(Value::as_str).unwrap_or("");
-        let c = Client::generate(name);
+        let mut c = Client::generate(name);
+        // HRT-SHIM-6: a host silent for 5 s is unreachable, well inside the harness's wait.
+        c.set_timeout(std::time::Duration::from_secs(5));
         let out = json!({
             "identity_key": hex::encode(c.identity_public().as_bytes()),
             "fingerprint": hex::encode(c.fingerprint().as_bytes()),
@@ -230,7 +236,7 @@ fn run(client: &mut Client, cmd: &str, a: &Map<String, Value>) -> Result<Value, 
             json!({"epoch": h.epoch, "epoch_secrets": h.epoch_secrets,
                    "chains": h.chains, "skipped": h.skipped_keys,
                    "init_keys": h.init_keys.len(), "member_keys": h.member_keys.len(),
-                   "pending_commit": h.pending_commit})
+                   "pending_commit": h.pending_commit, "app_secret": h.app_secret})
         }
         "route.add" => {
             let conv = id16(a, "conversation")?;

@@ -70,9 +70,14 @@ impl Default for Transport {
 impl Transport {
     /// A transport with the timeout of HRT-ROUTE-18.
     pub fn new() -> Self {
+        Self::with_timeout(TIMEOUT)
+    }
+
+    /// A transport whose requests give up after `timeout`.
+    pub fn with_timeout(timeout: Duration) -> Self {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(TIMEOUT))
+            .timeout_global(Some(timeout))
             .build();
         Self {
             agent: ureq::Agent::new_with_config(config),

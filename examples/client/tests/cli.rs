@@ -187,7 +187,8 @@ fn a_damaged_state_file_is_reported_not_trusted() {
         .query_row("SELECT group_state FROM routes", [], |r| r.get(0))
         .unwrap();
     state.truncate(state.len() - 1);
-    db.execute("UPDATE routes SET group_state = ?", [state]).unwrap();
+    db.execute("UPDATE routes SET group_state = ?", [state])
+        .unwrap();
     drop(db);
     let (code, _, err) = hearth(&s, &["list"]);
     assert_eq!(code, 1);
