@@ -355,13 +355,24 @@ impl Client {
         handle: &[u8; 16],
         expires_in: u64,
     ) -> Result<String, ClientError> {
+        self.create_invite_on(handle, None, expires_in)
+    }
+
+    /// As [`Client::create_invite`], on the given route (for instance a re-hosted one, spec
+    /// §10.6). The invitation carries the conversation id (HRT-ROUTE-2).
+    pub fn create_invite_on(
+        &mut self,
+        handle: &[u8; 16],
+        link: Option<&RouteRef>,
+        expires_in: u64,
+    ) -> Result<String, ClientError> {
         let transport = self.transport.clone();
         let conv = self.conv_mut(handle)?;
         let id = conv.id;
         let route = conv
             .routes
             .iter_mut()
-            .find(|r| r.usable() && is_admin(&r.group))
+            .find(|r| r.usable() && is_admin(&r.group) && link.is_none_or(|l| *l == r.link))
             .ok_or_else(|| ClientError::usage("no usable route where this member is admin"))?;
         let invite = make_invite(&transport, route, id, expires_in, None)?;
         let uri = invite
@@ -371,6 +382,104 @@ impl Client {
             .ok_or_else(|| ClientError::usage("the invitation has no text"))?;
         route.invites.push(invite);
         Ok(uri)
+    }
+
+    /// Re-hosts a conversation (spec §10.6, HRT-ROUTE-21): a new channel on `host`, recorded as
+    /// a route of the conversation, announced to nobody. The other members join it through
+    /// out-of-band invitations from [`Client::create_invite_on`], which carry the conversation
+    /// id, so that their clients attach it (HRT-ROUTE-22).
+    pub fn rehost(&mut self, handle: &[u8; 16], host: &HostUrl) -> Result<RouteRef, ClientError> {
+        self.conv(handle)?;
+        let route = self.new_channel(host)?;
+        let link = route.link.clone();
+        self.conv_mut(handle)?.routes.push(route);
+        Ok(link)
+    }
+
+    /// DANGER (conformance harness only): gives a conversation another conversation id, so
+    /// that its invitations claim to belong to someone else's conversation (HRT-ROUTE-23).
+    #[doc(hidden)]
+    pub fn danger_set_conversation_id(
+        &mut self,
+        handle: &[u8; 16],
+        id: ConversationId,
+    ) -> Result<(), ClientError> {
+        self.conv_mut(handle)?.id = id;
+        Ok(())
+    }
+
+    /// DANGER (conformance harness only): the group state of one route, to forge what a
+    /// conforming client never sends (spec §14.4).
+    #[doc(hidden)]
+    pub fn danger_group_mut(&mut self, handle: &[u8; 16], link: &RouteRef) -> Option<&mut Group> {
+        self.conv_mut(handle)
+            .ok()?
+            .routes
+            .iter_mut()
+            .find(|r| &r.link == link)
+            .map(|r| &mut r.group)
+    }
+
+    /// DANGER (conformance harness only): posts envelope bytes as they are to one route with
+    /// `msg.post`, signed by this member; the log state records the post like any other.
+    #[doc(hidden)]
+    pub fn danger_post_envelope(
+        &mut self,
+        handle: &[u8; 16],
+        link: &RouteRef,
+        envelope: Vec<u8>,
+    ) -> Result<u64, ClientError> {
+        let transport = self.transport.clone();
+        let route = self
+            .conv_mut(handle)?
+            .routes
+            .iter_mut()
+            .find(|r| &r.link == link)
+            .ok_or_else(|| ClientError::usage("no such route"))?;
+        let signed = Transport::build(
+            &route.link.host,
+            Op::MSG_POST,
+            Some(route.link.channel),
+            &msg_post_body(&envelope),
+            &sign_with(&route.group),
+        )?;
+        let r = transport.post(&route.link.host, &signed).into_ok()?;
+        let res: AppendResult = r
+            .result_as()?
+            .ok_or_else(|| ClientError::usage("ok without a result"))?;
+        route.own_refs.insert(message_ref(&envelope).0);
+        route
+            .log
+            .record_own(res.seq.0, res.head.0, EntryKind::Msg, envelope);
+        Ok(res.seq.0)
+    }
+
+    /// DANGER (conformance harness only): seals and posts any content type and body on the
+    /// first usable route, e.g. a `RouteBody` that breaks HRT-ROUTE-5.
+    #[doc(hidden)]
+    pub fn danger_send_content(
+        &mut self,
+        handle: &[u8; 16],
+        content_type: ContentType,
+        body: RawValue,
+    ) -> Result<Sent, ClientError> {
+        let transport = self.transport.clone();
+        let conv = self.conv_mut(handle)?;
+        let route = conv
+            .routes
+            .iter_mut()
+            .find(|r| r.usable())
+            .ok_or_else(|| ClientError::usage("no usable route"))?;
+        let content = |route: &Route| -> Result<_, ClientError> {
+            Ok(ContentBuilder::new(content_type, body.clone())?
+                .sent_at_ms(unix_now().saturating_mul(1000))
+                .seen(route.log.verified(), route.log.head_v().map(Hash))?
+                .prev(route.last_own)
+                .build())
+        };
+        let r = post_message(&transport, route, *handle, &content);
+        conv.absorb();
+        r
     }
 
     /// Accepts an invitation (spec §5.3, §5.6): parse, check locally, redeem at the host. The

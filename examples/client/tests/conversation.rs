@@ -182,3 +182,57 @@ fn failover_to_the_second_route_and_route_announcement() {
     let ev = bob.sync();
     assert_eq!(texts(&ev), vec!["via h2"]);
 }
+
+#[test]
+fn rehosting_after_the_only_host_died() {
+    let mut alice = Client::generate("Alice");
+    let mut bob = Client::generate("Bob");
+    let mut carol = Client::generate("Carol");
+    let mut h1 = TestHost::start(&[&alice]);
+    let h2 = TestHost::start(&[&alice, &carol]);
+
+    let (conv, _) = alice.create_channel(&h1.url).expect("create");
+    let uri = alice.create_invite(&conv, 3600).expect("invite");
+    bob.accept_invite(&uri, "Bob").expect("accept");
+    no_problems(&alice.sync());
+    no_problems(&bob.sync());
+    h1.stop();
+
+    // Alice re-hosts on h2 and invites Bob out of band (spec §10.6).
+    let r2 = alice.rehost(&conv, &h2.url).expect("rehost");
+    let uri = alice
+        .create_invite_on(&conv, Some(&r2), 3600)
+        .expect("invite");
+    bob.accept_invite(&uri, "Bob").expect("accept");
+    no_problems(&alice.sync());
+    let ev = bob.sync();
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::RouteAdded { route, conversation } if *route == r2 && *conversation == conv)),
+        "the inviter is in the roster, so the channel joins the conversation (HRT-ROUTE-22): {ev:?}"
+    );
+    assert_eq!(bob.conversations().len(), 1);
+    assert_eq!(bob.conversations()[0].routes().len(), 2);
+    alice.send_text(&conv, "we moved").expect("send");
+    assert_eq!(texts(&bob.sync()), vec!["we moved"]);
+
+    // A stranger claiming the same conversation id gets a separate conversation (HRT-ROUTE-23).
+    let (cc, _) = carol.create_channel(&h2.url).expect("create");
+    carol
+        .danger_set_conversation_id(&cc, hearth_wire::ConversationId(conv))
+        .expect("forge");
+    let uri = carol.create_invite(&cc, 3600).expect("invite");
+    bob.accept_invite(&uri, "Bob").expect("accept");
+    no_problems(&carol.sync());
+    let ev = bob.sync();
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Joined { conversation, .. } if *conversation != conv)),
+        "{ev:?}"
+    );
+    assert!(
+        !ev.iter().any(|e| matches!(e, Event::RouteAdded { .. })),
+        "{ev:?}"
+    );
+    assert_eq!(bob.conversations().len(), 2);
+    assert_eq!(bob.conversations()[0].routes().len(), 2);
+}
