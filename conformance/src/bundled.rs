@@ -22,6 +22,11 @@ impl BundledHost {
     pub fn target(&self) -> &dyn Target {
         &self.target
     }
+
+    /// The URL the host listens at (for a proxied host, not its canonical URL).
+    pub fn listen_url(&self) -> &str {
+        self.target.base_url()
+    }
 }
 
 impl Drop for BundledHost {
@@ -37,9 +42,19 @@ impl Drop for BundledHost {
 /// so the no-argument run stays fast; rate limiting stays on (the suite retries
 /// `rate_limited` with the identical bytes).
 pub fn bundled_config(url: &str, listen: &str, owner: &Key, data_dir: &Path) -> String {
+    config_for(url, listen, &[owner.public()], data_dir)
+}
+
+/// As [`bundled_config`] for several owner keys (the client suite lists the shim's identity key
+/// and the harness peers' keys).
+pub fn config_for(url: &str, listen: &str, owners: &[[u8; 32]], data_dir: &Path) -> String {
+    let owners: Vec<String> = owners
+        .iter()
+        .map(|k| format!("\"{}\"", hex::encode(k)))
+        .collect();
     format!(
-        "host_url = \"{url}\"\nowner_keys = [\"{}\"]\ndata_dir = \"{}\"\n\n[limits]\nmax_members = 16\nmax_blobs = 64\nmax_channels = 64\n\n[rate_limit]\nenabled = true\nburst = 200.0\nper_second = 200.0\n\n[serve]\nlisten = \"{listen}\"\n",
-        hex::encode(owner.public()),
+        "host_url = \"{url}\"\nowner_keys = [{}]\ndata_dir = \"{}\"\n\n[limits]\nmax_members = 16\nmax_blobs = 64\nmax_channels = 64\n\n[rate_limit]\nenabled = true\nburst = 200.0\nper_second = 200.0\n\n[serve]\nlisten = \"{listen}\"\n",
+        owners.join(", "),
         data_dir.display()
     )
 }
@@ -48,6 +63,14 @@ pub fn bundled_config(url: &str, listen: &str, owner: &Key, data_dir: &Path) -> 
 /// directory, the configuration of [`bundled_config`], the `serve` front end on a free port.
 pub fn start_bundled_host(owner: &Key) -> Result<BundledHost, String> {
     start(owner, "")
+}
+
+/// Starts a reference host for the client suite (spec §14.4): in this process, a fresh data
+/// directory, `owners` as its owner keys, and `canonical_url` as its host URL (the URL of the
+/// tamper proxy in front of it, [`crate::proxy`]); it listens on its own free loopback port,
+/// [`BundledHost::listen_url`].
+pub fn start_proxied_host(owners: &[[u8; 32]], canonical_url: &str) -> Result<BundledHost, String> {
+    start_with(owners, Some(canonical_url), "")
 }
 
 /// As [`start_bundled_host`], for a reference host running as `mutant` (a deliberately broken
@@ -59,6 +82,16 @@ pub fn start_bundled_mutant(owner: &Key, mutant: &str) -> Result<BundledHost, St
 
 /// Starts the bundled host with `extra` appended to its configuration.
 fn start(owner: &Key, extra: &str) -> Result<BundledHost, String> {
+    start_with(&[owner.public()], None, extra)
+}
+
+/// Starts a host with these owners, canonical URL (default: its own listen URL) and extra
+/// configuration.
+fn start_with(
+    owners: &[[u8; 32]],
+    canonical: Option<&str>,
+    extra: &str,
+) -> Result<BundledHost, String> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
     let port = listener
@@ -71,7 +104,12 @@ fn start(owner: &Key, extra: &str) -> Result<BundledHost, String> {
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let url = format!("http://127.0.0.1:{port}/");
     let listen = format!("127.0.0.1:{port}");
-    let text = bundled_config(&url, &listen, owner, &dir.join("data")) + extra;
+    let text = config_for(
+        canonical.unwrap_or(&url),
+        &listen,
+        owners,
+        &dir.join("data"),
+    ) + extra;
     let config = hearth_host::config::Config::parse(&text, &dir)
         .map_err(|e| format!("bundled host configuration: {e}"))?;
     let host = hearth_host::handler::Host::new(config).map_err(|e| format!("bundled host: {e}"))?;

@@ -21,10 +21,15 @@ pub fn needs_host_test(r: &Requirement) -> bool {
     r.binds_host() && r.is_observable() && r.is_must() && r.role == "host"
 }
 
-/// Requirement ID -> covering test IDs.
+/// Requirement ID -> covering test IDs (host and client suites).
 pub fn coverage_map() -> BTreeMap<String, Vec<&'static str>> {
     let mut m: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
     for t in crate::suite::all_tests() {
+        for r in t.requirements {
+            m.entry((*r).to_owned()).or_default().push(t.id);
+        }
+    }
+    for t in crate::client_suite::all_tests() {
         for r in t.requirements {
             m.entry((*r).to_owned()).or_default().push(t.id);
         }

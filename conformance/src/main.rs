@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use hearth_conformance::bundled;
 use hearth_conformance::client::{Key, SeededRng};
+use hearth_conformance::client_suite;
 use hearth_conformance::model;
 use hearth_conformance::report;
 use hearth_conformance::requirements;
@@ -14,6 +15,7 @@ const USAGE: &str = "\
 usage: hearth-conformance                      the main job: the host suite against the bundled
                                                reference host on loopback (fresh data directory)
        hearth-conformance host [TARGET] [OPTIONS]
+       hearth-conformance client --shim CMD [--shim-timeout SECS] [OPTIONS]
        hearth-conformance keygen [--out FILE]
        hearth-conformance requirements [--json] [--write] [--spec DIR]
 
@@ -35,6 +37,14 @@ host: run the host suite (spec §14.3)
     --report FILE        also write a Markdown (.md) or HTML (.html) report
     --list               list the tests (ID, level, requirements) and exit
 
+client: run the client suite (spec §14.4) against a shim: `sh -c CMD` speaking the shim
+  protocol (JSON lines on stdin/stdout); the harness runs reference hosts in this process
+  behind tamper proxies. OPTIONS as for host (--seed, --strict, --only, --expectations,
+  --format, --report, --list), and
+    --shim CMD           the shim command (required unless --list), e.g.
+                         'cargo run -q -p hearth-client --bin hearth-shim'
+    --shim-timeout SECS  how long to wait for one answer (default 30)
+
 keygen: write an owner identity (Ed25519 seed, hex, mode 0600) to FILE (default
   hearth-owner.key) and print its public key, to list in the host's config
   (reference host: `owner_keys = [\"<public key hex>\"]`).
@@ -47,7 +57,7 @@ requirements: print the requirement index with the tests covering each requireme
 Exit codes (spec §14.5): 0 every selected mandatory test passed (or was not applicable or
 skipped by expectation); 1 at least one test failed (for `requirements`: the spec is
 inconsistent or a mandatory host requirement has no test); 2 harness error (bad arguments,
-host unreachable, owner key not accepted); 3 under --strict, a mandatory test was unsupported
+host unreachable, owner key not accepted, shim did not complete the hello); 3 under --strict, a mandatory test was unsupported
 and none failed. When several apply: 2, then 1, then 3.";
 
 fn main() -> ExitCode {
@@ -55,6 +65,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         None => main_job(),
         Some("host") => host_cmd(args.get(1..).unwrap_or_default()),
+        Some("client") => client_cmd(args.get(1..).unwrap_or_default()),
         Some("keygen") => keygen_cmd(args.get(1..).unwrap_or_default()),
         Some("requirements") => requirements_cmd(args.get(1..).unwrap_or_default()),
         Some("-h" | "--help" | "help") => {
@@ -315,14 +326,125 @@ fn host_cmd(args: &[String]) -> ExitCode {
         Ok(r) => r,
         Err(e) => return harness_error(&format!("{e} (seed {seed})")),
     };
-    let text = match h.format.as_str() {
-        "json" => report::json(&run),
-        "junit" => report::junit(&run),
-        _ => report::human(&run),
+    finish(&run, &h.format, h.report.as_deref())
+}
+
+fn client_cmd(args: &[String]) -> ExitCode {
+    // --shim and --shim-timeout are the client suite's own; the rest are shared with `host`.
+    let mut shim = None;
+    let mut timeout = hearth_conformance::shim::DEFAULT_TIMEOUT;
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--shim" => match it.next() {
+                Some(v) => shim = Some(v.clone()),
+                None => return harness_error(&format!("--shim needs a value\n\n{USAGE}")),
+            },
+            "--shim-timeout" => match it.next().and_then(|v| v.parse::<f64>().ok()) {
+                Some(s) if s > 0.0 && s.is_finite() => {
+                    timeout = std::time::Duration::from_secs_f64(s);
+                }
+                _ => {
+                    return harness_error(&format!(
+                        "--shim-timeout needs a positive number of seconds\n\n{USAGE}"
+                    ))
+                }
+            },
+            _ => rest.push(a.clone()),
+        }
+    }
+    let h = match parse_host_args(&rest) {
+        Ok(h) => h,
+        Err(e) => return harness_error(&format!("{e}\n\n{USAGE}")),
+    };
+    if h.url.is_some() || h.cgi.is_some() || h.owner_key.is_some() || !h.cgi_env.is_empty() {
+        return harness_error(&format!(
+            "--url, --cgi, --cgi-env and --owner-key are host-suite options\n\n{USAGE}"
+        ));
+    }
+    let index = load_index();
+    if h.list {
+        for t in client_suite::all_tests() {
+            println!(
+                "{:<58} {:<6} {}",
+                t.id,
+                suite::level_of_requirements(t.requirements, &index).as_str(),
+                t.requirements.join(" ")
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
+    let Some(command) = shim else {
+        return harness_error(&format!("client needs --shim CMD\n\n{USAGE}"));
+    };
+    let seed = h.seed.unwrap_or_else(|| {
+        let mut b = [0u8; 8];
+        let _ = getrandom_fill(&mut b);
+        u64::from_le_bytes(b) % 1_000_000_000
+    });
+    let expectations = match &h.expectations {
+        None => model::Expectations::default(),
+        Some(p) => match std::fs::read_to_string(p)
+            .map_err(|e| e.to_string())
+            .and_then(|t| model::Expectations::parse(&t))
+        {
+            Ok(e) => e,
+            Err(e) => return harness_error(&format!("{p}: {e}")),
+        },
+    };
+    let quoted = format!("'{}'", command.replace('\'', "'\\''"));
+    let mut reproduce = format!("hearth-conformance client --shim {quoted}");
+    if timeout != hearth_conformance::shim::DEFAULT_TIMEOUT {
+        reproduce = format!("{reproduce} --shim-timeout {}", timeout.as_secs_f64());
+    }
+    if let Some(e) = &h.expectations {
+        reproduce = format!("{reproduce} --expectations {e}");
+    }
+    if h.strict {
+        reproduce.push_str(" --strict");
+    }
+    let opts = suite::RunOptions {
+        seed,
+        strict: h.strict,
+        only: h.only.clone(),
+        expectations,
+    };
+    let shim_opts = client_suite::ShimOptions { command, timeout };
+    let human = h.format == "human";
+    if human {
+        eprintln!("seed {seed}");
+    }
+    let mut progress = |p: suite::Progress<'_>| {
+        if !human {
+            return;
+        }
+        match p {
+            suite::Progress::Start { index, total, id } => {
+                eprint!("[{index:>3}/{total}] {id:<60} ");
+            }
+            suite::Progress::Done(r) => {
+                eprintln!("{} ({} ms)", r.outcome.as_str(), r.duration_ms);
+            }
+        }
+    };
+    let run = match client_suite::run(&shim_opts, &opts, &index, &reproduce, &mut progress) {
+        Ok(r) => r,
+        Err(e) => return harness_error(&format!("{e} (seed {seed})")),
+    };
+    finish(&run, &h.format, h.report.as_deref())
+}
+
+/// Prints the report in `format`, writes the `--report` file, and returns the run's exit code.
+fn finish(run: &report::RunReport, format: &str, report_file: Option<&str>) -> ExitCode {
+    let text = match format {
+        "json" => report::json(run),
+        "junit" => report::junit(run),
+        _ => report::human(run),
     };
     print!("{text}");
-    if let Some(path) = &h.report {
-        let md = report::markdown(&run);
+    if let Some(path) = report_file {
+        let md = report::markdown(run);
         let body = if path.ends_with(".html") || path.ends_with(".htm") {
             format!("<!doctype html><meta charset=\"utf-8\"><title>Hearth conformance report</title><pre>{}</pre>\n", md.replace('&', "&amp;").replace('<', "&lt;"))
         } else {

@@ -128,11 +128,39 @@ impl TestReport {
         duration_ms: u64,
         attempts: u32,
     ) -> Self {
-        Self {
-            id: def.id.to_owned(),
-            title: def.title.to_owned(),
+        Self::from_parts(
+            (def.id, def.title, def.requirements),
             level,
-            requirements: def.requirements.iter().map(|s| (*s).to_owned()).collect(),
+            outcome,
+            message,
+            exchanges,
+            expectation,
+            unexpected_pass,
+            reproduce,
+            duration_ms,
+            attempts,
+        )
+    }
+
+    /// As [`TestReport::new`] for a test of any suite: `(id, title, requirements)`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        (id, title, requirements): (&str, &str, &[&str]),
+        level: Level,
+        outcome: Outcome,
+        message: Option<String>,
+        exchanges: &[Exchange],
+        expectation: Option<&ExpectationEntry>,
+        unexpected_pass: bool,
+        reproduce: String,
+        duration_ms: u64,
+        attempts: u32,
+    ) -> Self {
+        Self {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            level,
+            requirements: requirements.iter().map(|s| (*s).to_owned()).collect(),
             outcome,
             message,
             expectation: expectation
@@ -175,6 +203,15 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// `client` for a run of the client suite (target `--shim ...`), else `host`.
+    pub fn suite_name(&self) -> &'static str {
+        if self.target.starts_with("--shim") {
+            "client"
+        } else {
+            "host"
+        }
+    }
+
     /// Counts per outcome.
     pub fn counts(&self) -> BTreeMap<Outcome, usize> {
         crate::model::tally(self.results.iter().map(|r| r.outcome))
@@ -318,7 +355,8 @@ pub fn junit(run: &RunReport) -> String {
     let _ = writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     let _ = writeln!(
         out,
-        "<testsuite name=\"hearth-conformance host\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+        "<testsuite name=\"hearth-conformance {}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+        run.suite_name(),
         run.results.len(),
         n(Outcome::Fail),
         run.results.len() - n(Outcome::Fail) - n(Outcome::Pass),
@@ -368,11 +406,21 @@ pub fn junit(run: &RunReport) -> String {
 /// The Markdown report: summary, pass rate per requirement, failures with bytes.
 pub fn markdown(run: &RunReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Hearth host conformance report\n");
+    let _ = writeln!(out, "# Hearth {} conformance report\n", run.suite_name());
     let _ = writeln!(
         out,
-        "- tool: {}\n- host: `{}`\n- target: `{}`\n- seed: {}\n- strict: {}\n- exit code: {}\n",
-        run.tool, run.host_url, run.target, run.seed, run.strict, run.exit_code
+        "- tool: {}\n- {}: `{}`\n- target: `{}`\n- seed: {}\n- strict: {}\n- exit code: {}\n",
+        run.tool,
+        if run.suite_name() == "client" {
+            "under test"
+        } else {
+            "host"
+        },
+        run.host_url,
+        run.target,
+        run.seed,
+        run.strict,
+        run.exit_code
     );
     let _ = writeln!(out, "{}\n", run.summary_line());
     let _ = writeln!(out, "## Pass rate per requirement\n\n| requirement | passed | run | rate |\n|---|---:|---:|---:|");

@@ -45,7 +45,12 @@ pub fn all_tests() -> Vec<TestDef> {
 /// index (MUST when a requirement is missing from the index, so that nothing is silently
 /// demoted; the coverage test in `tests/` catches unknown IDs).
 pub fn level_of(def: &TestDef, index: &Index) -> Level {
-    def.requirements
+    level_of_requirements(def.requirements, index)
+}
+
+/// The level of a test of any suite citing `requirements` (see [`level_of`]).
+pub fn level_of_requirements(requirements: &[&str], index: &Index) -> Level {
+    requirements
         .iter()
         .map(|id| {
             index
@@ -216,7 +221,8 @@ pub enum Progress<'a> {
     Done(&'a TestReport),
 }
 
-fn fnv1a(s: &str) -> u64 {
+/// FNV-1a of a test ID: each test's RNG is the run's seed xor this.
+pub fn fnv1a(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in s.bytes() {
         h ^= u64::from(b);

@@ -1,0 +1,183 @@
+//! The shim protocol itself and the client's identity: hello, the unsupported answer
+//! (HRT-CONF-5), honest capabilities, and the fingerprint of §4.6 (HRT-KEY-15).
+
+use hearth_crypto::keys::IdentityPublicKey;
+use serde_json::{json, Value};
+
+use super::fixture::hex_field;
+use super::{ClientCtx, ClientTestDef, FixtureSpec};
+use crate::model::TestResult;
+use crate::shim::Answer;
+
+/// The commands of shim protocol v1 (besides `hello` and `shutdown`).
+pub const V1_COMMANDS: &[&str] = &[
+    "identity.create",
+    "channel.create",
+    "invite.create",
+    "invite.accept",
+    "sync",
+    "send",
+    "commit",
+    "display",
+    "conversations",
+    "held_secrets",
+    "route.add",
+];
+
+/// The tests of this module.
+pub fn tests() -> Vec<ClientTestDef> {
+    vec![
+        ClientTestDef {
+            id: "client.shim.hello",
+            title: "hello offering version 1 is answered ok with version 1 and a capability list that includes hello",
+            requirements: &["HRT-CONF-5"],
+            run: hello,
+        },
+        ClientTestDef {
+            id: "client.shim.unsupported-probe",
+            title: "a command that does not exist is answered unsupported, not ok, error or failed",
+            requirements: &["HRT-CONF-5"],
+            run: unsupported_probe,
+        },
+        ClientTestDef {
+            id: "client.shim.capability-honesty",
+            title: "commands missing from the capabilities answer unsupported; listed ones do not",
+            requirements: &["HRT-CONF-5"],
+            run: capability_honesty,
+        },
+        ClientTestDef {
+            id: "client.identity.create",
+            title: "the reported fingerprint is H(\"fpr\", IK_pub) of the reported identity key",
+            requirements: &["HRT-KEY-15"],
+            run: identity_create,
+        },
+    ]
+}
+
+/// HRT-CONF-5 and the shim appendix: the hello (the fixture has already checked the version and
+/// that `capabilities` is a list of strings).
+fn hello(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let fx = ctx.fixture(FixtureSpec::default())?;
+    let h = fx.hello.clone();
+    if h.version != 1 {
+        return Err(fx.fail(format!("hello chose version {}, expected 1", h.version)));
+    }
+    if !h.capabilities.iter().any(|c| c == "hello") {
+        return Err(fx.fail(format!(
+            "the capabilities {:?} do not include `hello`",
+            h.capabilities
+        )));
+    }
+    if h.implementation.trim().is_empty() {
+        return Err(fx.fail("hello answered without an `implementation` (\"name version\")"));
+    }
+    let unknown: Vec<&String> = h
+        .capabilities
+        .iter()
+        .filter(|c| {
+            !V1_COMMANDS.contains(&c.as_str()) && c.as_str() != "hello" && c.as_str() != "shutdown"
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(fx.fail(format!(
+            "the capabilities list commands that shim protocol v1 does not define: {unknown:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// HRT-CONF-5: a command name nobody implements.
+fn unsupported_probe(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = ctx.fixture(FixtureSpec::default())?;
+    let name = format!("hearth.probe.{:016x}", ctx.rng.next_u64());
+    let a = fx.call(&name, json!({"x": 1}))?;
+    if a != Answer::Unsupported {
+        return Err(fx.fail(format!(
+            "the unknown command `{name}` was answered `{}`, expected `unsupported` (HRT-CONF-5)",
+            a.describe()
+        )));
+    }
+    // The shim must still work after it.
+    let a = fx.call("hearth.probe", json!({}))?;
+    if a != Answer::Unsupported {
+        return Err(fx.fail(format!(
+            "the unknown command `hearth.probe` was answered `{}`, expected `unsupported`",
+            a.describe()
+        )));
+    }
+    Ok(())
+}
+
+/// HRT-CONF-5: every v1 command the hello does not list answers `unsupported`; the listed
+/// commands that need no state (`identity.create`, then `conversations` and `sync`) do not.
+fn capability_honesty(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = ctx.fixture(FixtureSpec::default())?;
+    let caps = fx.hello.capabilities.clone();
+    for cmd in V1_COMMANDS {
+        if caps.iter().any(|c| c == cmd) {
+            continue;
+        }
+        let a = fx.call(cmd, json!({}))?;
+        if a != Answer::Unsupported {
+            return Err(fx.fail(format!(
+                "`{cmd}` is not in the capabilities {caps:?} but was answered `{}`, expected `unsupported`",
+                a.describe()
+            )));
+        }
+    }
+    let mut probed = 0;
+    for (cmd, args) in [
+        ("identity.create", json!({"name": "Honest"})),
+        ("conversations", json!({})),
+        ("sync", json!({})),
+    ] {
+        if !caps.iter().any(|c| c == cmd) {
+            continue;
+        }
+        probed += 1;
+        let a = fx.call(cmd, args)?;
+        if a == Answer::Unsupported {
+            return Err(fx.fail(format!(
+                "`{cmd}` is in the capabilities but was answered `unsupported`"
+            )));
+        }
+    }
+    if probed == 0 && caps.iter().all(|c| c == "hello" || c == "shutdown") {
+        return Err(crate::model::Stop::NotApplicable(
+            "the shim lists no command besides hello and shutdown".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// HRT-KEY-15: `fingerprint` = `H("fpr", identity_key)`, computed here with hearth-crypto.
+fn identity_create(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = ctx.fixture(FixtureSpec::default())?;
+    let v: Value = fx.ok("identity.create", json!({"name": "Alice"}))?;
+    let (Some(key), Some(fpr)) = (
+        hex_field::<32>(&v, "identity_key"),
+        hex_field::<32>(&v, "fingerprint"),
+    ) else {
+        return Err(fx.fail(format!(
+            "identity.create must answer lowercase hex32 `identity_key` and `fingerprint`: {v}"
+        )));
+    };
+    let ik = match IdentityPublicKey::from_bytes(&key) {
+        Ok(k) => k,
+        Err(e) => {
+            return Err(fx.fail(format!(
+                "the identity key {} is not a valid Ed25519 public key (§3.5): {e:?}",
+                hex::encode(key)
+            )))
+        }
+    };
+    let want = ik.fingerprint();
+    if want.as_bytes() != &fpr {
+        return Err(fx.fail(format!(
+            "fingerprint {} differs from H(\"fpr\", IK_pub) = {} (HRT-KEY-15)",
+            hex::encode(fpr),
+            hex::encode(want.as_bytes())
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! The client suite (spec §14.4): a client or library under test is driven through its shim
+//! ([`crate::shim`]); the harness plays the hosts — reference hosts in this process, each behind
+//! a tamper proxy ([`crate::proxy`]) — and, in the tests that need them, the other members.
+//!
+//! Test IDs are `client.*` and permanent (spec §14.5); each test cites the requirement IDs it
+//! covers and takes its level from the strongest of them. The result model, expectations,
+//! reports and exit codes are those of the host suite ([`crate::model`], [`crate::report`]).
+//!
+//! Every test starts a fresh shim process and fresh hosts ([`fixture::Fixture`]), so tests are
+//! independent and `--only ID --seed N` reproduces one exactly.
+
+pub mod basics;
+pub mod channel;
+pub mod fixture;
+pub mod log;
+pub mod peer;
+
+use std::time::{Duration, Instant};
+
+use crate::client::SeededRng;
+use crate::model::{exit_code, Expect, Failure, Level, Outcome, Stop, TestResult};
+use crate::report::{RunReport, TestReport};
+use crate::requirements::Index;
+use crate::suite::{fnv1a, level_of_requirements, HarnessError, Progress, RunOptions};
+
+pub use fixture::{Fixture, FixtureSpec};
+
+/// A client test: permanent ID, title, covered requirement IDs, and its body.
+pub struct ClientTestDef {
+    /// The permanent ID (`client.log.rollback.lower-tip`); never renumbered or reused.
+    pub id: &'static str,
+    /// What it checks, in one line.
+    pub title: &'static str,
+    /// The requirement IDs it covers; the first is the primary one.
+    pub requirements: &'static [&'static str],
+    /// The body.
+    pub run: fn(&mut ClientCtx<'_>) -> TestResult,
+}
+
+/// How to run the shim.
+#[derive(Clone, Debug)]
+pub struct ShimOptions {
+    /// The shell command (`sh -c CMD`).
+    pub command: String,
+    /// The time to wait for one answer (`--shim-timeout`).
+    pub timeout: Duration,
+}
+
+/// What a client test sees.
+pub struct ClientCtx<'a> {
+    /// The shim to start.
+    pub shim: &'a ShimOptions,
+    /// This test's RNG (derived from the run's seed and the test ID).
+    pub rng: SeededRng,
+    /// This test's seed.
+    pub seed: u64,
+}
+
+impl ClientCtx<'_> {
+    /// Starts the fixture: a shim with hello done, and what `spec` asks for.
+    pub fn fixture(&mut self, spec: FixtureSpec) -> Result<Fixture, Stop> {
+        Fixture::start(self, spec)
+    }
+}
+
+/// Every test of the client suite, in run order.
+pub fn all_tests() -> Vec<ClientTestDef> {
+    let mut v = Vec::new();
+    v.extend(basics::tests());
+    v.extend(channel::tests());
+    v.extend(log::tests());
+    v.extend(peer::tests());
+    v
+}
+
+/// Preflight: the shim starts and completes the hello (else a harness error, spec §14.5).
+pub fn preflight(shim: &ShimOptions) -> Result<crate::shim::Hello, HarnessError> {
+    let mut s = crate::shim::Shim::spawn(&shim.command, shim.timeout)
+        .map_err(|e| HarnessError(e.to_string()))?;
+    let hello = s.hello().map_err(|e| {
+        HarnessError(format!(
+            "the shim did not complete the hello: {e}\n    {}",
+            s.report()
+        ))
+    })?;
+    let _ = s.shutdown();
+    Ok(hello)
+}
+
+/// Runs the client suite. `reproduce` is the prefix of the reproduce command.
+pub fn run(
+    shim: &ShimOptions,
+    opts: &RunOptions,
+    index: &Index,
+    reproduce: &str,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<RunReport, HarnessError> {
+    let started = Instant::now();
+    let hello = preflight(shim)?;
+    let defs = all_tests();
+    let ids: Vec<&str> = defs.iter().map(|d| d.id).collect();
+    let mut selected: Vec<(&ClientTestDef, Level)> = Vec::new();
+    let mut not_selected = 0usize;
+    for d in &defs {
+        let level = level_of_requirements(d.requirements, index);
+        let picked =
+            opts.only.is_empty() || opts.only.iter().any(|p| crate::model::glob_match(p, d.id));
+        if !picked {
+            continue;
+        }
+        if level != Level::Must && !opts.strict {
+            not_selected += 1;
+            continue;
+        }
+        selected.push((d, level));
+    }
+    let total = selected.len();
+    let mut results = Vec::new();
+    for (i, (def, level)) in selected.iter().enumerate() {
+        progress(Progress::Start {
+            index: i + 1,
+            total,
+            id: def.id,
+        });
+        let expectation = opts.expectations.lookup(def.id).cloned();
+        let t0 = Instant::now();
+        let mut attempts = 0;
+        let (outcome, message, exchanges, unexpected_pass) = loop {
+            attempts += 1;
+            if expectation.as_ref().map(|e| e.expect) == Some(Expect::Skip) {
+                break (Outcome::SkippedByExpectation, None, Vec::new(), false);
+            }
+            let seed = opts.seed ^ fnv1a(def.id);
+            let mut ctx = ClientCtx {
+                shim,
+                rng: SeededRng::new(seed),
+                seed,
+            };
+            let (o, m, ex) = match (def.run)(&mut ctx) {
+                Ok(()) => (Outcome::Pass, None, Vec::new()),
+                Err(Stop::Fail(Failure { message, exchanges })) => {
+                    (Outcome::Fail, Some(message), exchanges)
+                }
+                Err(Stop::Unsupported(m)) => {
+                    let o = if opts.strict && *level == Level::Must {
+                        Outcome::Fail
+                    } else {
+                        Outcome::Unsupported
+                    };
+                    (o, Some(m), Vec::new())
+                }
+                Err(Stop::NotApplicable(m)) => (Outcome::NotApplicable, Some(m), Vec::new()),
+            };
+            match expectation.as_ref().map(|e| e.expect) {
+                Some(Expect::Flaky) if o == Outcome::Fail && attempts < 3 => continue,
+                Some(Expect::Xfail) if o == Outcome::Fail => {
+                    break (Outcome::SkippedByExpectation, m, ex, false)
+                }
+                Some(Expect::Xfail) if o == Outcome::Pass => break (o, m, ex, true),
+                _ => break (o, m, ex, false),
+            }
+        };
+        let report = TestReport::from_parts(
+            (def.id, def.title, def.requirements),
+            *level,
+            outcome,
+            message,
+            &exchanges,
+            expectation.as_ref(),
+            unexpected_pass,
+            format!("{reproduce} --only {} --seed {}", def.id, opts.seed),
+            t0.elapsed().as_millis() as u64,
+            attempts,
+        );
+        progress(Progress::Done(&report));
+        results.push(report);
+    }
+    let outcomes: Vec<(Level, Outcome)> = results.iter().map(|r| (r.level, r.outcome)).collect();
+    let stale = opts
+        .expectations
+        .stale(&ids)
+        .into_iter()
+        .map(|e| e.test.clone())
+        .collect();
+    Ok(RunReport {
+        tool: format!("hearth-conformance {}", env!("CARGO_PKG_VERSION")),
+        seed: opts.seed,
+        target: format!("--shim '{}'", shim.command.replace('\'', "'\\''")),
+        host_url: format!(
+            "{} (shim protocol {})",
+            if hello.implementation.is_empty() {
+                "an unnamed shim"
+            } else {
+                hello.implementation.as_str()
+            },
+            hello.version
+        ),
+        strict: opts.strict,
+        duration_ms: started.elapsed().as_millis() as u64,
+        exit_code: exit_code(&outcomes, opts.strict),
+        not_selected,
+        stale_expectations: stale,
+        results,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_client_ids_and_cite_known_requirements() {
+        let index = match crate::requirements::load(&crate::requirements::default_spec_dir()) {
+            Ok(i) => i,
+            Err(e) => panic!("spec/ does not load: {e:?}"),
+        };
+        let mut ids = std::collections::BTreeSet::new();
+        for t in all_tests() {
+            assert!(ids.insert(t.id), "duplicate test ID {}", t.id);
+            assert!(t.id.starts_with("client."), "{}", t.id);
+            assert!(
+                !crate::model::RETIRED.iter().any(|(r, _)| *r == t.id),
+                "{} reuses a retired ID",
+                t.id
+            );
+            assert!(!t.requirements.is_empty(), "{} cites no requirement", t.id);
+            for r in t.requirements {
+                assert!(
+                    index.get(r).is_some(),
+                    "{} cites unknown requirement {r}",
+                    t.id
+                );
+            }
+        }
+    }
+}
