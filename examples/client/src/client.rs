@@ -767,9 +767,11 @@ impl Client {
         for (pos, route) in conv.routes.iter_mut().enumerate() {
             if let Some(f) = &route.frozen {
                 frozen = Some(f.detection.code);
-                continue;
+                if !crate::mutant::on("post-when-frozen") {
+                    continue;
+                }
             }
-            if !route.usable() {
+            if route.group.status() != hearth_crypto::Status::Active {
                 continue;
             }
             match post_message(&transport, route, *handle, &content) {
@@ -1347,7 +1349,11 @@ fn revoke(transport: &Transport, route: &Route, invite_id: Nonce16) {
 /// An update commit when §6.17 says one is due (HRT-RAT-17 to HRT-RAT-19), and the
 /// `commit.report` of a rejected commit (HRT-GRP-42).
 fn update_if_due(transport: &Transport, route: &mut Route, handle: [u8; 16], out: &mut Vec<Event>) {
-    if let Some((seq, code)) = route.report.take() {
+    if let Some((seq, code)) = route
+        .report
+        .take()
+        .filter(|_| !crate::mutant::on("no-commit-report"))
+    {
         let body = CommitReportBody {
             seq: Seq(seq),
             reason: code,

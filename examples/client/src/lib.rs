@@ -16,6 +16,7 @@
 pub mod client;
 pub mod error;
 pub mod log;
+pub mod mutant;
 pub mod qr;
 pub mod route;
 pub mod shim;

@@ -108,7 +108,7 @@ impl LogState {
     pub fn verify_page(&mut self, page: LogFetchResult) -> Result<Vec<LogEntry>, Detection> {
         let tip = page.tip.0;
         // Step 2 (HRT-LOG-15).
-        if tip < self.t {
+        if tip < self.t && !crate::mutant::on("accept-rollback") {
             return Err(Detection::new(
                 ErrorCode::ROLLBACK_DETECTED,
                 Some(tip),
@@ -131,7 +131,7 @@ impl LogState {
                     format!("entry {} served beyond the tip {tip}", e.seq.0),
                 ));
             }
-            if e.seq.0 != expected {
+            if e.seq.0 != expected && !crate::mutant::on("accept-gaps") {
                 return Err(Detection::new(
                     ErrorCode::WITHHELD_DETECTED,
                     Some(expected),
@@ -144,7 +144,10 @@ impl LogState {
         let mut new_heads = Vec::with_capacity(page.entries.len());
         for e in page.entries.as_slice().iter() {
             let s = e.seq.0;
-            let computed = next_head(&prev, s, e.kind, &e.bytes);
+            let mut computed = next_head(&prev, s, e.kind, &e.bytes);
+            if crate::mutant::on("skip-chain") {
+                computed = e.head.0;
+            }
             if computed != e.head.0 {
                 return Err(Detection::new(
                     ErrorCode::FORK_DETECTED,

@@ -176,7 +176,7 @@ impl Route {
             );
         }
         // HRT-LOG-33: the sender's view of the chain must match ours.
-        if seen > 0 {
+        if seen > 0 && !crate::mutant::on("ignore-seen-head") {
             if let Some(held) = self.log.head_at(seen) {
                 if o.content.seen_head.as_slice() != held.as_slice() {
                     return self.freeze(
@@ -194,7 +194,7 @@ impl Route {
             let known = recorded.contains(&p.0);
             let first_after_anchor = self.anchor > 0 && recorded.is_empty();
             let named_before = self.first_prev.get(&id).copied().flatten() == Some(p.0);
-            if !known && !first_after_anchor && !named_before {
+            if !known && !first_after_anchor && !named_before && !crate::mutant::on("ignore-prev") {
                 return self.freeze(
                     ErrorCode::WITHHELD_DETECTED,
                     e.seq.0,

@@ -9,6 +9,51 @@ use crate::client::{Client, Event};
 use crate::error::ClientError;
 use crate::route::RouteRef;
 
+/// The longest request line accepted (Appendix B, HRT-SHIM-2).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// Runs the shim on standard input and output until `shutdown` or end of input (Appendix B):
+/// one request line in, one answer line out, flushed; diagnostics on standard error only.
+pub fn run_stdio() -> std::process::ExitCode {
+    use std::io::{BufRead, Read, Write};
+    use std::process::ExitCode;
+    let mut shim = Shim::default();
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match input
+            .by_ref()
+            .take(MAX_LINE as u64 + 1)
+            .read_line(&mut line)
+        {
+            Ok(0) => return ExitCode::SUCCESS,
+            Ok(n) if n > MAX_LINE => {
+                eprintln!("hearth-shim: request line over {MAX_LINE} bytes");
+                return ExitCode::from(2);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("hearth-shim: reading stdin: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        let answer = shim.handle_line(line.trim_end_matches(['\n', '\r']));
+        if writeln!(out, "{answer}")
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            return ExitCode::from(2);
+        }
+        if shim.done {
+            return ExitCode::SUCCESS;
+        }
+    }
+}
+
 /// The shim protocol version this shim speaks.
 pub const VERSION: u64 = 1;
 

@@ -1,0 +1,46 @@
+//! TESTING ONLY (feature `mutants`): deliberately broken variants of the reference client, so
+//! that the client suite can prove it catches each one (spec §14.4). The variant is chosen
+//! with the environment variable `HEARTH_CLIENT_MUTANT`; without the feature every check here
+//! is a constant `false` and the variants do not exist.
+
+/// The variants, by name, with the requirement each one breaks.
+pub const ALL: &[(&str, &str)] = &[
+    ("accept-rollback", "HRT-LOG-15: a lower tip is accepted"),
+    (
+        "skip-chain",
+        "HRT-LOG-19: served heads are trusted, not recomputed",
+    ),
+    (
+        "accept-gaps",
+        "HRT-LOG-16: non-consecutive entries are accepted",
+    ),
+    ("ignore-prev", "HRT-LOG-36: `prev` is not checked"),
+    (
+        "ignore-seen-head",
+        "HRT-LOG-33: `seen_head` is not compared",
+    ),
+    (
+        "post-when-frozen",
+        "HRT-LOG-38: a frozen route is still posted to",
+    ),
+    (
+        "no-commit-report",
+        "HRT-GRP-42: a rejected commit is not reported",
+    ),
+];
+
+/// Whether the running client is the mutant `name`.
+#[cfg(feature = "mutants")]
+pub fn on(name: &str) -> bool {
+    static CHOSEN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    CHOSEN
+        .get_or_init(|| std::env::var("HEARTH_CLIENT_MUTANT").ok())
+        .as_deref()
+        == Some(name)
+}
+
+/// Whether the running client is the mutant `name` (never, without the `mutants` feature).
+#[cfg(not(feature = "mutants"))]
+pub fn on(_name: &str) -> bool {
+    false
+}
