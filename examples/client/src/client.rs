@@ -338,7 +338,8 @@ impl Client {
             .result_as()?
             .ok_or_else(|| ClientError::usage("ok without a result"))?;
         let mut log = LogState::new();
-        log.record_own(res.seq.0, res.head.0, EntryKind::Create, signed);
+        log.record_own(res.seq.0, res.head.0, EntryKind::Create, signed)
+            .map_err(|d| ClientError::Frozen(d.code))?;
         let link = RouteRef {
             host: host.clone(),
             channel,
@@ -448,9 +449,13 @@ impl Client {
             .result_as()?
             .ok_or_else(|| ClientError::usage("ok without a result"))?;
         route.own_refs.insert(message_ref(&envelope).0);
-        route
+        if let Err(d) = route
             .log
-            .record_own(res.seq.0, res.head.0, EntryKind::Msg, envelope);
+            .record_own(res.seq.0, res.head.0, EntryKind::Msg, envelope)
+        {
+            route.inbox.push(detected(route, *handle, &d));
+            route.freeze_with(d);
+        }
         Ok(res.seq.0)
     }
 
@@ -1014,19 +1019,8 @@ fn apply_page(
     let entries = match route.log.verify_page(page) {
         Ok(e) => e,
         Err(d) => {
-            let code = d.code;
-            let seq = d.seq;
-            route.frozen = Some(crate::route::Frozen {
-                detection: d,
-                member: None,
-            });
-            out.push(Event::Detected {
-                conversation: handle,
-                route: route.link.clone(),
-                code,
-                seq,
-                member: None,
-            });
+            out.push(detected(route, handle, &d));
+            route.freeze_with(d);
             return false;
         }
     };
@@ -1100,6 +1094,17 @@ fn apply_page(
     any
 }
 
+/// The event of a detection on a route (spec §9.9).
+fn detected(route: &Route, handle: [u8; 16], d: &crate::log::Detection) -> Event {
+    Event::Detected {
+        conversation: handle,
+        route: route.link.clone(),
+        code: d.code,
+        seq: d.seq,
+        member: None,
+    }
+}
+
 /// A body that is already encoded (the exact bytes of an envelope inside `MsgPostBody`).
 struct Encoded(Vec<u8>);
 
@@ -1148,9 +1153,14 @@ fn post_message(
                     .result_as()?
                     .ok_or_else(|| ClientError::usage("ok without a result"))?;
                 let msg_ref = message_ref(&env.bytes);
-                route
-                    .log
-                    .record_own(res.seq.0, res.head.0, EntryKind::Msg, env.bytes);
+                if let Err(d) =
+                    route
+                        .log
+                        .record_own(res.seq.0, res.head.0, EntryKind::Msg, env.bytes)
+                {
+                    route.inbox.push(detected(route, handle, &d));
+                    route.freeze_with(d);
+                }
                 route.own_refs.insert(msg_ref.0);
                 route.last_own = Some(msg_ref);
                 route.used = true;
@@ -1221,9 +1231,14 @@ fn post_commit(
             let res: CommitPostResult = r
                 .result_as()?
                 .ok_or_else(|| ClientError::usage("ok without a result"))?;
-            route
-                .log
-                .record_own(res.seq.0, res.head.0, EntryKind::Commit, made.commit);
+            if let Err(d) =
+                route
+                    .log
+                    .record_own(res.seq.0, res.head.0, EntryKind::Commit, made.commit)
+            {
+                out.push(detected(route, handle, &d));
+                route.freeze_with(d);
+            }
             sync_route(transport, route, handle, out);
             Ok(res.seq.0)
         }

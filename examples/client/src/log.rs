@@ -93,13 +93,33 @@ impl LogState {
     }
 
     /// Records the result of an own request that created an entry: `(seq, head)` is a claim
-    /// and `(kind, bytes)` what the entry must hold (spec §9.5, HRT-LOG-6, HRT-LOG-22).
-    pub fn record_own(&mut self, seq: u64, head: [u8; 32], kind: EntryKind, bytes: Vec<u8>) {
-        self.t = self.t.max(seq);
-        if seq > self.v {
-            self.claims.insert(seq, head);
-            self.own.insert(seq, (kind, bytes));
+    /// and `(kind, bytes)` what the entry must hold (spec §9.5, HRT-LOG-6, HRT-LOG-22). A head
+    /// that contradicts one already verified or claimed for that `seq` is a fork (HRT-LOG-20).
+    pub fn record_own(
+        &mut self,
+        seq: u64,
+        head: [u8; 32],
+        kind: EntryKind,
+        bytes: Vec<u8>,
+    ) -> Result<(), Detection> {
+        let held = self.heads.get(&seq).or_else(|| self.claims.get(&seq));
+        if held.is_some_and(|h| *h != head) {
+            return Err(Detection::new(
+                ErrorCode::FORK_DETECTED,
+                Some(seq),
+                format!("the host gave seq {seq} another head than before"),
+            ));
         }
+        if seq <= self.v {
+            // Already verified: the entry there must be this post (HRT-LOG-22). The head matched,
+            // and the head binds kind and bytes, so it is.
+            self.t = self.t.max(seq);
+            return Ok(());
+        }
+        self.t = self.t.max(seq);
+        self.claims.insert(seq, head);
+        self.own.insert(seq, (kind, bytes));
+        Ok(())
     }
 
     /// Checks a `LogFetchResult` served for `since = V` (spec §9.5 steps 2 to 5) and returns
@@ -219,5 +239,241 @@ impl LogState {
         }
         self.t = self.t.max(tip);
         Ok(page.entries.into_inner())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use hearth_wire::{BoundedBytes, BoundedVec, Epoch, Hash, Secs, Seq};
+    use proptest::prelude::*;
+
+    /// An honest log of `n` entries with distinct bytes.
+    fn chain(n: u64) -> Vec<LogEntry> {
+        let mut prev: Vec<u8> = Vec::new();
+        (1..=n)
+            .map(|s| {
+                let kind = if s == 1 {
+                    EntryKind::Create
+                } else {
+                    EntryKind::Msg
+                };
+                let bytes = format!("entry {s}").into_bytes();
+                let head = next_head(&prev, s, kind, &bytes);
+                prev = head.to_vec();
+                LogEntry {
+                    seq: Seq(s),
+                    kind,
+                    bytes,
+                    head: Hash(head),
+                    received: Secs(0),
+                }
+            })
+            .collect()
+    }
+
+    /// The page `since+1 ..= since+limit` of `log`, with its tip and head at tip.
+    fn page(log: &[LogEntry], since: u64, limit: u64) -> LogFetchResult {
+        let tip = log.len() as u64;
+        let entries: Vec<LogEntry> = log
+            .iter()
+            .filter(|e| e.seq.0 > since && e.seq.0 <= since + limit)
+            .cloned()
+            .collect();
+        let head = log.last().map(|e| e.head.0.to_vec()).unwrap_or_default();
+        LogFetchResult {
+            entries: BoundedVec::new(entries).unwrap(),
+            tip: Seq(tip),
+            head: BoundedBytes::new(head).unwrap(),
+            epoch: Epoch(0),
+        }
+    }
+
+    fn code(r: Result<Vec<LogEntry>, Detection>) -> ErrorCode {
+        r.err().map(|d| d.code).unwrap_or(ErrorCode::OK)
+    }
+
+    #[test]
+    fn an_honest_log_verifies_page_by_page() {
+        let log = chain(10);
+        let mut s = LogState::new();
+        while s.verified() < 10 {
+            let got = s.verify_page(page(&log, s.verified(), 3)).unwrap();
+            assert!(!got.is_empty());
+        }
+        assert_eq!(s.head_v(), Some(log[9].head.0));
+        assert!(s.verify_page(page(&log, 10, 3)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_lower_tip_is_a_rollback_hrt_log_15() {
+        let log = chain(5);
+        let mut s = LogState::new();
+        s.verify_page(page(&log, 0, 10)).unwrap();
+        assert_eq!(
+            code(s.verify_page(page(&log[..3], 5, 10))),
+            ErrorCode::ROLLBACK_DETECTED
+        );
+    }
+
+    #[test]
+    fn a_gap_is_withholding_hrt_log_16() {
+        let log = chain(5);
+        let mut p = page(&log, 0, 10);
+        let mut v = p.entries.into_inner();
+        v.remove(2);
+        p.entries = BoundedVec::new(v).unwrap();
+        assert_eq!(
+            code(LogState::new().verify_page(p)),
+            ErrorCode::WITHHELD_DETECTED
+        );
+    }
+
+    #[test]
+    fn an_empty_page_below_the_tip_is_withholding_hrt_log_17() {
+        let log = chain(5);
+        let mut p = page(&log, 0, 10);
+        p.entries = BoundedVec::new(Vec::new()).unwrap();
+        assert_eq!(
+            code(LogState::new().verify_page(p)),
+            ErrorCode::WITHHELD_DETECTED
+        );
+    }
+
+    #[test]
+    fn an_entry_beyond_the_tip_is_a_fork_hrt_log_18() {
+        let log = chain(5);
+        let mut p = page(&log, 0, 10);
+        p.tip = Seq(4);
+        p.head = BoundedBytes::new(log[3].head.0.to_vec()).unwrap();
+        assert_eq!(
+            code(LogState::new().verify_page(p)),
+            ErrorCode::FORK_DETECTED
+        );
+    }
+
+    #[test]
+    fn a_broken_link_is_a_fork_hrt_log_19() {
+        let mut log = chain(5);
+        log[2].bytes[0] ^= 1;
+        assert_eq!(
+            code(LogState::new().verify_page(page(&log, 0, 10))),
+            ErrorCode::FORK_DETECTED
+        );
+    }
+
+    #[test]
+    fn a_rewritten_history_contradicting_a_claim_is_a_fork_hrt_log_20() {
+        let log = chain(5);
+        let mut s = LogState::new();
+        s.record_own(5, log[4].head.0, EntryKind::Msg, log[4].bytes.clone())
+            .unwrap();
+        // The same history with entry 3 rewritten and the chain recomputed.
+        let mut other = chain(5);
+        other[2].bytes = b"rewritten".to_vec();
+        let mut prev = other[1].head.0.to_vec();
+        for e in other.iter_mut().skip(2) {
+            e.head = Hash(next_head(&prev, e.seq.0, e.kind, &e.bytes));
+            prev = e.head.0.to_vec();
+        }
+        assert_eq!(
+            code(s.verify_page(page(&other, 0, 10))),
+            ErrorCode::FORK_DETECTED
+        );
+        // The honest one passes.
+        assert!(s.verify_page(page(&log, 0, 10)).is_ok());
+    }
+
+    #[test]
+    fn a_wrong_head_at_tip_is_a_fork_hrt_log_21() {
+        let log = chain(5);
+        let mut p = page(&log, 0, 10);
+        p.head = BoundedBytes::new(vec![7; 32]).unwrap();
+        assert_eq!(
+            code(LogState::new().verify_page(p)),
+            ErrorCode::FORK_DETECTED
+        );
+        // An unreached tip is kept as a claim and compared later.
+        let mut s = LogState::new();
+        let mut p = page(&log, 0, 2);
+        p.head = BoundedBytes::new(vec![7; 32]).unwrap();
+        s.verify_page(p).unwrap();
+        assert_eq!(
+            code(s.verify_page(page(&log, 2, 10))),
+            ErrorCode::FORK_DETECTED
+        );
+    }
+
+    #[test]
+    fn an_own_entry_with_other_bytes_is_a_fork_hrt_log_22() {
+        let log = chain(3);
+        let mut s = LogState::new();
+        s.record_own(3, log[2].head.0, EntryKind::Msg, b"what I posted".to_vec())
+            .unwrap();
+        assert_eq!(
+            code(s.verify_page(page(&log, 0, 10))),
+            ErrorCode::FORK_DETECTED
+        );
+    }
+
+    #[test]
+    fn a_result_contradicting_a_verified_head_is_a_fork() {
+        let log = chain(3);
+        let mut s = LogState::new();
+        s.verify_page(page(&log, 0, 10)).unwrap();
+        let d = s
+            .record_own(2, [9; 32], EntryKind::Msg, Vec::new())
+            .unwrap_err();
+        assert_eq!(d.code, ErrorCode::FORK_DETECTED);
+        assert!(s
+            .record_own(2, log[1].head.0, EntryKind::Msg, Vec::new())
+            .is_ok());
+    }
+
+    #[test]
+    fn a_failed_check_changes_nothing() {
+        let log = chain(6);
+        let mut s = LogState::new();
+        s.verify_page(page(&log, 0, 3)).unwrap();
+        let mut bad = log.clone();
+        bad[4].bytes[0] ^= 1;
+        assert!(s.verify_page(page(&bad, 3, 10)).is_err());
+        assert_eq!(s.verified(), 3);
+        assert!(s.verify_page(page(&log, 3, 10)).is_ok());
+        assert_eq!(s.verified(), 6);
+    }
+
+    proptest! {
+        /// Any honest paging verifies to the end; any single-byte change to any served entry
+        /// (its bytes or its head) is detected as a fork.
+        #[test]
+        fn honest_pages_verify_and_one_flip_is_caught(
+            n in 1u64..40,
+            limits in proptest::collection::vec(1u64..8, 1..20),
+            target in 0usize..40,
+            in_head in any::<bool>(),
+            bit in 0u8..8,
+        ) {
+            let log = chain(n);
+            let mut s = LogState::new();
+            let mut i = 0;
+            while s.verified() < n {
+                let l = limits[i % limits.len()];
+                i += 1;
+                prop_assert!(s.verify_page(page(&log, s.verified(), l)).is_ok());
+            }
+            let mut bad = log.clone();
+            let t = target % bad.len();
+            if in_head {
+                bad[t].head.0[0] ^= 1 << bit;
+            } else {
+                bad[t].bytes[0] ^= 1 << bit;
+            }
+            prop_assert_eq!(
+                code(LogState::new().verify_page(page(&bad, 0, 64))),
+                ErrorCode::FORK_DETECTED
+            );
+        }
     }
 }

@@ -224,6 +224,14 @@ impl Route {
         }
     }
 
+    /// Freezes the route after a detection in the log itself (HRT-LOG-38).
+    pub(crate) fn freeze_with(&mut self, detection: Detection) {
+        self.frozen = Some(Frozen {
+            detection,
+            member: None,
+        });
+    }
+
     pub(crate) fn freeze(
         &mut self,
         code: ErrorCode,
