@@ -49,3 +49,19 @@ pub fn structured(data: &[u8]) {
         decode_entry(name, &bytes);
     }
 }
+
+/// Saved member states (a client's local storage, read back on every start): restoring never
+/// panics, and whatever restores saves to exactly the same bytes.
+pub fn restore_state(data: &[u8]) {
+    use hearth_crypto::group::{Group, PendingMember};
+    use hearth_crypto::invite::Invitation;
+    if let Ok(g) = Group::restore(data) {
+        assert_eq!(g.save().map(|s| s.as_bytes().to_vec()).ok().as_deref(), Some(data));
+    }
+    if let Ok(p) = PendingMember::restore(data) {
+        assert_eq!(p.save().map(|s| s.as_bytes().to_vec()).ok().as_deref(), Some(data));
+    }
+    if let Ok(i) = Invitation::restore(data) {
+        assert_eq!(i.save().map(|s| s.as_bytes().to_vec()).ok().as_deref(), Some(data));
+    }
+}
