@@ -80,6 +80,19 @@ pub enum Fault {
     /// `log.fetch`: keep entries up to this seq, then serve the replacement entries
     /// (kind, bytes) as the following seqs, chained: a different history (a fork).
     ForkAfter(u64, Vec<(hearth_wire::EntryKind, Vec<u8>)>),
+    /// `log.fetch`: serve these bytes (same kind) at this seq instead of the true ones and
+    /// recompute the chain from there: a consistent other history in which one entry (a peer's
+    /// message or commit) is forged. Meant for one caller only (`FaultRule::for_key`).
+    ReplaceEntry {
+        /// The seq whose bytes are replaced.
+        seq: u64,
+        /// The bytes served there.
+        bytes: Vec<u8>,
+    },
+    /// `log.fetch`: leave the entry with this seq out and move every later entry down by one,
+    /// with the chain recomputed, tip and head following: a consistent history without that
+    /// entry (withholding that only the log's content can reveal, HRT-LOG-36).
+    WithholdEntry(u64),
     /// `welcome.fetch` (op 11): answer `ok` with this Welcome (raw bytes, not checked) and this
     /// seq, whatever the host said.
     ReplaceWelcome(Vec<u8>, u64),
@@ -686,6 +699,25 @@ pub fn fake_history(truth: &[LogEntry], head: &[u8], fault: &Fault) -> FakeLog {
             rechain(&mut v, s + 1);
             chained(v)
         }
+        Fault::ReplaceEntry { seq, bytes } => {
+            let Some(e) = v.iter_mut().find(|e| e.seq.0 == *seq) else {
+                return same(v);
+            };
+            e.bytes = bytes.clone();
+            rechain(&mut v, *seq);
+            chained(v)
+        }
+        Fault::WithholdEntry(s) => {
+            if !v.iter().any(|e| e.seq.0 == *s) {
+                return same(v);
+            }
+            v.retain(|e| e.seq.0 != *s);
+            for (i, e) in v.iter_mut().enumerate() {
+                e.seq = Seq(i as u64 + 1);
+            }
+            rechain(&mut v, *s);
+            chained(v)
+        }
         Fault::Down | Fault::Close | Fault::Delay(_) | Fault::ReplaceWelcome(..) => same(v),
     }
 }
@@ -970,6 +1002,37 @@ mod tests {
         );
         assert_eq!(first_broken_link(&f.entries, &f.head), None);
         assert_ne!(f.head, h);
+    }
+
+    #[test]
+    fn replace_entry_serves_other_bytes_chained() {
+        let (t, h) = truth(5);
+        let f = fake_history(
+            &t,
+            &h,
+            &Fault::ReplaceEntry {
+                seq: 3,
+                bytes: vec![7; 5],
+            },
+        );
+        assert_eq!(seqs(&f), vec![1, 2, 3, 4, 5]);
+        assert_eq!(f.entries.get(2).map(|e| e.bytes.clone()), Some(vec![7; 5]));
+        assert_eq!(f.entries.get(..2), t.get(..2));
+        assert_eq!(first_broken_link(&f.entries, &f.head), None);
+        assert_ne!(f.head, h);
+    }
+
+    #[test]
+    fn withhold_entry_renumbers_and_rechains() {
+        let (t, h) = truth(5);
+        let f = fake_history(&t, &h, &Fault::WithholdEntry(3));
+        assert_eq!(seqs(&f), vec![1, 2, 3, 4]);
+        assert_eq!(f.tip, 4);
+        assert_eq!(
+            f.entries.get(2).map(|e| &e.bytes),
+            t.get(3).map(|e| &e.bytes)
+        );
+        assert_eq!(first_broken_link(&f.entries, &f.head), None);
     }
 
     /// The proxy in front of a real reference host: faults hit only the targeted caller, the

@@ -14,6 +14,9 @@ pub mod channel;
 pub mod fixture;
 pub mod log;
 pub mod peer;
+pub mod peer_commit;
+pub mod peer_msg;
+pub mod peer_route;
 
 use std::time::{Duration, Instant};
 
@@ -70,6 +73,9 @@ pub fn all_tests() -> Vec<ClientTestDef> {
     v.extend(channel::tests());
     v.extend(log::tests());
     v.extend(peer::tests());
+    v.extend(peer_msg::tests());
+    v.extend(peer_commit::tests());
+    v.extend(peer_route::tests());
     v
 }
 

@@ -574,14 +574,14 @@ impl Client {
             admit_joins(&transport, route, *handle, &mut out);
             update_if_due(&transport, route, *handle, &mut out);
             // Route announcements (spec §10.2).
-            for (sender, body) in std::mem::take(&mut route.announcements) {
+            for (seq, sender, body) in std::mem::take(&mut route.announcements) {
                 match check_route_body(route, conv_id, &held, &sender, &body) {
                     Ok(Some(uri)) => route_joins.push((*handle, uri)),
                     Ok(None) => {}
                     Err(code) => out.push(Event::Rejected {
                         conversation: Some(*handle),
                         route: Some(route.link.clone()),
-                        seq: None,
+                        seq: Some(seq),
                         code,
                     }),
                 }
@@ -1053,7 +1053,7 @@ fn apply_page(
                 sent_at_ms,
             } => {
                 if let ContentBody::Route(rb) = *body {
-                    route.announcements.push((sender, rb));
+                    route.announcements.push((seq, sender, rb));
                 }
                 out.push(Event::Message {
                     conversation: handle,

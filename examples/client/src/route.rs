@@ -81,7 +81,7 @@ pub struct Route {
     pub(crate) last_own: Option<Hash>,
     pub(crate) invites: Vec<OpenInvite>,
     /// Route announcements opened in this channel, not yet acted on (spec §10.2).
-    pub(crate) announcements: Vec<(Fingerprint, hearth_wire::envelope::RouteBody)>,
+    pub(crate) announcements: Vec<(u64, Fingerprint, hearth_wire::envelope::RouteBody)>,
     /// A rejected commit to report with `commit.report` (HRT-GRP-42): `(seq, code)`.
     pub(crate) report: Option<(u64, ErrorCode)>,
     /// Events produced on this route and not yet handed to the conversation.

@@ -1,0 +1,370 @@
+//! Commits of peers that the shim must reject (spec §6.9), each at the first failing check of
+//! the table with its code (HRT-GRP-25), followed by the reporting and halting duties
+//! (HRT-GRP-42, HRT-GRP-43, HRT-GRP-44).
+//!
+//! The peer makes a real update commit, which the host accepts at `seq`; the proxy serves the
+//! shim alone, at that `seq`, a forged commit of the same epoch (`Fault::ReplaceEntry`, the
+//! chain recomputed, so the log verifies). The forgery is built from another update commit of
+//! the same peer and epoch (made, then discarded as after `epoch_conflict`): a field altered
+//! and, where the check under test comes after the signature, re-signed with the peer's
+//! member key (`danger_sign_commit_tbs`), so that only the check under test fails.
+
+use hearth_client::Client;
+use hearth_crypto::group::Group;
+use hearth_wire::group::{Commit, CommitTbs, GroupOp};
+use hearth_wire::request::{RequestBody, SignedRequest};
+use hearth_wire::{
+    BoundedBytes, BoundedVec, ChannelId, ErrorCode, Leaf, Op, SignedBytes, Suite, WireDecode,
+    WireEncode,
+};
+use serde_json::{json, Value};
+
+use super::fixture::Fixture;
+use super::peer::{admit, expect_event, join, must, now, peer, start, Session};
+use super::{ClientCtx, ClientTestDef};
+use crate::model::{Stop, TestResult};
+use crate::proxy::{Fault, Recorded};
+use crate::shim::Answer;
+
+/// An alteration of a CommitTBS.
+type Alter = Box<dyn Fn(&mut CommitTbs, &Roles)>;
+
+/// What to do to the peer's commit.
+enum Forge {
+    /// Flip a bit of the signature.
+    Signature,
+    /// Flip a bit of the confirmation tag.
+    Tag,
+    /// Alter the CommitTBS and re-sign it with the committer's member key.
+    Resigned(Alter),
+}
+
+/// Leaves the alterations can name.
+struct Roles {
+    /// The admin peer (the channel's creator).
+    admin: Leaf,
+}
+
+macro_rules! forged_tests {
+    ($( $fname:ident, $id:literal, $title:literal, [$($req:literal),*], $member:expr, $forge:expr, $code:expr; )*) => {
+        fn forged_defs() -> Vec<ClientTestDef> {
+            vec![$(
+                ClientTestDef {
+                    id: $id,
+                    title: $title,
+                    requirements: &[$($req),*],
+                    run: $fname,
+                },
+            )*]
+        }
+        $(
+            fn $fname(ctx: &mut ClientCtx<'_>) -> TestResult {
+                forged(ctx, $member, $forge, $code)
+            }
+        )*
+    };
+}
+
+fn resign(f: impl Fn(&mut CommitTbs, &Roles) + 'static) -> Forge {
+    Forge::Resigned(Box::new(f))
+}
+
+fn flip(b: &[u8]) -> Vec<u8> {
+    let mut v = b.to_vec();
+    if let Some(x) = v.last_mut() {
+        *x ^= 0x01;
+    }
+    v
+}
+
+forged_tests! {
+    bad_signature, "client.commit.forged.bad-signature",
+        "a peer's commit with a flipped signature is rejected with bad_signature, then the channel is halted",
+        ["HRT-GRP-32", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false, Forge::Signature, ErrorCode::BAD_SIGNATURE;
+    bad_tag, "client.commit.forged.bad-confirmation-tag",
+        "a peer's commit with a flipped confirmation tag is rejected with bad_confirmation_tag and reported with commit.report, then the channel is halted",
+        ["HRT-GRP-40", "HRT-GRP-42", "HRT-GRP-25", "HRT-GRP-44"], false, Forge::Tag, ErrorCode::BAD_CONFIRMATION_TAG;
+    unknown_sender, "client.commit.forged.unknown-committer",
+        "a peer's commit naming a committer leaf beyond the roster is rejected with unknown_sender, then the channel is halted",
+        ["HRT-GRP-31", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        resign(|t, _| t.committer = Leaf(200)), ErrorCode::UNKNOWN_SENDER;
+    other_channel, "client.commit.forged.other-channel",
+        "a peer's commit naming another channel id is rejected with malformed, then the channel is halted",
+        ["HRT-GRP-29", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        resign(|t, _| t.channel_id = ChannelId([0x5a; 16])), ErrorCode::MALFORMED;
+    other_suite, "client.commit.forged.other-suite",
+        "a peer's commit naming another suite is rejected with unsupported_suite, then the channel is halted",
+        ["HRT-GRP-28", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        resign(|t, _| t.suite = Suite::RESERVED_HYBRID), ErrorCode::UNSUPPORTED_SUITE;
+    sealed_fewer, "client.commit.forged.sealed-count",
+        "a peer's commit (re-signed) with one sealed secret fewer than remaining members is rejected with bad_sealed_secrets",
+        ["HRT-GRP-35", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        resign(|t, _| {
+            let mut v = t.sealed.as_slice().to_vec();
+            v.pop();
+            if let Ok(b) = BoundedVec::new(v) {
+                t.sealed = b;
+            }
+        }), ErrorCode::BAD_SEALED_SECRETS;
+    sealed_corrupt, "client.commit.forged.sealed-ciphertext",
+        "a peer's commit (re-signed) whose sealed commit secrets do not open is rejected with decrypt_failed",
+        ["HRT-GRP-36", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        resign(|t, _| {
+            let v: Vec<_> = t
+                .sealed
+                .as_slice()
+                .iter()
+                .map(|s| {
+                    let mut s = s.clone();
+                    if let Ok(ct) = BoundedBytes::new(flip(s.ct.as_slice())) {
+                        s.ct = ct;
+                    }
+                    s
+                })
+                .collect();
+            if let Ok(b) = BoundedVec::new(v) {
+                t.sealed = b;
+            }
+        }), ErrorCode::DECRYPT_FAILED;
+    private_corrupt, "client.commit.forged.private-ciphertext",
+        "a peer's commit (re-signed) whose CommitPrivate ciphertext does not open is rejected with decrypt_failed",
+        ["HRT-GRP-37", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        resign(|t, _| {
+            if let Ok(ct) = BoundedBytes::new(flip(t.private_ct.as_slice())) {
+                t.private_ct = ct;
+            }
+        }), ErrorCode::DECRYPT_FAILED;
+    member_removes, "client.commit.forged.member-removes",
+        "a member-role peer's commit (re-signed) removing another member is rejected with forbidden",
+        ["HRT-GRP-34", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], true,
+        resign(|t, r| set_ops(t, vec![GroupOp::Remove { leaf: r.admin }])), ErrorCode::FORBIDDEN;
+    removes_self, "client.commit.forged.removes-committer",
+        "an admin's commit (re-signed) removing the committer's own leaf is rejected with forbidden",
+        ["HRT-GRP-34", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        resign(|t, _| {
+            let me = t.committer;
+            set_ops(t, vec![GroupOp::Remove { leaf: me }])
+        }), ErrorCode::FORBIDDEN;
+    not_well_formed, "client.commit.forged.remove-out-of-range",
+        "a commit (re-signed) removing a leaf beyond the roster is not well-formed: malformed",
+        ["HRT-GRP-33", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        resign(|t, _| set_ops(t, vec![GroupOp::Remove { leaf: Leaf(200) }])), ErrorCode::MALFORMED;
+}
+
+fn set_ops(t: &mut CommitTbs, ops: Vec<GroupOp>) {
+    if let Ok(b) = BoundedVec::new(ops) {
+        t.ops = b;
+    }
+}
+
+/// The tests of this module.
+pub fn tests() -> Vec<ClientTestDef> {
+    let mut v = vec![ClientTestDef {
+        id: "client.commit.replayed",
+        title: "a peer's commit re-served as the next entry (chain recomputed) is rejected with wrong_epoch, then the channel is halted",
+        requirements: &["HRT-GRP-30", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"],
+        run: replayed,
+    }];
+    v.extend(forged_defs());
+    v
+}
+
+/// A forged commit of `g`'s current epoch: another update commit (discarded at once), forged.
+fn forge(g: &mut Group, how: &Forge, roles: &Roles) -> Result<Vec<u8>, String> {
+    let made = g.commit(Vec::new(), now()).map_err(|e| format!("{e:?}"))?;
+    g.commit_conflict().map_err(|e| format!("{e:?}"))?;
+    let c = Commit::decode(&made.commit).map_err(|e| format!("{e:?}"))?;
+    let forged = match how {
+        Forge::Signature => {
+            let mut sig = c.signature;
+            if let Some(x) = sig.0.first_mut() {
+                *x ^= 0x01;
+            }
+            Commit {
+                signature: sig,
+                ..c
+            }
+        }
+        Forge::Tag => {
+            let mut tag = c.confirmation_tag;
+            if let Some(x) = tag.0.first_mut() {
+                *x ^= 0x01;
+            }
+            Commit {
+                confirmation_tag: tag,
+                ..c
+            }
+        }
+        Forge::Resigned(f) => {
+            let mut tbs: CommitTbs = c
+                .unverified_tbs()
+                .map_err(|e| format!("{e:?}"))?
+                .danger_assume_verified();
+            f(&mut tbs, roles);
+            let bytes = tbs.to_vec();
+            let signature = g
+                .danger_sign_commit_tbs(&bytes)
+                .map_err(|e| format!("{e:?}"))?;
+            Commit {
+                tbs: SignedBytes::from_bytes(bytes),
+                signature,
+                confirmation_tag: c.confirmation_tag,
+            }
+        }
+    };
+    Ok(forged.to_vec())
+}
+
+/// A second peer joins the session's channel as a member; returns its client.
+fn add_member(fx: &mut Fixture, s: &mut Session) -> Result<Client, Stop> {
+    let h = s.handle;
+    let uri = must(fx, "create_invite", s.peer.create_invite(&h, 3600))?;
+    let mut p1 = peer(fx, 1)?;
+    must(fx, "accept_invite", p1.accept_invite(&uri, "Member"))?;
+    admit(fx, &mut s.peer)?;
+    let ev = p1.sync();
+    if !ev
+        .iter()
+        .any(|e| matches!(e, hearth_client::Event::Joined { .. }))
+    {
+        return Err(fx.fail(format!("harness peer 1 did not join: {ev:?}")));
+    }
+    let _ = s.peer.sync();
+    fx.sync()?;
+    Ok(p1)
+}
+
+/// The shim's `commit.report` requests after `mark`: (seq, reason).
+fn reports(recs: &[Recorded], channel: [u8; 16]) -> Vec<(u64, ErrorCode)> {
+    recs.iter()
+        .filter(|r| r.op == Some(Op::COMMIT_REPORT) && r.channel == Some(channel))
+        .filter_map(|r| {
+            let sr = SignedRequest::decode(&r.body).ok()?;
+            let u = sr.unverified_request().ok()?;
+            match u.as_unverified().body().ok()? {
+                RequestBody::CommitReport(b) => Some((b.seq.0, b.reason)),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+fn forged(ctx: &mut ClientCtx<'_>, member: bool, how: Forge, code: ErrorCode) -> TestResult {
+    let mut fx = start(ctx, 1, 2)?;
+    let mut s = join(&mut fx, 0)?;
+    let (h, r) = (s.handle, s.route.clone());
+    let roles = Roles { admin: Leaf(0) };
+    let mut other = if member {
+        Some(add_member(&mut fx, &mut s)?)
+    } else {
+        None
+    };
+    let committer: &mut Client = match other.as_mut() {
+        Some(p) => p,
+        None => &mut s.peer,
+    };
+    let Some(g) = committer.danger_group_mut(&h, &r) else {
+        return Err(fx.fail("harness peer: no group for the channel"));
+    };
+    let bytes = forge(g, &how, &roles)
+        .map_err(|e| fx.fail(format!("harness peer: forging the commit: {e}")))?;
+    let (_, seq) = must(&fx, "commit", committer.commit(&h, &r, &[]))?;
+    let _ = s.peer.sync();
+    s.lie(&fx, Fault::ReplaceEntry { seq, bytes })?;
+    halted_after(&mut fx, &mut s, seq, code)
+}
+
+/// The shim's next sync must reject the commit at `seq` with `code`, report it (required for
+/// bad_confirmation_tag, HRT-GRP-42; with that code if at all, HRT-GRP-43), and halt the
+/// channel: no later message opened, nothing posted to it (HRT-GRP-44).
+fn halted_after(fx: &mut Fixture, s: &mut Session, seq: u64, code: ErrorCode) -> TestResult {
+    let channel = s.channel();
+    let mark = fx.host()?.proxy.mark();
+    let events = fx.sync()?;
+    let recs = fx.host()?.proxy.records_since(mark);
+    let rej = expect_event(
+        fx,
+        &events,
+        "rejected",
+        Some(code),
+        "a forged commit",
+        &recs,
+    )?;
+    if rej.get("seq").and_then(Value::as_u64) != Some(seq) {
+        return Err(fx.fail(format!(
+            "the rejection names another seq than the commit's {seq}: {rej}"
+        )));
+    }
+    let reps = reports(&recs, channel);
+    let report_recs: Vec<Recorded> = recs
+        .iter()
+        .filter(|r| r.op == Some(Op::COMMIT_REPORT))
+        .cloned()
+        .collect();
+    if reps.iter().any(|(sq, c)| *sq != seq || *c != code) {
+        return Err(fx.fail_with(
+            format!(
+                "commit.report must name seq {seq} and reason {} ({}); the shim reported {reps:?}",
+                code.name().unwrap_or("?"),
+                code.0
+            ),
+            &report_recs,
+        ));
+    }
+    if code == ErrorCode::BAD_CONFIRMATION_TAG && reps.is_empty() {
+        return Err(fx.fail_with(
+            "a commit rejected with bad_confirmation_tag must be reported with commit.report (HRT-GRP-42); the shim's sync posted none",
+            &recs,
+        ));
+    }
+    // HRT-GRP-44: no later entry processed, nothing posted.
+    s.say(fx, "after the forged commit")?;
+    let events = fx.sync()?;
+    if events.iter().any(|e| {
+        e.get("kind").and_then(Value::as_str) == Some("message")
+            && e.get("route")
+                .and_then(|r| r.get("channel"))
+                .and_then(Value::as_str)
+                == Some(hex::encode(channel).as_str())
+    }) {
+        return Err(fx.fail(format!(
+            "after rejecting a commit the shim still processed a later message of the channel (HRT-GRP-44): {}",
+            Value::Array(events)
+        )));
+    }
+    let mark = fx.host()?.proxy.mark();
+    let a = fx.call(
+        "send",
+        json!({"conversation": s.conv, "text": "must not be posted"}),
+    )?;
+    let posted: Vec<Recorded> = fx
+        .host()?
+        .proxy
+        .records_since(mark)
+        .into_iter()
+        .filter(|r| {
+            r.channel == Some(channel) && matches!(r.op, Some(Op::MSG_POST) | Some(Op::COMMIT_POST))
+        })
+        .collect();
+    if !posted.is_empty() {
+        return Err(fx.fail_with(
+            "after rejecting a commit the shim posted to the channel (HRT-GRP-44)",
+            &posted,
+        ));
+    }
+    if let Answer::Ok(v) = a {
+        return Err(fx.fail(format!(
+            "`send` answered ok although the conversation's only channel is halted: {v}"
+        )));
+    }
+    Ok(())
+}
+
+fn replayed(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let (h, r) = (s.handle, s.route.clone());
+    let (_, seq) = must(&fx, "commit", s.peer.commit(&h, &r, &[]))?;
+    s.lie(&fx, Fault::DuplicateEntry(seq))?;
+    halted_after(&mut fx, &mut s, seq + 1, ErrorCode::WRONG_EPOCH)
+}

@@ -1,0 +1,488 @@
+//! Application messages between the shim and a peer (spec §7.5, §9.7, §9.8) and the deletion
+//! duties the shim's `held_secrets` shows (§6.16). Every test starts from a [`Session`]: the
+//! shim has joined a peer's channel on host 0 and both have installed the shim's update commit.
+//! Forged envelopes are sealed by the peer with `danger_seal_forged` and posted as they are;
+//! lies of the host are told to the shim's member key only, while the peer sees the truth.
+
+use hearth_crypto::envelope::{ContentBuilder, Padding};
+use hearth_wire::ErrorCode;
+use serde_json::{json, Value};
+
+use super::fixture::{events_of, Fixture};
+use super::peer::{expect_event, expect_no_event, join, must, now, start, Session};
+use super::{ClientCtx, ClientTestDef};
+use crate::model::{Stop, TestResult};
+use crate::proxy::Fault;
+
+/// The tests of this module.
+pub fn tests() -> Vec<ClientTestDef> {
+    vec![
+        ClientTestDef {
+            id: "client.msg.receive",
+            title: "two texts of a peer: `message` events with the peer's fingerprint, type 0 and the text, shown in order by `display`",
+            requirements: &["HRT-MSG-10", "HRT-MSG-25", "HRT-SHIM-22"],
+            run: receive,
+        },
+        ClientTestDef {
+            id: "client.msg.send",
+            title: "a text sent by the shim reaches the peer from the shim's fingerprint",
+            requirements: &["HRT-MSG-2", "HRT-MSG-6", "HRT-RAT-17"],
+            run: send,
+        },
+        ClientTestDef {
+            id: "client.msg.bad-padding.nonzero",
+            title: "an envelope whose padding holds a non-zero byte is rejected with bad_padding and not shown",
+            requirements: &["HRT-MSG-19", "HRT-MSG-24"],
+            run: padding_nonzero,
+        },
+        ClientTestDef {
+            id: "client.msg.bad-padding.too-long",
+            title: "an envelope padded beyond pad_len is rejected with bad_padding and not shown",
+            requirements: &["HRT-MSG-18", "HRT-MSG-24"],
+            run: padding_too_long,
+        },
+        ClientTestDef {
+            id: "client.msg.generation-too-far",
+            title: "an envelope 1001 generations ahead of the sender's chain is rejected with generation_too_far",
+            requirements: &["HRT-RAT-7", "HRT-MSG-24"],
+            run: generation_too_far,
+        },
+        ClientTestDef {
+            id: "client.msg.replayed",
+            title: "a peer's message re-served as the next entry (chain recomputed) is rejected with duplicate_message",
+            requirements: &["HRT-RAT-9", "HRT-MSG-25"],
+            run: replayed,
+        },
+        ClientTestDef {
+            id: "client.msg.forged",
+            title: "a peer's message with a bit flipped (chain recomputed) is rejected with decrypt_failed",
+            requirements: &["HRT-MSG-16", "HRT-MSG-24"],
+            run: forged,
+        },
+        ClientTestDef {
+            id: "client.log.withheld.prev-reordered",
+            title: "two messages of a peer served swapped: the first shown names in `prev` a message never received: withheld_detected naming the peer",
+            requirements: &["HRT-LOG-36", "HRT-LOG-39"],
+            run: reordered,
+        },
+        ClientTestDef {
+            id: "client.log.withheld.prev-rechained",
+            title: "a peer's message withheld from the shim in a consistent history: the next names it in `prev`: withheld_detected naming the peer",
+            requirements: &["HRT-LOG-36", "HRT-LOG-39"],
+            run: withheld_rechained,
+        },
+        ClientTestDef {
+            id: "client.log.fork.seen-head",
+            title: "an altered, rechained history shown to the shim only is caught by a peer's seen_head: fork_detected naming the peer",
+            requirements: &["HRT-LOG-33", "HRT-LOG-39"],
+            run: fork_seen_head,
+        },
+        ClientTestDef {
+            id: "client.secrets.after-commit",
+            title: "after a peer's commit: the new epoch, no app_secret, no pending commit, no skipped keys",
+            requirements: &["HRT-RAT-13", "HRT-RAT-3"],
+            run: secrets_after_commit,
+        },
+        ClientTestDef {
+            id: "client.secrets.after-open",
+            title: "after opening generation 0 of a peer, the shim's chain for that leaf is past generation 0",
+            requirements: &["HRT-RAT-4", "HRT-RAT-12"],
+            run: secrets_after_open,
+        },
+    ]
+}
+
+/// The `message` events of `events` sent by `fp` (hex): (seq, content_type, text).
+fn messages_from(events: &[Value], fp: &str) -> Vec<(u64, Option<u64>, Option<String>)> {
+    events_of(events, "message")
+        .into_iter()
+        .filter(|e| e.get("sender").and_then(Value::as_str) == Some(fp))
+        .map(|e| {
+            (
+                e.get("seq").and_then(Value::as_u64).unwrap_or(0),
+                e.get("content_type").and_then(Value::as_u64),
+                e.get("text").and_then(Value::as_str).map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+fn receive(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let a = s.say(&fx, "first from the peer")?;
+    let b = s.say(&fx, "second from the peer")?;
+    let events = fx.sync()?;
+    let got = messages_from(&events, &s.peer_fp());
+    let want = vec![
+        (a, Some(0), Some("first from the peer".to_owned())),
+        (b, Some(0), Some("second from the peer".to_owned())),
+    ];
+    if got != want {
+        return Err(fx.fail(format!(
+            "expected `message` events (seq, content_type, text) {want:?} from the peer {}, got {got:?}; events: {}",
+            s.peer_fp(),
+            Value::Array(events)
+        )));
+    }
+    let v = fx.ok("display", json!({"conversation": s.conv}))?;
+    let shown: Vec<String> = v
+        .get("messages")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter(|m| m.get("sender").and_then(Value::as_str) == Some(s.peer_fp().as_str()))
+                .filter_map(|m| m.get("text").and_then(Value::as_str).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if shown != ["first from the peer", "second from the peer"] {
+        return Err(fx.fail(format!(
+            "`display` shows the peer's texts {shown:?}, expected both in order: {v}"
+        )));
+    }
+    Ok(())
+}
+
+fn send(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let v = fx.ok(
+        "send",
+        json!({"conversation": s.conv, "text": "hello from the shim"}),
+    )?;
+    let seq = v.get("seq").and_then(Value::as_u64);
+    let ev = s.peer.sync();
+    let got = ev.iter().find_map(|e| match e {
+        hearth_client::Event::Message {
+            seq: sq,
+            sender,
+            text,
+            ..
+        } if Some(*sq) == seq => Some((*sender.as_bytes(), text.clone())),
+        _ => None,
+    });
+    match got {
+        Some((sender, Some(t))) if sender == s.shim_fp && t == "hello from the shim" => Ok(()),
+        other => Err(fx.fail(format!(
+            "the peer did not open the shim's message at seq {seq:?} as a text from the shim's fingerprint: {other:?}; peer events: {ev:?}"
+        ))),
+    }
+}
+
+/// The peer seals `forged` content with `skip` generations skipped and `padding`, posts it;
+/// the shim's sync must reject that seq with `code` and show no message of it.
+fn forged_envelope(
+    ctx: &mut ClientCtx<'_>,
+    skip: u64,
+    padding: Padding,
+    code: ErrorCode,
+) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let (h, r) = (s.handle, s.route.clone());
+    let Some(g) = s.peer.danger_group_mut(&h, &r) else {
+        return Err(fx.fail("harness peer: no group for its channel"));
+    };
+    // Padding::NonZero needs at least one padding byte: vary the text until pad_len(L) > L.
+    let mut sealed = Err("no attempt".to_owned());
+    for n in 0..64 {
+        let content = ContentBuilder::text(&format!("forged{}", ".".repeat(n)))
+            .map_err(|e| Stop::fail(format!("harness: content: {e:?}"), &[]))?
+            .sent_at_ms(now().saturating_mul(1000))
+            .build();
+        sealed = g
+            .danger_seal_forged(&content, now(), skip, padding)
+            .map_err(|e| format!("{e:?}"));
+        if sealed.is_ok() {
+            break;
+        }
+    }
+    let env =
+        sealed.map_err(|e| Stop::fail(format!("harness peer: danger_seal_forged: {e}"), &[]))?;
+    let seq = must(
+        &fx,
+        "danger_post_envelope",
+        s.peer.danger_post_envelope(&h, &r, env.bytes),
+    )?;
+    let events = fx.sync()?;
+    let rej = expect_event(
+        &fx,
+        &events,
+        "rejected",
+        Some(code),
+        "a forged envelope",
+        &[],
+    )?;
+    if rej.get("seq").and_then(Value::as_u64) != Some(seq) {
+        return Err(fx.fail(format!(
+            "the rejection names seq {:?}, the forged envelope is at {seq}: {rej}",
+            rej.get("seq")
+        )));
+    }
+    expect_no_event(&fx, &events, "message", "a rejected envelope")
+}
+
+fn padding_nonzero(ctx: &mut ClientCtx<'_>) -> TestResult {
+    forged_envelope(ctx, 0, Padding::NonZero, ErrorCode::BAD_PADDING)
+}
+
+fn padding_too_long(ctx: &mut ClientCtx<'_>) -> TestResult {
+    forged_envelope(ctx, 0, Padding::TooLong, ErrorCode::BAD_PADDING)
+}
+
+fn generation_too_far(ctx: &mut ClientCtx<'_>) -> TestResult {
+    forged_envelope(ctx, 1001, Padding::Exact, ErrorCode::GENERATION_TOO_FAR)
+}
+
+/// A [`Session`] in which the shim already received one message of the peer (so that the
+/// exception of HRT-LOG-36 for a joiner's first message of a sender no longer applies).
+fn warmed(fx: &mut Fixture) -> Result<Session, Stop> {
+    let mut s = join(fx, 0)?;
+    s.say(fx, "warm-up")?;
+    let events = fx.sync()?;
+    if messages_from(&events, &s.peer_fp()).is_empty() {
+        return Err(fx.fail(format!(
+            "the shim did not report the peer's first message: {}",
+            Value::Array(events)
+        )));
+    }
+    Ok(s)
+}
+
+fn replayed(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let seq = s.say(&fx, "said once")?;
+    let _ = s.peer.sync();
+    s.lie(&fx, Fault::DuplicateEntry(seq))?;
+    let events = fx.sync()?;
+    let rej = expect_event(
+        &fx,
+        &events,
+        "rejected",
+        Some(ErrorCode::DUPLICATE_MESSAGE),
+        "a peer's message served twice",
+        &[],
+    )?;
+    if rej.get("seq").and_then(Value::as_u64) != Some(seq + 1) {
+        return Err(fx.fail(format!(
+            "the duplicate is served at seq {}; the rejection names another: {rej}",
+            seq + 1
+        )));
+    }
+    let n = messages_from(&events, &s.peer_fp()).len();
+    if n != 1 {
+        return Err(fx.fail(format!(
+            "the message served twice was reported {n} times: {}",
+            Value::Array(events)
+        )));
+    }
+    Ok(())
+}
+
+fn forged(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let seq = s.say(&fx, "to be altered")?;
+    let _ = s.peer.sync();
+    s.lie(&fx, Fault::AlterEntryBytes(seq))?;
+    let events = fx.sync()?;
+    let rej = expect_event(
+        &fx,
+        &events,
+        "rejected",
+        Some(ErrorCode::DECRYPT_FAILED),
+        "a peer's message with one bit flipped",
+        &[],
+    )?;
+    if rej.get("seq").and_then(Value::as_u64) != Some(seq) {
+        return Err(fx.fail(format!("the rejection names another seq than {seq}: {rej}")));
+    }
+    expect_no_event(&fx, &events, "message", "an altered envelope")
+}
+
+/// The `detected` event with `code` must name the peer as `member`.
+fn detected_by_peer(
+    fx: &Fixture,
+    s: &Session,
+    events: &[Value],
+    code: ErrorCode,
+    context: &str,
+) -> TestResult {
+    let d = expect_event(fx, events, "detected", Some(code), context, &[])?;
+    if d.get("member").and_then(Value::as_str) != Some(s.peer_fp().as_str()) {
+        return Err(fx.fail(format!(
+            "{context}: the `detected` event must name the peer {} as `member` (HRT-LOG-39): {d}",
+            s.peer_fp()
+        )));
+    }
+    Ok(())
+}
+
+fn reordered(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = warmed(&mut fx)?;
+    let a = s.say(&fx, "one")?;
+    let b = s.say(&fx, "two, naming one in prev")?;
+    let _ = s.peer.sync();
+    s.lie(&fx, Fault::SwapEntries(a, b))?;
+    let events = fx.sync()?;
+    detected_by_peer(
+        &fx,
+        &s,
+        &events,
+        ErrorCode::WITHHELD_DETECTED,
+        "the peer's second message served before its first",
+    )
+}
+
+fn withheld_rechained(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = warmed(&mut fx)?;
+    let a = s.say(&fx, "withheld from the shim")?;
+    s.say(&fx, "names the withheld one in prev")?;
+    let _ = s.peer.sync();
+    s.lie(&fx, Fault::WithholdEntry(a))?;
+    let events = fx.sync()?;
+    detected_by_peer(
+        &fx,
+        &s,
+        &events,
+        ErrorCode::WITHHELD_DETECTED,
+        "a peer's message withheld in a consistent history",
+    )?;
+    let shown: Vec<_> = messages_from(&events, &s.peer_fp())
+        .into_iter()
+        .filter(|m| m.2.as_deref() == Some("withheld from the shim"))
+        .collect();
+    if !shown.is_empty() {
+        return Err(fx.fail("the proxy did not withhold the message (harness problem)"));
+    }
+    Ok(())
+}
+
+fn fork_seen_head(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let a = s.say(&fx, "altered for the shim")?;
+    // The peer verifies seq a, so its next message carries seen_seq = a and the true head.
+    let _ = s.peer.sync();
+    s.lie(&fx, Fault::AlterEntryBytes(a))?;
+    fx.sync()?;
+    s.say(&fx, "seen_head is the true head")?;
+    let events = fx.sync()?;
+    detected_by_peer(
+        &fx,
+        &s,
+        &events,
+        ErrorCode::FORK_DETECTED,
+        "a peer's seen_head that differs from the head the shim verified",
+    )
+}
+
+/// `held_secrets` for the session's route.
+fn held(fx: &mut Fixture, s: &Session) -> Result<Value, Stop> {
+    let route = json!({"host": s.route.host.as_str(), "channel": hex::encode(s.channel())});
+    fx.ok(
+        "held_secrets",
+        json!({"conversation": s.conv, "route": route}),
+    )
+}
+
+fn pairs(v: &Value, key: &str) -> Vec<(u64, u64)> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    let p = p.as_array()?;
+                    Some((p.first()?.as_u64()?, p.get(1)?.as_u64()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn secrets_after_commit(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let (h, r) = (s.handle, s.route.clone());
+    let (epoch, seq) = must(&fx, "commit", s.peer.commit(&h, &r, &[]))?;
+    let events = fx.sync()?;
+    let c = expect_event(&fx, &events, "commit", None, "a peer's update commit", &[])?;
+    if c.get("seq").and_then(Value::as_u64) != Some(seq)
+        || c.get("epoch").and_then(Value::as_u64) != Some(epoch)
+    {
+        return Err(fx.fail(format!(
+            "the `commit` event should name seq {seq} and epoch {epoch}: {c}"
+        )));
+    }
+    let v = held(&mut fx, &s)?;
+    let mut bad = Vec::new();
+    if v.get("epoch").and_then(Value::as_u64) != Some(epoch) {
+        bad.push(format!("epoch is not {epoch}"));
+    }
+    if v.get("app_secret").and_then(Value::as_bool) != Some(false) {
+        bad.push("app_secret is still held (HRT-RAT-3)".to_owned());
+    }
+    if v.get("pending_commit").and_then(Value::as_bool) != Some(false) {
+        bad.push("a pending commit is held".to_owned());
+    }
+    if !pairs(&v, "skipped").is_empty() {
+        bad.push("skipped keys of the old epoch are held (HRT-RAT-13)".to_owned());
+    }
+    if let Some(p) = pairs(&v, "chains").iter().find(|(_, g)| *g != 0) {
+        bad.push(format!(
+            "chain {p:?} is past generation 0 although nothing was sent in epoch {epoch}"
+        ));
+    }
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(fx.fail(format!(
+        "held_secrets after installing epoch {epoch}: {}; held: {v}",
+        bad.join("; ")
+    )))
+}
+
+fn secrets_after_open(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let (h, r) = (s.handle, s.route.clone());
+    // A fresh epoch in which the peer's first message is generation 0.
+    must(&fx, "commit", s.peer.commit(&h, &r, &[]))?;
+    fx.sync()?;
+    let leaf = s
+        .peer
+        .conversations()
+        .iter()
+        .find(|c| c.handle() == h)
+        .and_then(|c| c.routes().first())
+        .map(|rt| u64::from(rt.group().my_leaf().0));
+    let Some(leaf) = leaf else {
+        return Err(fx.fail("harness peer: no route"));
+    };
+    s.say(&fx, "generation zero")?;
+    let events = fx.sync()?;
+    if messages_from(&events, &s.peer_fp()).is_empty() {
+        return Err(fx.fail(format!(
+            "the shim did not open the peer's message: {}",
+            Value::Array(events)
+        )));
+    }
+    let v = held(&mut fx, &s)?;
+    let chains = pairs(&v, "chains");
+    let skipped = pairs(&v, "skipped");
+    if chains.contains(&(leaf, 0)) || skipped.contains(&(leaf, 0)) {
+        return Err(fx.fail(format!(
+            "after opening generation 0 of leaf {leaf}, the shim still holds its chain secret or key of generation 0 (HRT-RAT-4, HRT-RAT-12): {v}"
+        )));
+    }
+    if !chains.iter().any(|(l, g)| *l == leaf && *g >= 1) {
+        return Err(fx.fail(format!(
+            "after opening generation 0 of leaf {leaf}, the shim holds no chain of that leaf past 0: {v}"
+        )));
+    }
+    Ok(())
+}
