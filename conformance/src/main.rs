@@ -45,6 +45,9 @@ client: run the client suite (spec §14.4) against a shim: `sh -c CMD` speaking 
                          'cargo run -q -p hearth-client --bin hearth-shim'
     --shim-timeout SECS  how long to wait for one answer (default 30)
 
+reference-shim: be the reference client's shim (hearth-client, Appendix B) on stdin/stdout,
+  so that `client --shim 'hearth-conformance reference-shim'` needs no other binary.
+
 keygen: write an owner identity (Ed25519 seed, hex, mode 0600) to FILE (default
   hearth-owner.key) and print its public key, to list in the host's config
   (reference host: `owner_keys = [\"<public key hex>\"]`).
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Some("host") => host_cmd(args.get(1..).unwrap_or_default()),
         Some("client") => client_cmd(args.get(1..).unwrap_or_default()),
         Some("keygen") => keygen_cmd(args.get(1..).unwrap_or_default()),
+        Some("reference-shim") => hearth_client::shim::run_stdio(),
         Some("requirements") => requirements_cmd(args.get(1..).unwrap_or_default()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

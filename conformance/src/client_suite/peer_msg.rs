@@ -60,6 +60,12 @@ pub fn tests() -> Vec<ClientTestDef> {
             run: forged,
         },
         ClientTestDef {
+            id: "client.log.fork.bad-link-peer-entry",
+            title: "a peer's message with a bit flipped and the heads kept: the link does not verify: fork_detected, and the message is neither opened nor shown",
+            requirements: &["HRT-LOG-19", "HRT-LOG-23", "HRT-LOG-38"],
+            run: bad_link_peer_entry,
+        },
+        ClientTestDef {
             id: "client.log.withheld.prev-reordered",
             title: "two messages of a peer served swapped: the first shown names in `prev` a message never received: withheld_detected naming the peer",
             requirements: &["HRT-LOG-36", "HRT-LOG-39"],
@@ -300,6 +306,40 @@ fn forged(ctx: &mut ClientCtx<'_>) -> TestResult {
         return Err(fx.fail(format!("the rejection names another seq than {seq}: {rej}")));
     }
     expect_no_event(&fx, &events, "message", "an altered envelope")
+}
+
+/// Unlike the shim's own entries (HRT-LOG-22), a peer's entry is bound only by the chain: a
+/// client that trusted served heads would open (and reject) the altered envelope instead.
+fn bad_link_peer_entry(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let seq = s.say(&fx, "to be altered, heads kept")?;
+    let _ = s.peer.sync();
+    s.lie(&fx, Fault::AlterEntryKeepHeads(seq))?;
+    let events = fx.sync()?;
+    let d = expect_event(
+        &fx,
+        &events,
+        "detected",
+        Some(ErrorCode::FORK_DETECTED),
+        "a peer's entry whose link does not verify",
+        &[],
+    )?;
+    if d.get("seq").and_then(Value::as_u64) != Some(seq) {
+        return Err(fx.fail(format!("the detection names another seq than {seq}: {d}")));
+    }
+    expect_no_event(
+        &fx,
+        &events,
+        "message",
+        "an entry whose link does not verify",
+    )?;
+    expect_no_event(
+        &fx,
+        &events,
+        "rejected",
+        "an entry whose link does not verify (HRT-LOG-23: the link is checked before the content)",
+    )
 }
 
 /// The `detected` event with `code` must name the peer as `member`.
