@@ -21,10 +21,10 @@ pub mod peer_route;
 use std::time::{Duration, Instant};
 
 use crate::client::SeededRng;
-use crate::model::{exit_code, Expect, Failure, Level, Outcome, Stop, TestResult};
-use crate::report::{RunReport, TestReport};
+use crate::model::{Stop, TestResult};
+use crate::report::RunReport;
 use crate::requirements::Index;
-use crate::suite::{fnv1a, level_of_requirements, HarnessError, Progress, RunOptions};
+use crate::suite::{run_tests, HarnessError, Progress, RunOptions};
 
 pub use fixture::{Fixture, FixtureSpec};
 
@@ -104,90 +104,22 @@ pub fn run(
     let started = Instant::now();
     let hello = preflight(shim)?;
     let defs = all_tests();
-    let ids: Vec<&str> = defs.iter().map(|d| d.id).collect();
-    let mut selected: Vec<(&ClientTestDef, Level)> = Vec::new();
-    let mut not_selected = 0usize;
-    for d in &defs {
-        let level = level_of_requirements(d.requirements, index);
-        let picked =
-            opts.only.is_empty() || opts.only.iter().any(|p| crate::model::glob_match(p, d.id));
-        if !picked {
-            continue;
-        }
-        if level != Level::Must && !opts.strict {
-            not_selected += 1;
-            continue;
-        }
-        selected.push((d, level));
-    }
-    let total = selected.len();
-    let mut results = Vec::new();
-    for (i, (def, level)) in selected.iter().enumerate() {
-        progress(Progress::Start {
-            index: i + 1,
-            total,
-            id: def.id,
-        });
-        let expectation = opts.expectations.lookup(def.id).cloned();
-        let t0 = Instant::now();
-        let mut attempts = 0;
-        let (outcome, message, exchanges, unexpected_pass) = loop {
-            attempts += 1;
-            if expectation.as_ref().map(|e| e.expect) == Some(Expect::Skip) {
-                break (Outcome::SkippedByExpectation, None, Vec::new(), false);
-            }
-            let seed = opts.seed ^ fnv1a(def.id);
+    let run = run_tests(
+        &defs,
+        |d| (d.id, d.title, d.requirements),
+        opts,
+        index,
+        reproduce,
+        progress,
+        |def, seed| {
             let mut ctx = ClientCtx {
                 shim,
                 rng: SeededRng::new(seed),
                 seed,
             };
-            let (o, m, ex) = match (def.run)(&mut ctx) {
-                Ok(()) => (Outcome::Pass, None, Vec::new()),
-                Err(Stop::Fail(Failure { message, exchanges })) => {
-                    (Outcome::Fail, Some(message), exchanges)
-                }
-                Err(Stop::Unsupported(m)) => {
-                    let o = if opts.strict && *level == Level::Must {
-                        Outcome::Fail
-                    } else {
-                        Outcome::Unsupported
-                    };
-                    (o, Some(m), Vec::new())
-                }
-                Err(Stop::NotApplicable(m)) => (Outcome::NotApplicable, Some(m), Vec::new()),
-            };
-            match expectation.as_ref().map(|e| e.expect) {
-                Some(Expect::Flaky) if o == Outcome::Fail && attempts < 3 => continue,
-                Some(Expect::Xfail) if o == Outcome::Fail => {
-                    break (Outcome::SkippedByExpectation, m, ex, false)
-                }
-                Some(Expect::Xfail) if o == Outcome::Pass => break (o, m, ex, true),
-                _ => break (o, m, ex, false),
-            }
-        };
-        let report = TestReport::from_parts(
-            (def.id, def.title, def.requirements),
-            *level,
-            outcome,
-            message,
-            &exchanges,
-            expectation.as_ref(),
-            unexpected_pass,
-            format!("{reproduce} --only {} --seed {}", def.id, opts.seed),
-            t0.elapsed().as_millis() as u64,
-            attempts,
-        );
-        progress(Progress::Done(&report));
-        results.push(report);
-    }
-    let outcomes: Vec<(Level, Outcome)> = results.iter().map(|r| (r.level, r.outcome)).collect();
-    let stale = opts
-        .expectations
-        .stale(&ids)
-        .into_iter()
-        .map(|e| e.test.clone())
-        .collect();
+            (def.run)(&mut ctx)
+        },
+    );
     Ok(RunReport {
         tool: format!("hearth-conformance {}", env!("CARGO_PKG_VERSION")),
         seed: opts.seed,
@@ -203,10 +135,10 @@ pub fn run(
         ),
         strict: opts.strict,
         duration_ms: started.elapsed().as_millis() as u64,
-        exit_code: exit_code(&outcomes, opts.strict),
-        not_selected,
-        stale_expectations: stale,
-        results,
+        exit_code: run.exit_code,
+        not_selected: run.not_selected,
+        stale_expectations: run.stale_expectations,
+        results: run.results,
     })
 }
 

@@ -322,13 +322,78 @@ pub fn run(
     let started = Instant::now();
     let (info, info_bytes, offset) = preflight(target, owner, opts.seed)?;
     let defs = all_tests();
-    let ids: Vec<&str> = defs.iter().map(|d| d.id).collect();
-    let mut selected: Vec<(&TestDef, Level)> = Vec::new();
+    let run = run_tests(
+        &defs,
+        |d| (d.id, d.title, d.requirements),
+        opts,
+        index,
+        reproduce,
+        progress,
+        |def, seed| {
+            let mut c = Client::new(
+                target,
+                info.host_url.as_str().to_owned(),
+                SeededRng::new(seed),
+            );
+            c.clock_offset = offset;
+            let ctx = Ctx {
+                c,
+                info: info.clone(),
+                info_result_bytes: info_bytes.clone(),
+                owner: owner.clone(),
+            };
+            (def.run)(&ctx)
+        },
+    );
+    Ok(RunReport {
+        tool: format!("hearth-conformance {}", env!("CARGO_PKG_VERSION")),
+        seed: opts.seed,
+        target: target.cli_args(),
+        host_url: info.host_url.as_str().to_owned(),
+        strict: opts.strict,
+        duration_ms: started.elapsed().as_millis() as u64,
+        exit_code: run.exit_code,
+        not_selected: run.not_selected,
+        stale_expectations: run.stale_expectations,
+        results: run.results,
+    })
+}
+
+/// What [`run_tests`] produced.
+pub struct Executed {
+    /// One report per selected test, in order.
+    pub results: Vec<TestReport>,
+    /// Tests left out because they are not MUST and the run is not `--strict`.
+    pub not_selected: usize,
+    /// Expectation entries that match no test.
+    pub stale_expectations: Vec<String>,
+    /// The exit code of §14.5 for these results.
+    pub exit_code: u8,
+}
+
+/// The run loop shared by the host and client suites (spec §14.5): selection by `--only` and
+/// level, the expectations (skip, xfail, flaky with up to three attempts), progress, one report
+/// per test with its reproduce command, stale expectations and the exit code. `meta` gives a
+/// test's ID, title and requirements; `exec` runs it with its seed (`--seed` xor a hash of its
+/// ID, so one test can be rerun alone with the same randomness).
+#[allow(clippy::too_many_arguments)]
+pub fn run_tests<T>(
+    defs: &[T],
+    meta: impl Fn(&T) -> (&'static str, &'static str, &'static [&'static str]),
+    opts: &RunOptions,
+    index: &Index,
+    reproduce: &str,
+    progress: &mut dyn FnMut(Progress<'_>),
+    mut exec: impl FnMut(&T, u64) -> TestResult,
+) -> Executed {
+    let ids: Vec<&str> = defs.iter().map(|d| meta(d).0).collect();
+    let mut selected: Vec<(&T, Level)> = Vec::new();
     let mut not_selected = 0usize;
-    for d in &defs {
-        let level = level_of(d, index);
+    for d in defs {
+        let (id, _, requirements) = meta(d);
+        let level = level_of_requirements(requirements, index);
         let picked =
-            opts.only.is_empty() || opts.only.iter().any(|p| crate::model::glob_match(p, d.id));
+            opts.only.is_empty() || opts.only.iter().any(|p| crate::model::glob_match(p, id));
         if !picked {
             continue;
         }
@@ -341,12 +406,13 @@ pub fn run(
     let total = selected.len();
     let mut results = Vec::new();
     for (i, (def, level)) in selected.iter().enumerate() {
+        let (id, title, requirements) = meta(def);
         progress(Progress::Start {
             index: i + 1,
             total,
-            id: def.id,
+            id,
         });
-        let expectation = opts.expectations.lookup(def.id).cloned();
+        let expectation = opts.expectations.lookup(id).cloned();
         let t0 = Instant::now();
         let mut attempts = 0;
         let (outcome, message, exchanges, unexpected_pass) = loop {
@@ -354,20 +420,7 @@ pub fn run(
             if expectation.as_ref().map(|e| e.expect) == Some(Expect::Skip) {
                 break (Outcome::SkippedByExpectation, None, Vec::new(), false);
             }
-            let mut c = Client::new(
-                target,
-                info.host_url.as_str().to_owned(),
-                SeededRng::new(opts.seed ^ fnv1a(def.id)),
-            );
-            c.clock_offset = offset;
-            let ctx = Ctx {
-                c,
-                info: info.clone(),
-                info_result_bytes: info_bytes.clone(),
-                owner: owner.clone(),
-            };
-            let r = (def.run)(&ctx);
-            let (o, m, ex) = match r {
+            let (o, m, ex) = match exec(def, opts.seed ^ fnv1a(id)) {
                 Ok(()) => (Outcome::Pass, None, Vec::new()),
                 Err(Stop::Fail(Failure { message, exchanges })) => {
                     (Outcome::Fail, Some(message), exchanges)
@@ -391,15 +444,15 @@ pub fn run(
                 _ => break (o, m, ex, false),
             }
         };
-        let report = TestReport::new(
-            def,
+        let report = TestReport::from_parts(
+            (id, title, requirements),
             *level,
             outcome,
             message,
             &exchanges,
             expectation.as_ref(),
             unexpected_pass,
-            format!("{reproduce} --only {} --seed {}", def.id, opts.seed),
+            format!("{reproduce} --only {id} --seed {}", opts.seed),
             t0.elapsed().as_millis() as u64,
             attempts,
         );
@@ -407,22 +460,16 @@ pub fn run(
         results.push(report);
     }
     let outcomes: Vec<(Level, Outcome)> = results.iter().map(|r| (r.level, r.outcome)).collect();
-    let stale = opts
+    let stale_expectations = opts
         .expectations
         .stale(&ids)
         .into_iter()
         .map(|e| e.test.clone())
         .collect();
-    Ok(RunReport {
-        tool: format!("hearth-conformance {}", env!("CARGO_PKG_VERSION")),
-        seed: opts.seed,
-        target: target.cli_args(),
-        host_url: info.host_url.as_str().to_owned(),
-        strict: opts.strict,
-        duration_ms: started.elapsed().as_millis() as u64,
-        exit_code: exit_code(&outcomes, opts.strict),
-        not_selected,
-        stale_expectations: stale,
+    Executed {
         results,
-    })
+        not_selected,
+        stale_expectations,
+        exit_code: exit_code(&outcomes, opts.strict),
+    }
 }
