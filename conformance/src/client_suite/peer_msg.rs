@@ -288,58 +288,52 @@ fn replayed(ctx: &mut ClientCtx<'_>) -> TestResult {
 }
 
 fn forged(ctx: &mut ClientCtx<'_>) -> TestResult {
-    let mut fx = start(ctx, 1, 1)?;
-    let mut s = join(&mut fx, 0)?;
-    let seq = s.say(&fx, "to be altered")?;
-    let _ = s.peer.sync();
-    s.lie(&fx, Fault::AlterEntryBytes(seq))?;
-    let events = fx.sync()?;
-    let rej = expect_event(
-        &fx,
-        &events,
-        "rejected",
-        Some(ErrorCode::DECRYPT_FAILED),
-        "a peer's message with one bit flipped",
-        &[],
-    )?;
-    if rej.get("seq").and_then(Value::as_u64) != Some(seq) {
-        return Err(fx.fail(format!("the rejection names another seq than {seq}: {rej}")));
-    }
-    expect_no_event(&fx, &events, "message", "an altered envelope")
+    altered_peer_entry(
+        ctx,
+        Fault::AlterEntryBytes,
+        ("rejected", ErrorCode::DECRYPT_FAILED),
+        "a peer's message with one bit flipped (chain recomputed)",
+    )
 }
 
 /// Unlike the shim's own entries (HRT-LOG-22), a peer's entry is bound only by the chain: a
 /// client that trusted served heads would open (and reject) the altered envelope instead.
 fn bad_link_peer_entry(ctx: &mut ClientCtx<'_>) -> TestResult {
+    altered_peer_entry(
+        ctx,
+        Fault::AlterEntryKeepHeads,
+        ("detected", ErrorCode::FORK_DETECTED),
+        "a peer's entry whose link does not verify (HRT-LOG-23: the link is checked first)",
+    )
+}
+
+/// A peer's message altered by the proxy for the shim only: exactly one event of `expected`
+/// kind and code, at that seq, and the message neither shown nor reported another way.
+fn altered_peer_entry(
+    ctx: &mut ClientCtx<'_>,
+    fault: fn(u64) -> Fault,
+    (kind, code): (&str, ErrorCode),
+    context: &str,
+) -> TestResult {
     let mut fx = start(ctx, 1, 1)?;
     let mut s = join(&mut fx, 0)?;
-    let seq = s.say(&fx, "to be altered, heads kept")?;
+    let seq = s.say(&fx, "to be altered")?;
     let _ = s.peer.sync();
-    s.lie(&fx, Fault::AlterEntryKeepHeads(seq))?;
+    s.lie(&fx, fault(seq))?;
     let events = fx.sync()?;
-    let d = expect_event(
-        &fx,
-        &events,
-        "detected",
-        Some(ErrorCode::FORK_DETECTED),
-        "a peer's entry whose link does not verify",
-        &[],
-    )?;
-    if d.get("seq").and_then(Value::as_u64) != Some(seq) {
-        return Err(fx.fail(format!("the detection names another seq than {seq}: {d}")));
+    let e = expect_event(&fx, &events, kind, Some(code), context, &[])?;
+    if e.get("seq").and_then(Value::as_u64) != Some(seq) {
+        return Err(fx.fail(format!(
+            "{context}: the event names another seq than {seq}: {e}"
+        )));
     }
-    expect_no_event(
-        &fx,
-        &events,
-        "message",
-        "an entry whose link does not verify",
-    )?;
-    expect_no_event(
-        &fx,
-        &events,
-        "rejected",
-        "an entry whose link does not verify (HRT-LOG-23: the link is checked before the content)",
-    )
+    let other = if kind == "detected" {
+        "rejected"
+    } else {
+        "detected"
+    };
+    expect_no_event(&fx, &events, other, context)?;
+    expect_no_event(&fx, &events, "message", context)
 }
 
 /// The `detected` event with `code` must name the peer as `member`.
