@@ -221,23 +221,31 @@ fn parse_host_args(args: &[String]) -> Result<HostArgs, String> {
     Ok(h)
 }
 
-fn host_cmd(args: &[String]) -> ExitCode {
-    let h = match parse_host_args(args) {
-        Ok(h) => h,
-        Err(e) => return harness_error(&format!("{e}\n\n{USAGE}")),
-    };
-    let index = load_index();
-    if h.list {
-        for t in suite::all_tests() {
-            println!(
-                "{:<58} {:<6} {}",
-                t.id,
-                suite::level_of(&t, &index).as_str(),
-                t.requirements.join(" ")
-            );
+/// Prints `--list`: ID, level and requirements of each test.
+fn list_tests(tests: &[(&str, &[&str])], index: &requirements::Index) -> ExitCode {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    for (id, reqs) in tests {
+        // A closed pipe (`--list | head`) ends the listing quietly.
+        if writeln!(
+            out,
+            "{:<58} {:<6} {}",
+            id,
+            suite::level_of_requirements(reqs, index).as_str(),
+            reqs.join(" ")
+        )
+        .is_err()
+        {
+            break;
         }
-        return ExitCode::SUCCESS;
     }
+    ExitCode::SUCCESS
+}
+
+/// What both suites take from the common options: the run options (seed drawn when not
+/// given, expectations loaded) and the options' part of the reproduce command.
+fn run_options(h: &HostArgs) -> Result<(suite::RunOptions, String), ExitCode> {
+    let mut reproduce = String::new();
     let seed = h.seed.unwrap_or_else(|| {
         let mut b = [0u8; 8];
         let _ = getrandom_fill(&mut b);
@@ -250,9 +258,63 @@ fn host_cmd(args: &[String]) -> ExitCode {
             .and_then(|t| model::Expectations::parse(&t))
         {
             Ok(e) => e,
-            Err(e) => return harness_error(&format!("{p}: {e}")),
+            Err(e) => return Err(harness_error(&format!("{p}: {e}"))),
         },
     };
+    if let Some(e) = &h.expectations {
+        reproduce = format!(" --expectations {e}");
+    }
+    if h.strict {
+        reproduce.push_str(" --strict");
+    }
+    if h.format == "human" {
+        eprintln!("seed {seed}");
+    }
+    let opts = suite::RunOptions {
+        seed,
+        strict: h.strict,
+        only: h.only.clone(),
+        expectations,
+    };
+    Ok((opts, reproduce))
+}
+
+/// The progress lines of a human-format run (nothing for the machine formats).
+fn progress_printer(format: &str) -> impl FnMut(suite::Progress<'_>) {
+    let human = format == "human";
+    move |p: suite::Progress<'_>| {
+        if !human {
+            return;
+        }
+        match p {
+            suite::Progress::Start { index, total, id } => {
+                eprint!("[{index:>3}/{total}] {id:<60} ");
+            }
+            suite::Progress::Done(r) => {
+                eprintln!("{} ({} ms)", r.outcome.as_str(), r.duration_ms);
+            }
+        }
+    }
+}
+
+fn host_cmd(args: &[String]) -> ExitCode {
+    let h = match parse_host_args(args) {
+        Ok(h) => h,
+        Err(e) => return harness_error(&format!("{e}\n\n{USAGE}")),
+    };
+    let index = load_index();
+    if h.list {
+        let tests: Vec<_> = suite::all_tests()
+            .iter()
+            .map(|t| (t.id, t.requirements))
+            .collect();
+        return list_tests(&tests, &index);
+    }
+    let (opts, options) = match run_options(&h) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let seed = opts.seed;
     let owner = match &h.owner_key {
         Some(p) => match read_owner_key(p) {
             Ok(k) => k,
@@ -297,35 +359,8 @@ fn host_cmd(args: &[String]) -> ExitCode {
     if let Some(k) = &h.owner_key {
         reproduce = format!("{reproduce} --owner-key {k}");
     }
-    if let Some(e) = &h.expectations {
-        reproduce = format!("{reproduce} --expectations {e}");
-    }
-    if h.strict {
-        reproduce.push_str(" --strict");
-    }
-    let opts = suite::RunOptions {
-        seed,
-        strict: h.strict,
-        only: h.only.clone(),
-        expectations,
-    };
-    let human = h.format == "human";
-    if human {
-        eprintln!("seed {seed}");
-    }
-    let mut progress = |p: suite::Progress<'_>| {
-        if !human {
-            return;
-        }
-        match p {
-            suite::Progress::Start { index, total, id } => {
-                eprint!("[{index:>3}/{total}] {id:<60} ");
-            }
-            suite::Progress::Done(r) => {
-                eprintln!("{} ({} ms)", r.outcome.as_str(), r.duration_ms);
-            }
-        }
-    };
+    reproduce.push_str(&options);
+    let mut progress = progress_printer(&h.format);
     let run = match suite::run(target, &owner, &opts, &index, &reproduce, &mut progress) {
         Ok(r) => r,
         Err(e) => return harness_error(&format!("{e} (seed {seed})")),
@@ -369,72 +404,30 @@ fn client_cmd(args: &[String]) -> ExitCode {
     }
     let index = load_index();
     if h.list {
-        for t in client_suite::all_tests() {
-            println!(
-                "{:<58} {:<6} {}",
-                t.id,
-                suite::level_of_requirements(t.requirements, &index).as_str(),
-                t.requirements.join(" ")
-            );
-        }
-        return ExitCode::SUCCESS;
+        let tests: Vec<_> = client_suite::all_tests()
+            .iter()
+            .map(|t| (t.id, t.requirements))
+            .collect();
+        return list_tests(&tests, &index);
     }
     let Some(command) = shim else {
         return harness_error(&format!("client needs --shim CMD\n\n{USAGE}"));
     };
-    let seed = h.seed.unwrap_or_else(|| {
-        let mut b = [0u8; 8];
-        let _ = getrandom_fill(&mut b);
-        u64::from_le_bytes(b) % 1_000_000_000
-    });
-    let expectations = match &h.expectations {
-        None => model::Expectations::default(),
-        Some(p) => match std::fs::read_to_string(p)
-            .map_err(|e| e.to_string())
-            .and_then(|t| model::Expectations::parse(&t))
-        {
-            Ok(e) => e,
-            Err(e) => return harness_error(&format!("{p}: {e}")),
-        },
+    let (opts, options) = match run_options(&h) {
+        Ok(o) => o,
+        Err(code) => return code,
     };
     let quoted = format!("'{}'", command.replace('\'', "'\\''"));
     let mut reproduce = format!("hearth-conformance client --shim {quoted}");
     if timeout != hearth_conformance::shim::DEFAULT_TIMEOUT {
         reproduce = format!("{reproduce} --shim-timeout {}", timeout.as_secs_f64());
     }
-    if let Some(e) = &h.expectations {
-        reproduce = format!("{reproduce} --expectations {e}");
-    }
-    if h.strict {
-        reproduce.push_str(" --strict");
-    }
-    let opts = suite::RunOptions {
-        seed,
-        strict: h.strict,
-        only: h.only.clone(),
-        expectations,
-    };
+    reproduce.push_str(&options);
     let shim_opts = client_suite::ShimOptions { command, timeout };
-    let human = h.format == "human";
-    if human {
-        eprintln!("seed {seed}");
-    }
-    let mut progress = |p: suite::Progress<'_>| {
-        if !human {
-            return;
-        }
-        match p {
-            suite::Progress::Start { index, total, id } => {
-                eprint!("[{index:>3}/{total}] {id:<60} ");
-            }
-            suite::Progress::Done(r) => {
-                eprintln!("{} ({} ms)", r.outcome.as_str(), r.duration_ms);
-            }
-        }
-    };
+    let mut progress = progress_printer(&h.format);
     let run = match client_suite::run(&shim_opts, &opts, &index, &reproduce, &mut progress) {
         Ok(r) => r,
-        Err(e) => return harness_error(&format!("{e} (seed {seed})")),
+        Err(e) => return harness_error(&format!("{e} (seed {})", opts.seed)),
     };
     finish(&run, &h.format, h.report.as_deref())
 }
