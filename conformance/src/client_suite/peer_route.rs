@@ -26,6 +26,12 @@ pub fn tests() -> Vec<ClientTestDef> {
             run: failover,
         },
         ClientTestDef {
+            id: "client.route.epoch-conflict",
+            title: "`send` after a peer's commit the shim has not fetched: epoch_conflict, then the log is processed, the message sealed again and posted on the same route",
+            requirements: &["HRT-ROUTE-17", "HRT-ROUTE-15"],
+            run: epoch_conflict,
+        },
+        ClientTestDef {
             id: "client.route.announce.wrong-inviter",
             title: "a RouteBody whose invite names another inviter than its sender is not redeemed",
             requirements: &["HRT-ROUTE-7"],
@@ -44,6 +50,62 @@ pub fn tests() -> Vec<ClientTestDef> {
             run: rehost_stranger,
         },
     ]
+}
+
+/// HRT-ROUTE-17: `epoch_conflict` is not unreachability: the client catches up and retries on the
+/// same route, with a new envelope for the new epoch.
+fn epoch_conflict(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let h = s.handle;
+    let r = s.route.clone();
+    must(&fx, "commit", s.peer.commit(&h, &r, &[]))?;
+    let mark = fx.host()?.proxy.mark();
+    let sent = fx.ok(
+        "send",
+        json!({"conversation": s.conv, "text": "after a commit I have not seen"}),
+    )?;
+    let records = fx.host()?.proxy.records_since(mark);
+    let posts: Vec<&Recorded> = records
+        .iter()
+        .filter(|x| x.op == Some(Op::MSG_POST))
+        .collect();
+    let statuses: Vec<Option<ErrorCode>> = posts
+        .iter()
+        .map(|x| x.response().map(|r| r.status))
+        .collect();
+    let conflict_then_ok = statuses.first() == Some(&Some(ErrorCode::EPOCH_CONFLICT))
+        && statuses.last() == Some(&Some(ErrorCode::OK));
+    let fetched = records.iter().any(|x| x.op == Some(Op::LOG_FETCH));
+    let distinct = posts.first().map(|x| &x.body) != posts.last().map(|x| &x.body);
+    if !conflict_then_ok || !fetched || !distinct {
+        return Err(fx.fail_with(
+            format!(
+                "expected msg.post → epoch_conflict, log.fetch, msg.post of a new envelope → ok on the same route; statuses {statuses:?}, log fetched: {fetched}"
+            ),
+            &records,
+        ));
+    }
+    let url = fx.host()?.url().to_owned();
+    if !route_is(sent.get("route"), &url, &s.channel()) {
+        return Err(fx.fail(format!(
+            "the message went to another route than the only one: {sent}"
+        )));
+    }
+    let got = s.peer.sync();
+    let texts: Vec<String> = got
+        .iter()
+        .filter_map(|e| match e {
+            hearth_client::Event::Message { text: Some(t), .. } => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    if texts != ["after a commit I have not seen"] {
+        return Err(fx.fail(format!(
+            "the peer should read the message once in the new epoch, read {texts:?}"
+        )));
+    }
+    Ok(())
 }
 
 fn url_of(fx: &Fixture, i: usize) -> Result<String, Stop> {
