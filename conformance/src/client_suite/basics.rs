@@ -29,8 +29,8 @@ pub fn tests() -> Vec<ClientTestDef> {
     vec![
         ClientTestDef {
             id: "client.shim.hello",
-            title: "hello offering version 1 is answered ok with version 1 and a capability list that includes hello",
-            requirements: &["HRT-CONF-5"],
+            title: "hello offering version 1 is answered ok with version 1 and a capability list that includes hello; one JSON line per answer, same id, nothing else on stdout",
+            requirements: &["HRT-CONF-5", "HRT-SHIM-2", "HRT-SHIM-3", "HRT-SHIM-4", "HRT-SHIM-10"],
             run: hello,
         },
         ClientTestDef {
@@ -42,8 +42,20 @@ pub fn tests() -> Vec<ClientTestDef> {
         ClientTestDef {
             id: "client.shim.capability-honesty",
             title: "commands missing from the capabilities answer unsupported; listed ones do not",
-            requirements: &["HRT-CONF-5"],
+            requirements: &["HRT-CONF-5", "HRT-SHIM-14"],
             run: capability_honesty,
+        },
+        ClientTestDef {
+            id: "client.shim.version-negotiation",
+            title: "hello with no common version is answered failed; with [1, 99] the shim picks 1",
+            requirements: &["HRT-SHIM-13"],
+            run: version_negotiation,
+        },
+        ClientTestDef {
+            id: "client.shim.arguments",
+            title: "unknown argument members are ignored; a missing argument or an unknown conversation handle is answered failed",
+            requirements: &["HRT-SHIM-12", "HRT-SHIM-16"],
+            run: arguments,
         },
         ClientTestDef {
             id: "client.identity.create",
@@ -146,6 +158,83 @@ fn capability_honesty(ctx: &mut ClientCtx<'_>) -> TestResult {
         return Err(crate::model::Stop::NotApplicable(
             "the shim lists no command besides hello and shutdown".into(),
         ));
+    }
+    Ok(())
+}
+
+/// HRT-SHIM-13: the highest common version, and `failed` when there is none. A fresh shim is
+/// started for each hello (the fixture's own hello is done already).
+fn version_negotiation(ctx: &mut ClientCtx<'_>) -> TestResult {
+    use crate::model::Stop;
+    use crate::shim::Shim;
+    let spawn = || {
+        Shim::spawn(&ctx.shim.command, ctx.shim.timeout).map_err(|e| Stop::fail(e.to_string(), &[]))
+    };
+    let mut shim = spawn()?;
+    let a = shim
+        .call("hello", json!({"versions": [99]}))
+        .map_err(|e| Stop::fail(format!("{e}\n    {}", shim.report()), &[]))?;
+    if !matches!(a, Answer::Failed { .. }) {
+        return Err(Stop::fail(
+            format!(
+                "hello offering only version 99 was answered `{}`, expected `failed` (HRT-SHIM-13)\n    {}",
+                a.describe(),
+                shim.report()
+            ),
+            &[],
+        ));
+    }
+    drop(shim);
+    let mut shim = spawn()?;
+    let a = shim
+        .call("hello", json!({"versions": [1, 99]}))
+        .map_err(|e| Stop::fail(format!("{e}\n    {}", shim.report()), &[]))?;
+    let version = match &a {
+        Answer::Ok(v) => v.get("version").and_then(Value::as_u64),
+        _ => None,
+    };
+    if version != Some(1) {
+        return Err(Stop::fail(
+            format!(
+                "hello offering [1, 99] was answered `{}`, expected ok with version 1\n    {}",
+                a.describe(),
+                shim.report()
+            ),
+            &[],
+        ));
+    }
+    Ok(())
+}
+
+/// HRT-SHIM-16 (unknown members ignored) and HRT-SHIM-12 (bad arguments are `failed`).
+fn arguments(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = ctx.fixture(FixtureSpec {
+        identity: true,
+        ..FixtureSpec::default()
+    })?;
+    let a = fx.call("conversations", json!({"x-from-the-future": [1, 2, 3]}))?;
+    if !matches!(a, Answer::Ok(_)) {
+        return Err(fx.fail(format!(
+            "`conversations` with an unknown argument member was answered `{}`, expected ok (HRT-SHIM-16)",
+            a.describe()
+        )));
+    }
+    let unknown = hex::encode(ctx.rng.bytes::<16>());
+    for (cmd, args) in [
+        ("send", json!({"text": "no conversation named"})),
+        (
+            "send",
+            json!({"conversation": unknown, "text": "to nobody"}),
+        ),
+        ("display", json!({"conversation": "not hex"})),
+    ] {
+        let a = fx.call(cmd, args.clone())?;
+        if !matches!(a, Answer::Failed { .. }) {
+            return Err(fx.fail(format!(
+                "`{cmd}` with {args} was answered `{}`, expected `failed` (HRT-SHIM-12)",
+                a.describe()
+            )));
+        }
     }
     Ok(())
 }
