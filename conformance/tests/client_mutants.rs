@@ -27,6 +27,10 @@ pub const CLIENT_MUTANTS: &[(&str, &[&str])] = &[
         "no-commit-report",
         &["client.commit.forged.bad-confirmation-tag"],
     ),
+    (
+        "admit-anyone-to-a-route",
+        &["client.route.announce.by-the-shim"],
+    ),
 ];
 
 #[test]

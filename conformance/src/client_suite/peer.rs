@@ -535,3 +535,36 @@ fn join_welcome_swapped(ctx: &mut ClientCtx<'_>) -> TestResult {
         "after the welcome_mismatch rejection",
     )
 }
+
+/// The envelopes the shim posted (`msg.post` bodies) among `records`, exactly as sent.
+pub fn posted_envelopes(records: &[crate::proxy::Recorded]) -> Vec<Vec<u8>> {
+    use hearth_wire::request::{RequestBody, SignedRequest};
+    use hearth_wire::WireDecode;
+    records
+        .iter()
+        .filter(|r| r.op == Some(hearth_wire::Op::MSG_POST))
+        .filter_map(|r| {
+            let sr = SignedRequest::decode(&r.body).ok()?;
+            let req = sr.unverified_request().ok()?.danger_assume_verified();
+            match req.body().ok()? {
+                RequestBody::MsgPost(b) => Some(b.envelope.as_bytes().to_vec()),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// A copy of the peer's group state on its session route (through save and restore), to open
+/// what the shim sent without advancing the peer itself.
+pub fn peer_copy(fx: &Fixture, s: &mut Session) -> Result<hearth_crypto::group::Group, Stop> {
+    let (h, r) = (s.handle, s.route.clone());
+    let g = s
+        .peer
+        .danger_group_mut(&h, &r)
+        .ok_or_else(|| fx.fail("harness peer: no group for its channel"))?;
+    let saved = g
+        .save()
+        .map_err(|e| fx.fail(format!("harness peer: save: {e:?}")))?;
+    hearth_crypto::group::Group::restore(saved.as_bytes())
+        .map_err(|e| fx.fail(format!("harness peer: restore: {e:?}")))
+}

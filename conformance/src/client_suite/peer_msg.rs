@@ -30,6 +30,12 @@ pub fn tests() -> Vec<ClientTestDef> {
             run: send,
         },
         ClientTestDef {
+            id: "client.msg.send.log-position",
+            title: "what the shim seals: the epoch it holds, seen_seq/seen_head = its verified log position, no prev on its first message, prev = its previous accepted message",
+            requirements: &["HRT-LOG-30", "HRT-LOG-34", "HRT-MSG-1"],
+            run: send_log_position,
+        },
+        ClientTestDef {
             id: "client.msg.bad-padding.nonzero",
             title: "an envelope whose padding holds a non-zero byte is rejected with bad_padding and not shown",
             requirements: &["HRT-MSG-19", "HRT-MSG-24"],
@@ -334,6 +340,74 @@ fn altered_peer_entry(
     };
     expect_no_event(&fx, &events, other, context)?;
     expect_no_event(&fx, &events, "message", context)
+}
+
+/// HRT-LOG-30, HRT-LOG-34, HRT-MSG-1: the peer opens the shim's two envelopes with a copy of
+/// its state and reads the fields the shim set.
+fn send_log_position(ctx: &mut ClientCtx<'_>) -> TestResult {
+    use hearth_crypto::envelope::message_ref;
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    s.say(&fx, "so that the shim's log moves")?;
+    fx.sync()?;
+    let channel = s.channel();
+    let truth = fx.host()?.proxy.true_log(&channel);
+    let Some(last) = truth.last() else {
+        return Err(fx.fail("the proxy saw no log (harness problem)"));
+    };
+    let (v, head_v) = (last.seq.0, last.head.0);
+    let mark = fx.host()?.proxy.mark();
+    fx.ok("send", json!({"conversation": s.conv, "text": "one"}))?;
+    fx.ok("send", json!({"conversation": s.conv, "text": "two"}))?;
+    let records = fx.host()?.proxy.records_since(mark);
+    let envs = super::peer::posted_envelopes(&records);
+    let [first, second] = envs.as_slice() else {
+        return Err(fx.fail_with(
+            format!(
+                "expected exactly two msg.post of the shim, saw {}",
+                envs.len()
+            ),
+            &records,
+        ));
+    };
+    let mut copy = super::peer::peer_copy(&fx, &mut s)?;
+    let epoch = copy.epoch();
+    let o1 = copy.open(first).map_err(|e| {
+        fx.fail(format!(
+            "the peer cannot open the shim's first message: {e}"
+        ))
+    })?;
+    let o2 = copy.open(second).map_err(|e| {
+        fx.fail(format!(
+            "the peer cannot open the shim's second message: {e}"
+        ))
+    })?;
+    if Some(o1.epoch) != epoch {
+        return Err(fx.fail(format!(
+            "the shim sealed for epoch {} while the channel is at {epoch:?} (HRT-MSG-1)",
+            o1.epoch
+        )));
+    }
+    if o1.content.seen_seq.0 != v || o1.content.seen_head.as_slice() != head_v.as_slice() {
+        return Err(fx.fail(format!(
+            "seen_seq/seen_head of the shim's message are {}/{}, its verified position was {v}/{} (HRT-LOG-30)",
+            o1.content.seen_seq.0,
+            hex::encode(o1.content.seen_head.as_slice()),
+            hex::encode(head_v)
+        )));
+    }
+    if o1.content.prev.is_some() {
+        return Err(
+            fx.fail("the shim's first message in the channel names a `prev` (HRT-LOG-34: omit it)")
+        );
+    }
+    if o2.content.prev != Some(message_ref(first)) {
+        return Err(fx.fail(format!(
+            "the second message's prev is {:?}, not the msg-ref of the first, which the host accepted (HRT-LOG-34)",
+            o2.content.prev.map(|h| hex::encode(h.0))
+        )));
+    }
+    Ok(())
 }
 
 /// The `detected` event with `code` must name the peer as `member`.

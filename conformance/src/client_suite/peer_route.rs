@@ -32,6 +32,12 @@ pub fn tests() -> Vec<ClientTestDef> {
             run: epoch_conflict,
         },
         ClientTestDef {
+            id: "client.route.announce.by-the-shim",
+            title: "the shim's `route.add`: its RouteBody lists one invite per other member in leaf order, bound to the new channel, the conversation and the shim's fingerprint; an outsider redeeming a listed invite is not admitted, the listed member is",
+            requirements: &["HRT-ROUTE-4", "HRT-ROUTE-5", "HRT-ROUTE-9", "HRT-ROUTE-2"],
+            run: announce_by_the_shim,
+        },
+        ClientTestDef {
             id: "client.route.announce.wrong-inviter",
             title: "a RouteBody whose invite names another inviter than its sender is not redeemed",
             requirements: &["HRT-ROUTE-7"],
@@ -104,6 +110,103 @@ fn epoch_conflict(ctx: &mut ClientCtx<'_>) -> TestResult {
         return Err(fx.fail(format!(
             "the peer should read the message once in the new epoch, read {texts:?}"
         )));
+    }
+    Ok(())
+}
+
+/// The shim announces a route (spec §10.2); the peer reads the `RouteBody` with a copy of its
+/// state. An outsider (peer 1) then redeems the invite listed for the peer: the shim must not
+/// admit it (HRT-ROUTE-9).
+fn announce_by_the_shim(ctx: &mut ClientCtx<'_>) -> TestResult {
+    use hearth_wire::envelope::ContentBody;
+    let mut fx = start(ctx, 2, 2)?;
+    let mut s = join(&mut fx, 0)?;
+    let url1 = url_of(&fx, 1)?;
+    let mark = fx.host()?.proxy.mark();
+    let added = fx.ok("route.add", json!({"conversation": s.conv, "host": url1}))?;
+    let new_channel: [u8; 16] = added
+        .get("route")
+        .and_then(|r| super::fixture::hex_field::<16>(r, "channel"))
+        .ok_or_else(|| fx.fail(format!("route.add answered without a route: {added}")))?;
+    let records = fx.host()?.proxy.records_since(mark);
+    let envs = super::peer::posted_envelopes(&records);
+    let mut copy = super::peer::peer_copy(&fx, &mut s)?;
+    let members = copy.members();
+    let shim_prefix = FprPrefix(hearth_crypto::keys::Fingerprint::from_bytes(s.shim_fp).prefix());
+    let mut body = None;
+    for e in &envs {
+        if let Ok(o) = copy.open(e) {
+            if let ContentBody::Route(rb) = o.body {
+                body = Some(rb);
+            }
+        }
+    }
+    let Some(rb) = body else {
+        return Err(fx.fail_with(
+            "no RouteBody among the shim's posts on the existing route after route.add",
+            &records,
+        ));
+    };
+    let conv = ConversationId(s.handle);
+    let expected: Vec<u8> = members
+        .iter()
+        .filter(|m| m.fingerprint.as_bytes() != &s.shim_fp)
+        .map(|m| m.leaf.0)
+        .collect();
+    let listed: Vec<u8> = rb.invites.as_slice().iter().map(|i| i.leaf.0).collect();
+    if listed != expected {
+        return Err(fx.fail(format!(
+            "the RouteBody lists invites for leaves {listed:?}, expected one per other member in leaf order {expected:?} (HRT-ROUTE-4)"
+        )));
+    }
+    if rb.conversation != conv || rb.channel_id.0 != new_channel {
+        return Err(fx.fail(
+            "the RouteBody names another conversation or channel than the one route.add created (HRT-ROUTE-4, HRT-ROUTE-2)",
+        ));
+    }
+    for i in rb.invites.as_slice() {
+        let inv = i.invite.value();
+        if inv.channel_id != rb.channel_id
+            || inv.conversation != conv
+            || inv.inviter_fpr != shim_prefix
+        {
+            return Err(fx.fail(format!(
+                "the invite for leaf {} is not bound to the new channel, the conversation and the shim's fingerprint (HRT-ROUTE-5)",
+                i.leaf.0
+            )));
+        }
+    }
+    // HRT-ROUTE-9: an outsider redeems the peer's listed invite first.
+    let Some(first) = rb.invites.as_slice().first() else {
+        return Err(fx.fail("the RouteBody lists no invite"));
+    };
+    let uri = InviteUri::new(&url1, first.invite.value().clone())
+        .map_err(|e| fx.fail(format!("harness: {e:?}")))?
+        .to_string();
+    let mut outsider = peer(&fx, 1)?;
+    must(
+        &fx,
+        "accept_invite",
+        outsider.accept_invite(&uri, "Outsider"),
+    )?;
+    let events = fx.sync()?;
+    let outsider_fp = hex::encode(outsider.fingerprint().as_bytes());
+    if events_of(&events, "admitted")
+        .iter()
+        .any(|e| e.get("fingerprint").and_then(Value::as_str) == Some(outsider_fp.as_str()))
+    {
+        return Err(fx.fail(
+            "the shim admitted someone else than the member its route invite was listed for (HRT-ROUTE-9)",
+        ));
+    }
+    let got = outsider.sync();
+    if got
+        .iter()
+        .any(|e| matches!(e, hearth_client::Event::Joined { .. }))
+    {
+        return Err(fx.fail(
+            "an outsider holding a member's route invite was let into the new route (HRT-ROUTE-9)",
+        ));
     }
     Ok(())
 }

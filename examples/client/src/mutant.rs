@@ -27,6 +27,10 @@ pub const ALL: &[(&str, &str)] = &[
         "no-commit-report",
         "HRT-GRP-42: a rejected commit is not reported",
     ),
+    (
+        "admit-anyone-to-a-route",
+        "HRT-ROUTE-9: a route invite admits whoever redeems it",
+    ),
 ];
 
 /// Whether the running client is the mutant `name`.
