@@ -460,12 +460,22 @@ impl Shim {
 
     /// Sends one request and reads its answer (the whole protocol check of one exchange).
     pub fn call(&mut self, cmd: &str, args: Value) -> Result<Answer, ShimError> {
+        self.call_with_version(PROTOCOL_VERSION, cmd, args)
+    }
+
+    /// As [`Shim::call`], with `v` set to `version` (a test of HRT-SHIM-15 sends another).
+    pub fn call_with_version(
+        &mut self,
+        version: u64,
+        cmd: &str,
+        args: Value,
+    ) -> Result<Answer, ShimError> {
         if let Some(why) = &self.dead {
             return Err(ShimError::Dead(why.clone()));
         }
         let id = self.next_id;
         self.next_id += 1;
-        let line = json!({"v": PROTOCOL_VERSION, "id": id, "cmd": cmd, "args": args}).to_string();
+        let line = json!({"v": version, "id": id, "cmd": cmd, "args": args}).to_string();
         self.note(format!("> {line}"));
         let written = match self.stdin.as_mut() {
             None => Err("standard input already closed".to_owned()),
@@ -585,6 +595,33 @@ impl Shim {
         }
         self.kill();
         a
+    }
+
+    /// Closes the shim's standard input (end of input, or after `shutdown`) and waits up to
+    /// `within` for it to exit: its exit status, or `None` if it was still running (it is then
+    /// killed). Also reports whether it wrote anything more on standard output meanwhile.
+    pub fn close_and_wait(&mut self, within: Duration) -> (Option<std::process::ExitStatus>, bool) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + within;
+        let mut status = None;
+        if let Some(child) = self.child.as_mut() {
+            while Instant::now() < deadline {
+                match child.try_wait() {
+                    Ok(Some(st)) => {
+                        status = Some(st);
+                        break;
+                    }
+                    Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                    Err(_) => break,
+                }
+            }
+        }
+        let extra = matches!(
+            self.lines.recv_timeout(Duration::from_millis(50)),
+            Ok(OutLine::Line(_) | OutLine::TooLong { .. })
+        );
+        self.kill();
+        (status, extra)
     }
 
     /// Kills the shim (and its process group) and reaps it.

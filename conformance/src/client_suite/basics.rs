@@ -52,6 +52,18 @@ pub fn tests() -> Vec<ClientTestDef> {
             run: version_negotiation,
         },
         ClientTestDef {
+            id: "client.shim.exit",
+            title: "after `shutdown` the shim exits 0; at end of input it exits within 5 s; in both cases it writes nothing more",
+            requirements: &["HRT-SHIM-7", "HRT-SHIM-8"],
+            run: exit,
+        },
+        ClientTestDef {
+            id: "client.shim.version-field",
+            title: "after the hello, a request whose `v` is not the agreed version is answered failed and not acted on",
+            requirements: &["HRT-SHIM-15"],
+            run: version_field,
+        },
+        ClientTestDef {
             id: "client.shim.arguments",
             title: "unknown argument members are ignored; a missing argument or an unknown conversation handle is answered failed",
             requirements: &["HRT-SHIM-12", "HRT-SHIM-16"],
@@ -202,6 +214,58 @@ fn version_negotiation(ctx: &mut ClientCtx<'_>) -> TestResult {
             ),
             &[],
         ));
+    }
+    Ok(())
+}
+
+/// HRT-SHIM-7 and HRT-SHIM-8: how a shim ends.
+fn exit(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let wait = std::time::Duration::from_secs(5);
+    let mut fx = ctx.fixture(FixtureSpec::default())?;
+    let a = fx.call("shutdown", json!({}))?;
+    if !matches!(a, Answer::Ok(_)) {
+        return Err(fx.fail(format!(
+            "`shutdown` was answered `{}`, expected ok",
+            a.describe()
+        )));
+    }
+    let (status, extra) = fx.shim.close_and_wait(wait);
+    if !status.is_some_and(|s| s.success()) || extra {
+        return Err(fx.fail(format!(
+            "after answering `shutdown` the shim must exit with status 0 and write nothing more (HRT-SHIM-7); exit: {status:?}, wrote more: {extra}"
+        )));
+    }
+    let mut fx = ctx.fixture(FixtureSpec::default())?;
+    let (status, extra) = fx.shim.close_and_wait(wait);
+    if status.is_none() || extra {
+        return Err(fx.fail(format!(
+            "at end of input the shim must exit within 5 s and write nothing (HRT-SHIM-8); exited: {}, wrote: {extra}",
+            status.is_some()
+        )));
+    }
+    Ok(())
+}
+
+/// HRT-SHIM-15: `v` must be the agreed version; the request is not acted on.
+fn version_field(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = ctx.fixture(FixtureSpec::default())?;
+    let a = fx
+        .shim
+        .call_with_version(2, "identity.create", json!({"name": "Twice"}))
+        .map_err(|e| fx.fail(e.to_string()))?;
+    if !matches!(a, Answer::Failed { .. }) {
+        return Err(fx.fail(format!(
+            "a request with v=2 after agreeing on version 1 was answered `{}`, expected `failed` (HRT-SHIM-15)",
+            a.describe()
+        )));
+    }
+    // Not acted on: the identity can still be created once.
+    let a = fx.call("identity.create", json!({"name": "Once"}))?;
+    if !matches!(a, Answer::Ok(_)) {
+        return Err(fx.fail(format!(
+            "identity.create after a refused v=2 request was answered `{}`: the refused request was acted on",
+            a.describe()
+        )));
     }
     Ok(())
 }
