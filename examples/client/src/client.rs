@@ -11,6 +11,7 @@ use hearth_crypto::labelled::{bstr, sign_with_label};
 use hearth_crypto::rng::HearthRng;
 use hearth_wire::envelope::{ContentBody, RouteBody, RouteInvite};
 use hearth_wire::invite::InviteUri;
+use hearth_wire::log::LogEntry;
 use hearth_wire::request::{
     AppendResult, ChannelCreateBody, CommitPostResult, CommitReportBody, Empty, JoinFetchResult,
     LogFetchBody, LogFetchResult, WelcomeFetchResult,
@@ -154,6 +155,8 @@ pub struct Sent {
     pub seq: u64,
     /// Its msg-ref.
     pub msg_ref: Hash,
+    /// The `sent_at_ms` sealed in it.
+    pub sent_at_ms: u64,
 }
 
 /// A conversation: a local handle, the conversation id, and its routes in order
@@ -276,6 +279,18 @@ impl Client {
         &self.name
     }
 
+    /// Takes the events that commands (not [`Client::sync`]) produced since they were last
+    /// taken, in order: a detection during a send, the commits processed while catching up.
+    /// A front end shows them right away; the shim leaves them to the next `sync`.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        let mut events = Vec::new();
+        for c in &mut self.conversations {
+            c.absorb();
+            events.append(&mut c.undelivered);
+        }
+        events
+    }
+
     /// The conversations.
     pub fn conversations(&self) -> &[Conversation] {
         &self.conversations
@@ -298,7 +313,7 @@ impl Client {
     /// Creates a channel on `host` (which must list this identity as an owner) for a new
     /// conversation whose id is the channel id (spec §8 op 1, HRT-ROUTE-1).
     pub fn create_channel(&mut self, host: &HostUrl) -> Result<([u8; 16], RouteRef), ClientError> {
-        let route = self.new_channel(host)?;
+        let route = self.new_channel(host, None)?;
         let link = route.link.clone();
         let handle = link.channel.0;
         self.conversations.push(Conversation {
@@ -312,7 +327,7 @@ impl Client {
     }
 
     /// `channel.create` on `host`: a new group at epoch 0 (spec §6.5) and its create entry.
-    fn new_channel(&self, host: &HostUrl) -> Result<Route, ClientError> {
+    fn new_channel(&self, host: &HostUrl, handle: Option<[u8; 16]>) -> Result<Route, ClientError> {
         let identity = self.identity();
         let group = Group::create(host.clone(), self.identity(), unix_now())?;
         let channel = *group.channel_id();
@@ -345,7 +360,14 @@ impl Client {
             channel,
         };
         let mut route = Route::new(link, group, log, 0);
-        sync_route(&self.transport, &mut route, [0; 16], &mut Vec::new());
+        let mut out = Vec::new();
+        sync_route(
+            &self.transport,
+            &mut route,
+            handle.unwrap_or(channel.0),
+            &mut out,
+        );
+        route.inbox.append(&mut out);
         Ok(route)
     }
 
@@ -391,7 +413,7 @@ impl Client {
     /// id, so that their clients attach it (HRT-ROUTE-22).
     pub fn rehost(&mut self, handle: &[u8; 16], host: &HostUrl) -> Result<RouteRef, ClientError> {
         self.conv(handle)?;
-        let route = self.new_channel(host)?;
+        let route = self.new_channel(host, Some(*handle))?;
         let link = route.link.clone();
         self.conv_mut(handle)?.routes.push(route);
         Ok(link)
@@ -536,70 +558,101 @@ impl Client {
     /// every route, joins to admit, and due update commits. Returns what the user should see.
     pub fn sync(&mut self) -> Vec<Event> {
         let mut events = Vec::new();
-        self.fetch_welcomes(&mut events);
-        let mut route_joins = Vec::new();
-        let handles: Vec<[u8; 16]> = self.conversations.iter().map(|c| c.handle).collect();
-        for h in handles {
-            self.sync_conversation(&h, &mut events, &mut route_joins);
+        // Events of commands since the last sync come first, in the order they occurred
+        // (Appendix B, HRT-SHIM-25).
+        for c in &mut self.conversations {
+            c.absorb();
+            events.append(&mut c.undelivered);
         }
-        for (handle, uri) in route_joins {
-            let name = self.name.clone();
-            if let Err(e) = self.redeem(&uri, &name, Some(handle)) {
-                events.push(Event::Rejected {
-                    conversation: Some(handle),
-                    route: None,
-                    seq: None,
-                    code: e.code().unwrap_or(ErrorCode::INTERNAL),
-                });
-            }
+        let handles: Vec<[u8; 16]> = self.conversations.iter().map(|c| c.handle).collect();
+        // a. Welcomes.
+        self.fetch_welcomes(&mut events);
+        // b. Admissions.
+        for h in &handles {
+            self.each_route(h, &mut events, admit_joins);
+        }
+        // c. Logs, and the own invitations of route announcements (spec §10.2).
+        for h in &handles {
+            self.each_route(h, &mut events, |t, route, handle, out| {
+                sync_route(t, route, handle, out);
+            });
+            self.redeem_announcements(h, &mut events);
+        }
+        // d. Duties.
+        for h in &handles {
+            self.each_route(h, &mut events, update_if_due);
         }
         events
     }
 
-    fn sync_conversation(
+    /// Runs `step` on every route of one conversation and collects the events it produced.
+    fn each_route(
         &mut self,
         handle: &[u8; 16],
         events: &mut Vec<Event>,
-        route_joins: &mut Vec<([u8; 16], String)>,
+        mut step: impl FnMut(&Transport, &mut Route, [u8; 16], &mut Vec<Event>),
     ) {
         let transport = self.transport.clone();
         let Ok(conv) = self.conv_mut(handle) else {
             return;
         };
-        let conv_id = conv.id;
-        let held: Vec<RouteRef> = conv.routes.iter().map(|r| r.link.clone()).collect();
         for route in conv.routes.iter_mut() {
             let mut out = Vec::new();
-            sync_route(&transport, route, *handle, &mut out);
-            admit_joins(&transport, route, *handle, &mut out);
-            update_if_due(&transport, route, *handle, &mut out);
-            // Route announcements (spec §10.2).
-            for (seq, sender, body) in std::mem::take(&mut route.announcements) {
-                match check_route_body(route, conv_id, &held, &sender, &body) {
-                    Ok(Some(uri)) => route_joins.push((*handle, uri)),
-                    Ok(None) => {}
-                    Err(code) => out.push(Event::Rejected {
-                        conversation: Some(*handle),
-                        route: Some(route.link.clone()),
-                        seq: Some(seq),
-                        code,
-                    }),
-                }
-            }
+            step(&transport, route, *handle, &mut out);
             route.inbox.append(&mut out);
         }
         conv.absorb();
         events.append(&mut conv.undelivered);
     }
 
+    /// Acts on the route announcements the logs of one conversation delivered (spec §10.2,
+    /// HRT-ROUTE-6 to HRT-ROUTE-10): redeems the own invitation of each valid one.
+    fn redeem_announcements(&mut self, handle: &[u8; 16], events: &mut Vec<Event>) {
+        let pending: Vec<RouteRef> = self.joining.iter().map(|j| j.link.clone()).collect();
+        let Ok(conv) = self.conv_mut(handle) else {
+            return;
+        };
+        let conv_id = conv.id;
+        let mut held: Vec<RouteRef> = conv.routes.iter().map(|r| r.link.clone()).collect();
+        held.extend(pending);
+        let mut to_redeem = Vec::new();
+        for route in conv.routes.iter_mut() {
+            for a in std::mem::take(&mut route.announcements) {
+                let (seq, me, sender, body) = &a;
+                match check_route_body(*me, conv_id, &held, sender, body) {
+                    Ok(Some(uri)) => to_redeem.push((route.link.clone(), a, uri)),
+                    Ok(None) => {}
+                    Err(code) => events.push(Event::Rejected {
+                        conversation: Some(*handle),
+                        route: Some(route.link.clone()),
+                        seq: Some(*seq),
+                        code,
+                    }),
+                }
+            }
+        }
+        for (carrier, a, uri) in to_redeem {
+            let name = self.name.clone();
+            if let Err(ClientError::Unreachable(_)) = self.redeem(&uri, &name, Some(*handle)) {
+                // Try again at the next sync; other refusals are final.
+                if let Ok(conv) = self.conv_mut(handle) {
+                    if let Some(r) = conv.routes.iter_mut().find(|r| r.link == carrier) {
+                        r.announcements.push(a);
+                    }
+                }
+            }
+        }
+    }
+
     fn fetch_welcomes(&mut self, events: &mut Vec<Event>) {
         let pending = std::mem::take(&mut self.joining);
         for j in pending {
+            let conversation = j.attach_to;
             match self.try_welcome(j, events) {
                 Ok(Some(still)) => self.joining.push(still),
                 Ok(None) => {}
                 Err((code, link)) => events.push(Event::Rejected {
-                    conversation: None,
+                    conversation,
                     route: Some(link),
                     seq: None,
                     code,
@@ -646,28 +699,40 @@ impl Client {
             .flatten()
             .ok_or_else(|| fail(ErrorCode::MALFORMED))?;
         let s_add = wf.seq.0;
-        // The anchor: the entry at s_add (HRT-LOG-26).
-        let body = LogFetchBody {
-            since: Seq(s_add.saturating_sub(1)),
-            limit: PAGE,
-        };
-        let signed = Transport::build(&link.host, Op::LOG_FETCH, Some(link.channel), &body, &sign)
-            .map_err(|e| fail(e.code().unwrap_or(ErrorCode::INTERNAL)))?;
-        let page: LogFetchResult = match self.transport.post(&link.host, &signed) {
-            Outcome::Ok(r) => r
-                .result_as()
-                .ok()
-                .flatten()
-                .ok_or_else(|| fail(ErrorCode::MALFORMED))?,
-            Outcome::Refused(r) => return Err(fail(r.status)),
-            Outcome::Unreachable(_) => return Ok(Some(j)),
-        };
-        let mut entries = page.entries.clone().into_inner();
-        let anchor = match entries.first() {
-            Some(e) if e.seq.0 == s_add && e.kind == EntryKind::Commit => e.clone(),
-            _ => return Err(fail(ErrorCode::WELCOME_MISMATCH)),
-        };
-        entries.remove(0);
+        // The whole chain up to the anchor (HRT-LOG-28): the anchor is then bound by the chain
+        // as well as by the confirmation tag (HRT-LOG-26), and the leave entries before it are
+        // known, so that a removal of a member who left is not misjudged (HRT-GRP-73).
+        let mut log = LogState::new();
+        let mut entries: Vec<LogEntry> = Vec::new();
+        while log.verified() < s_add {
+            let body = LogFetchBody {
+                since: Seq(log.verified()),
+                limit: PAGE,
+            };
+            let signed =
+                Transport::build(&link.host, Op::LOG_FETCH, Some(link.channel), &body, &sign)
+                    .map_err(|e| fail(e.code().unwrap_or(ErrorCode::INTERNAL)))?;
+            let page: LogFetchResult = match self.transport.post(&link.host, &signed) {
+                Outcome::Ok(r) => r
+                    .result_as()
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| fail(ErrorCode::MALFORMED))?,
+                Outcome::Refused(r) => return Err(fail(r.status)),
+                Outcome::Unreachable(_) => return Ok(Some(j)),
+            };
+            match log.verify_page(page) {
+                // The Welcome names an entry the log does not have.
+                Ok(es) if es.is_empty() => return Err(fail(ErrorCode::WELCOME_MISMATCH)),
+                Ok(es) => entries.extend(es),
+                Err(d) => return Err(fail(d.code)),
+            }
+        }
+        let anchor = entries
+            .iter()
+            .find(|e| e.seq.0 == s_add && e.kind == EntryKind::Commit)
+            .cloned()
+            .ok_or_else(|| fail(ErrorCode::WELCOME_MISMATCH))?;
         let Joining {
             pending,
             conversation,
@@ -679,16 +744,19 @@ impl Client {
             .accept_welcome(wf.welcome.as_bytes(), Some(&anchor.bytes), unix_now())
             .map_err(|rej| fail(rej.error.code()))?;
         let epoch = group.epoch().unwrap_or(0);
-        let log = LogState::anchored(s_add, anchor.head.0, page.tip.0);
         let mut route = Route::new(link.clone(), group, log, s_add);
+        for e in entries
+            .iter()
+            .filter(|e| e.seq.0 < s_add && e.kind == EntryKind::Leave)
+        {
+            // A leave of someone no longer in the roster is simply not recorded.
+            let _ = route.group.record_leave(&e.bytes);
+        }
         // Which conversation (HRT-ROUTE-3, HRT-ROUTE-22, HRT-ROUTE-23).
         let handle = self.place(conversation, inviter, attach_to);
-        let rest = LogFetchResult {
-            entries: BoundedVec::new(entries).map_err(|_| fail(ErrorCode::MALFORMED))?,
-            ..page
-        };
+        let after: Vec<LogEntry> = entries.into_iter().filter(|e| e.seq.0 > s_add).collect();
         let mut out = Vec::new();
-        apply_page(&mut route, handle, rest, &mut out);
+        process_entries(&mut route, handle, &after, &mut out);
         route.inbox.append(&mut out);
         events.push(Event::Joined {
             conversation: handle,
@@ -788,11 +856,12 @@ impl Client {
                         seq: sent.seq,
                         sender: me,
                         text: text.to_owned(),
-                        sent_at_ms: unix_now().saturating_mul(1000),
+                        sent_at_ms: sent.sent_at_ms,
                         position: pos,
                     });
                     return Ok(sent);
                 }
+                Err(ClientError::Frozen(code)) => frozen = Some(code),
                 Err(ClientError::Unreachable(s)) => {
                     why.push(format!("{}: {s}", route.link.host.as_str()))
                 }
@@ -838,10 +907,12 @@ impl Client {
         }
         let mut out = Vec::new();
         let r = post_commit(&transport, route, *handle, changes, &mut out);
-        let epoch = route.group.epoch().unwrap_or(0);
         route.inbox.append(&mut out);
         conv.absorb();
-        Ok((epoch, r?))
+        let seq = r?;
+        // The epoch this commit creates, installed now or when the log reaches it
+        // (HRT-GRP-75).
+        Ok((route_epoch_after(conv, link), seq))
     }
 
     /// The merged timeline (HRT-ROUTE-20): by `sent_at_ms`, then route position, then seq.
@@ -874,7 +945,7 @@ impl Client {
         host: &HostUrl,
     ) -> Result<RouteRef, ClientError> {
         let conv_id = self.conv(handle)?.id;
-        let mut new_route = self.new_channel(host)?;
+        let mut new_route = self.new_channel(host, Some(*handle))?;
         let transport = self.transport.clone();
         let me = self.fingerprint();
         let conv = self.conv_mut(handle)?;
@@ -912,7 +983,15 @@ impl Client {
             invites: BoundedVec::new(invites)?,
         };
         let raw = RawValue::from_value(&body);
+        let listed_epoch = announce.group.epoch();
         let content = |route: &Route| -> Result<_, ClientError> {
+            // The invites are listed by the leaves of the epoch they were made for
+            // (HRT-ROUTE-4); if the epoch moved on meanwhile, the list may be wrong.
+            if route.group.epoch() != listed_epoch {
+                return Err(ClientError::usage(
+                    "the membership changed while the route was announced; add the route again",
+                ));
+            }
             Ok(ContentBuilder::new(ContentType::ROUTE, raw.clone())?
                 .sent_at_ms(unix_now().saturating_mul(1000))
                 .seen(route.log.verified(), route.log.head_v().map(Hash))?
@@ -968,10 +1047,16 @@ fn make_invite(
 }
 
 /// Fetches a route's log until its tip and processes it (spec §9.5). Stops at a detection.
-fn sync_route(transport: &Transport, route: &mut Route, handle: [u8; 16], out: &mut Vec<Event>) {
-    for _ in 0..1000 {
+/// Returns whether the log was verified up to the tip the host served.
+fn sync_route(
+    transport: &Transport,
+    route: &mut Route,
+    handle: [u8; 16],
+    out: &mut Vec<Event>,
+) -> bool {
+    for _ in 0..100_000 {
         if route.frozen.is_some() || route.group.status() != hearth_crypto::Status::Active {
-            return;
+            return false;
         }
         let body = LogFetchBody {
             since: Seq(route.log.verified()),
@@ -984,29 +1069,34 @@ fn sync_route(transport: &Transport, route: &mut Route, handle: [u8; 16], out: &
             &body,
             &sign_with(&route.group),
         ) else {
-            return;
+            return false;
         };
         let page: LogFetchResult = match transport.post(&route.link.host, &signed) {
             Outcome::Ok(r) => match r.result_as() {
                 Ok(Some(p)) => p,
                 _ => {
+                    // A defective answer (§9.5 step 1), not yet evidence of a fork.
                     out.push(Event::Rejected {
                         conversation: Some(handle),
                         route: Some(route.link.clone()),
                         seq: None,
                         code: ErrorCode::MALFORMED,
                     });
-                    return;
+                    return false;
                 }
             },
-            Outcome::Refused(_) | Outcome::Unreachable(_) => return,
+            Outcome::Refused(_) | Outcome::Unreachable(_) => return false,
         };
         let tip = page.tip.0;
         let more = apply_page(route, handle, page, out);
-        if !more || route.log.verified() >= tip {
-            return;
+        if route.log.verified() >= tip && route.frozen.is_none() {
+            return route.group.status() == hearth_crypto::Status::Active;
+        }
+        if !more {
+            return false;
         }
     }
+    false
 }
 
 /// Verifies a page and processes its entries; false when nothing was verified.
@@ -1024,8 +1114,19 @@ fn apply_page(
             return false;
         }
     };
+    process_entries(route, handle, &entries, out)
+}
+
+/// Processes verified entries in `seq` order (spec §9.5 step 6); false when nothing was
+/// processed or processing had to stop (a detection, a removal, a rejected commit).
+fn process_entries(
+    route: &mut Route,
+    handle: [u8; 16],
+    entries: &[LogEntry],
+    out: &mut Vec<Event>,
+) -> bool {
     let any = !entries.is_empty();
-    for e in &entries {
+    for e in entries {
         let seq = e.seq.0;
         let link = route.link.clone();
         match route.process(e) {
@@ -1037,6 +1138,10 @@ fn apply_page(
                 epoch,
             }),
             Processed::Removed => {
+                // Removed: nothing of this channel may be kept, invitations included
+                // (HRT-GRP-46, HRT-INV-48).
+                route.invites.clear();
+                route.pending_adds.clear();
                 out.push(Event::Removed {
                     conversation: handle,
                     route: link,
@@ -1053,7 +1158,10 @@ fn apply_page(
                 sent_at_ms,
             } => {
                 if let ContentBody::Route(rb) = *body {
-                    route.announcements.push((seq, sender, rb));
+                    // The own leaf of the message's epoch (HRT-ROUTE-8), before later
+                    // commits renumber the leaves.
+                    let me = route.group.my_leaf();
+                    route.announcements.push((seq, me, sender, rb));
                 }
                 out.push(Event::Message {
                     conversation: handle,
@@ -1076,6 +1184,8 @@ fn apply_page(
                 });
                 if halted {
                     route.report = Some((seq, code));
+                    route.invites.clear();
+                    route.pending_adds.clear();
                     return false;
                 }
             }
@@ -1132,14 +1242,37 @@ fn post_message(
 ) -> Result<Sent, ClientError> {
     let mut last = None;
     for _ in 0..CONFLICT_RETRIES {
+        // HRT-LOG-38, HRT-GRP-44: never post to a frozen or halted route (also after the
+        // catch-up below found a fork or a bad commit).
+        if let Some(f) = route
+            .frozen
+            .as_ref()
+            .filter(|_| !crate::mutant::on("post-when-frozen"))
+        {
+            return Err(ClientError::Frozen(f.detection.code));
+        }
+        if route.group.status() != hearth_crypto::Status::Active {
+            return Err(ClientError::Unreachable(
+                "this member can no longer post in the channel".into(),
+            ));
+        }
         if route.group.needs_update(unix_now()) {
             let mut got = Vec::new();
             let r = post_commit(transport, route, handle, Vec::new(), &mut got);
             route.inbox.append(&mut got);
-            r?;
+            match r {
+                Err(ClientError::Host { status, .. }) if status == ErrorCode::EPOCH_CONFLICT => {
+                    continue;
+                }
+                other => {
+                    other?;
+                }
+            }
         }
         let c = content(route)?;
+        let sent_at_ms = c.sent_at_ms;
         let env = route.group.seal(&c, unix_now())?;
+        let msg_ref = message_ref(&env.bytes);
         let signed = Transport::build(
             &route.link.host,
             Op::MSG_POST,
@@ -1152,14 +1285,15 @@ fn post_message(
                 let res: AppendResult = r
                     .result_as()?
                     .ok_or_else(|| ClientError::usage("ok without a result"))?;
-                let msg_ref = message_ref(&env.bytes);
                 if let Err(d) =
                     route
                         .log
                         .record_own(res.seq.0, res.head.0, EntryKind::Msg, env.bytes)
                 {
+                    let code = d.code;
                     route.inbox.push(detected(route, handle, &d));
                     route.freeze_with(d);
+                    return Err(ClientError::Frozen(code));
                 }
                 route.own_refs.insert(msg_ref.0);
                 route.last_own = Some(msg_ref);
@@ -1168,6 +1302,7 @@ fn post_message(
                     route: route.link.clone(),
                     seq: res.seq.0,
                     msg_ref,
+                    sent_at_ms,
                 });
             }
             Outcome::Refused(r) if r.status == ErrorCode::EPOCH_CONFLICT => {
@@ -1181,7 +1316,18 @@ fn post_message(
                     "the host answered not_found".into(),
                 ));
             }
-            other => return other.into_ok().map(|_| unreachable_ok(route)),
+            Outcome::Refused(r) => {
+                return Err(ClientError::Host {
+                    status: r.status,
+                    detail: r.detail,
+                })
+            }
+            Outcome::Unreachable(why) => {
+                // The outcome is unknown: if the host did accept it, the entry is this
+                // member's own, not a stranger's (and is not `prev` material, HRT-LOG-35).
+                route.own_refs.insert(msg_ref.0);
+                return Err(ClientError::Unreachable(why));
+            }
         }
     }
     match last {
@@ -1189,17 +1335,9 @@ fn post_message(
             status: r.status,
             detail: r.detail,
         }),
-        None => Err(ClientError::usage("no attempt was made")),
-    }
-}
-
-/// `Outcome::into_ok` only returns `Ok` for `Outcome::Ok`, which is handled above; this keeps
-/// the types aligned without a panic path.
-fn unreachable_ok(route: &Route) -> Sent {
-    Sent {
-        route: route.link.clone(),
-        seq: 0,
-        msg_ref: Hash([0; 32]),
+        None => Err(ClientError::Unreachable(
+            "the channel kept changing epoch".into(),
+        )),
     }
 }
 
@@ -1213,9 +1351,19 @@ fn post_commit(
     changes: Vec<Change>,
     out: &mut Vec<Event>,
 ) -> Result<u64, ClientError> {
-    sync_route(transport, route, handle, out);
+    let current = sync_route(transport, route, handle, out);
     if let Some(f) = &route.frozen {
         return Err(ClientError::Frozen(f.detection.code));
+    }
+    if !current {
+        return Err(ClientError::Unreachable(
+            "the log could not be brought up to date before committing".into(),
+        ));
+    }
+    // A commit of an earlier attempt whose outcome stayed unknown, and which the log verified
+    // up to its tip does not contain, was not accepted: discard it (HRT-GRP-48, HRT-GRP-49).
+    if route.group.danger_held_secrets().pending_commit {
+        route.group.commit_conflict()?;
     }
     let made = route.group.commit(changes, unix_now())?;
     let body = made.post_body()?;
@@ -1259,9 +1407,51 @@ fn post_commit(
 /// against the identity a route invitation was made for (HRT-ROUTE-9), and admitted in one
 /// commit.
 fn admit_joins(transport: &Transport, route: &mut Route, handle: [u8; 16], out: &mut Vec<Event>) {
-    if route.invites.is_empty() || !route.usable() {
+    if !route.usable() {
         return;
     }
+    // Joins validated earlier whose add commit did not go through are tried again.
+    let mut adds = std::mem::take(&mut route.pending_adds);
+    if !route.invites.is_empty() {
+        collect_joins(transport, route, handle, out, &mut adds);
+    }
+    if adds.is_empty() {
+        return;
+    }
+    let changes = adds
+        .iter()
+        .map(|vj| Change::Add {
+            joiner: Box::new(vj.clone()),
+            role: Role::Member,
+        })
+        .collect();
+    match post_commit(transport, route, handle, changes, out) {
+        Ok(_) => {
+            let epoch = route_epoch_now_or_next(route);
+            for vj in adds {
+                out.push(Event::Admitted {
+                    conversation: handle,
+                    route: route.link.clone(),
+                    fingerprint: vj.fingerprint(),
+                    name: vj.proposed_name().to_owned(),
+                    epoch,
+                });
+            }
+        }
+        // The client's own request failed: no event (Appendix B §91.7); the joins wait for the
+        // next sync (their invitation secrets are already deleted, HRT-INV-42).
+        Err(_) => route.pending_adds = adds,
+    }
+}
+
+/// `join.fetch` and the checks of §5.8 for each join on one of this route's invitations.
+fn collect_joins(
+    transport: &Transport,
+    route: &mut Route,
+    handle: [u8; 16],
+    out: &mut Vec<Event>,
+    adds: &mut Vec<hearth_crypto::invite::ValidatedJoin>,
+) {
     let Ok(signed) = Transport::build(
         &route.link.host,
         Op::JOIN_FETCH,
@@ -1278,7 +1468,6 @@ fn admit_joins(transport: &Transport, route: &mut Route, handle: [u8; 16], out: 
         },
         _ => return,
     };
-    let mut adds = Vec::new();
     for pj in pending.pending.as_slice() {
         let Some(i) = route
             .invites
@@ -1293,17 +1482,12 @@ fn admit_joins(transport: &Transport, route: &mut Route, handle: [u8; 16], out: 
                 if open.expected.is_some_and(|fp| fp != vj.fingerprint())
                     && !crate::mutant::on("admit-anyone-to-a-route")
                 {
-                    // HRT-ROUTE-9: someone else redeemed a route invitation; refuse and revoke.
+                    // HRT-ROUTE-9: someone else redeemed a route invitation: not admitted, the
+                    // invitation revoked; no event (Appendix B §91.7).
                     revoke(transport, route, pj.invite_id);
-                    out.push(Event::Rejected {
-                        conversation: Some(handle),
-                        route: Some(route.link.clone()),
-                        seq: None,
-                        code: ErrorCode::FORBIDDEN,
-                    });
                     continue;
                 }
-                adds.push((vj.fingerprint(), vj.proposed_name().to_owned(), vj));
+                adds.push(vj);
             }
             Err(e) => out.push(Event::Rejected {
                 conversation: Some(handle),
@@ -1313,39 +1497,15 @@ fn admit_joins(transport: &Transport, route: &mut Route, handle: [u8; 16], out: 
             }),
         }
     }
-    if adds.is_empty() {
-        return;
-    }
-    let mut who = Vec::new();
-    let changes = adds
-        .into_iter()
-        .map(|(fp, name, vj)| {
-            who.push((fp, name));
-            Change::Add {
-                joiner: Box::new(vj),
-                role: Role::Member,
-            }
-        })
-        .collect();
-    match post_commit(transport, route, handle, changes, out) {
-        Ok(_) => {
-            let epoch = route.group.epoch().unwrap_or(0);
-            for (fingerprint, name) in who {
-                out.push(Event::Admitted {
-                    conversation: handle,
-                    route: route.link.clone(),
-                    fingerprint,
-                    name,
-                    epoch,
-                });
-            }
-        }
-        Err(e) => out.push(Event::Rejected {
-            conversation: Some(handle),
-            route: Some(route.link.clone()),
-            seq: None,
-            code: e.code().unwrap_or(ErrorCode::INTERNAL),
-        }),
+}
+
+/// The epoch of a route once its own posted commit is installed (HRT-GRP-75).
+fn route_epoch_now_or_next(route: &Route) -> u64 {
+    let e = route.group.epoch().unwrap_or(0);
+    if route.group.danger_held_secrets().pending_commit {
+        e + 1
+    } else {
+        e
     }
 }
 
@@ -1368,7 +1528,6 @@ fn revoke(transport: &Transport, route: &Route, invite_id: Nonce16) {
 fn update_if_due(transport: &Transport, route: &mut Route, handle: [u8; 16], out: &mut Vec<Event>) {
     if let Some((seq, code)) = route
         .report
-        .take()
         .filter(|_| !crate::mutant::on("no-commit-report"))
     {
         let body = CommitReportBody {
@@ -1382,39 +1541,48 @@ fn update_if_due(transport: &Transport, route: &mut Route, handle: [u8; 16], out
             &body,
             &sign_with(&route.group),
         ) {
-            let _ = transport.post(&route.link.host, &signed);
-        }
-    }
-    if route.usable() && route.group.needs_update(unix_now()) {
-        if let Err(e) = post_commit(transport, route, handle, Vec::new(), out) {
-            if let Some(code) = e.code() {
-                out.push(Event::Rejected {
-                    conversation: Some(handle),
-                    route: Some(route.link.clone()),
-                    seq: None,
-                    code,
-                });
+            // Kept until the host took it: a lost report is sent again at the next sync.
+            if matches!(
+                transport.post(&route.link.host, &signed),
+                Outcome::Ok(_) | Outcome::Refused(_)
+            ) {
+                route.report = None;
             }
         }
     }
+    // A failure here is the client's own request failing, not something received: no event
+    // (Appendix B §91.7); the duty stays and is tried again at the next sync.
+    if route.usable() && route.group.needs_update(unix_now()) {
+        let _ = post_commit(transport, route, handle, Vec::new(), out);
+    }
+}
+
+/// The epoch a route is at once the own commit just posted is installed: the current epoch
+/// if the log already reached it, otherwise one more (HRT-GRP-75).
+fn route_epoch_after(conv: &Conversation, link: &RouteRef) -> u64 {
+    conv.routes
+        .iter()
+        .find(|r| &r.link == link)
+        .map_or(0, route_epoch_now_or_next)
 }
 
 /// Checks a route announcement (spec §10.2, HRT-ROUTE-6 to HRT-ROUTE-10) and returns the
 /// invitation text of the own invite to redeem, if there is one to act on.
 fn check_route_body(
-    route: &Route,
+    me: Leaf,
     conv_id: ConversationId,
     held: &[RouteRef],
     sender: &Fingerprint,
     body: &RouteBody,
 ) -> Result<Option<String>, ErrorCode> {
+    // HRT-ROUTE-6: ignored, without an event (Appendix B §91.7).
     if body.conversation != conv_id {
-        return Err(ErrorCode::MALFORMED);
+        return Ok(None);
     }
     for ri in body.invites.as_slice() {
         let inv = ri.invite.value();
         if inv.channel_id != body.channel_id || inv.conversation != body.conversation {
-            return Err(ErrorCode::MALFORMED);
+            return Ok(None);
         }
     }
     let link = RouteRef {
@@ -1424,7 +1592,6 @@ fn check_route_body(
     if held.contains(&link) {
         return Ok(None);
     }
-    let me: Leaf = route.group.my_leaf();
     let Some(own) = body.invites.as_slice().iter().find(|ri| ri.leaf == me) else {
         return Ok(None);
     };
@@ -1432,7 +1599,7 @@ fn check_route_body(
     if inv.inviter_fpr.0 != sender.prefix() {
         return Err(ErrorCode::WRONG_INVITER);
     }
-    InviteUri::new(body.host_url.as_str(), inv.clone())
-        .map(|u| Some(u.to_string()))
-        .map_err(|_| ErrorCode::MALFORMED)
+    Ok(InviteUri::new(body.host_url.as_str(), inv.clone())
+        .ok()
+        .map(|u| u.to_string()))
 }

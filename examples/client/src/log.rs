@@ -65,18 +65,6 @@ impl LogState {
         Self::default()
     }
 
-    /// A joiner's state anchored at the commit that added it (HRT-LOG-27): `V = seq`,
-    /// `head_V` = the served head of that entry, `T` at least `seq`.
-    pub fn anchored(seq: u64, head: [u8; 32], tip: u64) -> Self {
-        let mut s = Self {
-            v: seq,
-            t: tip.max(seq),
-            ..Self::default()
-        };
-        s.heads.insert(seq, head);
-        s
-    }
-
     /// `V`.
     pub fn verified(&self) -> u64 {
         self.v
@@ -102,6 +90,19 @@ impl LogState {
         kind: EntryKind,
         bytes: Vec<u8>,
     ) -> Result<(), Detection> {
+        // The entry of a new post comes after every entry the host had already claimed: a
+        // result naming an earlier position is the host passing off another entry as this
+        // post (HRT-LOG-6, HRT-LOG-22).
+        if seq <= self.t {
+            return Err(Detection::new(
+                ErrorCode::FORK_DETECTED,
+                Some(seq),
+                format!(
+                    "the host placed a new post at seq {seq}, where it had already claimed an entry (tip {})",
+                    self.t
+                ),
+            ));
+        }
         let held = self.heads.get(&seq).or_else(|| self.claims.get(&seq));
         if held.is_some_and(|h| *h != head) {
             return Err(Detection::new(
@@ -110,13 +111,7 @@ impl LogState {
                 format!("the host gave seq {seq} another head than before"),
             ));
         }
-        if seq <= self.v {
-            // Already verified: the entry there must be this post (HRT-LOG-22). The head matched,
-            // and the head binds kind and bytes, so it is.
-            self.t = self.t.max(seq);
-            return Ok(());
-        }
-        self.t = self.t.max(seq);
+        self.t = seq;
         self.claims.insert(seq, head);
         self.own.insert(seq, (kind, bytes));
         Ok(())
@@ -215,6 +210,20 @@ impl LogState {
             }
             _ => {}
         }
+        // A tip not reached by this page is kept as a claim; two claims for one seq must agree.
+        let tip_claim = match tip_head {
+            Some(th) if tip > last.map_or(self.v, |(s, _)| s) => {
+                if self.claims.get(&tip).is_some_and(|h| *h != th) {
+                    return Err(Detection::new(
+                        ErrorCode::FORK_DETECTED,
+                        Some(tip),
+                        format!("two different heads claimed for tip {tip}"),
+                    ));
+                }
+                Some(th)
+            }
+            _ => None,
+        };
         // Every check passed: advance.
         for (s, hd) in &new_heads {
             self.heads.insert(*s, *hd);
@@ -224,18 +233,8 @@ impl LogState {
         if let Some((s, _)) = last {
             self.v = s;
         }
-        if let Some(th) = tip_head {
-            if tip > self.v {
-                let held = self.claims.get(&tip).copied();
-                if held.is_some_and(|h| h != th) {
-                    return Err(Detection::new(
-                        ErrorCode::FORK_DETECTED,
-                        Some(tip),
-                        format!("two different heads claimed for tip {tip}"),
-                    ));
-                }
-                self.claims.insert(tip, th);
-            }
+        if let Some(th) = tip_claim {
+            self.claims.insert(tip, th);
         }
         self.t = self.t.max(tip);
         Ok(page.entries.into_inner())
@@ -418,17 +417,28 @@ mod tests {
     }
 
     #[test]
-    fn a_result_contradicting_a_verified_head_is_a_fork() {
+    fn a_result_at_an_already_claimed_position_is_a_fork() {
         let log = chain(3);
         let mut s = LogState::new();
         s.verify_page(page(&log, 0, 10)).unwrap();
+        // Even with the true head of that entry: it is some other entry, not the new post.
         let d = s
-            .record_own(2, [9; 32], EntryKind::Msg, Vec::new())
+            .record_own(2, log[1].head.0, EntryKind::Msg, Vec::new())
             .unwrap_err();
         assert_eq!(d.code, ErrorCode::FORK_DETECTED);
-        assert!(s
-            .record_own(2, log[1].head.0, EntryKind::Msg, Vec::new())
-            .is_ok());
+        let d = s
+            .record_own(3, [9; 32], EntryKind::Msg, Vec::new())
+            .unwrap_err();
+        assert_eq!(d.code, ErrorCode::FORK_DETECTED);
+        assert!(s.record_own(4, [9; 32], EntryKind::Msg, Vec::new()).is_ok());
+        // A later, contradicting claim for the same seq is a fork too.
+        let mut t = LogState::new();
+        t.record_own(5, [1; 32], EntryKind::Msg, Vec::new())
+            .unwrap();
+        let mut p = page(&chain(6), 0, 2);
+        p.tip = Seq(5);
+        p.head = BoundedBytes::new(vec![2; 32]).unwrap();
+        assert_eq!(code(t.verify_page(p)), ErrorCode::FORK_DETECTED);
     }
 
     #[test]

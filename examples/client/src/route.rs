@@ -80,8 +80,15 @@ pub struct Route {
     /// The `prev` for the next own message (HRT-LOG-34).
     pub(crate) last_own: Option<Hash>,
     pub(crate) invites: Vec<OpenInvite>,
+    /// Joins that passed §5.8 but whose add commit did not go through yet.
+    pub(crate) pending_adds: Vec<hearth_crypto::invite::ValidatedJoin>,
     /// Route announcements opened in this channel, not yet acted on (spec §10.2).
-    pub(crate) announcements: Vec<(u64, Fingerprint, hearth_wire::envelope::RouteBody)>,
+    pub(crate) announcements: Vec<(
+        u64,
+        hearth_wire::Leaf,
+        Fingerprint,
+        hearth_wire::envelope::RouteBody,
+    )>,
     /// A rejected commit to report with `commit.report` (HRT-GRP-42): `(seq, code)`.
     pub(crate) report: Option<(u64, ErrorCode)>,
     /// Events produced on this route and not yet handed to the conversation.
@@ -104,6 +111,7 @@ impl Route {
             own_refs: HashSet::new(),
             last_own: None,
             invites: Vec::new(),
+            pending_adds: Vec::new(),
             announcements: Vec::new(),
             report: None,
             inbox: Vec::new(),

@@ -125,6 +125,10 @@ fn run(mut args: Vec<String>) -> Result<(), Fail> {
     }
     let mut client = loaded.ok_or_else(|| fail("no identity yet: run `hearth init NAME` first"))?;
     let result = command(&mut client, &cmd, args);
+    // What the command learned on the way (a detection while sending, a member added while
+    // catching up) is shown now, not lost (HRT-LOG-39).
+    let ev = client.take_events();
+    print_events(&client, &ev);
     // Whatever happened, the state changed by it is written back: secrets used are gone
     // (spec §6.16) and must not come back from an older copy.
     store.save(&client).map_err(fail)?;
@@ -227,8 +231,13 @@ fn command(client: &mut Client, cmd: &str, args: Vec<String>) -> Result<(), Fail
             if !rest.is_empty() {
                 return Err(usage("read takes one conversation"));
             }
-            let ev = client.sync();
-            print_warnings(client, &ev);
+            // Everything but the messages, which the conversation below shows.
+            let ev: Vec<Event> = client
+                .sync()
+                .into_iter()
+                .filter(|e| !matches!(e, Event::Message { .. }))
+                .collect();
+            print_events(client, &ev);
             for d in client.display(&conv).map_err(fail)? {
                 say!(
                     "[{}] {}: {}",
