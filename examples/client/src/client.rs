@@ -261,7 +261,14 @@ impl Client {
     /// How long a host may take to answer before the route counts as unreachable
     /// (HRT-ROUTE-18 recommends 30 s, the default).
     pub fn set_timeout(&mut self, timeout: std::time::Duration) {
-        self.transport = Transport::with_timeout(timeout);
+        let checkpoint = self.transport.checkpoint().cloned();
+        self.transport = Transport::with_timeout(timeout).with_checkpoint(checkpoint);
+    }
+
+    /// Installs the hook that makes a route's group state durable before an envelope or a
+    /// commit that depends on it is sent (see [`crate::transport::Checkpoint`]).
+    pub fn set_checkpoint(&mut self, checkpoint: crate::transport::Checkpoint) {
+        self.transport = self.transport.clone().with_checkpoint(Some(checkpoint));
     }
 
     /// The identity public key.
@@ -1272,6 +1279,7 @@ fn post_message(
         let c = content(route)?;
         let sent_at_ms = c.sent_at_ms;
         let env = route.group.seal(&c, unix_now())?;
+        transport.save_before_sending(&route.link, &route.group)?;
         let msg_ref = message_ref(&env.bytes);
         let signed = Transport::build(
             &route.link.host,
@@ -1366,6 +1374,10 @@ fn post_commit(
         route.group.commit_conflict()?;
     }
     let made = route.group.commit(changes, unix_now())?;
+    if let Err(e) = transport.save_before_sending(&route.link, &route.group) {
+        route.group.commit_conflict()?;
+        return Err(e);
+    }
     let body = made.post_body()?;
     let signed = Transport::build(
         &route.link.host,

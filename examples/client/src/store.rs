@@ -104,6 +104,34 @@ impl Store {
         Ok(Store { db })
     }
 
+    /// The [`crate::transport::Checkpoint`] of this database: it rewrites one route's group
+    /// state in place, in its own connection and transaction, before a request that depends on
+    /// it is sent. The full [`Store::save`] after the command still writes everything.
+    pub fn checkpoint(path: &Path) -> Result<crate::transport::Checkpoint, StoreError> {
+        let db = Connection::open(path)?;
+        db.pragma_update(None, "secure_delete", "ON")?;
+        db.busy_timeout(std::time::Duration::from_secs(5))?;
+        let db = std::sync::Mutex::new(db);
+        Ok(std::sync::Arc::new(
+            move |link: &RouteRef, group: &Group| {
+                let state = group.save().map_err(|e| e.to_string())?;
+                let db = db
+                    .lock()
+                    .map_err(|_| "the state database lock is poisoned".to_owned())?;
+                db.execute(
+                    "UPDATE routes SET group_state = ? WHERE host = ? AND channel = ?",
+                    params![
+                        state.as_bytes(),
+                        link.host.as_str(),
+                        link.channel.0.as_slice()
+                    ],
+                )
+                .map(drop)
+                .map_err(|e| e.to_string())
+            },
+        ))
+    }
+
     /// Loads the client, or `None` before `init`.
     pub fn load(&self) -> Result<Option<Client>, StoreError> {
         let row: Option<(Vec<u8>, String)> = self

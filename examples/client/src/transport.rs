@@ -55,10 +55,21 @@ impl Outcome {
 /// Something that signs requests: `(key, SignWithLabel(key, "request", bytes))`.
 pub type Signer<'a> = &'a dyn Fn(&[u8]) -> Result<(EdPublic, Signature), ClientError>;
 
-/// An HTTP client for Hearth hosts.
+/// Makes a route's group state durable right before a request that depends on it leaves: a
+/// sealed envelope (its generation is used, HRT-RAT-5) or a commit (its secrets are pending,
+/// HRT-GRP-50). A front end that keeps state on disk writes it here, so that a crash after the
+/// request cannot bring back an older state and reuse a key and nonce. An error stops the request.
+pub type Checkpoint = std::sync::Arc<
+    dyn Fn(&crate::route::RouteRef, &hearth_crypto::group::Group) -> Result<(), String>
+        + Send
+        + Sync,
+>;
+
+/// An HTTP client for Hearth hosts, with the client's [`Checkpoint`].
 #[derive(Clone)]
 pub struct Transport {
     agent: ureq::Agent,
+    checkpoint: Option<Checkpoint>,
 }
 
 impl Default for Transport {
@@ -81,6 +92,32 @@ impl Transport {
             .build();
         Self {
             agent: ureq::Agent::new_with_config(config),
+            checkpoint: None,
+        }
+    }
+
+    /// The same transport with `checkpoint` installed.
+    pub fn with_checkpoint(mut self, checkpoint: Option<Checkpoint>) -> Self {
+        self.checkpoint = checkpoint;
+        self
+    }
+
+    /// The installed checkpoint, if any.
+    pub fn checkpoint(&self) -> Option<&Checkpoint> {
+        self.checkpoint.as_ref()
+    }
+
+    /// Runs the checkpoint for `group` of `link` (nothing when none is installed).
+    pub fn save_before_sending(
+        &self,
+        link: &crate::route::RouteRef,
+        group: &hearth_crypto::group::Group,
+    ) -> Result<(), ClientError> {
+        match &self.checkpoint {
+            None => Ok(()),
+            Some(c) => c(link, group).map_err(|e| {
+                ClientError::Usage(format!("could not save the state before sending: {e}"))
+            }),
         }
     }
 

@@ -194,3 +194,41 @@ fn a_damaged_state_file_is_reported_not_trusted() {
     assert_eq!(code, 1);
     assert!(err.contains("damaged"), "{err}");
 }
+
+/// A crash after a message left (before the command wrote its state back) must not bring back
+/// a state that seals the next message with the same generation (HRT-RAT-5): the checkpoint
+/// wrote the advanced group state before the request was sent.
+#[test]
+fn a_crash_after_sending_does_not_reuse_a_generation() {
+    use hearth_client::store::Store;
+    use hearth_client::Client;
+    let d = dir("crash");
+    let path = d.0.join("state.sqlite");
+    let mut store = Store::open(&path).unwrap();
+    let mut alice = Client::generate("Alice");
+    let key = hex::encode(alice.identity_public().as_bytes());
+    let (url, _server) = start_host(&d.0, &[key]);
+    let host = hearth_wire::HostUrl::new(url).unwrap();
+    let (conv, route) = alice.create_channel(&host).unwrap();
+    store.save(&alice).unwrap();
+    let own_generation = |c: &Client| {
+        c.conversations()[0].routes()[0]
+            .group()
+            .danger_held_secrets()
+            .chains
+            .iter()
+            .find(|(leaf, _)| *leaf == 0)
+            .map(|(_, g)| *g)
+    };
+    let before = own_generation(&alice);
+    alice.set_checkpoint(Store::checkpoint(&path).unwrap());
+    alice
+        .send_text(&conv, "sent, then the process dies")
+        .unwrap();
+    // No store.save: the process "crashed". What a restart loads:
+    let reloaded = store.load().unwrap().unwrap();
+    let after = own_generation(&reloaded);
+    assert!(after > before, "generation {before:?} -> {after:?}");
+    assert_eq!(after, own_generation(&alice));
+    let _ = route;
+}

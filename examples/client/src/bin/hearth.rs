@@ -124,6 +124,9 @@ fn run(mut args: Vec<String>) -> Result<(), Fail> {
         return Ok(());
     }
     let mut client = loaded.ok_or_else(|| fail("no identity yet: run `hearth init NAME` first"))?;
+    // Group states reach the disk before what depends on them leaves (no key reuse after a
+    // crash or Ctrl-C in the middle of a command).
+    client.set_checkpoint(Store::checkpoint(&path).map_err(fail)?);
     let result = command(&mut client, &cmd, args);
     // What the command learned on the way (a detection while sending, a member added while
     // catching up) is shown now, not lost (HRT-LOG-39).
