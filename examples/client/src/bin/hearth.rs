@@ -22,6 +22,7 @@ use hearth_client::error::code_name;
 use hearth_client::store::Store;
 use hearth_client::{qr, Client, Event};
 use hearth_crypto::keys::Fingerprint;
+use hearth_crypto::Status;
 use hearth_wire::HostUrl;
 
 /// `println!` that tolerates a closed standard output (`hearth list | head`): output is best
@@ -207,11 +208,12 @@ fn command(client: &mut Client, cmd: &str, args: Vec<String>) -> Result<(), Fail
                 _ => return Err(usage("join takes an invitation link [--name NAME]")),
             };
             client.accept_invite(&link, &name).map_err(fail)?;
-            say!("Invitation accepted. The inviter's client admits you the next time it syncs;");
             let ev = client.sync();
             print_events(client, &ev);
-            if client.conversations().is_empty() {
-                say!("run `hearth sync` later to finish joining.");
+            if !ev.iter().any(|e| matches!(e, Event::Joined { .. })) {
+                say!(
+                    "Invitation accepted. The inviter's client admits you when it next syncs;\nrun `hearth sync` later to finish joining."
+                );
             }
         }
         "sync" => {
@@ -257,10 +259,13 @@ fn command(client: &mut Client, cmd: &str, args: Vec<String>) -> Result<(), Fail
             for c in client.conversations() {
                 say!("{}", hex::encode(c.handle()));
                 for r in c.routes() {
-                    let state = match r.frozen() {
-                        Some(f) => format!(" FROZEN: {}", code_name(f.detection.code)),
-                        None if !r.usable() => " (no longer a member)".into(),
-                        None => String::new(),
+                    let state = match (r.frozen(), r.group().status()) {
+                        (Some(f), _) => format!(" FROZEN: {}", code_name(f.detection.code)),
+                        (None, Status::Removed) => " (you were removed)".into(),
+                        (None, Status::Halted(c)) => {
+                            format!(" STOPPED: a commit was refused ({})", code_name(c))
+                        }
+                        (None, Status::Active) => String::new(),
                     };
                     say!(
                         "  route {} epoch {}{state}",
@@ -295,11 +300,18 @@ fn command(client: &mut Client, cmd: &str, args: Vec<String>) -> Result<(), Fail
                 .find(|c| c.handle() == conv)
                 .map(|c| c.routes().iter().map(|r| r.link().clone()).collect())
                 .unwrap_or_default();
+            let mut removed = 0;
             for r in routes {
                 match client.commit(&conv, &r, &[target]) {
-                    Ok((epoch, _)) => say!("Removed on {} (epoch {epoch}).", r.host.as_str()),
+                    Ok((epoch, _)) => {
+                        removed += 1;
+                        say!("Removed on {} (epoch {epoch}).", r.host.as_str())
+                    }
                     Err(e) => say!("Not removed on {}: {e}", r.host.as_str()),
                 }
+            }
+            if removed == 0 {
+                return Err(fail("the member was removed from no route"));
             }
         }
         "route-add" => {
