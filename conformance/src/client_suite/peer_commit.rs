@@ -37,6 +37,8 @@ enum Forge {
     Tag,
     /// Alter the CommitTBS and re-sign it with the committer's member key.
     Resigned(Alter),
+    /// Rewrite the encoded commit (the decoding checks of step 1 come before the signature).
+    Raw(fn(&Commit, &[u8]) -> Option<Vec<u8>>),
 }
 
 /// Leaves the alterations can name.
@@ -145,10 +147,48 @@ forged_tests! {
             let me = t.committer;
             set_ops(t, vec![GroupOp::Remove { leaf: me }])
         }), ErrorCode::FORBIDDEN;
+    version, "client.commit.forged.unsupported-version",
+        "a peer's commit whose CommitTBS key 1 is 2 is rejected with unsupported_version, then the channel is halted",
+        ["HRT-GRP-27", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        Forge::Raw(tbs_version_2), ErrorCode::UNSUPPORTED_VERSION;
+    non_canonical, "client.commit.forged.non-canonical",
+        "a peer's commit re-encoded with a non-shortest array head is rejected with noncanonical, then the channel is halted",
+        ["HRT-GRP-26", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        Forge::Raw(long_array_head), ErrorCode::NONCANONICAL;
     not_well_formed, "client.commit.forged.remove-out-of-range",
         "a commit (re-signed) removing a leaf beyond the roster is not well-formed: malformed",
         ["HRT-GRP-33", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
         resign(|t, _| set_ops(t, vec![GroupOp::Remove { leaf: Leaf(200) }])), ErrorCode::MALFORMED;
+}
+
+/// The commit with `CommitTBS` key 1 (the version, `01 01` right after the map head) set to 2;
+/// signature and tag unchanged, since step 1b comes first.
+fn tbs_version_2(c: &Commit, _: &[u8]) -> Option<Vec<u8>> {
+    let mut tbs = c.tbs.as_bytes().to_vec();
+    match tbs.get(1..3) {
+        Some([0x01, 0x01]) => {}
+        _ => return None,
+    }
+    if let Some(v) = tbs.get_mut(2) {
+        *v = 0x02;
+    }
+    Some(
+        Commit {
+            tbs: SignedBytes::from_bytes(tbs),
+            signature: c.signature,
+            confirmation_tag: c.confirmation_tag,
+        }
+        .to_vec(),
+    )
+}
+
+/// The commit's outer array head `83` written as `98 03`: the same value, not the shortest
+/// head (spec §2), so `noncanonical` at step 1a.
+fn long_array_head(_: &Commit, bytes: &[u8]) -> Option<Vec<u8>> {
+    let rest = bytes.strip_prefix(&[0x83])?;
+    let mut out = vec![0x98, 0x03];
+    out.extend_from_slice(rest);
+    Some(out)
 }
 
 fn set_ops(t: &mut CommitTbs, ops: Vec<GroupOp>) {
@@ -194,6 +234,9 @@ fn forge(g: &mut Group, how: &Forge, roles: &Roles) -> Result<Vec<u8>, String> {
                 confirmation_tag: tag,
                 ..c
             }
+        }
+        Forge::Raw(f) => {
+            return f(&c, &made.commit).ok_or_else(|| "the commit is not shaped as expected".into())
         }
         Forge::Resigned(f) => {
             let mut tbs: CommitTbs = c

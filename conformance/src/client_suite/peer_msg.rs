@@ -60,6 +60,18 @@ pub fn tests() -> Vec<ClientTestDef> {
             run: replayed,
         },
         ClientTestDef {
+            id: "client.msg.wrong-epoch",
+            title: "a peer's message of an epoch the shim has left behind, served again after a commit, is rejected with wrong_epoch",
+            requirements: &["HRT-MSG-14", "HRT-MSG-24"],
+            run: wrong_epoch,
+        },
+        ClientTestDef {
+            id: "client.msg.other-channel",
+            title: "a valid envelope of another channel, served in this channel's log, is rejected with malformed",
+            requirements: &["HRT-MSG-13", "HRT-MSG-24"],
+            run: other_channel,
+        },
+        ClientTestDef {
             id: "client.msg.forged",
             title: "a peer's message with a bit flipped (chain recomputed) is rejected with decrypt_failed",
             requirements: &["HRT-MSG-16", "HRT-MSG-24"],
@@ -260,6 +272,80 @@ fn warmed(fx: &mut Fixture) -> Result<Session, Stop> {
         )));
     }
     Ok(s)
+}
+
+/// HRT-MSG-14: after the peer's commit, the shim holds only the new epoch; the old envelope,
+/// served by the host in place of the peer's next message, is `wrong_epoch`.
+fn wrong_epoch(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let (h, r) = (s.handle, s.route.clone());
+    let old_seq = s.say(&fx, "in the old epoch")?;
+    must(&fx, "commit", s.peer.commit(&h, &r, &[]))?;
+    let seq = s.say(&fx, "in the new epoch")?;
+    let _ = s.peer.sync();
+    let truth = fx.host()?.proxy.true_log(&s.channel());
+    let Some(old) = truth.iter().find(|e| e.seq.0 == old_seq) else {
+        return Err(fx.fail("the proxy has not seen the old message (harness problem)"));
+    };
+    s.lie(
+        &fx,
+        Fault::ReplaceEntry {
+            seq,
+            bytes: old.bytes.clone(),
+        },
+    )?;
+    let events = fx.sync()?;
+    let rej = expect_event(
+        &fx,
+        &events,
+        "rejected",
+        Some(ErrorCode::WRONG_EPOCH),
+        "an envelope of an epoch the shim no longer holds",
+        &[],
+    )?;
+    if rej.get("seq").and_then(Value::as_u64) != Some(seq) {
+        return Err(fx.fail(format!("the rejection names another seq than {seq}: {rej}")));
+    }
+    Ok(())
+}
+
+/// HRT-MSG-13: the peer's envelope from a second channel of its own, put by the host in place of
+/// the peer's message in the channel the shim reads.
+fn other_channel(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let url = super::peer::host_url(&fx, 0)?;
+    let (h2, r2) = must(&fx, "create_channel", s.peer.create_channel(&url))?;
+    let sent = must(&fx, "send_text", s.peer.send_text(&h2, "elsewhere"))?;
+    let _ = s.peer.sync();
+    let truth = fx.host()?.proxy.true_log(&r2.channel.0);
+    let Some(foreign) = truth.iter().find(|e| e.seq.0 == sent.seq) else {
+        return Err(fx.fail("the proxy has not seen the other channel's message (harness problem)"));
+    };
+    let foreign = foreign.bytes.clone();
+    let seq = s.say(&fx, "here")?;
+    let _ = s.peer.sync();
+    s.lie(
+        &fx,
+        Fault::ReplaceEntry {
+            seq,
+            bytes: foreign,
+        },
+    )?;
+    let events = fx.sync()?;
+    let rej = expect_event(
+        &fx,
+        &events,
+        "rejected",
+        Some(ErrorCode::MALFORMED),
+        "an envelope of another channel",
+        &[],
+    )?;
+    if rej.get("seq").and_then(Value::as_u64) != Some(seq) {
+        return Err(fx.fail(format!("the rejection names another seq than {seq}: {rej}")));
+    }
+    expect_no_event(&fx, &events, "message", "an envelope of another channel")
 }
 
 fn replayed(ctx: &mut ClientCtx<'_>) -> TestResult {
