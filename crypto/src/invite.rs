@@ -359,6 +359,15 @@ impl ValidatedJoin {
         &self.name
     }
 
+    /// DANGER (conformance harness only, feature `danger-forge`): replaces the joiner's member
+    /// certificate with one made by `by` for `host_url`, so that a commit adding this joiner
+    /// fails check 7d of §6.9 (`bad_member_cert`) at every receiver.
+    #[cfg(feature = "danger-forge")]
+    #[doc(hidden)]
+    pub fn danger_recertify(&mut self, by: &crate::keys::IdentityKey, host_url: &str) {
+        self.cert = by.certify_member(host_url, &self.channel_id.0, &self.member_key);
+    }
+
     /// The joiner's member key.
     pub fn member_key(&self) -> &MemberPublicKey {
         &self.member_key

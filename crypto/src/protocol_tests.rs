@@ -1118,3 +1118,25 @@ fn danger_sign_commit_tbs_reaches_the_later_checks() {
         ErrorCode::BAD_SEALED_SECRETS
     );
 }
+
+/// The harness's re-certification makes the add fail check 7d at the receivers.
+#[cfg(feature = "danger-forge")]
+#[test]
+fn danger_recertify_is_bad_member_cert_hrt_grp_39() {
+    let mut g = channel(2);
+    let (_pending, mut joiner) = invite_and_join(&mut g[0], 52);
+    joiner.danger_recertify(&ik(53), HOST);
+    let out = g[0]
+        .commit(
+            vec![Change::Add {
+                joiner: Box::new(joiner),
+                role: Role::Member,
+            }],
+            0,
+        )
+        .unwrap();
+    assert_eq!(
+        reject_commit(&mut g[1], &out.commit),
+        ErrorCode::BAD_MEMBER_CERT
+    );
+}

@@ -39,6 +39,8 @@ enum Forge {
     Resigned(Alter),
     /// Rewrite the encoded commit (the decoding checks of step 1 come before the signature).
     Raw(fn(&Commit, &[u8]) -> Option<Vec<u8>>),
+    /// Build the whole commit another way with the committer's group (then discard it).
+    Build(fn(&mut Group) -> Result<Vec<u8>, String>),
 }
 
 /// Leaves the alterations can name.
@@ -155,6 +157,10 @@ forged_tests! {
         "a peer's commit re-encoded with a non-shortest array head is rejected with noncanonical, then the channel is halted",
         ["HRT-GRP-26", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
         Forge::Raw(long_array_head), ErrorCode::NONCANONICAL;
+    bad_member_cert, "client.commit.forged.bad-member-cert",
+        "a peer's commit adding a joiner whose certificate another identity made is rejected with bad_member_cert, then the channel is halted",
+        ["HRT-GRP-39", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        Forge::Build(add_with_foreign_cert), ErrorCode::BAD_MEMBER_CERT;
     not_well_formed, "client.commit.forged.remove-out-of-range",
         "a commit (re-signed) removing a leaf beyond the roster is not well-formed: malformed",
         ["HRT-GRP-33", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
@@ -191,6 +197,47 @@ fn long_array_head(_: &Commit, bytes: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// An add commit, validly signed and confirmed, whose joiner's member certificate was made by
+/// another identity (check 7d of §6.9); the joiner is a throwaway made through the whole
+/// invitation flow in memory.
+fn add_with_foreign_cert(g: &mut Group) -> Result<Vec<u8>, String> {
+    use hearth_crypto::invite;
+    use hearth_crypto::keys::IdentityKey;
+    use hearth_wire::request::PendingJoin;
+    use hearth_wire::{ConversationId, Role, Secs};
+    let e = |x: hearth_crypto::ProtocolError| format!("{x:?}");
+    let host = g.params().host_url().to_owned();
+    let mut invitation = g
+        .create_invitation(ConversationId(g.channel_id().0), now() + 3600)
+        .map_err(e)?
+        .registered();
+    let uri = invitation
+        .uri()
+        .ok_or("the invitation has no text")?
+        .to_string();
+    let (_pending, redeem) =
+        invite::join(&uri, IdentityKey::generate(), "Mallory", now()).map_err(e)?;
+    let pj = PendingJoin {
+        invite_id: redeem.body.invite_id,
+        member_key: redeem.body.member_key,
+        sealed: redeem.body.sealed.clone(),
+        redeemed_at: Secs(now()),
+    };
+    let mut joiner = invitation.process_join(&pj).map_err(e)?;
+    joiner.danger_recertify(&IdentityKey::generate(), &host);
+    let made = g
+        .commit(
+            vec![hearth_crypto::Change::Add {
+                joiner: Box::new(joiner),
+                role: Role::Member,
+            }],
+            now(),
+        )
+        .map_err(e)?;
+    g.commit_conflict().map_err(e)?;
+    Ok(made.commit)
+}
+
 fn set_ops(t: &mut CommitTbs, ops: Vec<GroupOp>) {
     if let Ok(b) = BoundedVec::new(ops) {
         t.ops = b;
@@ -211,6 +258,9 @@ pub fn tests() -> Vec<ClientTestDef> {
 
 /// A forged commit of `g`'s current epoch: another update commit (discarded at once), forged.
 fn forge(g: &mut Group, how: &Forge, roles: &Roles) -> Result<Vec<u8>, String> {
+    if let Forge::Build(f) = how {
+        return f(g);
+    }
     let made = g.commit(Vec::new(), now()).map_err(|e| format!("{e:?}"))?;
     g.commit_conflict().map_err(|e| format!("{e:?}"))?;
     let c = Commit::decode(&made.commit).map_err(|e| format!("{e:?}"))?;
@@ -238,6 +288,7 @@ fn forge(g: &mut Group, how: &Forge, roles: &Roles) -> Result<Vec<u8>, String> {
         Forge::Raw(f) => {
             return f(&c, &made.commit).ok_or_else(|| "the commit is not shaped as expected".into())
         }
+        Forge::Build(_) => return Err("handled above".into()),
         Forge::Resigned(f) => {
             let mut tbs: CommitTbs = c
                 .unverified_tbs()
