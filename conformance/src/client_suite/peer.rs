@@ -38,6 +38,18 @@ pub fn tests() -> Vec<ClientTestDef> {
             run: join_accept,
         },
         ClientTestDef {
+            id: "client.invite.as-inviter",
+            title: "the shim's invitation: its URI is the host URL, `#` and the Invite, made only after invite.create was accepted, for the conversation and the shim's fingerprint; a peer joins with it and the shim admits it",
+            requirements: &["HRT-INV-4", "HRT-INV-21", "HRT-INV-23", "HRT-ROUTE-2", "HRT-SHIM-20"],
+            run: invite_as_inviter,
+        },
+        ClientTestDef {
+            id: "client.invite.not-admin",
+            title: "invite.create by a member that is not admin ends with the host's forbidden",
+            requirements: &["HRT-SHIM-11"],
+            run: invite_not_admin,
+        },
+        ClientTestDef {
             id: "client.join.expired",
             title: "an invitation whose expiry has passed is refused with invite_expired and never redeemed",
             requirements: &["HRT-INV-13"],
@@ -283,6 +295,109 @@ pub fn join(fx: &mut Fixture, i: usize) -> Result<Session, Stop> {
     fx.sync()?;
     let _ = s.peer.sync();
     Ok(s)
+}
+
+/// The shim invites a peer: the URI's form (HRT-INV-4), the order (HRT-INV-21: the host had the
+/// invite before the URI existed), no secret sent to the host (HRT-INV-23: the proxy's record of
+/// `invite.create` holds only the id, the auth key and the expiry, and neither the secret nor the
+/// URI text appears in any request), the conversation and inviter fingerprint inside, and the
+/// admission at the next `sync` (HRT-SHIM-20).
+fn invite_as_inviter(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let created = fx.create_channel(0)?;
+    let mark = fx.host()?.proxy.mark();
+    let v = fx.ok(
+        "invite.create",
+        json!({"conversation": hex::encode(created.conversation), "expires_in": 3600}),
+    )?;
+    let recs = fx.host()?.proxy.records_since(mark);
+    let Some(uri) = v.get("uri").and_then(Value::as_str).map(str::to_owned) else {
+        return Err(fx.fail(format!("invite.create answered without a `uri`: {v}")));
+    };
+    let prefix = format!("{}#", created.host);
+    if !uri.starts_with(&prefix) {
+        return Err(fx.fail(format!(
+            "the invitation URI does not start with the host URL and `#` (HRT-INV-4): {uri}"
+        )));
+    }
+    let parsed = InviteUri::parse(&uri).map_err(|e| {
+        fx.fail(format!(
+            "the invitation URI does not parse (HRT-INV-4): {e:?}"
+        ))
+    })?;
+    let inv = &parsed.invite;
+    let shim_fp = shim_fp(&fx)?;
+    let want_fpr = hearth_crypto::keys::Fingerprint::from_bytes(shim_fp).prefix();
+    if inv.conversation.0 != created.conversation || inv.inviter_fpr.0 != want_fpr {
+        return Err(fx.fail(
+            "the invitation names another conversation or another inviter fingerprint than the shim's (HRT-ROUTE-2, §5.3)",
+        ));
+    }
+    let creates: Vec<&Recorded> = recs
+        .iter()
+        .filter(|r| r.op == Some(Op::INVITE_CREATE))
+        .collect();
+    let accepted = creates
+        .iter()
+        .any(|r| r.response().is_some_and(|x| x.status == ErrorCode::OK));
+    if !accepted {
+        return Err(fx.fail_with(
+            "the shim gave out an invitation without an invite.create the host accepted (HRT-INV-21)",
+            &recs,
+        ));
+    }
+    let secret = inv.secret.0;
+    let fragment = uri
+        .split_once('#')
+        .map_or("", |(_, f)| f)
+        .as_bytes()
+        .to_vec();
+    let leaked = fx.hosts.iter().flat_map(|h| h.proxy.records()).any(|r| {
+        r.body.windows(32).any(|w| w == secret)
+            || (!fragment.is_empty() && r.body.windows(fragment.len()).any(|w| w == fragment))
+    });
+    if leaked {
+        return Err(
+            fx.fail("the invite secret or the invitation text reached the host (HRT-INV-23)")
+        );
+    }
+    let mut p = peer(&fx, 0)?;
+    must(&fx, "accept_invite", p.accept_invite(&uri, "Peer"))?;
+    let events = fx.sync()?;
+    let peer_fp = hex::encode(p.fingerprint().as_bytes());
+    let admitted = events_of(&events, "admitted")
+        .iter()
+        .any(|e| e.get("fingerprint").and_then(Value::as_str) == Some(peer_fp.as_str()));
+    if !admitted {
+        return Err(fx.fail(format!(
+            "the shim's sync did not admit the peer that redeemed its invitation (HRT-SHIM-20): {}",
+            Value::Array(events)
+        )));
+    }
+    let got = p.sync();
+    if !got.iter().any(|e| matches!(e, Event::Joined { .. })) {
+        return Err(fx.fail(format!(
+            "the peer could not join with the shim's Welcome: {got:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// Appendix B §91.6.4: a member without the admin role gets the host's `forbidden`.
+fn invite_not_admin(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let s = join(&mut fx, 0)?;
+    let a = fx.call(
+        "invite.create",
+        json!({"conversation": s.conv, "expires_in": 3600}),
+    )?;
+    match a {
+        Answer::Error { code, .. } if code == "forbidden" => Ok(()),
+        other => Err(fx.fail(format!(
+            "invite.create by a plain member was answered `{}`, expected error forbidden",
+            other.describe()
+        ))),
+    }
 }
 
 fn join_accept(ctx: &mut ClientCtx<'_>) -> TestResult {

@@ -378,8 +378,8 @@ impl Client {
         Ok(route)
     }
 
-    /// Makes an invitation for the conversation's first usable route where this member is
-    /// admin (spec §5.2) and returns its URI text once the host accepted `invite.create`.
+    /// Makes an invitation for the conversation's first usable route (spec §5.2) and returns
+    /// its URI text once the host accepted `invite.create` (only admins may: HRT-OP-*).
     pub fn create_invite(
         &mut self,
         handle: &[u8; 16],
@@ -402,8 +402,10 @@ impl Client {
         let route = conv
             .routes
             .iter_mut()
-            .find(|r| r.usable() && is_admin(&r.group) && link.is_none_or(|l| *l == r.link))
-            .ok_or_else(|| ClientError::usage("no usable route where this member is admin"))?;
+            .find(|r| r.usable() && link.is_none_or(|l| *l == r.link))
+            .ok_or_else(|| ClientError::usage("no usable route"))?;
+        // A member who is not admin asks all the same: the host's `forbidden` is the answer
+        // the user sees (Appendix B §91.6.4).
         let invite = make_invite(&transport, route, id, expires_in, None)?;
         let uri = invite
             .invitation
@@ -1012,13 +1014,6 @@ impl Client {
         conv.routes.push(new_route);
         Ok(link)
     }
-}
-
-fn is_admin(g: &Group) -> bool {
-    let me = g.my_leaf();
-    g.members()
-        .iter()
-        .any(|m| m.leaf == me && m.role == Role::Admin)
 }
 
 fn sign_with<'a>(

@@ -200,15 +200,22 @@ fn run(client: &mut Client, cmd: &str, a: &Map<String, Value>) -> Result<Value, 
         }
         "invite.create" => {
             let conv = id16(a, "conversation")?;
+            // 1 s to 30 days (Appendix B §91.6.4, spec §5.5); anything else is `failed`.
             let expires_in = a
                 .get("expires_in")
                 .and_then(Value::as_u64)
-                .unwrap_or(7 * 24 * 3600);
+                .filter(|s| (1..=2_592_000).contains(s))
+                .ok_or_else(|| {
+                    Answer::Failed("`expires_in` must be 1 to 2592000 seconds".into())
+                })?;
             json!({"uri": client.create_invite(&conv, expires_in)?})
         }
         "invite.accept" => {
             let uri = str_arg(a, "uri")?;
             let name = a.get("name").and_then(Value::as_str).unwrap_or("");
+            if name.len() > 64 {
+                return Err(Answer::Failed("`name` is at most 64 bytes".into()));
+            }
             json!({"invite": hex::encode(client.accept_invite(uri, name)?)})
         }
         "sync" => {
