@@ -247,6 +247,12 @@ fn set_ops(t: &mut CommitTbs, ops: Vec<GroupOp>) {
 /// The tests of this module.
 pub fn tests() -> Vec<ClientTestDef> {
     let mut v = vec![ClientTestDef {
+        id: "client.commit.by-the-shim",
+        title: "two update commits of the shim: each accepted by the peer's every check, each with a fresh init key, the answer naming the epoch it creates",
+        requirements: &["HRT-GRP-17", "HRT-GRP-18", "HRT-GRP-19", "HRT-GRP-21", "HRT-GRP-22"],
+        run: by_the_shim,
+    },
+    ClientTestDef {
         id: "client.commit.replayed",
         title: "a peer's commit re-served as the next entry (chain recomputed) is rejected with wrong_epoch, then the channel is halted",
         requirements: &["HRT-GRP-30", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"],
@@ -307,6 +313,75 @@ fn forge(g: &mut Group, how: &Forge, roles: &Roles) -> Result<Vec<u8>, String> {
         }
     };
     Ok(forged.to_vec())
+}
+
+/// What the shim commits must pass the peer's checks of §6.9 (which cover the committer's duties
+/// HRT-GRP-18, -19, -21, -22), and each commit carries a new init key (HRT-GRP-17).
+fn by_the_shim(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let url = fx.host()?.url().to_owned();
+    let route = json!({"host": url, "channel": hex::encode(s.channel())});
+    let mark = fx.host()?.proxy.mark();
+    for i in 0..2 {
+        let v = fx.ok("commit", json!({"conversation": s.conv, "route": route}))?;
+        let ev = s.peer.sync();
+        if let Some(bad) = ev
+            .iter()
+            .find(|e| matches!(e, hearth_client::Event::Rejected { .. }))
+        {
+            return Err(fx.fail(format!(
+                "the peer refused the shim's commit {}: {bad:?}",
+                i + 1
+            )));
+        }
+        let peer_epoch = s
+            .peer
+            .conversations()
+            .iter()
+            .find(|c| c.handle() == s.handle)
+            .and_then(|c| c.routes().first())
+            .and_then(|r| r.group().epoch());
+        if v.get("epoch").and_then(Value::as_u64) != peer_epoch {
+            return Err(fx.fail(format!(
+                "`commit` answered {v}, but the commit created epoch {peer_epoch:?} (Appendix B §91.6.8)"
+            )));
+        }
+        fx.sync()?;
+    }
+    let recs = fx.host()?.proxy.records_since(mark);
+    let init_keys: Vec<[u8; 32]> = recs
+        .iter()
+        .filter(|r| r.op == Some(Op::COMMIT_POST))
+        .filter_map(|r| {
+            let sr = SignedRequest::decode(&r.body).ok()?;
+            let req = sr.unverified_request().ok()?.danger_assume_verified();
+            match req.body().ok()? {
+                RequestBody::CommitPost(b) => {
+                    let tbs: CommitTbs = b
+                        .commit
+                        .value()
+                        .unverified_tbs()
+                        .ok()?
+                        .danger_assume_verified();
+                    Some(tbs.init_key.0)
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    let distinct: std::collections::BTreeSet<_> = init_keys.iter().collect();
+    if init_keys.len() != 2 || distinct.len() != 2 {
+        return Err(fx.fail_with(
+            format!(
+                "expected two commit.post with two different init keys in CommitTBS key 7 (HRT-GRP-17); saw {} commits, {} distinct keys",
+                init_keys.len(),
+                distinct.len()
+            ),
+            &recs,
+        ));
+    }
+    Ok(())
 }
 
 /// A second peer joins the session's channel as a member; returns its client.
