@@ -12,12 +12,6 @@ use crate::client::{assemble_signed, sign_request, Exchange, Key, RequestSpec};
 use crate::model::{Stop, TestDef, TestResult};
 use crate::target::HttpRequest;
 
-macro_rules! t {
-    ($id:literal, $title:literal, [$($r:literal),*], $f:path) => {
-        TestDef { id: $id, title: $title, requirements: &[$($r),*], run: $f }
-    };
-}
-
 /// The tests of this module.
 pub fn tests() -> Vec<TestDef> {
     vec![

@@ -10,12 +10,6 @@ use super::{ensure, expect_code, expect_ok, op, verify_chain, Ctx, ADMIN, MEMBER
 use crate::client::{sign_request, Exchange};
 use crate::model::{Stop, TestDef, TestResult};
 
-macro_rules! t {
-    ($id:literal, $title:literal, [$($r:literal),*], $f:path) => {
-        TestDef { id: $id, title: $title, requirements: &[$($r),*], run: $f }
-    };
-}
-
 /// Messages of the load scenario.
 pub const LOAD_MESSAGES: usize = 500;
 /// Threads of the load scenario.

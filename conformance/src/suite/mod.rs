@@ -4,6 +4,14 @@
 //! Every test gets its own RNG derived from the run's seed and its own ID, so that
 //! `--only ID --seed N` repeats exactly the random choices of the full run.
 
+/// `t!(id, title, [requirements], fn)`: one [`TestDef`] of the host suite (used by every module
+/// below, so defined before them).
+macro_rules! t {
+    ($id:literal, $title:literal, [$($r:literal),*], $f:path) => {
+        crate::model::TestDef { id: $id, title: $title, requirements: &[$($r),*], run: $f }
+    };
+}
+
 pub mod api;
 pub mod fixtures;
 pub mod log;

@@ -11,12 +11,6 @@ use super::{ensure, expect_code, expect_detail, expect_ok, gop, op, Ctx, ADMIN, 
 use crate::client::{sign_request, Exchange};
 use crate::model::{Stop, TestDef, TestResult};
 
-macro_rules! t {
-    ($id:literal, $title:literal, [$($r:literal),*], $f:path) => {
-        TestDef { id: $id, title: $title, requirements: &[$($r),*], run: $f }
-    };
-}
-
 /// The tests of this module.
 pub fn tests() -> Vec<TestDef> {
     vec![

@@ -10,12 +10,6 @@ use super::{ensure, expect_code, expect_ok, gop, op, Channel, Ctx, Invite, ADMIN
 use crate::client::Exchange;
 use crate::model::{Stop, TestDef, TestResult};
 
-macro_rules! t {
-    ($id:literal, $title:literal, [$($r:literal),*], $f:path) => {
-        TestDef { id: $id, title: $title, requirements: &[$($r),*], run: $f }
-    };
-}
-
 /// The tests of this module.
 pub fn tests() -> Vec<TestDef> {
     vec![

@@ -12,12 +12,6 @@ use super::{
 use crate::client::{blob_id, sign_request};
 use crate::model::{Stop, TestDef, TestResult};
 
-macro_rules! t {
-    ($id:literal, $title:literal, [$($r:literal),*], $f:path) => {
-        TestDef { id: $id, title: $title, requirements: &[$($r),*], run: $f }
-    };
-}
-
 /// The tests of this module.
 pub fn tests() -> Vec<TestDef> {
     vec![

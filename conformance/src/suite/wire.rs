@@ -7,12 +7,6 @@ use super::{expect_code, expect_detail, expect_one_of, op, Ctx, EMPTY};
 use crate::client::{sign_request, RequestSpec};
 use crate::model::{TestDef, TestResult};
 
-macro_rules! t {
-    ($id:literal, $title:literal, [$($r:literal),*], $f:path) => {
-        TestDef { id: $id, title: $title, requirements: &[$($r),*], run: $f }
-    };
-}
-
 /// The tests of this module.
 pub fn tests() -> Vec<TestDef> {
     vec![
@@ -153,6 +147,26 @@ fn signed_raw(ctx: &Ctx<'_>, rb: &[u8]) -> Vec<u8> {
     sign_request(&ctx.c.key(), rb)
 }
 
+/// Keys 4 to 6 of a valid `Request` (ts, nonce, an empty body), after keys 1 to 3 that a test
+/// wrote its own way.
+fn keys_4_to_6(e: &mut hearth_wire::Encoder, s: &RequestSpec) {
+    e.uint(4)
+        .uint(s.ts)
+        .uint(5)
+        .bytes(&s.nonce)
+        .uint(6)
+        .raw(EMPTY);
+}
+
+/// Signs the raw request `rb`, posts it, and expects `malformed`/`noncanonical` with `detail`.
+fn expect_raw(
+    ctx: &Ctx<'_>,
+    rb: &[u8],
+    detail: ErrorCode,
+) -> Result<hearth_wire::request::Response, crate::model::Stop> {
+    expect_detail(&ctx.c.post_raw(signed_raw(ctx, rb)), detail)
+}
+
 fn trailing(ctx: &Ctx<'_>) -> TestResult {
     let mut outer = signed_raw(ctx, &base(ctx).encode());
     outer.push(0x00);
@@ -203,15 +217,10 @@ fn noncanonical_head(ctx: &Ctx<'_>) -> TestResult {
             .uint(1)
             .raw(&[0x18, 0x00])
             .uint(2)
-            .text(&s.host_url)
-            .uint(4)
-            .uint(s.ts);
-        e.uint(5).bytes(&s.nonce).uint(6).raw(EMPTY);
+            .text(&s.host_url);
+        keys_4_to_6(e, s);
     });
-    expect_detail(
-        &ctx.c.post_raw(signed_raw(ctx, &rb)),
-        ErrorCode::NONCANONICAL_HEAD,
-    )?;
+    expect_raw(ctx, &rb, ErrorCode::NONCANONICAL_HEAD)?;
     Ok(())
 }
 
@@ -233,10 +242,7 @@ fn indefinite(ctx: &Ctx<'_>) -> TestResult {
             .uint(s.ts);
         e.uint(5).bytes(&s.nonce).uint(6).raw(&[0xbf, 0xff]);
     });
-    expect_detail(
-        &ctx.c.post_raw(signed_raw(ctx, &rb)),
-        ErrorCode::INDEFINITE_LENGTH,
-    )?;
+    expect_raw(ctx, &rb, ErrorCode::INDEFINITE_LENGTH)?;
     Ok(())
 }
 
@@ -264,10 +270,7 @@ fn forbidden_type(ctx: &Ctx<'_>) -> TestResult {
         vec![0xe0],
     ] {
         let rb = with_ts_raw(ctx, &item);
-        expect_detail(
-            &ctx.c.post_raw(signed_raw(ctx, &rb)),
-            ErrorCode::FORBIDDEN_TYPE,
-        )?;
+        expect_raw(ctx, &rb, ErrorCode::FORBIDDEN_TYPE)?;
     }
     // A float as the outer version element.
     let full = signed_raw(ctx, &base(ctx).encode());
@@ -296,18 +299,10 @@ fn invalid_utf8(ctx: &Ctx<'_>) -> TestResult {
             if let Some(h) = t.first_mut() {
                 *h = (*h & 0x1f) | 0x60;
             }
-            e.raw(&t)
-                .uint(4)
-                .uint(s.ts)
-                .uint(5)
-                .bytes(&s.nonce)
-                .uint(6)
-                .raw(EMPTY);
+            e.raw(&t);
+            keys_4_to_6(e, s);
         });
-        expect_detail(
-            &ctx.c.post_raw(signed_raw(ctx, &rb)),
-            ErrorCode::INVALID_UTF8,
-        )?;
+        expect_raw(ctx, &rb, ErrorCode::INVALID_UTF8)?;
     }
     Ok(())
 }
@@ -322,36 +317,19 @@ fn non_uint_key(ctx: &Ctx<'_>) -> TestResult {
                 .uint(0)
                 .uint(2)
                 .text(&s.host_url);
-            e.uint(4)
-                .uint(s.ts)
-                .uint(5)
-                .bytes(&s.nonce)
-                .uint(6)
-                .raw(EMPTY);
+            keys_4_to_6(e, s);
         });
-        expect_detail(
-            &ctx.c.post_raw(signed_raw(ctx, &rb)),
-            ErrorCode::NON_UINT_KEY,
-        )?;
+        expect_raw(ctx, &rb, ErrorCode::NON_UINT_KEY)?;
     }
     Ok(())
 }
 
 fn misordered(ctx: &Ctx<'_>) -> TestResult {
     let rb = raw_request(ctx, |e, s| {
-        e.map(5)
-            .uint(2)
-            .text(&s.host_url)
-            .uint(1)
-            .uint(0)
-            .uint(4)
-            .uint(s.ts);
-        e.uint(5).bytes(&s.nonce).uint(6).raw(EMPTY);
+        e.map(5).uint(2).text(&s.host_url).uint(1).uint(0);
+        keys_4_to_6(e, s);
     });
-    expect_detail(
-        &ctx.c.post_raw(signed_raw(ctx, &rb)),
-        ErrorCode::MISORDERED_KEY,
-    )?;
+    expect_raw(ctx, &rb, ErrorCode::MISORDERED_KEY)?;
     Ok(())
 }
 
@@ -363,15 +341,10 @@ fn duplicate(ctx: &Ctx<'_>) -> TestResult {
             .uint(1)
             .uint(0)
             .uint(2)
-            .text(&s.host_url)
-            .uint(4)
-            .uint(s.ts);
-        e.uint(5).bytes(&s.nonce).uint(6).raw(EMPTY);
+            .text(&s.host_url);
+        keys_4_to_6(e, s);
     });
-    expect_detail(
-        &ctx.c.post_raw(signed_raw(ctx, &rb)),
-        ErrorCode::DUPLICATE_KEY,
-    )?;
+    expect_raw(ctx, &rb, ErrorCode::DUPLICATE_KEY)?;
     Ok(())
 }
 
@@ -435,7 +408,7 @@ fn wrong_type(ctx: &Ctx<'_>) -> TestResult {
     // op as text; ts as bytes; ts as null.
     for ts in [vec![0x61, 0x31], vec![0x41, 0x01], vec![0xf6], vec![0xf5]] {
         let rb = with_ts_raw(ctx, &ts);
-        expect_detail(&ctx.c.post_raw(signed_raw(ctx, &rb)), ErrorCode::WRONG_TYPE)?;
+        expect_raw(ctx, &rb, ErrorCode::WRONG_TYPE)?;
     }
     // host_url as a byte string.
     let rb = raw_request(ctx, |e, s| {
@@ -443,12 +416,10 @@ fn wrong_type(ctx: &Ctx<'_>) -> TestResult {
             .uint(1)
             .uint(0)
             .uint(2)
-            .bytes(s.host_url.as_bytes())
-            .uint(4)
-            .uint(s.ts);
-        e.uint(5).bytes(&s.nonce).uint(6).raw(EMPTY);
+            .bytes(s.host_url.as_bytes());
+        keys_4_to_6(e, s);
     });
-    expect_detail(&ctx.c.post_raw(signed_raw(ctx, &rb)), ErrorCode::WRONG_TYPE)?;
+    expect_raw(ctx, &rb, ErrorCode::WRONG_TYPE)?;
     // The SignedRequest as a map.
     expect_detail(&ctx.c.post_raw(vec![0xa0]), ErrorCode::WRONG_TYPE)?;
     Ok(())
@@ -466,7 +437,7 @@ fn wrong_size(ctx: &Ctx<'_>) -> TestResult {
                 .uint(s.ts);
             e.uint(5).bytes(&vec![7u8; n]).uint(6).raw(EMPTY);
         });
-        expect_detail(&ctx.c.post_raw(signed_raw(ctx, &rb)), ErrorCode::WRONG_SIZE)?;
+        expect_raw(ctx, &rb, ErrorCode::WRONG_SIZE)?;
     }
     // A 31-byte key in the outer item.
     let rb = base(ctx).encode();
@@ -486,10 +457,7 @@ fn unknown_key(ctx: &Ctx<'_>) -> TestResult {
             .uint(s.ts);
         e.uint(5).bytes(&s.nonce).uint(6).raw(EMPTY).uint(8).uint(0);
     });
-    expect_detail(
-        &ctx.c.post_raw(signed_raw(ctx, &rb)),
-        ErrorCode::UNKNOWN_KEY,
-    )?;
+    expect_raw(ctx, &rb, ErrorCode::UNKNOWN_KEY)?;
     // An unknown key in the info body (step 12).
     let key = ctx.c.key();
     let ex = ctx.c.call(&key, op::INFO, None, vec![0xa1, 0x01, 0x00]);
@@ -517,10 +485,7 @@ fn missing_key(ctx: &Ctx<'_>) -> TestResult {
             .uint(s.ts);
         e.uint(6).raw(EMPTY);
     });
-    expect_detail(
-        &ctx.c.post_raw(signed_raw(ctx, &rb)),
-        ErrorCode::MISSING_KEY,
-    )?;
+    expect_raw(ctx, &rb, ErrorCode::MISSING_KEY)?;
     // A SignedRequest of 3 elements; of 5 elements.
     let full = signed_raw(ctx, &base(ctx).encode());
     let mut three = vec![0x83];
@@ -636,9 +601,6 @@ fn first_violation(ctx: &Ctx<'_>) -> TestResult {
             .uint(6)
             .raw(&[0xa1, 0x19, 0x03, 0xe8, 0x61, 0xff]);
     });
-    expect_detail(
-        &ctx.c.post_raw(signed_raw(ctx, &rb)),
-        ErrorCode::MISORDERED_KEY,
-    )?;
+    expect_raw(ctx, &rb, ErrorCode::MISORDERED_KEY)?;
     Ok(())
 }
