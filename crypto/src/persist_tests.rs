@@ -9,7 +9,7 @@ use crate::error::{ApiMisuse, ProtocolError};
 use crate::group::{Change, CommitOutcome, Group, HeldSecrets, PendingMember, Status};
 use crate::invite::{danger_join_with_rng, Invitation};
 use crate::protocol_tests::{
-    add, assert_converged, channel, code, commit_all, ik, invite_and_join, rng, text,
+    add, add_via, assert_converged, channel, code, commit_all, ik, invite_and_join, rng, text,
 };
 use crate::SavedState;
 use hearth_wire::ErrorCode;
@@ -84,7 +84,7 @@ fn run_sequence(seed: u64, steps: usize) {
                 if dice.below(2) == 0 {
                     add(&mut groups, 0, s);
                 } else {
-                    add_with_reloads(&mut groups, s);
+                    add_via(&mut groups, 0, s, Some(reload));
                 }
                 queues.push(Vec::new());
                 let j = groups.len() - 1;
@@ -157,44 +157,6 @@ fn run_sequence(seed: u64, steps: usize) {
     }
     flush(&mut groups, &mut queues, &mut dice);
     assert_converged(&groups);
-}
-
-/// `add` with the invitation and the joiner's pending state saved and restored while they
-/// wait (spec §5.5 step 5, §5.6).
-fn add_with_reloads(groups: &mut Vec<Group>, seed: u8) {
-    let draft = groups[0]
-        .create_invitation(ConversationId([9; 16]), 1_000_000)
-        .unwrap();
-    let inv = draft.registered();
-    let mut inv = Invitation::restore(inv.save().unwrap().as_bytes()).unwrap();
-    let uri = inv.uri().unwrap().to_string();
-    let (pending, redeem) = danger_join_with_rng(&uri, ik(seed), "joiner", 10, rng(seed)).unwrap();
-    let pending = PendingMember::restore(pending.save().unwrap().as_bytes()).unwrap();
-    let pj = PendingJoin {
-        invite_id: redeem.body.invite_id,
-        member_key: redeem.body.member_key,
-        sealed: redeem.body.sealed.clone(),
-        redeemed_at: Secs(11),
-    };
-    let joiner = inv.process_join(&pj).unwrap();
-    let out = groups[0]
-        .commit(
-            vec![Change::Add {
-                joiner: Box::new(joiner),
-                role: Role::Member,
-            }],
-            0,
-        )
-        .unwrap();
-    groups[0] = reload(&groups[0]);
-    groups[0].commit_accepted().unwrap();
-    for g in groups.iter_mut().skip(1) {
-        g.process_commit(&out.commit).unwrap();
-    }
-    let g = pending
-        .accept_welcome(&out.welcomes[0].1, Some(&out.commit), 0)
-        .unwrap();
-    groups.push(reload(&g));
 }
 
 proptest! {

@@ -38,12 +38,29 @@ pub(crate) fn create(seed: u8) -> Group {
 
 /// Runs the invitation flow up to the validated join (spec §5.5, §5.6, §5.8).
 pub(crate) fn invite_and_join(admin: &mut Group, seed: u8) -> (PendingMember, ValidatedJoin) {
+    invite_and_join_via(admin, seed, false)
+}
+
+/// [`invite_and_join`]; with `reload`, the invitation and the pending joiner pass through
+/// save and restore while they wait (spec §5.5, §5.6).
+fn invite_and_join_via(
+    admin: &mut Group,
+    seed: u8,
+    reload: bool,
+) -> (PendingMember, ValidatedJoin) {
     let draft = admin
         .create_invitation(ConversationId([9; 16]), 1_000_000)
         .unwrap();
     let mut inv = draft.registered();
+    if reload {
+        inv = crate::invite::Invitation::restore(inv.save().unwrap().as_bytes()).unwrap();
+    }
     let uri = inv.uri().unwrap().to_string();
-    let (pending, redeem) = danger_join_with_rng(&uri, ik(seed), "joiner", 10, rng(seed)).unwrap();
+    let (mut pending, redeem) =
+        danger_join_with_rng(&uri, ik(seed), "joiner", 10, rng(seed)).unwrap();
+    if reload {
+        pending = PendingMember::restore(pending.save().unwrap().as_bytes()).unwrap();
+    }
     let pj = PendingJoin {
         invite_id: redeem.body.invite_id,
         member_key: redeem.body.member_key,
@@ -56,7 +73,18 @@ pub(crate) fn invite_and_join(admin: &mut Group, seed: u8) -> (PendingMember, Va
 
 /// Adds a member: the admin commits, everyone else processes, the joiner accepts the Welcome.
 pub(crate) fn add(groups: &mut Vec<Group>, admin: usize, seed: u8) {
-    let (pending, joiner) = invite_and_join(&mut groups[admin], seed);
+    add_via(groups, admin, seed, None);
+}
+
+/// [`add`]; with `reload`, every state passes through it while it waits: the invitation, the
+/// pending joiner, the admin holding its pending commit, and the new member.
+pub(crate) fn add_via(
+    groups: &mut Vec<Group>,
+    admin: usize,
+    seed: u8,
+    reload: Option<fn(&Group) -> Group>,
+) {
+    let (pending, joiner) = invite_and_join_via(&mut groups[admin], seed, reload.is_some());
     let out = groups[admin]
         .commit(
             vec![Change::Add {
@@ -66,6 +94,9 @@ pub(crate) fn add(groups: &mut Vec<Group>, admin: usize, seed: u8) {
             0,
         )
         .unwrap();
+    if let Some(r) = reload {
+        groups[admin] = r(&groups[admin]);
+    }
     groups[admin].commit_accepted().unwrap();
     for (i, g) in groups.iter_mut().enumerate() {
         if i != admin {
@@ -75,7 +106,10 @@ pub(crate) fn add(groups: &mut Vec<Group>, admin: usize, seed: u8) {
     let g = pending
         .accept_welcome(&out.welcomes[0].1, Some(&out.commit), 0)
         .unwrap();
-    groups.push(g);
+    groups.push(match reload {
+        Some(r) => r(&g),
+        None => g,
+    });
 }
 
 /// Member `who` commits `changes`; everyone else processes it.
