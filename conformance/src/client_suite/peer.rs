@@ -210,6 +210,36 @@ pub fn expect_event(
     })
 }
 
+/// The `kind` event with `code` that names `seq` (the entry the test altered); fails with every
+/// event of that kind and code when none names it.
+pub fn expect_event_at(
+    fx: &Fixture,
+    events: &[Value],
+    kind: &str,
+    code: ErrorCode,
+    seq: u64,
+    context: &str,
+) -> Result<Value, Stop> {
+    let matching: Vec<&Value> = events_of(events, kind)
+        .into_iter()
+        .filter(|e| is_code(e, code))
+        .collect();
+    if let Some(e) = matching
+        .iter()
+        .find(|e| e.get("seq").and_then(Value::as_u64) == Some(seq))
+    {
+        return Ok((*e).clone());
+    }
+    if matching.is_empty() {
+        return expect_event(fx, events, kind, Some(code), context, &[]);
+    }
+    Err(fx.fail(format!(
+        "{context}: the `{kind}` events with code {} name other entries than seq {seq}: {}",
+        code.name().unwrap_or("?"),
+        Value::Array(matching.into_iter().cloned().collect())
+    )))
+}
+
 /// True when event or error object `e` carries `code` (number, and the name when given).
 pub fn is_code(e: &Value, code: ErrorCode) -> bool {
     e.get("number").and_then(Value::as_u64) == Some(u64::from(code.0))

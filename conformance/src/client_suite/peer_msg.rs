@@ -9,7 +9,9 @@ use hearth_wire::ErrorCode;
 use serde_json::{json, Value};
 
 use super::fixture::{events_of, Fixture};
-use super::peer::{expect_event, expect_no_event, join, must, now, start, Session};
+use super::peer::{
+    expect_event, expect_event_at, expect_no_event, join, must, now, start, Session,
+};
 use super::{ClientCtx, ClientTestDef};
 use crate::model::{Stop, TestResult};
 use crate::proxy::Fault;
@@ -230,20 +232,7 @@ fn forged_envelope(
         s.peer.danger_post_envelope(&h, &r, env.bytes),
     )?;
     let events = fx.sync()?;
-    let rej = expect_event(
-        &fx,
-        &events,
-        "rejected",
-        Some(code),
-        "a forged envelope",
-        &[],
-    )?;
-    if rej.get("seq").and_then(Value::as_u64) != Some(seq) {
-        return Err(fx.fail(format!(
-            "the rejection names seq {:?}, the forged envelope is at {seq}: {rej}",
-            rej.get("seq")
-        )));
-    }
+    expect_event_at(&fx, &events, "rejected", code, seq, "a forged envelope")?;
     expect_no_event(&fx, &events, "message", "a rejected envelope")
 }
 
@@ -296,17 +285,14 @@ fn wrong_epoch(ctx: &mut ClientCtx<'_>) -> TestResult {
         },
     )?;
     let events = fx.sync()?;
-    let rej = expect_event(
+    expect_event_at(
         &fx,
         &events,
         "rejected",
-        Some(ErrorCode::WRONG_EPOCH),
+        ErrorCode::WRONG_EPOCH,
+        seq,
         "an envelope of an epoch the shim no longer holds",
-        &[],
     )?;
-    if rej.get("seq").and_then(Value::as_u64) != Some(seq) {
-        return Err(fx.fail(format!("the rejection names another seq than {seq}: {rej}")));
-    }
     Ok(())
 }
 
@@ -334,17 +320,14 @@ fn other_channel(ctx: &mut ClientCtx<'_>) -> TestResult {
         },
     )?;
     let events = fx.sync()?;
-    let rej = expect_event(
+    expect_event_at(
         &fx,
         &events,
         "rejected",
-        Some(ErrorCode::MALFORMED),
+        ErrorCode::MALFORMED,
+        seq,
         "an envelope of another channel",
-        &[],
     )?;
-    if rej.get("seq").and_then(Value::as_u64) != Some(seq) {
-        return Err(fx.fail(format!("the rejection names another seq than {seq}: {rej}")));
-    }
     expect_no_event(&fx, &events, "message", "an envelope of another channel")
 }
 
@@ -355,20 +338,14 @@ fn replayed(ctx: &mut ClientCtx<'_>) -> TestResult {
     let _ = s.peer.sync();
     s.lie(&fx, Fault::DuplicateEntry(seq))?;
     let events = fx.sync()?;
-    let rej = expect_event(
+    expect_event_at(
         &fx,
         &events,
         "rejected",
-        Some(ErrorCode::DUPLICATE_MESSAGE),
+        ErrorCode::DUPLICATE_MESSAGE,
+        seq + 1,
         "a peer's message served twice",
-        &[],
     )?;
-    if rej.get("seq").and_then(Value::as_u64) != Some(seq + 1) {
-        return Err(fx.fail(format!(
-            "the duplicate is served at seq {}; the rejection names another: {rej}",
-            seq + 1
-        )));
-    }
     let n = messages_from(&events, &s.peer_fp()).len();
     if n != 1 {
         return Err(fx.fail(format!(
@@ -413,12 +390,7 @@ fn altered_peer_entry(
     let _ = s.peer.sync();
     s.lie(&fx, fault(seq))?;
     let events = fx.sync()?;
-    let e = expect_event(&fx, &events, kind, Some(code), context, &[])?;
-    if e.get("seq").and_then(Value::as_u64) != Some(seq) {
-        return Err(fx.fail(format!(
-            "{context}: the event names another seq than {seq}: {e}"
-        )));
-    }
+    expect_event_at(&fx, &events, kind, code, seq, context)?;
     let other = if kind == "detected" {
         "rejected"
     } else {

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 use super::fixture::{events_of, route_is, Fixture};
 use super::peer::{
-    admit, expect_event, expect_no_event, host_url, join, must, peer, start, Session,
+    admit, expect_event, expect_event_at, expect_no_event, host_url, join, must, peer, start,
+    Session,
 };
 use super::{ClientCtx, ClientTestDef};
 use crate::model::{Stop, TestResult};
@@ -360,20 +361,14 @@ fn announce_wrong_inviter(ctx: &mut ClientCtx<'_>) -> TestResult {
     }
     // The refusal is reported as `rejected wrong_inviter` at the `seq` of the carrying message
     // (HRT-SHIM-24, Appendix B §91.7).
-    let rejected = expect_event(
+    expect_event_at(
         &fx,
         &events,
         "rejected",
-        Some(ErrorCode::WRONG_INVITER),
+        ErrorCode::WRONG_INVITER,
+        sent.seq,
         "a RouteBody with the wrong inviter",
-        &[],
     )?;
-    if rejected.get("seq").and_then(Value::as_u64) != Some(sent.seq) {
-        return Err(fx.fail(format!(
-            "the refused route announcement is reported at another seq than its message's ({}): {rejected}",
-            sent.seq
-        )));
-    }
     Ok(())
 }
 
