@@ -485,7 +485,7 @@ impl Client {
             .record_own(res.seq.0, res.head.0, EntryKind::Msg, envelope)
         {
             route.inbox.push(detected(route, *handle, &d));
-            route.freeze_with(d);
+            route.freeze_with(d, None);
         }
         Ok(res.seq.0)
     }
@@ -566,13 +566,9 @@ impl Client {
     /// Refreshes everything (spec §5.9, §9, §10.5): Welcomes of pending joins, the logs of
     /// every route, joins to admit, and due update commits. Returns what the user should see.
     pub fn sync(&mut self) -> Vec<Event> {
-        let mut events = Vec::new();
         // Events of commands since the last sync come first, in the order they occurred
         // (Appendix B, HRT-SHIM-25).
-        for c in &mut self.conversations {
-            c.absorb();
-            events.append(&mut c.undelivered);
-        }
+        let mut events = self.take_events();
         let handles: Vec<[u8; 16]> = self.conversations.iter().map(|c| c.handle).collect();
         // a. Welcomes.
         self.fetch_welcomes(&mut events);
@@ -1112,7 +1108,7 @@ fn apply_page(
         Ok(e) => e,
         Err(d) => {
             out.push(detected(route, handle, &d));
-            route.freeze_with(d);
+            route.freeze_with(d, None);
             return false;
         }
     };
@@ -1295,12 +1291,11 @@ fn post_message(
                 {
                     let code = d.code;
                     route.inbox.push(detected(route, handle, &d));
-                    route.freeze_with(d);
+                    route.freeze_with(d, None);
                     return Err(ClientError::Frozen(code));
                 }
                 route.own_refs.insert(msg_ref.0);
                 route.last_own = Some(msg_ref);
-                route.used = true;
                 return Ok(Sent {
                     route: route.link.clone(),
                     seq: res.seq.0,
@@ -1314,7 +1309,9 @@ fn post_message(
                 route.inbox.append(&mut got);
                 last = Some(r);
             }
-            Outcome::Refused(r) if r.status == ErrorCode::NOT_FOUND && route.used => {
+            // Every route held had a successful request (its creation or the join), so
+            // `not_found` now means the channel is gone for this member (spec §10.4).
+            Outcome::Refused(r) if r.status == ErrorCode::NOT_FOUND => {
                 return Err(ClientError::Unreachable(
                     "the host answered not_found".into(),
                 ));
@@ -1392,7 +1389,7 @@ fn post_commit(
                     .record_own(res.seq.0, res.head.0, EntryKind::Commit, made.commit)
             {
                 out.push(detected(route, handle, &d));
-                route.freeze_with(d);
+                route.freeze_with(d, None);
             }
             sync_route(transport, route, handle, out);
             Ok(res.seq.0)

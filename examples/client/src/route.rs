@@ -93,9 +93,6 @@ pub struct Route {
     pub(crate) report: Option<(u64, ErrorCode)>,
     /// Events produced on this route and not yet handed to the conversation.
     pub(crate) inbox: Vec<crate::client::Event>,
-    /// A request on this channel has succeeded (spec §10.4: a later `not_found` means the
-    /// route is unreachable).
-    pub(crate) used: bool,
 }
 
 impl Route {
@@ -115,7 +112,6 @@ impl Route {
             announcements: Vec::new(),
             report: None,
             inbox: Vec::new(),
-            used: true,
         }
     }
 
@@ -232,30 +228,30 @@ impl Route {
         }
     }
 
-    /// Freezes the route after a detection in the log itself (HRT-LOG-38).
-    pub(crate) fn freeze_with(&mut self, detection: Detection) {
-        self.frozen = Some(Frozen {
-            detection,
-            member: None,
-        });
+    /// Freezes the route (HRT-LOG-38) after a detection, naming the member whose message
+    /// triggered it, if any (HRT-LOG-39).
+    pub(crate) fn freeze_with(
+        &mut self,
+        detection: Detection,
+        member: Option<Fingerprint>,
+    ) -> Frozen {
+        let f = Frozen { detection, member };
+        self.frozen = Some(f.clone());
+        f
     }
 
-    pub(crate) fn freeze(
+    fn freeze(
         &mut self,
         code: ErrorCode,
         seq: u64,
         evidence: String,
         member: Option<Fingerprint>,
     ) -> Processed {
-        let f = Frozen {
-            detection: Detection {
-                code,
-                seq: Some(seq),
-                evidence,
-            },
-            member,
+        let detection = Detection {
+            code,
+            seq: Some(seq),
+            evidence,
         };
-        self.frozen = Some(f.clone());
-        Processed::Detected(f)
+        Processed::Detected(self.freeze_with(detection, member))
     }
 }

@@ -429,7 +429,6 @@ fn route_json(r: &Route) -> Value {
         "own_refs": r.own_refs.iter().map(hex::encode).collect::<Vec<_>>(),
         "last_own": r.last_own.map(|h| hex::encode(h.0)),
         "report": r.report.map(|(s, c)| json!([s, c.0])),
-        "used": r.used,
     })
 }
 
@@ -501,6 +500,5 @@ fn route_from_json(link: RouteRef, group: Group, m: &Value) -> Result<Route, Sto
             ErrorCode(u16::try_from(u(&v[1])?).map_err(|_| corrupt("code"))?),
         )),
     };
-    r.used = m["used"].as_bool().unwrap_or(true);
     Ok(r)
 }
