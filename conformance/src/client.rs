@@ -210,15 +210,7 @@ pub fn blob_id(data: &[u8]) -> [u8; 32] {
     })
 }
 
-/// `head_s = H("log", [head_{s-1}, s, kind, H("entry", bytes)])` (spec §9.3).
-pub fn next_head(prev: &[u8], seq: u64, kind: u64, bytes: &[u8]) -> [u8; 32] {
-    let entry = h(label::ENTRY, |e| {
-        e.bytes(bytes);
-    });
-    h(label::LOG, |e| {
-        e.array(4).bytes(prev).uint(seq).uint(kind).bytes(&entry);
-    })
-}
+pub use hearth_crypto::log::next_head;
 
 /// One HTTP exchange: what was sent, what came back, and the decoded Response if it decoded.
 #[derive(Clone, Debug)]

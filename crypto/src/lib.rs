@@ -14,6 +14,7 @@
 //! | [`aead`] | §3.1 | AES-GCM with 96-bit nonces |
 //! | [`hpke`] | §3.6 | RFC 9180 HPKE: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-GCM, Base and PSK modes |
 //! | [`keys`] | §4 | identity, member and init keys, member certificates, fingerprints |
+//! | [`log`] | §9.3 | the log hash chain: `H("entry", …)` and the next head |
 //! | [`error`] | §12 | [`CryptoError`] and its map onto the spec's error codes |
 //!
 //! ## Saved states
@@ -41,6 +42,7 @@ pub mod invite;
 pub mod keys;
 pub mod label;
 pub mod labelled;
+pub mod log;
 mod persist;
 pub mod ratchet;
 pub mod rng;

@@ -3,24 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use hearth_crypto::label;
-use hearth_crypto::labelled::h;
 use hearth_wire::log::LogEntry;
 use hearth_wire::request::LogFetchResult;
 use hearth_wire::{EntryKind, ErrorCode};
 
-/// `head_s = H("log", [head_{s-1}, s, kind, H("entry", bytes)])` (spec §9.3).
+/// `head_s` of an entry (spec §9.3), with the shared chain function of hearth-crypto.
 pub fn next_head(prev: &[u8], seq: u64, kind: EntryKind, bytes: &[u8]) -> [u8; 32] {
-    let entry = h(label::ENTRY, |e| {
-        e.bytes(bytes);
-    });
-    h(label::LOG, |e| {
-        e.array(4)
-            .bytes(prev)
-            .uint(seq)
-            .uint(kind as u64)
-            .bytes(&entry);
-    })
+    hearth_crypto::log::next_head(prev, seq, kind as u64, bytes)
 }
 
 /// Evidence that the host lied (spec §9.9): the code and the `seq` it concerns.

@@ -11,8 +11,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, h};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// How long a writer waits for the database lock before answering `internal` (HRT-API-32).
@@ -271,22 +269,11 @@ pub fn write_roster(conn: &Connection, channel: &[u8], entries: &[Entry]) -> rus
     Ok(())
 }
 
-/// `H("entry", bytes)` (spec §9.3).
-pub fn entry_hash(bytes: &[u8]) -> [u8; 32] {
-    h(label::ENTRY, bstr(bytes))
-}
+pub use hearth_crypto::log::entry_hash;
 
-/// `head_s = H("log", [head_{s-1}, s, kind, H("entry", bytes)])` with `head_0 = h''`
-/// (spec §9.3, HRT-LOG-7).
+/// `head_s` for an entry of kind `kind` (spec §9.3, HRT-LOG-7): the shared chain function.
 pub fn next_head(prev: &[u8], seq: u64, kind: u8, bytes: &[u8]) -> [u8; 32] {
-    let eh = entry_hash(bytes);
-    h(label::LOG, |e| {
-        e.array(4)
-            .bytes(prev)
-            .uint(seq)
-            .uint(u64::from(kind))
-            .bytes(&eh);
-    })
+    hearth_crypto::log::next_head(prev, seq, u64::from(kind), bytes)
 }
 
 /// Appends a log entry in the current transaction: the next seq (HRT-LOG-4) and its head
@@ -430,20 +417,6 @@ pub fn is_pending(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn head_1_hashes_empty_previous_head() {
-        // head_1 = H("log", [h'', 1, 0, H("entry", bytes)]): the first element is the 1-byte
-        // encoding 0x40 of the empty byte string (spec §9.3).
-        let bytes = b"abc";
-        let mut inner = vec![0x84, 0x40, 0x01, 0x00, 0x58, 0x20];
-        inner.extend_from_slice(&entry_hash(bytes));
-        let direct = h(label::LOG, |e| {
-            e.raw(&inner);
-        });
-        assert_eq!(next_head(&[], 1, 0, bytes), direct);
-        assert_ne!(next_head(&[0; 32], 1, 0, bytes), direct);
-    }
 
     #[test]
     fn migrations_are_idempotent() -> rusqlite::Result<()> {
