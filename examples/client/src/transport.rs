@@ -4,10 +4,10 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hearth_crypto::rng::HearthRng;
-use hearth_wire::request::{Request, Response};
+use hearth_wire::request::{Request, Response, SignedRequest};
 use hearth_wire::{
-    encode_with, ChannelId, EdPublic, ErrorCode, HostUrl, Nonce16, Op, RawValue, Secs, Signature,
-    WireDecode, WireEncode,
+    ChannelId, EdPublic, ErrorCode, HostUrl, Nonce16, Op, RawValue, Secs, Signature, SignedBytes,
+    Version, WireDecode, WireEncode,
 };
 use rand_core::RngCore;
 
@@ -144,13 +144,13 @@ impl Transport {
         };
         let request_bytes = req.to_vec();
         let (key, sig) = sign(&request_bytes)?;
-        Ok(encode_with(|e| {
-            e.array(4)
-                .uint(1)
-                .bytes(&key.0)
-                .bytes(&request_bytes)
-                .bytes(&sig.0);
-        }))
+        Ok(SignedRequest {
+            version: Version,
+            key,
+            request: SignedBytes::from_bytes(request_bytes),
+            signature: sig,
+        }
+        .to_vec())
     }
 
     /// POSTs `signed` to `host` and classifies the answer (spec §10.4). A request that got no
