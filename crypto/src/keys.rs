@@ -161,6 +161,19 @@ impl MemberKey {
     pub fn public_key(&self) -> MemberPublicKey {
         MemberPublicKey(*self.0.verifying_key())
     }
+
+    /// The `key` and `sig` of a `SignedRequest` (spec §8.2): this public key and
+    /// `SignWithLabel(MK, "request", request_bytes)`.
+    pub fn sign_request(
+        &self,
+        request_bytes: &[u8],
+    ) -> (hearth_wire::EdPublic, hearth_wire::Signature) {
+        let sig = sign_with_label(&self.0, label::REQUEST, bstr(request_bytes));
+        (
+            hearth_wire::EdPublic(*self.public_key().as_bytes()),
+            hearth_wire::Signature(sig.to_bytes()),
+        )
+    }
 }
 
 impl MemberPublicKey {

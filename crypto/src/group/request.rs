@@ -4,8 +4,6 @@ use hearth_wire::{EdPublic, Signature};
 
 use crate::error::{ApiMisuse, ProtocolError};
 use crate::group::Group;
-use crate::label;
-use crate::labelled::{bstr, sign_with_label};
 
 impl Group {
     /// `SignWithLabel(MK, "request", request_bytes)` with the current member key, and that key:
@@ -16,22 +14,17 @@ impl Group {
         request_bytes: &[u8],
     ) -> Result<(EdPublic, Signature), ProtocolError> {
         let keys = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
-        let mk = &keys.member_key;
-        let sig = sign_with_label(mk.signing_key(), label::REQUEST, bstr(request_bytes));
-        Ok((
-            EdPublic(*mk.public_key().as_bytes()),
-            Signature(sig.to_bytes()),
-        ))
+        Ok(keys.member_key.sign_request(request_bytes))
     }
-}
 
-impl Group {
     /// DANGER (conformance harness only, feature `danger-forge`): `SignWithLabel(MK, "commit",
     /// tbs_bytes)` with the current member key, so that a harness can re-sign a `CommitTBS` it
     /// altered on purpose and make a commit that fails exactly one later check of §6.9.
     #[cfg(any(test, feature = "danger-forge"))]
     #[doc(hidden)]
     pub fn danger_sign_commit_tbs(&self, tbs_bytes: &[u8]) -> Result<Signature, ProtocolError> {
+        use crate::label;
+        use crate::labelled::{bstr, sign_with_label};
         let keys = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
         let sig = sign_with_label(
             keys.member_key.signing_key(),

@@ -7,7 +7,7 @@ use hearth_crypto::group::{Change, Group, HeldSecrets, PendingMember};
 use hearth_crypto::invite;
 use hearth_crypto::keys::{Fingerprint, IdentityKey, IdentityPublicKey};
 use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, sign_with_label};
+use hearth_crypto::labelled::sign_with_label;
 use hearth_crypto::rng::HearthRng;
 use hearth_wire::envelope::{ContentBody, RouteBody, RouteInvite};
 use hearth_wire::invite::InviteUri;
@@ -677,13 +677,8 @@ impl Client {
         let link = j.link.clone();
         let fail = |c: ErrorCode| (c, link.clone());
         let mk = j.pending.member_key();
-        let sign = |b: &[u8]| -> Result<(EdPublic, Signature), ClientError> {
-            let sig = sign_with_label(mk.signing_key(), label::REQUEST, bstr(b));
-            Ok((
-                EdPublic(*mk.public_key().as_bytes()),
-                Signature(sig.to_bytes()),
-            ))
-        };
+        let sign =
+            |b: &[u8]| -> Result<(EdPublic, Signature), ClientError> { Ok(mk.sign_request(b)) };
         let signed = Transport::build(
             &link.host,
             Op::WELCOME_FETCH,
