@@ -312,6 +312,12 @@ impl Group {
         self.state.as_ref().map(EpochState::epoch)
     }
 
+    /// Whether an own commit is pending: built, possibly accepted by the host, its epoch not
+    /// yet installed (spec §6.8, §6.10).
+    pub fn has_pending_commit(&self) -> bool {
+        self.pending.is_some()
+    }
+
     /// The own leaf in the current epoch.
     pub fn my_leaf(&self) -> Leaf {
         Leaf(self.me as u8)

@@ -1357,7 +1357,7 @@ fn post_commit(
     }
     // A commit of an earlier attempt whose outcome stayed unknown, and which the log verified
     // up to its tip does not contain, was not accepted: discard it (HRT-GRP-48, HRT-GRP-49).
-    if route.group.danger_held_secrets().pending_commit {
+    if route.group.has_pending_commit() {
         route.group.commit_conflict()?;
     }
     let made = route.group.commit(changes, unix_now())?;
@@ -1501,7 +1501,7 @@ fn collect_joins(
 /// The epoch of a route once its own posted commit is installed (HRT-GRP-75).
 fn route_epoch_now_or_next(route: &Route) -> u64 {
     let e = route.group.epoch().unwrap_or(0);
-    if route.group.danger_held_secrets().pending_commit {
+    if route.group.has_pending_commit() {
         e + 1
     } else {
         e
