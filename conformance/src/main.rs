@@ -1,6 +1,10 @@
 //! `hearth-conformance`: the Hearth conformance harness (spec §14).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use hearth_conformance::bundled;
 use hearth_conformance::client::{Key, SeededRng};
@@ -11,82 +15,203 @@ use hearth_conformance::requirements;
 use hearth_conformance::suite;
 use hearth_conformance::target::{CgiTarget, HttpTarget, Target};
 
-const USAGE: &str = "\
-usage: hearth-conformance                      the main job: the host suite against the bundled
-                                               reference host on loopback (fresh data directory)
-       hearth-conformance host [TARGET] [OPTIONS]
-       hearth-conformance client --shim CMD [--shim-timeout SECS] [OPTIONS]
-       hearth-conformance keygen [--out FILE]
-       hearth-conformance requirements [--json] [--write] [--spec DIR]
-
-host: run the host suite (spec §14.3)
-  TARGET (default: the bundled reference host)
-    --url URL            a running host at its canonical URL (http:// only in this build)
-    --cgi PATH           run the CGI program PATH directly for each request (RFC 3875); the host
-                         URL it is configured with is given by --url (default http://localhost/)
-    --cgi-env K=V        extra environment for the CGI program (repeatable)
-  OPTIONS
-    --owner-key FILE     the owner identity the harness acts as (a file written by `keygen`);
-                         its public key must be listed in the host's owner keys
-    --seed N             seed of every random choice (default: random; always printed)
-    --strict             also run SHOULD tests; an unsupported MUST test fails
-    --only PATTERN       run only tests whose ID matches the glob (repeatable)
-    --expectations FILE  JSON: {\"expectations\": [{\"test\": ID-or-glob,
-                         \"expect\": \"skip\"|\"xfail\"|\"flaky\", \"reason\": \"...\"}]}
-    --format F           human (default), json or junit, on standard output
-    --report FILE        also write a Markdown (.md) or HTML (.html) report
-    --list               list the tests (ID, level, requirements) and exit
-
-client: run the client suite (spec §14.4) against a shim: `sh -c CMD` speaking the shim
-  protocol (JSON lines on stdin/stdout); the harness runs reference hosts in this process
-  behind tamper proxies. OPTIONS as for host (--seed, --strict, --only, --expectations,
-  --format, --report, --list), and
-    --shim CMD           the shim command (required unless --list), e.g.
-                         'cargo run -q -p hearth-client --bin hearth-shim'
-    --shim-timeout SECS  how long to wait for one answer (default 30)
-
-reference-shim: be the reference client's shim (hearth-client, Appendix B) on stdin/stdout,
-  so that `client --shim 'hearth-conformance reference-shim'` needs no other binary.
-
-keygen: write an owner identity (Ed25519 seed, hex, mode 0600) to FILE (default
-  hearth-owner.key) and print its public key, to list in the host's config
-  (reference host: `owner_keys = [\"<public key hex>\"]`).
-
-requirements: print the requirement index with the tests covering each requirement
-    --json       print spec/requirements.json instead of the table
-    --write      rewrite spec/requirements.json from the Markdown
-    --spec DIR   the spec directory (default: the repository's spec/)
-
+/// The exit codes, shown after every help text (spec §14.5).
+const EXIT_CODES: &str = "\
 Exit codes (spec §14.5): 0 every selected mandatory test passed (or was not applicable or
 skipped by expectation); 1 at least one test failed (for `requirements`: the spec is
 inconsistent or a mandatory host requirement has no test); 2 harness error (bad arguments,
-host unreachable, owner key not accepted, shim did not complete the hello); 3 under --strict, a mandatory test was unsupported
-and none failed. When several apply: 2, then 1, then 3.";
+host unreachable, owner key not accepted, shim did not complete the hello); 3 under --strict,
+a mandatory test was unsupported and none failed. When several apply: 2, then 1, then 3.";
+
+/// The Hearth conformance harness (spec §14): the requirement index, the host suite and the
+/// client suite.
+///
+/// Without a subcommand it runs the main job: the host suite against the bundled reference
+/// host on loopback, with a fresh data directory. The options below are those of the host
+/// suite (`hearth-conformance host --help` for the others).
+#[derive(Parser)]
+#[command(
+    name = "hearth-conformance",
+    version,
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true,
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    suite: SuiteArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the host suite (spec §14.3) against a host over HTTP, a CGI program, or (without a
+    /// target) the bundled reference host
+    #[command(after_help = EXIT_CODES)]
+    Host(HostCmd),
+    /// Run the client suite (spec §14.4) against a shim
+    ///
+    /// The shim is `sh -c CMD` speaking the shim protocol (Appendix B: JSON lines on stdin and
+    /// stdout), started once per test; the harness runs reference hosts in this process behind
+    /// tamper proxies.
+    #[command(after_help = EXIT_CODES)]
+    Client(ClientCmd),
+    /// Write an owner identity and print its public key, to list in the host's config
+    ///
+    /// The identity is an Ed25519 seed in hex, written with mode 0600 to a file that must not
+    /// exist yet. List the printed public key in the host's owner keys (reference host:
+    /// `owner_keys = ["<public key hex>"]`) and pass the file to `host --owner-key`.
+    Keygen {
+        /// Where to write the seed
+        #[arg(long, value_name = "FILE", default_value = "hearth-owner.key")]
+        out: PathBuf,
+    },
+    /// Be the reference client's shim (hearth-client, Appendix B) on stdin and stdout
+    ///
+    /// So that `client --shim 'hearth-conformance reference-shim'` needs no other binary.
+    ReferenceShim,
+    /// Print the requirement index with the tests covering each requirement
+    #[command(after_help = EXIT_CODES)]
+    Requirements(RequirementsCmd),
+    /// Print a completion script for SHELL on standard output
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The options both suites take.
+#[derive(Args)]
+struct SuiteArgs {
+    /// Seed of every random choice (default: random; always printed)
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Also run SHOULD tests; an unsupported MUST test fails
+    #[arg(long)]
+    strict: bool,
+    /// Run only tests whose ID matches the glob (repeatable)
+    #[arg(long, value_name = "PATTERN")]
+    only: Vec<String>,
+    /// JSON: {"expectations": [{"test": ID-or-glob, "expect": "skip"|"xfail"|"flaky",
+    /// "reason": "..."}]}
+    #[arg(long, value_name = "FILE")]
+    expectations: Option<String>,
+    /// The report on standard output (human also shows progress on standard error)
+    #[arg(long, value_name = "F", value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Also write a Markdown (.md) or HTML (.html) report
+    #[arg(long, value_name = "FILE")]
+    report: Option<String>,
+    /// List the tests (ID, level, requirements) and exit
+    #[arg(long)]
+    list: bool,
+}
+
+/// The report formats on standard output.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Junit,
+}
+
+#[derive(Args)]
+struct HostCmd {
+    #[command(flatten)]
+    target: TargetArgs,
+    #[command(flatten)]
+    suite: SuiteArgs,
+}
+
+/// The host under test (none: the bundled reference host).
+#[derive(Args, Default)]
+struct TargetArgs {
+    /// A running host at its canonical URL (http:// only in this build); with --cgi, the URL
+    /// the CGI program is configured with (default http://localhost/)
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// Run the CGI program PATH directly for each request (RFC 3875)
+    #[arg(long, value_name = "PATH")]
+    cgi: Option<PathBuf>,
+    /// Extra environment for the CGI program (repeatable)
+    #[arg(long, value_name = "K=V", requires = "cgi", value_parser = parse_env)]
+    cgi_env: Vec<(String, String)>,
+    /// The owner identity the harness acts as (a file written by `keygen`); its public key
+    /// must be listed in the host's owner keys
+    #[arg(long, value_name = "FILE")]
+    owner_key: Option<String>,
+}
+
+#[derive(Args)]
+struct ClientCmd {
+    /// The shim command, e.g. 'cargo run -q -p hearth-client --bin hearth-shim'
+    #[arg(long, value_name = "CMD", required_unless_present = "list")]
+    shim: Option<String>,
+    /// How long to wait for one answer of the shim, in seconds [default: 30]
+    #[arg(long, value_name = "SECS", allow_hyphen_values = true, value_parser = parse_seconds)]
+    shim_timeout: Option<Duration>,
+    #[command(flatten)]
+    suite: SuiteArgs,
+}
+
+#[derive(Args)]
+struct RequirementsCmd {
+    /// Print spec/requirements.json instead of the table
+    #[arg(long)]
+    json: bool,
+    /// Rewrite spec/requirements.json from the Markdown
+    #[arg(long, conflicts_with = "json")]
+    write: bool,
+    /// The spec directory (default: the repository's spec/)
+    #[arg(long, value_name = "DIR")]
+    spec: Option<PathBuf>,
+}
+
+/// `--cgi-env K=V`.
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| "expected K=V".to_owned())
+}
+
+/// `--shim-timeout SECS`: a positive, finite number of seconds.
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => {
+            Duration::try_from_secs_f64(v).map_err(|e| e.to_string())
+        }
+        _ => Err("expected a positive number of seconds".to_owned()),
+    }
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None => main_job(),
-        Some("host") => host_cmd(args.get(1..).unwrap_or_default()),
-        Some("client") => client_cmd(args.get(1..).unwrap_or_default()),
-        Some("keygen") => keygen_cmd(args.get(1..).unwrap_or_default()),
-        Some("reference-shim") => hearth_client::shim::run_stdio(),
-        Some("requirements") => requirements_cmd(args.get(1..).unwrap_or_default()),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
+    // Help and version exit 0; every argument error is a harness error (spec §14.5: 2, "bad
+    // arguments"). That is also clap's own usage code, but it is mapped here, not assumed.
+    let cli = match hearth_client::cli::parse::<Cli>(model::exit::HARNESS) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    match cli.command {
+        None => main_job(&cli.suite),
+        Some(Command::Host(h)) => host_cmd(&h.target, &h.suite),
+        Some(Command::Client(c)) => client_cmd(&c),
+        Some(Command::Keygen { out }) => keygen_cmd(&out),
+        Some(Command::ReferenceShim) => hearth_client::shim::run_stdio(),
+        Some(Command::Requirements(r)) => requirements_cmd(&r),
+        Some(Command::Completions { shell }) => {
+            hearth_client::cli::print_completions::<Cli>(shell, "hearth-conformance")
         }
     }
 }
 
-/// The README's first command: the host suite against the bundled reference host.
-fn main_job() -> ExitCode {
-    println!("hearth-conformance: main job (host suite against the bundled reference host)");
-    host_cmd(&[])
+/// The README's first command: the host suite against the bundled reference host, with the
+/// host suite's options.
+fn main_job(suite: &SuiteArgs) -> ExitCode {
+    if suite.format == Format::Human && !suite.list {
+        println!("hearth-conformance: main job (host suite against the bundled reference host)");
+    }
+    host_cmd(&TargetArgs::default(), suite)
 }
 
 fn load_index() -> requirements::Index {
@@ -107,24 +232,19 @@ fn read_owner_key(path: &str) -> Result<Key, String> {
     Ok(Key::from_seed(&seed))
 }
 
-fn keygen_cmd(args: &[String]) -> ExitCode {
-    let mut out = "hearth-owner.key".to_owned();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match (a.as_str(), it.next()) {
-            ("--out", Some(f)) => out = f.clone(),
-            _ => return harness_error(&format!("bad keygen arguments\n\n{USAGE}")),
-        }
-    }
+fn keygen_cmd(out: &std::path::Path) -> ExitCode {
     let mut seed = [0u8; 32];
     if let Err(e) = getrandom_fill(&mut seed) {
         return harness_error(&e);
     }
     let key = Key::from_seed(&seed);
-    if let Err(e) = write_private(&out, &format!("{}\n", hex::encode(seed))) {
+    if let Err(e) = write_private(out, &format!("{}\n", hex::encode(seed))) {
         return harness_error(&e);
     }
-    eprintln!("wrote the owner identity seed to {out} (mode 0600); its public key:");
+    eprintln!(
+        "wrote the owner identity seed to {} (mode 0600); its public key:",
+        out.display()
+    );
     println!("{}", hex::encode(key.public()));
     ExitCode::SUCCESS
 }
@@ -136,7 +256,7 @@ fn getrandom_fill(buf: &mut [u8]) -> Result<(), String> {
         .map_err(|e| format!("no OS randomness: {e}"))
 }
 
-fn write_private(path: &str, text: &str) -> Result<(), String> {
+fn write_private(path: &std::path::Path, text: &str) -> Result<(), String> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -145,80 +265,14 @@ fn write_private(path: &str, text: &str) -> Result<(), String> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| format!("cannot create {path} (it must not exist yet): {e}"))?;
+    let mut f = opts.open(path).map_err(|e| {
+        format!(
+            "cannot create {} (it must not exist yet): {e}",
+            path.display()
+        )
+    })?;
     f.write_all(text.as_bytes())
-        .map_err(|e| format!("cannot write {path}: {e}"))
-}
-
-struct HostArgs {
-    url: Option<String>,
-    cgi: Option<String>,
-    cgi_env: Vec<(String, String)>,
-    owner_key: Option<String>,
-    seed: Option<u64>,
-    strict: bool,
-    only: Vec<String>,
-    expectations: Option<String>,
-    format: String,
-    report: Option<String>,
-    list: bool,
-}
-
-fn parse_host_args(args: &[String]) -> Result<HostArgs, String> {
-    let mut h = HostArgs {
-        url: None,
-        cgi: None,
-        cgi_env: Vec::new(),
-        owner_key: None,
-        seed: None,
-        strict: false,
-        only: Vec::new(),
-        expectations: None,
-        format: "human".into(),
-        report: None,
-        list: false,
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{a} needs a value"))
-        };
-        match a.as_str() {
-            "--url" => h.url = Some(val()?),
-            "--cgi" => h.cgi = Some(val()?),
-            "--cgi-env" => {
-                let v = val()?;
-                let (k, x) = v.split_once('=').ok_or("--cgi-env needs K=V")?;
-                h.cgi_env.push((k.to_owned(), x.to_owned()));
-            }
-            "--owner-key" => h.owner_key = Some(val()?),
-            "--seed" => {
-                h.seed = Some(
-                    val()?
-                        .parse()
-                        .map_err(|_| "--seed needs an unsigned integer")?,
-                )
-            }
-            "--strict" => h.strict = true,
-            "--only" => h.only.push(val()?),
-            "--expectations" => h.expectations = Some(val()?),
-            "--format" => {
-                let f = val()?;
-                if !["human", "json", "junit"].contains(&f.as_str()) {
-                    return Err(format!("unknown format `{f}`"));
-                }
-                h.format = f;
-            }
-            "--report" => h.report = Some(val()?),
-            "--list" => h.list = true,
-            other => return Err(format!("unknown argument `{other}`")),
-        }
-    }
-    Ok(h)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Prints `--list`: ID, level and requirements of each test.
@@ -244,7 +298,7 @@ fn list_tests(tests: &[(&str, &[&str])], index: &requirements::Index) -> ExitCod
 
 /// What both suites take from the common options: the run options (seed drawn when not
 /// given, expectations loaded) and the options' part of the reproduce command.
-fn run_options(h: &HostArgs) -> Result<(suite::RunOptions, String), ExitCode> {
+fn run_options(h: &SuiteArgs) -> Result<(suite::RunOptions, String), ExitCode> {
     let mut reproduce = String::new();
     let seed = h.seed.unwrap_or_else(|| {
         let mut b = [0u8; 8];
@@ -267,7 +321,7 @@ fn run_options(h: &HostArgs) -> Result<(suite::RunOptions, String), ExitCode> {
     if h.strict {
         reproduce.push_str(" --strict");
     }
-    if h.format == "human" {
+    if h.format == Format::Human {
         eprintln!("seed {seed}");
     }
     let opts = suite::RunOptions {
@@ -280,8 +334,8 @@ fn run_options(h: &HostArgs) -> Result<(suite::RunOptions, String), ExitCode> {
 }
 
 /// The progress lines of a human-format run (nothing for the machine formats).
-fn progress_printer(format: &str) -> impl FnMut(suite::Progress<'_>) {
-    let human = format == "human";
+fn progress_printer(format: Format) -> impl FnMut(suite::Progress<'_>) {
+    let human = format == Format::Human;
     move |p: suite::Progress<'_>| {
         if !human {
             return;
@@ -297,11 +351,7 @@ fn progress_printer(format: &str) -> impl FnMut(suite::Progress<'_>) {
     }
 }
 
-fn host_cmd(args: &[String]) -> ExitCode {
-    let h = match parse_host_args(args) {
-        Ok(h) => h,
-        Err(e) => return harness_error(&format!("{e}\n\n{USAGE}")),
-    };
+fn host_cmd(t: &TargetArgs, h: &SuiteArgs) -> ExitCode {
     let index = load_index();
     if h.list {
         let tests: Vec<_> = suite::all_tests()
@@ -310,12 +360,12 @@ fn host_cmd(args: &[String]) -> ExitCode {
             .collect();
         return list_tests(&tests, &index);
     }
-    let (opts, options) = match run_options(&h) {
+    let (opts, options) = match run_options(h) {
         Ok(o) => o,
         Err(code) => return code,
     };
     let seed = opts.seed;
-    let owner = match &h.owner_key {
+    let owner = match &t.owner_key {
         Some(p) => match read_owner_key(p) {
             Ok(k) => k,
             Err(e) => return harness_error(&e),
@@ -325,12 +375,12 @@ fn host_cmd(args: &[String]) -> ExitCode {
     let bundled;
     let http;
     let cgi;
-    let target: &dyn Target = match (&h.cgi, &h.url) {
+    let target: &dyn Target = match (&t.cgi, &t.url) {
         (Some(prog), url) => {
             cgi = CgiTarget::new(
-                prog.into(),
+                prog.clone(),
                 url.as_deref().unwrap_or("http://localhost/"),
-                h.cgi_env.clone(),
+                t.cgi_env.clone(),
             );
             &cgi
         }
@@ -353,55 +403,23 @@ fn host_cmd(args: &[String]) -> ExitCode {
         }
     };
     let mut reproduce = "hearth-conformance host".to_owned();
-    if h.cgi.is_some() || h.url.is_some() {
+    if t.cgi.is_some() || t.url.is_some() {
         reproduce = format!("{reproduce} {}", target.cli_args());
     }
-    if let Some(k) = &h.owner_key {
+    if let Some(k) = &t.owner_key {
         reproduce = format!("{reproduce} --owner-key {k}");
     }
     reproduce.push_str(&options);
-    let mut progress = progress_printer(&h.format);
+    let mut progress = progress_printer(h.format);
     let run = match suite::run(target, &owner, &opts, &index, &reproduce, &mut progress) {
         Ok(r) => r,
         Err(e) => return harness_error(&format!("{e} (seed {seed})")),
     };
-    finish(&run, &h.format, h.report.as_deref())
+    finish(&run, h.format, h.report.as_deref())
 }
 
-fn client_cmd(args: &[String]) -> ExitCode {
-    // --shim and --shim-timeout are the client suite's own; the rest are shared with `host`.
-    let mut shim = None;
-    let mut timeout = hearth_conformance::shim::DEFAULT_TIMEOUT;
-    let mut rest = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--shim" => match it.next() {
-                Some(v) => shim = Some(v.clone()),
-                None => return harness_error(&format!("--shim needs a value\n\n{USAGE}")),
-            },
-            "--shim-timeout" => match it.next().and_then(|v| v.parse::<f64>().ok()) {
-                Some(s) if s > 0.0 && s.is_finite() => {
-                    timeout = std::time::Duration::from_secs_f64(s);
-                }
-                _ => {
-                    return harness_error(&format!(
-                        "--shim-timeout needs a positive number of seconds\n\n{USAGE}"
-                    ))
-                }
-            },
-            _ => rest.push(a.clone()),
-        }
-    }
-    let h = match parse_host_args(&rest) {
-        Ok(h) => h,
-        Err(e) => return harness_error(&format!("{e}\n\n{USAGE}")),
-    };
-    if h.url.is_some() || h.cgi.is_some() || h.owner_key.is_some() || !h.cgi_env.is_empty() {
-        return harness_error(&format!(
-            "--url, --cgi, --cgi-env and --owner-key are host-suite options\n\n{USAGE}"
-        ));
-    }
+fn client_cmd(c: &ClientCmd) -> ExitCode {
+    let h = &c.suite;
     let index = load_index();
     if h.list {
         let tests: Vec<_> = client_suite::all_tests()
@@ -410,10 +428,14 @@ fn client_cmd(args: &[String]) -> ExitCode {
             .collect();
         return list_tests(&tests, &index);
     }
-    let Some(command) = shim else {
-        return harness_error(&format!("client needs --shim CMD\n\n{USAGE}"));
+    // clap requires --shim unless --list, which has returned above.
+    let Some(command) = c.shim.clone() else {
+        return harness_error("client needs --shim CMD");
     };
-    let (opts, options) = match run_options(&h) {
+    let timeout = c
+        .shim_timeout
+        .unwrap_or(hearth_conformance::shim::DEFAULT_TIMEOUT);
+    let (opts, options) = match run_options(h) {
         Ok(o) => o,
         Err(code) => return code,
     };
@@ -424,20 +446,20 @@ fn client_cmd(args: &[String]) -> ExitCode {
     }
     reproduce.push_str(&options);
     let shim_opts = client_suite::ShimOptions { command, timeout };
-    let mut progress = progress_printer(&h.format);
+    let mut progress = progress_printer(h.format);
     let run = match client_suite::run(&shim_opts, &opts, &index, &reproduce, &mut progress) {
         Ok(r) => r,
         Err(e) => return harness_error(&format!("{e} (seed {})", opts.seed)),
     };
-    finish(&run, &h.format, h.report.as_deref())
+    finish(&run, h.format, h.report.as_deref())
 }
 
 /// Prints the report in `format`, writes the `--report` file, and returns the run's exit code.
-fn finish(run: &report::RunReport, format: &str, report_file: Option<&str>) -> ExitCode {
+fn finish(run: &report::RunReport, format: Format, report_file: Option<&str>) -> ExitCode {
     let text = match format {
-        "json" => report::json(run),
-        "junit" => report::junit(run),
-        _ => report::human(run),
+        Format::Json => report::json(run),
+        Format::Junit => report::junit(run),
+        Format::Human => report::human(run),
     };
     print!("{text}");
     if let Some(path) = report_file {
@@ -473,28 +495,11 @@ fn print_counts(index: &requirements::Index) {
     println!("{} requirements", index.requirements.len());
 }
 
-fn requirements_cmd(args: &[String]) -> ExitCode {
-    let mut json = false;
-    let mut write = false;
-    let mut spec = requirements::default_spec_dir();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--json" => json = true,
-            "--write" => write = true,
-            "--spec" => match it.next() {
-                Some(d) => spec = d.into(),
-                None => {
-                    eprintln!("--spec needs a directory\n\n{USAGE}");
-                    return ExitCode::from(2);
-                }
-            },
-            other => {
-                eprintln!("unknown argument `{other}`\n\n{USAGE}");
-                return ExitCode::from(2);
-            }
-        }
-    }
+fn requirements_cmd(args: &RequirementsCmd) -> ExitCode {
+    let spec = args
+        .spec
+        .clone()
+        .unwrap_or_else(requirements::default_spec_dir);
     let index = match requirements::load(&spec) {
         Ok(i) => i,
         Err(errors) => {
@@ -505,7 +510,7 @@ fn requirements_cmd(args: &[String]) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if write {
+    if args.write {
         let path = spec.join("requirements.json");
         if let Err(e) = std::fs::write(&path, index.to_json()) {
             eprintln!("cannot write {}: {e}", path.display());
@@ -518,7 +523,7 @@ fn requirements_cmd(args: &[String]) -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    if json {
+    if args.json {
         print!("{}", index.to_json());
         return ExitCode::SUCCESS;
     }

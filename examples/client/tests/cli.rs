@@ -1,6 +1,6 @@
 //! The `hearth` command-line client as a person uses it: two identities in two state files,
 //! one reference host on loopback, a conversation end to end, the QR code files, and the
-//! messages for mistakes.
+//! messages for mistakes; and the command lines of `hearth` and `hearth-shim` themselves.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -8,12 +8,18 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../../../conformance/tests/support/cli.rs"]
+mod support;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use support::{assert_refused, assert_version, help_book, run, run_with};
+
 const BIN: &str = env!("CARGO_BIN_EXE_hearth");
+const SHIM: &str = env!("CARGO_BIN_EXE_hearth-shim");
 
 struct Dir(PathBuf);
 
@@ -155,7 +161,7 @@ fn mistakes_get_clear_messages() {
     assert!(err.contains("already holds an identity"), "{err}");
     let (code, _, err) = hearth(&s, &["frobnicate"]);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown command"), "{err}");
+    assert!(err.contains("'frobnicate'"), "the error names it: {err}");
     let (code, _, err) = hearth(&s, &["create", "ftp://x"]);
     assert_eq!(code, 2);
     assert!(err.contains("canonical host URL"), "{err}");
@@ -231,4 +237,140 @@ fn a_crash_after_sending_does_not_reuse_a_generation() {
     assert!(after > before, "generation {before:?} -> {after:?}");
     assert_eq!(after, own_generation(&alice));
     let _ = route;
+}
+
+// The command line itself: `--help` on every subcommand without side effects, `--version`,
+// argument errors that name the argument (exit 2), `--state` in any position; the help texts
+// are snapshots, so that a change to them is reviewed.
+
+/// Every file under `d`, relative.
+fn files(d: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![d.to_path_buf()];
+    while let Some(p) = todo.pop() {
+        for e in std::fs::read_dir(&p).unwrap() {
+            let e = e.unwrap().path();
+            out.push(e.strip_prefix(d).unwrap().display().to_string());
+            if e.is_dir() {
+                todo.push(e);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn hearth_help_on_every_subcommand() {
+    let (book, subs) = help_book(BIN, "hearth");
+    for expected in [
+        "init",
+        "whoami",
+        "create",
+        "invite",
+        "join",
+        "sync",
+        "send",
+        "read",
+        "list",
+        "remove",
+        "route-add",
+        "completions",
+    ] {
+        assert!(subs.iter().any(|s| s == expected), "{expected} in {subs:?}");
+    }
+    insta::assert_snapshot!("hearth_help", book);
+    // No command at all: the help, exit 0 (as before clap).
+    let r = run(BIN, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Usage: hearth"), "{}", r.stdout);
+}
+
+#[test]
+fn hearth_help_has_no_side_effects() {
+    let d = dir("help");
+    let home = d.0.to_str().unwrap();
+    // With --state before or after the command, and with the default state under $HOME.
+    for args in [
+        &["--state", "X", "send", "--help"][..],
+        &["send", "--state", "X", "--help"],
+        &["send", "--help"],
+        &["init", "--help"],
+        &["--help"],
+        &["--version"],
+        &["--state", "X", "help", "send"],
+    ] {
+        let r = run_with(BIN, &d.0, &[("HOME", home)], args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert!(r.stdout.contains("hearth"), "{args:?}: {}", r.stdout);
+        assert_eq!(files(&d.0), Vec::<String>::new(), "{args:?} created files");
+    }
+    // An argument error touches nothing either.
+    let r = run_with(BIN, &d.0, &[("HOME", home)], &["--state", "X", "send"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(files(&d.0), Vec::<String>::new());
+}
+
+#[test]
+fn hearth_state_anywhere() {
+    let d = dir("state");
+    let s = d.0.join("s.sqlite");
+    let s = s.to_str().unwrap();
+    let r = run(BIN, &["init", "Alice", "--state", s]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let after = run(BIN, &["whoami", "--state", s]);
+    let before = run(BIN, &["--state", s, "whoami"]);
+    assert_eq!(after.code, 0, "{}", after.stderr);
+    assert!(after.stdout.starts_with("Alice\n"), "{}", after.stdout);
+    assert_eq!(after.stdout, before.stdout);
+    // $HEARTH_STATE when there is no --state.
+    let env = run_with(BIN, &d.0, &[("HEARTH_STATE", s)], &["whoami"]);
+    assert_eq!(env.stdout, before.stdout, "{}", env.stderr);
+}
+
+#[test]
+fn hearth_version_and_argument_errors() {
+    assert_version(BIN, "hearth");
+    assert_refused(BIN, &["--bogus"], 2, "'--bogus'");
+    assert_refused(BIN, &["list", "--bogus"], 2, "'--bogus'");
+    assert_refused(BIN, &["frobnicate"], 2, "'frobnicate'");
+    assert_refused(BIN, &["init"], 2, "<NAME>");
+    assert_refused(BIN, &["init", "A", "B"], 2, "'B'");
+    assert_refused(BIN, &["send", "abcd"], 2, "<TEXT>");
+    assert_refused(BIN, &["create", "ftp://x"], 2, "<HOST_URL>");
+    assert_refused(
+        BIN,
+        &["route-add", "ab", "http://X/"],
+        2,
+        "canonical host URL",
+    );
+    assert_refused(BIN, &["remove", "ab", "12"], 2, "<FINGERPRINT>");
+    assert_refused(BIN, &["invite", "ab", "--expires", "soon"], 2, "--expires");
+    assert_refused(BIN, &["--state"], 2, "--state");
+    assert_refused(BIN, &["completions", "tcsh"], 2, "'tcsh'");
+}
+
+#[test]
+fn completions_for_every_shell() {
+    for (bin, name) in [(BIN, "hearth"), (SHIM, "hearth-shim")] {
+        for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+            let r = run(bin, &["completions", shell]);
+            assert_eq!(r.code, 0, "{name} completions {shell}: {}", r.stderr);
+            assert!(r.stdout.contains(name), "{name} completions {shell}");
+        }
+    }
+    let r = run(BIN, &["completions", "bash"]);
+    assert!(r.stdout.contains("route-add") && r.stdout.contains("--state"));
+}
+
+#[test]
+fn shim_help_version_and_argument_errors() {
+    let (book, subs) = help_book(SHIM, "hearth-shim");
+    assert_eq!(subs, ["completions"]);
+    insta::assert_snapshot!("shim_help", book);
+    assert_version(SHIM, "hearth-shim");
+    assert_refused(SHIM, &["--bogus"], 2, "'--bogus'");
+    // Without arguments it is the shim: end of input at once ends it, with nothing written.
+    let r = run(SHIM, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
 }

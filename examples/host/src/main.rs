@@ -1,61 +1,89 @@
 //! `hearth-host`: the Hearth reference host.
 //!
 //! ```text
-//! hearth-host init  [--config PATH] [--host-url URL] [--data-dir DIR] [--owner-key HEX]... [--listen ADDR] [--force]
-//! hearth-host serve [--config PATH] [--listen ADDR]
-//! hearth-host cgi   [--config PATH]
-//! hearth-host check [--config PATH]
+//! hearth-host [--config PATH] init [--host-url URL] [--data-dir DIR] [--owner-key HEX]... [--listen ADDR] [--force]
+//! hearth-host [--config PATH] serve [--listen ADDR]
+//! hearth-host [--config PATH] cgi
+//! hearth-host [--config PATH] check
+//! hearth-host completions SHELL
 //! ```
-//! Run by a web server as a CGI program (`GATEWAY_INTERFACE` set) it answers one request. The
-//! config is `--config PATH`, else `$HEARTH_CONFIG`, else `hearth.toml` next to the
-//! executable (CGI) or in the working directory.
+//! `--config` may also follow the command. Run by a web server as a CGI program
+//! (`GATEWAY_INTERFACE` set) without arguments it answers one request. The config is
+//! `--config PATH`, else `$HEARTH_CONFIG`, else `hearth.toml` next to the executable (CGI) or in
+//! the working directory.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use clap::{CommandFactory, Parser, Subcommand};
+
 use hearth_host::config::{self, Config};
 use hearth_host::handler::Host;
 use hearth_host::{cgi, serve, store};
 
-const USAGE: &str = "usage:
-  hearth-host init  [--config PATH] [--host-url URL] [--data-dir DIR] [--owner-key HEX]... [--listen ADDR] [--force]
-  hearth-host serve [--config PATH] [--listen ADDR]
-  hearth-host cgi   [--config PATH]
-  hearth-host check [--config PATH]
-Config: --config PATH, else $HEARTH_CONFIG, else hearth.toml (next to the executable in CGI mode).";
+/// Where the configuration is looked for, shown after every help text.
+const CONFIG_NOTE: &str = "\
+The config is --config PATH, else $HEARTH_CONFIG, else hearth.toml (next to the executable in CGI
+mode, in the working directory otherwise). Run by a web server (GATEWAY_INTERFACE set) without
+arguments, hearth-host answers one CGI request. Exit codes: 0 done, 1 failed, 2 bad arguments.";
 
-struct Args {
+/// The Hearth reference host: one CGI program (or a standalone server) and a SQLite data
+/// directory.
+#[derive(Parser)]
+#[command(
+    name = "hearth-host",
+    version,
+    max_term_width = 100,
+    after_help = CONFIG_NOTE
+)]
+struct Cli {
+    /// The configuration file (TOML)
+    #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
-    host_url: Option<String>,
-    data_dir: Option<PathBuf>,
-    owner_keys: Vec<String>,
-    listen: Option<String>,
-    force: bool,
+    #[command(subcommand)]
+    command: Command,
 }
 
-fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
-    let mut a = Args {
-        config: None,
-        host_url: None,
-        data_dir: None,
-        owner_keys: Vec::new(),
-        listen: None,
-        force: false,
-    };
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
-        match arg.as_str() {
-            "--config" => a.config = Some(value("--config")?.into()),
-            "--host-url" => a.host_url = Some(value("--host-url")?),
-            "--data-dir" => a.data_dir = Some(value("--data-dir")?.into()),
-            "--owner-key" => a.owner_keys.push(value("--owner-key")?),
-            "--listen" => a.listen = Some(value("--listen")?),
-            "--force" => a.force = true,
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(a)
+#[derive(Subcommand)]
+enum Command {
+    /// Write a configuration with the defaults of spec §8.6, create the database, print the
+    /// next steps
+    Init(InitArgs),
+    /// Run the standalone HTTP server (development, or behind a reverse proxy)
+    Serve {
+        /// The address to listen on [default: serve.listen of the config]
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Answer one CGI request (RFC 3875) from the environment and standard input
+    Cgi,
+    /// Validate the configuration (naming the wrong field) and open the database, migrating it
+    Check,
+    /// Print a completion script for SHELL on standard output
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(clap::Args)]
+struct InitArgs {
+    /// The host's canonical URL, exactly as clients call it [default: http://ADDR/ of --listen]
+    #[arg(long, value_name = "URL")]
+    host_url: Option<String>,
+    /// Where the database lives (outside the web root)
+    #[arg(long, value_name = "DIR", default_value = "hearth-data")]
+    data_dir: PathBuf,
+    /// An owner's identity key, 64 hex digits (repeatable)
+    #[arg(long = "owner-key", value_name = "HEX")]
+    owner_keys: Vec<String>,
+    /// The address `serve` listens on
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Overwrite an existing configuration file
+    #[arg(long)]
+    force: bool,
 }
 
 fn config_path(explicit: Option<&Path>, cgi: bool) -> PathBuf {
@@ -82,33 +110,55 @@ fn load_host(path: &Path) -> Result<Host, String> {
 }
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let cmd = args.next();
-    let is_cgi_env = std::env::var_os("GATEWAY_INTERFACE").is_some();
-    if cmd.is_none() && is_cgi_env {
-        return run_cgi(None);
+    if std::env::var_os("GATEWAY_INTERFACE").is_some() {
+        if std::env::args_os().len() == 1 {
+            return run_cgi(None);
+        }
+        if query_on_command_line() {
+            // Goes to the web server's error log.
+            eprintln!(
+                "hearth-host: ignoring the command-line words of a query string (RFC 3875 §4.4)"
+            );
+            return run_cgi(None);
+        }
     }
-    let parsed = match parse_args(args) {
-        Ok(a) => a,
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version exit 0; an argument error exits 2, as before clap. Mapped here,
+        // not assumed from clap's default.
         Err(e) => {
-            eprintln!("hearth-host: {e}\n{USAGE}");
-            return ExitCode::from(2);
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
-    match cmd.as_deref() {
-        Some("init") => init(&parsed),
-        Some("serve") => run_serve(&parsed),
-        Some("cgi") => run_cgi(parsed.config.as_deref()),
-        Some("check") => check(&parsed),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::Init(a) => init(config, &a),
+        Command::Serve { listen } => run_serve(config, listen),
+        Command::Cgi => run_cgi(config),
+        Command::Check => check(config),
+        Command::Completions { shell } => {
+            use std::io::Write as _;
+            // Through a buffer: clap_complete panics on a failed write (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "hearth-host", &mut script);
+            let _ = std::io::stdout().write_all(&script);
             ExitCode::SUCCESS
         }
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
-        }
     }
+}
+
+/// Whether the web server may have put a query string on the command line. RFC 3875 §4.4: a
+/// query string without an unencoded `=` may be passed to the program as its arguments, one
+/// per `+`-separated word (Apache's mod_cgi does). Those words are request data that anyone can
+/// send (`?init+--force`), never a command; a Hearth client sends no query string at all
+/// (spec §8.2).
+fn query_on_command_line() -> bool {
+    std::env::var("QUERY_STRING").is_ok_and(|q| !q.is_empty() && !q.contains('='))
 }
 
 fn run_cgi(config: Option<&Path>) -> ExitCode {
@@ -127,8 +177,8 @@ fn run_cgi(config: Option<&Path>) -> ExitCode {
     }
 }
 
-fn check(a: &Args) -> ExitCode {
-    let path = config_path(a.config.as_deref(), false);
+fn check(config: Option<&Path>) -> ExitCode {
+    let path = config_path(config, false);
     match load_host(&path).and_then(|h| {
         store::open(&h.config.db_path())
             .map(|_| h)
@@ -151,8 +201,8 @@ fn check(a: &Args) -> ExitCode {
     }
 }
 
-fn run_serve(a: &Args) -> ExitCode {
-    let path = config_path(a.config.as_deref(), false);
+fn run_serve(config: Option<&Path>, listen: Option<String>) -> ExitCode {
+    let path = config_path(config, false);
     let host = match load_host(&path) {
         Ok(h) => Arc::new(h),
         Err(e) => {
@@ -160,10 +210,7 @@ fn run_serve(a: &Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let listen = a
-        .listen
-        .clone()
-        .unwrap_or_else(|| host.config.serve.listen.clone());
+    let listen = listen.unwrap_or_else(|| host.config.serve.listen.clone());
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -195,8 +242,8 @@ fn run_serve(a: &Args) -> ExitCode {
     }
 }
 
-fn init(a: &Args) -> ExitCode {
-    let path = config_path(a.config.as_deref(), false);
+fn init(config: Option<&Path>, a: &InitArgs) -> ExitCode {
+    let path = config_path(config, false);
     if path.exists() && !a.force {
         eprintln!(
             "hearth-host: {} exists; pass --force to overwrite it",
@@ -204,16 +251,12 @@ fn init(a: &Args) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    let listen = a.listen.clone().unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listen = &a.listen;
     let host_url = a
         .host_url
         .clone()
         .unwrap_or_else(|| format!("http://{listen}/"));
-    let data_dir = a
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("hearth-data"));
-    let text = config::template(&host_url, &data_dir, &a.owner_keys, &listen);
+    let text = config::template(&host_url, &a.data_dir, &a.owner_keys, listen);
     let base = path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);

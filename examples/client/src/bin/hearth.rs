@@ -2,7 +2,7 @@
 //! state from SQLite, does its work against the hosts, and writes the state back.
 //!
 //! ```text
-//! hearth [--state FILE] init NAME               create your identity
+//! hearth [--state FILE] init NAME               create your identity (--state: any position)
 //! hearth whoami                                 show your fingerprint and identity key
 //! hearth create HOST_URL                        start a conversation on a host you own
 //! hearth invite CONV [--expires SECS] [--svg FILE] [--png FILE]
@@ -13,10 +13,13 @@
 //! hearth list                                   list conversations
 //! hearth remove CONV FINGERPRINT                remove a member (on every route you admin)
 //! hearth route-add CONV HOST_URL                add a route on another host you own
+//! hearth completions SHELL                      print a shell completion script
 //! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
 
 use hearth_client::error::code_name;
 use hearth_client::store::Store;
@@ -34,30 +37,128 @@ macro_rules! say {
     }};
 }
 
-const USAGE: &str = "usage: hearth [--state FILE] COMMAND ...
-
-commands:
-  init NAME                      create your identity (once)
-  whoami                         show your fingerprint and identity key
-  create HOST_URL                start a conversation on a host that lists you as an owner
-  invite CONV [--expires SECS] [--svg FILE] [--png FILE]
-                                 make an invitation link and show its QR code
-  join LINK [--name NAME]        accept an invitation link
-  sync                           fetch every conversation and show what is new
-  send CONV TEXT...              send a message
-  read CONV                      sync, then show the conversation
-  list                           list your conversations
-  remove CONV FINGERPRINT        remove a member from the conversation
-  route-add CONV HOST_URL        give the conversation a second route on another host
-
+/// Where the state is kept, shown after the top-level help text.
+const STATE_NOTE: &str = "\
 CONV is the start of a conversation's id as `list` shows it. The state file defaults to
-$HEARTH_STATE, else $HOME/.local/share/hearth/state.sqlite.";
+$HEARTH_STATE, else $HOME/.local/share/hearth/state.sqlite. Exit codes: 0 done, 1 failed,
+2 bad arguments.";
+
+/// The reference Hearth client: end-to-end encrypted conversations for people who know each
+/// other.
+#[derive(Parser)]
+#[command(
+    name = "hearth",
+    version,
+    max_term_width = 100,
+    after_help = STATE_NOTE
+)]
+struct Cli {
+    /// The state file (SQLite) holding your identity and conversations
+    #[arg(long, global = true, value_name = "FILE")]
+    state: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create your identity (once)
+    Init {
+        /// Your display name
+        name: String,
+    },
+    /// Show your fingerprint and identity key
+    Whoami,
+    /// Start a conversation on a host that lists you as an owner
+    Create {
+        /// The host's canonical URL
+        #[arg(value_parser = parse_host_url)]
+        host_url: HostUrl,
+    },
+    /// Make an invitation link and show its QR code
+    Invite {
+        /// The conversation
+        conv: String,
+        /// How long the invitation is valid, in seconds
+        #[arg(long, value_name = "SECS", default_value_t = 7 * 24 * 3600)]
+        expires: u64,
+        /// Also write the QR code as SVG to FILE
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Also write the QR code as PNG to FILE
+        #[arg(long, value_name = "FILE")]
+        png: Option<PathBuf>,
+    },
+    /// Accept an invitation link
+    Join {
+        /// The invitation link
+        link: String,
+        /// The display name the others see [default: your identity's name]
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Fetch every conversation and show what is new
+    Sync,
+    /// Send a message
+    Send {
+        /// The conversation
+        conv: String,
+        /// The text, its words joined by spaces (put words starting with `-` after `--`)
+        #[arg(required = true)]
+        text: Vec<String>,
+    },
+    /// Sync, then show the conversation
+    Read {
+        /// The conversation
+        conv: String,
+    },
+    /// List your conversations
+    List,
+    /// Remove a member from the conversation (on every route you administer)
+    Remove {
+        /// The conversation
+        conv: String,
+        /// The member's fingerprint: 64 hex digits, separators allowed
+        #[arg(value_parser = parse_fingerprint)]
+        fingerprint: Fingerprint,
+    },
+    /// Give the conversation a second route on another host
+    RouteAdd {
+        /// The conversation
+        conv: String,
+        /// The other host's canonical URL
+        #[arg(value_parser = parse_host_url)]
+        host_url: HostUrl,
+    },
+    /// Print a completion script for SHELL on standard output
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+}
+
+/// A host URL argument: canonical (spec §5.2, §8.2), or an argument error.
+fn parse_host_url(s: &str) -> Result<HostUrl, String> {
+    hearth_wire::invite::uri::check_host_url(s)
+        .and_then(|()| HostUrl::new(s))
+        .map_err(|_| "not a canonical host URL (e.g. https://example.org/hearth)".to_owned())
+}
+
+/// A fingerprint argument: 64 hex digits, ignoring the separators `display_digits` prints.
+fn parse_fingerprint(s: &str) -> Result<Fingerprint, String> {
+    let digits: String = s.chars().filter(char::is_ascii_hexdigit).collect();
+    hex::decode(&digits)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .map(Fingerprint::from_bytes)
+        .ok_or_else(|| "a fingerprint is 64 hex digits".to_owned())
+}
 
 /// A failure with the message the user sees and the exit code.
 struct Fail(String, u8);
 
 fn usage(msg: &str) -> Fail {
-    Fail(format!("{msg}\n\n{USAGE}"), 2)
+    Fail(msg.to_owned(), 2)
 }
 
 fn fail(msg: impl std::fmt::Display) -> Fail {
@@ -65,7 +166,23 @@ fn fail(msg: impl std::fmt::Display) -> Fail {
 }
 
 fn main() -> ExitCode {
-    match run(std::env::args().skip(1).collect()) {
+    // Help and version exit 0 and an argument error 2, as before clap. Nothing is opened
+    // before this: `--help` has no effect.
+    let cli = match hearth_client::cli::parse::<Cli>(2) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    let result = match cli.command {
+        None => {
+            let _ = Cli::command().print_help();
+            Ok(())
+        }
+        Some(Cmd::Completions { shell }) => {
+            return hearth_client::cli::print_completions::<Cli>(shell, "hearth")
+        }
+        Some(cmd) => run(cli.state, cmd),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Fail(msg, code)) => {
             eprintln!("hearth: {msg}");
@@ -74,9 +191,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn state_path(explicit: Option<String>) -> Result<PathBuf, Fail> {
-    if let Some(p) = explicit.or_else(|| std::env::var("HEARTH_STATE").ok()) {
-        return Ok(PathBuf::from(p));
+fn state_path(explicit: Option<PathBuf>) -> Result<PathBuf, Fail> {
+    if let Some(p) = explicit.or_else(|| std::env::var_os("HEARTH_STATE").map(PathBuf::from)) {
+        return Ok(p);
     }
     let home = std::env::var("HOME").map_err(|_| usage("no --state given and HOME is not set"))?;
     let dir = PathBuf::from(home).join(".local/share/hearth");
@@ -85,30 +202,11 @@ fn state_path(explicit: Option<String>) -> Result<PathBuf, Fail> {
     Ok(dir.join("state.sqlite"))
 }
 
-fn run(mut args: Vec<String>) -> Result<(), Fail> {
-    let mut state = None;
-    if args.first().map(String::as_str) == Some("--state") {
-        args.remove(0);
-        if args.is_empty() {
-            return Err(usage("--state needs a file"));
-        }
-        state = Some(args.remove(0));
-    }
-    if matches!(
-        args.first().map(String::as_str),
-        None | Some("-h" | "--help" | "help")
-    ) {
-        say!("{USAGE}");
-        return Ok(());
-    }
-    let cmd = args.remove(0);
+fn run(state: Option<PathBuf>, cmd: Cmd) -> Result<(), Fail> {
     let path = state_path(state)?;
     let mut store = Store::open(&path).map_err(fail)?;
     let loaded = store.load().map_err(fail)?;
-    if cmd == "init" {
-        let [name] = args.as_slice() else {
-            return Err(usage("init takes your display name"));
-        };
+    if let Cmd::Init { name } = &cmd {
         if loaded.is_some() {
             return Err(fail(format!(
                 "{} already holds an identity; use another --state file for another one",
@@ -128,7 +226,7 @@ fn run(mut args: Vec<String>) -> Result<(), Fail> {
     // Group states reach the disk before what depends on them leaves (no key reuse after a
     // crash or Ctrl-C in the middle of a command).
     client.set_checkpoint(Store::checkpoint(&path).map_err(fail)?);
-    let result = command(&mut client, &cmd, args);
+    let result = command(&mut client, cmd);
     // What the command learned on the way (a detection while sending, a member added while
     // catching up) is shown now, not lost (HRT-LOG-39).
     let ev = client.take_events();
@@ -147,17 +245,15 @@ fn show_identity(c: &Client) {
     );
 }
 
-fn command(client: &mut Client, cmd: &str, args: Vec<String>) -> Result<(), Fail> {
+fn command(client: &mut Client, cmd: Cmd) -> Result<(), Fail> {
     match cmd {
-        "whoami" => {
+        // Handled before the state is loaded.
+        Cmd::Init { .. } | Cmd::Completions { .. } => {}
+        Cmd::Whoami => {
             say!("{}", client.name());
             show_identity(client);
         }
-        "create" => {
-            let [host] = args.as_slice() else {
-                return Err(usage("create takes a host URL"));
-            };
-            let host = host_url(host)?;
+        Cmd::Create { host_url: host } => {
             let (conv, _) = client.create_channel(&host).map_err(fail)?;
             say!(
                 "Created conversation {} on {}",
@@ -166,47 +262,30 @@ fn command(client: &mut Client, cmd: &str, args: Vec<String>) -> Result<(), Fail
             );
             say!("Invite someone with: hearth invite {}", short(&conv));
         }
-        "invite" => {
-            let (conv, rest) = conversation(client, &args)?;
-            let mut expires = 7 * 24 * 3600;
-            let (mut svg, mut png) = (None, None);
-            let mut it = rest.iter();
-            while let Some(flag) = it.next() {
-                let value = it
-                    .next()
-                    .ok_or_else(|| usage(&format!("{flag} needs a value")))?;
-                match flag.as_str() {
-                    "--expires" => {
-                        expires = value
-                            .parse()
-                            .map_err(|_| usage("--expires takes seconds"))?
-                    }
-                    "--svg" => svg = Some(value.clone()),
-                    "--png" => png = Some(value.clone()),
-                    other => return Err(usage(&format!("unknown option {other}"))),
-                }
-            }
+        Cmd::Invite {
+            conv,
+            expires,
+            svg,
+            png,
+        } => {
+            let conv = conversation(client, &conv)?;
             let link = client.create_invite(&conv, expires).map_err(fail)?;
             say!("{}", qr::terminal(&link).map_err(fail)?);
             say!("{link}\n");
             say!("Send this link (or show the code) to one person; it works once.");
             if let Some(f) = svg {
                 std::fs::write(&f, qr::svg(&link).map_err(fail)?)
-                    .map_err(|e| fail(format!("{f}: {e}")))?;
-                say!("QR code written to {f}");
+                    .map_err(|e| fail(format!("{}: {e}", f.display())))?;
+                say!("QR code written to {}", f.display());
             }
             if let Some(f) = png {
                 std::fs::write(&f, qr::png(&link, 8).map_err(fail)?)
-                    .map_err(|e| fail(format!("{f}: {e}")))?;
-                say!("QR code written to {f}");
+                    .map_err(|e| fail(format!("{}: {e}", f.display())))?;
+                say!("QR code written to {}", f.display());
             }
         }
-        "join" => {
-            let (link, name) = match args.as_slice() {
-                [l] => (l.clone(), client.name().to_owned()),
-                [l, f, n] if f == "--name" => (l.clone(), n.clone()),
-                _ => return Err(usage("join takes an invitation link [--name NAME]")),
-            };
+        Cmd::Join { link, name } => {
+            let name = name.unwrap_or_else(|| client.name().to_owned());
             client.accept_invite(&link, &name).map_err(fail)?;
             let ev = client.sync();
             print_events(client, &ev);
@@ -216,26 +295,20 @@ fn command(client: &mut Client, cmd: &str, args: Vec<String>) -> Result<(), Fail
                 );
             }
         }
-        "sync" => {
+        Cmd::Sync => {
             let ev = client.sync();
             if ev.is_empty() {
                 say!("Nothing new.");
             }
             print_events(client, &ev);
         }
-        "send" => {
-            let (conv, rest) = conversation(client, &args)?;
-            if rest.is_empty() {
-                return Err(usage("send takes a conversation and the text"));
-            }
-            let sent = client.send_text(&conv, &rest.join(" ")).map_err(fail)?;
+        Cmd::Send { conv, text } => {
+            let conv = conversation(client, &conv)?;
+            let sent = client.send_text(&conv, &text.join(" ")).map_err(fail)?;
             say!("Sent via {} (seq {}).", sent.route.host.as_str(), sent.seq);
         }
-        "read" => {
-            let (conv, rest) = conversation(client, &args)?;
-            if !rest.is_empty() {
-                return Err(usage("read takes one conversation"));
-            }
+        Cmd::Read { conv } => {
+            let conv = conversation(client, &conv)?;
             // Everything but the messages, which the conversation below shows.
             let ev: Vec<Event> = client
                 .sync()
@@ -252,7 +325,7 @@ fn command(client: &mut Client, cmd: &str, args: Vec<String>) -> Result<(), Fail
                 );
             }
         }
-        "list" => {
+        Cmd::List => {
             if client.conversations().is_empty() {
                 say!("No conversations yet.");
             }
@@ -283,17 +356,11 @@ fn command(client: &mut Client, cmd: &str, args: Vec<String>) -> Result<(), Fail
                 }
             }
         }
-        "remove" => {
-            let (conv, rest) = conversation(client, &args)?;
-            let [fp] = rest else {
-                return Err(usage("remove takes a conversation and a fingerprint"));
-            };
-            let digits: String = fp.chars().filter(char::is_ascii_hexdigit).collect();
-            let bytes: [u8; 32] = hex::decode(&digits)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| usage("the fingerprint is 64 hex digits"))?;
-            let target = Fingerprint::from_bytes(bytes);
+        Cmd::Remove {
+            conv,
+            fingerprint: target,
+        } => {
+            let conv = conversation(client, &conv)?;
             let routes: Vec<_> = client
                 .conversations()
                 .iter()
@@ -314,41 +381,27 @@ fn command(client: &mut Client, cmd: &str, args: Vec<String>) -> Result<(), Fail
                 return Err(fail("the member was removed from no route"));
             }
         }
-        "route-add" => {
-            let (conv, rest) = conversation(client, &args)?;
-            let [host] = rest else {
-                return Err(usage("route-add takes a conversation and a host URL"));
-            };
-            let r = client.add_route(&conv, &host_url(host)?).map_err(fail)?;
+        Cmd::RouteAdd {
+            conv,
+            host_url: host,
+        } => {
+            let conv = conversation(client, &conv)?;
+            let r = client.add_route(&conv, &host).map_err(fail)?;
             say!(
                 "Route added on {}; the other members join it when they sync.",
                 r.host.as_str()
             );
         }
-        other => return Err(usage(&format!("unknown command `{other}`"))),
     }
     Ok(())
-}
-
-fn host_url(s: &str) -> Result<HostUrl, Fail> {
-    hearth_wire::invite::uri::check_host_url(s)
-        .and_then(|()| HostUrl::new(s))
-        .map_err(|_| {
-            usage(&format!(
-                "`{s}` is not a canonical host URL (e.g. https://example.org/hearth)"
-            ))
-        })
 }
 
 fn short(h: &[u8; 16]) -> String {
     hex::encode(h).chars().take(8).collect()
 }
 
-/// The conversation named by the first argument (a unique prefix of its id), and the rest.
-fn conversation<'a>(client: &Client, args: &'a [String]) -> Result<([u8; 16], &'a [String]), Fail> {
-    let (first, rest) = args
-        .split_first()
-        .ok_or_else(|| usage("name a conversation (see `hearth list`)"))?;
+/// The conversation named by `first`, a unique prefix of its id.
+fn conversation(client: &Client, first: &str) -> Result<[u8; 16], Fail> {
     let prefix = first.to_ascii_lowercase();
     let matches: Vec<[u8; 16]> = client
         .conversations()
@@ -357,7 +410,7 @@ fn conversation<'a>(client: &Client, args: &'a [String]) -> Result<([u8; 16], &'
         .filter(|h| hex::encode(h).starts_with(&prefix))
         .collect();
     match matches.as_slice() {
-        [one] => Ok((*one, rest)),
+        [one] => Ok(*one),
         [] => Err(fail(format!(
             "no conversation starts with `{first}` (see `hearth list`)"
         ))),
