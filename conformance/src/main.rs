@@ -15,7 +15,7 @@ use hearth_conformance::requirements;
 use hearth_conformance::suite;
 use hearth_conformance::target::{CgiTarget, HttpTarget, Target};
 
-/// The exit codes, shown after every help text (spec §14.5).
+/// The exit codes (spec §14.5), shown after the help of the commands that use them.
 const EXIT_CODES: &str = "\
 Exit codes (spec §14.5): 0 every selected mandatory test passed (or was not applicable or
 skipped by expectation); 1 at least one test failed (for `requirements`: the spec is
