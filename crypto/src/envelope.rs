@@ -6,7 +6,7 @@ use hearth_wire::envelope::{
 };
 use hearth_wire::{
     BoundedBytes, ContentType, Decoder, Epoch, Generation, Hash, Leaf, RawValue, ReuseGuard, Seq,
-    SignedBytes, Version, WireDecode, WireEncode,
+    SignedBytes, Unverified, Version, WireDecode, WireEncode,
 };
 use rand_core::RngCore;
 
@@ -168,10 +168,39 @@ struct Decrypted {
     generation: u32,
     tentative: Tentative,
     sealed: SealedContent,
-    content: Content,
+    /// The content, decoded at step 11; released by [`Decrypted::verified`] only after the
+    /// inner signature over its exact bytes has verified (step 12, HRT-WIRE-20).
+    content: Unverified<Content>,
     /// The outcome of steps 13 and 14, which apply once the signature has verified.
     after: Result<ContentBody, ProtocolError>,
 }
+
+impl Decrypted {
+    /// The content once step 12 has passed: `verify_inner` returned `Ok` for this envelope,
+    /// alone or as part of a batch that verified.
+    fn verified(self, _step12: Verified) -> Released {
+        Released {
+            sender: self.sender,
+            generation: self.generation,
+            tentative: self.tentative,
+            content: self.content.danger_assume_verified(),
+            after: self.after,
+        }
+    }
+}
+
+/// A [`Decrypted`] envelope whose inner signature has verified.
+struct Released {
+    sender: u8,
+    generation: u32,
+    tentative: Tentative,
+    content: Content,
+    after: Result<ContentBody, ProtocolError>,
+}
+
+/// Evidence that step 12 of §7.5 passed; made only by [`verify_inner`] and by a batch that
+/// verified in [`Group::open_page`].
+struct Verified(());
 
 /// Steps 1 to 11 and the provisional 13, 14 of §7.5 (HRT-MSG-10); changes nothing.
 fn decrypt(
@@ -220,9 +249,9 @@ fn decrypt(
     if pt.len() != pad_len(l) || pad.iter().fold(0u8, |a, b| a | b) != 0 {
         return Err(ProtocolError::BadPadding);
     }
-    // Step 11 (HRT-MSG-20, HRT-MSG-29).
-    let content = sealed.unverified_content()?.danger_assume_verified();
-    // Steps 13 (HRT-MSG-22) and 14 (HRT-MSG-23), applied after step 12.
+    // Step 11 (HRT-MSG-20, HRT-MSG-29). The content stays unverified until step 12.
+    let content = sealed.unverified_content()?;
+    // Steps 13 (HRT-MSG-22) and 14 (HRT-MSG-23), decided now and applied only after step 12.
     let after = if st
         .needs_update
         .get(usize::from(sender))
@@ -231,7 +260,7 @@ fn decrypt(
     {
         Err(ProtocolError::UpdateRequired)
     } else {
-        content.body().map_err(ProtocolError::from)
+        content.as_unverified().body().map_err(ProtocolError::from)
     };
     Ok(Decrypted {
         sender,
@@ -377,11 +406,12 @@ impl Group {
         let st = self.active_state()?;
         let d = decrypt(self, st, &st.ratchets, envelope)?;
         // Step 12 (HRT-MSG-21).
-        verify_inner(st, &d)?;
-        let body = d.after?;
+        let ok = verify_inner(st, &d)?;
+        let r = d.verified(ok);
+        let body = r.after?;
         let st = self.state.as_mut().ok_or(ApiMisuse::Removed)?;
-        st.ratchets.accept(d.sender, d.generation, d.tentative);
-        opened(st, d.sender, d.generation, d.content, body, envelope)
+        st.ratchets.accept(r.sender, r.generation, r.tentative);
+        opened(st, r.sender, r.generation, r.content, body, envelope)
     }
 
     /// Opens a page of envelopes in log order (spec §7.5 for each): every envelope is
@@ -470,8 +500,9 @@ impl Group {
                 .zip(envelopes)
                 .map(|(p, bytes)| {
                     let (d, _) = p?;
-                    let body = d.after?;
-                    opened(st, d.sender, d.generation, d.content, body, bytes)
+                    // The batch covered this envelope's inner signature (step 12).
+                    let r = d.verified(Verified(()));
+                    opened(st, r.sender, r.generation, r.content, r.after?, bytes)
                 })
                 .collect(),
         )
@@ -480,7 +511,7 @@ impl Group {
 
 /// Step 12 of §7.5 (HRT-MSG-21): the inner signature under the sender leaf's member key,
 /// over the received `content_bytes`.
-fn verify_inner(st: &EpochState, d: &Decrypted) -> Result<(), ProtocolError> {
+fn verify_inner(st: &EpochState, d: &Decrypted) -> Result<Verified, ProtocolError> {
     let m = st
         .members
         .get(usize::from(d.sender))
@@ -496,6 +527,7 @@ fn verify_inner(st: &EpochState, d: &Decrypted) -> Result<(), ProtocolError> {
         ),
         &Signature::from_bytes(&d.sealed.signature.0),
     )
+    .map(|()| Verified(()))
     .map_err(|_| ProtocolError::BadSignature)
 }
 
