@@ -29,6 +29,12 @@
 //!   the ephemeral input keying material from the caller (`hpke::Hpke::danger_setup_s_derand`),
 //!   so RFC 9180 vectors and Hearth vectors are reproducible. Production code paths always draw
 //!   it from the OS RNG. Never enable it in a build that talks to peers.
+//! - `danger-forge` (off by default; the conformance harness's client suite only): functions that
+//!   build what a conforming client never sends (`Group::danger_seal_forged`, forged commits and
+//!   requests), so that the suite can check that receivers reject them.
+//!
+//! Both are additive (they add functions and change none), and [`DANGER_FEATURES`] names those
+//! a build carries.
 
 #![forbid(unsafe_code)]
 
@@ -57,6 +63,16 @@ pub use group::{Change, ChannelParams, CommitOutcome, CommitOutput, Group, Pendi
 pub use label::Label;
 pub use persist::SavedState;
 pub use secret::{Secret, Secret32};
+
+/// The dangerous features this build of `hearth-crypto` was compiled with (empty in a build
+/// made for use). Binaries report it at start so that a binary built together with test code,
+/// whose features cargo unifies, is never mistaken for one built as users build it.
+pub const DANGER_FEATURES: &[&str] = &[
+    #[cfg(feature = "danger-deterministic")]
+    "hearth-crypto/danger-deterministic",
+    #[cfg(feature = "danger-forge")]
+    "hearth-crypto/danger-forge",
+];
 
 #[cfg(test)]
 mod persist_tests;

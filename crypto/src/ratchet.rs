@@ -13,9 +13,9 @@
 //! ```
 //!
 //! The receiver side is two-phase so that a rejected envelope leaves the state as it was
-//! (HRT-RAT-11, HRT-MSG-24): [`EpochRatchets::lookup`] applies the bounds of §6.15 and derives
-//! the key of generation `g` into a [`Tentative`] without changing anything;
-//! [`EpochRatchets::accept`] installs it once every check of §7.5 has passed.
+//! (HRT-RAT-11, HRT-MSG-24): `EpochRatchets::lookup` applies the bounds of §6.15 and derives
+//! the key of generation `g` into a `Tentative` without changing anything;
+//! `EpochRatchets::accept` installs it once every check of §7.5 has passed.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 

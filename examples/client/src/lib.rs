@@ -24,6 +24,29 @@ pub mod shim;
 pub mod store;
 pub mod transport;
 
+/// The test-only features this build carries: the client's `mutants` variants and the
+/// dangerous features of `hearth-crypto`. Empty when built as users build it
+/// (`cargo build -p hearth-client`).
+pub fn test_only_features() -> Vec<&'static str> {
+    let mut f = hearth_crypto::DANGER_FEATURES.to_vec();
+    if cfg!(feature = "mutants") {
+        f.push("hearth-client/mutants");
+    }
+    f
+}
+
+/// Writes one line to stderr naming the test-only features of this build, if it has any.
+pub fn warn_test_only(binary: &str) {
+    let f = test_only_features();
+    if !f.is_empty() {
+        eprintln!(
+            "{binary}: warning: this binary was built with test-only features ({}); \
+             for use, build it alone: cargo build -p hearth-client",
+            f.join(", ")
+        );
+    }
+}
+
 pub use client::{Client, Conversation, Displayed, Event, Sent};
 pub use error::ClientError;
 pub use route::RouteRef;

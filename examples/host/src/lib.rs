@@ -34,6 +34,31 @@ macro_rules! mutant {
     }};
 }
 
+/// The test-only features this build carries: the host's `mutants` switches and the dangerous
+/// features of `hearth-crypto`. Empty when the host is built as users build it
+/// (`cargo build -p hearth-host`); cargo can unify them in when the host is built in one
+/// command with the conformance harness or the vector generator.
+pub fn test_only_features() -> Vec<&'static str> {
+    let mut f = hearth_crypto::DANGER_FEATURES.to_vec();
+    if cfg!(feature = "mutants") {
+        f.push("hearth-host/mutants");
+    }
+    f
+}
+
+/// Writes one line to stderr (the web server's error log, under CGI) naming the test-only
+/// features of this build, if it has any.
+pub fn warn_test_only() {
+    let f = test_only_features();
+    if !f.is_empty() {
+        eprintln!(
+            "hearth-host: warning: this binary was built with test-only features ({}); \
+             for use, build it alone: cargo build -p hearth-host",
+            f.join(", ")
+        );
+    }
+}
+
 pub mod cgi;
 pub mod clock;
 pub mod config;

@@ -111,6 +111,7 @@ fn load_host(path: &Path) -> Result<Host, String> {
 
 fn main() -> ExitCode {
     if std::env::var_os("GATEWAY_INTERFACE").is_some() {
+        hearth_host::warn_test_only();
         if std::env::args_os().len() == 1 {
             return run_cgi(None);
         }
@@ -136,6 +137,9 @@ fn main() -> ExitCode {
         }
     };
     let config = cli.config.as_deref();
+    if !matches!(cli.command, Command::Completions { .. }) {
+        hearth_host::warn_test_only();
+    }
     match cli.command {
         Command::Init(a) => init(config, &a),
         Command::Serve { listen } => run_serve(config, listen),

@@ -34,7 +34,10 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     match cli.command {
-        None => hearth_client::shim::run_stdio(),
+        None => {
+            hearth_client::warn_test_only("hearth-shim");
+            hearth_client::shim::run_stdio()
+        }
         Some(Cmd::Completions { shell }) => {
             hearth_client::cli::print_completions::<Cli>(shell, "hearth-shim")
         }

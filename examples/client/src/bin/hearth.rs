@@ -180,7 +180,10 @@ fn main() -> ExitCode {
         Some(Cmd::Completions { shell }) => {
             return hearth_client::cli::print_completions::<Cli>(shell, "hearth")
         }
-        Some(cmd) => run(cli.state, cmd),
+        Some(cmd) => {
+            hearth_client::warn_test_only("hearth");
+            run(cli.state, cmd)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
