@@ -3,7 +3,9 @@
 //! - `envelope/seal_1k`, `envelope/open_1k`: one 1 KiB text message.
 //! - `envelope/primitives_1k`: the unavoidable primitives of opening it: one Ed25519
 //!   verification, one AES-256-GCM open of the padded plaintext, the three ratchet HKDF steps.
-//! - `page/batch_500` vs `page/single_500`: a page of 500 envelopes.
+//! - `page/batch_500` vs `page/single_500`: a page of 500 envelopes, and its floor
+//!   `page/floor_dalek_verify_batch_500`: ed25519-dalek's `verify_batch` over the same 500
+//!   inner signatures (the ratio `batch_500 / floor` is what opening adds to verification).
 //! - `commit/create/{2,16,256}`, `commit/process/{2,16,256}`.
 //! - `join/whole`: invitation, join request, inviter checks, add commit, Welcome.
 
@@ -232,6 +234,22 @@ fn page(c: &mut Criterion) {
             },
             BatchSize::LargeInput,
         )
+    });
+    // The floor: the page's own 500 inner signatures, batch-verified by ed25519-dalek
+    // (cofactorless, with its own random coefficients) without decryption, ratchets or decoding.
+    let inner = admin.danger_inner_signatures(&refs).unwrap();
+    let msgs: Vec<&[u8]> = inner.iter().map(|i| i.msg.as_slice()).collect();
+    let sigs: Vec<ed25519_dalek::Signature> = inner
+        .iter()
+        .map(|i| ed25519_dalek::Signature::from_bytes(&i.sig))
+        .collect();
+    let keys: Vec<ed25519_dalek::VerifyingKey> = inner
+        .iter()
+        .map(|i| ed25519_dalek::VerifyingKey::from_bytes(&i.key).unwrap())
+        .collect();
+    ed25519_dalek::verify_batch(&msgs, &sigs, &keys).unwrap();
+    g.bench_function("floor_dalek_verify_batch_500", |b| {
+        b.iter(|| ed25519_dalek::verify_batch(&msgs, &sigs, &keys).unwrap())
     });
     g.bench_function("single_500", |b| {
         b.iter_batched(

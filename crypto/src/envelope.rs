@@ -509,6 +509,52 @@ impl Group {
     }
 }
 
+/// The inputs of one inner-signature verification (step 12 of §7.5): what
+/// [`Group::danger_inner_signatures`] returns for a benchmark's floor.
+#[cfg(feature = "danger-forge")]
+#[doc(hidden)]
+pub struct InnerSignature {
+    /// The sender leaf's member key.
+    pub key: [u8; 32],
+    /// The signed message: `SignWithLabel`'s input for label `msg`.
+    pub msg: Vec<u8>,
+    /// The signature.
+    pub sig: [u8; 64],
+}
+
+#[cfg(feature = "danger-forge")]
+impl Group {
+    /// DANGER (benchmarks only, feature `danger-forge`): decrypts a page as
+    /// [`Group::open_page`] does, changes nothing, and returns the inputs of each envelope's
+    /// inner signature check, so a benchmark can time batch verification of exactly the
+    /// signatures a page holds. `None` if an envelope fails steps 1 to 11.
+    #[doc(hidden)]
+    pub fn danger_inner_signatures(&self, envelopes: &[&[u8]]) -> Option<Vec<InnerSignature>> {
+        let st = self.active_state().ok()?;
+        let mut work = st.ratchets.clone();
+        let mut out = Vec::with_capacity(envelopes.len());
+        for bytes in envelopes {
+            let d = decrypt(self, st, &work, bytes).ok()?;
+            let m = st.members.get(usize::from(d.sender))?;
+            out.push(InnerSignature {
+                key: *m.mk.verifying_key().as_bytes(),
+                msg: signing_input(
+                    label::MSG,
+                    msg_content(
+                        &st.gc_hash,
+                        d.sender,
+                        d.generation,
+                        d.sealed.content.as_bytes(),
+                    ),
+                ),
+                sig: d.sealed.signature.0,
+            });
+            work.accept(d.sender, d.generation, d.tentative);
+        }
+        Some(out)
+    }
+}
+
 /// Step 12 of §7.5 (HRT-MSG-21): the inner signature under the sender leaf's member key,
 /// over the received `content_bytes`.
 fn verify_inner(st: &EpochState, d: &Decrypted) -> Result<Verified, ProtocolError> {
