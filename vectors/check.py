@@ -836,6 +836,10 @@ def check_schedule(ck, d):
                 eq(gc, hx(m["00_group_context"]), "GroupContext")
                 eq(H("gc", gc), hx(m["00_gc_hash"]), "gc_hash")
                 v = epoch_values(None, None, None, cth, hx(i["epoch_secret"]))
+                # §6.5: epoch 0 has no confirmation tag, so the case must not give one.
+                if "12_confirmation_tag" in m:
+                    raise AssertionError("epoch 0 carries a confirmation tag")
+                del v["12_confirmation_tag"]
                 for k, x in v.items():
                     eq(x, hx(m[k]), k)
             ck.run_positive(c, f)
@@ -899,12 +903,12 @@ def pad_len(n):
 
 
 def new_window():
-    """Receiver state of one epoch (§6.13): opened generations, chain positions, skipped store."""
+    """Receiver state of one epoch (§6.15): opened generations, chain positions, skipped store."""
     return {"opened": set(), "next": {}, "store": []}
 
 
 def open_envelope(i, b, w):
-    """The receiver's steps of §7.5 (and the window rules of §6.13); updates `w` on success."""
+    """The receiver's steps of §7.5 (and the window rules of §6.15); updates `w` on success."""
     v = decode(b)
     if not isinstance(v, list):
         raise Reject("malformed", "wrong_type")
