@@ -199,7 +199,7 @@ pub fn wire_family() -> R<VectorFile> {
     }
     Ok(VectorFile {
         family: "wire",
-        description: "The strict hCBOR profile and typed decoding of spec §2: each case names the CDDL rule, gives the bytes in hex and in CBOR diagnostic notation, and either the canonical re-encoding or the status and detail code. `intermediates.layer` says whether the generic profile alone rejects the bytes (`profile`) or only the typed decoder does (`schema`)."
+        description: "The strict hCBOR profile and typed decoding of spec §2: each case names the CDDL rule, gives the bytes in hex and in CBOR diagnostic notation, and either the canonical re-encoding or the status and detail code. `intermediates.layer` says whether the generic profile alone rejects the bytes (`profile`) or only the typed decoder does (`schema`). A rule's verdict covers all four stages of §2.4.1 (profile, outer structure, version, nested payloads in order); where several rules are broken, the code is the one §2.7.1 picks, and the case's description names the rows it pins."
             .into(),
         seed: "fixed inputs (wire/tests/inputs and literal bytes)".into(),
         cases,
