@@ -692,14 +692,18 @@ def _string(t):
 
 
 def _check_len(n, sizes):
-    """Row T4: above every allowed length is length_exceeded, any other disallowed length
-    wrong_size (HRT-WIRE-15)."""
+    """Row T4 (HRT-WIRE-15): a fixed size `.size N` is wrong_size at any other length; a
+    range is wrong_size below its minimum and length_exceeded above its maximum."""
     if sizes is None:
         return
     lo, hi, exact = sizes
+    if exact is not None:
+        if n not in exact:
+            raise _bad("wrong_size")
+        return
     if n > hi:
         raise _bad("length_exceeded")
-    if n < lo or (exact is not None and n not in exact):
+    if n < lo:
         raise _bad("wrong_size")
 
 
