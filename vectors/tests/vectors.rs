@@ -172,3 +172,51 @@ fn worked_example_is_informative() {
     }
     assert!(text.contains("(informative)"));
 }
+
+/// The rule names `spec/hearth.cddl` defines: every line `name = ...` outside comments.
+fn cddl_rule_names() -> BTreeSet<String> {
+    let text = std::fs::read_to_string(root().join("spec/hearth.cddl")).unwrap();
+    text.lines()
+        .filter_map(|l| {
+            let l = l.split(';').next().unwrap_or("");
+            let (name, _) = l.split_once('=')?;
+            let name = name.trim();
+            let ok = !name.is_empty()
+                && !l.starts_with(char::is_whitespace)
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            ok.then(|| name.to_owned())
+        })
+        .collect()
+}
+
+/// Every rule name a vector names (`inputs.rule` of the wire and structures families) and
+/// every decode entry point of the wire crate is a rule of `spec/hearth.cddl`, so that an
+/// implementation written from the spec can look each one up (issue: `AppendResult`, `Empty`).
+#[test]
+fn every_rule_name_is_defined_in_the_cddl() {
+    let rules = cddl_rule_names();
+    assert!(
+        rules.contains("SignedRequest") && rules.contains("ext"),
+        "{rules:?}"
+    );
+    let mut used = BTreeSet::new();
+    for (file, v) in vector_files() {
+        for c in v["cases"].as_array().unwrap() {
+            if let Some(r) = c["inputs"].get("rule").and_then(Value::as_str) {
+                used.insert((file.clone(), r.to_owned()));
+            }
+        }
+    }
+    assert!(used.len() > 30, "too few rule names found: {used:?}");
+    let missing: Vec<_> = used.iter().filter(|(_, r)| !rules.contains(r)).collect();
+    assert!(missing.is_empty(), "rules not in hearth.cddl: {missing:?}");
+    for e in hearth_wire::entry::ENTRY_POINTS {
+        assert!(
+            rules.contains(e.name),
+            "entry point {} is not a rule of hearth.cddl",
+            e.name
+        );
+    }
+}

@@ -23,13 +23,28 @@ pub trait WireEncode {
 }
 
 /// A structure decoded strictly from one hCBOR item.
+///
+/// Decoding runs the four stages of spec §2.4.1 (HRT-WIRE-23): the profile, the outer
+/// structure with every nested payload (`bstr .cbor T`) taken as a byte string, the version,
+/// and then the nested payloads in the order they occur, each decoded by the same stages.
 pub trait WireDecode: Sized {
+    /// True if a value of this type holds a nested payload ([`Embedded`] or [`SignedBytes`])
+    /// anywhere inside it; such a type is decoded in two passes (spec §2.4.1).
+    const NESTED: bool = false;
+
     /// Reads one value from a decoder positioned at its first byte. Input must already have
     /// passed the validator; use [`WireDecode::decode`] on untrusted bytes.
     fn decode_from(d: &mut Decoder<'_>) -> Result<Self, WireError>;
 
+    /// Checks one value as the outer structure of stage 2 (spec §2.4.1): like
+    /// [`WireDecode::decode_from`], except that a nested payload is checked only as a byte
+    /// string. Only types with [`WireDecode::NESTED`] need more than the default.
+    fn check_outer(d: &mut Decoder<'_>) -> Result<(), WireError> {
+        Self::decode_from(d).map(drop)
+    }
+
     /// The strict entry point: validates `bytes` as exactly one hCBOR item, decodes it and
-    /// rejects trailing bytes. No critical extension is understood.
+    /// every nested payload, and rejects trailing bytes. No critical extension is understood.
     fn decode(bytes: &[u8]) -> Result<Self, WireError> {
         Self::decode_with(bytes, &Profile::DEFAULT, &[])
     }
@@ -41,19 +56,41 @@ pub trait WireDecode: Sized {
         let d = Decoder::new(bytes)
             .with_profile(*profile)
             .with_understood(understood);
-        decode_complete(d)
+        decode_staged(d)
     }
 
     /// As [`WireDecode::decode`] for a structure the caller relays without acting on its
     /// extensions: `crit` is not judged (HRT-EXT-17, see [`Decoder::relayed`]).
     fn decode_relayed(bytes: &[u8], profile: &Profile) -> Result<Self, WireError> {
         validate(bytes, profile)?;
-        decode_complete(Decoder::new(bytes).with_profile(*profile).relayed())
+        decode_staged(Decoder::new(bytes).with_profile(*profile).relayed())
+    }
+
+    /// Stages 1 to 3 of spec §2.4.1 for a signed structure, whose signed payload (a
+    /// [`SignedBytes`] field) stays undecoded bytes: what a verifier decodes before it checks
+    /// the signature and decodes the payload at a later step of its procedure (the host's
+    /// steps 3 to 6 of §8.3.2, the receiver's steps 9 to 11 of §7.5). An [`Embedded`] payload,
+    /// which no signature guards, is still decoded, after the outer structure.
+    fn decode_outer(bytes: &[u8]) -> Result<Self, WireError> {
+        validate(bytes, &Profile::DEFAULT)?;
+        decode_staged(Decoder::new(bytes).without_signed_payloads())
     }
 }
 
-/// Decodes one whole value from a fresh decoder: no trailing bytes, then the version check.
-fn decode_complete<T: WireDecode>(mut d: Decoder<'_>) -> Result<T, WireError> {
+/// Decodes one whole value from a fresh decoder in the stages of spec §2.4.1: a type with
+/// nested payloads is first checked as its outer structure (stage 2) and its version
+/// (stage 3); the second pass then decodes the payloads (stage 4), so every error it can
+/// still meet lies inside a payload, and the first in reading order is the first payload's.
+fn decode_staged<T: WireDecode>(d: Decoder<'_>) -> Result<T, WireError> {
+    if T::NESTED {
+        let mut outer = d.clone();
+        T::check_outer(&mut outer)?;
+        outer.finish()?;
+        if outer.version_mismatch() {
+            return Err(WireError::UnsupportedVersion);
+        }
+    }
+    let mut d = d;
     let v = T::decode_from(&mut d)?;
     d.finish()?;
     if d.version_mismatch() {
@@ -194,14 +231,32 @@ fn check_bounds(len: usize, min: usize, max: usize) -> Result<(), WireError> {
     }
 }
 
-/// `bstr .size (MIN..MAX)`: a byte string whose length bound is part of its type.
+/// `bstr .size (MIN..MAX)`: a byte string whose length bound is part of its type; with
+/// `EITHER = true`, `bstr .size MIN / bstr .size MAX`: exactly one of the two sizes (see
+/// [`EmptyOrHash`]).
+///
+/// A length above `MAX` is [`WireError::LengthExceeded`] (HRT-WIRE-10); any other length the
+/// type does not allow is [`WireError::WrongSize`] (HRT-WIRE-15, spec §2.7.1 row T4).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct BoundedBytes<const MIN: usize, const MAX: usize>(Vec<u8>);
+pub struct BoundedBytes<const MIN: usize, const MAX: usize, const EITHER: bool = false>(Vec<u8>);
 
-impl<const MIN: usize, const MAX: usize> BoundedBytes<MIN, MAX> {
-    /// Wraps `v` if its length is within `MIN..=MAX`.
+/// `empty / hash` = `bstr .size 0 / bstr .size 32`: 33 bytes or more is
+/// [`WireError::LengthExceeded`], 1 to 31 bytes [`WireError::WrongSize`] (HRT-WIRE-15).
+pub type EmptyOrHash = BoundedBytes<0, 32, true>;
+
+fn check_size(len: usize, min: usize, max: usize, either: bool) -> Result<(), WireError> {
+    check_bounds(len, min, max)?;
+    if either && len != min && len != max {
+        return Err(WireError::WrongSize);
+    }
+    Ok(())
+}
+
+impl<const MIN: usize, const MAX: usize, const EITHER: bool> BoundedBytes<MIN, MAX, EITHER> {
+    /// Wraps `v` if its length is allowed: within `MIN..=MAX`, or with `EITHER` one of the
+    /// two.
     pub fn new(v: Vec<u8>) -> Result<Self, WireError> {
-        check_bounds(v.len(), MIN, MAX)?;
+        check_size(v.len(), MIN, MAX, EITHER)?;
         Ok(Self(v))
     }
 
@@ -216,21 +271,29 @@ impl<const MIN: usize, const MAX: usize> BoundedBytes<MIN, MAX> {
     }
 }
 
-impl<const MIN: usize, const MAX: usize> core::fmt::Debug for BoundedBytes<MIN, MAX> {
+impl<const MIN: usize, const MAX: usize, const EITHER: bool> core::fmt::Debug
+    for BoundedBytes<MIN, MAX, EITHER>
+{
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "h'{}'", HexSlice(&self.0))
     }
 }
 
-impl<const MIN: usize, const MAX: usize> WireEncode for BoundedBytes<MIN, MAX> {
+impl<const MIN: usize, const MAX: usize, const EITHER: bool> WireEncode
+    for BoundedBytes<MIN, MAX, EITHER>
+{
     fn encode(&self, e: &mut Encoder) {
         e.bytes(&self.0);
     }
 }
 
-impl<const MIN: usize, const MAX: usize> WireDecode for BoundedBytes<MIN, MAX> {
+impl<const MIN: usize, const MAX: usize, const EITHER: bool> WireDecode
+    for BoundedBytes<MIN, MAX, EITHER>
+{
     fn decode_from(d: &mut Decoder<'_>) -> Result<Self, WireError> {
-        d.bytes_range(MIN, MAX).map(|b| Self(b.to_vec()))
+        let b = d.bytes()?;
+        check_size(b.len(), MIN, MAX, EITHER)?;
+        Ok(Self(b.to_vec()))
     }
 }
 
@@ -314,6 +377,18 @@ impl<T: WireEncode, const MIN: usize, const MAX: usize> WireEncode for BoundedVe
 }
 
 impl<T: WireDecode, const MIN: usize, const MAX: usize> WireDecode for BoundedVec<T, MIN, MAX> {
+    const NESTED: bool = T::NESTED;
+
+    fn check_outer(d: &mut Decoder<'_>) -> Result<(), WireError> {
+        if !T::NESTED {
+            return Self::decode_from(d).map(drop);
+        }
+        for _ in 0..d.array_range(MIN, MAX)? {
+            T::check_outer(d)?;
+        }
+        Ok(())
+    }
+
     fn decode_from(d: &mut Decoder<'_>) -> Result<Self, WireError> {
         let n = d.array_range(MIN, MAX)?;
         // The validator bounded `n` by the remaining input, so this allocation is bounded by
@@ -322,6 +397,62 @@ impl<T: WireDecode, const MIN: usize, const MAX: usize> WireDecode for BoundedVe
         for _ in 0..n {
             v.push(T::decode_from(d)?);
         }
+        Ok(Self(v))
+    }
+}
+
+/// `[MIN*MAX T]` whose elements are strictly increasing, such as the lists of `InfoResult`
+/// (HRT-WIRE-25): a list out of order, or with a repeated element, is
+/// [`WireError::InvalidValue`], checked once the list has been read (spec §2.7.1 row T6).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Increasing<T, const MIN: usize, const MAX: usize>(BoundedVec<T, MIN, MAX>);
+
+impl<T: Ord, const MIN: usize, const MAX: usize> Increasing<T, MIN, MAX> {
+    /// Wraps `v` if its count is within `MIN..=MAX` and its elements strictly increase.
+    pub fn new(v: Vec<T>) -> Result<Self, WireError> {
+        let v = BoundedVec::new(v)?;
+        check_increasing(v.as_slice())?;
+        Ok(Self(v))
+    }
+}
+
+impl<T, const MIN: usize, const MAX: usize> Increasing<T, MIN, MAX> {
+    /// The elements, increasing.
+    pub fn as_slice(&self) -> &[T] {
+        self.0.as_slice()
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True if there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn check_increasing<T: Ord>(v: &[T]) -> Result<(), WireError> {
+    if v.windows(2).all(|w| matches!(w, [a, b] if a < b)) {
+        Ok(())
+    } else {
+        Err(WireError::InvalidValue)
+    }
+}
+
+impl<T: WireEncode, const MIN: usize, const MAX: usize> WireEncode for Increasing<T, MIN, MAX> {
+    fn encode(&self, e: &mut Encoder) {
+        self.0.encode(e);
+    }
+}
+
+impl<T: WireDecode + Ord, const MIN: usize, const MAX: usize> WireDecode
+    for Increasing<T, MIN, MAX>
+{
+    fn decode_from(d: &mut Decoder<'_>) -> Result<Self, WireError> {
+        let v = BoundedVec::decode_from(d)?;
+        check_increasing(v.as_slice())?;
         Ok(Self(v))
     }
 }
@@ -423,7 +554,15 @@ impl<T> WireEncode for Embedded<T> {
     }
 }
 
+/// A nested payload: stage 2 reads it as a byte string, stage 4 decodes it in place
+/// (spec §2.4.1).
 impl<T: WireDecode> WireDecode for Embedded<T> {
+    const NESTED: bool = true;
+
+    fn check_outer(d: &mut Decoder<'_>) -> Result<(), WireError> {
+        d.bytes().map(drop)
+    }
+
     fn decode_from(d: &mut Decoder<'_>) -> Result<Self, WireError> {
         let bytes = d.bytes()?;
         let value = if d.is_relayed() {
@@ -438,15 +577,19 @@ impl<T: WireDecode> WireDecode for Embedded<T> {
     }
 }
 
-/// `bstr .cbor T` under a signature: the exact received bytes (HRT-WIRE-18). They are not
-/// decoded when the outer structure is, since the host checks the signature first (spec §8.3);
-/// [`SignedBytes::unverified`] decodes them into an [`Unverified`] value.
-pub struct SignedBytes<T> {
+/// `bstr .cbor T` under a signature: the exact received bytes (HRT-WIRE-18), of
+/// `MIN..=MAX` bytes (`bstr .cbor T .size (MIN..MAX)`; unbounded by default).
+///
+/// As a nested payload it is read as a byte string with the outer structure (stage 2 of spec
+/// §2.4.1) and decoded as `T` at stage 4; [`WireDecode::decode_outer`] stops before stage 4,
+/// since a verifier checks the signature first (spec §8.3, §7.5). The decoded value is never
+/// kept here: [`SignedBytes::unverified`] decodes the bytes into an [`Unverified`] value.
+pub struct SignedBytes<T, const MIN: usize = 0, const MAX: usize = { usize::MAX }> {
     bytes: Vec<u8>,
     _t: PhantomData<fn() -> T>,
 }
 
-impl<T> SignedBytes<T> {
+impl<T, const MIN: usize, const MAX: usize> SignedBytes<T, MIN, MAX> {
     /// Wraps bytes as received (or as produced by a signer).
     pub fn from_bytes(bytes: Vec<u8>) -> Self {
         Self {
@@ -461,14 +604,14 @@ impl<T> SignedBytes<T> {
     }
 }
 
-impl<T: WireEncode> SignedBytes<T> {
+impl<T: WireEncode, const MIN: usize, const MAX: usize> SignedBytes<T, MIN, MAX> {
     /// The canonical encoding of `value`, for a signer.
     pub fn from_value(value: &T) -> Self {
         Self::from_bytes(value.to_vec())
     }
 }
 
-impl<T: WireDecode> SignedBytes<T> {
+impl<T: WireDecode, const MIN: usize, const MAX: usize> SignedBytes<T, MIN, MAX> {
     /// Decodes the bytes strictly (HRT-WIRE-17), understanding no critical extension. The
     /// result stays [`Unverified`] until the caller has checked the signature.
     pub fn unverified(&self) -> Result<Unverified<T>, WireError> {
@@ -491,35 +634,55 @@ impl<T: WireDecode> SignedBytes<T> {
     }
 }
 
-impl<T> Clone for SignedBytes<T> {
+impl<T, const MIN: usize, const MAX: usize> Clone for SignedBytes<T, MIN, MAX> {
     fn clone(&self) -> Self {
         Self::from_bytes(self.bytes.clone())
     }
 }
 
-impl<T> PartialEq for SignedBytes<T> {
+impl<T, const MIN: usize, const MAX: usize> PartialEq for SignedBytes<T, MIN, MAX> {
     fn eq(&self, other: &Self) -> bool {
         self.bytes == other.bytes
     }
 }
 
-impl<T> Eq for SignedBytes<T> {}
+impl<T, const MIN: usize, const MAX: usize> Eq for SignedBytes<T, MIN, MAX> {}
 
-impl<T> core::fmt::Debug for SignedBytes<T> {
+impl<T, const MIN: usize, const MAX: usize> core::fmt::Debug for SignedBytes<T, MIN, MAX> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "<<{}>>", crate::diag::to_diagnostic(&self.bytes))
     }
 }
 
-impl<T> WireEncode for SignedBytes<T> {
+impl<T, const MIN: usize, const MAX: usize> WireEncode for SignedBytes<T, MIN, MAX> {
     fn encode(&self, e: &mut Encoder) {
         e.bytes(&self.bytes);
     }
 }
 
-impl<T> WireDecode for SignedBytes<T> {
+impl<T: WireDecode, const MIN: usize, const MAX: usize> WireDecode for SignedBytes<T, MIN, MAX> {
+    const NESTED: bool = true;
+
+    /// Stage 2: the byte string and its own size bound.
+    fn check_outer(d: &mut Decoder<'_>) -> Result<(), WireError> {
+        let b = d.bytes()?;
+        check_bounds(b.len(), MIN, MAX)
+    }
+
+    /// Stage 4 (unless the decoder is in the mode of [`WireDecode::decode_outer`]): the
+    /// payload is decoded as `T` and dropped; HRT-WIRE-17 holds, and the value is obtained
+    /// again, as [`Unverified`], when the verifier needs it.
     fn decode_from(d: &mut Decoder<'_>) -> Result<Self, WireError> {
-        d.bytes().map(|b| Self::from_bytes(b.to_vec()))
+        let b = d.bytes()?;
+        check_bounds(b.len(), MIN, MAX)?;
+        if d.decodes_signed_payloads() {
+            if d.is_relayed() {
+                T::decode_relayed(b, d.profile())?;
+            } else {
+                T::decode_with(b, d.profile(), d.understood())?;
+            }
+        }
+        Ok(Self::from_bytes(b.to_vec()))
     }
 }
 
@@ -565,9 +728,19 @@ mod arb {
         u.int_in_range(min..=hi)
     }
 
-    impl<'a, const MIN: usize, const MAX: usize> Arbitrary<'a> for BoundedBytes<MIN, MAX> {
+    impl<'a, const MIN: usize, const MAX: usize, const EITHER: bool> Arbitrary<'a>
+        for BoundedBytes<MIN, MAX, EITHER>
+    {
         fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-            let n = len_in(u, MIN, MAX)?;
+            let n = if EITHER {
+                if u.arbitrary()? {
+                    MAX
+                } else {
+                    MIN
+                }
+            } else {
+                len_in(u, MIN, MAX)?
+            };
             let mut v = vec![0u8; n];
             u.fill_buffer(&mut v)?;
             Ok(Self(v))
@@ -639,7 +812,9 @@ mod arb {
         }
     }
 
-    impl<'a, T: Arbitrary<'a> + WireEncode> Arbitrary<'a> for SignedBytes<T> {
+    impl<'a, T: Arbitrary<'a> + WireEncode, const MIN: usize, const MAX: usize> Arbitrary<'a>
+        for SignedBytes<T, MIN, MAX>
+    {
         fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
             Ok(Self::from_value(&T::arbitrary(u)?))
         }

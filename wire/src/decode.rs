@@ -16,6 +16,7 @@ pub struct Decoder<'a> {
     relayed: bool,
     profile: Profile,
     version_mismatch: bool,
+    signed_payloads: bool,
 }
 
 impl<'a> Decoder<'a> {
@@ -28,7 +29,20 @@ impl<'a> Decoder<'a> {
             relayed: false,
             profile: Profile::DEFAULT,
             version_mismatch: false,
+            signed_payloads: true,
         }
+    }
+
+    /// The mode of [`crate::WireDecode::decode_outer`]: a signed payload is read as a byte
+    /// string and not decoded (spec §2.4.1, stage 4 left to the verifier).
+    pub(crate) fn without_signed_payloads(mut self) -> Self {
+        self.signed_payloads = false;
+        self
+    }
+
+    /// False in the mode of [`crate::WireDecode::decode_outer`].
+    pub fn decodes_signed_payloads(&self) -> bool {
+        self.signed_payloads
     }
 
     /// Sets the extension keys this receiver implements; `crit` naming any other key is

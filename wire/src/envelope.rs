@@ -2,8 +2,8 @@
 //! and the body of each content type.
 
 use crate::codec::{
-    BoundedBytes, BoundedText, BoundedVec, Embedded, RawValue, SignedBytes, True, UintLe,
-    Unverified, Version, WireDecode,
+    BoundedBytes, BoundedText, BoundedVec, Embedded, EmptyOrHash, RawValue, SignedBytes, True,
+    UintLe, Unverified, Version, WireDecode,
 };
 use crate::decode::Decoder;
 use crate::error::WireError;
@@ -98,41 +98,31 @@ wire_array!(
     /// `SealedContent = [bstr .cbor Content .size (1..65536), ed-sig]`.
     #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
     pub struct SealedContent {
-        /// The exact signed bytes of the Content.
-        content: SignedBytes<Content>,
+        /// The exact signed bytes of the Content (1 to 65536 bytes).
+        content: SignedBytes<Content, 1, MAX_CONTENT>,
         /// `SignWithLabel(MK_sender, "msg", [H("gc", GroupContext), sender, generation,
         /// content_bytes])`.
         signature: Signature,
     }
-    check = SealedContent::check;
 );
 
 /// The largest `Content` encoding.
 pub const MAX_CONTENT: usize = 65536;
 
 impl SealedContent {
-    fn check(&self) -> Result<(), WireError> {
-        let n = self.content.as_bytes().len();
-        if n > MAX_CONTENT {
-            Err(WireError::LengthExceeded)
-        } else if n == 0 {
-            Err(WireError::WrongSize)
-        } else {
-            Ok(())
-        }
-    }
-
     /// Decodes the Content; it stays unverified until the sender's signature is checked.
     pub fn unverified_content(&self) -> Result<Unverified<Content>, WireError> {
         self.content.unverified()
     }
 
     /// Splits a decrypted envelope plaintext into its SealedContent and the length `L` of
-    /// its encoding. The padding after `L` (spec §7, `bad_padding`) is the caller's to check.
+    /// its encoding (step 9 of spec §7.5). Element 0 is checked only as a byte string of 1 to
+    /// 65536 bytes ([`WireDecode::decode_outer`]): the padding after `L` (step 10,
+    /// `bad_padding`) is the caller's to check before it decodes the Content (step 11).
     pub fn decode_padded(plaintext: &[u8]) -> Result<(SealedContent, usize), WireError> {
         let l = item_len(plaintext, &Profile::DEFAULT)?;
         let item = plaintext.get(..l).ok_or(WireError::Underrun)?;
-        Ok((SealedContent::decode(item)?, l))
+        Ok((SealedContent::decode_outer(item)?, l))
     }
 }
 
@@ -163,7 +153,7 @@ wire_map!(
         /// The highest log seq the sender has processed (0 = none).
         req 4 => seen_seq: Seq,
         /// The log head at `seen_seq` (empty iff `seen_seq` is 0).
-        req 5 => seen_head: BoundedBytes<0, 32>,
+        req 5 => seen_head: EmptyOrHash,
         /// The sender's previous message in this channel.
         opt 6 => prev: Hash,
         /// Extensions.

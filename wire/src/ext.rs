@@ -124,10 +124,15 @@ impl WireDecode for ExtMap {
         let mut m = d.map()?;
         let crit = m
             .optional(1, |d| {
+                // §2.7.1 rows T2, T1 and then T6: the count, the type of every element, and
+                // only then the constraints on the list as a whole (HRT-EXT-11).
                 let n = d.array_range(1, MAX_CRIT)?;
-                let mut crit: Vec<u16> = Vec::with_capacity(n);
+                let mut raw: Vec<u64> = Vec::with_capacity(n);
                 for _ in 0..n {
-                    let v = d.uint()?;
+                    raw.push(d.uint()?);
+                }
+                let mut crit: Vec<u16> = Vec::with_capacity(n);
+                for v in raw {
                     let k = ext_key(v).ok_or(WireError::InvalidValue)?;
                     if is_grease(v) || crit.last().is_some_and(|p| *p >= k) {
                         return Err(WireError::InvalidValue);
@@ -224,6 +229,11 @@ mod tests {
         assert_eq!(dec("a1 01 81 05", &[]), Err(WireError::InvalidValue));
         // crit empty.
         assert_eq!(dec("a1 01 80", &[]), Err(WireError::MissingKey));
+        // §2.7.1: every element's type before the order of the list.
+        assert_eq!(
+            dec("a1 01 83 19 03e9 19 03e8 61 61", &[]),
+            Err(WireError::WrongType)
+        );
         // crit not increasing.
         assert_eq!(
             dec(

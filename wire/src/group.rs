@@ -2,7 +2,7 @@
 //! CommitPrivate, GroupInfo, SignedGroupInfo and Welcome.
 
 use crate::codec::{
-    BoundedBytes, BoundedVec, SignedBytes, Unverified, Version, WireDecode, WireEncode,
+    BoundedBytes, BoundedVec, EmptyOrHash, SignedBytes, Unverified, Version, WireDecode, WireEncode,
 };
 use crate::decode::Decoder;
 use crate::encode::Encoder;
@@ -46,8 +46,8 @@ wire_array!(
         epoch: Epoch,
         /// `H("roster", Roster)`.
         roster_hash: Hash,
-        /// The confirmed transcript hash (empty in epoch 0).
-        cth: BoundedBytes<0, 32>,
+        /// The confirmed transcript hash (empty in epoch 0): `empty / hash`.
+        cth: EmptyOrHash,
         /// Group extensions (`{}` when none).
         ext: ExtMap,
     }

@@ -39,8 +39,8 @@ pub mod request;
 
 pub use code::ErrorCode;
 pub use codec::{
-    BoundedBytes, BoundedText, BoundedVec, Embedded, List, RawValue, SignedBytes, True, UintLe,
-    Unverified, Version, WireDecode, WireEncode,
+    BoundedBytes, BoundedText, BoundedVec, Embedded, EmptyOrHash, Increasing, List, RawValue,
+    SignedBytes, True, UintLe, Unverified, Version, WireDecode, WireEncode,
 };
 pub use decode::{Decoder, MapDecoder};
 pub use encode::{encode_with, Encoder};

@@ -32,6 +32,20 @@ macro_rules! wire_map {
         }
 
         impl $crate::WireDecode for $name {
+            const NESTED: bool = false $( || <$ty as $crate::WireDecode>::NESTED )*;
+
+            #[allow(unused_mut)]
+            fn check_outer(
+                d: &mut $crate::Decoder<'_>,
+            ) -> ::core::result::Result<(), $crate::WireError> {
+                if !<Self as $crate::WireDecode>::NESTED {
+                    return <Self as $crate::WireDecode>::decode_from(d).map(drop);
+                }
+                let mut m = d.map()?;
+                $( wire_map!(@chk $kind m $key $ty); )*
+                m.finish()
+            }
+
             #[allow(unused_mut)]
             fn decode_from(
                 d: &mut $crate::Decoder<'_>,
@@ -44,6 +58,15 @@ macro_rules! wire_map {
                 Ok(v)
             }
         }
+
+        $(
+            // A check between fields runs after the fields; with a nested payload among them
+            // it would run after the payload, against the stages of spec §2.4.1.
+            const _: () = {
+                let _ = stringify!($check);
+                assert!(!<$name as $crate::WireDecode>::NESTED);
+            };
+        )?
 
         impl $name {
             /// The map keys this structure defines, in order.
@@ -69,6 +92,12 @@ macro_rules! wire_map {
     };
     (@dec opt $m:ident $key:literal $ty:ty) => {
         $m.optional($key, <$ty as $crate::WireDecode>::decode_from)?
+    };
+    (@chk req $m:ident $key:literal $ty:ty) => {
+        $m.required($key, <$ty as $crate::WireDecode>::check_outer)?;
+    };
+    (@chk opt $m:ident $key:literal $ty:ty) => {
+        $m.optional($key, <$ty as $crate::WireDecode>::check_outer)?;
     };
 }
 
@@ -103,6 +132,19 @@ macro_rules! wire_array {
         }
 
         impl $crate::WireDecode for $name {
+            const NESTED: bool = false $( || <$ty as $crate::WireDecode>::NESTED )*;
+
+            fn check_outer(
+                d: &mut $crate::Decoder<'_>,
+            ) -> ::core::result::Result<(), $crate::WireError> {
+                if !<Self as $crate::WireDecode>::NESTED {
+                    return <Self as $crate::WireDecode>::decode_from(d).map(drop);
+                }
+                d.array(Self::LEN)?;
+                $( <$ty as $crate::WireDecode>::check_outer(d)?; )*
+                Ok(())
+            }
+
             fn decode_from(
                 d: &mut $crate::Decoder<'_>,
             ) -> ::core::result::Result<Self, $crate::WireError> {
@@ -113,6 +155,14 @@ macro_rules! wire_array {
                 Ok(v)
             }
         }
+
+        $(
+            // See wire_map!: no check between fields of a structure with a nested payload.
+            const _: () = {
+                let _ = stringify!($check);
+                assert!(!<$name as $crate::WireDecode>::NESTED);
+            };
+        )?
     };
     (@one $f:ident) => { 1usize };
 }

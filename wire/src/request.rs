@@ -1,8 +1,8 @@
 //! The host API (spec §8): SignedRequest, Request, Response, and every op's body and result.
 
 use crate::codec::{
-    BoundedBytes, BoundedVec, Embedded, List, RawValue, SignedBytes, Unverified, Version,
-    WireDecode,
+    BoundedBytes, BoundedVec, Embedded, EmptyOrHash, Increasing, List, RawValue, SignedBytes,
+    Unverified, Version, WireDecode,
 };
 use crate::envelope::{check_seq_head, Envelope};
 use crate::error::WireError;
@@ -177,55 +177,49 @@ impl<'a> arbitrary::Arbitrary<'a> for Response {
 pub type InfoBody = Empty;
 
 wire_map!(
-    /// `InfoResult`: what a host supports.
+    /// `InfoResult`: what a host supports. Its three lists are strictly increasing
+    /// (HRT-WIRE-25).
     pub struct InfoResult {
-        /// Protocol versions supported.
-        req 1 => versions: BoundedVec<u64, 1, 8>,
-        /// Suites supported.
-        req 2 => suites: BoundedVec<Suite, 1, 8>,
+        /// Protocol versions supported, strictly increasing.
+        req 1 => versions: Increasing<u64, 1, 8>,
+        /// Suites supported, strictly increasing.
+        req 2 => suites: Increasing<Suite, 1, 8>,
         /// The canonical host URL.
         req 3 => host_url: HostUrl,
         /// The host's limits.
         req 4 => limits: Limits,
         /// Ops supported, strictly increasing.
-        req 5 => ops: BoundedVec<Op, 1, 64>,
+        req 5 => ops: Increasing<Op, 1, 64>,
         /// Extensions.
         opt 6 => ext: ExtMap,
     }
-    check = InfoResult::check;
 );
-
-impl InfoResult {
-    fn check(&self) -> Result<(), WireError> {
-        if self
-            .ops
-            .as_slice()
-            .windows(2)
-            .all(|w| matches!(w, [a, b] if a < b))
-        {
-            Ok(())
-        } else {
-            Err(WireError::InvalidValue)
-        }
-    }
-}
 
 #[cfg(feature = "arbitrary")]
 impl<'a> arbitrary::Arbitrary<'a> for InfoResult {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
-        let mut ops: Vec<Op> = u.arbitrary()?;
-        ops.sort();
-        ops.dedup();
-        ops.truncate(64);
-        if ops.is_empty() {
-            ops.push(Op::INFO);
+        fn increasing<'a, T, const MAX: usize>(
+            u: &mut arbitrary::Unstructured<'a>,
+            first: T,
+        ) -> arbitrary::Result<Increasing<T, 1, MAX>>
+        where
+            T: arbitrary::Arbitrary<'a> + Ord,
+        {
+            let mut v: Vec<T> = u.arbitrary()?;
+            v.sort();
+            v.dedup();
+            v.truncate(MAX);
+            if v.is_empty() {
+                v.push(first);
+            }
+            Increasing::new(v).map_err(|_| arbitrary::Error::IncorrectFormat)
         }
         Ok(InfoResult {
-            versions: u.arbitrary()?,
-            suites: u.arbitrary()?,
+            versions: increasing(u, 1)?,
+            suites: increasing(u, Suite::X25519_SHA256_AES256GCM_ED25519)?,
             host_url: u.arbitrary()?,
             limits: u.arbitrary()?,
-            ops: BoundedVec::new(ops).map_err(|_| arbitrary::Error::IncorrectFormat)?,
+            ops: increasing(u, Op::INFO)?,
             ext: u.arbitrary()?,
         })
     }
@@ -446,7 +440,7 @@ wire_map!(
         /// The highest seq in the channel (0 = none).
         req 2 => tip: Seq,
         /// The head at tip (empty iff tip is 0).
-        req 3 => head: BoundedBytes<0, 32>,
+        req 3 => head: EmptyOrHash,
         /// The current epoch.
         req 4 => epoch: Epoch,
     }

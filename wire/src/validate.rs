@@ -4,7 +4,8 @@
 //! The pass keeps an explicit stack of open containers (at most [`MAX_DEPTH`]) holding each
 //! container's remaining item count and, for maps, the last key. It never allocates: not in
 //! proportion to a declared length, and not at all. Per HRT-WIRE-22 it reports the first
-//! violation met while reading left to right, checking each head before the bytes that follow.
+//! violation met while reading left to right, applying at each item the checks of the spec's
+//! precedence table (§2.7.1, rows P1 to P9) in their order.
 
 use crate::error::WireError;
 
@@ -179,12 +180,14 @@ pub fn item_len(bytes: &[u8], profile: &Profile) -> Result<usize, WireError> {
         let remaining = (bytes.len() - pos) as u64;
         match head.major {
             2 | 3 => {
-                // HRT-WIRE-10: bound first, then the remaining input (HRT-WIRE-2).
-                if head.arg > profile.max_string as u64 {
-                    return Err(WireError::LengthExceeded);
-                }
+                // §2.7.1 row P7 (HRT-WIRE-2): the remaining input first, so that a decoder's
+                // own limit never decides the code of a length the input cannot hold; then
+                // row P8, this validator's limit (HRT-WIRE-10).
                 if head.arg > remaining {
                     return Err(WireError::Underrun);
+                }
+                if head.arg > profile.max_string as u64 {
+                    return Err(WireError::LengthExceeded);
                 }
                 let end = pos + head.arg as usize;
                 let s = bytes.get(pos..end).ok_or(WireError::Underrun)?;
@@ -195,17 +198,18 @@ pub fn item_len(bytes: &[u8], profile: &Profile) -> Result<usize, WireError> {
                 pos = end;
             }
             4 | 5 => {
-                if head.arg > profile.max_container as u64 {
-                    return Err(WireError::LengthExceeded);
-                }
                 let items = if head.major == 5 {
                     head.arg.saturating_mul(2)
                 } else {
                     head.arg
                 };
-                // Every item takes at least one byte.
+                // Row P7: every item takes at least one byte, so a count the remaining input
+                // cannot hold is an underrun at the container's head; then row P8.
                 if items > remaining {
                     return Err(WireError::Underrun);
+                }
+                if head.arg > profile.max_container as u64 {
+                    return Err(WireError::LengthExceeded);
                 }
                 if items > 0 {
                     let f = stack.get_mut(sp).ok_or(WireError::DepthExceeded)?;

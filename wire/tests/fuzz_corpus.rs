@@ -51,7 +51,11 @@ fn input_files() -> Vec<(String, String, Vec<u8>)> {
             let text = fs::read_to_string(&p).unwrap();
             let mut lines = text.lines();
             let entry = lines.next().unwrap().trim().to_owned();
-            let hex_str: String = lines.collect::<String>().split_whitespace().collect();
+            let hex_str: String = lines
+                .map(|l| l.split('#').next().unwrap_or(""))
+                .collect::<String>()
+                .split_whitespace()
+                .collect();
             let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
             (stem, entry, hex::decode(hex_str).unwrap())
         })

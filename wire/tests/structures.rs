@@ -31,10 +31,32 @@ fn hrt_wire_18_signed_request_keeps_exact_bytes_and_defers_inner_decoding() {
             .bytes(&inner)
             .bytes(&[0x83; 64]);
     });
-    let decoded = SignedRequest::decode(&sr).unwrap();
+    // Stages 1 to 3 of spec §2.4.1 (the host's steps 3 and 4) accept the bytes and keep the
+    // payload exactly; its decode (stage 4, the host's step 6) fails.
+    let decoded = SignedRequest::decode_outer(&sr).unwrap();
     assert_eq!(decoded.request.as_bytes(), &inner[..]);
     assert!(decoded.unverified_request().is_err());
     assert_eq!(decoded.to_vec(), sr);
+    // The whole decode includes stage 4 (HRT-WIRE-17, HRT-WIRE-23).
+    assert_eq!(
+        SignedRequest::decode(&sr).map(drop),
+        decoded.unverified_request().map(drop)
+    );
+    // A defect of the outer structure is reported before one in the payload, in both modes.
+    let mut bad = sr.clone();
+    // The signature's head `58 40` becomes `58 3f`: a 63-byte signature.
+    let head = bad.len() - 66;
+    assert_eq!(&bad[head..head + 2], &[0x58, 0x40]);
+    bad[head + 1] = 0x3f;
+    bad.truncate(head + 2 + 0x3f);
+    assert_eq!(
+        SignedRequest::decode(&bad).map(drop),
+        Err(WireError::WrongSize)
+    );
+    assert_eq!(
+        SignedRequest::decode_outer(&bad).map(drop),
+        Err(WireError::WrongSize)
+    );
 }
 
 #[test]
@@ -116,13 +138,54 @@ fn response_results() {
         .unwrap()
         .unwrap();
     assert_eq!(info, common::info_result());
-    // Ops must be strictly increasing.
-    let mut bad = common::info_result();
-    bad.ops = BoundedVec::new(vec![Op(2), Op(1)]).unwrap();
+}
+
+/// HRT-WIRE-25: the versions, suites and ops of an `InfoResult` are strictly increasing; a
+/// list out of order or with a repeated element is `invalid_value`, on decoding and on
+/// construction.
+#[test]
+fn hrt_wire_25_info_result_lists_strictly_increasing() {
     assert_eq!(
-        hearth_wire::request::InfoResult::decode(&bad.to_vec()),
+        Increasing::<Op, 1, 64>::new(vec![Op(2), Op(1)]),
         Err(WireError::InvalidValue)
     );
+    assert_eq!(
+        Increasing::<u64, 1, 8>::new(vec![1, 1]),
+        Err(WireError::InvalidValue)
+    );
+    let info = |versions: &[u64], suites: &[u64], ops: &[u64]| {
+        encode_with(|e| {
+            e.map(5).uint(1).array(versions.len());
+            for v in versions {
+                e.uint(*v);
+            }
+            e.uint(2).array(suites.len());
+            for v in suites {
+                e.uint(*v);
+            }
+            e.uint(3)
+                .text("https://hearth.example/")
+                .uint(4)
+                .raw(&common::limits().to_vec())
+                .uint(5)
+                .array(ops.len());
+            for v in ops {
+                e.uint(*v);
+            }
+        })
+    };
+    let decode = |b: &[u8]| hearth_wire::request::InfoResult::decode(b).map(drop);
+    assert_eq!(decode(&info(&[1, 2], &[1, 2], &[0, 1])), Ok(()));
+    for bad in [
+        info(&[2, 1], &[1], &[0]),
+        info(&[1, 1], &[1], &[0]),
+        info(&[1], &[2, 1], &[0]),
+        info(&[1], &[1, 1], &[0]),
+        info(&[1], &[1], &[1, 0]),
+        info(&[1], &[1], &[0, 0]),
+    ] {
+        assert_eq!(decode(&bad), Err(WireError::InvalidValue));
+    }
 }
 
 #[test]

@@ -172,8 +172,46 @@ fn hrt_wire_10_length_exceeded() {
         Err(WireError::LengthExceeded)
     );
     assert_eq!(check(&"00".repeat(65)), Err(WireError::LengthExceeded));
-    // The bound is checked before the remaining input.
-    assert_eq!(check("5a 00 ff ff ff"), Err(WireError::LengthExceeded));
+    // §2.7.1 row P7 before P8: a length the input cannot hold is underrun, whatever the
+    // decoder's own limit, so that decoders with different limits agree.
+    assert_eq!(check("5a 00 ff ff ff"), Err(WireError::Underrun));
+    assert_eq!(check("85 00 00"), Err(WireError::Underrun));
+    assert_eq!(check("a3 00 00"), Err(WireError::Underrun));
+}
+
+/// HRT-WIRE-22: the checks of one head in the order of §2.7.1, rows P1 to P9.
+#[test]
+fn hrt_wire_22_checks_of_one_head_in_table_order() {
+    // P1: no byte at all.
+    rejects("", WireError::Underrun);
+    // P2 before P3 and P4: depth is judged before the head at depth 17.
+    rejects(&format!("{}ff", "81".repeat(16)), WireError::DepthExceeded);
+    rejects(&format!("{}18", "81".repeat(16)), WireError::DepthExceeded);
+    // P3: reserved additional information 28 to 30, on every major type but 6 and 7's own.
+    for ib in [0x1c, 0x3d, 0x5e, 0x7c, 0x9d, 0xbe, 0xfc, 0xfd, 0xfe] {
+        rejects(&format!("{ib:02x}"), WireError::ForbiddenType);
+    }
+    // P3 before P4: a float or a tag whose argument is missing is forbidden_type.
+    rejects("fa 00 00", WireError::ForbiddenType);
+    rejects("d9 01", WireError::ForbiddenType);
+    // P3 before P6: forbidden or indefinite heads in key position.
+    rejects("a1 f9 3c 00 00", WireError::ForbiddenType);
+    rejects("a1 ff 00", WireError::IndefiniteLength);
+    rejects("a1 7f 61 61 ff 00", WireError::IndefiniteLength);
+    // P4 and P5 before P6: a key's own head first.
+    rejects("a1 79 00", WireError::Underrun);
+    rejects("a1 38", WireError::Underrun);
+    rejects("a1 18 01 00 00", WireError::NoncanonicalHead);
+    // P6 before P7 and P9: a text key is non_uint_key before its content is looked at.
+    rejects("a1 61 ff 00", WireError::NonUintKey);
+    rejects("a1 65 61", WireError::NonUintKey);
+    // P7 at the container's head, before anything inside it.
+    rejects("83 18 01", WireError::Underrun);
+    rejects("a2 01 18 01", WireError::Underrun);
+    // P7 before P9.
+    rejects("63 ff", WireError::Underrun);
+    // P7 before P8 with the default limits.
+    rejects("5a 01 00 00 01 00", WireError::Underrun);
 }
 
 #[test]

@@ -16,7 +16,7 @@ use hearth_crypto::labelled::{bstr, h, verify_with_label};
 use hearth_wire::group::CommitTbs;
 use hearth_wire::request::{InfoResult, Limits, Request, RequestBody, SignedRequest};
 use hearth_wire::{
-    BoundedText, BoundedVec, Encoder, ErrorCode, Op, Suite, Unverified, WireDecode, WireEncode,
+    BoundedText, Encoder, ErrorCode, Increasing, Op, Suite, Unverified, WireDecode, WireEncode,
     WireError,
 };
 use rusqlite::Connection;
@@ -149,8 +149,8 @@ impl Host {
         let l = config.limits;
         // HRT-OP-3, HRT-OP-2: versions, suites, URL, limits and ops 0..14 in order.
         let info = InfoResult {
-            versions: BoundedVec::new(vec![1]).map_err(|e| e.to_string())?,
-            suites: BoundedVec::new(vec![Suite::X25519_SHA256_AES256GCM_ED25519])
+            versions: Increasing::new(vec![1]).map_err(|e| e.to_string())?,
+            suites: Increasing::new(vec![Suite::X25519_SHA256_AES256GCM_ED25519])
                 .map_err(|e| e.to_string())?,
             host_url: BoundedText::new(config.host_url.clone()).map_err(|e| e.to_string())?,
             limits: Limits {
@@ -164,7 +164,7 @@ impl Host {
                 max_invites: l.max_invites,
                 ext: None,
             },
-            ops: BoundedVec::new((0..=14).map(Op).collect()).map_err(|e| e.to_string())?,
+            ops: Increasing::new((0..=14).map(Op).collect()).map_err(|e| e.to_string())?,
             ext: None,
         }
         .to_vec();
@@ -266,9 +266,9 @@ impl Host {
         if !mutant!(self, IgnoreMaxRequest) && raw.len() as u64 > self.config.limits.max_request {
             return Err(Fail::Status(ErrorCode::TOO_LARGE));
         }
-        // Steps 3 and 4 (HRT-API-18, HRT-API-19): the outer profile, then the version (the
-        // decoder reports a version other than 1 only once the structure has decoded).
-        let sr = SignedRequest::decode(&raw);
+        // Steps 3 and 4 (HRT-API-18, HRT-API-19): the outer structure, then the version
+        // (stages 1 to 3 of spec §2.4.1); request_bytes stay undecoded until step 6.
+        let sr = SignedRequest::decode_outer(&raw);
         // MUTANT accept-noncanonical (HRT-WIRE-3/4/8), lenient-decoder (HRT-WIRE-1/8/12).
         #[cfg(feature = "mutants")]
         let sr = sr.or_else(|e| crate::mutant::redecode_outer(self, &raw, e));

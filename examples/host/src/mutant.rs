@@ -182,7 +182,7 @@ pub fn redecode_outer(host: &Host, raw: &[u8], err: WireError) -> Result<SignedR
         Some(Mutant::LenientDecoder) if lenient_class(&err) => lenient(raw, None),
         _ => None,
     };
-    fixed.map_or(Err(err), |b| SignedRequest::decode(&b))
+    fixed.map_or(Err(err), |b| SignedRequest::decode_outer(&b))
 }
 
 /// Request keys 1 to 7 (spec §8.3).

@@ -2,9 +2,10 @@
 //! is given, and variants defective in one check each.
 
 use hearth_crypto::group::CommitOutcome;
-use hearth_wire::group::{Commit, CommitTbs, GroupOp};
+use hearth_wire::group::{AddedIdentity, Commit, CommitTbs, GroupOp};
 use hearth_wire::{
-    BoundedBytes, BoundedVec, ChannelId, Epoch, Hash, Leaf, Suite, WireDecode, WireEncode, XPublic,
+    BoundedBytes, BoundedVec, ChannelId, EdPublic, Epoch, Hash, Leaf, Signature, Suite, WireDecode,
+    WireEncode, XPublic,
 };
 use serde_json::Value;
 
@@ -249,7 +250,45 @@ pub fn commit_family(s: &Scenario) -> R<VectorFile> {
             vec!["HRT-GRP-38"],
             resign_commit(&t2, &seed, tag),
         ));
-        let mut cp = hearth_wire::group::CommitPrivate::decode(&private)?;
+        // §6.9 step 7b (HRT-GRP-38): a CommitPrivate that decodes but does not fit the ops.
+        let cp0 = hearth_wire::group::CommitPrivate::decode(&private)?;
+        let seal_private = |cp: &hearth_wire::group::CommitPrivate| -> R<Vec<u8>> {
+            let mut t2 = tbs.clone();
+            t2.private_ct =
+                BoundedBytes::new(crate::util::aes_gcm_seal(&ck, &cn, &aad, &cp.to_vec())?)?;
+            Ok(resign_commit(&t2, &seed, tag))
+        };
+        let mut extra = cp0.clone();
+        let mut added = extra.added.as_slice().to_vec();
+        added.push(AddedIdentity {
+            identity: EdPublic([0x33; 32]),
+            cert: Signature([0x44; 64]),
+        });
+        extra.added = BoundedVec::new(added)?;
+        vars.push((
+            "private-add-count-wrong",
+            "CommitPrivate key 1 holds one entry more than the commit has AddOps (invalid_value)",
+            vec!["HRT-GRP-38"],
+            seal_private(&extra)?,
+        ));
+        let rotates = tbs
+            .ops
+            .as_slice()
+            .iter()
+            .any(|o| matches!(o, GroupOp::Rotate { .. }));
+        let mut rot = cp0.clone();
+        rot.new_cert = if rotates {
+            None
+        } else {
+            Some(Signature([0x44; 64]))
+        };
+        vars.push((
+            "private-rotate-cert-mismatch",
+            "CommitPrivate key 2 present without a RotateOp, or absent with one (invalid_value)",
+            vec!["HRT-GRP-38"],
+            seal_private(&rot)?,
+        ));
+        let mut cp = cp0;
         let mut added = cp.added.as_slice().to_vec();
         if let Some(a) = added.get_mut(0) {
             a.cert.0[9] ^= 0x10;

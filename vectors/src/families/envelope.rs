@@ -1,4 +1,4 @@
-//! Family `envelope` (spec §7, §6.13 receiver rules): the scenario's envelopes opened by a
+//! Family `envelope` (spec §7, §6.15 receiver bounds): the scenario's envelopes opened by a
 //! receiver whose state is given, and crafted variants each defective in one step of §7.5.
 
 use hearth_crypto::keys::MemberKey;

@@ -68,12 +68,26 @@ pub fn wire_family() -> R<VectorFile> {
         let text = std::fs::read_to_string(dir.join(&n))?;
         let mut lines = text.lines();
         let rule = lines.next().unwrap_or_default().trim().to_owned();
+        // Everything after `#` on a line is a comment (the file's reason, shown below).
+        let mut notes: Vec<&str> = Vec::new();
         let hexs: String = lines
-            .flat_map(|l| l.chars().filter(|c| c.is_ascii_hexdigit()))
+            .flat_map(|l| {
+                let (data, note) = l.split_once('#').unwrap_or((l, ""));
+                if !note.trim().is_empty() {
+                    notes.push(note.trim());
+                }
+                data.chars()
+                    .filter(char::is_ascii_hexdigit)
+                    .collect::<Vec<_>>()
+            })
             .collect();
         let bytes = crate::util::unhex(&hexs);
         let stem = n.trim_end_matches(".txt").replace('_', "-");
-        let desc = format!("committed input wire/tests/inputs/{n}");
+        let desc = if notes.is_empty() {
+            format!("committed input wire/tests/inputs/{n}")
+        } else {
+            format!("committed input wire/tests/inputs/{n}: {}", notes.join(" "))
+        };
         let mut extra: Vec<String> = Vec::new();
         if let Some(rest) = n
             .strip_prefix("err_hrt_wire_")
@@ -100,6 +114,21 @@ pub fn wire_family() -> R<VectorFile> {
         }
         if n.contains("inner") {
             extra.push("HRT-WIRE-17".into());
+        }
+        // Requirement IDs named in the file's comments.
+        for note in &notes {
+            for word in note.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+                let id = word.trim_end_matches('-');
+                if id.starts_with("HRT-")
+                    && id
+                        .rsplit('-')
+                        .next()
+                        .is_some_and(|n| n.parse::<u32>().is_ok())
+                    && !extra.iter().any(|x| x == id)
+                {
+                    extra.push(id.to_owned());
+                }
+            }
         }
         let refs: Vec<&str> = extra.iter().map(String::as_str).collect();
         cases.push(decode_case(
@@ -170,7 +199,7 @@ pub fn wire_family() -> R<VectorFile> {
     }
     Ok(VectorFile {
         family: "wire",
-        description: "The strict hCBOR profile and typed decoding of spec §2: each case names the CDDL rule, gives the bytes in hex and in CBOR diagnostic notation, and either the canonical re-encoding or the status and detail code. `intermediates.layer` says whether the generic profile alone rejects the bytes (`profile`) or only the typed decoder does (`schema`)."
+        description: "The strict hCBOR profile and typed decoding of spec §2: each case names the CDDL rule, gives the bytes in hex and in CBOR diagnostic notation, and either the canonical re-encoding or the status and detail code. `intermediates.layer` says whether the generic profile alone rejects the bytes (`profile`) or only the typed decoder does (`schema`). A rule's verdict covers all four stages of §2.4.1 (profile, outer structure, version, nested payloads in order); where several rules are broken, the code is the one §2.7.1 picks, and the case's description names the rows it pins."
             .into(),
         seed: "fixed inputs (wire/tests/inputs and literal bytes)".into(),
         cases,

@@ -278,11 +278,11 @@ pub fn limits() -> Limits {
 
 pub fn info_result() -> InfoResult {
     InfoResult {
-        versions: BoundedVec::new(vec![1]).unwrap(),
-        suites: BoundedVec::new(vec![Suite::X25519_SHA256_AES256GCM_ED25519]).unwrap(),
+        versions: Increasing::new(vec![1]).unwrap(),
+        suites: Increasing::new(vec![Suite::X25519_SHA256_AES256GCM_ED25519]).unwrap(),
         host_url: BoundedText::new("https://hearth.example/").unwrap(),
         limits: limits(),
-        ops: BoundedVec::new((0..=14).map(Op).collect()).unwrap(),
+        ops: Increasing::new((0..=14).map(Op).collect()).unwrap(),
         ext: None,
     }
 }
