@@ -36,7 +36,8 @@ fn invite(admin: &mut Group) -> (PendingMember, ValidatedJoin) {
         .unwrap()
         .registered();
     let uri = inv.uri().unwrap().to_string();
-    let (pending, redeem) = invite::join(&uri, IdentityKey::generate(), "m", 0).unwrap();
+    let (mut pending, redeem) = invite::join(&uri, IdentityKey::generate(), "m", 0).unwrap();
+    pending.confirm_sas();
     let pj = PendingJoin {
         invite_id: redeem.body.invite_id,
         member_key: redeem.body.member_key,
@@ -53,7 +54,7 @@ fn channel(n: usize) -> (Group, Group) {
     let changes = joins
         .into_iter()
         .map(|joiner| Change::Add {
-            joiner: Box::new(joiner),
+            joiner: Box::new(joiner.confirm_sas_matches()),
             role: Role::Member,
         })
         .collect();
@@ -63,7 +64,12 @@ fn channel(n: usize) -> (Group, Group) {
         .into_iter()
         .next()
         .unwrap()
-        .accept_welcome(&out.welcomes[0].1, Some(&out.commit), 0)
+        .accept_welcome(
+            &out.welcomes[0].1,
+            out.group_info_ct.as_deref().unwrap_or_default(),
+            Some(&out.commit),
+            0,
+        )
         .unwrap();
     (admin, first)
 }
@@ -189,7 +195,7 @@ fn page(c: &mut Criterion) {
     let changes = joins
         .into_iter()
         .map(|joiner| Change::Add {
-            joiner: Box::new(joiner),
+            joiner: Box::new(joiner.confirm_sas_matches()),
             role: Role::Member,
         })
         .collect();
@@ -197,8 +203,13 @@ fn page(c: &mut Criterion) {
     admin.commit_accepted().unwrap();
     for (i, p) in pendings.into_iter().enumerate() {
         members.push(
-            p.accept_welcome(&out.welcomes[i].1, Some(&out.commit), 0)
-                .unwrap(),
+            p.accept_welcome(
+                &out.welcomes[i].1,
+                out.group_info_ct.as_deref().unwrap_or_default(),
+                Some(&out.commit),
+                0,
+            )
+            .unwrap(),
         );
     }
     for i in 0..5 {
@@ -284,7 +295,7 @@ fn join(c: &mut Criterion) {
                 let out = a
                     .commit(
                         vec![Change::Add {
-                            joiner: Box::new(joiner),
+                            joiner: Box::new(joiner.confirm_sas_matches()),
                             role: Role::Member,
                         }],
                         0,
@@ -292,7 +303,12 @@ fn join(c: &mut Criterion) {
                     .unwrap();
                 a.commit_accepted().unwrap();
                 pending
-                    .accept_welcome(&out.welcomes[0].1, Some(&out.commit), 0)
+                    .accept_welcome(
+                        &out.welcomes[0].1,
+                        out.group_info_ct.as_deref().unwrap_or_default(),
+                        Some(&out.commit),
+                        0,
+                    )
                     .unwrap()
             },
             BatchSize::LargeInput,

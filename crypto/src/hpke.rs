@@ -421,6 +421,9 @@ impl ReceiverContext {
     }
 }
 
+/// What [`Hpke::seal_export_with_rng`] returns: `enc`, the ciphertext and the exported secret.
+pub(crate) type SealedExport = (Enc, Vec<u8>, Zeroizing<Vec<u8>>);
+
 /// An HPKE ciphersuite with KEM 0x0020 and KDF 0x0001; only the AEAD varies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Hpke {
@@ -626,6 +629,34 @@ impl Hpke {
         rng.fill_bytes(ikm_e.as_mut());
         let (enc, mut ctx) = self.setup_s(mode, pk_r, info, psk, psk_id, ikm_e.as_ref())?;
         Ok((enc, ctx.seal(aad, pt)?))
+    }
+
+    /// [`Hpke::seal_with_rng`] that also exports `len` bytes for `exporter_context` from the
+    /// same context (RFC 9180 §5.3) before it is discarded: the joiner's seal of the join
+    /// request and its short authentication string (spec §5.8.1, HRT-CRYPTO-44).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the RFC's argument list plus the RNG and the export"
+    )]
+    pub(crate) fn seal_export_with_rng(
+        &self,
+        rng: &mut impl rand_core::CryptoRngCore,
+        mode: Mode,
+        pk_r: &PublicKey,
+        info: &[u8],
+        aad: &[u8],
+        pt: &[u8],
+        psk: &[u8],
+        psk_id: &[u8],
+        exporter_context: &[u8],
+        len: usize,
+    ) -> Result<SealedExport, CryptoError> {
+        let mut ikm_e = Zeroizing::new([0u8; N]);
+        rng.fill_bytes(ikm_e.as_mut());
+        let (enc, mut ctx) = self.setup_s(mode, pk_r, info, psk, psk_id, ikm_e.as_ref())?;
+        let ct = ctx.seal(aad, pt)?;
+        let exported = ctx.export(exporter_context, len)?;
+        Ok((enc, ct, exported))
     }
 
     /// DANGER: sender setup with caller-supplied ephemeral keying material `ikm_e`

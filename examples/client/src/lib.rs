@@ -23,6 +23,6 @@ pub mod shim;
 pub mod store;
 pub mod transport;
 
-pub use client::{Client, Conversation, Displayed, Event, Sent};
+pub use client::{Client, Comparison, Conversation, Displayed, Event, SasCheck, Sent};
 pub use error::ClientError;
 pub use route::RouteRef;

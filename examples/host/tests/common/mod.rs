@@ -459,7 +459,6 @@ pub fn welcome(channel: [u8; 16], epoch: u64) -> Welcome {
         channel_id: ChannelId(channel),
         epoch: Epoch(epoch),
         joiner_secret: sealed(),
-        group_info_ct: BoundedBytes::new(vec![0xAB; 64]).unwrap(),
         ext: None,
     }
 }
@@ -495,12 +494,23 @@ pub fn commit_bytes(
     .to_vec()
 }
 
-/// `CommitPostBody {1: commit_bytes, 2: [[MK, welcome_bytes]...]}`.
+/// The opaque GroupInfo ciphertext the test commits carry with their Welcomes.
+pub const GROUP_INFO_CT: [u8; 64] = [0xAB; 64];
+
+/// `CommitPostBody {1: commit_bytes, 2: [[MK, welcome_bytes]...], ? 3: gi_ct}`, with key 3
+/// ([`GROUP_INFO_CT`]) exactly when there are Welcomes (HRT-OP-63).
 pub fn commit_post_body(commit: &[u8], welcomes: &[([u8; 32], Vec<u8>)]) -> Vec<u8> {
     let mut e = hearth_wire::Encoder::new();
-    e.map(2).uint(1).bytes(commit).uint(2).array(welcomes.len());
+    e.map(2 + usize::from(!welcomes.is_empty()))
+        .uint(1)
+        .bytes(commit)
+        .uint(2)
+        .array(welcomes.len());
     for (mk, w) in welcomes {
         e.array(2).bytes(mk).bytes(w);
+    }
+    if !welcomes.is_empty() {
+        e.uint(3).bytes(&GROUP_INFO_CT);
     }
     e.into_bytes()
 }
