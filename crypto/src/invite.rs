@@ -379,7 +379,7 @@ impl Invitation {
     /// ```
     ///
     /// `invite_auth_pub` and `psk` are derived again on restore. Once the keys are deleted
-    /// ([`Invitation::forget`], or [`Invitation::process_join`] of its join, HRT-INV-42,
+    /// ([`Invitation::forget`], or [`Invitation::process_join`] of its join, HRT-INV-59,
     /// HRT-INV-48) the saved state holds only the invite id; replace the stored copy then. It
     /// holds the invitation secret and private key; see [`crate::SavedState`].
     pub fn save(&self) -> Result<crate::SavedState, ProtocolError> {
@@ -634,27 +634,31 @@ fn join_with_rng(
     // Step 7 (HRT-INV-27, HRT-CRYPTO-30), and the short authentication string from the same
     // context (§5.8.1, HRT-INV-63, HRT-CRYPTO-44).
     let ik_pub = EdPublic(*identity.public_key().as_bytes());
-    let (enc, ct, exported) = Hpke::SUITE_1
-        .seal_export_with_rng(
+    let (enc, mut ctx) = Hpke::SUITE_1
+        .setup_s_with_rng(
             &mut rng,
             Mode::Psk,
             &x25519::PublicKey::from_bytes(inv.inviter_key.0),
             &join_seal_info(&cid, &d.invite_id),
-            &join_seal_aad(&cid, &d.invite_id, &mk_pub),
-            &sjr.to_vec(),
             d.psk.as_bytes(),
             &d.invite_id.0,
-            &sas_ctx(
-                &cid,
-                &d.invite_id,
-                &inv.inviter_key,
-                &inv.inviter_fpr,
-                &ik_pub,
-                &mk_pub,
-            ),
-            4,
         )
         .map_err(|_| ProtocolError::DecryptFailed)?;
+    let ct = ctx
+        .seal(&join_seal_aad(&cid, &d.invite_id, &mk_pub), &sjr.to_vec())
+        .map_err(|_| ProtocolError::DecryptFailed)?;
+    let exported = ctx.export(
+        &sas_ctx(
+            &cid,
+            &d.invite_id,
+            &inv.inviter_key,
+            &inv.inviter_fpr,
+            &ik_pub,
+            &mk_pub,
+        ),
+        4,
+    )?;
+    drop(ctx);
     let sas = Sas::from_export(&exported)?;
     drop(exported);
     // Step 8 (HRT-INV-28): proof of possession of MK.

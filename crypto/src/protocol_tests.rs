@@ -1021,14 +1021,20 @@ fn expired_invitation_is_invite_expired_hrt_inv_13() {
     assert!(danger_join_with_rng(&uri, ik(2), "x", 100, rng(2)).is_ok());
 }
 
-#[test]
-fn replaced_member_key_in_pending_join_is_decrypt_failed_hrt_inv_37() {
+/// A registered invitation of a fresh channel (expiring at 100) and its URI text.
+fn invitation() -> (crate::invite::Invitation, String) {
     let mut g = create(1);
-    let mut inv = g
+    let inv = g
         .create_invitation(ConversationId([1; 16]), 100)
         .unwrap()
         .registered();
     let uri = inv.uri().unwrap().to_string();
+    (inv, uri)
+}
+
+#[test]
+fn replaced_member_key_in_pending_join_is_decrypt_failed_hrt_inv_37() {
+    let (mut inv, uri) = invitation();
     let (p, redeem) = danger_join_with_rng(&uri, ik(2), "x", 1, rng(2)).unwrap();
     let pj = PendingJoin {
         invite_id: redeem.body.invite_id,
@@ -1064,12 +1070,7 @@ fn replaced_member_key_in_pending_join_is_decrypt_failed_hrt_inv_37() {
 
 #[test]
 fn crossed_member_key_does_not_use_the_invitation_up_hrt_inv_62() {
-    let mut g = create(1);
-    let mut inv = g
-        .create_invitation(ConversationId([1; 16]), 100)
-        .unwrap()
-        .registered();
-    let uri = inv.uri().unwrap().to_string();
+    let (mut inv, uri) = invitation();
     let (_p, redeem) = danger_join_with_rng(&uri, ik(2), "x", 1, rng(2)).unwrap();
     let (_p2, redeem2) = danger_join_with_rng(&uri, ik(4), "y", 1, rng(4)).unwrap();
     // A sealed request of the right invitation under another PendingJoin's member key opens
@@ -1104,12 +1105,7 @@ fn sas_display_and_distinct_joins_hrt_inv_63_64() {
     assert!(crate::invite::Sas::from_value(1_000_000).is_none());
     // Two joins of one invitation by two people get (almost surely) different codes, and
     // each side agrees with its own join only.
-    let mut g = create(1);
-    let inv = g
-        .create_invitation(ConversationId([1; 16]), 100)
-        .unwrap()
-        .registered();
-    let uri = inv.uri().unwrap().to_string();
+    let (_inv, uri) = invitation();
     let (a, _) = danger_join_with_rng(&uri, ik(2), "a", 1, rng(2)).unwrap();
     let (b, _) = danger_join_with_rng(&uri, ik(3), "b", 1, rng(3)).unwrap();
     assert_ne!(a.sas(), b.sas());
@@ -1117,12 +1113,7 @@ fn sas_display_and_distinct_joins_hrt_inv_63_64() {
 
 #[test]
 fn join_request_checks_hrt_inv_39() {
-    let mut g = create(1);
-    let mut inv = g
-        .create_invitation(ConversationId([1; 16]), 100)
-        .unwrap()
-        .registered();
-    let uri = inv.uri().unwrap().to_string();
+    let (mut inv, uri) = invitation();
     let (_p, redeem) = danger_join_with_rng(&uri, ik(2), "x", 1, rng(2)).unwrap();
     // An unrelated invitation id is left alone and keeps the keys.
     let mut other = PendingJoin {

@@ -732,14 +732,7 @@ fn join_fetch_order(ctx: &Ctx<'_>) -> TestResult {
 fn create_revoked_id(ctx: &Ctx<'_>) -> TestResult {
     let ch = ctx.create_channel()?;
     let inv = ctx.invite(&ch, 0)?;
-    let revoke = |c: &Ctx<'_>| {
-        c.c.call(
-            ch.creator(),
-            op::INVITE_REVOKE,
-            Some(ch.id),
-            revoke_body(&inv.id),
-        )
-    };
+    let revoke = |c: &Ctx<'_>| revoke_as_creator(c, &ch, &inv.id);
     expect_code(&revoke(ctx), ErrorCode::OK, None)?;
     // The same id again, with a new auth key and expiry: the old link must not come back.
     let again = ctx.invite_body(&inv.id, &ctx.c.key().public(), ctx.c.host_now() + 600);
@@ -762,14 +755,7 @@ fn revoke_declined(ctx: &Ctx<'_>) -> TestResult {
     let ch = ctx.create_channel()?;
     let inv = ctx.invite(&ch, 0)?;
     expect_code(&ctx.redeem(&ch, &inv, &ctx.c.key()), ErrorCode::OK, None)?;
-    let revoke = |c: &Ctx<'_>| {
-        c.c.call(
-            ch.creator(),
-            op::INVITE_REVOKE,
-            Some(ch.id),
-            revoke_body(&inv.id),
-        )
-    };
+    let revoke = |c: &Ctx<'_>| revoke_as_creator(c, &ch, &inv.id);
     // Declining the pending join.
     expect_code(&revoke(ctx), ErrorCode::OK, None)?;
     // Declined: revoking again is invite_used and changes nothing.
@@ -789,4 +775,14 @@ fn revoke_declined(ctx: &Ctx<'_>) -> TestResult {
     )?;
     ctx.delete_channel(&ch);
     Ok(())
+}
+
+/// `invite.revoke` of `id` by the channel's creator.
+fn revoke_as_creator(ctx: &Ctx<'_>, ch: &Channel, id: &[u8; 16]) -> Exchange {
+    ctx.c.call(
+        ch.creator(),
+        op::INVITE_REVOKE,
+        Some(ch.id),
+        revoke_body(id),
+    )
 }

@@ -1553,7 +1553,7 @@ fn admit_joins(
             }
         }
         // The client's own request failed: no event (Appendix B §91.7); the joins wait for the
-        // next sync (their invitation secrets are already deleted, HRT-INV-42).
+        // next sync (their invitation secrets are already deleted, HRT-INV-59).
         Err(_) => route.pending_adds = adds,
     }
 }

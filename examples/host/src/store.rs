@@ -397,7 +397,7 @@ pub fn nonce_lookup(
     }))
 }
 
-/// Records a response in the nonce store (HRT-API-30).
+/// Records a response in the nonce store (HRT-API-52: only entitled callers of ops with an effect).
 pub fn nonce_record(
     conn: &Connection,
     key: &[u8],

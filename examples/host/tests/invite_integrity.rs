@@ -19,7 +19,6 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -66,28 +65,16 @@ struct Fx {
     alice: Client,
     conv: [u8; 16],
     screens: Screens,
-    _server: hearth_host::serve::Background,
-    _dir: common::TempDir,
+    _host: common::InProcess,
 }
 
 fn start() -> Fx {
-    let dir = common::TempDir::new("integrity");
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!(
-        "http://127.0.0.1:{}/",
-        listener.local_addr().unwrap().port()
-    );
-    std::fs::create_dir_all(dir.path().join("data")).unwrap();
     // Joins that never open (an altered inviter key) stay pending at the host: room for them.
-    let text = format!(
-        "host_url = \"{url}\"\nowner_keys = [\"{}\"]\ndata_dir = \"{}\"\n\n[limits]\nmax_pending = 4096\nmax_invites = 4096\n\n[rate_limit]\nenabled = false\n",
-        hex::encode(common::pk(&common::owner())),
-        dir.path().join("data").display()
+    let host = common::InProcess::start(
+        "integrity",
+        "[limits]\nmax_pending = 4096\nmax_invites = 4096\n\n[rate_limit]\nenabled = false\n",
     );
-    let config = hearth_host::config::Config::parse(&text, dir.path()).unwrap();
-    let host = hearth_host::handler::Host::new(config).unwrap();
-    let server = hearth_host::serve::spawn(Arc::new(host), listener).unwrap();
-    let url = HostUrl::new(url).unwrap();
+    let url = host.url.clone();
     let screens = Screens::default();
     let mut alice = Client::from_seed(Zeroizing::new(*common::owner().seed()), "Alice");
     alice.set_timeout(Duration::from_secs(2));
@@ -98,8 +85,7 @@ fn start() -> Fx {
         alice,
         conv,
         screens,
-        _server: server,
-        _dir: dir,
+        _host: host,
     }
 }
 

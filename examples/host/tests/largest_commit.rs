@@ -12,9 +12,6 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::sync::Arc;
-
 use hearth_client::transport::{Outcome, Transport};
 use hearth_crypto::group::{Change, Group, PendingMember};
 use hearth_crypto::invite::{self, ValidatedJoin};
@@ -31,8 +28,7 @@ struct Fx {
     url: HostUrl,
     t: Transport,
     alice: Group,
-    _server: hearth_host::serve::Background,
-    _dir: common::TempDir,
+    _host: common::InProcess,
 }
 
 fn now() -> u64 {
@@ -47,24 +43,13 @@ fn ok(fx: &Fx, signed: &[u8]) -> hearth_wire::request::Response {
 }
 
 fn start() -> Fx {
-    let dir = common::TempDir::new("largest");
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!(
-        "http://127.0.0.1:{}/",
-        listener.local_addr().unwrap().port()
+    let host = common::InProcess::start(
+        "largest",
+        "[limits]\nmax_pending = 256\nmax_invites = 256\n\n[rate_limit]\nenabled = false\n",
     );
-    std::fs::create_dir_all(dir.path().join("data")).unwrap();
-    let text = format!(
-        "host_url = \"{url}\"\nowner_keys = [\"{}\"]\ndata_dir = \"{}\"\n\n[limits]\nmax_pending = 256\nmax_invites = 256\n\n[rate_limit]\nenabled = false\n",
-        hex::encode(common::pk(&common::owner())),
-        dir.path().join("data").display()
-    );
-    let config = hearth_host::config::Config::parse(&text, dir.path()).unwrap();
-    assert_eq!(config.limits.max_request, 131072);
-    assert_eq!(config.limits.max_members, 256);
-    let host = hearth_host::handler::Host::new(config).unwrap();
-    let server = hearth_host::serve::spawn(Arc::new(host), listener).unwrap();
-    let url = HostUrl::new(url).unwrap();
+    assert_eq!(host.config.limits.max_request, 131072);
+    assert_eq!(host.config.limits.max_members, 256);
+    let url = host.url.clone();
     let owner = IdentityKey::from_seed(&Zeroizing::new(*common::owner().seed()));
     let alice = Group::create(url.clone(), owner.clone(), now()).unwrap();
     let mk = alice.member_key().unwrap();
@@ -82,8 +67,7 @@ fn start() -> Fx {
         url,
         t: Transport::new(),
         alice,
-        _server: server,
-        _dir: dir,
+        _host: host,
     };
     let signed = Transport::build(
         &fx.url,

@@ -662,3 +662,39 @@ pub fn conversation(post: Transport<'_>) {
         ErrorCode::NOT_FOUND
     );
 }
+
+/// `hearth-host serve` running in this process on an ephemeral loopback port, with its
+/// canonical URL `http://127.0.0.1:PORT/` known before it starts, `common::owner()` as its
+/// owner and `extra` TOML appended to the configuration. Stops when dropped.
+pub struct InProcess {
+    pub url: hearth_wire::HostUrl,
+    pub config: hearth_host::config::Config,
+    _server: hearth_host::serve::Background,
+    _dir: TempDir,
+}
+
+impl InProcess {
+    pub fn start(tag: &str, extra: &str) -> InProcess {
+        let dir = TempDir::new(tag);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://127.0.0.1:{}/",
+            listener.local_addr().unwrap().port()
+        );
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        let text = format!(
+            "host_url = \"{url}\"\nowner_keys = [\"{}\"]\ndata_dir = \"{}\"\n{extra}\n",
+            hex::encode(pk(&owner())),
+            dir.path().join("data").display()
+        );
+        let config = hearth_host::config::Config::parse(&text, dir.path()).unwrap();
+        let host = hearth_host::handler::Host::new(config.clone()).unwrap();
+        let server = hearth_host::serve::spawn(std::sync::Arc::new(host), listener).unwrap();
+        InProcess {
+            url: hearth_wire::HostUrl::new(url).unwrap(),
+            config,
+            _server: server,
+            _dir: dir,
+        }
+    }
+}
