@@ -1619,7 +1619,7 @@ fn collect_joins(
                 if cmp.codes_match(&check) == Some(true) {
                     adds.push(vj.confirm_sas_matches());
                 } else {
-                    // HRT-INV-66: not added; the join is declined at the host.
+                    // HRT-INV-66: not added; HRT-INV-72: the join is declined at the host.
                     revoke(transport, route, pj.invite_id);
                     out.push(Event::Rejected {
                         conversation: Some(handle),
