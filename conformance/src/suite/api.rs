@@ -204,7 +204,7 @@ pub fn tests() -> Vec<TestDef> {
         t!(
             "host.api.replay.concurrent-identical",
             "parallel identical requests: one effect, identical answers",
-            ["HRT-API-32"],
+            ["HRT-API-56"],
             replay_concurrent
         ),
         t!(
@@ -1044,7 +1044,7 @@ fn replay_concurrent(ctx: &Ctx<'_>) -> TestResult {
         let st = e.status();
         ensure(
             st == Some(ErrorCode::INTERNAL) || e.body() == first.body(),
-            "parallel identical requests got different answers (HRT-API-32)",
+            "parallel identical requests got different answers (HRT-API-56)",
             &[first, e],
         )?;
     }

@@ -379,7 +379,7 @@ impl Host {
         let key = &job.key[..];
         let nonce = &job.request.nonce.0[..];
         // Step 10 (HRT-API-27, HRT-API-28): the nonce store. Concurrent requests with one
-        // (key, nonce) are serialised by the write lock (HRT-API-32).
+        // (key, nonce) are serialised by the write lock (HRT-API-56).
         let hit = store::nonce_lookup(conn, key, nonce, &job.request_hash)?;
         // MUTANT accept-replay (HRT-API-27), recompute-retry (HRT-API-28).
         #[cfg(feature = "mutants")]

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-/// How long a writer waits for the database lock before answering `internal` (HRT-API-32).
+/// How long a writer waits for the database lock before answering `internal` (HRT-API-56).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Nonce store retention after `ts` (HRT-API-29).
