@@ -44,7 +44,8 @@ fn join(
     identity: IdentityKey,
     now: u64,
 ) -> Result<Group, ProtocolError> {
-    let draft = inviter.create_invitation(ConversationId([7; 16]), now + 7 * 24 * 3600)?;
+    let draft =
+        inviter.create_invitation(ConversationId([7; 16]), now + invite::DEFAULT_LIFETIME_SECS)?;
     // invite.create would be sent here; the host answers ok.
     let mut invitation = draft.registered();
     let uri = invitation.uri().map(|u| u.to_string()).unwrap_or_default();
@@ -53,8 +54,11 @@ fn join(
         uri.len(),
         uri.get(..60).unwrap_or(&uri)
     );
-    let (pending, redeem): (PendingMember, _) = invite::join(&uri, identity, who, now)?;
-    println!("  {who} parses it, seals a join request to the inviter and redeems it");
+    let (mut pending, redeem): (PendingMember, _) = invite::join(&uri, identity, who, now)?;
+    println!(
+        "  {who} parses it, seals a join request to the inviter and redeems it; {who}'s screen shows {}",
+        pending.sas()
+    );
     let pj = PendingJoin {
         invite_id: redeem.body.invite_id,
         member_key: redeem.body.member_key,
@@ -63,14 +67,20 @@ fn join(
     };
     let joiner = invitation.process_join(&pj)?;
     println!(
-        "  the inviter opens it: {} proposes the name {:?}, fingerprint {}",
+        "  the inviter opens it: {} proposes the name {:?}, fingerprint {}; the inviter's screen shows {}",
         who,
         joiner.proposed_name(),
-        joiner.fingerprint()
+        joiner.fingerprint(),
+        joiner.sas()
     );
+    // The two people compare the codes (spec §5.8.1); here they match, and both confirm.
+    if joiner.sas() != pending.sas() {
+        return Err(ProtocolError::SasMismatch);
+    }
+    pending.confirm_sas();
     let out = inviter.commit(
         vec![Change::Add {
-            joiner: Box::new(joiner),
+            joiner: Box::new(joiner.confirm_sas_matches()),
             role: Role::Member,
         }],
         now,
@@ -86,7 +96,12 @@ fn join(
         .map(|w| w.1.clone())
         .unwrap_or_default();
     let g = pending
-        .accept_welcome(&welcome, Some(&out.commit), now)
+        .accept_welcome(
+            &welcome,
+            out.group_info_ct.as_deref().unwrap_or_default(),
+            Some(&out.commit),
+            now,
+        )
         .map_err(|e| e.error)?;
     println!(
         "  {who} accepts the Welcome (signed by the inviter's fingerprint) and is at epoch {}",

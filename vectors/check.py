@@ -1100,47 +1100,95 @@ def b64url_decode(s):
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
+PCHAR = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/")
+LDH = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
 def check_host_url(u):
-    if not u or len(u) > 256 or any(not (0x21 <= ord(ch) <= 0x7E) for ch in u):
-        raise Reject("malformed", "bad_uri")
+    """The canonical host URL of §8.2: character rules only (no IDNA, no IPv6 text forms)."""
+    bad = Reject("malformed", "bad_uri")
+    if not u or len(u.encode()) > 256:
+        raise bad
     if u.startswith("https://"):
-        rest = u[8:]
+        https, rest = True, u[8:]
     elif u.startswith("http://"):
-        rest = u[7:]
+        https, rest = False, u[7:]
     else:
-        raise Reject("malformed", "bad_uri")
-    authority = rest.split("/", 1)[0]
-    if "@" in authority or "?" in rest or not authority:
-        raise Reject("malformed", "bad_uri")
+        raise bad
+    if "/" not in rest:
+        raise bad
+    authority, path = rest[:rest.index("/")], rest[rest.index("/"):]
+    if authority.startswith("[::1]"):
+        host, port = "[::1]", authority[5:]
+    elif ":" in authority:
+        host, port = authority[:authority.index(":")], authority[authority.index(":"):]
+    else:
+        host, port = authority, ""
+    if port:
+        digits = port[1:]
+        if not digits or not digits.isascii() or not digits.isdigit() or digits[0] == "0" or len(digits) > 5:
+            raise bad
+        if int(digits) > 65535 or int(digits) == (443 if https else 80):
+            raise bad
+    if host == "[::1]":
+        loopback = True
+    else:
+        if not host or len(host) > 253:
+            raise bad
+        labels = host.split(".")
+        digit = lambda l: l != "" and all(ch in "0123456789" for ch in l)
+        if all(digit(l) for l in labels):
+            if len(labels) != 4 or any(len(l) > 3 or (len(l) > 1 and l[0] == "0") or int(l) > 255 for l in labels):
+                raise bad
+            loopback = labels[0] == "127"
+        else:
+            for l in labels:
+                if not l or len(l) > 63 or l[0] == "-" or l[-1] == "-" or any(ch not in LDH for ch in l):
+                    raise bad
+            if digit(labels[-1]):
+                raise bad
+            loopback = host == "localhost"
+    if not https and not loopback:
+        raise bad
+    if any(ch not in PCHAR for ch in path) or any(seg in (".", "..") for seg in path.split("/")):
+        raise bad
+
+
+INVITE_SIZES = [None, None, "tstr", 16, 16, 16, 32, 32, None]
 
 
 def parse_invite_uri(uri):
-    if "#" not in uri:
+    """§5.3.2 steps 1 to 8; returns the Invite bytes and the decoded Invite."""
+    if not uri.startswith("hearth:") or len(uri) == len("hearth:"):
         raise Reject("malformed", "bad_uri")
-    host, frag = uri.split("#", 1)
-    if not frag:
-        raise Reject("malformed", "bad_uri")
-    check_host_url(host)
-    b = b64url_decode(frag)
+    raw = b64url_decode(uri[len("hearth:"):])
+    if len(raw) < 5 or H("invite-check", enc(raw[:-4]))[:4] != raw[-4:]:
+        raise Reject("malformed", "bad_checksum")
+    b = raw[:-4]
     validate(b)
     v = cbor2.loads(b)
     if isinstance(v, list) and v and isinstance(v[0], int) and not isinstance(v[0], bool) and v[0] != 1:
         raise Reject("unsupported_version")
+    if isinstance(v, list) and len(v) > 1 and isinstance(v[1], int) and not isinstance(v[1], bool) and v[1] != 1:
+        raise Reject("unsupported_suite")
     if not isinstance(v, list):
         raise Reject("malformed", "wrong_type")
-    if len(v) != 7:
-        raise Reject("malformed", "missing_key" if len(v) < 7 else "length_exceeded")
-    sizes = [None, 16, 32, 32, 16, None, 16]
-    for k, (x, n) in enumerate(zip(v, sizes)):
+    if len(v) != 9:
+        raise Reject("malformed", "missing_key" if len(v) < 9 else "length_exceeded")
+    for x, n in zip(v, INVITE_SIZES):
         if n is None:
             if not isinstance(x, int) or isinstance(x, bool) or x < 0:
+                raise Reject("malformed", "wrong_type")
+        elif n == "tstr":
+            if not isinstance(x, str):
                 raise Reject("malformed", "wrong_type")
         else:
             if not isinstance(x, bytes):
                 raise Reject("malformed", "wrong_type")
             if len(x) != n:
                 raise Reject("malformed", "wrong_size")
-    return host, b, v
+    check_host_url(v[2])
+    return v[2], b, v
 
 
 def invite_derive(secret, cid):
@@ -1163,19 +1211,26 @@ def check_invite(ck, d):
         elif cid == "invite-uri-roundtrip":
             def f():
                 host, b, v = parse_invite_uri(i["uri"])
+                o = c["output"]
                 eq(b, hx(c["intermediates"]["invite_cbor"]), "invite cbor")
-                eq(host, c["output"]["host_url"], "host")
-                eq(v[1], hx(c["output"]["channel_id"]), "channel")
-                eq(v[2], hx(c["output"]["secret"]), "secret")
-                eq(v[4], H("fpr", enc(b""))[:0] + hx(c["output"]["inviter_fpr_is_prefix_of"])[:16], "fpr prefix")
-                eq(host + "#" + base64.urlsafe_b64encode(b).decode().rstrip("="), i["uri"], "re-encoded URI")
+                eq(H("invite-check", enc(b))[:4], hx(c["intermediates"]["check"]), "check value")
+                eq(v[1], o["suite"], "suite")
+                eq(host, o["host_url"], "host")
+                eq(v[3], hx(o["channel_id"]), "channel")
+                eq(v[4], hx(o["conversation"]), "conversation")
+                eq(v[5], hx(o["inviter_fpr_is_prefix_of"])[:16], "fpr prefix")
+                eq(v[6], hx(o["inviter_key"]), "inviter key")
+                eq(v[7], hx(o["secret"]), "secret")
+                eq(v[8], o["expires"], "expires")
+                frame = b + H("invite-check", enc(b))[:4]
+                eq("hearth:" + base64.urlsafe_b64encode(frame).decode().rstrip("="), i["uri"], "re-encoded URI")
             ck.run_positive(c, f)
         elif cid.startswith("invite-uri-"):
             ck.expect_reject(c, lambda: parse_invite_uri(i["uri"]))
         elif cid == "invite-join-expired":
             def f():
                 _, _, v = parse_invite_uri(i["uri"])
-                if i["now"] > v[5]:
+                if i["now"] > v[8]:
                     raise Reject("invite_expired")
             ck.expect_reject(c, f)
         elif cid.startswith("invite-join-"):
@@ -1241,6 +1296,22 @@ def check_join(ck, c):
             eq(body, hx(c["output"]["invite_redeem_body"]), "InviteRedeemBody")
             got = process()
             eq(H("fpr", enc(got[1])), hx(c["output"]["joiner_fingerprint"]), "fingerprint")
+            # §5.8.1: the short authentication string from the exporter of the join's context.
+            inv_pub = x_pub(inviter_sk)
+            exp = k["exporter_secret"]
+            eq(exp, hx(m["16_hpke_exporter_secret"]), "exporter secret")
+            ctx_b = hx(m["17_sas_exporter_context"])
+            parsed = cbor2.loads(ctx_b)
+            eq(parsed[0], label("join-sas"), "sas label")
+            eq(parsed[1][:3], [cidb, dv["invite_id"], inv_pub], "sas context: channel, invite id, inviter key")
+            eq(len(parsed[1][3]), 16, "sas context: inviter-fpr prefix")
+            eq(parsed[1][4:], [got[1], got[2]], "sas context: joiner IK and MK")
+            eq(enc(parsed), ctx_b, "sas context encoding")
+            sas_b = lexpand(HPKE_SUITE, exp, b"sec", ctx_b, 4)
+            eq(sas_b, hx(m["18_sas_bytes"]), "sas bytes")
+            sas = int.from_bytes(sas_b, "big") % 1000000
+            eq(sas, c["output"]["sas"], "sas")
+            eq("%03d %03d" % (sas // 1000, sas % 1000), c["output"]["sas_display"], "sas display")
         ck.run_positive(c, f)
     else:
         ck.expect_reject(c, process)
@@ -1715,17 +1786,18 @@ def typed_map(v, required, allowed):
             raise Reject("malformed", "missing_key")
 
 
-def process_welcome(i, wb, anchor):
-    """The joiner's steps of §6.12, then the anchor check of HRT-LOG-26."""
+def process_welcome(i, wb, gi_ct, anchor):
+    """The joiner's steps of §6.12 (the GroupInfo ciphertext served with the Welcome), then the
+    anchor check of HRT-LOG-26."""
     inv = cbor2.loads(hx(i["invite_cbor"]))
-    cid, inviter_fpr = inv[1], inv[4]
+    suite, cid, conversation, inviter_fpr = inv[1], inv[3], inv[4], inv[5]
     w = decode(wb)
-    typed_map(w, (1, 2, 3, 4, 5, 6), (1, 2, 3, 4, 5, 6, 7))
+    typed_map(w, (1, 2, 3, 4, 5), (1, 2, 3, 4, 5, 7))
     if w[1] != 1:
         raise Reject("unsupported_version")
     if w[2] != 1:
         raise Reject("unsupported_suite")
-    if w[3] != cid:
+    if w[2] != suite or w[3] != cid:
         raise Reject("welcome_mismatch")
     e = w[4]
     info = enc([label("welcome-seal"), [cid, e]])
@@ -1735,7 +1807,7 @@ def process_welcome(i, wb, anchor):
     ws = derive_secret(joiner, "welcome")
     wk = expand_with_label(ws, "welcome-key", enc(b""), 32)
     wn = expand_with_label(ws, "welcome-nonce", enc(b""), 12)
-    sgi_b = aes_open(wk, wn, enc([cid, e]), w[6])
+    sgi_b = aes_open(wk, wn, enc([cid, e]), gi_ct)
     sgi = decode(sgi_b)
     if not isinstance(sgi, list):
         raise Reject("malformed", "wrong_type")
@@ -1743,7 +1815,7 @@ def process_welcome(i, wb, anchor):
         raise Reject("malformed", "missing_key" if len(sgi) < 2 else "length_exceeded")
     gi_b, sig = sgi
     gi = decode(gi_b)
-    typed_map(gi, (1, 2, 3, 4), (1, 2, 3, 4, 5))
+    typed_map(gi, (1, 2, 3, 4, 6), (1, 2, 3, 4, 5, 6))
     gc = gi[1]
     if gc[0] != 1:
         raise Reject("unsupported_version")
@@ -1773,6 +1845,7 @@ def process_welcome(i, wb, anchor):
         and gc[4] == H("roster", map_raw(gi_b)[2])
         and len({x[0] for x in roster}) == len(roster) and any(x[2] == 1 for x in roster)
         and len(own) == 1 and own[0][1] == x_pub(hx(i["joiner_init_private_key"])) and own[0][3] == own_ik
+        and gi[6] == conversation
     )
     if not consistent:
         raise Reject("welcome_mismatch")
@@ -1794,7 +1867,7 @@ def check_welcome(ck, d):
         anchor = None if i["anchor_commit"] is None else hx(i["anchor_commit"])
         if c["result"] == "valid":
             def f():
-                e, es, gch, gc_raw, sgi_b, roster = process_welcome(i, hx(i["welcome"]), anchor)
+                e, es, gch, gc_raw, sgi_b, roster = process_welcome(i, hx(i["welcome"]), hx(i["group_info_ct"]), anchor)
                 m = c["intermediates"]
                 eq(es, hx(m["06_epoch_secret"]), "epoch secret")
                 eq(gch, hx(m["00_gc_hash"]), "gc_hash")
@@ -1805,7 +1878,7 @@ def check_welcome(ck, d):
                 eq(len(roster), c["output"]["roster_size"], "roster size")
             ck.run_positive(c, f)
         else:
-            ck.expect_reject(c, lambda: process_welcome(i, hx(i["welcome"]), anchor))
+            ck.expect_reject(c, lambda: process_welcome(i, hx(i["welcome"]), hx(i["group_info_ct"]), anchor))
 
 
 def process_commit(i, cb):
@@ -1960,12 +2033,21 @@ def check_attachment(ck, d):
             ck.expect_reject(c, lambda: open_attachment(hx(i["attachment_body"]), served))
 
 
+def check_host_url_family(ck, d):
+    for c in d["cases"]:
+        u = c["inputs"]["url"]
+        if c["result"] == "valid":
+            ck.run_positive(c, lambda: check_host_url(u))
+        else:
+            ck.expect_reject(c, lambda: check_host_url(u))
+
+
 CHECKERS = {
     "wire": check_wire, "structures": check_wire, "labelled": check_labelled, "hpke": check_hpke,
     "keys": check_keys, "invite": check_invite, "schedule": check_schedule, "ratchet": check_ratchet,
     "envelope": check_envelope, "log_chain": check_log_chain, "passive_client": check_passive,
     "host_verdict": check_host, "welcome": check_welcome,
-    "commit": check_commit, "attachment": check_attachment,
+    "commit": check_commit, "attachment": check_attachment, "host_url": check_host_url_family,
 }
 
 NOT_IMPLEMENTED = {

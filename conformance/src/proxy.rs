@@ -93,9 +93,9 @@ pub enum Fault {
     /// with the chain recomputed, tip and head following: a consistent history without that
     /// entry (withholding that only the log's content can reveal, HRT-LOG-36).
     WithholdEntry(u64),
-    /// `welcome.fetch` (op 11): answer `ok` with this Welcome (raw bytes, not checked) and this
-    /// seq, whatever the host said.
-    ReplaceWelcome(Vec<u8>, u64),
+    /// `welcome.fetch` (op 11): answer `ok` with this Welcome and GroupInfo ciphertext (raw
+    /// bytes, not checked) and this seq, whatever the host said.
+    ReplaceWelcome(Vec<u8>, Vec<u8>, u64),
 }
 
 impl Fault {
@@ -527,11 +527,12 @@ fn rewrite(
     }
     if d.op == Some(Op::WELCOME_FETCH) {
         for r in rules {
-            if let Fault::ReplaceWelcome(w, seq) = &r.fault {
+            if let Fault::ReplaceWelcome(w, gi, seq) = &r.fault {
                 let result = encode_with(|e| {
-                    e.map(2);
+                    e.map(3);
                     e.uint(1).bytes(w);
                     e.uint(2).uint(*seq);
+                    e.uint(3).bytes(gi);
                 });
                 let Ok(raw) = RawValue::from_bytes(result) else {
                     return reply;

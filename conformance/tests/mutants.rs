@@ -100,6 +100,14 @@ pub const MUTANTS: &[(&str, &[&str])] = &[
         "no-owner-check",
         &["host.op.channel-create.bad-owner-signature"],
     ),
+    (
+        "record-everything",
+        &[
+            "host.api.nonce.stranger-not-recorded",
+            "host.api.nonce.stranger-retry-fresh",
+            "host.api.nonce.reads-not-recorded",
+        ],
+    ),
 ];
 
 #[test]

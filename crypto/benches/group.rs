@@ -38,7 +38,8 @@ fn invite(admin: &mut Group) -> (PendingMember, ValidatedJoin) {
         .unwrap()
         .registered();
     let uri = inv.uri().unwrap().to_string();
-    let (pending, redeem) = invite::join(&uri, IdentityKey::generate(), "m", 0).unwrap();
+    let (mut pending, redeem) = invite::join(&uri, IdentityKey::generate(), "m", 0).unwrap();
+    pending.confirm_sas();
     let pj = PendingJoin {
         invite_id: redeem.body.invite_id,
         member_key: redeem.body.member_key,
@@ -55,7 +56,7 @@ fn channel(n: usize) -> (Group, Group) {
     let changes = joins
         .into_iter()
         .map(|joiner| Change::Add {
-            joiner: Box::new(joiner),
+            joiner: Box::new(joiner.confirm_sas_matches()),
             role: Role::Member,
         })
         .collect();
@@ -65,7 +66,12 @@ fn channel(n: usize) -> (Group, Group) {
         .into_iter()
         .next()
         .unwrap()
-        .accept_welcome(&out.welcomes[0].1, Some(&out.commit), 0)
+        .accept_welcome(
+            &out.welcomes[0].1,
+            out.group_info_ct.as_deref().unwrap_or_default(),
+            Some(&out.commit),
+            0,
+        )
         .unwrap();
     (admin, first)
 }
@@ -191,7 +197,7 @@ fn page(c: &mut Criterion) {
     let changes = joins
         .into_iter()
         .map(|joiner| Change::Add {
-            joiner: Box::new(joiner),
+            joiner: Box::new(joiner.confirm_sas_matches()),
             role: Role::Member,
         })
         .collect();
@@ -199,8 +205,13 @@ fn page(c: &mut Criterion) {
     admin.commit_accepted().unwrap();
     for (i, p) in pendings.into_iter().enumerate() {
         members.push(
-            p.accept_welcome(&out.welcomes[i].1, Some(&out.commit), 0)
-                .unwrap(),
+            p.accept_welcome(
+                &out.welcomes[i].1,
+                out.group_info_ct.as_deref().unwrap_or_default(),
+                Some(&out.commit),
+                0,
+            )
+            .unwrap(),
         );
     }
     for i in 0..5 {
@@ -302,7 +313,7 @@ fn join(c: &mut Criterion) {
                 let out = a
                     .commit(
                         vec![Change::Add {
-                            joiner: Box::new(joiner),
+                            joiner: Box::new(joiner.confirm_sas_matches()),
                             role: Role::Member,
                         }],
                         0,
@@ -310,7 +321,12 @@ fn join(c: &mut Criterion) {
                     .unwrap();
                 a.commit_accepted().unwrap();
                 pending
-                    .accept_welcome(&out.welcomes[0].1, Some(&out.commit), 0)
+                    .accept_welcome(
+                        &out.welcomes[0].1,
+                        out.group_info_ct.as_deref().unwrap_or_default(),
+                        Some(&out.commit),
+                        0,
+                    )
                     .unwrap()
             },
             BatchSize::LargeInput,

@@ -142,6 +142,9 @@ pub enum ProtocolError {
     UpdateRequired,
     /// `invite_expired`.
     InviteExpired,
+    /// `sas_mismatch`: the user found that the short authentication strings of a join differ
+    /// (spec §5.8.1, HRT-INV-66, HRT-INV-68); the join is abandoned.
+    SasMismatch,
     /// A saved state ([`crate::SavedState`]) given to a `restore` function is truncated,
     /// corrupted, not in its canonical encoding, of another kind, or inconsistent (spec §6.1).
     /// Local input, never a peer's; maps to `malformed`. A saved state of an unknown format
@@ -179,8 +182,12 @@ pub enum ApiMisuse {
     GenerationsExhausted,
     /// An exporter length outside `1..=8160` (HRT-CRYPTO-12).
     ExporterLength,
-    /// The join belongs to another channel or invitation.
+    /// The join belongs to another channel or invitation, or the joins added by one commit
+    /// name different conversations.
     WrongChannel,
+    /// A Welcome offered to a pending member whose user has not confirmed the short
+    /// authentication string (HRT-INV-67).
+    SasNotConfirmed,
     /// Sealing to a peer's key failed: the key has small order (HRT-CRYPTO-27).
     NonContributory,
     /// A lower-level primitive was misused.
@@ -210,6 +217,7 @@ impl ProtocolError {
             ProtocolError::BadPadding => ErrorCode::BAD_PADDING,
             ProtocolError::UpdateRequired => ErrorCode::UPDATE_REQUIRED,
             ProtocolError::InviteExpired => ErrorCode::INVITE_EXPIRED,
+            ProtocolError::SasMismatch => ErrorCode::SAS_MISMATCH,
             ProtocolError::BadSavedState => ErrorCode::MALFORMED,
             ProtocolError::Misuse(_) => ErrorCode::INTERNAL,
         }

@@ -12,7 +12,7 @@
 //! same code path with another source of `ikmE`.
 
 use hkdf::HkdfExtract;
-use rand_core::{OsRng, RngCore};
+use rand_core::OsRng;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
@@ -467,9 +467,7 @@ impl Hpke {
         psk: &[u8],
         psk_id: &[u8],
     ) -> Result<(Enc, SenderContext), CryptoError> {
-        let mut ikm_e = Zeroizing::new([0u8; N]);
-        OsRng.fill_bytes(ikm_e.as_mut());
-        self.setup_s(mode, pk_r, info, psk, psk_id, ikm_e.as_ref())
+        self.setup_s_with_rng(&mut OsRng, mode, pk_r, info, psk, psk_id)
     }
 
     fn setup_r(
@@ -605,8 +603,25 @@ impl Hpke {
             .open(aad, ct)
     }
 
-    /// Single-shot seal drawing the ephemeral `ikmE` (32 bytes) from `rng`; the group layer
-    /// routes its randomness through one source (spec §3.9).
+    /// Sender setup (RFC 9180 §5.1) drawing the ephemeral `ikmE` (32 bytes) from `rng`; the
+    /// group layer routes its randomness through one source (spec §3.9). The joiner seals its
+    /// join request with it and exports the short authentication string from the same context
+    /// (spec §5.8.1, HRT-CRYPTO-44).
+    pub(crate) fn setup_s_with_rng(
+        &self,
+        rng: &mut impl rand_core::CryptoRngCore,
+        mode: Mode,
+        pk_r: &PublicKey,
+        info: &[u8],
+        psk: &[u8],
+        psk_id: &[u8],
+    ) -> Result<(Enc, SenderContext), CryptoError> {
+        let mut ikm_e = Zeroizing::new([0u8; N]);
+        rng.fill_bytes(ikm_e.as_mut());
+        self.setup_s(mode, pk_r, info, psk, psk_id, ikm_e.as_ref())
+    }
+
+    /// Single-shot seal with [`Hpke::setup_s_with_rng`] (RFC 9180 §6.1).
     #[allow(
         clippy::too_many_arguments,
         reason = "the RFC's argument list plus the RNG"
@@ -622,9 +637,7 @@ impl Hpke {
         psk: &[u8],
         psk_id: &[u8],
     ) -> Result<(Enc, Vec<u8>), CryptoError> {
-        let mut ikm_e = Zeroizing::new([0u8; N]);
-        rng.fill_bytes(ikm_e.as_mut());
-        let (enc, mut ctx) = self.setup_s(mode, pk_r, info, psk, psk_id, ikm_e.as_ref())?;
+        let (enc, mut ctx) = self.setup_s_with_rng(rng, mode, pk_r, info, psk, psk_id)?;
         Ok((enc, ctx.seal(aad, pt)?))
     }
 

@@ -1,7 +1,12 @@
 //! Invitations (spec §5): the values derived from the invite secret (§5.4), creating an
-//! invitation (§5.5), the joiner's join request and redeem body (§5.6), and the inviter's
-//! processing of a pending join (§5.8). Accepting the Welcome (§5.9) is
-//! [`crate::group::PendingMember::accept_welcome`].
+//! invitation (§5.5), the joiner's join request and redeem body (§5.6), the inviter's
+//! processing of a pending join (§5.8) and the short authentication string both compare
+//! (§5.8.1). Accepting the Welcome (§5.9) is [`crate::group::PendingMember::accept_welcome`].
+//!
+//! The comparison is enforced by types: the inviter's [`ValidatedJoin`] becomes a
+//! [`ConfirmedJoin`], the only thing [`crate::group::Change::Add`] takes, only when the user has
+//! confirmed that the codes match (HRT-INV-65), and a [`PendingMember`] accepts a Welcome only
+//! after [`PendingMember::confirm_sas`] (HRT-INV-67).
 
 use core::fmt;
 
@@ -10,8 +15,8 @@ use hearth_wire::join::{JoinRequest, SignedJoinRequest};
 use hearth_wire::request::{InviteCreateBody, InviteRedeemBody, PendingJoin};
 use hearth_wire::{
     encode_with, BoundedBytes, BoundedText, ChannelId, ConversationId, EdPublic, FprPrefix,
-    HostUrl, HpkeSealed, InviteSecret, Nonce16, Secs, SignedBytes, Version, WireDecode, WireEncode,
-    XPublic,
+    HostUrl, HpkeSealed, InviteSecret, Nonce16, Secs, SignedBytes, Suite, Version, WireDecode,
+    WireEncode, XPublic,
 };
 use rand_core::RngCore;
 
@@ -29,8 +34,69 @@ use crate::rng::HearthRng;
 use crate::secret::Secret32;
 use crate::x25519;
 
-/// The default lifetime of an invitation: 7 days (HRT-INV-22).
-pub const DEFAULT_LIFETIME_SECS: u64 = 7 * 24 * 3600;
+/// The default lifetime of an invitation: 24 hours (HRT-INV-57).
+pub const DEFAULT_LIFETIME_SECS: u64 = 24 * 3600;
+
+/// A short authentication string (spec §5.8.1): six decimal digits both sides derive from the
+/// HPKE context of one join request. `Display` is the form of HRT-INV-64, `"042 917"`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sas(u32);
+
+impl Sas {
+    /// `sas = uint32_be(sas_bytes) mod 1000000` (HRT-INV-63).
+    fn from_export(b: &[u8]) -> Result<Sas, ProtocolError> {
+        let four: [u8; 4] = b
+            .try_into()
+            .map_err(|_| ApiMisuse::Crypto(crate::error::Misuse::OutputLength))?;
+        Ok(Sas(u32::from_be_bytes(four) % 1_000_000))
+    }
+
+    /// The value, 0 to 999999.
+    pub fn value(self) -> u32 {
+        self.0
+    }
+
+    /// A value read back from storage; `None` above 999999.
+    pub fn from_value(v: u32) -> Option<Sas> {
+        (v < 1_000_000).then_some(Sas(v))
+    }
+}
+
+impl fmt::Display for Sas {
+    /// Two groups of three digits with leading zeros (HRT-INV-64).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:03} {:03}", self.0 / 1000, self.0 % 1000)
+    }
+}
+
+impl fmt::Debug for Sas {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sas({self})")
+    }
+}
+
+/// The HPKE exporter context of the short authentication string (spec §5.8.1, Table 3.3):
+/// `hCBOR(["hearth/1 join-sas", [channel_id, invite_id, inviter_pub, inviter_fpr16, IK, MK]])`.
+fn sas_ctx(
+    channel_id: &ChannelId,
+    invite_id: &Nonce16,
+    inviter_pub: &XPublic,
+    inviter_fpr: &FprPrefix,
+    ik: &EdPublic,
+    mk: &EdPublic,
+) -> Vec<u8> {
+    encode_with(|e| {
+        e.array(2)
+            .text(&label::JOIN_SAS.wire())
+            .array(6)
+            .bytes(&channel_id.0)
+            .bytes(&invite_id.0)
+            .bytes(&inviter_pub.0)
+            .bytes(&inviter_fpr.0)
+            .bytes(&ik.0)
+            .bytes(&mk.0);
+    })
+}
 
 /// The values derived from an invite secret (spec §5.4).
 struct Derived {
@@ -181,20 +247,28 @@ impl Invitation {
         &self.1
     }
 
-    /// The invitation URI (spec §5.3.1, HRT-INV-4); `None` once the invitation's keys are
-    /// deleted.
+    /// The invitation URI (spec §5.3.1, HRT-INV-52) with the channel's suite, host URL, id and
+    /// conversation (HRT-INV-51); `None` once the invitation's keys are deleted.
     pub fn uri(&self) -> Option<InviteUri> {
         let m = self.0.as_ref()?;
         let invite = Invite {
             version: Version,
+            suite: Suite::X25519_SHA256_AES256GCM_ED25519,
+            host_url: m.host_url.clone(),
             channel_id: m.channel_id,
-            secret: InviteSecret(*m.secret.as_bytes()),
-            inviter_key: XPublic(*m.inviter_sk.public_key().as_bytes()),
-            inviter_fpr: m.fpr,
-            expires: Secs(m.expires),
             conversation: m.conversation,
+            inviter_fpr: m.fpr,
+            inviter_key: XPublic(*m.inviter_sk.public_key().as_bytes()),
+            secret: InviteSecret(*m.secret.as_bytes()),
+            expires: Secs(m.expires),
         };
-        InviteUri::new(m.host_url.as_str(), invite).ok()
+        InviteUri::new(invite).ok()
+    }
+
+    /// Whether the invitation still holds its keys (it has not processed an opened join, and
+    /// was not forgotten).
+    pub fn is_open(&self) -> bool {
+        self.0.is_some()
     }
 
     /// Deletes the per-invite private key, the secret and `psk` (HRT-INV-48: after
@@ -204,27 +278,39 @@ impl Invitation {
     }
 
     /// Processes a pending join of this invitation (spec §5.8) with the checks in order
-    /// (HRT-INV-35). A join whose `invite_id` is not this invitation's is refused with
-    /// [`ApiMisuse::WrongChannel`] and changes nothing; for any other, the per-invite key,
-    /// secret and `psk` are deleted whatever the outcome (HRT-INV-42).
+    /// (HRT-INV-35), and derives its short authentication string (HRT-INV-63). A join whose
+    /// `invite_id` is not this invitation's is refused with [`ApiMisuse::WrongChannel`] and
+    /// changes nothing. A join that does not open (step 1, `decrypt_failed`) changes nothing
+    /// either: the invitation keeps its keys for the next one (HRT-INV-62). Once a join opens,
+    /// the per-invite key, secret and `psk` are deleted whatever the later checks decide
+    /// (HRT-INV-59).
     pub fn process_join(&mut self, pj: &PendingJoin) -> Result<ValidatedJoin, ProtocolError> {
         if pj.invite_id != self.1 {
             return Err(ApiMisuse::WrongChannel.into());
         }
-        let m = self.0.take().ok_or(ApiMisuse::WrongChannel)?;
-        let cid = m.channel_id;
-        // Step 1 (HRT-INV-37): OpenPSK with the PendingJoin's MK in the aad.
-        let pt = Hpke::SUITE_1
-            .open_psk(
+        let held = self.0.as_ref().ok_or(ApiMisuse::WrongChannel)?;
+        let cid = held.channel_id;
+        // Step 1 (HRT-INV-37): OpenPSK with the PendingJoin's MK in the aad; the context is
+        // kept for the export of the short authentication string.
+        let opened = Hpke::SUITE_1
+            .setup_psk_r(
                 &Enc::from_bytes(pj.sealed.enc.0),
-                &m.inviter_sk,
-                &join_seal_info(&cid, &m.invite_id),
-                &join_seal_aad(&cid, &m.invite_id, &pj.member_key),
-                pj.sealed.ct.as_slice(),
-                m.psk.as_bytes(),
-                &m.invite_id.0,
+                &held.inviter_sk,
+                &join_seal_info(&cid, &held.invite_id),
+                held.psk.as_bytes(),
+                &held.invite_id.0,
             )
-            .map_err(|_| ProtocolError::DecryptFailed)?;
+            .and_then(|mut ctx| {
+                let pt = ctx.open(
+                    &join_seal_aad(&cid, &held.invite_id, &pj.member_key),
+                    pj.sealed.ct.as_slice(),
+                )?;
+                Ok((ctx, pt))
+            });
+        // HRT-INV-62: a join that does not open leaves the invitation as it was.
+        let (ctx, pt) = opened.map_err(|_| ProtocolError::DecryptFailed)?;
+        // HRT-INV-59: an opened join uses the invitation up.
+        let m = self.0.take().ok_or(ApiMisuse::WrongChannel)?;
         // Step 2 (HRT-INV-38).
         let sjr = SignedJoinRequest::decode(&pt)?;
         let jr_u = sjr.unverified_join_request()?;
@@ -254,13 +340,30 @@ impl Invitation {
         if x25519::PublicKey::from_bytes(jr.init_key.0).is_small_order() {
             return Err(ProtocolError::InvalidValue);
         }
+        // §5.8.1 (HRT-INV-63): the code is derived only for a join that passed every check
+        // (HRT-INV-70).
+        let inviter_pub = XPublic(*m.inviter_sk.public_key().as_bytes());
+        let exported = ctx.export(
+            &sas_ctx(
+                &cid,
+                &m.invite_id,
+                &inviter_pub,
+                &m.fpr,
+                &jr.identity,
+                &jr.member_key,
+            ),
+            4,
+        )?;
+        let sas = Sas::from_export(&exported)?;
         Ok(ValidatedJoin {
             channel_id: cid,
+            conversation: m.conversation,
             identity: ik,
             member_key: mk,
             init_key: jr.init_key,
             cert,
             name: jr.name.as_str().to_owned(),
+            sas,
         })
     }
 }
@@ -276,7 +379,7 @@ impl Invitation {
     /// ```
     ///
     /// `invite_auth_pub` and `psk` are derived again on restore. Once the keys are deleted
-    /// ([`Invitation::forget`], or [`Invitation::process_join`] of its join, HRT-INV-42,
+    /// ([`Invitation::forget`], or [`Invitation::process_join`] of its join, HRT-INV-59,
     /// HRT-INV-48) the saved state holds only the invite id; replace the stored copy then. It
     /// holds the invitation secret and private key; see [`crate::SavedState`].
     pub fn save(&self) -> Result<crate::SavedState, ProtocolError> {
@@ -336,16 +439,32 @@ impl Invitation {
     }
 }
 
-/// A join request that passed every check of §5.8: what an inviter adds with
-/// [`crate::group::Change::Add`].
+/// A join request that passed every check of §5.8, with its short authentication string. It
+/// is shown to the user, and becomes a [`ConfirmedJoin`] that can be added only when the user
+/// confirms that the codes match (HRT-INV-65), or, for a route invitation, when the joiner is
+/// the identity the invitation was made for (HRT-ROUTE-9).
 #[derive(Clone, Debug)]
 pub struct ValidatedJoin {
     pub(crate) channel_id: ChannelId,
+    pub(crate) conversation: ConversationId,
     pub(crate) identity: IdentityPublicKey,
     pub(crate) member_key: MemberPublicKey,
     pub(crate) init_key: XPublic,
     pub(crate) cert: MemberCert,
     name: String,
+    sas: Sas,
+}
+
+/// A validated join whose admission the inviter's user confirmed: what
+/// [`crate::group::Change::Add`] adds (HRT-INV-65).
+#[derive(Clone, Debug)]
+pub struct ConfirmedJoin(pub(crate) ValidatedJoin);
+
+impl ConfirmedJoin {
+    /// The validated join.
+    pub fn join(&self) -> &ValidatedJoin {
+        &self.0
+    }
 }
 
 impl ValidatedJoin {
@@ -357,6 +476,37 @@ impl ValidatedJoin {
     /// The joiner's proposed display name: untrusted text (spec §5.8).
     pub fn proposed_name(&self) -> &str {
         &self.name
+    }
+
+    /// The short authentication string to show and compare (spec §5.8.1, HRT-INV-63).
+    pub fn sas(&self) -> Sas {
+        self.sas
+    }
+
+    /// The conversation id of the invitation (it goes into the GroupInfo, HRT-GRP-76).
+    pub fn conversation(&self) -> ConversationId {
+        self.conversation
+    }
+
+    /// The user compared the codes of §5.8.1 and confirmed that they match (HRT-INV-65). Call
+    /// it only on that confirmation; on a mismatch drop the join and decline it with
+    /// `invite.revoke` (HRT-INV-66).
+    pub fn confirm_sas_matches(self) -> ConfirmedJoin {
+        ConfirmedJoin(self)
+    }
+
+    /// A join of a route invitation (spec §10.2): admitted without a comparison when the
+    /// joiner's identity is the one the invitation was made for (HRT-ROUTE-9); otherwise the
+    /// join comes back.
+    pub fn confirm_route_identity(
+        self,
+        expected: &Fingerprint,
+    ) -> Result<ConfirmedJoin, Box<ValidatedJoin>> {
+        if self.fingerprint() == *expected {
+            Ok(ConfirmedJoin(self))
+        } else {
+            Err(Box::new(self))
+        }
     }
 
     /// DANGER (conformance harness only, feature `danger-forge`): replaces the joiner's member
@@ -440,14 +590,14 @@ fn join_with_rng(
     now: u64,
     mut rng: HearthRng,
 ) -> Result<(PendingMember, Redeem), ProtocolError> {
-    // §5.3.2 steps 1 to 6 (HRT-INV-5 to HRT-INV-12).
+    // §5.3.2 steps 1 to 8 (HRT-INV-5, HRT-INV-9 to HRT-INV-12, HRT-INV-53 to HRT-INV-56).
     let parsed = InviteUri::parse(uri)?;
     let inv = &parsed.invite;
-    // Step 7 (HRT-INV-13).
+    // Step 9 (HRT-INV-13).
     if now > inv.expires.0 {
         return Err(ProtocolError::InviteExpired);
     }
-    let host_url = HostUrl::new(parsed.host_url())?;
+    let host_url = inv.host_url.clone();
     let name = BoundedText::<0, 64>::new(name)?;
     let cid = inv.channel_id;
     // Step 1: derived values.
@@ -481,19 +631,36 @@ fn join_with_rng(
         join_request: SignedBytes::from_bytes(jr_bytes),
         signature: hearth_wire::Signature(join_sig.to_bytes()),
     };
-    // Step 7 (HRT-INV-27, HRT-CRYPTO-30).
-    let (enc, ct) = Hpke::SUITE_1
-        .seal_with_rng(
+    // Step 7 (HRT-INV-27, HRT-CRYPTO-30), and the short authentication string from the same
+    // context (§5.8.1, HRT-INV-63, HRT-CRYPTO-44).
+    let ik_pub = EdPublic(*identity.public_key().as_bytes());
+    let (enc, mut ctx) = Hpke::SUITE_1
+        .setup_s_with_rng(
             &mut rng,
             Mode::Psk,
             &x25519::PublicKey::from_bytes(inv.inviter_key.0),
             &join_seal_info(&cid, &d.invite_id),
-            &join_seal_aad(&cid, &d.invite_id, &mk_pub),
-            &sjr.to_vec(),
             d.psk.as_bytes(),
             &d.invite_id.0,
         )
         .map_err(|_| ProtocolError::DecryptFailed)?;
+    let ct = ctx
+        .seal(&join_seal_aad(&cid, &d.invite_id, &mk_pub), &sjr.to_vec())
+        .map_err(|_| ProtocolError::DecryptFailed)?;
+    let exported = ctx.export(
+        &sas_ctx(
+            &cid,
+            &d.invite_id,
+            &inv.inviter_key,
+            &inv.inviter_fpr,
+            &ik_pub,
+            &mk_pub,
+        ),
+        4,
+    )?;
+    drop(ctx);
+    let sas = Sas::from_export(&exported)?;
+    drop(exported);
     // Step 8 (HRT-INV-28): proof of possession of MK.
     let auth_pub = EdPublic(*d.auth.verifying_key().as_bytes());
     let pop = sign_with_label(member_key.signing_key(), label::REDEEM, |e| {
@@ -519,6 +686,9 @@ fn join_with_rng(
     let pending = PendingMember {
         params: ChannelParams::new(host_url, cid),
         inviter_fpr: inv.inviter_fpr,
+        conversation: inv.conversation,
+        sas,
+        sas_confirmed: false,
         identity,
         member_key,
         init_key,

@@ -75,6 +75,12 @@ registry! {
     JOIN = "join";
     /// HPKE `info` of the join request: `hCBOR(["hearth/1 join-seal", [channel_id, invite_id]])`.
     JOIN_SEAL = "join-seal";
+    /// HPKE exporter context of the join request: the short authentication string,
+    /// `hCBOR(["hearth/1 join-sas", [channel_id, invite_id, inviter_pub, inviter_fpr16, IK, MK]])`
+    /// (spec §5.8.1).
+    JOIN_SAS = "join-sas";
+    /// `H`: the four-byte check value of an invitation URI over the `Invite` bytes (spec §5.3.1).
+    INVITE_CHECK = "invite-check";
 
     // --- Group and key schedule (spec §6) ---
     /// `H`: roster hash.
@@ -217,7 +223,7 @@ mod tests {
         for l in ALL {
             assert!(seen.insert(l.name()), "duplicate label {l:?}");
         }
-        assert_eq!(ALL.len(), 41);
+        assert_eq!(ALL.len(), 43);
     }
 
     #[test]
@@ -231,6 +237,15 @@ mod tests {
             );
             // No registered label is a prefix-extension of the dynamic exporter labels.
             assert!(!n.starts_with("exporter-"));
+        }
+    }
+
+    /// HRT-INV-52, HRT-INV-54: the wire crate's check value is `H("invite-check", bytes)[0..4]`.
+    #[test]
+    fn invite_check_is_the_labelled_hash() {
+        for b in [&b""[..], b"\x89\x01", &[0xab; 200]] {
+            let h = crate::labelled::h(INVITE_CHECK, crate::labelled::bstr(b));
+            assert_eq!(&hearth_wire::invite::uri::invite_check(b)[..], &h[..4]);
         }
     }
 

@@ -294,7 +294,7 @@ fn pending_member_restored_accepts_welcome_hrt_grp_57() {
     let out = groups[0]
         .commit(
             vec![Change::Add {
-                joiner: Box::new(joiner),
+                joiner: Box::new(joiner.confirm_sas_matches()),
                 role: Role::Member,
             }],
             0,
@@ -303,7 +303,12 @@ fn pending_member_restored_accepts_welcome_hrt_grp_57() {
     groups[0].commit_accepted().unwrap();
     groups[1].process_commit(&out.commit).unwrap();
     let g = pending
-        .accept_welcome(&out.welcomes[0].1, Some(&out.commit), 0)
+        .accept_welcome(
+            &out.welcomes[0].1,
+            out.group_info_ct.as_deref().unwrap_or_default(),
+            Some(&out.commit),
+            0,
+        )
         .unwrap();
     groups.push(g);
     assert_converged(&groups);
@@ -322,7 +327,8 @@ fn invitation_restored_processes_join_hrt_inv_35() {
     let mut inv = Invitation::restore(saved.as_bytes()).unwrap();
     assert_eq!(inv.uri().unwrap().to_string(), uri);
     assert_eq!(inv.save().unwrap().as_bytes(), saved.as_bytes());
-    let (pending, redeem) = danger_join_with_rng(&uri, ik(50), "j", 10, rng(50)).unwrap();
+    let (mut pending, redeem) = danger_join_with_rng(&uri, ik(50), "j", 10, rng(50)).unwrap();
+    pending.confirm_sas();
     let pj = PendingJoin {
         invite_id: redeem.body.invite_id,
         member_key: redeem.body.member_key,
@@ -330,14 +336,14 @@ fn invitation_restored_processes_join_hrt_inv_35() {
         redeemed_at: Secs(11),
     };
     let joiner = inv.process_join(&pj).unwrap();
-    // Used (HRT-INV-42): the saved state now holds only the invite id.
+    // Used (HRT-INV-59): the saved state now holds only the invite id.
     let used = Invitation::restore(inv.save().unwrap().as_bytes()).unwrap();
     assert!(used.uri().is_none());
     assert_eq!(used.invite_id(), inv.invite_id());
     let out = groups[0]
         .commit(
             vec![Change::Add {
-                joiner: Box::new(joiner),
+                joiner: Box::new(joiner.confirm_sas_matches()),
                 role: Role::Member,
             }],
             0,
@@ -346,7 +352,12 @@ fn invitation_restored_processes_join_hrt_inv_35() {
     groups[0].commit_accepted().unwrap();
     groups[1].process_commit(&out.commit).unwrap();
     let g = pending
-        .accept_welcome(&out.welcomes[0].1, Some(&out.commit), 0)
+        .accept_welcome(
+            &out.welcomes[0].1,
+            out.group_info_ct.as_deref().unwrap_or_default(),
+            Some(&out.commit),
+            0,
+        )
         .unwrap();
     groups.push(g);
     assert_converged(&groups);

@@ -2,7 +2,7 @@
 //! negative test asserts the exact spec code and names the requirement it checks.
 
 use hearth_wire::envelope::{pad_len, ContentBody, Envelope, SealedContent};
-use hearth_wire::group::{Commit, CommitTbs, Welcome};
+use hearth_wire::group::{Commit, CommitTbs};
 use hearth_wire::request::PendingJoin;
 use hearth_wire::{
     BoundedBytes, BoundedVec, ChannelId, ConversationId, EdPublic, ErrorCode, Generation, HostUrl,
@@ -68,6 +68,9 @@ fn invite_and_join_via(
         redeemed_at: Secs(11),
     };
     let joiner = inv.process_join(&pj).unwrap();
+    // HRT-INV-63: both sides derive the same short authentication string; the user confirms.
+    assert_eq!(pending.sas(), joiner.sas());
+    pending.confirm_sas();
     (pending, joiner)
 }
 
@@ -88,7 +91,7 @@ pub(crate) fn add_via(
     let out = groups[admin]
         .commit(
             vec![Change::Add {
-                joiner: Box::new(joiner),
+                joiner: Box::new(joiner.confirm_sas_matches()),
                 role: Role::Member,
             }],
             0,
@@ -104,7 +107,12 @@ pub(crate) fn add_via(
         }
     }
     let g = pending
-        .accept_welcome(&out.welcomes[0].1, Some(&out.commit), 0)
+        .accept_welcome(
+            &out.welcomes[0].1,
+            out.group_info_ct.as_deref().unwrap_or_default(),
+            Some(&out.commit),
+            0,
+        )
         .unwrap();
     groups.push(match reload {
         Some(r) => r(&g),
@@ -800,7 +808,7 @@ fn commit_bad_member_cert_hrt_grp_39() {
     let out = g[0]
         .commit(
             vec![Change::Add {
-                joiner: Box::new(joiner),
+                joiner: Box::new(joiner.confirm_sas_matches()),
                 role: Role::Member,
             }],
             0,
@@ -860,26 +868,29 @@ fn sender_deletes_used_keys_hrt_rat_6() {
 
 // ------------------------------------------------------------------ Welcome and invite negatives
 
-fn pending_and_welcome(seed: u8) -> (Vec<Group>, PendingMember, Vec<u8>, Vec<u8>) {
+/// A channel of two, a confirmed pending joiner, its Welcome, the GroupInfo ciphertext and the
+/// commit that adds it.
+fn pending_and_welcome(seed: u8) -> (Vec<Group>, PendingMember, Vec<u8>, Vec<u8>, Vec<u8>) {
     let mut g = channel(2);
     let (pending, joiner) = invite_and_join(&mut g[0], seed);
     let out = g[0]
         .commit(
             vec![Change::Add {
-                joiner: Box::new(joiner),
+                joiner: Box::new(joiner.confirm_sas_matches()),
                 role: Role::Member,
             }],
             0,
         )
         .unwrap();
-    (g, pending, out.welcomes[0].1.clone(), out.commit)
+    let gi = out.group_info_ct.clone().unwrap();
+    (g, pending, out.welcomes[0].1.clone(), gi, out.commit)
 }
 
 #[test]
 fn welcome_from_other_inviter_is_wrong_inviter_hrt_inv_46() {
-    let (_g, mut pending, w, c) = pending_and_welcome(60);
+    let (_g, mut pending, w, gi, c) = pending_and_welcome(60);
     pending.inviter_fpr = hearth_wire::FprPrefix(ik(99).public_key().fingerprint().prefix());
-    let r = pending.accept_welcome(&w, Some(&c), 0);
+    let r = pending.accept_welcome(&w, &gi, Some(&c), 0);
     assert_eq!(
         r.err().map(|e| e.error.code()),
         Some(ErrorCode::WRONG_INVITER)
@@ -895,13 +906,18 @@ fn welcome_signed_by_non_inviter_member_is_wrong_inviter_hrt_inv_44() {
     let out = g[1]
         .commit(
             vec![Change::Add {
-                joiner: Box::new(joiner),
+                joiner: Box::new(joiner.confirm_sas_matches()),
                 role: Role::Member,
             }],
             0,
         )
         .unwrap();
-    let r = pending.accept_welcome(&out.welcomes[0].1, Some(&out.commit), 0);
+    let r = pending.accept_welcome(
+        &out.welcomes[0].1,
+        out.group_info_ct.as_deref().unwrap_or_default(),
+        Some(&out.commit),
+        0,
+    );
     assert_eq!(
         r.err().map(|e| e.error.code()),
         Some(ErrorCode::WRONG_INVITER)
@@ -910,9 +926,9 @@ fn welcome_signed_by_non_inviter_member_is_wrong_inviter_hrt_inv_44() {
 
 #[test]
 fn welcome_for_other_channel_is_welcome_mismatch_hrt_grp_61() {
-    let (_g, mut pending, w, _c) = pending_and_welcome(62);
+    let (_g, mut pending, w, gi, _c) = pending_and_welcome(62);
     pending.params.channel_id = ChannelId([5; 16]);
-    let r = pending.accept_welcome(&w, None, 0);
+    let r = pending.accept_welcome(&w, &gi, None, 0);
     assert_eq!(
         r.err().map(|e| e.error.code()),
         Some(ErrorCode::WELCOME_MISMATCH)
@@ -921,19 +937,24 @@ fn welcome_for_other_channel_is_welcome_mismatch_hrt_grp_61() {
 
 #[test]
 fn welcome_for_other_joiner_is_decrypt_failed_hrt_grp_62() {
-    let (mut g, pending, _w, _c) = pending_and_welcome(63);
+    let (mut g, pending, _w, _gi, _c) = pending_and_welcome(63);
     g[0].commit_conflict().unwrap();
     let (_p2, joiner2) = invite_and_join(&mut g[0], 64);
     let out = g[0]
         .commit(
             vec![Change::Add {
-                joiner: Box::new(joiner2),
+                joiner: Box::new(joiner2.confirm_sas_matches()),
                 role: Role::Member,
             }],
             0,
         )
         .unwrap();
-    let r = pending.accept_welcome(&out.welcomes[0].1, None, 0);
+    let r = pending.accept_welcome(
+        &out.welcomes[0].1,
+        out.group_info_ct.as_deref().unwrap_or_default(),
+        None,
+        0,
+    );
     assert_eq!(
         r.err().map(|e| e.error.code()),
         Some(ErrorCode::DECRYPT_FAILED)
@@ -941,25 +962,46 @@ fn welcome_for_other_joiner_is_decrypt_failed_hrt_grp_62() {
 }
 
 #[test]
-fn welcome_tampered_group_info_is_decrypt_failed_hrt_grp_63() {
-    let (_g, pending, w, _c) = pending_and_welcome(65);
-    let mut wel = Welcome::decode(&w).unwrap();
-    let mut ct = wel.group_info_ct.as_slice().to_vec();
-    ct[0] ^= 1;
-    wel.group_info_ct = BoundedBytes::new(ct).unwrap();
-    let r = pending.accept_welcome(&wel.to_vec(), None, 0);
+fn welcome_tampered_group_info_is_decrypt_failed_hrt_grp_80() {
+    let (_g, pending, w, mut gi, _c) = pending_and_welcome(65);
+    gi[0] ^= 1;
+    let r = pending.accept_welcome(&w, &gi, None, 0);
     assert_eq!(
         r.err().map(|e| e.error.code()),
         Some(ErrorCode::DECRYPT_FAILED)
     );
+}
+
+#[test]
+fn welcome_for_other_conversation_is_welcome_mismatch_hrt_grp_81_inv_71() {
+    let (_g, mut pending, w, gi, c) = pending_and_welcome(67);
+    pending.conversation = ConversationId([0x77; 16]);
+    let r = pending.accept_welcome(&w, &gi, Some(&c), 0);
+    assert_eq!(
+        r.err().map(|e| e.error.code()),
+        Some(ErrorCode::WELCOME_MISMATCH)
+    );
+}
+
+#[test]
+fn welcome_before_sas_confirmation_is_refused_hrt_inv_67() {
+    let (_g, mut pending, w, gi, c) = pending_and_welcome(68);
+    pending.sas_confirmed = false;
+    let r = pending.accept_welcome(&w, &gi, Some(&c), 0);
+    let rej = r.err().unwrap();
+    assert_eq!(rej.error, ProtocolError::Misuse(ApiMisuse::SasNotConfirmed));
+    // Nothing changed: once confirmed, the same Welcome is accepted.
+    let mut pending = rej.pending;
+    pending.confirm_sas();
+    assert!(pending.accept_welcome(&w, &gi, Some(&c), 0).is_ok());
 }
 
 #[test]
 fn welcome_with_wrong_anchor_is_welcome_mismatch() {
-    let (_g, pending, w, _c) = pending_and_welcome(66);
+    let (_g, pending, w, gi, _c) = pending_and_welcome(66);
     let mut other = channel(2);
     let unrelated = other[0].commit(vec![], 0).unwrap().commit;
-    let r = pending.accept_welcome(&w, Some(&unrelated), 0);
+    let r = pending.accept_welcome(&w, &gi, Some(&unrelated), 0);
     assert_eq!(
         r.err().map(|e| e.error.code()),
         Some(ErrorCode::WELCOME_MISMATCH)
@@ -979,34 +1021,99 @@ fn expired_invitation_is_invite_expired_hrt_inv_13() {
     assert!(danger_join_with_rng(&uri, ik(2), "x", 100, rng(2)).is_ok());
 }
 
-#[test]
-fn replaced_member_key_in_pending_join_is_decrypt_failed_hrt_inv_37() {
+/// A registered invitation of a fresh channel (expiring at 100) and its URI text.
+fn invitation() -> (crate::invite::Invitation, String) {
     let mut g = create(1);
-    let mut inv = g
+    let inv = g
         .create_invitation(ConversationId([1; 16]), 100)
         .unwrap()
         .registered();
     let uri = inv.uri().unwrap().to_string();
-    let (_p, redeem) = danger_join_with_rng(&uri, ik(2), "x", 1, rng(2)).unwrap();
+    (inv, uri)
+}
+
+#[test]
+fn replaced_member_key_in_pending_join_is_decrypt_failed_hrt_inv_37() {
+    let (mut inv, uri) = invitation();
+    let (p, redeem) = danger_join_with_rng(&uri, ik(2), "x", 1, rng(2)).unwrap();
     let pj = PendingJoin {
         invite_id: redeem.body.invite_id,
         member_key: EdPublic(*ik(3).public_key().as_bytes()),
-        sealed: redeem.body.sealed,
+        sealed: redeem.body.sealed.clone(),
         redeemed_at: Secs(1),
     };
     assert_eq!(code(inv.process_join(&pj)), ErrorCode::DECRYPT_FAILED);
-    // HRT-INV-42: the per-invite key is deleted even after a failed join.
+    // HRT-INV-62: a join that does not open leaves the invitation open, and the real join
+    // served after it is processed.
+    assert!(inv.uri().is_some());
+    let garbage = PendingJoin {
+        sealed: hearth_wire::HpkeSealed {
+            enc: XPublic([9; 32]),
+            ct: BoundedBytes::new(vec![0; 48]).unwrap(),
+        },
+        ..pj.clone()
+    };
+    assert_eq!(code(inv.process_join(&garbage)), ErrorCode::DECRYPT_FAILED);
+    let real = PendingJoin {
+        member_key: redeem.body.member_key,
+        ..pj
+    };
+    let j = inv.process_join(&real).unwrap();
+    assert_eq!(j.sas(), p.sas());
+    // HRT-INV-59: the opened join used the invitation up.
     assert!(inv.uri().is_none());
+    assert!(matches!(
+        inv.process_join(&real),
+        Err(ProtocolError::Misuse(_))
+    ));
+}
+
+#[test]
+fn crossed_member_key_does_not_use_the_invitation_up_hrt_inv_62() {
+    let (mut inv, uri) = invitation();
+    let (_p, redeem) = danger_join_with_rng(&uri, ik(2), "x", 1, rng(2)).unwrap();
+    let (_p2, redeem2) = danger_join_with_rng(&uri, ik(4), "y", 1, rng(4)).unwrap();
+    // A sealed request of the right invitation under another PendingJoin's member key opens
+    // only with that key; here the member key of the second join is paired with the first
+    // sealed request: step 1 fails and nothing is used up.
+    let crossed = PendingJoin {
+        invite_id: redeem.body.invite_id,
+        member_key: redeem2.body.member_key,
+        sealed: redeem.body.sealed.clone(),
+        redeemed_at: Secs(1),
+    };
+    assert_eq!(code(inv.process_join(&crossed)), ErrorCode::DECRYPT_FAILED);
+    assert!(inv.is_open());
+    let first = PendingJoin {
+        member_key: redeem.body.member_key,
+        ..crossed
+    };
+    assert!(inv.process_join(&first).is_ok());
+    assert!(!inv.is_open());
+}
+
+#[test]
+fn sas_display_and_distinct_joins_hrt_inv_63_64() {
+    assert_eq!(
+        crate::invite::Sas::from_value(42917).unwrap().to_string(),
+        "042 917"
+    );
+    assert_eq!(
+        crate::invite::Sas::from_value(7).unwrap().to_string(),
+        "000 007"
+    );
+    assert!(crate::invite::Sas::from_value(1_000_000).is_none());
+    // Two joins of one invitation by two people get (almost surely) different codes, and
+    // each side agrees with its own join only.
+    let (_inv, uri) = invitation();
+    let (a, _) = danger_join_with_rng(&uri, ik(2), "a", 1, rng(2)).unwrap();
+    let (b, _) = danger_join_with_rng(&uri, ik(3), "b", 1, rng(3)).unwrap();
+    assert_ne!(a.sas(), b.sas());
 }
 
 #[test]
 fn join_request_checks_hrt_inv_39() {
-    let mut g = create(1);
-    let mut inv = g
-        .create_invitation(ConversationId([1; 16]), 100)
-        .unwrap()
-        .registered();
-    let uri = inv.uri().unwrap().to_string();
+    let (mut inv, uri) = invitation();
     let (_p, redeem) = danger_join_with_rng(&uri, ik(2), "x", 1, rng(2)).unwrap();
     // An unrelated invitation id is left alone and keeps the keys.
     let mut other = PendingJoin {
@@ -1134,7 +1241,7 @@ fn danger_recertify_is_bad_member_cert_hrt_grp_39() {
     let out = g[0]
         .commit(
             vec![Change::Add {
-                joiner: Box::new(joiner),
+                joiner: Box::new(joiner.confirm_sas_matches()),
                 role: Role::Member,
             }],
             0,

@@ -76,9 +76,14 @@ fn write_seeds() {
         invitation.save().unwrap().as_bytes().to_vec(),
     ));
     let uri = invitation.uri().unwrap().to_string();
-    let (pending, redeem) = invite::join(&uri, IdentityKey::generate(), "Bob", now).unwrap();
+    let (mut pending, redeem) = invite::join(&uri, IdentityKey::generate(), "Bob", now).unwrap();
     seeds.push((
         "pending-member",
+        pending.save().unwrap().as_bytes().to_vec(),
+    ));
+    pending.confirm_sas();
+    seeds.push((
+        "pending-member-confirmed",
         pending.save().unwrap().as_bytes().to_vec(),
     ));
     let pj = PendingJoin {
@@ -95,7 +100,7 @@ fn write_seeds() {
     let out = alice
         .commit(
             vec![Change::Add {
-                joiner: Box::new(joiner),
+                joiner: Box::new(joiner.confirm_sas_matches()),
                 role: Role::Member,
             }],
             now,
@@ -107,7 +112,12 @@ fn write_seeds() {
     ));
     alice.commit_accepted().unwrap();
     let mut bob = pending
-        .accept_welcome(&out.welcomes[0].1, Some(&out.commit), now)
+        .accept_welcome(
+            &out.welcomes[0].1,
+            out.group_info_ct.as_deref().unwrap_or_default(),
+            Some(&out.commit),
+            now,
+        )
         .unwrap();
     seeds.push((
         "joiner-needs-update",

@@ -35,6 +35,7 @@ pub fn vector_files(scenario: &families::scenario::Scenario) -> R<Vec<VectorFile
         families::prims::hpke_family()?,
         families::prims::keys_family()?,
         families::invite::invite_family()?,
+        families::host_url::host_url_family()?,
         families::schedule::schedule_family()?,
         families::schedule::ratchet_family()?,
         families::envelope::envelope_family(scenario)?,

@@ -108,6 +108,8 @@ codes! {
     WELCOME_MISMATCH = 78, "welcome_mismatch";
     /// A generation whose key was already dropped.
     GENERATION_EXPIRED = 79, "generation_expired";
+    /// The user found that the short authentication strings of a join differ (spec §5.8.1).
+    SAS_MISMATCH = 80, "sas_mismatch";
     /// Detail: the input ends inside an item.
     UNDERRUN = 128, "underrun";
     /// Detail: bytes follow the single top-level item.
@@ -148,6 +150,8 @@ codes! {
     BAD_BASE64 = 146, "bad_base64";
     /// Detail: a request without `Content-Type: application/cbor`.
     WRONG_CONTENT_TYPE = 147, "wrong_content_type";
+    /// Detail: an invitation whose check value does not match: the link is damaged.
+    BAD_CHECKSUM = 148, "bad_checksum";
 }
 
 impl ErrorCode {

@@ -66,6 +66,8 @@ pub enum WireError {
     BadUri,
     /// Spec §5: base64url text that is not strict (alphabet, padding, trailing bits).
     BadBase64,
+    /// Spec §5.3.2 step 3: an invitation whose check value does not match its bytes.
+    BadChecksum,
 }
 
 impl WireError {
@@ -95,6 +97,7 @@ impl WireError {
         WireError::UnsupportedOp,
         WireError::BadUri,
         WireError::BadBase64,
+        WireError::BadChecksum,
     ];
 
     /// The registry code: a detail code (128 and above) for profile and structure rules, a
@@ -125,6 +128,7 @@ impl WireError {
             WireError::UnsupportedOp => ErrorCode::UNSUPPORTED_OP,
             WireError::BadUri => ErrorCode::BAD_URI,
             WireError::BadBase64 => ErrorCode::BAD_BASE64,
+            WireError::BadChecksum => ErrorCode::BAD_CHECKSUM,
         }
     }
 
@@ -152,9 +156,11 @@ impl WireError {
             WireError::UnsupportedVersion => "HRT-EXT-2",
             WireError::UnsupportedSuite => "HRT-EXT-4",
             WireError::UnsupportedOp => "HRT-API-24",
-            // The first rule of each family; §5.3 lists the variants (HRT-INV-6 to 8, 9 to 10).
-            WireError::BadUri => "HRT-INV-6",
+            // The first rule of each family; §5.3 lists the variants (HRT-INV-53, HRT-INV-55;
+            // HRT-INV-9, HRT-INV-10).
+            WireError::BadUri => "HRT-INV-53",
             WireError::BadBase64 => "HRT-INV-9",
+            WireError::BadChecksum => "HRT-INV-54",
         }
     }
 }

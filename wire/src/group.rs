@@ -9,8 +9,13 @@ use crate::encode::Encoder;
 use crate::error::WireError;
 use crate::ext::ExtMap;
 use crate::types::{
-    ChannelId, EdPublic, Epoch, Hash, HpkeSealed, Leaf, Role, Signature, Suite, XPublic,
+    ChannelId, ConversationId, EdPublic, Epoch, Hash, HpkeSealed, Leaf, Role, Signature, Suite,
+    XPublic,
 };
+
+/// `group-info-ct = bstr .size (16..131072)`: the AEAD ciphertext of `SignedGroupInfo` under the
+/// welcome key, one per commit, shared by its Welcomes (spec §6.11, HRT-GRP-78, HRT-GRP-80).
+pub type GroupInfoCt = BoundedBytes<16, 131072>;
 
 wire_array!(
     /// `RosterEntry = [member-key, init-key, role, identity, cert]`.
@@ -265,6 +270,8 @@ wire_map!(
         req 4 => signer: Leaf,
         /// Extensions.
         opt 5 => ext: ExtMap,
+        /// The channel's conversation id (spec §6.11, HRT-GRP-76, HRT-GRP-81).
+        req 6 => conversation: ConversationId,
     }
 );
 
@@ -300,8 +307,8 @@ wire_map!(
         req 4 => epoch: Epoch,
         /// `joiner_secret` sealed to the joiner's init key.
         req 5 => joiner_secret: HpkeSealed,
-        /// AEAD ciphertext of `SignedGroupInfo` under the welcome key.
-        req 6 => group_info_ct: BoundedBytes<16, 131072>,
+        // Key 6 is not used: it held the GroupInfo ciphertext in 1.0-draft, which now travels
+        // once per commit ([`GroupInfoCt`], spec §6.11).
         /// Extensions.
         opt 7 => ext: ExtMap,
     }

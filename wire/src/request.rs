@@ -7,7 +7,7 @@ use crate::codec::{
 use crate::envelope::{check_seq_head, Envelope};
 use crate::error::WireError;
 use crate::ext::ExtMap;
-use crate::group::{Commit, Welcome};
+use crate::group::{Commit, GroupInfoCt, Welcome};
 use crate::log::LogEntry;
 use crate::types::{
     ChannelId, EdPublic, Epoch, Hash, HostUrl, HpkeSealed, Nonce16, Op, Secs, Seq, Signature, Suite,
@@ -385,6 +385,9 @@ wire_map!(
         req 1 => commit: Embedded<Commit>,
         /// One Welcome per added member.
         req 2 => welcomes: BoundedVec<WelcomeFor, 0, 255>,
+        /// The GroupInfo ciphertext shared by the Welcomes, present iff key 2 is not empty
+        /// (HRT-GRP-78, HRT-OP-63).
+        opt 3 => group_info_ct: GroupInfoCt,
     }
 );
 
@@ -479,6 +482,8 @@ wire_map!(
         req 1 => welcome: Embedded<Welcome>,
         /// The seq of the commit that added the caller.
         req 2 => seq: Seq,
+        /// The GroupInfo ciphertext of that commit (HRT-OP-64).
+        req 3 => group_info_ct: GroupInfoCt,
     }
 );
 

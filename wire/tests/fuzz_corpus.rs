@@ -96,7 +96,7 @@ fn write_corpus() {
                     "http://127.0.0.1:8080/x",
                     "http://[::1]/",
                 ] {
-                    let uri = InviteUri::new(host, common::invite()).unwrap();
+                    let uri = InviteUri::new(common::invite_on(host)).unwrap();
                     seeds.push((format!("uri-{}", seeds.len()), uri.to_string().into_bytes()));
                 }
             }

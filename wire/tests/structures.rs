@@ -13,6 +13,7 @@ mod common;
 use hearth_wire::envelope::{pad_len, ContentBody, Envelope, SealedContent};
 use hearth_wire::group::{Commit, GroupOp};
 use hearth_wire::invite::uri::check_host_url;
+use hearth_wire::invite::uri::invite_check;
 use hearth_wire::invite::{base64url, Invite, InviteUri};
 use hearth_wire::request::{Request, RequestBody, Response, SignedRequest};
 use hearth_wire::*;
@@ -231,16 +232,24 @@ fn unknown_critical_extension_understood_by_caller() {
 
 // ---- invitation text form (spec §5) ----
 
+fn framed(bytes: &[u8]) -> String {
+    let mut b = bytes.to_vec();
+    b.extend_from_slice(&invite_check(bytes));
+    format!("hearth:{}", base64url::encode(&b))
+}
+
 fn uri_text(host: &str) -> String {
-    format!("{host}#{}", base64url::encode(&common::invite().to_vec()))
+    framed(&common::invite_on(host).to_vec())
 }
 
 #[test]
-fn invite_uri_round_trip() {
-    let uri = InviteUri::new("https://hearth.example/", common::invite()).unwrap();
+fn hrt_inv_52_invite_uri_round_trip() {
+    let uri = InviteUri::new(common::invite()).unwrap();
     let text = uri.to_string();
     assert_eq!(text, uri_text("https://hearth.example/"));
+    assert!(text.starts_with("hearth:"));
     assert_eq!(InviteUri::parse(&text).unwrap(), uri);
+    assert_eq!(uri.host_url(), "https://hearth.example/");
     for host in [
         "http://127.0.0.1:8080/",
         "http://[::1]/",
@@ -251,8 +260,9 @@ fn invite_uri_round_trip() {
     }
 }
 
+/// HRT-INV-55: the host URL inside the Invite must be canonical (spec §8.2).
 #[test]
-fn invite_uri_bad_uri_variants() {
+fn hrt_inv_55_invite_host_url_bad_uri_variants() {
     for (why, host) in [
         ("ftp scheme", "ftp://hearth.example/"),
         ("uppercase scheme", "HTTPS://hearth.example/"),
@@ -262,6 +272,7 @@ fn invite_uri_bad_uri_variants() {
         ("userinfo", "https://user@hearth.example/"),
         ("userinfo with password", "https://u:p@hearth.example/"),
         ("query", "https://hearth.example/?a=1"),
+        ("fragment", "https://hearth.example/#a"),
         ("default https port", "https://hearth.example:443/"),
         ("default http port", "http://localhost:80/"),
         ("port leading zero", "https://hearth.example:0443/"),
@@ -275,11 +286,12 @@ fn invite_uri_bad_uri_variants() {
         ("space", "https://hearth.example/a b"),
         ("non-ascii host", "https://bücher.example/"),
         ("non-canonical ipv4", "http://127.000.0.1/"),
-        ("non-canonical ipv6", "http://[0:0:0:0:0:0:0:1]/"),
-        ("uppercase ipv6", "https://[2001:DB8::1]/"),
-        ("lowercase percent hex", "https://hearth.example/%2f"),
+        ("ipv6 other than ::1", "http://[0:0:0:0:0:0:0:1]/"),
+        ("ipv6 literal", "https://[2001:db8::1]/"),
+        ("percent-encoding", "https://hearth.example/%2F"),
         ("dot segment", "https://hearth.example/a/../b"),
         ("backslash", "https://hearth.example/a\\b"),
+        ("numeric top-level label", "https://hearth.123/"),
     ] {
         assert_eq!(check_host_url(host), Err(WireError::BadUri), "{why}");
         assert_eq!(
@@ -288,23 +300,39 @@ fn invite_uri_bad_uri_variants() {
             "{why}"
         );
     }
-    // Fragment missing or empty.
-    assert_eq!(
-        InviteUri::parse("https://hearth.example/"),
-        Err(WireError::BadUri)
-    );
-    assert_eq!(
-        InviteUri::parse("https://hearth.example/#"),
-        Err(WireError::BadUri)
-    );
     let too_long = format!("https://{}.example/", "a".repeat(250));
     assert_eq!(check_host_url(&too_long), Err(WireError::BadUri));
 }
 
+/// HRT-INV-53: the scheme prefix and a payload.
 #[test]
-fn invite_uri_bad_base64_variants() {
+fn hrt_inv_53_scheme() {
     let good = uri_text("https://hearth.example/");
-    let (host, frag) = good.split_once('#').unwrap();
+    let payload = good.strip_prefix("hearth:").unwrap();
+    for t in [
+        "https://hearth.example/".to_owned(),
+        "hearth:".to_owned(),
+        format!("Hearth:{payload}"),
+        format!(" hearth:{payload}"),
+        format!("https://hearth.example/#{payload}"),
+        format!("hearth://{payload}"),
+    ] {
+        let r = InviteUri::parse(&t);
+        assert!(
+            r == Err(WireError::BadUri) || r == Err(WireError::BadBase64),
+            "{t}: {r:?}"
+        );
+    }
+    assert_eq!(
+        InviteUri::parse(&format!("Hearth:{payload}")),
+        Err(WireError::BadUri)
+    );
+}
+
+#[test]
+fn hrt_inv_9_10_invite_uri_bad_base64_variants() {
+    let good = uri_text("https://hearth.example/");
+    let frag = good.strip_prefix("hearth:").unwrap();
     for (why, f) in [
         ("padding", format!("{frag}=")),
         (
@@ -314,34 +342,45 @@ fn invite_uri_bad_base64_variants() {
         ("standard alphabet slash", format!("/{}", &frag[1..])),
         ("whitespace", format!("{} {}", &frag[..4], &frag[4..])),
         ("newline", format!("{}\n{}", &frag[..4], &frag[4..])),
-        ("length 4k+1", format!("{frag}AAAAA")),
+        (
+            "length 4k+1",
+            format!("{frag}{}", "A".repeat((5 - frag.len() % 4) % 4 + 4)),
+        ),
     ] {
-        let r = InviteUri::parse(&format!("{host}#{f}"));
+        let r = InviteUri::parse(&format!("hearth:{f}"));
         assert_eq!(r, Err(WireError::BadBase64), "{why}");
     }
     // Non-zero trailing bits: "Zh" carries 12 bits for one byte, the last 4 non-zero.
-    assert_eq!(
-        InviteUri::parse(&format!("{host}#Zh")),
-        Err(WireError::BadBase64)
-    );
+    assert_eq!(InviteUri::parse("hearth:Zh"), Err(WireError::BadBase64));
 }
 
 #[test]
-fn invite_uri_payload_errors() {
-    // A valid base64url fragment that is not an Invite: wire errors pass through.
-    let host = "https://hearth.example/";
-    let frag = base64url::encode(&[0x00, 0x00]);
+fn hrt_inv_54_and_11_invite_uri_payload_errors() {
+    // A check value that does not match: the link is damaged.
+    let good = uri_text("https://hearth.example/");
+    let mut chars: Vec<char> = good.chars().collect();
+    let i = chars.len() / 2;
+    chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+    let damaged: String = chars.into_iter().collect();
+    assert_eq!(InviteUri::parse(&damaged), Err(WireError::BadChecksum));
+    // A valid frame around bytes that are not an Invite: wire errors pass through.
     assert_eq!(
-        InviteUri::parse(&format!("{host}#{frag}")),
+        InviteUri::parse(&framed(&[0x00, 0x00])),
         Err(WireError::TrailingBytes)
     );
     let mut inv = common::invite().to_vec();
     inv[1] = 0x02;
     assert_eq!(
-        InviteUri::parse(&format!("{host}#{}", base64url::encode(&inv))),
+        InviteUri::parse(&framed(&inv)),
         Err(WireError::UnsupportedVersion)
     );
     assert_eq!(Invite::decode(&inv), Err(WireError::UnsupportedVersion));
+    let mut inv = common::invite().to_vec();
+    inv[2] = 0x02;
+    assert_eq!(
+        InviteUri::parse(&framed(&inv)),
+        Err(WireError::UnsupportedSuite)
+    );
 }
 
 #[test]

@@ -40,7 +40,7 @@ pub fn tests() -> Vec<ClientTestDef> {
         ClientTestDef {
             id: "client.invite.as-inviter",
             title: "the shim's invitation: its URI is the host URL, `#` and the Invite, made only after invite.create was accepted, for the conversation and the shim's fingerprint; a peer joins with it and the shim admits it",
-            requirements: &["HRT-INV-4", "HRT-INV-21", "HRT-INV-23", "HRT-ROUTE-2", "HRT-SHIM-20"],
+            requirements: &["HRT-INV-51", "HRT-INV-52", "HRT-INV-21", "HRT-INV-23", "HRT-ROUTE-2", "HRT-SHIM-20"],
             run: invite_as_inviter,
         },
         ClientTestDef {
@@ -84,6 +84,9 @@ pub fn peer(fx: &Fixture, i: usize) -> Result<Client, Stop> {
         .ok_or_else(|| Stop::fail("the fixture has no such peer (test bug)", &[]))?;
     let mut c = Client::from_seed(Zeroizing::new(key.seed()), &format!("Peer {i}"));
     c.set_timeout(Duration::from_secs(5));
+    // The peers' users compare every code and find it equal (spec §5.8.1), as the shim's do
+    // (Appendix B §91.6.4).
+    c.set_comparison(Box::new(hearth_client::client::AcceptEveryJoin));
     Ok(c)
 }
 
@@ -327,7 +330,7 @@ pub fn join(fx: &mut Fixture, i: usize) -> Result<Session, Stop> {
     Ok(s)
 }
 
-/// The shim invites a peer: the URI's form (HRT-INV-4), the order (HRT-INV-21: the host had the
+/// The shim invites a peer: the URI's form (HRT-INV-51, HRT-INV-52), the order (HRT-INV-21: the host had the
 /// invite before the URI existed), no secret sent to the host (HRT-INV-23: the proxy's record of
 /// `invite.create` holds only the id, the auth key and the expiry, and neither the secret nor the
 /// URI text appears in any request), the conversation and inviter fingerprint inside, and the
@@ -344,18 +347,23 @@ fn invite_as_inviter(ctx: &mut ClientCtx<'_>) -> TestResult {
     let Some(uri) = v.get("uri").and_then(Value::as_str).map(str::to_owned) else {
         return Err(fx.fail(format!("invite.create answered without a `uri`: {v}")));
     };
-    let prefix = format!("{}#", created.host);
-    if !uri.starts_with(&prefix) {
+    if !uri.starts_with("hearth:") {
         return Err(fx.fail(format!(
-            "the invitation URI does not start with the host URL and `#` (HRT-INV-4): {uri}"
+            "the invitation URI does not start with `hearth:` (HRT-INV-52): {uri}"
         )));
     }
     let parsed = InviteUri::parse(&uri).map_err(|e| {
         fx.fail(format!(
-            "the invitation URI does not parse (HRT-INV-4): {e:?}"
+            "the invitation URI does not parse (HRT-INV-52): {e:?}"
         ))
     })?;
     let inv = &parsed.invite;
+    if inv.host_url.as_str() != created.host {
+        return Err(fx.fail(format!(
+            "the invitation names another host URL than the channel's (HRT-INV-51): {}",
+            inv.host_url.as_str()
+        )));
+    }
     let shim_fp = shim_fp(&fx)?;
     let want_fpr = hearth_crypto::keys::Fingerprint::from_bytes(shim_fp).prefix();
     if inv.conversation.0 != created.conversation || inv.inviter_fpr.0 != want_fpr {
@@ -378,8 +386,8 @@ fn invite_as_inviter(ctx: &mut ClientCtx<'_>) -> TestResult {
     }
     let secret = inv.secret.0;
     let fragment = uri
-        .split_once('#')
-        .map_or("", |(_, f)| f)
+        .strip_prefix("hearth:")
+        .unwrap_or_default()
         .as_bytes()
         .to_vec();
     let leaked = fx.hosts.iter().flat_map(|h| h.proxy.records()).any(|r| {
@@ -633,8 +641,13 @@ fn join_welcome_swapped(ctx: &mut ClientCtx<'_>) -> TestResult {
             r.response()
                 .and_then(|resp| resp.result_as::<WelcomeFetchResult>().ok().flatten())
         })
-        .map(|w| w.welcome.as_bytes().to_vec());
-    let Some(welcome_b) = welcome_b else {
+        .map(|w| {
+            (
+                w.welcome.as_bytes().to_vec(),
+                w.group_info_ct.as_slice().to_vec(),
+            )
+        });
+    let Some((welcome_b, gi_b)) = welcome_b else {
         return Err(fx.fail("harness: no Welcome of channel B in the proxy's record"));
     };
     fx.ok("invite.accept", json!({"uri": uri_a, "name": "Shim"}))?;
@@ -651,7 +664,7 @@ fn join_welcome_swapped(ctx: &mut ClientCtx<'_>) -> TestResult {
         return Err(fx.fail("harness: the add commit of channel A is not in the proxy's truth"));
     };
     fx.host()?.proxy.add_fault(
-        FaultRule::new(Fault::ReplaceWelcome(welcome_b, seq_a)).on_channel(route_a.channel.0),
+        FaultRule::new(Fault::ReplaceWelcome(welcome_b, gi_b, seq_a)).on_channel(route_a.channel.0),
     );
     let mark = fx.host()?.proxy.mark();
     let events = fx.sync()?;

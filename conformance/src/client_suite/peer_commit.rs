@@ -228,7 +228,7 @@ fn add_with_foreign_cert(g: &mut Group) -> Result<Vec<u8>, String> {
     let made = g
         .commit(
             vec![hearth_crypto::Change::Add {
-                joiner: Box::new(joiner),
+                joiner: Box::new(joiner.confirm_sas_matches()),
                 role: Role::Member,
             }],
             now(),

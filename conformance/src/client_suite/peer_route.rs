@@ -35,7 +35,7 @@ pub fn tests() -> Vec<ClientTestDef> {
         ClientTestDef {
             id: "client.route.announce.by-the-shim",
             title: "the shim's `route.add`: its RouteBody lists one invite per other member in leaf order, bound to the new channel, the conversation and the shim's fingerprint; an outsider redeeming a listed invite is not admitted, the listed member is",
-            requirements: &["HRT-ROUTE-4", "HRT-ROUTE-5", "HRT-ROUTE-9", "HRT-ROUTE-2"],
+            requirements: &["HRT-ROUTE-4", "HRT-ROUTE-25", "HRT-ROUTE-9", "HRT-ROUTE-2"],
             run: announce_by_the_shim,
         },
         ClientTestDef {
@@ -168,11 +168,12 @@ fn announce_by_the_shim(ctx: &mut ClientCtx<'_>) -> TestResult {
     for i in rb.invites.as_slice() {
         let inv = i.invite.value();
         if inv.channel_id != rb.channel_id
+            || inv.host_url != rb.host_url
             || inv.conversation != conv
             || inv.inviter_fpr != shim_prefix
         {
             return Err(fx.fail(format!(
-                "the invite for leaf {} is not bound to the new channel, the conversation and the shim's fingerprint (HRT-ROUTE-5)",
+                "the invite for leaf {} is not bound to the new channel, its host, the conversation and the shim's fingerprint (HRT-ROUTE-25)",
                 i.leaf.0
             )));
         }
@@ -181,7 +182,7 @@ fn announce_by_the_shim(ctx: &mut ClientCtx<'_>) -> TestResult {
     let Some(first) = rb.invites.as_slice().first() else {
         return Err(fx.fail("the RouteBody lists no invite"));
     };
-    let uri = InviteUri::new(&url1, first.invite.value().clone())
+    let uri = InviteUri::new(first.invite.value().clone())
         .map_err(|e| fx.fail(format!("harness: {e:?}")))?
         .to_string();
     let mut outsider = peer(&fx, 1)?;

@@ -180,7 +180,7 @@ pub fn tests() -> Vec<TestDef> {
         t!(
             "host.api.replay.different-bytes",
             "same (key, nonce) with different bytes -> replay",
-            ["HRT-API-27", "HRT-API-12"],
+            ["HRT-API-27", "HRT-API-12", "HRT-API-52"],
             replay_different
         ),
         t!(
@@ -191,8 +191,8 @@ pub fn tests() -> Vec<TestDef> {
         ),
         t!(
             "host.api.replay.errors-recorded",
-            "responses of steps 12-14 are recorded (retry identical, variant -> replay)",
-            ["HRT-API-30"],
+            "step-14 errors to an entitled caller are recorded (retry identical, variant -> replay)",
+            ["HRT-API-52"],
             replay_errors_recorded
         ),
         t!(
@@ -204,7 +204,7 @@ pub fn tests() -> Vec<TestDef> {
         t!(
             "host.api.replay.concurrent-identical",
             "parallel identical requests: one effect, identical answers",
-            ["HRT-API-32"],
+            ["HRT-API-56"],
             replay_concurrent
         ),
         t!(
@@ -282,13 +282,13 @@ pub fn tests() -> Vec<TestDef> {
         t!(
             "host.api.order.time-before-nonce",
             "stale variant of a recorded nonce -> stale_timestamp (step 9 before 10)",
-            ["HRT-API-15"],
+            ["HRT-API-15", "HRT-API-52"],
             order_9_10
         ),
         t!(
             "host.api.order.nonce-before-body",
             "replay with a malformed body -> replay (step 10 before 12)",
-            ["HRT-API-15"],
+            ["HRT-API-15", "HRT-API-52"],
             order_10_12
         ),
         t!(
@@ -898,15 +898,24 @@ fn freshness_far(ctx: &Ctx<'_>) -> TestResult {
     Ok(())
 }
 
+/// A recorded request (HRT-API-52): `blob.put` by a member, an op with an effect.
+pub(crate) fn blob_put_spec(ctx: &Ctx<'_>, ch: &super::Channel, data: &[u8]) -> RequestSpec {
+    ctx.c.spec(
+        op::BLOB_PUT,
+        Some(ch.id),
+        encode_with(|e| {
+            e.map(1).uint(1).bytes(data);
+        }),
+    )
+}
+
 fn replay_different(ctx: &Ctx<'_>) -> TestResult {
     let ch = ctx.create_channel()?;
     let key = ch.creator().clone();
-    let mut s = ctx
-        .c
-        .spec(op::LOG_FETCH, Some(ch.id), super::log_body(0, 10));
+    let mut s = blob_put_spec(ctx, &ch, b"first");
     let first = ctx.c.call_spec(&key, &s);
     expect_code(&first, ErrorCode::OK, None)?;
-    s.body = super::log_body(0, 11);
+    s.body = blob_put_spec(ctx, &ch, b"second").body;
     let second = ctx.c.call_spec(&key, &s);
     expect_code(&second, ErrorCode::REPLAY, None)?;
     // A different op with the same nonce as well.
@@ -946,8 +955,13 @@ fn replay_identical(ctx: &Ctx<'_>) -> TestResult {
 fn replay_errors_recorded(ctx: &Ctx<'_>) -> TestResult {
     let mut ch = ctx.create_channel()?;
     ctx.add_members(&mut ch, &[super::MEMBER])?;
-    // A plain member asking for join.fetch: forbidden at step 14, recorded.
-    let s = ctx.c.spec(op::JOIN_FETCH, Some(ch.id), EMPTY.to_vec());
+    // A plain member asking for invite.create: forbidden at step 14, recorded.
+    let body = ctx.invite_body(
+        &ctx.c.random(),
+        &ctx.c.key().public(),
+        ctx.c.host_now() + 600,
+    );
+    let s = ctx.c.spec(op::INVITE_CREATE, Some(ch.id), body);
     let signed = sign_request(ch.key(1), &s.encode());
     let first = ctx.c.post_signed(signed.clone());
     expect_code(&first, ErrorCode::FORBIDDEN, None)?;
@@ -962,15 +976,6 @@ fn replay_errors_recorded(ctx: &Ctx<'_>) -> TestResult {
     variant.ts += 1;
     let v = ctx.c.call_spec(ch.key(1), &variant);
     expect_code(&v, ErrorCode::REPLAY, None)?;
-    // A body failing at step 12 is recorded too.
-    let mut bad = ctx
-        .c
-        .spec(op::LOG_FETCH, Some(ch.id), vec![0xa1, 0x01, 0x61, 0x78]);
-    let b1 = ctx.c.call_spec(ch.key(1), &bad);
-    expect_code(&b1, ErrorCode::MALFORMED, None)?;
-    bad.body = super::log_body(0, 1);
-    let b2 = ctx.c.call_spec(ch.key(1), &bad);
-    expect_code(&b2, ErrorCode::REPLAY, None)?;
     ctx.delete_channel(&ch);
     Ok(())
 }
@@ -1039,7 +1044,7 @@ fn replay_concurrent(ctx: &Ctx<'_>) -> TestResult {
         let st = e.status();
         ensure(
             st == Some(ErrorCode::INTERNAL) || e.body() == first.body(),
-            "parallel identical requests got different answers (HRT-API-32)",
+            "parallel identical requests got different answers (HRT-API-56)",
             &[first, e],
         )?;
     }
@@ -1284,20 +1289,24 @@ fn order_8_9(ctx: &Ctx<'_>) -> TestResult {
 }
 
 fn order_9_10(ctx: &Ctx<'_>) -> TestResult {
-    let key = ctx.c.key();
-    let mut s = info_spec(ctx);
+    let ch = ctx.create_channel()?;
+    let key = ch.creator().clone();
+    let mut s = blob_put_spec(ctx, &ch, b"recorded");
     expect_code(&ctx.c.call_spec(&key, &s), ErrorCode::OK, None)?;
     s.ts -= 1000;
     expect_code(&ctx.c.call_spec(&key, &s), ErrorCode::STALE_TIMESTAMP, None)?;
+    ctx.delete_channel(&ch);
     Ok(())
 }
 
 fn order_10_12(ctx: &Ctx<'_>) -> TestResult {
-    let key = ctx.c.key();
-    let mut s = info_spec(ctx);
+    let ch = ctx.create_channel()?;
+    let key = ch.creator().clone();
+    let mut s = blob_put_spec(ctx, &ch, b"recorded");
     expect_code(&ctx.c.call_spec(&key, &s), ErrorCode::OK, None)?;
     s.body = vec![0xa1, 0x09, 0x00];
     expect_code(&ctx.c.call_spec(&key, &s), ErrorCode::REPLAY, None)?;
+    ctx.delete_channel(&ch);
     Ok(())
 }
 

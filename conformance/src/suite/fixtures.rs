@@ -102,12 +102,12 @@ pub fn sealed(rng: &mut SeededRng) -> Vec<u8> {
     })
 }
 
-/// `Welcome = {1: 1, 2: suite, 3: channel, 4: epoch, 5: sealed, 6: ct}`.
+/// `Welcome = {1: 1, 2: suite, 3: channel, 4: epoch, 5: sealed}` (the GroupInfo ciphertext
+/// travels once per commit, `CommitPostBody` key 3).
 pub fn welcome(rng: &mut SeededRng, channel: &[u8; 16], epoch: u64) -> Vec<u8> {
     let s = sealed(rng);
-    let ct = rng.vec(64);
     encode_with(|e| {
-        e.map(6)
+        e.map(5)
             .uint(1)
             .uint(1)
             .uint(2)
@@ -117,9 +117,7 @@ pub fn welcome(rng: &mut SeededRng, channel: &[u8; 16], epoch: u64) -> Vec<u8> {
             .uint(4)
             .uint(epoch)
             .uint(5)
-            .raw(&s)
-            .uint(6)
-            .bytes(&ct);
+            .raw(&s);
     })
 }
 
@@ -222,6 +220,9 @@ pub struct CommitSpec {
     pub ext: Option<Vec<u8>>,
     /// `CommitPostBody` key 2: (member key, Welcome bytes).
     pub welcomes: Vec<([u8; 32], Vec<u8>)>,
+    /// `CommitPostBody` key 3: the GroupInfo ciphertext shared by the Welcomes (random bytes
+    /// of a valid length), absent when `None` (HRT-OP-63).
+    pub group_info_ct: Option<Vec<u8>>,
 }
 
 impl CommitSpec {
@@ -268,11 +269,15 @@ impl CommitSpec {
         let commit = encode_with(|e| {
             e.array(3).bytes(&tbs).bytes(&sig).bytes(&tag);
         });
+        let gi = self.group_info_ct.as_ref();
         let body = encode_with(|e| {
-            e.map(2).uint(1).bytes(&commit);
+            e.map(2 + usize::from(gi.is_some())).uint(1).bytes(&commit);
             e.uint(2).array(self.welcomes.len());
             for (mk, w) in &self.welcomes {
                 e.array(2).bytes(mk).bytes(w);
+            }
+            if let Some(g) = gi {
+                e.uint(3).bytes(g);
             }
         });
         (commit, body)
@@ -425,6 +430,7 @@ impl Ctx<'_> {
             }
         }
         let _ = added;
+        let group_info_ct = (!welcomes.is_empty()).then(|| self.c.with_rng(|r| r.vec(64)));
         CommitSpec {
             version: 1,
             suite: SUITE,
@@ -435,6 +441,7 @@ impl Ctx<'_> {
             sealed: ch.roster.len().saturating_sub(1 + removed),
             ext: None,
             welcomes,
+            group_info_ct,
         }
     }
 

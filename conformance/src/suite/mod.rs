@@ -15,6 +15,7 @@ macro_rules! t {
 pub mod api;
 pub mod fixtures;
 pub mod log;
+pub mod nonce;
 pub mod ops_channel;
 pub mod ops_commit;
 pub mod ops_invite;
@@ -40,6 +41,7 @@ pub use fixtures::*;
 pub fn all_tests() -> Vec<TestDef> {
     let mut v = Vec::new();
     v.extend(api::tests());
+    v.extend(nonce::tests());
     v.extend(wire::tests());
     v.extend(ops_channel::tests());
     v.extend(ops_invite::tests());

@@ -75,6 +75,18 @@ pub fn tests() -> Vec<TestDef> {
             sealed_count
         ),
         t!(
+            "host.op.commit-post.group-info-presence",
+            "the shared GroupInfo ciphertext missing with Welcomes, or present without -> malformed/invalid_value",
+            ["HRT-OP-63"],
+            group_info_presence
+        ),
+        t!(
+            "host.op.welcome-fetch.group-info",
+            "welcome.fetch returns the commit's GroupInfo ciphertext byte for byte, one for all its Welcomes",
+            ["HRT-OP-64", "HRT-OP-42"],
+            welcome_group_info
+        ),
+        t!(
             "host.op.commit-post.welcome-mismatch",
             "missing, extra or misdirected Welcomes -> malformed/invalid_value",
             ["HRT-OP-40"],
@@ -614,6 +626,53 @@ fn report_ok(ctx: &Ctx<'_>) -> TestResult {
         "the report entry is not kind 4 with the exact SignedRequest and the returned head",
         &[&ex, &lex],
     )?;
+    ctx.delete_channel(&ch);
+    Ok(())
+}
+
+fn group_info_presence(ctx: &Ctx<'_>) -> TestResult {
+    let (ch, mk) = pending_channel(ctx)?;
+    let init = ctx.c.random::<32>();
+    let mut spec = ctx.commit_spec(&ch, 0, vec![gop::add(&mk.public(), &init, MEMBER)]);
+    spec.group_info_ct = None;
+    let (ex, _) = ctx.post_commit(&ch, 0, &spec);
+    expect_code(&ex, ErrorCode::MALFORMED, Some(ErrorCode::INVALID_VALUE))?;
+    let mut empty = ctx.commit_spec(&ch, 0, vec![]);
+    empty.group_info_ct = Some(ctx.c.with_rng(|r| r.vec(64)));
+    let (ex, _) = ctx.post_commit(&ch, 0, &empty);
+    expect_code(&ex, ErrorCode::MALFORMED, Some(ErrorCode::INVALID_VALUE))?;
+    // With it, the add goes through.
+    let spec = ctx.commit_spec(&ch, 0, vec![gop::add(&mk.public(), &init, MEMBER)]);
+    let (ex, _) = ctx.post_commit(&ch, 0, &spec);
+    expect_code(&ex, ErrorCode::OK, None)?;
+    ctx.delete_channel(&ch);
+    Ok(())
+}
+
+fn welcome_group_info(ctx: &Ctx<'_>) -> TestResult {
+    let ch = ctx.create_channel()?;
+    let mut keys = Vec::new();
+    let mut ops = Vec::new();
+    for _ in 0..2 {
+        let inv = ctx.invite(&ch, 0)?;
+        let mk = ctx.c.key();
+        expect_code(&ctx.redeem(&ch, &inv, &mk), ErrorCode::OK, None)?;
+        ops.push(gop::add(&mk.public(), &ctx.c.random::<32>(), MEMBER));
+        keys.push(mk);
+    }
+    let spec = ctx.commit_spec(&ch, 0, ops);
+    let gi = spec.group_info_ct.clone().unwrap_or_default();
+    let (ex, _) = ctx.post_commit(&ch, 0, &spec);
+    expect_code(&ex, ErrorCode::OK, None)?;
+    for (mk, (_, w)) in keys.iter().zip(&spec.welcomes) {
+        let wex = ctx.call_empty(mk, op::WELCOME_FETCH, ch.id);
+        let got: WelcomeFetchResult = expect_ok(&wex)?;
+        ensure(
+            got.welcome.as_bytes() == w.as_slice() && got.group_info_ct.as_slice() == gi.as_slice(),
+            "welcome.fetch did not return the posted Welcome and the commit's GroupInfo ciphertext (HRT-OP-64)",
+            &[&ex, &wex],
+        )?;
+    }
     ctx.delete_channel(&ch);
     Ok(())
 }

@@ -70,7 +70,7 @@ pub fn tests() -> Vec<TestDef> {
         t!(
             "host.op.invite-revoke.decline-pending",
             "revoking a pending join deletes it, the invite stays used",
-            ["HRT-OP-59", "HRT-INV-34", "HRT-OP-36"],
+            ["HRT-OP-59", "HRT-INV-60", "HRT-OP-36"],
             revoke_pending
         ),
         t!(
@@ -88,7 +88,7 @@ pub fn tests() -> Vec<TestDef> {
         t!(
             "host.op.invite-redeem.used",
             "a second redeem -> invite_used",
-            ["HRT-OP-21", "HRT-INV-34"],
+            ["HRT-OP-21", "HRT-INV-60"],
             redeem_used
         ),
         t!(
@@ -126,6 +126,18 @@ pub fn tests() -> Vec<TestDef> {
             "join.fetch by a plain member -> forbidden",
             ["HRT-OP-28"],
             join_fetch_non_admin
+        ),
+        t!(
+            "host.op.invite-create.revoked-id",
+            "the id of an invite revoked while unused is never assigned again -> conflict",
+            ["HRT-OP-61", "HRT-OP-13"],
+            create_revoked_id
+        ),
+        t!(
+            "host.op.invite-revoke.declined",
+            "revoking a declined invite -> invite_used, no effect; a redeem stays invite_used",
+            ["HRT-OP-62", "HRT-INV-60"],
+            revoke_declined
         ),
         t!(
             "host.op.join-fetch.order-and-removal",
@@ -715,4 +727,62 @@ fn join_fetch_order(ctx: &Ctx<'_>) -> TestResult {
     )?;
     ctx.delete_channel(&ch);
     Ok(())
+}
+
+fn create_revoked_id(ctx: &Ctx<'_>) -> TestResult {
+    let ch = ctx.create_channel()?;
+    let inv = ctx.invite(&ch, 0)?;
+    let revoke = |c: &Ctx<'_>| revoke_as_creator(c, &ch, &inv.id);
+    expect_code(&revoke(ctx), ErrorCode::OK, None)?;
+    // The same id again, with a new auth key and expiry: the old link must not come back.
+    let again = ctx.invite_body(&inv.id, &ctx.c.key().public(), ctx.c.host_now() + 600);
+    let ex = ctx
+        .c
+        .call(ch.creator(), op::INVITE_CREATE, Some(ch.id), again);
+    expect_code(&ex, ErrorCode::CONFLICT, None)?;
+    // Still revoked: revoke and redeem find nothing.
+    expect_code(&revoke(ctx), ErrorCode::NOT_FOUND, None)?;
+    expect_code(
+        &ctx.redeem(&ch, &inv, &ctx.c.key()),
+        ErrorCode::NOT_FOUND,
+        None,
+    )?;
+    ctx.delete_channel(&ch);
+    Ok(())
+}
+
+fn revoke_declined(ctx: &Ctx<'_>) -> TestResult {
+    let ch = ctx.create_channel()?;
+    let inv = ctx.invite(&ch, 0)?;
+    expect_code(&ctx.redeem(&ch, &inv, &ctx.c.key()), ErrorCode::OK, None)?;
+    let revoke = |c: &Ctx<'_>| revoke_as_creator(c, &ch, &inv.id);
+    // Declining the pending join.
+    expect_code(&revoke(ctx), ErrorCode::OK, None)?;
+    // Declined: revoking again is invite_used and changes nothing.
+    let second = revoke(ctx);
+    expect_code(&second, ErrorCode::INVITE_USED, None)?;
+    expect_code(
+        &ctx.redeem(&ch, &inv, &ctx.c.key()),
+        ErrorCode::INVITE_USED,
+        None,
+    )?;
+    let jex = ctx.call_empty(ch.creator(), op::JOIN_FETCH, ch.id);
+    let jf: JoinFetchResult = expect_ok(&jex)?;
+    ensure(
+        jf.pending.is_empty(),
+        "a declined join is served again by join.fetch",
+        &[&second, &jex],
+    )?;
+    ctx.delete_channel(&ch);
+    Ok(())
+}
+
+/// `invite.revoke` of `id` by the channel's creator.
+fn revoke_as_creator(ctx: &Ctx<'_>, ch: &Channel, id: &[u8; 16]) -> Exchange {
+    ctx.c.call(
+        ch.creator(),
+        op::INVITE_REVOKE,
+        Some(ch.id),
+        revoke_body(id),
+    )
 }

@@ -4,8 +4,8 @@
 use hearth_wire::group::{AddedIdentity, Commit, CommitPrivate, CommitTbs, GroupOp};
 use hearth_wire::request::{CommitPostBody, WelcomeFor};
 use hearth_wire::{
-    encode_with, BoundedBytes, BoundedVec, EdPublic, Embedded, Epoch, ExtMap, Hash, HpkeSealed,
-    Leaf, Role, SignedBytes, Version, WireDecode, WireEncode, XPublic,
+    encode_with, BoundedBytes, BoundedVec, ConversationId, EdPublic, Embedded, Epoch, ExtMap, Hash,
+    HpkeSealed, Leaf, Role, SignedBytes, Version, WireDecode, WireEncode, XPublic,
 };
 
 use super::roster::{apply, authorised, well_formed, Member, Origin, Plan};
@@ -14,7 +14,7 @@ use super::{group_context, welcome, EpochState, Group, Status, SUITE_1};
 use crate::ed25519::Signature;
 use crate::error::{ApiMisuse, ProtocolError};
 use crate::hpke::{Enc, Hpke, Mode};
-use crate::invite::ValidatedJoin;
+use crate::invite::ConfirmedJoin;
 use crate::keys::{InitKey, MemberCert, MemberKey, MemberPublicKey};
 use crate::label;
 use crate::labelled::{bstr, h, sign_with_label, verify_with_label};
@@ -23,11 +23,11 @@ use crate::ratchet::EpochRatchets;
 /// One change a commit makes (spec §6.6). Leaves are leaves of the current epoch.
 #[derive(Debug)]
 pub enum Change {
-    /// Add a joiner whose join request passed §5.8 (an `AddOp` plus its `CommitPrivate`
-    /// identity and certificate, HRT-INV-45).
+    /// Add a joiner whose join request passed §5.8 and whose admission the user confirmed
+    /// (an `AddOp` plus its `CommitPrivate` identity and certificate, HRT-INV-45, HRT-INV-65).
     Add {
-        /// The validated join.
-        joiner: Box<ValidatedJoin>,
+        /// The confirmed join.
+        joiner: Box<ConfirmedJoin>,
         /// The joiner's role.
         role: Role,
     },
@@ -48,10 +48,13 @@ pub struct CommitOutput {
     pub commit: Vec<u8>,
     /// One `(MK_a, welcome_bytes_a)` per AddOp, in op order (HRT-GRP-56).
     pub welcomes: Vec<(EdPublic, Vec<u8>)>,
+    /// The GroupInfo ciphertext all Welcomes share, present iff there are Welcomes
+    /// (HRT-GRP-78).
+    pub group_info_ct: Option<Vec<u8>>,
 }
 
 impl CommitOutput {
-    /// `CommitPostBody = {1: commit_bytes, 2: [[MK_a, welcome_bytes_a], ...]}`.
+    /// `CommitPostBody = {1: commit_bytes, 2: [[MK_a, welcome_bytes_a], ...], ? 3: gi_ct}`.
     pub fn post_body(&self) -> Result<CommitPostBody, ProtocolError> {
         let welcomes = self
             .welcomes
@@ -66,6 +69,11 @@ impl CommitOutput {
         Ok(CommitPostBody {
             commit: Embedded::new(Commit::decode(&self.commit)?),
             welcomes: BoundedVec::new(welcomes)?,
+            group_info_ct: self
+                .group_info_ct
+                .as_ref()
+                .map(|g| BoundedBytes::new(g.clone()))
+                .transpose()?,
         })
     }
 }
@@ -110,6 +118,9 @@ struct Draft {
     ops: Vec<GroupOp>,
     added: Vec<AddedIdentity>,
     new_member_key: Option<MemberKey>,
+    /// The conversation id of the added joins' invitations, named in the GroupInfo
+    /// (HRT-GRP-76).
+    conversation: Option<ConversationId>,
 }
 
 /// `info = hCBOR(["hearth/1 commit-seal", [channel_id, new_epoch, leaf]])` (Table 3.3).
@@ -196,13 +207,18 @@ impl Group {
             ops: Vec::new(),
             added: Vec::new(),
             new_member_key: None,
+            conversation: None,
         };
         for ch in changes {
             match ch {
                 Change::Add { joiner, role } => {
-                    if joiner.channel_id != self.params.channel_id {
+                    let joiner = &joiner.0;
+                    if joiner.channel_id != self.params.channel_id
+                        || draft.conversation.is_some_and(|c| c != joiner.conversation)
+                    {
                         return Err(ApiMisuse::WrongChannel.into());
                     }
+                    draft.conversation = Some(joiner.conversation);
                     // HRT-INV-45: exactly JoinRequest keys 2 and 3, and 1 and 4.
                     draft.ops.push(GroupOp::Add {
                         member_key: EdPublic(*joiner.member_key.as_bytes()),
@@ -353,10 +369,10 @@ impl Group {
         };
         // Step 8: Welcomes, signed with the committer's key in Roster[n+1] (HRT-GRP-52).
         let signer = draft.new_member_key.as_ref().unwrap_or(&keys.member_key);
-        let welcomes = if plan.adds.is_empty() {
-            Vec::new()
+        let (welcomes, group_info_ct) = if plan.adds.is_empty() {
+            (Vec::new(), None)
         } else {
-            welcome::create(
+            let w = welcome::create(
                 &self.params,
                 &gc,
                 &new_entries,
@@ -364,9 +380,11 @@ impl Group {
                 plan.committer_new,
                 signer,
                 &joiner,
+                draft.conversation.ok_or(ApiMisuse::WrongChannel)?,
                 &plan.adds,
                 &mut self.rng,
-            )?
+            )?;
+            (w.welcomes, Some(w.group_info_ct))
         };
         drop(joiner);
         let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
@@ -388,6 +406,7 @@ impl Group {
             CommitOutput {
                 commit: commit_bytes.clone(),
                 welcomes,
+                group_info_ct,
             },
             PendingCommit {
                 commit_bytes,

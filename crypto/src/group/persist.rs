@@ -19,7 +19,9 @@
 //! that its extension values keep the depth budget they were received with.
 
 use hearth_wire::group::{Commit, GroupContext, RosterEntry};
-use hearth_wire::{ChannelId, Decoder, ErrorCode, FprPrefix, HostUrl, WireDecode, WireEncode};
+use hearth_wire::{
+    ChannelId, ConversationId, Decoder, ErrorCode, FprPrefix, HostUrl, WireDecode, WireEncode,
+};
 
 use super::commit::PendingCommit;
 use super::roster::{roster_hash, Member, MAX_MEMBERS};
@@ -97,13 +99,18 @@ impl Group {
 
 impl PendingMember {
     /// Saves the joiner's state between `invite.redeem` and its Welcome (spec §5.6, §5.9):
-    /// the invitation's host URL, channel id and `inviter-fpr`, and the identity, member and
-    /// init key pairs. It holds private keys; see [`SavedState`].
+    /// the invitation's host URL, channel id, `inviter-fpr` and conversation, the short
+    /// authentication string and whether it was confirmed, and the identity, member and init
+    /// key pairs. It holds private keys; see [`SavedState`].
     pub fn save(&self) -> Result<SavedState, ProtocolError> {
         Ok(persist::save(KIND_PENDING_MEMBER, |w| {
-            w.e().array(5);
+            w.e().array(8);
             save_params(w, &self.params);
-            w.e().bytes(&self.inviter_fpr.0);
+            w.e()
+                .bytes(&self.inviter_fpr.0)
+                .bytes(&self.conversation.0)
+                .uint(u64::from(self.sas.value()))
+                .bool(self.sas_confirmed);
             w.identity(&self.identity)
                 .member_key(&self.member_key)
                 .init_key(&self.init_key);
@@ -114,12 +121,21 @@ impl PendingMember {
     /// generator. Errors as [`Group::restore`].
     pub fn restore(bytes: &[u8]) -> Result<PendingMember, ProtocolError> {
         persist::restore(bytes, KIND_PENDING_MEMBER, |d| {
-            d.array(5)?;
+            d.array(8)?;
             let params = restore_params(d)?;
             let inviter_fpr = FprPrefix::decode_from(d)?;
+            let conversation = ConversationId::decode_from(d)?;
+            let sas = u32::try_from(d.uint()?)
+                .ok()
+                .and_then(crate::invite::Sas::from_value)
+                .ok_or(Corrupt)?;
+            let sas_confirmed = d.bool()?;
             Ok(PendingMember {
                 params,
                 inviter_fpr,
+                conversation,
+                sas,
+                sas_confirmed,
                 identity: persist::identity(d)?,
                 member_key: persist::member_key(d)?,
                 init_key: persist::init_key(d)?,

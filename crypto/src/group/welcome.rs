@@ -3,8 +3,8 @@
 
 use hearth_wire::group::{Commit, GroupContext, GroupInfo, RosterEntry, SignedGroupInfo, Welcome};
 use hearth_wire::{
-    encode_with, BoundedBytes, BoundedVec, EdPublic, Epoch, FprPrefix, Hash, HpkeSealed, Leaf,
-    Role, SignedBytes, Version, WireDecode, WireEncode, XPublic,
+    encode_with, BoundedBytes, BoundedVec, ConversationId, EdPublic, Epoch, FprPrefix, Hash,
+    HpkeSealed, Leaf, Role, SignedBytes, Version, WireDecode, WireEncode, XPublic,
 };
 use subtle::ConstantTimeEq;
 
@@ -39,15 +39,24 @@ fn group_info_aad(channel_id: &[u8; 16], epoch: u64) -> Vec<u8> {
     })
 }
 
+/// The Welcomes of one commit and the GroupInfo ciphertext they share (spec §6.11).
+pub(crate) struct Welcomes {
+    /// `gi_ct`, sent once as `CommitPostBody` key 3 (HRT-GRP-78).
+    pub(crate) group_info_ct: Vec<u8>,
+    /// One `(MK_a, welcome_bytes_a)` per AddOp, in op order (HRT-GRP-56).
+    pub(crate) welcomes: Vec<(EdPublic, Vec<u8>)>,
+}
+
 /// ```text
-/// GroupInfo  = {1: GroupContext[n+1], 2: Roster[n+1], 3: confirmation_tag[n+1], 4: c'}
+/// GroupInfo  = {1: GroupContext[n+1], 2: Roster[n+1], 3: confirmation_tag[n+1], 4: c',
+///               6: conversation}
 /// sgi_bytes  = hCBOR([gi_bytes, SignWithLabel(MK_sk', "group-info", gi_bytes)])
 /// gi_ct      = AES-256-GCM-Seal(wk, wn, hCBOR([channel_id, n+1]), sgi_bytes)
 /// for each AddOp: Welcome_a = {1: 1, 2: suite, 3: channel_id, 4: n+1,
-///                              5: SealBase(init_a, welcome-seal info, h'', joiner_secret),
-///                              6: gi_ct}
+///                              5: SealBase(init_a, welcome-seal info, h'', joiner_secret)}
 /// ```
-/// Spec §6.11 (HRT-GRP-51 to HRT-GRP-56): one `gi_ct` shared by every Welcome of the commit.
+/// Spec §6.11 (HRT-GRP-52, HRT-GRP-53, HRT-GRP-55, HRT-GRP-56, HRT-GRP-76 to HRT-GRP-78): one
+/// `gi_ct`, encrypted once and sent once for all Welcomes of the commit.
 #[allow(clippy::too_many_arguments, reason = "the inputs of spec §6.11")]
 pub(crate) fn create(
     params: &ChannelParams,
@@ -57,9 +66,10 @@ pub(crate) fn create(
     signer_leaf: usize,
     signer: &MemberKey,
     joiner: &JoinerSecret,
+    conversation: ConversationId,
     adds: &[(EdPublic, XPublic, Role)],
     rng: &mut HearthRng,
-) -> Result<Vec<(EdPublic, Vec<u8>)>, ProtocolError> {
+) -> Result<Welcomes, ProtocolError> {
     let cid = params.channel_id().0;
     let epoch = gc.epoch.0;
     let gi = GroupInfo {
@@ -68,6 +78,7 @@ pub(crate) fn create(
         confirmation_tag: Hash(*tag.as_bytes()),
         signer: Leaf(signer_leaf as u8),
         ext: None,
+        conversation,
     };
     let gi_bytes = gi.to_vec();
     let sig = sign_with_label(signer.signing_key(), label::GROUP_INFO, bstr(&gi_bytes));
@@ -81,7 +92,8 @@ pub(crate) fn create(
         .map_err(|_| ApiMisuse::Crypto(crate::error::Misuse::PlaintextLength))?;
     drop((wk, wn));
     let info = welcome_seal_info(&cid, epoch);
-    adds.iter()
+    let welcomes = adds
+        .iter()
         .map(|(mk, init, _)| {
             let (enc, ct) = Hpke::SUITE_1
                 .seal_with_rng(
@@ -105,21 +117,30 @@ pub(crate) fn create(
                     enc: XPublic(*enc.as_bytes()),
                     ct: BoundedBytes::new(ct)?,
                 },
-                group_info_ct: BoundedBytes::new(gi_ct.clone())?,
                 ext: None,
             };
             Ok((*mk, w.to_vec()))
         })
-        .collect()
+        .collect::<Result<Vec<_>, ProtocolError>>()?;
+    Ok(Welcomes {
+        group_info_ct: gi_ct,
+        welcomes,
+    })
 }
 
 /// A joiner whose `invite.redeem` succeeded and who waits for its Welcome (spec §5.6, §5.9).
-/// Holds the invitation's `host_url`, `channel_id` and `inviter-fpr` (HRT-INV-47) and the
-/// joiner's identity, member and init key pairs; the invitation secret, `psk` and
-/// `invite_auth` key are not kept (HRT-INV-31).
+/// Holds the invitation's `host_url`, `channel_id`, `inviter-fpr` (HRT-INV-47) and
+/// `conversation` (HRT-INV-71), the short authentication string of its join and whether the
+/// user confirmed it (HRT-INV-67), and the joiner's identity, member and init key pairs; the
+/// invitation secret, `psk` and `invite_auth` key are not kept (HRT-INV-31). Dropping it
+/// deletes the member and init key pairs, which is how a join is abandoned after a mismatch
+/// (HRT-INV-68).
 pub struct PendingMember {
     pub(crate) params: ChannelParams,
     pub(crate) inviter_fpr: FprPrefix,
+    pub(crate) conversation: ConversationId,
+    pub(crate) sas: crate::invite::Sas,
+    pub(crate) sas_confirmed: bool,
     pub(crate) identity: IdentityKey,
     pub(crate) member_key: MemberKey,
     pub(crate) init_key: InitKey,
@@ -161,7 +182,34 @@ impl PendingMember {
         &self.member_key
     }
 
+    /// The invitation's conversation id (HRT-INV-71).
+    pub fn conversation(&self) -> ConversationId {
+        self.conversation
+    }
+
+    /// The short authentication string of this join (spec §5.8.1), to show once the redeem was
+    /// answered `ok` (HRT-INV-58).
+    pub fn sas(&self) -> crate::invite::Sas {
+        self.sas
+    }
+
+    /// Whether the user has confirmed the short authentication string.
+    pub fn sas_confirmed(&self) -> bool {
+        self.sas_confirmed
+    }
+
+    /// The user compared the codes and confirmed that they match (HRT-INV-67); only then is a
+    /// Welcome accepted. A joiner of a route invitation (spec §10.2), which has no
+    /// comparison, calls it right after the redeem. On a mismatch drop the pending member
+    /// instead (HRT-INV-68).
+    pub fn confirm_sas(&mut self) {
+        self.sas_confirmed = true;
+    }
+
     /// Processes a Welcome (spec §6.12, HRT-GRP-57) and returns the joined [`Group`].
+    /// `group_info_ct` is the GroupInfo ciphertext served with it (`WelcomeFetchResult`
+    /// key 3, HRT-GRP-80). Refused with [`ApiMisuse::SasNotConfirmed`], leaving everything as
+    /// it was, before [`PendingMember::confirm_sas`] (HRT-INV-67).
     ///
     /// `anchor_commit` is the commit at the joiner's log anchor (the `seq` that
     /// `welcome.fetch` names): its AddOps say which other leaves were added with the joiner,
@@ -171,10 +219,16 @@ impl PendingMember {
     pub fn accept_welcome(
         self,
         welcome: &[u8],
+        group_info_ct: &[u8],
         anchor_commit: Option<&[u8]>,
         now: u64,
     ) -> Result<Group, Box<WelcomeRejected>> {
-        match self.check(welcome, anchor_commit) {
+        let checked = if self.sas_confirmed {
+            self.check(welcome, group_info_ct, anchor_commit)
+        } else {
+            Err(ApiMisuse::SasNotConfirmed.into())
+        };
+        match checked {
             Ok(accepted) => Ok(self.install(accepted, now)),
             Err(error) => Err(Box::new(WelcomeRejected {
                 error,
@@ -183,11 +237,17 @@ impl PendingMember {
         }
     }
 
-    fn check(&self, bytes: &[u8], anchor: Option<&[u8]>) -> Result<Accepted, ProtocolError> {
+    fn check(
+        &self,
+        bytes: &[u8],
+        gi_ct: &[u8],
+        anchor: Option<&[u8]>,
+    ) -> Result<Accepted, ProtocolError> {
         let cid = self.params.channel_id().0;
         // Step 1a, 1b (HRT-GRP-58, HRT-GRP-59).
         let w = Welcome::decode(bytes)?;
-        // Step 1c (HRT-GRP-60).
+        // Step 1c (HRT-GRP-60). The invitation's suite is suite 1, the only one an invitation
+        // parses with (HRT-INV-56), so this also is the suite check of step 1d (HRT-GRP-79).
         if w.suite != SUITE_1 {
             return Err(ProtocolError::UnsupportedSuite);
         }
@@ -210,14 +270,10 @@ impl PendingMember {
             .map(JoinerSecret)
             .ok_or(ProtocolError::DecryptFailed)?;
         drop(pt);
-        // Step 3 (HRT-GRP-63).
+        // Step 3 (HRT-GRP-80): the GroupInfo ciphertext served with the Welcome.
         let (wk, wn) = joiner.welcome_secret().into_key_nonce()?;
         let sgi_bytes = wk
-            .open(
-                wn.as_bytes(),
-                &group_info_aad(&cid, e),
-                w.group_info_ct.as_slice(),
-            )
+            .open(wn.as_bytes(), &group_info_aad(&cid, e), gi_ct)
             .map_err(|_| ProtocolError::DecryptFailed)?;
         drop((wk, wn));
         // Step 4a, 4b (HRT-GRP-64, HRT-GRP-65).
@@ -303,6 +359,10 @@ impl PendingMember {
         if mine.init_key.0 != *self.init_key.public_key().as_bytes()
             || mine.identity.0 != *self.identity.public_key().as_bytes()
         {
+            return Err(mismatch);
+        }
+        // HRT-GRP-81, HRT-INV-71: the conversation the inviter signed is the invitation's.
+        if gi.conversation != self.conversation {
             return Err(mismatch);
         }
         // The anchor commit: its tag is this epoch's, and its AddOps name the last leaves.

@@ -216,6 +216,57 @@ impl Conversation {
     }
 }
 
+/// One short authentication string the user is asked to compare (spec §5.8.1).
+#[derive(Clone, Debug)]
+pub struct SasCheck {
+    /// The route of the invitation.
+    pub route: RouteRef,
+    /// The code this client shows (HRT-INV-64 display form through `Display`).
+    pub sas: invite::Sas,
+    /// For the inviter: the joiner's fingerprint and proposed name (HRT-INV-43); `None` on the
+    /// joiner's side.
+    pub joiner: Option<(Fingerprint, String)>,
+}
+
+/// How the user answers the comparison of short authentication strings (spec §5.8.1). The
+/// reference client never admits a joiner of an out-of-band invitation, and never accepts a
+/// Welcome of its own out-of-band join, without a `true` from here (HRT-INV-65, HRT-INV-67).
+pub trait Comparison: Send {
+    /// Whether the user can be asked now. When not, joins stay at the host unopened and
+    /// Welcomes unfetched, so nothing is used up until the user can compare.
+    fn available(&self) -> bool;
+    /// Asks the user: `Some(true)` when the other person's client shows the same code,
+    /// `Some(false)` on a mismatch (or when the other person has no code), `None` for "not
+    /// now". An inviter has opened the join when it asks, so for it `None` counts as a
+    /// mismatch; a joiner asks again at the next sync.
+    fn codes_match(&mut self, check: &SasCheck) -> Option<bool>;
+}
+
+/// The default [`Comparison`]: nobody to ask, so nothing is admitted or accepted.
+pub struct NobodyToAsk;
+
+impl Comparison for NobodyToAsk {
+    fn available(&self) -> bool {
+        false
+    }
+    fn codes_match(&mut self, _: &SasCheck) -> Option<bool> {
+        None
+    }
+}
+
+/// The policy of the client shim (Appendix B §91.6.4): its user accepts every join, as if it
+/// had compared the codes and found them equal.
+pub struct AcceptEveryJoin;
+
+impl Comparison for AcceptEveryJoin {
+    fn available(&self) -> bool {
+        true
+    }
+    fn codes_match(&mut self, _: &SasCheck) -> Option<bool> {
+        Some(true)
+    }
+}
+
 /// A join this client waits to complete.
 pub(crate) struct Joining {
     pub(crate) pending: PendingMember,
@@ -233,6 +284,7 @@ pub struct Client {
     pub(crate) transport: Transport,
     pub(crate) conversations: Vec<Conversation>,
     pub(crate) joining: Vec<Joining>,
+    pub(crate) comparison: Box<dyn Comparison>,
 }
 
 impl Client {
@@ -251,7 +303,13 @@ impl Client {
             transport: Transport::new(),
             conversations: Vec::new(),
             joining: Vec::new(),
+            comparison: Box::new(NobodyToAsk),
         }
+    }
+
+    /// Sets how the user compares short authentication strings (spec §5.8.1).
+    pub fn set_comparison(&mut self, comparison: Box<dyn Comparison>) {
+        self.comparison = comparison;
     }
 
     fn identity(&self) -> IdentityKey {
@@ -491,7 +549,7 @@ impl Client {
     }
 
     /// DANGER (conformance harness only): seals and posts any content type and body on the
-    /// first usable route, e.g. a `RouteBody` that breaks HRT-ROUTE-5.
+    /// first usable route, e.g. a `RouteBody` that breaks HRT-ROUTE-25.
     #[doc(hidden)]
     pub fn danger_send_content(
         &mut self,
@@ -519,8 +577,14 @@ impl Client {
     }
 
     /// Accepts an invitation (spec §5.3, §5.6): parse, check locally, redeem at the host. The
-    /// Welcome is picked up by a later [`Client::sync`]. Returns the invite id.
-    pub fn accept_invite(&mut self, uri: &str, name: &str) -> Result<[u8; 16], ClientError> {
+    /// Welcome is picked up by a later [`Client::sync`], once the user has compared the
+    /// returned short authentication string with the inviter's (HRT-INV-67). Returns the
+    /// invite id and the code to show (only after the redeem's `ok`, HRT-INV-58).
+    pub fn accept_invite(
+        &mut self,
+        uri: &str,
+        name: &str,
+    ) -> Result<([u8; 16], invite::Sas), ClientError> {
         self.redeem(uri, name, None)
     }
 
@@ -529,11 +593,16 @@ impl Client {
         uri: &str,
         name: &str,
         attach_to: Option<[u8; 16]>,
-    ) -> Result<[u8; 16], ClientError> {
+    ) -> Result<([u8; 16], invite::Sas), ClientError> {
         let parsed = InviteUri::parse(uri)?;
-        let host = HostUrl::new(parsed.host_url())?;
         let inv = parsed.invite.clone();
-        let (pending, redeem) = invite::join(uri, self.identity(), name, unix_now())?;
+        let host = inv.host_url.clone();
+        let (mut pending, redeem) = invite::join(uri, self.identity(), name, unix_now())?;
+        // A route invitation is not compared (spec §5.8.1): it came in a message of a member.
+        if attach_to.is_some() {
+            pending.confirm_sas();
+        }
+        let sas = pending.sas();
         let auth = std::cell::RefCell::new(Some(redeem.auth));
         let signed = Transport::build(
             &host,
@@ -560,7 +629,7 @@ impl Client {
             inviter: inv.inviter_fpr,
             attach_to,
         });
-        Ok(redeem.body.invite_id.0)
+        Ok((redeem.body.invite_id.0, sas))
     }
 
     /// Refreshes everything (spec §5.9, §9, §10.5): Welcomes of pending joins, the logs of
@@ -572,10 +641,15 @@ impl Client {
         let handles: Vec<[u8; 16]> = self.conversations.iter().map(|c| c.handle).collect();
         // a. Welcomes.
         self.fetch_welcomes(&mut events);
-        // b. Admissions.
+        // b. Admissions, each after the user's comparison (HRT-INV-65).
+        let mut cmp: Box<dyn Comparison> =
+            std::mem::replace(&mut self.comparison, Box::new(NobodyToAsk));
         for h in &handles {
-            self.each_route(h, &mut events, admit_joins);
+            self.each_route(h, &mut events, |t, route, handle, out| {
+                admit_joins(t, route, handle, out, cmp.as_mut());
+            });
         }
+        self.comparison = cmp;
         // c. Logs, and the own invitations of route announcements (spec §10.2).
         for h in &handles {
             self.each_route(h, &mut events, |t, route, handle, out| {
@@ -611,7 +685,7 @@ impl Client {
     }
 
     /// Acts on the route announcements the logs of one conversation delivered (spec §10.2,
-    /// HRT-ROUTE-6 to HRT-ROUTE-10): redeems the own invitation of each valid one.
+    /// HRT-ROUTE-26, HRT-ROUTE-7 to HRT-ROUTE-10): redeems the own invitation of each valid one.
     fn redeem_announcements(&mut self, handle: &[u8; 16], events: &mut Vec<Event>) {
         let pending: Vec<RouteRef> = self.joining.iter().map(|j| j.link.clone()).collect();
         let Ok(conv) = self.conv_mut(handle) else {
@@ -651,8 +725,37 @@ impl Client {
 
     fn fetch_welcomes(&mut self, events: &mut Vec<Event>) {
         let pending = std::mem::take(&mut self.joining);
-        for j in pending {
+        for mut j in pending {
             let conversation = j.attach_to;
+            // HRT-INV-67: no Welcome before the user confirmed the code; HRT-INV-68: a
+            // mismatch abandons the join (dropping it deletes its keys).
+            if !j.pending.sas_confirmed() {
+                if !self.comparison.available() {
+                    self.joining.push(j);
+                    continue;
+                }
+                let check = SasCheck {
+                    route: j.link.clone(),
+                    sas: j.pending.sas(),
+                    joiner: None,
+                };
+                match self.comparison.codes_match(&check) {
+                    Some(true) => j.pending.confirm_sas(),
+                    Some(false) => {
+                        events.push(Event::Rejected {
+                            conversation,
+                            route: Some(j.link.clone()),
+                            seq: None,
+                            code: ErrorCode::SAS_MISMATCH,
+                        });
+                        continue;
+                    }
+                    None => {
+                        self.joining.push(j);
+                        continue;
+                    }
+                }
+            }
             match self.try_welcome(j, events) {
                 Ok(Some(still)) => self.joining.push(still),
                 Ok(None) => {}
@@ -741,7 +844,12 @@ impl Client {
             ..
         } = j;
         let group = pending
-            .accept_welcome(wf.welcome.as_bytes(), Some(&anchor.bytes), unix_now())
+            .accept_welcome(
+                wf.welcome.as_bytes(),
+                wf.group_info_ct.as_slice(),
+                Some(&anchor.bytes),
+                unix_now(),
+            )
             .map_err(|rej| fail(rej.error.code()))?;
         let epoch = group.epoch().unwrap_or(0);
         let mut route = Route::new(link.clone(), group, log, s_add);
@@ -1403,31 +1511,38 @@ fn post_commit(
 }
 
 /// Joins waiting on this route's invitations (spec §5.8, §8 op 6): each is processed, checked
-/// against the identity a route invitation was made for (HRT-ROUTE-9), and admitted in one
-/// commit.
-fn admit_joins(transport: &Transport, route: &mut Route, handle: [u8; 16], out: &mut Vec<Event>) {
+/// against the identity a route invitation was made for (HRT-ROUTE-9) or compared by the
+/// user (HRT-INV-65), and admitted in one commit.
+fn admit_joins(
+    transport: &Transport,
+    route: &mut Route,
+    handle: [u8; 16],
+    out: &mut Vec<Event>,
+    cmp: &mut dyn Comparison,
+) {
     if !route.usable() {
         return;
     }
     // Joins validated earlier whose add commit did not go through are tried again.
     let mut adds = std::mem::take(&mut route.pending_adds);
     if !route.invites.is_empty() {
-        collect_joins(transport, route, handle, out, &mut adds);
+        collect_joins(transport, route, handle, out, &mut adds, cmp);
     }
     if adds.is_empty() {
         return;
     }
     let changes = adds
         .iter()
-        .map(|vj| Change::Add {
-            joiner: Box::new(vj.clone()),
+        .map(|c| Change::Add {
+            joiner: Box::new(c.clone()),
             role: Role::Member,
         })
         .collect();
     match post_commit(transport, route, handle, changes, out) {
         Ok(_) => {
             let epoch = route_epoch_now_or_next(route);
-            for vj in adds {
+            for c in adds {
+                let vj = c.join();
                 out.push(Event::Admitted {
                     conversation: handle,
                     route: route.link.clone(),
@@ -1438,18 +1553,21 @@ fn admit_joins(transport: &Transport, route: &mut Route, handle: [u8; 16], out: 
             }
         }
         // The client's own request failed: no event (Appendix B §91.7); the joins wait for the
-        // next sync (their invitation secrets are already deleted, HRT-INV-42).
+        // next sync (their invitation secrets are already deleted, HRT-INV-59).
         Err(_) => route.pending_adds = adds,
     }
 }
 
-/// `join.fetch` and the checks of §5.8 for each join on one of this route's invitations.
+/// `join.fetch` and the checks of §5.8 for each join on one of this route's invitations, then
+/// the admission decision: by identity for a route invitation (HRT-ROUTE-9), by the user's
+/// comparison of the short authentication strings otherwise (HRT-INV-65, HRT-INV-66).
 fn collect_joins(
     transport: &Transport,
     route: &mut Route,
     handle: [u8; 16],
     out: &mut Vec<Event>,
-    adds: &mut Vec<hearth_crypto::invite::ValidatedJoin>,
+    adds: &mut Vec<invite::ConfirmedJoin>,
+    cmp: &mut dyn Comparison,
 ) {
     let Ok(signed) = Transport::build(
         &route.link.host,
@@ -1475,25 +1593,54 @@ fn collect_joins(
         else {
             continue;
         };
+        // An out-of-band invitation's join is opened only when the user can compare now, so
+        // that an unanswered comparison does not use the invitation up (HRT-INV-59).
+        if route.invites.get(i).is_some_and(|o| o.expected.is_none()) && !cmp.available() {
+            continue;
+        }
         let mut open = route.invites.remove(i);
-        match open.invitation.process_join(pj) {
-            Ok(vj) => {
-                if open.expected.is_some_and(|fp| fp != vj.fingerprint())
-                    && !crate::mutant::on("admit-anyone-to-a-route")
-                {
-                    // HRT-ROUTE-9: someone else redeemed a route invitation: not admitted, the
-                    // invitation revoked; no event (Appendix B §91.7).
-                    revoke(transport, route, pj.invite_id);
-                    continue;
+        let processed = open.invitation.process_join(pj);
+        match (processed, open.expected) {
+            (Ok(vj), Some(fp)) => match vj.confirm_route_identity(&fp) {
+                Ok(c) => adds.push(c),
+                Err(vj) if crate::mutant::on("admit-anyone-to-a-route") => {
+                    adds.push(vj.confirm_sas_matches());
                 }
-                adds.push(vj);
+                // HRT-ROUTE-9: someone else redeemed a route invitation: not admitted, the
+                // invitation revoked; no event (Appendix B §91.7).
+                Err(_) => revoke(transport, route, pj.invite_id),
+            },
+            (Ok(vj), None) => {
+                let check = SasCheck {
+                    route: route.link.clone(),
+                    sas: vj.sas(),
+                    joiner: Some((vj.fingerprint(), vj.proposed_name().to_owned())),
+                };
+                if cmp.codes_match(&check) == Some(true) {
+                    adds.push(vj.confirm_sas_matches());
+                } else {
+                    // HRT-INV-66: not added; HRT-INV-72: the join is declined at the host.
+                    revoke(transport, route, pj.invite_id);
+                    out.push(Event::Rejected {
+                        conversation: Some(handle),
+                        route: Some(route.link.clone()),
+                        seq: None,
+                        code: ErrorCode::SAS_MISMATCH,
+                    });
+                }
             }
-            Err(e) => out.push(Event::Rejected {
-                conversation: Some(handle),
-                route: Some(route.link.clone()),
-                seq: None,
-                code: e.code(),
-            }),
+            (Err(e), _) => {
+                out.push(Event::Rejected {
+                    conversation: Some(handle),
+                    route: Some(route.link.clone()),
+                    seq: None,
+                    code: e.code(),
+                });
+                // HRT-INV-62: a join that did not open leaves the invitation usable.
+                if open.invitation.is_open() {
+                    route.invites.push(open);
+                }
+            }
         }
     }
 }
@@ -1565,7 +1712,7 @@ fn route_epoch_after(conv: &Conversation, link: &RouteRef) -> u64 {
         .map_or(0, route_epoch_now_or_next)
 }
 
-/// Checks a route announcement (spec §10.2, HRT-ROUTE-6 to HRT-ROUTE-10) and returns the
+/// Checks a route announcement (spec §10.2, HRT-ROUTE-26, HRT-ROUTE-7 to HRT-ROUTE-10) and returns the
 /// invitation text of the own invite to redeem, if there is one to act on.
 fn check_route_body(
     me: Leaf,
@@ -1574,13 +1721,16 @@ fn check_route_body(
     sender: &Fingerprint,
     body: &RouteBody,
 ) -> Result<Option<String>, ErrorCode> {
-    // HRT-ROUTE-6: ignored, without an event (Appendix B §91.7).
+    // HRT-ROUTE-26: ignored, without an event (Appendix B §91.7).
     if body.conversation != conv_id {
         return Ok(None);
     }
     for ri in body.invites.as_slice() {
         let inv = ri.invite.value();
-        if inv.channel_id != body.channel_id || inv.conversation != body.conversation {
+        if inv.channel_id != body.channel_id
+            || inv.conversation != body.conversation
+            || inv.host_url != body.host_url
+        {
             return Ok(None);
         }
     }
@@ -1598,7 +1748,5 @@ fn check_route_body(
     if inv.inviter_fpr.0 != sender.prefix() {
         return Err(ErrorCode::WRONG_INVITER);
     }
-    Ok(InviteUri::new(body.host_url.as_str(), inv.clone())
-        .ok()
-        .map(|u| u.to_string()))
+    Ok(InviteUri::new(inv.clone()).ok().map(|u| u.to_string()))
 }

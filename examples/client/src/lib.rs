@@ -47,6 +47,6 @@ pub fn warn_test_only(binary: &str) {
     }
 }
 
-pub use client::{Client, Conversation, Displayed, Event, Sent};
+pub use client::{Client, Comparison, Conversation, Displayed, Event, SasCheck, Sent};
 pub use error::ClientError;
 pub use route::RouteRef;

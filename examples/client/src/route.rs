@@ -81,7 +81,7 @@ pub struct Route {
     pub(crate) last_own: Option<Hash>,
     pub(crate) invites: Vec<OpenInvite>,
     /// Joins that passed §5.8 but whose add commit did not go through yet.
-    pub(crate) pending_adds: Vec<hearth_crypto::invite::ValidatedJoin>,
+    pub(crate) pending_adds: Vec<hearth_crypto::invite::ConfirmedJoin>,
     /// Route announcements opened in this channel, not yet acted on (spec §10.2).
     pub(crate) announcements: Vec<(
         u64,

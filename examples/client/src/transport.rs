@@ -155,7 +155,7 @@ impl Transport {
 
     /// POSTs `signed` to `host` and classifies the answer (spec §10.4). A request that got no
     /// answer at all is sent once more, byte-identical, so an accepted post is recognised by
-    /// the host's stored response (HRT-ROUTE-16, HRT-API-30).
+    /// the host's stored response (HRT-ROUTE-16, HRT-API-52).
     pub fn post(&self, host: &HostUrl, signed: &[u8]) -> Outcome {
         match self.post_once(host, signed) {
             Err(first) => match self.post_once(host, signed) {

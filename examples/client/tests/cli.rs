@@ -38,17 +38,52 @@ fn dir(tag: &str) -> Dir {
 
 /// Runs `hearth --state STATE args...`: (exit code, stdout, stderr).
 fn hearth(state: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .arg("--state")
+    hearth_answering(state, args, None)
+}
+
+/// As [`hearth`], answering the comparison of codes (spec §5.8.1) with `answers` on standard
+/// input (`HEARTH_COMPARE=stdin`); `None`: no one to ask.
+fn hearth_answering(state: &Path, args: &[&str], answers: Option<&str>) -> (i32, String, String) {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--state")
         .arg(state)
         .args(args)
-        .output()
-        .unwrap();
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if answers.is_some() {
+        cmd.env("HEARTH_COMPARE", "stdin");
+    }
+    let mut child = cmd.spawn().unwrap();
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(answers.unwrap_or_default().as_bytes());
+    }
+    let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The six-digit code (`ddd ddd`) on the line of `out` that contains `marker`.
+fn code_after(out: &str, marker: &str) -> String {
+    let line = out
+        .lines()
+        .find(|l| l.contains(marker))
+        .unwrap_or_else(|| panic!("no {marker:?} in:\n{out}"));
+    let digits: String = line
+        .split(marker)
+        .nth(1)
+        .unwrap()
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .take(6)
+        .collect();
+    assert_eq!(digits.len(), 6, "{line}");
+    digits
 }
 
 fn ok(state: &Path, args: &[&str]) -> String {
@@ -112,7 +147,7 @@ fn two_people_talk_through_the_cli() {
     );
     let link = out
         .lines()
-        .find(|l| l.starts_with(&url) && l.contains('#'))
+        .find(|l| l.starts_with("hearth:"))
         .unwrap()
         .to_owned();
     assert!(
@@ -122,10 +157,24 @@ fn two_people_talk_through_the_cli() {
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
     assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
 
-    ok(&bob, &["join", &link]);
+    // Bob's code is shown after the redeem; without anyone to ask, Alice admits nobody
+    // (HRT-INV-65) and Bob accepts nothing (HRT-INV-67).
+    let out = ok(&bob, &["join", &link]);
+    let bob_code = code_after(&out, "Your code is");
     let out = ok(&alice, &["sync"]);
+    assert!(!out.contains("joined"), "{out}");
+    // Alice's terminal shows the code of the join it opened: the same as Bob's (§5.8.1).
+    let (code, out, err) = hearth_answering(&alice, &["sync"], Some("y\n"));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(
+        code_after(&out, "Read this code to them:"),
+        bob_code,
+        "{out}"
+    );
     assert!(out.contains("Bob") && out.contains("joined"), "{out}");
-    let out = ok(&bob, &["sync"]);
+    let (code, out, err) = hearth_answering(&bob, &["sync"], Some("y\n"));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(code_after(&out, "Your code is"), bob_code, "{out}");
     assert!(out.contains("Joined conversation"), "{out}");
 
     ok(&bob, &["send", &conv[..6], "hello", "Alice"]);
@@ -170,7 +219,7 @@ fn mistakes_get_clear_messages() {
     assert!(err.contains("no conversation"), "{err}");
     let (code, _, err) = hearth(&s, &["join", "http://127.0.0.1:9/#AAAA"]);
     assert_eq!(code, 1);
-    assert!(!err.is_empty());
+    assert!(err.contains("bad_uri"), "{err}");
     let (code, _, err) = hearth(&s, &["create", "http://127.0.0.1:9/"]);
     assert_eq!(code, 1);
     assert!(

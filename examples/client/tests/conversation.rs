@@ -15,6 +15,13 @@ use std::sync::Arc;
 use hearth_client::{Client, Event};
 use hearth_wire::HostUrl;
 
+/// A client whose user compares every short authentication string and finds it equal
+/// (spec §5.8.1; the reference shim's policy, Appendix B §91.6.4).
+fn comparing(mut c: Client) -> Client {
+    c.set_comparison(Box::new(hearth_client::client::AcceptEveryJoin));
+    c
+}
+
 struct TestHost {
     url: HostUrl,
     server: Option<hearth_host::serve::Background>,
@@ -81,15 +88,17 @@ fn no_problems(events: &[Event]) {
 
 #[test]
 fn a_whole_conversation() {
-    let mut alice = Client::generate("Alice");
-    let mut bob = Client::generate("Bob");
-    let mut carol = Client::generate("Carol");
+    let mut alice = comparing(Client::generate("Alice"));
+    let mut bob = comparing(Client::generate("Bob"));
+    let mut carol = comparing(Client::generate("Carol"));
     let host = TestHost::start(&[&alice]);
 
     let (conv, route) = alice.create_channel(&host.url).expect("create");
     let uri = alice.create_invite(&conv, 3600).expect("invite");
     assert!(
-        uri.starts_with(host.url.as_str()) && uri.contains('#'),
+        uri.starts_with("hearth:")
+            && hearth_wire::invite::InviteUri::parse(&uri)
+                .is_ok_and(|u| u.host_url() == host.url.as_str()),
         "{uri}"
     );
     bob.accept_invite(&uri, "Bob").expect("accept");
@@ -148,8 +157,8 @@ fn a_whole_conversation() {
 
 #[test]
 fn failover_to_the_second_route_and_route_announcement() {
-    let mut alice = Client::generate("Alice");
-    let mut bob = Client::generate("Bob");
+    let mut alice = comparing(Client::generate("Alice"));
+    let mut bob = comparing(Client::generate("Bob"));
     let mut h1 = TestHost::start(&[&alice]);
     let h2 = TestHost::start(&[&alice, &bob]);
 
@@ -185,9 +194,9 @@ fn failover_to_the_second_route_and_route_announcement() {
 
 #[test]
 fn rehosting_after_the_only_host_died() {
-    let mut alice = Client::generate("Alice");
-    let mut bob = Client::generate("Bob");
-    let mut carol = Client::generate("Carol");
+    let mut alice = comparing(Client::generate("Alice"));
+    let mut bob = comparing(Client::generate("Bob"));
+    let mut carol = comparing(Client::generate("Carol"));
     let mut h1 = TestHost::start(&[&alice]);
     let h2 = TestHost::start(&[&alice, &carol]);
 

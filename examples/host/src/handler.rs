@@ -379,7 +379,7 @@ impl Host {
         let key = &job.key[..];
         let nonce = &job.request.nonce.0[..];
         // Step 10 (HRT-API-27, HRT-API-28): the nonce store. Concurrent requests with one
-        // (key, nonce) are serialised by the write lock (HRT-API-32).
+        // (key, nonce) are serialised by the write lock (HRT-API-56).
         let hit = store::nonce_lookup(conn, key, nonce, &job.request_hash)?;
         // MUTANT accept-replay (HRT-API-27), recompute-retry (HRT-API-28).
         #[cfg(feature = "mutants")]
@@ -389,12 +389,28 @@ impl Host {
             Some(NonceHit::Different) => return Ok(self.answer(Fail::Status(ErrorCode::REPLAY))),
             None => {}
         }
-        // Step 11 (HRT-API-46): the token bucket; rate_limited is not recorded (HRT-API-31).
+        // Whether the caller is entitled (spec §8.3.3): it decides what the host keeps for the
+        // request, never its answer, which the steps below decide in their order.
+        let entitled = match &job.body {
+            Ok(body) => ops::entitled(self, conn, job, body)?,
+            Err(_) => false,
+        };
+        // Step 11 (HRT-API-46): the token bucket, for entitled keys only (HRT-API-55);
+        // rate_limited is not recorded (HRT-API-31).
         let r = self.config.rate;
-        if r.enabled && !store::rate_take(conn, key, self.clock.now_ms(), r.burst, r.per_second)? {
+        if r.enabled
+            && entitled
+            && !store::rate_take(conn, key, self.clock.now_ms(), r.burst, r.per_second)?
+        {
             return Ok(self.answer(Fail::Status(ErrorCode::RATE_LIMITED)));
         }
-        // Steps 12 to 15.
+        // Steps 12 to 15. Only the answers of steps 14 and 15 to an entitled caller of an op
+        // with an effect are recorded (HRT-API-52, HRT-API-53); a step-12 failure, a stranger's
+        // request and a read are answered afresh each time (HRT-API-54).
+        let record = entitled && job.body.as_ref().is_ok_and(ops::has_effect);
+        // MUTANT record-everything (HRT-API-53): every answer of steps 12 to 15 is recorded, as
+        // in the 1.0 draft.
+        let record = record || mutant!(self, RecordEverything);
         let resp = match &job.body {
             Err(f) => fail_response(f, now),
             Ok(body) => {
@@ -413,8 +429,10 @@ impl Host {
                 }
             }
         };
-        // Step 15 (HRT-API-30, HRT-API-36): the response is recorded in the same transaction.
-        store::nonce_record(conn, key, nonce, job.request.ts.0, &job.request_hash, &resp)?;
+        // Step 15 (HRT-API-52, HRT-API-36): the response is recorded in the same transaction.
+        if record {
+            store::nonce_record(conn, key, nonce, job.request.ts.0, &job.request_hash, &resp)?;
+        }
         Ok(resp)
     }
 }

@@ -74,11 +74,14 @@ pub enum Mutant {
     /// Violates HRT-OP-6: `channel.create` does not verify `owner_sig` (the first owner key is
     /// credited).
     NoOwnerCheck,
+    /// Violates HRT-API-53 / HRT-API-54: every response of steps 12 to 15 is recorded in the
+    /// nonce store, strangers' and reads included, as in the 1.0 draft.
+    RecordEverything,
 }
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 17] = [
+    pub const ALL: [Mutant; 18] = [
         Mutant::AcceptReplay,
         Mutant::RecomputeRetry,
         Mutant::SkipHostBinding,
@@ -96,6 +99,7 @@ impl Mutant {
         Mutant::SizeAfterBody,
         Mutant::SwapCheckOrder,
         Mutant::NoOwnerCheck,
+        Mutant::RecordEverything,
     ];
 
     /// The kebab-case name.
@@ -118,6 +122,7 @@ impl Mutant {
             Mutant::SizeAfterBody => "size-after-body",
             Mutant::SwapCheckOrder => "swap-check-order",
             Mutant::NoOwnerCheck => "no-owner-check",
+            Mutant::RecordEverything => "record-everything",
         }
     }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-/// How long a writer waits for the database lock before answering `internal` (HRT-API-32).
+/// How long a writer waits for the database lock before answering `internal` (HRT-API-56).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Nonce store retention after `ts` (HRT-API-29).
@@ -103,7 +103,29 @@ const MIGRATIONS: &[&str] = &[
         at_ms INTEGER NOT NULL
     );
     "#,
+    // 2 (spec 1.0-rc1): the ids of invites revoked while unused, never assigned again
+    // (HRT-OP-61); the GroupInfo ciphertext of a commit, stored once for its Welcomes
+    // (HRT-OP-64).
+    r#"
+    CREATE TABLE revoked_invites (
+        channel BLOB NOT NULL,
+        invite_id BLOB NOT NULL,
+        PRIMARY KEY (channel, invite_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE group_infos (
+        channel BLOB NOT NULL,
+        seq INTEGER NOT NULL,
+        ct BLOB NOT NULL,
+        PRIMARY KEY (channel, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE restores (marker TEXT PRIMARY KEY) WITHOUT ROWID;
+    "#,
 ];
+
+/// The file an operator places in the data directory, next to the database, after restoring
+/// it from a backup (spec §8.9, HRT-INV-61). The next open removes every unused invite and then
+/// the file.
+pub const RESTORED_MARKER: &str = "RESTORED";
 
 /// The schema version this build writes.
 pub fn schema_version() -> usize {
@@ -133,7 +155,55 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     )?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
     migrate(&conn)?;
+    after_restore(&conn, path)?;
     Ok(conn)
+}
+
+/// HRT-INV-61: after a restore from a backup (the operator placed [`RESTORED_MARKER`] in the
+/// data directory), every invite that is unused in the restored state may have been redeemed
+/// after the backup was taken; they are all removed, in one transaction, before this
+/// connection serves any request, and their ids kept as revoked (HRT-OP-61).
+///
+/// Several CGI processes can start at once: the marker is named by its modification time and
+/// size, and that name is recorded in the same transaction, so exactly one process handles a
+/// given marker and the others, waiting for the write lock, find it handled. A crash before the
+/// commit leaves the marker for the next process.
+fn after_restore(conn: &Connection, path: &Path) -> rusqlite::Result<()> {
+    let Some(marker) = path.parent().map(|d| d.join(RESTORED_MARKER)) else {
+        return Ok(());
+    };
+    let Ok(meta) = std::fs::metadata(&marker) else {
+        return Ok(());
+    };
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let name = format!("{modified}-{}", meta.len());
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        let fresh = conn
+            .prepare_cached("INSERT OR IGNORE INTO restores (marker) VALUES (?1)")?
+            .execute([&name])?;
+        if fresh == 1 {
+            conn.execute_batch(
+                "INSERT OR IGNORE INTO revoked_invites (channel, invite_id)
+                     SELECT channel, invite_id FROM invites WHERE used = 0;
+                 DELETE FROM invites WHERE used = 0;",
+            )?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT")?,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+    }
+    let _ = std::fs::remove_file(&marker);
+    Ok(())
 }
 
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
@@ -327,7 +397,7 @@ pub fn nonce_lookup(
     }))
 }
 
-/// Records a response in the nonce store (HRT-API-30).
+/// Records a response in the nonce store (HRT-API-52: only entitled callers of ops with an effect).
 pub fn nonce_record(
     conn: &Connection,
     key: &[u8],

@@ -13,6 +13,13 @@ mod common;
 use common::Lighttpd;
 use hearth_client::{Client, Event};
 use hearth_wire::HostUrl;
+
+/// A client whose user compares every short authentication string and finds it equal
+/// (spec §5.8.1; the reference shim's policy, Appendix B §91.6.4).
+fn comparing(mut c: Client) -> Client {
+    c.set_comparison(Box::new(hearth_client::client::AcceptEveryJoin));
+    c
+}
 use zeroize::Zeroizing;
 
 fn texts(events: &[Event]) -> Vec<String> {
@@ -47,9 +54,12 @@ fn reference_client_through_lighttpd_cgi() {
     let log = || server.error_log();
     let host = HostUrl::new(server.url.clone()).unwrap();
     // Alice holds the host's owner key (common::owner()).
-    let mut alice = Client::from_seed(Zeroizing::new(*common::owner().seed()), "Alice");
-    let mut bob = Client::generate("Bob");
-    let mut carol = Client::generate("Carol");
+    let mut alice = comparing(Client::from_seed(
+        Zeroizing::new(*common::owner().seed()),
+        "Alice",
+    ));
+    let mut bob = comparing(Client::generate("Bob"));
+    let mut carol = comparing(Client::generate("Carol"));
 
     let (conv, route) = alice
         .create_channel(&host)

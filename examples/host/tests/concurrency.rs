@@ -1,5 +1,5 @@
 //! Concurrency through real HTTP against `serve`: conditional updates (HRT-OP-26, HRT-OP-41)
-//! and same-nonce retries (HRT-API-32).
+//! and same-nonce retries (HRT-API-56).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -395,7 +395,7 @@ fn hrt_api_28_identical_retry_gets_stored_bytes_hrt_api_27_replay() {
         n,
     );
     assert_eq!(status(&fx.s.post(&other)), ErrorCode::REPLAY);
-    // Errors at steps 12-14 are recorded too (HRT-API-30).
+    // Step-14 errors of an entitled caller are recorded too (HRT-API-52).
     let bad = signed(
         &fx.alice,
         9,
@@ -410,22 +410,23 @@ fn hrt_api_28_identical_retry_gets_stored_bytes_hrt_api_27_replay() {
 #[test]
 fn hrt_api_46_rate_limited_not_recorded_hrt_api_31() {
     let fx = Fx::new("[rate_limit]\nburst = 3\nper_second = 0.001\n");
-    let k = SigningKey::generate();
-    for _ in 0..3 {
-        assert_eq!(fx.st(signed(&k, 0, None, empty())), ErrorCode::OK);
+    // The creator's key took one token with channel.create; two more requests pass.
+    let read = || signed(&fx.alice, 10, Some(fx.ch), log_fetch_body(0, 1));
+    for _ in 0..2 {
+        assert_eq!(fx.st(read()), ErrorCode::OK);
     }
-    let b = signed(&k, 0, None, empty());
+    let b = signed(&fx.alice, 13, Some(fx.ch), map(&[(1, cb_bytes(b"x"))]));
     assert_eq!(fx.st(b.clone()), ErrorCode::RATE_LIMITED);
     assert_eq!(
         fx.st(b),
         ErrorCode::RATE_LIMITED,
         "not recorded: processed afresh"
     );
-    // Other keys are unaffected.
-    assert_eq!(
-        fx.st(signed(&SigningKey::generate(), 0, None, empty())),
-        ErrorCode::OK
-    );
+    // A stranger's key holds no rate state (HRT-API-55): its info requests are all answered.
+    let k = SigningKey::generate();
+    for _ in 0..5 {
+        assert_eq!(fx.st(signed(&k, 0, None, empty())), ErrorCode::OK);
+    }
 }
 
 #[test]
@@ -1105,7 +1106,7 @@ fn hrt_op_31_commit_unsupported_suite_and_step_12_unsupported_version() {
     );
     // A Welcome with version 2 inside the body: unsupported_version at step 12.
     let mut w = welcome(ch, 1).to_vec();
-    assert_eq!(&w[..3], &[0xa6, 0x01, 0x01]);
+    assert_eq!(&w[..3], &[0xa5, 0x01, 0x01]);
     w[2] = 0x02;
     let c = commit_bytes(&fx.alice, ch, 0, 0, vec![], 0);
     assert_eq!(

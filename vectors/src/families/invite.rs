@@ -9,6 +9,7 @@ use hearth_crypto::label;
 use hearth_crypto::labelled::{self, bstr};
 use hearth_crypto::rng::HearthRng;
 use hearth_crypto::{x25519, Secret32};
+use hearth_wire::invite::uri::{invite_check, SCHEME};
 use hearth_wire::invite::InviteUri;
 use hearth_wire::join::{JoinRequest, SignedJoinRequest};
 use hearth_wire::request::PendingJoin;
@@ -123,37 +124,54 @@ pub fn invite_family() -> R<VectorFile> {
     let parsed = InviteUri::parse(&uri_s)?;
     ensure(parsed == uri, "uri round trip")?;
     let inv_cbor = uri.invite.to_vec();
+    let check = invite_check(&inv_cbor);
     let frag = uri_s
-        .split_once('#')
-        .map(|x| x.1.to_owned())
+        .strip_prefix(SCHEME)
+        .map(str::to_owned)
         .unwrap_or_default();
     let fpr = g.fingerprint();
     cases.push(
-        Case::new("invite-uri-roundtrip", "URI = host_url || \"#\" || base64url_nopad(hCBOR(Invite)); parsing returns the same Invite", &["HRT-INV-4", "HRT-INV-3", "HRT-INV-11"])
+        Case::new("invite-uri-roundtrip", "URI = \"hearth:\" || base64url_nopad(hCBOR(Invite) || H(\"invite-check\", hCBOR(Invite))[0..4]); parsing returns the same Invite", &["HRT-INV-52", "HRT-INV-51", "HRT-INV-3", "HRT-INV-11", "HRT-INV-54"])
             .input("uri", uri_s.clone())
-            .mid("fragment", frag.clone())
+            .mid("payload", frag.clone())
             .mid("invite_cbor", hx(&inv_cbor))
+            .mid("invite_check_input", hx(&encode_with(|e| {
+                e.array(2).text(&label::INVITE_CHECK.wire()).bytes(&inv_cbor);
+            })))
+            .mid("check", hx(&check))
             .mid("invite_diagnostic", hearth_wire::diag::to_diagnostic(&inv_cbor))
-            .out("host_url", HOST_URL)
+            .out("suite", u64::from(uri.invite.suite.0))
+            .out("host_url", uri.invite.host_url.as_str())
             .out("channel_id", hx(&uri.invite.channel_id.0))
-            .out("secret", hx(&uri.invite.secret.0))
-            .out("inviter_key", hx(&uri.invite.inviter_key.0))
-            .out("inviter_fpr", hx(&uri.invite.inviter_fpr.0))
-            .out("expires", uri.invite.expires.0)
             .out("conversation", hx(&uri.invite.conversation.0))
+            .out("inviter_fpr", hx(&uri.invite.inviter_fpr.0))
+            .out("inviter_key", hx(&uri.invite.inviter_key.0))
+            .out("secret", hx(&uri.invite.secret.0))
+            .out("expires", uri.invite.expires.0)
             .out("inviter_fpr_is_prefix_of", hx(fpr.as_bytes())),
     );
     // URI parsing failures (§5.3.2), each with the code the library reports.
     let b64 = |b: &[u8]| hearth_wire::invite::base64url::encode(b);
+    // A payload framed with a correct check value around `b`.
+    let framed = |b: &[u8]| {
+        let mut v = b.to_vec();
+        v.extend_from_slice(&invite_check(b));
+        format!("{SCHEME}{}", b64(&v))
+    };
     let mut v2 = inv_cbor.clone();
     if let Some(x) = v2.get_mut(1) {
+        *x = 0x02;
+    }
+    let mut s2 = inv_cbor.clone();
+    if let Some(x) = s2.get_mut(2) {
         *x = 0x02;
     }
     let mut trailing = inv_cbor.clone();
     trailing.push(0x00);
     let last_bits = {
-        // 166 characters: the last one carries 4 unused bits, set non-zero here.
-        let mut f: String = frag.chars().take(166).collect();
+        // A prefix of 4k + 2 characters: its last one carries 4 unused bits, set non-zero.
+        let keep = frag.len() - (frag.len() + 2) % 4;
+        let mut f: String = frag.chars().take(keep).collect();
         if let Some(c) = f.pop() {
             let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
             let i = alphabet.find(c).unwrap_or(0);
@@ -161,101 +179,138 @@ pub fn invite_family() -> R<VectorFile> {
         }
         f
     };
+    let length_mod_1 = {
+        let pad = (5 - frag.len() % 4) % 4 + 4;
+        format!("{SCHEME}{frag}{}", "A".repeat(pad))
+    };
+    let damaged = {
+        let mut v = inv_cbor.clone();
+        v.extend_from_slice(&check);
+        if let Some(x) = v.last_mut() {
+            *x ^= 0x01;
+        }
+        format!("{SCHEME}{}", b64(&v))
+    };
+    // The Invite with one field replaced, encoded with the library's encoder.
+    let with = |f: &dyn Fn(&mut hearth_wire::invite::Invite)| {
+        let mut i = uri.invite.clone();
+        f(&mut i);
+        i.to_vec()
+    };
     let noncanon = {
         // The Invite with its expires field encoded in a longer head than needed.
-        let mut b = encode_with(|e| {
-            e.array(7)
-                .uint(1)
-                .bytes(&uri.invite.channel_id.0)
-                .bytes(&uri.invite.secret.0)
-                .bytes(&uri.invite.inviter_key.0)
-                .bytes(&uri.invite.inviter_fpr.0);
-        });
+        let mut b = with(&|_| {});
+        let e = uri.invite.expires.0;
+        // The last item is `expires` as 1a + 4 bytes; re-encode it as 1b + 8 bytes.
+        b.truncate(b.len() - 5);
         b.push(0x1b);
-        b.extend_from_slice(&uri.invite.expires.0.to_be_bytes());
-        b.extend_from_slice(&encode_with(|e| {
-            e.bytes(&uri.invite.conversation.0);
-        }));
+        b.extend_from_slice(&e.to_be_bytes());
         b
     };
+    let bad_host = with(&|i| {
+        i.host_url =
+            HostUrl::new("https://Example.org/hearth").unwrap_or_else(|_| i.host_url.clone())
+    });
+    let http_host = with(&|i| {
+        i.host_url =
+            HostUrl::new("http://example.org/hearth").unwrap_or_else(|_| i.host_url.clone())
+    });
     let bad: Vec<(&str, &str, String, &[&str])> = vec![
         (
-            "no-fragment",
-            "a URI without '#'",
-            HOST_URL.to_owned(),
-            &["HRT-INV-6"],
+            "host-url-form",
+            "the 1.0-draft form: a host URL with the invitation in its fragment",
+            format!("{HOST_URL}#{frag}"),
+            &["HRT-INV-53"],
         ),
         (
-            "empty-fragment",
-            "a URI with an empty fragment",
-            format!("{HOST_URL}#"),
-            &["HRT-INV-6"],
+            "empty-payload",
+            "the scheme without a payload",
+            SCHEME.to_owned(),
+            &["HRT-INV-53"],
         ),
         (
-            "ftp-scheme",
-            "a URI whose scheme is not https",
-            format!("ftp://example.org/hearth#{frag}"),
-            &["HRT-INV-7"],
-        ),
-        (
-            "userinfo",
-            "a URI whose host part has userinfo",
-            format!("https://eve@example.org/hearth#{frag}"),
-            &["HRT-INV-8"],
-        ),
-        (
-            "query",
-            "a URI with a query",
-            format!("{HOST_URL}?x=1#{frag}"),
-            &["HRT-INV-8"],
+            "uppercase-scheme",
+            "the scheme in uppercase",
+            format!("HEARTH:{frag}"),
+            &["HRT-INV-53", "HRT-CONV-6"],
         ),
         (
             "padding",
-            "a fragment with '=' padding",
-            format!("{HOST_URL}#{frag}=="),
+            "a payload with '=' padding",
+            format!("{SCHEME}{frag}=="),
             &["HRT-INV-9"],
         ),
         (
             "plus-char",
-            "a fragment with a character outside base64url",
-            format!("{HOST_URL}#+{}", frag.get(1..).unwrap_or_default()),
+            "a payload with a character outside base64url",
+            format!("{SCHEME}+{}", frag.get(1..).unwrap_or_default()),
             &["HRT-INV-9"],
         ),
         (
             "length-mod-4-is-1",
-            "a fragment whose length modulo 4 is 1",
-            format!("{HOST_URL}#{frag}A"),
+            "a payload whose length modulo 4 is 1",
+            length_mod_1,
             &["HRT-INV-10"],
         ),
         (
             "nonzero-unused-bits",
-            "a fragment whose last character has non-zero unused bits",
-            format!("{HOST_URL}#{last_bits}"),
+            "a payload whose last character has non-zero unused bits",
+            format!("{SCHEME}{last_bits}"),
             &["HRT-INV-10"],
+        ),
+        (
+            "damaged",
+            "one bit of the check value changed: the link is damaged",
+            damaged,
+            &["HRT-INV-54"],
+        ),
+        (
+            "too-short",
+            "a payload of four bytes cannot hold an Invite and its check value",
+            format!("{SCHEME}{}", b64(&[0x89, 0x01, 0x01, 0x00])),
+            &["HRT-INV-54"],
         ),
         (
             "version-2",
             "an Invite array whose version element is 2",
-            format!("{HOST_URL}#{}", b64(&v2)),
+            framed(&v2),
             &["HRT-INV-12"],
+        ),
+        (
+            "suite-2",
+            "an Invite array whose suite element is 2, a suite the client does not support",
+            framed(&s2),
+            &["HRT-INV-56"],
         ),
         (
             "trailing-byte",
             "an Invite followed by an extra byte",
-            format!("{HOST_URL}#{}", b64(&trailing)),
+            framed(&trailing),
             &["HRT-INV-11", "HRT-WIRE-1"],
         ),
         (
             "noncanonical-head",
             "an Invite with a non-shortest integer head",
-            format!("{HOST_URL}#{}", b64(&noncanon)),
+            framed(&noncanon),
             &["HRT-INV-11", "HRT-WIRE-3"],
         ),
         (
             "not-an-invite",
-            "a fragment holding a CBOR map instead of the Invite array",
-            format!("{HOST_URL}#{}", b64(&[0xa0])),
+            "a payload holding a CBOR map instead of the Invite array",
+            framed(&[0xa0]),
             &["HRT-INV-11"],
+        ),
+        (
+            "host-url-uppercase",
+            "an Invite whose host URL has an uppercase letter (not canonical)",
+            framed(&bad_host),
+            &["HRT-INV-55"],
+        ),
+        (
+            "host-url-http",
+            "an Invite whose host URL uses http for a host that is not a loopback host",
+            framed(&http_host),
+            &["HRT-INV-55"],
         ),
     ];
     for (slug, d, u, reqs) in bad {
@@ -295,7 +350,7 @@ pub fn invite_family() -> R<VectorFile> {
     let joiner_ik_seed = arr32(0x42);
     let joiner_rng = arr32(0x43);
     let now = 1_500;
-    let (_pending, redeem) = danger_join_with_rng(
+    let (pending, redeem) = danger_join_with_rng(
         &uri_s,
         IdentityKey::from_seed(&joiner_ik_seed),
         "Joiner",
@@ -381,6 +436,28 @@ pub fn invite_family() -> R<VectorFile> {
     };
     let mut inv_ok = fresh_invitation()?;
     let vj = inv_ok.process_join(&pj)?;
+    // §5.8.1: the short authentication string, independently from the exporter secret.
+    let sas_ctx = encode_with(|e| {
+        e.array(2)
+            .text(&label::JOIN_SAS.wire())
+            .array(6)
+            .bytes(&real_cid)
+            .bytes(&d.invite_id)
+            .bytes(&uri.invite.inviter_key.0)
+            .bytes(&uri.invite.inviter_fpr.0)
+            .bytes(jik.public_key().as_bytes())
+            .bytes(mk.public_key().as_bytes());
+    });
+    let sas_bytes = crate::util::rfc9180::export(&k.exporter_secret, &sas_ctx, 4)?;
+    let sas_value = sas_bytes
+        .as_slice()
+        .try_into()
+        .map(|b: [u8; 4]| u32::from_be_bytes(b) % 1_000_000)
+        .map_err(|_| GenError("sas bytes".into()))?;
+    ensure(
+        vj.sas().value() == sas_value && pending.sas() == vj.sas(),
+        "both sides' short authentication string matches the independent derivation",
+    )?;
     let base = |id: &str, d2: &str| {
         Case::new(id, d2, &["HRT-INV-35"])
             .input("inviter_key_private", hx(&[0u8; 0]))
@@ -413,6 +490,9 @@ pub fn invite_family() -> R<VectorFile> {
         .req("HRT-INV-37")
         .req("HRT-INV-39")
         .req("HRT-INV-41")
+        .req("HRT-INV-63")
+        .req("HRT-INV-64")
+        .req("HRT-CRYPTO-44")
         .input("inviter_key_private", hx(&inviter_sk_bytes))
         .input("joiner_identity_seed", hx(&joiner_ik_seed))
         .input("joiner_generator_seed", hx(&joiner_rng))
@@ -445,9 +525,14 @@ pub fn invite_family() -> R<VectorFile> {
                 crate::util::with_raw(&pop_content),
             )),
         )
+        .mid("16_hpke_exporter_secret", hx(&k.exporter_secret))
+        .mid("17_sas_exporter_context", hx(&sas_ctx))
+        .mid("18_sas_bytes", hx(&sas_bytes))
         .out("invite_redeem_body", hx(&redeem.body.to_vec()))
         .out("joiner_fingerprint", hx(vj.fingerprint().as_bytes()))
-        .out("proposed_name", vj.proposed_name()),
+        .out("proposed_name", vj.proposed_name())
+        .out("sas", u64::from(sas_value))
+        .out("sas_display", vj.sas().to_string()),
     );
     // Rejected pending joins: each sealed correctly except for one defect.
     let seal = |pt: &[u8], mk_pub: &[u8; 32]| -> R<HpkeSealed> {
@@ -571,6 +656,12 @@ pub fn invite_family() -> R<VectorFile> {
             .process_join(&p)
             .err()
             .ok_or_else(|| GenError(format!("join {slug} accepted")))?;
+        // HRT-INV-62: a join that does not open leaves the invitation open; HRT-INV-59: one
+        // that opens uses it up, whatever the later checks say.
+        ensure(
+            inv.is_open() == (e == hearth_crypto::ProtocolError::DecryptFailed),
+            &format!("join {slug}: the invitation is used up exactly when the join opened"),
+        )?;
         let mut c = base(&format!("invite-join-{slug}"), d2)
             .req("HRT-INV-36")
             .input("inviter_key_private", hx(&inviter_sk_bytes))

@@ -4,6 +4,7 @@ pub mod attachment;
 pub mod commit;
 pub mod envelope;
 pub mod host;
+pub mod host_url;
 pub mod invite;
 pub mod log;
 pub mod prims;

@@ -186,6 +186,8 @@ pub struct InviteRec {
     pub sjr: Vec<u8>,
     /// `PendingJoin` as the host serves it.
     pub pending_join: Vec<u8>,
+    /// The short authentication string both clients show (spec §5.8.1).
+    pub sas: u32,
 }
 
 /// An envelope, its receiver's state before opening it, and its keys.
@@ -252,15 +254,10 @@ pub struct WelcomeRec {
     pub epoch: u64,
     /// Joiner init private key.
     pub init_sk: [u8; 32],
-    /// Variants: (slug, description, requirements, welcome, anchor, result).
-    pub variants: Vec<(
-        String,
-        String,
-        Vec<String>,
-        Vec<u8>,
-        Vec<u8>,
-        crate::model::Expected,
-    )>,
+    /// The GroupInfo ciphertext served with the Welcome (`WelcomeFetchResult` key 3).
+    pub group_info_ct: Vec<u8>,
+    /// Variants: see [`crate::families::welcome::Variant`].
+    pub variants: Vec<crate::families::welcome::Variant>,
 }
 
 /// The whole story.
@@ -916,7 +913,7 @@ fn invite_and_add(
     others: usize,
 ) -> R<(Group, Vec<u8>, Vec<u8>, InviteRec)> {
     let cid = cx.cid;
-    let expires = *t + 7 * 24 * 3600;
+    let expires = *t + hearth_crypto::invite::DEFAULT_LIFETIME_SECS;
     let draft = ga.create_invitation(ConversationId(arr16(0xcc)), expires)?;
     let create_body = draft.create_body().to_vec();
     let mut inv = draft.registered();
@@ -934,7 +931,7 @@ fn invite_and_add(
     let uri_s = uri.to_string();
     *t += 60;
     let join_time = *t;
-    let (pending, redeem) = danger_join_with_rng(
+    let (mut pending, redeem) = danger_join_with_rng(
         &uri_s,
         joiner.ik.clone(),
         name,
@@ -971,14 +968,22 @@ fn invite_and_add(
         .as_slice()
         .to_vec();
     let validated = inv.process_join(&pj)?;
+    // §5.8.1: both screens show the same code; both users confirm.
+    let sas = validated.sas();
+    ensure(pending.sas() == sas, "both sides derive the same code")?;
+    pending.confirm_sas();
     *t += 60;
     let out = ga.commit(
         vec![Change::Add {
-            joiner: Box::new(validated),
+            joiner: Box::new(validated.confirm_sas_matches()),
             role: Role::Member,
         }],
         *t,
     )?;
+    let gi_ct = out
+        .group_info_ct
+        .clone()
+        .ok_or_else(|| GenError("group info ciphertext".into()))?;
     ga.commit_accepted()?;
     let cs = alice.shadow.take32();
     let a_init = alice.shadow.take32();
@@ -1028,6 +1033,7 @@ fn invite_and_add(
     let (pending, variants) = crate::families::welcome::variants(
         pending,
         &w,
+        &gi_ct,
         &out.commit,
         &k,
         cid,
@@ -1035,7 +1041,7 @@ fn invite_and_add(
         &alice.mk_seed,
         *t,
     )?;
-    let gj = pending.accept_welcome(&w, Some(&out.commit), *t)?;
+    let gj = pending.accept_welcome(&w, &gi_ct, Some(&out.commit), *t)?;
     ensure(
         gj.epoch_authenticator().map(|a| *a.as_bytes()) == Some(k.authenticator),
         "joiner authenticator",
@@ -1046,6 +1052,7 @@ fn invite_and_add(
         anchor: out.commit.clone(),
         epoch: n,
         init_sk: j_init,
+        group_info_ct: gi_ct.clone(),
         variants,
     });
     let e = cx.epoch()?.clone();
@@ -1081,9 +1088,14 @@ fn invite_and_add(
         kv("SignedJoinRequest (sealed plaintext)", h(&sjr)),
         kv("InviteRedeemBody", h(&redeem.body.to_vec())),
         kv("PendingJoin", h(&pj.to_vec())),
+        kv(
+            "short authentication string (both screens, compared before the add)",
+            sas.to_string(),
+        ),
         kv("Commit bytes (log entry)", h(&out.commit)),
         kv("log seq", seq.to_string()),
         kv("Welcome", h(&w)),
+        kv("GroupInfo ciphertext (CommitPostBody key 3)", h(&gi_ct)),
         kv("welcome-seal info", h(&winfo)),
     ];
     v.extend(epoch_kvs(&e));
@@ -1112,6 +1124,7 @@ fn invite_and_add(
         redeem_body: redeem.body.to_vec(),
         sjr,
         pending_join: pj.to_vec(),
+        sas: sas.value(),
     };
     Ok((gj, out.commit, w, rec))
 }

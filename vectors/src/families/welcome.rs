@@ -15,7 +15,17 @@ use crate::families::schedule::{self, EpochKeys};
 use crate::model::{ensure, hx, Case, Expected, GenError, VectorFile, R};
 use crate::util::{aes_gcm_open, aes_gcm_seal, flip};
 
-type Variant = (String, String, Vec<String>, Vec<u8>, Vec<u8>, Expected);
+/// A rejected Welcome: (slug, description, requirements, Welcome bytes, GroupInfo ciphertext,
+/// anchor commit, the joiner's result).
+pub type Variant = (
+    String,
+    String,
+    Vec<String>,
+    Vec<u8>,
+    Vec<u8>,
+    Vec<u8>,
+    Expected,
+);
 
 fn gi_aad(cid: &[u8; 16], n: u64) -> Vec<u8> {
     encode_with(|e| {
@@ -27,18 +37,13 @@ fn nonce12(n: &[u8; 12]) -> [u8; 12] {
     *n
 }
 
-/// Opens the GroupInfo ciphertext of a Welcome with the epoch's welcome key and nonce.
-pub fn open_group_info(w: &Welcome, k: &EpochKeys, cid: &[u8; 16], n: u64) -> R<Vec<u8>> {
+/// Opens a commit's GroupInfo ciphertext with the epoch's welcome key and nonce.
+pub fn open_group_info(gi_ct: &[u8], k: &EpochKeys, cid: &[u8; 16], n: u64) -> R<Vec<u8>> {
     let (wk, wn) = match (k.welcome_key, k.welcome_nonce) {
         (Some(a), Some(b)) => (a, b),
         _ => return Err(GenError("no welcome key".into())),
     };
-    aes_gcm_open(
-        &wk,
-        &nonce12(&wn),
-        &gi_aad(cid, n),
-        w.group_info_ct.as_slice(),
-    )
+    aes_gcm_open(&wk, &nonce12(&wn), &gi_aad(cid, n), gi_ct)
 }
 
 /// Builds the variants of a Welcome and runs the joiner on each; returns the pending member.
@@ -46,6 +51,7 @@ pub fn open_group_info(w: &Welcome, k: &EpochKeys, cid: &[u8; 16], n: u64) -> R<
 pub fn variants(
     mut pending: PendingMember,
     w: &[u8],
+    gi_ct: &[u8],
     anchor: &[u8],
     k: &EpochKeys,
     cid: [u8; 16],
@@ -54,7 +60,7 @@ pub fn variants(
     now: u64,
 ) -> R<(PendingMember, Vec<Variant>)> {
     let wd = Welcome::decode(w)?;
-    let sgi_bytes = open_group_info(&wd, k, &cid, n)?;
+    let sgi_bytes = open_group_info(gi_ct, k, &cid, n)?;
     let sgi = SignedGroupInfo::decode(&sgi_bytes)?;
     let gi = GroupInfo::decode(sgi.group_info.as_bytes())?;
     let (wk, wn) = match (k.welcome_key, k.welcome_nonce) {
@@ -62,7 +68,7 @@ pub fn variants(
         _ => return Err(GenError("no welcome key".into())),
     };
     let mk = MemberKey::from_seed(inviter_mk_seed);
-    // A Welcome whose GroupInfo is `gi2`, signed by the inviter (or with `sig_flip`).
+    // The GroupInfo ciphertext of `gi2`, signed by the inviter (or with `sig_flip`).
     let reseal = |gi2: &GroupInfo, sig_flip: bool| -> R<Vec<u8>> {
         let gib = gi2.to_vec();
         let mut sig =
@@ -76,46 +82,56 @@ pub fn variants(
             group_info: SignedBytes::from_bytes(gib),
             signature: hearth_wire::Signature(sig),
         };
-        let ct = aes_gcm_seal(&wk, &wn, &gi_aad(&cid, n), &s2.to_vec())?;
-        let mut w2 = wd.clone();
-        w2.group_info_ct = BoundedBytes::new(ct)?;
-        Ok(w2.to_vec())
+        aes_gcm_seal(&wk, &wn, &gi_aad(&cid, n), &s2.to_vec())
     };
-    // Self-check: resealing the unchanged GroupInfo reproduces the Welcome.
+    // Self-check: resealing the unchanged GroupInfo reproduces the ciphertext.
     ensure(
-        reseal(&gi, false)? == w,
-        "resealed Welcome equals the original",
+        reseal(&gi, false)? == gi_ct,
+        "resealed GroupInfo equals the original",
     )?;
-    let mut out: Vec<(String, String, Vec<&str>, Vec<u8>, Vec<u8>)> = Vec::new();
+    type Raw = (String, String, Vec<&'static str>, Vec<u8>, Vec<u8>, Vec<u8>);
+    let mut out: Vec<Raw> = Vec::new();
+    // A variant of the Welcome with the original GroupInfo ciphertext, or of the ciphertext
+    // with the original Welcome.
+    let wv = |slug: &str, d: &str, reqs: Vec<&'static str>, welcome: Vec<u8>| -> Raw {
+        (
+            slug.into(),
+            d.into(),
+            reqs,
+            welcome,
+            gi_ct.to_vec(),
+            anchor.to_vec(),
+        )
+    };
+    let gv = |slug: &str, d: &str, reqs: Vec<&'static str>, ct: Vec<u8>| -> Raw {
+        (slug.into(), d.into(), reqs, w.to_vec(), ct, anchor.to_vec())
+    };
     let mut trailing = w.to_vec();
     trailing.push(0);
-    out.push((
-        "trailing-byte".into(),
-        "a Welcome followed by one extra byte".into(),
+    out.push(wv(
+        "trailing-byte",
+        "a Welcome followed by one extra byte",
         vec!["HRT-GRP-58", "HRT-WIRE-1"],
         trailing,
-        anchor.to_vec(),
     ));
     let mut s2 = wd.clone();
     s2.suite = Suite(2);
-    out.push((
-        "suite-2".into(),
-        "a Welcome naming the reserved suite 2".into(),
+    out.push(wv(
+        "suite-2",
+        "a Welcome naming the reserved suite 2",
         vec!["HRT-GRP-60", "HRT-CRYPTO-2", "HRT-EXT-4"],
         s2.to_vec(),
-        anchor.to_vec(),
     ));
     let mut wv2 = w.to_vec();
     // Welcome = {1: 1, ...}: the value of key 1 is the third byte.
     if let Some(x) = wv2.get_mut(2) {
         *x = 0x02;
     }
-    out.push((
-        "version-2".into(),
-        "a Welcome whose version is 2".into(),
+    out.push(wv(
+        "version-2",
+        "a Welcome whose version is 2",
         vec!["HRT-GRP-59"],
         wv2,
-        anchor.to_vec(),
     ));
     // GroupInfo plaintexts changed below the typed layer, signed and sealed correctly.
     let reseal_raw = |gib: Vec<u8>| -> R<Vec<u8>> {
@@ -124,10 +140,7 @@ pub fn variants(
         let s2 = hearth_wire::encode_with(|e| {
             e.array(2).bytes(&gib).bytes(&sig);
         });
-        let ct = aes_gcm_seal(&wk, &wn, &gi_aad(&cid, n), &s2)?;
-        let mut w2 = wd.clone();
-        w2.group_info_ct = BoundedBytes::new(ct)?;
-        Ok(w2.to_vec())
+        aes_gcm_seal(&wk, &wn, &gi_aad(&cid, n), &s2)
     };
     let gib = gi.to_vec();
     // GroupInfo = {1: [1, suite, ...], ...}: bytes 0..4 are a4 01 87 01, then the suite.
@@ -135,98 +148,89 @@ pub fn variants(
     if let Some(x) = gv2.get_mut(3) {
         *x = 0x02;
     }
-    out.push((
-        "group-info-context-version-2".into(),
-        "a GroupInfo whose GroupContext version is 2".into(),
+    out.push(gv(
+        "group-info-context-version-2",
+        "a GroupInfo whose GroupContext version is 2",
         vec!["HRT-GRP-65"],
         reseal_raw(gv2)?,
-        anchor.to_vec(),
     ));
     let mut gs2 = gib.clone();
     if let Some(x) = gs2.get_mut(4) {
         *x = 0x02;
     }
-    out.push((
-        "group-info-context-suite-2".into(),
-        "a GroupInfo whose GroupContext names suite 2".into(),
+    out.push(gv(
+        "group-info-context-suite-2",
+        "a GroupInfo whose GroupContext names suite 2",
         vec!["HRT-GRP-66"],
         reseal_raw(gs2)?,
-        anchor.to_vec(),
     ));
-    let garbage = {
-        let ct = aes_gcm_seal(&wk, &wn, &gi_aad(&cid, n), &[0x80])?;
-        let mut w2 = wd.clone();
-        w2.group_info_ct = BoundedBytes::new(ct)?;
-        w2.to_vec()
-    };
-    out.push((
-        "group-info-not-signed-group-info".into(),
-        "the decrypted GroupInfo plaintext is not a SignedGroupInfo".into(),
+    let garbage = aes_gcm_seal(&wk, &wn, &gi_aad(&cid, n), &[0x80])?;
+    out.push(gv(
+        "group-info-not-signed-group-info",
+        "the decrypted GroupInfo plaintext is not a SignedGroupInfo",
         vec!["HRT-GRP-64"],
         garbage,
-        anchor.to_vec(),
     ));
     let mut c2 = wd.clone();
     c2.channel_id = ChannelId([0xee; 16]);
-    out.push((
-        "other-channel".into(),
-        "a Welcome for another channel than the invitation's".into(),
+    out.push(wv(
+        "other-channel",
+        "a Welcome for another channel than the invitation's",
         vec!["HRT-GRP-61"],
         c2.to_vec(),
-        anchor.to_vec(),
     ));
     let mut e2 = wd.clone();
     e2.epoch = Epoch(n + 1);
-    out.push((
-        "other-epoch".into(),
-        "a Welcome whose epoch differs from the one its secrets were sealed for".into(),
+    out.push(wv(
+        "other-epoch",
+        "a Welcome whose epoch differs from the one its secrets were sealed for",
         vec!["HRT-GRP-62"],
         e2.to_vec(),
-        anchor.to_vec(),
     ));
     let mut j2 = wd.clone();
     j2.joiner_secret.ct =
         BoundedBytes::new(flip(j2.joiner_secret.ct.as_slice().to_vec(), 3, 0x10))?;
-    out.push((
-        "joiner-secret-tampered".into(),
-        "a Welcome whose sealed joiner secret was altered".into(),
+    out.push(wv(
+        "joiner-secret-tampered",
+        "a Welcome whose sealed joiner secret was altered",
         vec!["HRT-GRP-62", "HRT-CRYPTO-33"],
         j2.to_vec(),
-        anchor.to_vec(),
     ));
-    let mut g2 = wd.clone();
-    g2.group_info_ct = BoundedBytes::new(flip(g2.group_info_ct.as_slice().to_vec(), 7, 0x01))?;
-    out.push((
-        "group-info-tampered".into(),
-        "a Welcome whose GroupInfo ciphertext was altered".into(),
-        vec!["HRT-GRP-63", "HRT-CRYPTO-37"],
-        g2.to_vec(),
-        anchor.to_vec(),
+    out.push(gv(
+        "group-info-tampered",
+        "a GroupInfo ciphertext that was altered",
+        vec!["HRT-GRP-80", "HRT-CRYPTO-37"],
+        flip(gi_ct.to_vec(), 7, 0x01),
     ));
-    out.push((
-        "group-info-bad-signature".into(),
-        "a GroupInfo whose signature does not verify".into(),
+    out.push(gv(
+        "group-info-bad-signature",
+        "a GroupInfo whose signature does not verify",
         vec!["HRT-GRP-68", "HRT-GRP-52"],
         reseal(&gi, true)?,
-        anchor.to_vec(),
     ));
     let mut gi_signer = gi.clone();
     gi_signer.signer = Leaf(gi.roster.len().saturating_sub(1) as u8);
-    out.push((
-        "group-info-signer-not-inviter".into(),
-        "a GroupInfo whose signer leaf is not the inviter named in the invitation".into(),
+    out.push(gv(
+        "group-info-signer-not-inviter",
+        "a GroupInfo whose signer leaf is not the inviter named in the invitation",
         vec!["HRT-INV-46"],
         reseal(&gi_signer, false)?,
-        anchor.to_vec(),
     ));
     let mut gi_tag = gi.clone();
     gi_tag.confirmation_tag = Hash(crate::util::arr32(0x77));
-    out.push((
-        "group-info-wrong-tag".into(),
-        "a GroupInfo whose confirmation tag is not the one derived from joiner_secret".into(),
+    out.push(gv(
+        "group-info-wrong-tag",
+        "a GroupInfo whose confirmation tag is not the one derived from joiner_secret",
         vec!["HRT-GRP-69"],
         reseal(&gi_tag, false)?,
-        anchor.to_vec(),
+    ));
+    let mut gi_conv = gi.clone();
+    gi_conv.conversation = hearth_wire::ConversationId([0x5a; 16]);
+    out.push(gv(
+        "group-info-other-conversation",
+        "a GroupInfo, correctly signed, that names another conversation than the invitation's",
+        vec!["HRT-GRP-81", "HRT-INV-71"],
+        reseal(&gi_conv, false)?,
     ));
     let mut gi_cert = gi.clone();
     {
@@ -236,12 +240,11 @@ pub fn variants(
         }
         gi_cert.roster = hearth_wire::BoundedVec::new(entries)?;
     }
-    out.push((
-        "group-info-cert-changed-context-not".into(),
-        "a GroupInfo roster entry changed without updating the GroupContext's roster_hash".into(),
+    out.push(gv(
+        "group-info-cert-changed-context-not",
+        "a GroupInfo roster entry changed without updating the GroupContext's roster_hash",
         vec!["HRT-GRP-70"],
         reseal(&gi_cert, false)?,
-        anchor.to_vec(),
     ));
     // The same change with a consistent GroupContext and confirmation tag: only the
     // certificate check can catch it (checked without an anchor commit, whose tag differs).
@@ -263,26 +266,24 @@ pub fn variants(
         g4.confirmation_tag = Hash(
             schedule::from_joiner(joiner, &gch4, g4.group_context.cth.as_slice()).confirmation_tag,
         );
-        out.push(("group-info-signer-bad-cert".into(), "a consistent GroupInfo whose signer's own member certificate does not verify; no anchor commit".into(), vec!["HRT-GRP-67"], reseal(&g4, false)?, Vec::new()));
-        out.push(("group-info-bad-member-cert".into(), "a consistent GroupInfo (roster hash and tag recomputed) whose roster entry carries a certificate that does not verify; no anchor commit".into(), vec!["HRT-GRP-71"], reseal(&g3, false)?, Vec::new()));
+        out.push(("group-info-signer-bad-cert".into(), "a consistent GroupInfo whose signer's own member certificate does not verify; no anchor commit".into(), vec!["HRT-GRP-67"], w.to_vec(), reseal(&g4, false)?, Vec::new()));
+        out.push(("group-info-bad-member-cert".into(), "a consistent GroupInfo (roster hash and tag recomputed) whose roster entry carries a certificate that does not verify; no anchor commit".into(), vec!["HRT-GRP-71"], w.to_vec(), reseal(&g3, false)?, Vec::new()));
     }
     let mut gi_epoch = gi.clone();
     gi_epoch.group_context.epoch = Epoch(n + 7);
-    out.push((
-        "group-info-context-epoch".into(),
-        "a GroupInfo whose GroupContext epoch differs from the Welcome's".into(),
+    out.push(gv(
+        "group-info-context-epoch",
+        "a GroupInfo whose GroupContext epoch differs from the Welcome's",
         vec!["HRT-GRP-70"],
         reseal(&gi_epoch, false)?,
-        anchor.to_vec(),
     ));
     let mut gi_rh = gi.clone();
     gi_rh.group_context.roster_hash = Hash([0x42; 32]);
-    out.push((
-        "group-info-roster-hash".into(),
-        "a GroupInfo whose roster does not hash to the GroupContext's roster_hash".into(),
+    out.push(gv(
+        "group-info-roster-hash",
+        "a GroupInfo whose roster does not hash to the GroupContext's roster_hash",
         vec!["HRT-GRP-70"],
         reseal(&gi_rh, false)?,
-        anchor.to_vec(),
     ));
     // The anchor commit.
     let bad_anchor = {
@@ -295,16 +296,17 @@ pub fn variants(
         "the log entry at the anchor is a commit whose tag differs from the GroupInfo's".into(),
         vec!["HRT-LOG-26"],
         w.to_vec(),
+        gi_ct.to_vec(),
         bad_anchor,
     ));
     let mut results = Vec::new();
-    for (slug, d, reqs, bytes, anc) in out {
+    for (slug, d, reqs, bytes, ct, anc) in out {
         let anchor_opt = if anc.is_empty() {
             None
         } else {
             Some(anc.as_slice())
         };
-        match pending.accept_welcome(&bytes, anchor_opt, now) {
+        match pending.accept_welcome(&bytes, &ct, anchor_opt, now) {
             Ok(_) => return Err(GenError(format!("welcome variant {slug} accepted"))),
             Err(rej) => {
                 let e = Expected::protocol(rej.error);
@@ -314,6 +316,7 @@ pub fn variants(
                     d,
                     reqs.iter().map(|s| (*s).to_owned()).collect(),
                     bytes,
+                    ct,
                     anc,
                     e,
                 ));
@@ -337,8 +340,7 @@ pub fn welcome_family(s: &Scenario) -> R<VectorFile> {
             .iter()
             .find(|i| i.joiner == w.joiner)
             .ok_or_else(|| GenError("invite".into()))?;
-        let wd = Welcome::decode(&w.bytes)?;
-        let sgi = open_group_info(&wd, &ep.keys, &s.cid, w.epoch)?;
+        let sgi = open_group_info(&w.group_info_ct, &ep.keys, &s.cid, w.epoch)?;
         let slug = w.joiner.to_lowercase();
         let base = |id: String, d: &str| {
             Case::new(id, d, &["HRT-GRP-57"])
@@ -365,14 +367,16 @@ pub fn welcome_family(s: &Scenario) -> R<VectorFile> {
             format!("welcome-{slug}-valid"),
             "the joiner opens the Welcome, verifies the GroupInfo and installs the epoch",
         )
-        .req("HRT-GRP-51")
+        .req("HRT-GRP-76")
         .req("HRT-GRP-52")
         .req("HRT-GRP-53")
         .req("HRT-GRP-62")
-        .req("HRT-GRP-63")
+        .req("HRT-GRP-80")
         .req("HRT-GRP-69")
         .req("HRT-LOG-26")
+        .req("HRT-INV-71")
         .input("welcome", hx(&w.bytes))
+        .input("group_info_ct", hx(&w.group_info_ct))
         .input("anchor_commit", hx(&w.anchor))
         .mid(
             "00_welcome_seal_info",
@@ -394,7 +398,7 @@ pub fn welcome_family(s: &Scenario) -> R<VectorFile> {
                 .out("epoch_authenticator", hx(&ep.keys.authenticator))
                 .out("roster_size", ep.roster.len() as u64),
         );
-        for (vslug, d, reqs, bytes, anc, e) in &w.variants {
+        for (vslug, d, reqs, bytes, ct, anc, e) in &w.variants {
             let anchor_v = if anc.is_empty() {
                 serde_json::Value::Null
             } else {
@@ -402,6 +406,7 @@ pub fn welcome_family(s: &Scenario) -> R<VectorFile> {
             };
             let mut c = base(format!("welcome-{slug}-{vslug}"), d)
                 .input("welcome", hx(bytes))
+                .input("group_info_ct", hx(ct))
                 .input("anchor_commit", anchor_v)
                 .err(*e);
             for r in reqs {
@@ -412,7 +417,7 @@ pub fn welcome_family(s: &Scenario) -> R<VectorFile> {
     }
     Ok(VectorFile {
         family: "welcome",
-        description: "Welcomes of the worked-example channel (spec §6.11, §6.12): the joiner's inputs (its init private key and the invitation), every intermediate value, and rejected variants with the code the joiner reports."
+        description: "Welcomes of the worked-example channel (spec §6.11, §6.12): the joiner's inputs (its init private key, the invitation, the Welcome and the commit's GroupInfo ciphertext), every intermediate value, and rejected variants with the code the joiner reports."
             .into(),
         seed: "generator seeds Alice 9192..b0, Bob a2a3..c1, Carol b3b4..d2 (32 consecutive bytes each; see spec/90-worked-example.md)".into(),
         cases,

@@ -382,8 +382,8 @@ fn more_structures(s: &Scenario, push: &mut impl FnMut(&str, &'static str, &[u8]
             .iter()
             .find(|e| e.n == w.epoch)
             .ok_or_else(|| err("epoch"))?;
-        let wd = hearth_wire::group::Welcome::decode(&w.bytes)?;
-        let sgi = crate::families::welcome::open_group_info(&wd, &ep.keys, &s.cid, w.epoch)?;
+        let sgi =
+            crate::families::welcome::open_group_info(&w.group_info_ct, &ep.keys, &s.cid, w.epoch)?;
         push("signed-group-info-bob", "SignedGroupInfo", &sgi);
         let d = hearth_wire::group::SignedGroupInfo::decode(&sgi)?;
         push("group-info-bob", "GroupInfo", d.group_info.as_bytes());
@@ -411,15 +411,22 @@ fn more_structures(s: &Scenario, push: &mut impl FnMut(&str, &'static str, &[u8]
                 Some(hearth_wire::group::GroupOp::Add { member_key, .. }) => member_key.0,
                 _ => return Err(err("add op")),
             };
+            let gi = s
+                .welcomes
+                .first()
+                .map(|w| w.group_info_ct.clone())
+                .ok_or_else(|| err("group info ciphertext"))?;
             let body = encode_with(|e| {
-                e.map(2)
+                e.map(3)
                     .uint(1)
                     .bytes(&c.bytes)
                     .uint(2)
                     .array(1)
                     .array(2)
                     .bytes(&mk)
-                    .bytes(&wb);
+                    .bytes(&wb)
+                    .uint(3)
+                    .bytes(&gi);
             });
             push("commit-post-body-adds-bob", "CommitPostBody", &body);
         }

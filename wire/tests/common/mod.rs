@@ -46,14 +46,20 @@ pub fn grease_ext() -> ExtMap {
 }
 
 pub fn invite() -> Invite {
+    invite_on("https://hearth.example/")
+}
+
+pub fn invite_on(host: &str) -> Invite {
     Invite {
         version: Version,
+        suite: Suite::X25519_SHA256_AES256GCM_ED25519,
+        host_url: BoundedText::new(host).unwrap(),
         channel_id: ch(),
-        secret: InviteSecret([0x22; 32]),
-        inviter_key: xk(0x33),
-        inviter_fpr: FprPrefix([0x44; 16]),
-        expires: Secs(1_800_000_000),
         conversation: ConversationId([0x11; 16]),
+        inviter_fpr: FprPrefix([0x44; 16]),
+        inviter_key: xk(0x33),
+        secret: InviteSecret([0x22; 32]),
+        expires: Secs(1_800_000_000),
     }
 }
 
@@ -157,6 +163,7 @@ pub fn group_info() -> GroupInfo {
         confirmation_tag: h(0x13),
         signer: Leaf(0),
         ext: None,
+        conversation: ConversationId([0x11; 16]),
     }
 }
 
@@ -174,7 +181,6 @@ pub fn welcome() -> Welcome {
         channel_id: ch(),
         epoch: Epoch(4),
         joiner_secret: sealed(0x41, 48),
-        group_info_ct: BoundedBytes::new(vec![0x42; 64]).unwrap(),
         ext: None,
     }
 }
@@ -305,6 +311,7 @@ pub fn commit_post_body(sealed_count: usize) -> CommitPostBody {
             welcome: Embedded::new(welcome()),
         }])
         .unwrap(),
+        group_info_ct: Some(BoundedBytes::new(vec![0x42; 64]).unwrap()),
     }
 }
 
@@ -550,6 +557,7 @@ pub fn samples() -> Vec<(String, &'static str, Vec<u8>)> {
             WelcomeFetchResult {
                 welcome: Embedded::new(welcome()),
                 seq: Seq(8),
+                group_info_ct: BoundedBytes::new(vec![0x42; 64]).unwrap(),
             }
             .to_vec(),
         ),

@@ -23,7 +23,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use hearth_client::error::code_name;
 use hearth_client::store::Store;
-use hearth_client::{qr, Client, Event};
+use hearth_client::{qr, Client, Comparison, Event, SasCheck};
 use hearth_crypto::keys::Fingerprint;
 use hearth_crypto::Status;
 use hearth_wire::HostUrl;
@@ -41,7 +41,11 @@ macro_rules! say {
 const STATE_NOTE: &str = "\
 CONV is the start of a conversation's id as `list` shows it. The state file defaults to
 $HEARTH_STATE, else $HOME/.local/share/hearth/state.sqlite. Exit codes: 0 done, 1 failed,
-2 bad arguments.";
+2 bad arguments.
+
+Before anyone is added, inviter and joiner compare a six-digit code that both screens show.
+`sync` asks for it at the terminal; with HEARTH_COMPARE=stdin it reads the answers (y or n)
+from standard input instead, for scripts. Without either, joins wait.";
 
 /// The reference Hearth client: end-to-end encrypted conversations for people who know each
 /// other.
@@ -80,7 +84,7 @@ enum Cmd {
         /// The conversation
         conv: String,
         /// How long the invitation is valid, in seconds
-        #[arg(long, value_name = "SECS", default_value_t = 7 * 24 * 3600)]
+        #[arg(long, value_name = "SECS", default_value_t = 24 * 3600)]
         expires: u64,
         /// Also write the QR code as SVG to FILE
         #[arg(long, value_name = "FILE")]
@@ -229,6 +233,9 @@ fn run(state: Option<PathBuf>, cmd: Cmd) -> Result<(), Fail> {
     // Group states reach the disk before what depends on them leaves (no key reuse after a
     // crash or Ctrl-C in the middle of a command).
     client.set_checkpoint(Store::checkpoint(&path).map_err(fail)?);
+    // Short authentication strings are compared by the user at the terminal (spec §5.8.1); without
+    // a terminal nothing is admitted or accepted, and joins wait for an interactive `sync`.
+    client.set_comparison(Box::new(Terminal));
     let result = command(&mut client, cmd);
     // What the command learned on the way (a detection while sending, a member added while
     // catching up) is shown now, not lost (HRT-LOG-39).
@@ -289,7 +296,11 @@ fn command(client: &mut Client, cmd: Cmd) -> Result<(), Fail> {
         }
         Cmd::Join { link, name } => {
             let name = name.unwrap_or_else(|| client.name().to_owned());
-            client.accept_invite(&link, &name).map_err(fail)?;
+            let (_, sas) = client.accept_invite(&link, &name).map_err(fail)?;
+            say!(
+                "Invitation accepted. Your code is {sas}. Ask your inviter, in person or on a call,
+which code their screen shows; it must be the same."
+            );
             let ev = client.sync();
             print_events(client, &ev);
             if !ev.iter().any(|e| matches!(e, Event::Joined { .. })) {
@@ -450,6 +461,73 @@ fn print_warnings(client: &Client, events: &[Event]) {
                     name_of(client, &m)
                 ))
             );
+        }
+    }
+}
+
+/// The comparison of short authentication strings at the terminal (spec §5.8.1): the inviter
+/// reads its code first and the joiner answers (HRT-INV-69).
+struct Terminal;
+
+impl Terminal {
+    fn ask(question: &str, allow_later: bool) -> Option<bool> {
+        use std::io::{BufRead as _, Write as _};
+        loop {
+            let mut out = std::io::stdout();
+            let _ = write!(out, "{question} ");
+            let _ = out.flush();
+            let mut line = String::new();
+            if std::io::stdin().lock().read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            match line.trim() {
+                "y" | "yes" => return Some(true),
+                "n" | "no" => return Some(false),
+                "" if allow_later => return None,
+                _ => say!("Please answer y or n."),
+            }
+        }
+    }
+}
+
+impl Comparison for Terminal {
+    fn available(&self) -> bool {
+        use std::io::IsTerminal as _;
+        std::io::stdin().is_terminal()
+            || std::env::var("HEARTH_COMPARE").is_ok_and(|v| v == "stdin")
+    }
+
+    fn codes_match(&mut self, check: &SasCheck) -> Option<bool> {
+        match &check.joiner {
+            Some((fpr, name)) => {
+                say!(
+                    "{name} ({}) wants to join via {}.
+Read this code to them: {}",
+                    fpr.display_digits(),
+                    check.route.host.as_str(),
+                    check.sas
+                );
+                let yes = Self::ask("Does their screen show the same code? [y/n]", false);
+                if yes != Some(true) {
+                    say!("Not added. Make a new invitation and hand it over in person.");
+                }
+                yes
+            }
+            None => {
+                say!(
+                    "Your code is {}, for joining via {}.",
+                    check.sas,
+                    check.route.host.as_str()
+                );
+                let yes = Self::ask(
+                    "Did your inviter read you the same code? [y/n, Enter: ask me later]",
+                    true,
+                );
+                if yes == Some(false) {
+                    say!("Join abandoned: someone else's join reached your inviter. Ask for a new invitation.");
+                }
+                yes
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Ops 1 `channel.create` (spec §8.5.2) and 2 `channel.delete` (spec §8.5.3).
 
-use hearth_crypto::ed25519::Signature;
+use hearth_crypto::ed25519::{Signature, VerifyingKey};
 use hearth_crypto::label;
 use hearth_crypto::labelled::verify_with_label;
 use hearth_wire::request::ChannelCreateBody;
@@ -8,7 +8,7 @@ use hearth_wire::{ErrorCode, Suite};
 use rusqlite::params;
 
 use super::{append_result, empty, member, Ctx, OpResult, ADMIN};
-use crate::handler::Fail;
+use crate::handler::{Fail, Host, Job};
 use crate::store;
 
 /// Op 1. Step 13 makes no check; the checks of §8.5.2 in order, then the effect (HRT-OP-9).
@@ -17,21 +17,8 @@ pub fn create(cx: &Ctx<'_>, b: &ChannelCreateBody) -> OpResult {
     if b.suite != Suite::X25519_SHA256_AES256GCM_ED25519 {
         return Err(Fail::Status(ErrorCode::UNSUPPORTED_SUITE));
     }
-    // Check 2 (HRT-OP-6): owner_sig = SignWithLabel(IK_owner, "create", [host_url,
-    // channel_id, key]) under one configured owner key.
-    let sig = Signature::from_bytes(&b.owner_signature.0);
-    let url = cx.job.request.host_url.as_str();
-    let owner = cx.host.config.owner_keys.iter().find(|ik| {
-        verify_with_label(
-            ik,
-            label::CREATE,
-            |e| {
-                e.array(3).text(url).bytes(&cx.channel).bytes(&cx.job.key);
-            },
-            &sig,
-        )
-        .is_ok()
-    });
+    // Check 2 (HRT-OP-6): owner_sig under one configured owner key.
+    let owner = verified_owner(cx.host, cx.job, b);
     // MUTANT no-owner-check (HRT-OP-6): the first owner key is credited.
     let owner = owner.or_else(|| {
         mutant!(cx.host, NoOwnerCheck)
@@ -75,6 +62,30 @@ pub fn create(cx: &Ctx<'_>, b: &ChannelCreateBody) -> OpResult {
     Ok(append_result(seq, &head))
 }
 
+/// The configured owner key under which `owner_sig = SignWithLabel(IK_owner, "create",
+/// [host_url, channel_id, key])` verifies (HRT-OP-6); it also makes the caller entitled for the
+/// nonce store (spec §8.3.3).
+pub fn verified_owner<'h>(
+    host: &'h Host,
+    job: &Job,
+    b: &ChannelCreateBody,
+) -> Option<&'h VerifyingKey> {
+    let sig = Signature::from_bytes(&b.owner_signature.0);
+    let url = job.request.host_url.as_str();
+    let channel = job.channel();
+    host.config.owner_keys.iter().find(|ik| {
+        verify_with_label(
+            ik,
+            label::CREATE,
+            |e| {
+                e.array(3).text(url).bytes(&channel).bytes(&job.key);
+            },
+            &sig,
+        )
+        .is_ok()
+    })
+}
+
 /// `head_0 = h''` (HRT-LOG-7).
 fn head_0(cx: &Ctx<'_>) -> &'static [u8] {
     // MUTANT break-hash-chain (HRT-LOG-7): the chain starts from 32 zero bytes.
@@ -92,7 +103,16 @@ pub fn delete(cx: &Ctx<'_>) -> OpResult {
     if !me.creator {
         return Err(Fail::Status(ErrorCode::FORBIDDEN));
     }
-    for table in ["log", "roster", "invites", "pending", "welcomes", "blobs"] {
+    for table in [
+        "log",
+        "roster",
+        "invites",
+        "revoked_invites",
+        "pending",
+        "welcomes",
+        "group_infos",
+        "blobs",
+    ] {
         cx.conn
             .prepare_cached(&format!("DELETE FROM {table} WHERE channel = ?1"))?
             .execute([&cx.channel[..]])?;

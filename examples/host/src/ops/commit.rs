@@ -232,14 +232,15 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
     if t.sealed.len() != remaining {
         return Err(malformed());
     }
-    // Check 10 (HRT-OP-40): exactly one Welcome per added key, and none for another key.
+    // Check 10 (HRT-OP-40): exactly one Welcome per added key, and none for another key;
+    // (HRT-OP-63) the shared GroupInfo ciphertext exactly when there are Welcomes.
     let mut welcomed = HashSet::new();
     for w in b.welcomes.as_slice() {
         if !added.contains(&w.member_key.0) || !welcomed.insert(w.member_key.0) {
             return Err(malformed());
         }
     }
-    if welcomed.len() != added.len() {
+    if welcomed.len() != added.len() || b.group_info_ct.is_some() == welcomed.is_empty() {
         return Err(malformed());
     }
 
@@ -271,6 +272,18 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
             .prepare_cached("INSERT OR REPLACE INTO welcomes (channel, member_key, welcome, seq) VALUES (?1, ?2, ?3, ?4)")?
             .execute(params![&cx.channel[..], &w.member_key.0[..], w.welcome.as_bytes(), seq as i64])?;
     }
+    // HRT-OP-42, HRT-OP-64: the GroupInfo ciphertext once per commit; one no Welcome refers to
+    // any more (its joiners were added again, or removed) is dropped.
+    if let Some(gi) = &b.group_info_ct {
+        cx.conn
+            .prepare_cached("INSERT INTO group_infos (channel, seq, ct) VALUES (?1, ?2, ?3)")?
+            .execute(params![&cx.channel[..], seq as i64, gi.as_slice()])?;
+    }
+    cx.conn
+        .prepare_cached(
+            "DELETE FROM group_infos WHERE channel = ?1 AND seq NOT IN (SELECT seq FROM welcomes WHERE channel = ?1)",
+        )?
+        .execute([&cx.channel[..]])?;
     let mut e = Encoder::new();
     e.map(3)
         .uint(1)

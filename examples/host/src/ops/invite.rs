@@ -22,10 +22,14 @@ pub fn create(cx: &Ctx<'_>, b: &InviteCreateBody) -> OpResult {
     if me.role != ADMIN {
         return Err(Fail::Status(ErrorCode::FORBIDDEN));
     }
-    // Check 2 (HRT-OP-13): the id is not stored, whatever its state.
+    // Check 2 (HRT-OP-13, HRT-OP-61): the id is not stored, whatever its state, revoked
+    // included.
     let exists: Option<i64> = cx
         .conn
-        .prepare_cached("SELECT 1 FROM invites WHERE channel = ?1 AND invite_id = ?2")?
+        .prepare_cached(
+            "SELECT 1 FROM invites WHERE channel = ?1 AND invite_id = ?2
+             UNION ALL SELECT 1 FROM revoked_invites WHERE channel = ?1 AND invite_id = ?2",
+        )?
         .query_row(params![&cx.channel[..], &b.invite_id.0[..]], |r| r.get(0))
         .optional()?;
     if exists.is_some() {
@@ -85,14 +89,20 @@ pub fn revoke(cx: &Ctx<'_>, b: &InviteRevokeBody) -> OpResult {
         return Err(Fail::Status(ErrorCode::NOT_FOUND));
     };
     if used == 0 {
-        // An unused invite is deleted.
+        // An unused invite (expired or not) becomes revoked: only its id is kept (HRT-OP-61).
         cx.conn
             .prepare_cached("DELETE FROM invites WHERE channel = ?1 AND invite_id = ?2")?
             .execute(params![&cx.channel[..], id])?;
+        cx.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO revoked_invites (channel, invite_id) VALUES (?1, ?2)",
+            )?
+            .execute(params![&cx.channel[..], id])?;
         return Ok(empty());
     }
-    // Check 3 (HRT-OP-19, HRT-OP-59): a redeemed invite whose joiner is still pending is a
-    // declined join; once the joiner was added it is invite_used.
+    // Check 3 (HRT-OP-19, HRT-OP-59, HRT-OP-62): a redeemed invite whose joiner is still
+    // pending is a declined join; once the join was added, declined or dropped it is
+    // invite_used and nothing changes.
     let cutoff = cx.now.saturating_sub(PENDING_KEEP_SECS) as i64;
     let n = cx
         .conn

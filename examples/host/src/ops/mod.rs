@@ -13,7 +13,7 @@ pub mod msg;
 pub mod welcome;
 
 use hearth_wire::request::RequestBody;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::handler::{Fail, Host, Job};
 use crate::store::{self, Channel, Entry};
@@ -83,6 +83,52 @@ pub fn member(cx: &Ctx<'_>) -> Result<(Channel, u64, Entry), Fail> {
         }
         _ => Err(Fail::NotFound),
     }
+}
+
+/// Whether the op of `body` has an effect, so that its responses are recorded in the nonce
+/// store (spec §8.3.3, HRT-API-52, HRT-API-53): every op but `info`, `join.fetch`,
+/// `log.fetch`, `welcome.fetch` and `blob.get`.
+pub fn has_effect(body: &RequestBody) -> bool {
+    !matches!(
+        body,
+        RequestBody::Info(_)
+            | RequestBody::JoinFetch(_)
+            | RequestBody::LogFetch(_)
+            | RequestBody::WelcomeFetch(_)
+            | RequestBody::BlobGet(_)
+    )
+}
+
+/// Whether the caller of a request whose body decoded is *entitled* (spec §8.3.3): it would
+/// pass step 13 of an op other than `info` (a member that has not left; the holder of a
+/// stored invite's `invite_auth` key; a key with a stored Welcome), or, for `channel.create`,
+/// its owner signature verifies. Only entitled callers get rate state (HRT-API-55) and nonce
+/// records (HRT-API-52); a stranger with a fresh key costs the host no storage.
+pub fn entitled(
+    host: &Host,
+    conn: &Connection,
+    job: &Job,
+    body: &RequestBody,
+) -> rusqlite::Result<bool> {
+    let ch = job.channel();
+    let key = &job.key[..];
+    Ok(match body {
+        RequestBody::Info(_) => false,
+        RequestBody::ChannelCreate(b) => channel::verified_owner(host, job, b).is_some(),
+        RequestBody::InviteRedeem(b) => conn
+            .prepare_cached("SELECT auth_key FROM invites WHERE channel = ?1 AND invite_id = ?2")?
+            .query_row(rusqlite::params![&ch[..], &b.invite_id.0[..]], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })
+            .optional()?
+            .is_some_and(|auth| auth == key),
+        RequestBody::WelcomeFetch(_) => conn
+            .prepare_cached("SELECT 1 FROM welcomes WHERE channel = ?1 AND member_key = ?2")?
+            .query_row(rusqlite::params![&ch[..], key], |r| r.get::<_, i64>(0))
+            .optional()?
+            .is_some(),
+        _ => store::entry_by_key(conn, &ch, key)?.is_some_and(|(_, e)| !e.left),
+    })
 }
 
 /// Role admin (spec §12.3).

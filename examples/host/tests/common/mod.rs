@@ -459,7 +459,6 @@ pub fn welcome(channel: [u8; 16], epoch: u64) -> Welcome {
         channel_id: ChannelId(channel),
         epoch: Epoch(epoch),
         joiner_secret: sealed(),
-        group_info_ct: BoundedBytes::new(vec![0xAB; 64]).unwrap(),
         ext: None,
     }
 }
@@ -495,12 +494,23 @@ pub fn commit_bytes(
     .to_vec()
 }
 
-/// `CommitPostBody {1: commit_bytes, 2: [[MK, welcome_bytes]...]}`.
+/// The opaque GroupInfo ciphertext the test commits carry with their Welcomes.
+pub const GROUP_INFO_CT: [u8; 64] = [0xAB; 64];
+
+/// `CommitPostBody {1: commit_bytes, 2: [[MK, welcome_bytes]...], ? 3: gi_ct}`, with key 3
+/// ([`GROUP_INFO_CT`]) exactly when there are Welcomes (HRT-OP-63).
 pub fn commit_post_body(commit: &[u8], welcomes: &[([u8; 32], Vec<u8>)]) -> Vec<u8> {
     let mut e = hearth_wire::Encoder::new();
-    e.map(2).uint(1).bytes(commit).uint(2).array(welcomes.len());
+    e.map(2 + usize::from(!welcomes.is_empty()))
+        .uint(1)
+        .bytes(commit)
+        .uint(2)
+        .array(welcomes.len());
     for (mk, w) in welcomes {
         e.array(2).bytes(mk).bytes(w);
+    }
+    if !welcomes.is_empty() {
+        e.uint(3).bytes(&GROUP_INFO_CT);
     }
     e.into_bytes()
 }
@@ -651,4 +661,40 @@ pub fn conversation(post: Transport<'_>) {
         status(&post(&signed(&alice, 10, Some(ch), log_fetch_body(0, 1)))),
         ErrorCode::NOT_FOUND
     );
+}
+
+/// `hearth-host serve` running in this process on an ephemeral loopback port, with its
+/// canonical URL `http://127.0.0.1:PORT/` known before it starts, `common::owner()` as its
+/// owner and `extra` TOML appended to the configuration. Stops when dropped.
+pub struct InProcess {
+    pub url: hearth_wire::HostUrl,
+    pub config: hearth_host::config::Config,
+    _server: hearth_host::serve::Background,
+    _dir: TempDir,
+}
+
+impl InProcess {
+    pub fn start(tag: &str, extra: &str) -> InProcess {
+        let dir = TempDir::new(tag);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://127.0.0.1:{}/",
+            listener.local_addr().unwrap().port()
+        );
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        let text = format!(
+            "host_url = \"{url}\"\nowner_keys = [\"{}\"]\ndata_dir = \"{}\"\n{extra}\n",
+            hex::encode(pk(&owner())),
+            dir.path().join("data").display()
+        );
+        let config = hearth_host::config::Config::parse(&text, dir.path()).unwrap();
+        let host = hearth_host::handler::Host::new(config.clone()).unwrap();
+        let server = hearth_host::serve::spawn(std::sync::Arc::new(host), listener).unwrap();
+        InProcess {
+            url: hearth_wire::HostUrl::new(url).unwrap(),
+            config,
+            _server: server,
+            _dir: dir,
+        }
+    }
 }
