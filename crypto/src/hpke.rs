@@ -1,15 +1,21 @@
 //! HPKE (RFC 9180), implemented here for Hearth's key transport (spec §3.6).
 //!
-//! KEM DHKEM(X25519, HKDF-SHA256) (`kem_id` 0x0020), KDF HKDF-SHA256 (`kdf_id` 0x0001), AEAD
+//! KEM DHKEM(X25519, HKDF-SHA256) (`kem_id` 0x0020, suite 1) or, for the suite-2 work of issue 18
+//! (not yet used by the protocol), X-Wing / MLKEM768-X25519 (`kem_id` 0x647a,
+//! draft-ietf-hpke-pq); the KEM is the type parameter of [`Hpke`] ([`Kem`]), and everything
+//! after `Encap`/`Decap` is one code path for both. KDF HKDF-SHA256 (`kdf_id` 0x0001), AEAD
 //! AES-128-GCM (0x0001, for the RFC vectors) or AES-256-GCM (0x0002, suite 1). Modes Base
 //! (0x00) and PSK (0x01) only: the Auth modes are absent by design (they are not KCI-resistant,
 //! protocol brief §2). Hearth uses Base for commit secrets and Welcomes and PSK only for the join
 //! request.
 //!
-//! Randomness: the ephemeral key is `DeriveKeyPair(ikmE)` with `ikmE` 32 bytes from the OS RNG.
+//! Randomness: DHKEM's ephemeral key is `DeriveKeyPair(ikmE)` with `ikmE` 32 bytes from the OS
+//! RNG; X-Wing's `EncapsulateDerand` takes 64 bytes from it ([`Kem::N_RANDOM`]).
 //! The feature `danger-deterministic` exposes `Hpke::danger_setup_s_derand`, which takes
 //! `ikmE` from the caller so vectors are reproducible (rust-hpke `TestableKem` style); it is the
 //! same code path with another source of `ikmE`.
+
+use core::marker::PhantomData;
 
 use hkdf::HkdfExtract;
 use rand_core::OsRng;
@@ -20,13 +26,23 @@ use crate::aead::{self, Algorithm, NONCE_LEN};
 use crate::error::{CryptoError, Misuse};
 use crate::labelled::hkdf_expand;
 use crate::secret::{Secret, Secret32};
-use crate::x25519::{PublicKey, SecretKey};
 
-/// `kem_id` of DHKEM(X25519, HKDF-SHA256) (RFC 9180 §7.1).
-pub const KEM_ID: u16 = 0x0020;
+mod dhkem;
+mod kem;
+mod xwing;
+
+#[cfg(test)]
+use dhkem::{decap, encap_derand, KEM_SUITE_ID};
+pub use dhkem::{derive_key_pair, Enc, KEM_ID};
+pub use kem::{DhKemX25519, Kem, XWing};
+pub use xwing::{
+    Enc as XWingEnc, InvalidPublicKey as XWingInvalidPublicKey, PublicKey as XWingPublicKey,
+    SecretKey as XWingSecretKey,
+};
+
 /// `kdf_id` of HKDF-SHA256 (RFC 9180 §7.2).
 pub const KDF_ID: u16 = 0x0001;
-/// `Nsecret`, `Nenc`, `Npk`, `Nsk` and `Nh` are all 32 for this KEM and KDF.
+/// `Nh` of HKDF-SHA256, and `Nsecret` of both KEMs; also DHKEM's `Nenc`, `Npk` and `Nsk`.
 const N: usize = 32;
 
 /// The HPKE mode (RFC 9180 §5, Table 1). Auth and AuthPSK are deliberately absent.
@@ -48,39 +64,12 @@ impl Mode {
     }
 }
 
-/// The KEM encapsulation `enc` (the ephemeral public key, `Nenc` = 32 bytes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Enc([u8; 32]);
-
-impl Enc {
-    /// Wraps 32 bytes.
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
-    }
-
-    /// Wraps a slice of exactly 32 bytes.
-    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
-        <[u8; 32]>::try_from(bytes).ok().map(Self)
-    }
-
-    /// The encoded `enc`.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-/// ```text
-/// suite_id = concat("KEM", I2OSP(kem_id, 2))
-/// ```
-/// RFC 9180 §4.1.
-const KEM_SUITE_ID: [u8; 5] = [b'K', b'E', b'M', 0x00, 0x20];
-
 /// ```text
 /// suite_id = concat("HPKE", I2OSP(kem_id, 2), I2OSP(kdf_id, 2), I2OSP(aead_id, 2))
 /// ```
 /// RFC 9180 §5.1.
-fn hpke_suite_id(aead: Algorithm) -> [u8; 10] {
-    let [k0, k1] = KEM_ID.to_be_bytes();
+fn hpke_suite_id(kem_id: u16, aead: Algorithm) -> [u8; 10] {
+    let [k0, k1] = kem_id.to_be_bytes();
     let [f0, f1] = KDF_ID.to_be_bytes();
     let [a0, a1] = aead.id().to_be_bytes();
     [b'H', b'P', b'K', b'E', k0, k1, f0, f1, a0, a1]
@@ -144,77 +133,6 @@ fn labeled_expand_fixed<const M: usize>(
 }
 
 /// ```text
-/// def DeriveKeyPair(ikm):
-///   dkp_prk = LabeledExtract("", "dkp_prk", ikm)
-///   sk = LabeledExpand(dkp_prk, "sk", "", Nsk)
-///   return (sk, pk(sk))
-/// ```
-/// RFC 9180 §7.1.3 (X25519: no rejection sampling; clamping happens at use).
-pub fn derive_key_pair(ikm: &[u8]) -> (SecretKey, PublicKey) {
-    let dkp_prk = labeled_extract(&KEM_SUITE_ID, b"", b"dkp_prk", ikm);
-    let sk = labeled_expand_fixed::<N>(&KEM_SUITE_ID, &dkp_prk, b"sk", b"");
-    let sk = SecretKey::from_bytes(*sk.as_bytes());
-    let pk = sk.public_key();
-    (sk, pk)
-}
-
-/// ```text
-/// def ExtractAndExpand(dh, kem_context):
-///   eae_prk = LabeledExtract("", "eae_prk", dh)
-///   shared_secret = LabeledExpand(eae_prk, "shared_secret", kem_context, Nsecret)
-///   return shared_secret
-/// ```
-/// RFC 9180 §4.1.
-fn extract_and_expand(dh: &Secret32, kem_context: &[u8]) -> Secret32 {
-    let eae_prk = labeled_extract(&KEM_SUITE_ID, b"", b"eae_prk", dh.as_bytes());
-    labeled_expand_fixed::<N>(&KEM_SUITE_ID, &eae_prk, b"shared_secret", kem_context)
-}
-
-/// ```text
-/// def Encap(pkR):
-///   skE, pkE = GenerateKeyPair()        # here: DeriveKeyPair(ikmE)
-///   dh = DH(skE, pkR)                   # all-zero dh -> error (§7.1.4)
-///   enc = SerializePublicKey(pkE)
-///   kem_context = concat(enc, SerializePublicKey(pkR))
-///   shared_secret = ExtractAndExpand(dh, kem_context)
-///   return shared_secret, enc
-/// ```
-/// RFC 9180 §4.1; the ephemeral secret is consumed (dropped and zeroized) here.
-pub(crate) fn encap_derand(pk_r: &PublicKey, ikm_e: &[u8]) -> Result<(Secret32, Enc), CryptoError> {
-    let (sk_e, pk_e) = derive_key_pair(ikm_e);
-    let dh = sk_e
-        .diffie_hellman(pk_r)
-        .map_err(|_| CryptoError::NonContributory)?;
-    drop(sk_e);
-    let enc = Enc(*pk_e.as_bytes());
-    let mut kem_context = [0u8; 2 * N];
-    let (a, b) = kem_context.split_at_mut(N);
-    a.copy_from_slice(&enc.0);
-    b.copy_from_slice(pk_r.as_bytes());
-    Ok((extract_and_expand(&dh, &kem_context), enc))
-}
-
-/// ```text
-/// def Decap(enc, skR):
-///   pkE = DeserializePublicKey(enc)
-///   dh = DH(skR, pkE)                   # all-zero dh -> error (§7.1.4)
-///   kem_context = concat(enc, SerializePublicKey(pk(skR)))
-///   shared_secret = ExtractAndExpand(dh, kem_context)
-///   return shared_secret
-/// ```
-/// RFC 9180 §4.1. A non-contributory `enc` fails as an ordinary [`CryptoError::Decrypt`].
-pub(crate) fn decap(enc: &Enc, sk_r: &SecretKey) -> Result<Secret32, CryptoError> {
-    let dh = sk_r
-        .diffie_hellman(&PublicKey::from_bytes(enc.0))
-        .map_err(|_| CryptoError::Decrypt)?;
-    let mut kem_context = [0u8; 2 * N];
-    let (a, b) = kem_context.split_at_mut(N);
-    a.copy_from_slice(&enc.0);
-    b.copy_from_slice(sk_r.public_key().as_bytes());
-    Ok(extract_and_expand(&dh, &kem_context))
-}
-
-/// ```text
 /// def VerifyPSKInputs(mode, psk, psk_id):
 ///   got_psk = (psk != default_psk)
 ///   got_psk_id = (psk_id != default_psk_id)
@@ -262,6 +180,7 @@ pub(crate) struct Schedule {
 /// ```
 /// RFC 9180 §5.1.
 pub(crate) fn key_schedule(
+    kem_id: u16,
     aead: Algorithm,
     mode: Mode,
     shared_secret: &Secret32,
@@ -269,19 +188,34 @@ pub(crate) fn key_schedule(
     psk: &[u8],
     psk_id: &[u8],
 ) -> Result<Schedule, CryptoError> {
+    let sid = hpke_suite_id(kem_id, aead);
+    key_schedule_for(&sid, aead.key_len(), mode, shared_secret, info, psk, psk_id)
+}
+
+/// [`key_schedule`] for any `suite_id` and `Nk`: the upstream vectors of AEADs Hearth does not
+/// implement (draft-ietf-hpke-pq's X-Wing sets use ChaCha20-Poly1305) still check everything
+/// up to the AEAD.
+pub(crate) fn key_schedule_for(
+    sid: &[u8; 10],
+    key_len: usize,
+    mode: Mode,
+    shared_secret: &Secret32,
+    info: &[u8],
+    psk: &[u8],
+    psk_id: &[u8],
+) -> Result<Schedule, CryptoError> {
     verify_psk_inputs(mode, psk, psk_id)?;
-    let sid = hpke_suite_id(aead);
-    let psk_id_hash = labeled_extract(&sid, b"", b"psk_id_hash", psk_id);
-    let info_hash = labeled_extract(&sid, b"", b"info_hash", info);
+    let psk_id_hash = labeled_extract(sid, b"", b"psk_id_hash", psk_id);
+    let info_hash = labeled_extract(sid, b"", b"info_hash", info);
     let mut ksc = Vec::with_capacity(1 + 2 * N);
     ksc.push(mode.id());
     ksc.extend_from_slice(psk_id_hash.as_bytes());
     ksc.extend_from_slice(info_hash.as_bytes());
-    let secret = labeled_extract(&sid, shared_secret.as_bytes(), b"secret", psk);
-    let mut key = Zeroizing::new(vec![0u8; aead.key_len()]);
-    labeled_expand(&sid, &secret, b"key", &ksc, &mut key)?;
-    let base_nonce = labeled_expand_fixed::<NONCE_LEN>(&sid, &secret, b"base_nonce", &ksc);
-    let exporter_secret = labeled_expand_fixed::<N>(&sid, &secret, b"exp", &ksc);
+    let secret = labeled_extract(sid, shared_secret.as_bytes(), b"secret", psk);
+    let mut key = Zeroizing::new(vec![0u8; key_len]);
+    labeled_expand(sid, &secret, b"key", &ksc, &mut key)?;
+    let base_nonce = labeled_expand_fixed::<NONCE_LEN>(sid, &secret, b"base_nonce", &ksc);
+    let exporter_secret = labeled_expand_fixed::<N>(sid, &secret, b"exp", &ksc);
     Ok(Schedule {
         key_schedule_context: ksc,
         secret,
@@ -301,9 +235,9 @@ struct Context {
 }
 
 impl Context {
-    fn new(aead: Algorithm, s: Schedule) -> Result<Self, CryptoError> {
+    fn new(kem_id: u16, aead: Algorithm, s: Schedule) -> Result<Self, CryptoError> {
         Ok(Self {
-            suite_id: hpke_suite_id(aead),
+            suite_id: hpke_suite_id(kem_id, aead),
             key: aead::Key::new(aead, &s.key)?,
             base_nonce: s.base_nonce,
             seq: 0,
@@ -421,22 +355,31 @@ impl ReceiverContext {
     }
 }
 
-/// An HPKE ciphersuite with KEM 0x0020 and KDF 0x0001; only the AEAD varies.
+/// An HPKE ciphersuite with KDF 0x0001: the KEM `K` ([`DhKemX25519`] unless named) and an AEAD.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Hpke {
+pub struct Hpke<K: Kem = DhKemX25519> {
     aead: Algorithm,
+    kem: PhantomData<K>,
 }
 
-impl Hpke {
+impl Hpke<DhKemX25519> {
     /// Suite 1's HPKE: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM (spec §3.1;
     /// HRT-CRYPTO-28).
-    pub const SUITE_1: Hpke = Hpke {
-        aead: Algorithm::Aes256Gcm,
-    };
+    pub const SUITE_1: Hpke = Hpke::with_aead(Algorithm::Aes256Gcm);
 
-    /// The suite with the given AEAD.
+    /// The DHKEM(X25519) suite with the given AEAD.
     pub const fn new(aead: Algorithm) -> Self {
-        Self { aead }
+        Self::with_aead(aead)
+    }
+}
+
+impl<K: Kem> Hpke<K> {
+    /// The suite of KEM `K` with the given AEAD (`Hpke::<XWing>::with_aead(..)`).
+    pub const fn with_aead(aead: Algorithm) -> Self {
+        Self {
+            aead,
+            kem: PhantomData,
+        }
     }
 
     /// The suite's AEAD.
@@ -447,42 +390,42 @@ impl Hpke {
     fn setup_s(
         &self,
         mode: Mode,
-        pk_r: &PublicKey,
+        pk_r: &K::PublicKey,
         info: &[u8],
         psk: &[u8],
         psk_id: &[u8],
         ikm_e: &[u8],
-    ) -> Result<(Enc, SenderContext), CryptoError> {
+    ) -> Result<(K::Enc, SenderContext), CryptoError> {
         verify_psk_inputs(mode, psk, psk_id)?;
-        let (shared_secret, enc) = encap_derand(pk_r, ikm_e)?;
-        let s = key_schedule(self.aead, mode, &shared_secret, info, psk, psk_id)?;
-        Ok((enc, SenderContext(Context::new(self.aead, s)?)))
+        let (shared_secret, enc) = K::encap_derand(pk_r, ikm_e)?;
+        let s = key_schedule(K::ID, self.aead, mode, &shared_secret, info, psk, psk_id)?;
+        Ok((enc, SenderContext(Context::new(K::ID, self.aead, s)?)))
     }
 
     fn setup_s_random(
         &self,
         mode: Mode,
-        pk_r: &PublicKey,
+        pk_r: &K::PublicKey,
         info: &[u8],
         psk: &[u8],
         psk_id: &[u8],
-    ) -> Result<(Enc, SenderContext), CryptoError> {
+    ) -> Result<(K::Enc, SenderContext), CryptoError> {
         self.setup_s_with_rng(&mut OsRng, mode, pk_r, info, psk, psk_id)
     }
 
     fn setup_r(
         &self,
         mode: Mode,
-        enc: &Enc,
-        sk_r: &SecretKey,
+        enc: &K::Enc,
+        sk_r: &K::SecretKey,
         info: &[u8],
         psk: &[u8],
         psk_id: &[u8],
     ) -> Result<ReceiverContext, CryptoError> {
         verify_psk_inputs(mode, psk, psk_id)?;
-        let shared_secret = decap(enc, sk_r)?;
-        let s = key_schedule(self.aead, mode, &shared_secret, info, psk, psk_id)?;
-        Ok(ReceiverContext(Context::new(self.aead, s)?))
+        let shared_secret = K::decap(enc, sk_r)?;
+        let s = key_schedule(K::ID, self.aead, mode, &shared_secret, info, psk, psk_id)?;
+        Ok(ReceiverContext(Context::new(K::ID, self.aead, s)?))
     }
 
     /// ```text
@@ -493,9 +436,9 @@ impl Hpke {
     /// RFC 9180 §5.1.1.
     pub fn setup_base_s(
         &self,
-        pk_r: &PublicKey,
+        pk_r: &K::PublicKey,
         info: &[u8],
-    ) -> Result<(Enc, SenderContext), CryptoError> {
+    ) -> Result<(K::Enc, SenderContext), CryptoError> {
         self.setup_s_random(Mode::Base, pk_r, info, b"", b"")
     }
 
@@ -507,8 +450,8 @@ impl Hpke {
     /// RFC 9180 §5.1.1.
     pub fn setup_base_r(
         &self,
-        enc: &Enc,
-        sk_r: &SecretKey,
+        enc: &K::Enc,
+        sk_r: &K::SecretKey,
         info: &[u8],
     ) -> Result<ReceiverContext, CryptoError> {
         self.setup_r(Mode::Base, enc, sk_r, info, b"", b"")
@@ -522,11 +465,11 @@ impl Hpke {
     /// RFC 9180 §5.1.2. `psk` and `psk_id` must both be non-empty ([`Misuse::PskInputs`]).
     pub fn setup_psk_s(
         &self,
-        pk_r: &PublicKey,
+        pk_r: &K::PublicKey,
         info: &[u8],
         psk: &[u8],
         psk_id: &[u8],
-    ) -> Result<(Enc, SenderContext), CryptoError> {
+    ) -> Result<(K::Enc, SenderContext), CryptoError> {
         self.setup_s_random(Mode::Psk, pk_r, info, psk, psk_id)
     }
 
@@ -538,8 +481,8 @@ impl Hpke {
     /// RFC 9180 §5.1.2.
     pub fn setup_psk_r(
         &self,
-        enc: &Enc,
-        sk_r: &SecretKey,
+        enc: &K::Enc,
+        sk_r: &K::SecretKey,
         info: &[u8],
         psk: &[u8],
         psk_id: &[u8],
@@ -551,11 +494,11 @@ impl Hpke {
     /// (HRT-CRYPTO-29, HRT-CRYPTO-32). An all-zero DH result aborts the seal (HRT-CRYPTO-27).
     pub fn seal_base(
         &self,
-        pk_r: &PublicKey,
+        pk_r: &K::PublicKey,
         info: &[u8],
         aad: &[u8],
         pt: &[u8],
-    ) -> Result<(Enc, Vec<u8>), CryptoError> {
+    ) -> Result<(K::Enc, Vec<u8>), CryptoError> {
         let (enc, mut ctx) = self.setup_base_s(pk_r, info)?;
         Ok((enc, ctx.seal(aad, pt)?))
     }
@@ -563,8 +506,8 @@ impl Hpke {
     /// Single-shot Base-mode open (RFC 9180 §6.1): `SetupBaseR` then one `Open`.
     pub fn open_base(
         &self,
-        enc: &Enc,
-        sk_r: &SecretKey,
+        enc: &K::Enc,
+        sk_r: &K::SecretKey,
         info: &[u8],
         aad: &[u8],
         ct: &[u8],
@@ -576,13 +519,13 @@ impl Hpke {
     /// (HRT-CRYPTO-30, HRT-CRYPTO-31).
     pub fn seal_psk(
         &self,
-        pk_r: &PublicKey,
+        pk_r: &K::PublicKey,
         info: &[u8],
         aad: &[u8],
         pt: &[u8],
         psk: &[u8],
         psk_id: &[u8],
-    ) -> Result<(Enc, Vec<u8>), CryptoError> {
+    ) -> Result<(K::Enc, Vec<u8>), CryptoError> {
         let (enc, mut ctx) = self.setup_psk_s(pk_r, info, psk, psk_id)?;
         Ok((enc, ctx.seal(aad, pt)?))
     }
@@ -591,8 +534,8 @@ impl Hpke {
     #[allow(clippy::too_many_arguments, reason = "the RFC's argument list")]
     pub fn open_psk(
         &self,
-        enc: &Enc,
-        sk_r: &SecretKey,
+        enc: &K::Enc,
+        sk_r: &K::SecretKey,
         info: &[u8],
         aad: &[u8],
         ct: &[u8],
@@ -611,14 +554,16 @@ impl Hpke {
         &self,
         rng: &mut impl rand_core::CryptoRngCore,
         mode: Mode,
-        pk_r: &PublicKey,
+        pk_r: &K::PublicKey,
         info: &[u8],
         psk: &[u8],
         psk_id: &[u8],
-    ) -> Result<(Enc, SenderContext), CryptoError> {
-        let mut ikm_e = Zeroizing::new([0u8; N]);
-        rng.fill_bytes(ikm_e.as_mut());
-        self.setup_s(mode, pk_r, info, psk, psk_id, ikm_e.as_ref())
+    ) -> Result<(K::Enc, SenderContext), CryptoError> {
+        // Exactly `Nrandom` bytes are drawn, so suite 1 consumes 32 as it always has.
+        let mut ikm_e = Zeroizing::new([0u8; kem::MAX_RANDOM]);
+        let ikm_e = ikm_e.get_mut(..K::N_RANDOM).ok_or(Misuse::OutputLength)?;
+        rng.fill_bytes(ikm_e);
+        self.setup_s(mode, pk_r, info, psk, psk_id, ikm_e)
     }
 
     /// Single-shot seal with [`Hpke::setup_s_with_rng`] (RFC 9180 §6.1).
@@ -630,13 +575,13 @@ impl Hpke {
         &self,
         rng: &mut impl rand_core::CryptoRngCore,
         mode: Mode,
-        pk_r: &PublicKey,
+        pk_r: &K::PublicKey,
         info: &[u8],
         aad: &[u8],
         pt: &[u8],
         psk: &[u8],
         psk_id: &[u8],
-    ) -> Result<(Enc, Vec<u8>), CryptoError> {
+    ) -> Result<(K::Enc, Vec<u8>), CryptoError> {
         let (enc, mut ctx) = self.setup_s_with_rng(rng, mode, pk_r, info, psk, psk_id)?;
         Ok((enc, ctx.seal(aad, pt)?))
     }
@@ -650,12 +595,12 @@ impl Hpke {
     pub fn danger_setup_s_derand(
         &self,
         mode: Mode,
-        pk_r: &PublicKey,
+        pk_r: &K::PublicKey,
         info: &[u8],
         psk: &[u8],
         psk_id: &[u8],
         ikm_e: &[u8],
-    ) -> Result<(Enc, SenderContext), CryptoError> {
+    ) -> Result<(K::Enc, SenderContext), CryptoError> {
         self.setup_s(mode, pk_r, info, psk, psk_id, ikm_e)
     }
 }

@@ -107,9 +107,9 @@ impl SeededRng {
             if self.used == 32 {
                 let mut h = Sha256::new();
                 h.update(b"hearth-test-rng");
-                h.update(self.seed.as_ref());
+                h.update(*self.seed);
                 h.update(self.counter.to_be_bytes());
-                *self.block = h.finalize().into();
+                self.block.copy_from_slice(&h.finalize());
                 self.counter = self.counter.wrapping_add(1);
                 self.used = 0;
             }

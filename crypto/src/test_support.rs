@@ -44,6 +44,22 @@ pub(crate) mod pins {
         "wycheproof-hmac_sha256_test.json",
         "2d201cfa61d1bf95e6f5d07d96634b4a348b31e8eaa277ad7c8d09677b7a743f",
     );
+    pub(crate) const XWING: (&str, &str) = (
+        "xwing-test-vectors.json",
+        "409efe197550b22985b4a0419418a0c5f2c2b193426c55bd998399ec8d3e614d",
+    );
+    pub(crate) const HPKE_PQ: (&str, &str) = (
+        "hpke-pq-test-vectors.json",
+        "ba1f90672903e0df25610a1eef84b5f157e44d34849c0a72a2f9b164f3213888",
+    );
+    pub(crate) const WYCHEPROOF_MLKEM_768: (&str, &str) = (
+        "wycheproof-mlkem_768_test.json",
+        "c2bc0264a150c3a4399da72701d154672e9f708420cff8f01340ef0b1f17f4f7",
+    );
+    pub(crate) const WYCHEPROOF_MLKEM_768_ENCAPS: (&str, &str) = (
+        "wycheproof-mlkem_768_encaps_test.json",
+        "9d4381f94c40853bba430245b94968b7390d9175aacd9f1ae4e250a71c78b713",
+    );
 }
 
 /// Reads a pinned upstream file, or `None` (after printing the skip line) when the variable is

@@ -7,6 +7,7 @@
 
 use super::*;
 use crate::test_support::{pins, unhex, unhex_n, upstream_json};
+use crate::x25519::{PublicKey, SecretKey};
 
 // --- RFC 9180 Appendix A ---
 
@@ -109,7 +110,7 @@ fn check_vector(v: &Vector, c: &mut Counts) {
 
     // Key schedule.
     let (info, psk, psk_id) = (unhex(&v.info), unhex(&v.psk), unhex(&v.psk_id));
-    let s = key_schedule(hpke.aead(), mode, &ss, &info, &psk, &psk_id).unwrap();
+    let s = key_schedule(KEM_ID, hpke.aead(), mode, &ss, &info, &psk, &psk_id).unwrap();
     eq(
         "key_schedule_context",
         &s.key_schedule_context,
@@ -341,7 +342,7 @@ fn context_sequence_and_limits() {
 fn suite_ids() {
     assert_eq!(&KEM_SUITE_ID, b"KEM\x00\x20");
     assert_eq!(
-        &hpke_suite_id(Algorithm::Aes256Gcm),
+        &hpke_suite_id(KEM_ID, Algorithm::Aes256Gcm),
         b"HPKE\x00\x20\x00\x01\x00\x02"
     );
     assert_eq!(Mode::Psk.id(), 1);
