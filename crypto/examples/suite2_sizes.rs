@@ -257,6 +257,13 @@ fn measure() -> Measured {
     assert_eq!(out1.welcomes.len(), 1);
     drop(out);
     record(&mut m, 1, 254, &out1);
+    // A channel of 16: a plain update sealing to 15.
+    let mut small = Group::create(host(), IdentityKey::generate(), 0).unwrap();
+    let joins = build_channel(&mut small, 15);
+    commit_adding(&mut small, joins);
+    let out = small.commit(vec![], 0).unwrap();
+    small.commit_accepted().unwrap();
+    record(&mut m, 0, 15, &out);
     m
 }
 
@@ -392,7 +399,7 @@ fn main() {
     });
     for (i, &(k, rem, c, _, _)) in m.commits.iter().enumerate() {
         let what = match k {
-            0 => format!("commit sealing to {rem} (plain update at 256)"),
+            0 => format!("commit sealing to {rem} (plain update at {})", rem + 1),
             _ => format!("commit adding {k}, sealing to {rem}"),
         };
         row(&what, &|d| kb(commit(c, k, rem, d.roster)));
@@ -413,6 +420,23 @@ fn main() {
     row("log page of 500 largest commits", &|d| {
         kb(log_page(largest(d), 500))
     });
+    // commit.post at 256 members is linear in k between the measured k = 1 and k = 255.
+    row(
+        "most members one commit.post can add within 131,072",
+        &|d| {
+            let r1 = post_request(&m, 2, d) as f64;
+            let r255 = post_request(&m, 0, d) as f64;
+            let slope = (r255 - r1) / 254.0;
+            if r1 > 131_072.0 {
+                "none".into()
+            } else {
+                format!(
+                    "{}",
+                    ((131_072.0 - r1) / slope).floor().min(254.0) as usize + 1
+                )
+            }
+        },
+    );
     row("welcome.fetch result (Welcome + gi_ct)", &|d| {
         kb(1 + 1 + bstr(welcome(&m, d.welcome)) + 1 + 5 + 1 + bstr(gi_ct(&m, d.roster)))
     });

@@ -605,5 +605,25 @@ impl<K: Kem> Hpke<K> {
     }
 }
 
+/// DANGER: the bare `Encap(pkR)` of KEM `K` with caller-supplied randomness (`Nrandom` =
+/// [`Kem::N_RANDOM`] bytes; reusing it reuses the encapsulation), for benchmarks and vectors
+/// only.
+#[cfg(any(test, feature = "danger-deterministic"))]
+#[doc(hidden)]
+pub fn danger_encap_derand<K: Kem>(
+    pk_r: &K::PublicKey,
+    randomness: &[u8],
+) -> Result<(Secret32, K::Enc), CryptoError> {
+    K::encap_derand(pk_r, randomness)
+}
+
+/// DANGER (benchmarks and vectors): the bare `Decap(enc, skR)` of KEM `K`, without a key
+/// schedule.
+#[cfg(any(test, feature = "danger-deterministic"))]
+#[doc(hidden)]
+pub fn danger_decap<K: Kem>(enc: &K::Enc, sk_r: &K::SecretKey) -> Result<Secret32, CryptoError> {
+    K::decap(enc, sk_r)
+}
+
 #[cfg(test)]
 mod tests;

@@ -12,15 +12,36 @@ use crate::x25519;
 /// The largest [`Kem::N_RANDOM`] of the KEMs below (X-Wing's `eseed`).
 pub(super) const MAX_RANDOM: usize = xwing::ESEED_LEN;
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for super::DhKemX25519 {}
-    impl Sealed for super::XWing {}
+pub(super) mod sealed {
+    use super::Kem;
+    use crate::error::CryptoError;
+    use crate::secret::Secret32;
+
+    /// The KEM operations, nameable only inside this crate: `Encap` with caller-chosen
+    /// randomness must not be reachable from outside (only through the `danger-deterministic`
+    /// functions of `hpke`).
+    pub trait Sealed {
+        /// `Encap(pkR)` with the given randomness (`ikmE` for the vectors, fresh otherwise).
+        fn encap_derand(
+            pk_r: &<Self as Kem>::PublicKey,
+            randomness: &[u8],
+        ) -> Result<(Secret32, <Self as Kem>::Enc), CryptoError>
+        where
+            Self: Kem;
+
+        /// `Decap(enc, skR)`.
+        fn decap(
+            enc: &<Self as Kem>::Enc,
+            sk_r: &<Self as Kem>::SecretKey,
+        ) -> Result<Secret32, CryptoError>
+        where
+            Self: Kem;
+    }
 }
 
-/// An HPKE KEM: its identifier and `Encap`/`Decap` with the randomness made explicit
-/// (`EncapDerand`, as in the RFC 9180 and draft-ietf-hpke-pq test vectors). Sealed: the two
-/// implementations are [`DhKemX25519`] and [`XWing`].
+/// An HPKE KEM (RFC 9180 §4): its identifier, key and encapsulation types; `Encap` and `Decap`
+/// are crate-internal (sealed), with the randomness made explicit as in the RFC 9180 and
+/// draft-ietf-hpke-pq test vectors. The two implementations are [`DhKemX25519`] and [`XWing`].
 pub trait Kem: sealed::Sealed + Copy + Debug + Eq + Hash + 'static {
     /// `kem_id` (RFC 9180 §7.1, draft-ietf-hpke-pq §6).
     const ID: u16;
@@ -33,15 +54,6 @@ pub trait Kem: sealed::Sealed + Copy + Debug + Eq + Hash + 'static {
     type SecretKey;
     /// An encapsulation `enc`.
     type Enc;
-
-    /// `Encap(pkR)` with the caller's randomness (`ikmE` for the vectors, fresh otherwise).
-    fn encap_derand(
-        pk_r: &Self::PublicKey,
-        randomness: &[u8],
-    ) -> Result<(Secret32, Self::Enc), CryptoError>;
-
-    /// `Decap(enc, skR)`.
-    fn decap(enc: &Self::Enc, sk_r: &Self::SecretKey) -> Result<Secret32, CryptoError>;
 }
 
 /// DHKEM(X25519, HKDF-SHA256), `kem_id` 0x0020: suite 1's KEM.
@@ -54,15 +66,17 @@ impl Kem for DhKemX25519 {
     type PublicKey = x25519::PublicKey;
     type SecretKey = x25519::SecretKey;
     type Enc = dhkem::Enc;
+}
 
+impl sealed::Sealed for DhKemX25519 {
     fn encap_derand(
-        pk_r: &Self::PublicKey,
+        pk_r: &x25519::PublicKey,
         randomness: &[u8],
-    ) -> Result<(Secret32, Self::Enc), CryptoError> {
+    ) -> Result<(Secret32, dhkem::Enc), CryptoError> {
         dhkem::encap_derand(pk_r, randomness)
     }
 
-    fn decap(enc: &Self::Enc, sk_r: &Self::SecretKey) -> Result<Secret32, CryptoError> {
+    fn decap(enc: &dhkem::Enc, sk_r: &x25519::SecretKey) -> Result<Secret32, CryptoError> {
         dhkem::decap(enc, sk_r)
     }
 }
@@ -77,18 +91,20 @@ impl Kem for XWing {
     type PublicKey = xwing::PublicKey;
     type SecretKey = xwing::SecretKey;
     type Enc = xwing::Enc;
+}
 
+impl sealed::Sealed for XWing {
     /// `randomness` must be exactly the 64-byte `eseed` ([`Misuse::KeyLength`] otherwise).
     fn encap_derand(
-        pk_r: &Self::PublicKey,
+        pk_r: &xwing::PublicKey,
         randomness: &[u8],
-    ) -> Result<(Secret32, Self::Enc), CryptoError> {
+    ) -> Result<(Secret32, xwing::Enc), CryptoError> {
         let eseed: &[u8; xwing::ESEED_LEN] =
             randomness.try_into().map_err(|_| Misuse::KeyLength)?;
         xwing::encapsulate_derand(pk_r, eseed)
     }
 
-    fn decap(enc: &Self::Enc, sk_r: &Self::SecretKey) -> Result<Secret32, CryptoError> {
+    fn decap(enc: &xwing::Enc, sk_r: &xwing::SecretKey) -> Result<Secret32, CryptoError> {
         xwing::decapsulate(enc, sk_r)
     }
 }
