@@ -64,7 +64,7 @@ const LABEL: &[u8; 6] = b"\\.//^\\";
 /// Why bytes are not an X-Wing public key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvalidPublicKey {
-    /// Not exactly [`PK_LEN`] bytes.
+    /// Not exactly `Npk` = 1,216 bytes.
     Length,
     /// The ML-KEM part fails the modulus check of FIPS 203 §7.2.
     Modulus,
@@ -222,7 +222,7 @@ impl fmt::Debug for SecretKey {
 pub struct Enc(Box<[u8; ENC_LEN]>);
 
 impl Enc {
-    /// Wraps a slice of exactly [`ENC_LEN`] bytes; any such value decapsulates (implicit
+    /// Wraps a slice of exactly `Nenc` = 1,120 bytes; any such value decapsulates (implicit
     /// rejection).
     pub fn from_slice(bytes: &[u8]) -> Option<Self> {
         <[u8; ENC_LEN]>::try_from(bytes)
