@@ -523,3 +523,53 @@ proptest! {
         prop_assert!(decapsulate(&enc, &sk).unwrap().ct_eq(&ss));
     }
 }
+
+/// An RNG that counts the bytes drawn from it (zeros are fine for counting).
+struct Counting(usize);
+
+impl rand_core::RngCore for Counting {
+    fn next_u32(&mut self) -> u32 {
+        self.0 += 4;
+        0
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 += 8;
+        0
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.0 += dest.len();
+        dest.fill(0x42);
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+impl rand_core::CryptoRng for Counting {}
+
+/// KEM agility keeps suite 1's randomness: a DHKEM seal draws exactly its 32-byte `ikmE`, as
+/// before the KEM became a parameter (so the deterministic vectors cannot shift); X-Wing draws
+/// its 64-byte `eseed`.
+#[test]
+fn each_kem_draws_exactly_n_random() {
+    let dh = crate::x25519::SecretKey::from_bytes([3; 32]).public_key();
+    let mut rng = Counting(0);
+    Hpke::SUITE_1
+        .seal_with_rng(&mut rng, Mode::Base, &dh, b"i", b"a", b"p", b"", b"")
+        .unwrap();
+    assert_eq!(rng.0, 32);
+    let mut rng = Counting(0);
+    Hpke::<XWing>::with_aead(Algorithm::Aes256Gcm)
+        .seal_with_rng(
+            &mut rng,
+            Mode::Base,
+            key(10).public_key(),
+            b"i",
+            b"a",
+            b"p",
+            b"",
+            b"",
+        )
+        .unwrap();
+    assert_eq!(rng.0, 64);
+}
