@@ -12,7 +12,7 @@
 //! | [`ed25519`] | §3.5 | Ed25519 with Hearth's validity rules, single and batch verification |
 //! | [`x25519`] | §3.4 | X25519 (RFC 7748) with the non-contributory check |
 //! | [`aead`] | §3.1 | AES-GCM with 96-bit nonces |
-//! | [`hpke`] | §3.6 | RFC 9180 HPKE: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-GCM, Base and PSK modes |
+//! | [`hpke`] | §3.6 | RFC 9180 HPKE: DHKEM(X25519, HKDF-SHA256) and, for the suite-2 work of issue 18, X-Wing (MLKEM768-X25519); HKDF-SHA256, AES-GCM, Base and PSK modes |
 //! | [`keys`] | §4 | identity, member and init keys, member certificates, fingerprints |
 //! | [`log`] | §9.3 | the log hash chain: `H("entry", …)` and the next head |
 //! | [`error`] | §12 | [`CryptoError`] and its map onto the spec's error codes |
