@@ -235,10 +235,14 @@ pub fn describe_tls(url: &str, e: &rustls::Error) -> String {
         rustls::Error::InvalidCertificate(c) => certificate_problem(host, c),
         other => format!("the TLS handshake with {host} failed: {other}"),
     };
-    format!(
-        "{problem}; nothing was sent to {url} (the connection is not trusted, spec §8.2, \
-         HRT-API-57)"
-    )
+    format!("{problem}; nothing was sent (HRT-API-57)")
+}
+
+/// A name of a certificate as rustls shows it (`DnsName("a.example")`), without the wrapping.
+fn presented_name(n: &str) -> &str {
+    n.split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .map_or(n, |inner| inner.trim_matches('"'))
 }
 
 fn certificate_problem(host: &str, c: &CertificateError) -> String {
@@ -256,7 +260,11 @@ fn certificate_problem(host: &str, c: &CertificateError) -> String {
             if presented.is_empty() {
                 "no name".to_owned()
             } else {
-                presented.join(", ")
+                presented
+                    .iter()
+                    .map(|n| presented_name(n))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         ),
         CertificateError::Expired => format!("the certificate of {host} has expired"),
