@@ -50,8 +50,7 @@ enum Command {
     /// Write a configuration with the defaults of spec §8.6, create the database, print the
     /// next steps
     Init(InitArgs),
-    /// Run the standalone HTTP server (development, behind a reverse proxy, or serving https
-    /// itself with a certificate)
+    /// Run the standalone HTTP server (development, behind a reverse proxy, or over TLS itself)
     Serve {
         /// The address to listen on [default: serve.listen of the config]
         #[arg(long, value_name = "ADDR")]

@@ -49,7 +49,9 @@ Before anyone is added, inviter and joiner compare a six-digit code that both sc
 from standard input instead, for scripts. Without either, joins wait.
 
 Hosts are reached over https:// with verified certificates; plain http:// only on localhost,
-127.0.0.0/8 and [::1], for testing. A host with a private certificate authority: --ca-file.";
+127.0.0.0/8 and [::1], for testing. Mozilla's roots are trusted; for a host with a private
+certificate authority, --ca-file FILE adds it, and the state remembers the file for later
+commands (--ca-file '' forgets it).";
 
 /// The reference Hearth client: end-to-end encrypted conversations for people who know each
 /// other.
@@ -64,9 +66,7 @@ struct Cli {
     /// The state file (SQLite) holding your identity and conversations
     #[arg(long, global = true, value_name = "FILE")]
     state: Option<PathBuf>,
-    /// Also trust the certificate authorities in FILE (PEM) for https hosts, and remember it in
-    /// the state for later commands (`--ca-file ''` forgets it). Mozilla's roots are always
-    /// trusted; certificates are always verified
+    /// Also trust the CA certificates in FILE (PEM) for https hosts; remembered ('' forgets)
     #[arg(long, global = true, value_name = "FILE")]
     ca_file: Option<std::ffi::OsString>,
     #[command(subcommand)]
