@@ -341,7 +341,9 @@ mod tests {
             assert!(check_scheme(bad).is_err(), "{bad}");
         }
         assert_eq!(
-            check_scheme("http://example.org/h").unwrap_or_default(),
+            check_scheme("http://example.org/h")
+                .err()
+                .unwrap_or_default(),
             "refusing to talk to example.org over plain http:// (http://example.org/h): a host \
              off this machine is reached over https:// only, plain http:// is for localhost, \
              127.0.0.0/8 and [::1] (spec §8.2 rule 1, HRT-API-57)"
