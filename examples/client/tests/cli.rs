@@ -510,3 +510,59 @@ fn shim_help_version_and_argument_errors() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.is_empty(), "{}", r.stdout);
 }
+
+/// The shim reaches an https host whose certificate is from a private CA with
+/// `HEARTH_CA_FILE` (HRT-API-57); without it the answer names the unknown issuer.
+#[test]
+fn shim_trusts_the_ca_of_hearth_ca_file() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let d = dir("shim-tls");
+    let ca = tls_support::TestCa::new(&d.0);
+    let leaf = ca.leaf(tls_support::Leaf::Loopback, "host");
+    // One shim session: hello, identity.create, then channel.create on a host that lists the
+    // shim's identity key; the last answer line.
+    let session = |env: Option<&Path>, d: &Path| -> String {
+        let mut cmd = Command::new(SHIM);
+        cmd.env_remove(hearth_client::tls::CA_FILE_ENV)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(ca) = env {
+            cmd.env(hearth_client::tls::CA_FILE_ENV, ca);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut ask = |line: String| {
+            writeln!(stdin, "{line}").unwrap();
+            stdin.flush().unwrap();
+            let mut answer = String::new();
+            stdout.read_line(&mut answer).unwrap();
+            answer
+        };
+        ask(r#"{"id":1,"v":1,"cmd":"hello","args":{"versions":[1]}}"#.into());
+        let id = ask(r#"{"id":2,"v":1,"cmd":"identity.create","args":{"name":"S"}}"#.into());
+        let id: serde_json::Value = serde_json::from_str(&id).unwrap();
+        let key = id["ok"]["identity_key"].as_str().unwrap().to_owned();
+        let (url, server) = start_host_with(d, &[key], Some(&leaf));
+        let answer = ask(format!(
+            r#"{{"id":3,"v":1,"cmd":"channel.create","args":{{"host":"{url}"}}}}"#
+        ));
+        drop(server);
+        drop(stdin);
+        let _ = child.wait();
+        answer
+    };
+    let trusted = d.0.join("trusted");
+    std::fs::create_dir_all(&trusted).unwrap();
+    let answer = session(Some(&ca.ca_file()), &trusted);
+    assert!(answer.contains("\"ok\""), "{answer}");
+    let untrusted = d.0.join("untrusted");
+    std::fs::create_dir_all(&untrusted).unwrap();
+    let answer = session(None, &untrusted);
+    assert!(
+        answer.contains("the certificate of 127.0.0.1 is from an unknown issuer"),
+        "{answer}"
+    );
+}
