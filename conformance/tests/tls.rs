@@ -1,4 +1,4 @@
-//! The host suite over real HTTPS with real certificate verification (HRT-API-57): the reference
+//! The host suite over real HTTPS with real certificate verification (HRT-API-62): the reference
 //! host's `serve` front end with a certificate from a throwaway CA (rcgen), and the
 //! `hearth-conformance host --url https://... --ca-file CA.pem` command line against it. A
 //! certificate that does not verify (unknown issuer, another name, expired, not yet valid) stops

@@ -322,7 +322,7 @@ impl Client {
         self.transport = self.transport.clone().retimed(timeout);
     }
 
-    /// Which certificates authenticate hosts over https (HRT-API-57): the built-in roots by
+    /// Which certificates authenticate hosts over https (HRT-API-62): the built-in roots by
     /// default, plus a private CA with [`crate::tls::Trust::with_ca_file`].
     pub fn set_trust(&mut self, trust: crate::tls::Trust) {
         self.transport = self.transport.clone().with_trust(trust);

@@ -1,4 +1,4 @@
-//! TLS to hosts (spec §8.2 rule 1, HRT-API-57): which URLs may be plain `http://`, whose
+//! TLS to hosts (spec §8.2 rule 1, HRT-API-62): which URLs may be plain `http://`, whose
 //! certificates are trusted, and what a failed verification is called.
 //!
 //! Every HTTP client of a host in this workspace (the `hearth` CLI and the library under it, the
@@ -168,7 +168,7 @@ pub fn is_loopback(host: &str) -> bool {
 }
 
 /// Refuses a URL this client will not connect to: anything but `https://`, and `http://` for a
-/// host that is not loopback (spec §8.2 rule 1, HRT-API-57).
+/// host that is not loopback (spec §8.2 rule 1, HRT-API-62).
 pub fn check_scheme(url: &str) -> Result<(), String> {
     if url.starts_with("https://") {
         return Ok(());
@@ -181,7 +181,7 @@ pub fn check_scheme(url: &str) -> Result<(), String> {
         return Err(format!(
             "refusing to talk to {host} over plain http:// ({url}): a host off this machine is \
              reached over https:// only, plain http:// is for localhost, 127.0.0.0/8 and [::1] \
-             (spec §8.2 rule 1, HRT-API-57)"
+             (spec §8.2 rule 1, HRT-API-62)"
         ));
     }
     Err(format!(
@@ -235,7 +235,7 @@ pub fn describe_tls(url: &str, e: &rustls::Error) -> String {
         rustls::Error::InvalidCertificate(c) => certificate_problem(host, c),
         other => format!("the TLS handshake with {host} failed: {other}"),
     };
-    format!("{problem}; nothing was sent (HRT-API-57)")
+    format!("{problem}; nothing was sent (HRT-API-62)")
 }
 
 /// A name of a certificate as rustls shows it (`DnsName("a.example")`), without the wrapping.
@@ -346,7 +346,7 @@ mod tests {
                 .unwrap_or_default(),
             "refusing to talk to example.org over plain http:// (http://example.org/h): a host \
              off this machine is reached over https:// only, plain http:// is for localhost, \
-             127.0.0.0/8 and [::1] (spec §8.2 rule 1, HRT-API-57)"
+             127.0.0.0/8 and [::1] (spec §8.2 rule 1, HRT-API-62)"
         );
     }
 

@@ -66,7 +66,7 @@ pub type Checkpoint = std::sync::Arc<
         + Sync,
 >;
 
-/// An HTTP client for Hearth hosts (HTTPS verified against [`Trust`], HRT-API-57), with the
+/// An HTTP client for Hearth hosts (HTTPS verified against [`Trust`], HRT-API-62), with the
 /// client's [`Checkpoint`].
 #[derive(Clone)]
 pub struct Transport {
@@ -180,7 +180,7 @@ impl Transport {
     pub fn post(&self, host: &HostUrl, signed: &[u8]) -> Outcome {
         match self.post_once(host, signed) {
             // A certificate that does not verify will not verify a second later, and the request
-            // never left: no retry (HRT-API-57).
+            // never left: no retry (HRT-API-62).
             Err(NoAnswer { why, tls: true }) => Outcome::Unreachable(why),
             Err(NoAnswer { why: first, .. }) => match self.post_once(host, signed) {
                 Err(second) => Outcome::Unreachable(format!("{first}; retried: {}", second.why)),

@@ -141,7 +141,7 @@ fn start_host_with(
 }
 
 /// The conversation of [`two_people_talk_through_the_cli`] over HTTPS with a private CA
-/// (HRT-API-57): `--ca-file` once per state file is remembered; without it the certificate is
+/// (HRT-API-62): `--ca-file` once per state file is remembered; without it the certificate is
 /// from an unknown issuer and the command says so.
 #[test]
 fn two_people_talk_over_https_with_a_private_ca() {
@@ -512,7 +512,7 @@ fn shim_help_version_and_argument_errors() {
 }
 
 /// The shim reaches an https host whose certificate is from a private CA with
-/// `HEARTH_CA_FILE` (HRT-API-57); without it the answer names the unknown issuer.
+/// `HEARTH_CA_FILE` (HRT-API-62); without it the answer names the unknown issuer.
 #[test]
 fn shim_trusts_the_ca_of_hearth_ca_file() {
     use std::io::{BufRead, BufReader, Write};

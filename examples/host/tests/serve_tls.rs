@@ -1,5 +1,5 @@
 //! `hearth-host serve` over HTTPS (spec §8.1): the real binary with a certificate from a
-//! throwaway CA (rcgen), reached by the reference client's verifying TLS (HRT-API-57). The
+//! throwaway CA (rcgen), reached by the reference client's verifying TLS (HRT-API-62). The
 //! certificate comes from the config (`[serve] tls_cert`, `tls_key`, relative to the config file)
 //! or from `--tls-cert`/`--tls-key`; a bad TLS configuration stops `serve` with the field or file
 //! named.

@@ -221,7 +221,7 @@ fn state_path(explicit: Option<PathBuf>) -> Result<PathBuf, Fail> {
 /// The key of the remembered `--ca-file` in the state's settings.
 const CA_FILE_SETTING: &str = "ca_file";
 
-/// The certificates to trust (HRT-API-57): `--ca-file` given now (then remembered, or forgotten
+/// The certificates to trust (HRT-API-62): `--ca-file` given now (then remembered, or forgotten
 /// when empty), else the one remembered in the state, else the built-in roots.
 fn trust(store: &Store, ca_file: Option<std::ffi::OsString>) -> Result<Trust, Fail> {
     if let Some(p) = ca_file.map(PathBuf::from) {
