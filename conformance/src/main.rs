@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use hearth_client::tls::Trust;
 use hearth_conformance::bundled;
 use hearth_conformance::client::{Key, SeededRng};
 use hearth_conformance::client_suite;
@@ -127,10 +128,15 @@ struct HostCmd {
 /// The host under test (none: the bundled reference host).
 #[derive(Args, Default)]
 struct TargetArgs {
-    /// A running host at its canonical URL (http:// only in this build); with --cgi, the URL
-    /// the CGI program is configured with (default http://localhost/)
+    /// A running host at its canonical URL: https:// with a verified certificate, or http://
+    /// on localhost, 127.0.0.0/8 and [::1]; with --cgi, the URL the CGI program is configured
+    /// with (default http://localhost/)
     #[arg(long, value_name = "URL")]
     url: Option<String>,
+    /// Also trust the certificate authorities in FILE (PEM) for an https:// --url (a private
+    /// or test CA); Mozilla's roots are always trusted
+    #[arg(long, value_name = "FILE", requires = "url", conflicts_with = "cgi")]
+    ca_file: Option<PathBuf>,
     /// Run the CGI program PATH directly for each request (RFC 3875)
     #[arg(long, value_name = "PATH")]
     cgi: Option<PathBuf>,
@@ -384,7 +390,13 @@ fn host_cmd(t: &TargetArgs, h: &SuiteArgs) -> ExitCode {
             );
             &cgi
         }
-        (None, Some(url)) => match HttpTarget::new(url) {
+        (None, Some(url)) => match t
+            .ca_file
+            .as_deref()
+            .map_or_else(|| Ok(Trust::builtin()), Trust::with_ca_file)
+            .map_err(|e| e.to_string())
+            .and_then(|trust| HttpTarget::with_trust(url, &trust).map_err(|e| e.0))
+        {
             Ok(t) => {
                 http = t;
                 &http

@@ -7,9 +7,12 @@
 
 use std::fmt;
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
+
+use hearth_client::tls::Trust;
 
 /// The one media type of the protocol (spec §12.10).
 pub const CBOR: &str = "application/cbor";
@@ -117,30 +120,51 @@ pub trait Target: Send + Sync {
     }
 }
 
-/// A host reached over HTTP at a URL.
+/// A host reached over HTTP or HTTPS at a URL.
 pub struct HttpTarget {
     url: String,
     agent: ureq::Agent,
+    /// For `https://`: the configuration of the raw requests' TLS connections.
+    tls: Option<Arc<rustls::ClientConfig>>,
+    /// The private CA the certificates verify against, if any (for reproduce commands).
+    ca_file: Option<PathBuf>,
 }
 
 impl HttpTarget {
-    /// A target at `url` (`http://` only: this build of the harness has no TLS; put a
-    /// TLS-terminating proxy in front or run the host on loopback).
+    /// A target at `url`, verifying an `https://` host's certificate against the built-in roots.
     pub fn new(url: &str) -> Result<Self, TransportError> {
-        if !url.starts_with("http://") {
-            return Err(TransportError(format!(
-                "unsupported URL scheme in `{url}`: this build speaks plain http:// only"
-            )));
-        }
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
+        Self::with_trust(url, &Trust::builtin())
+    }
+
+    /// A target at `url` whose `https://` certificate verifies against `trust` (the built-in
+    /// roots and `--ca-file`). Plain `http://` only on loopback (spec §8.2 rule 1).
+    pub fn with_trust(url: &str, trust: &Trust) -> Result<Self, TransportError> {
+        hearth_client::tls::check_scheme(url).map_err(TransportError)?;
+        let config = trust
+            .agent_config(Duration::from_secs(30))
             .allow_non_standard_methods(true)
-            .timeout_global(Some(Duration::from_secs(30)))
             .max_idle_connections_per_host(16)
             .build();
+        let tls = if url.starts_with("https://") {
+            Some(trust.rustls_config().map_err(|e| TransportError(e.0))?)
+        } else {
+            None
+        };
         Ok(Self {
             url: url.to_owned(),
             agent: ureq::Agent::new_with_config(config),
+            tls,
+            ca_file: trust.ca_file().map(Path::to_owned),
+        })
+    }
+
+    /// A transport error for `e` on the way to this host: the certificate problem in one
+    /// sentence for a TLS failure, else `context: e`.
+    fn failed(&self, context: &str, e: &(dyn std::error::Error + 'static)) -> TransportError {
+        TransportError(match hearth_client::tls::find_rustls_error(e) {
+            Some(r) => hearth_client::tls::describe_tls(&self.url, r),
+            None if context.is_empty() => e.to_string(),
+            None => format!("{context}: {e}"),
         })
     }
 }
@@ -162,10 +186,7 @@ impl Target for HttpTarget {
         let request = b
             .body(req.body.clone())
             .map_err(|e| TransportError(format!("building the request: {e}")))?;
-        let mut resp = self
-            .agent
-            .run(request)
-            .map_err(|e| TransportError(e.to_string()))?;
+        let mut resp = self.agent.run(request).map_err(|e| self.failed("", &e))?;
         let status = resp.status().as_u16();
         let content_type = resp
             .headers()
@@ -223,32 +244,70 @@ impl Target for HttpTarget {
     }
 
     fn cli_args(&self) -> String {
-        format!("--url {}", self.url)
+        match &self.ca_file {
+            Some(ca) => format!("--url {} --ca-file {}", self.url, ca.display()),
+            None => format!("--url {}", self.url),
+        }
     }
 }
 
 impl HttpTarget {
-    /// Connects and writes the head of a `POST` to the host URL with `extra` header lines.
-    fn open_post(&self, extra: &str) -> Result<std::net::TcpStream, TransportError> {
+    /// Connects (over TLS for `https://`) and writes the head of a `POST` to the host URL with
+    /// `extra` header lines.
+    fn open_post(&self, extra: &str) -> Result<Box<dyn RawStream>, TransportError> {
         let (authority, path) = split_http_url(&self.url)?;
-        let addr = if authority.contains(':') {
-            authority.to_owned()
-        } else {
-            format!("{authority}:80")
+        let default_port = if self.tls.is_some() { 443 } else { 80 };
+        let addr = match authority.rsplit_once(':') {
+            Some((_, port)) if !port.ends_with(']') => authority.to_owned(),
+            _ => format!("{authority}:{default_port}"),
         };
-        let t = |e: std::io::Error| TransportError(format!("{addr}: {e}"));
-        let mut stream = std::net::TcpStream::connect(&addr).map_err(t)?;
+        let t = |e: std::io::Error| self.failed(&addr, &e);
+        let tcp = std::net::TcpStream::connect(&addr).map_err(t)?;
+        let mut stream: Box<dyn RawStream> = match &self.tls {
+            None => Box::new(tcp),
+            Some(config) => {
+                let host = hearth_client::tls::url_host(&self.url).unwrap_or_default();
+                let name = rustls::pki_types::ServerName::try_from(
+                    host.trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_owned(),
+                )
+                .map_err(|e| TransportError(format!("{host} is not a TLS server name: {e}")))?;
+                let conn = rustls::ClientConnection::new(config.clone(), name)
+                    .map_err(|e| self.failed("TLS", &e))?;
+                Box::new(rustls::StreamOwned::new(conn, tcp))
+            }
+        };
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {CBOR}\r\nConnection: close\r\n{extra}\r\n"
         );
         stream.write_all(head.as_bytes()).map_err(t)?;
+        stream.flush().map_err(t)?;
         Ok(stream)
+    }
+}
+
+/// A connection of the raw requests: plain TCP, or TLS over it.
+trait RawStream: Read + Write + Send {
+    /// Sets the read timeout of the TCP connection underneath.
+    fn set_read_timeout(&self, d: Option<Duration>) -> std::io::Result<()>;
+}
+
+impl RawStream for std::net::TcpStream {
+    fn set_read_timeout(&self, d: Option<Duration>) -> std::io::Result<()> {
+        std::net::TcpStream::set_read_timeout(self, d)
+    }
+}
+
+impl RawStream for rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream> {
+    fn set_read_timeout(&self, d: Option<Duration>) -> std::io::Result<()> {
+        self.sock.set_read_timeout(d)
     }
 }
 
 /// Reads until a complete reply is in (`Some`), or `wait` passes without one (`None`).
 fn read_reply(
-    stream: &mut std::net::TcpStream,
+    stream: &mut Box<dyn RawStream>,
     wait: Duration,
 ) -> Result<Option<HttpReply>, TransportError> {
     let t = |e: std::io::Error| TransportError(format!("reading the reply: {e}"));
@@ -280,11 +339,13 @@ fn read_reply(
     }
 }
 
-/// `http://authority/path` split into its authority and its path (at least `/`).
+/// `http://authority/path` or `https://authority/path` split into its authority and its path
+/// (at least `/`).
 fn split_http_url(url: &str) -> Result<(&str, &str), TransportError> {
     let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| TransportError(format!("not an http:// URL: {url}")))?;
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| TransportError(format!("not an http:// or https:// URL: {url}")))?;
     Ok(match rest.find('/') {
         Some(i) => (
             rest.get(..i).unwrap_or_default(),

@@ -319,8 +319,13 @@ impl Client {
     /// How long a host may take to answer before the route counts as unreachable
     /// (HRT-ROUTE-18 recommends 30 s, the default).
     pub fn set_timeout(&mut self, timeout: std::time::Duration) {
-        let checkpoint = self.transport.checkpoint().cloned();
-        self.transport = Transport::with_timeout(timeout).with_checkpoint(checkpoint);
+        self.transport = self.transport.clone().retimed(timeout);
+    }
+
+    /// Which certificates authenticate hosts over https (HRT-API-62): the built-in roots by
+    /// default, plus a private CA with [`crate::tls::Trust::with_ca_file`].
+    pub fn set_trust(&mut self, trust: crate::tls::Trust) {
+        self.transport = self.transport.clone().with_trust(trust);
     }
 
     /// Installs the hook that makes a route's group state durable before an envelope or a

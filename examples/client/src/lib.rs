@@ -6,6 +6,7 @@
 //! | module | spec | what |
 //! |---|---|---|
 //! | [`transport`] | §8 | signed requests to a host, failover classification (§10.4) |
+//! | [`tls`] | §8.1, §8.2 | TLS to hosts: trust anchors, `--ca-file`, plain `http://` on loopback only |
 //! | [`log`] | §9 | log verification: rollback, fork and withholding detection |
 //! | [`route`] | §9.7, §9.8, §10 | one channel of a conversation, the per-message log checks |
 //! | [`client`] | §5, §6, §10 | conversations, invitations, joins, sending, the refresh procedure |
@@ -22,6 +23,7 @@ pub mod qr;
 pub mod route;
 pub mod shim;
 pub mod store;
+pub mod tls;
 pub mod transport;
 
 /// The test-only features this build carries: the client's `mutants` variants and the

@@ -72,6 +72,11 @@ CREATE TABLE joining (state BLOB NOT NULL, host TEXT NOT NULL, channel BLOB NOT 
     conv_id BLOB NOT NULL, inviter BLOB NOT NULL, attach_to BLOB);
 ";
 
+/// Settings of a front end, one value per key, kept with the state (created on open by any
+/// version, so it needs no schema version of its own).
+const SETTINGS: &str =
+    "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+
 /// A client state database.
 pub struct Store {
     db: Connection,
@@ -101,7 +106,33 @@ impl Store {
                 )))
             }
         }
+        db.execute_batch(SETTINGS)?;
         Ok(Store { db })
+    }
+
+    /// The front end's setting `key`, if set.
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .db
+            .query_row("SELECT value FROM settings WHERE key = ?", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Sets (`Some`) or removes (`None`) the front end's setting `key`.
+    pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        match value {
+            Some(v) => self.db.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = ?2",
+                [key, v],
+            )?,
+            None => self
+                .db
+                .execute("DELETE FROM settings WHERE key = ?", [key])?,
+        };
+        Ok(())
     }
 
     /// The [`crate::transport::Checkpoint`] of this database: it rewrites one route's group

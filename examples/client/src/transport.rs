@@ -12,6 +12,7 @@ use hearth_wire::{
 use rand_core::RngCore;
 
 use crate::error::ClientError;
+use crate::tls::Trust;
 
 /// The media type of every request and response body (spec §8.1).
 pub const MEDIA_TYPE: &str = "application/cbor";
@@ -65,10 +66,13 @@ pub type Checkpoint = std::sync::Arc<
         + Sync,
 >;
 
-/// An HTTP client for Hearth hosts, with the client's [`Checkpoint`].
+/// An HTTP client for Hearth hosts (HTTPS verified against [`Trust`], HRT-API-62), with the
+/// client's [`Checkpoint`].
 #[derive(Clone)]
 pub struct Transport {
     agent: ureq::Agent,
+    timeout: Duration,
+    trust: Trust,
     checkpoint: Option<Checkpoint>,
 }
 
@@ -84,16 +88,33 @@ impl Transport {
         Self::with_timeout(TIMEOUT)
     }
 
-    /// A transport whose requests give up after `timeout`.
+    /// A transport whose requests give up after `timeout`, trusting the built-in roots.
     pub fn with_timeout(timeout: Duration) -> Self {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(timeout))
-            .build();
+        Self::configured(timeout, Trust::builtin(), None)
+    }
+
+    fn configured(timeout: Duration, trust: Trust, checkpoint: Option<Checkpoint>) -> Self {
         Self {
-            agent: ureq::Agent::new_with_config(config),
-            checkpoint: None,
+            agent: ureq::Agent::new_with_config(trust.agent_config(timeout).build()),
+            timeout,
+            trust,
+            checkpoint,
         }
+    }
+
+    /// The same transport with requests giving up after `timeout`.
+    pub fn retimed(self, timeout: Duration) -> Self {
+        Self::configured(timeout, self.trust, self.checkpoint)
+    }
+
+    /// The same transport verifying host certificates against `trust`.
+    pub fn with_trust(self, trust: Trust) -> Self {
+        Self::configured(self.timeout, trust, self.checkpoint)
+    }
+
+    /// The certificates this transport trusts.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
     }
 
     /// The same transport with `checkpoint` installed.
@@ -158,22 +179,32 @@ impl Transport {
     /// the host's stored response (HRT-ROUTE-16, HRT-API-52).
     pub fn post(&self, host: &HostUrl, signed: &[u8]) -> Outcome {
         match self.post_once(host, signed) {
-            Err(first) => match self.post_once(host, signed) {
-                Err(second) => Outcome::Unreachable(format!("{first}; retried: {second}")),
+            // A certificate that does not verify will not verify a second later, and the request
+            // never left: no retry (HRT-API-62).
+            Err(NoAnswer { why, tls: true }) => Outcome::Unreachable(why),
+            Err(NoAnswer { why: first, .. }) => match self.post_once(host, signed) {
+                Err(second) => Outcome::Unreachable(format!("{first}; retried: {}", second.why)),
                 Ok(o) => o,
             },
             Ok(o) => o,
         }
     }
 
-    fn post_once(&self, host: &HostUrl, signed: &[u8]) -> Result<Outcome, String> {
+    fn post_once(&self, host: &HostUrl, signed: &[u8]) -> Result<Outcome, NoAnswer> {
+        // Off loopback only https (spec §8.2 rule 1): nothing is sent, not even once.
+        if let Err(refused) = crate::tls::check_scheme(host.as_str()) {
+            return Ok(Outcome::Unreachable(refused));
+        }
         let mut resp = self
             .agent
             .post(host.as_str())
             .header("Content-Type", MEDIA_TYPE)
             .header("Accept", MEDIA_TYPE)
             .send(signed)
-            .map_err(|e| format!("{}: {e}", host.as_str()))?;
+            .map_err(|e| NoAnswer {
+                tls: crate::tls::find_rustls_error(&e).is_some(),
+                why: crate::tls::describe(host.as_str(), &e),
+            })?;
         let status = resp.status().as_u16();
         let body = resp
             .body_mut()
@@ -203,4 +234,10 @@ impl Transport {
             Outcome::Refused(r)
         })
     }
+}
+
+/// A request that got no answer: why, and whether it failed in TLS (then it never left).
+struct NoAnswer {
+    why: String,
+    tls: bool,
 }

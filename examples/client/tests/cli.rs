@@ -10,6 +10,8 @@
 
 #[path = "../../../conformance/tests/support/cli.rs"]
 mod support;
+#[path = "../../../conformance/tests/support/tls.rs"]
+mod tls_support;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -101,22 +103,107 @@ fn identity_key(whoami: &str) -> String {
 }
 
 fn start_host(d: &Path, owners: &[String]) -> (String, hearth_host::serve::Background) {
+    start_host_with(d, owners, None)
+}
+
+/// A reference host for `owners` on loopback: plain HTTP, or HTTPS with the certificate `tls`
+/// (`[serve] tls_cert`, `tls_key` of its config).
+fn start_host_with(
+    d: &Path,
+    owners: &[String],
+    tls: Option<&tls_support::LeafFiles>,
+) -> (String, hearth_host::serve::Background) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let url = format!("http://127.0.0.1:{port}/");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://127.0.0.1:{port}/");
     std::fs::create_dir_all(d.join("data")).unwrap();
     let owners: Vec<String> = owners.iter().map(|k| format!("\"{k}\"")).collect();
-    let text = format!(
+    let mut text = format!(
         "host_url = \"{url}\"\nowner_keys = [{}]\ndata_dir = \"{}\"\n",
         owners.join(", "),
         d.join("data").display()
     );
+    if let Some(leaf) = tls {
+        text += &format!(
+            "[serve]\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            leaf.cert.display(),
+            leaf.key.display()
+        );
+    }
     let config = hearth_host::config::Config::parse(&text, d).unwrap();
+    let acceptor = hearth_host::tls::from_config(&config.serve).unwrap();
     let host = hearth_host::handler::Host::new(config).unwrap();
     (
         url,
-        hearth_host::serve::spawn(Arc::new(host), listener).unwrap(),
+        hearth_host::serve::spawn_with(Arc::new(host), listener, acceptor).unwrap(),
     )
+}
+
+/// The conversation of [`two_people_talk_through_the_cli`] over HTTPS with a private CA
+/// (HRT-API-62): `--ca-file` once per state file is remembered; without it the certificate is
+/// from an unknown issuer and the command says so.
+#[test]
+fn two_people_talk_over_https_with_a_private_ca() {
+    let d = dir("https");
+    let ca = tls_support::TestCa::new(&d.0);
+    let leaf = ca.leaf(tls_support::Leaf::Loopback, "host");
+    let ca_file = ca.ca_file().display().to_string();
+    let alice = d.0.join("alice.sqlite");
+    let bob = d.0.join("bob.sqlite");
+    let carol = d.0.join("carol.sqlite");
+    // Alice gives the CA at init, Bob at his first command that needs it.
+    ok(&alice, &["--ca-file", &ca_file, "init", "Alice"]);
+    ok(&bob, &["init", "Bob"]);
+    ok(&carol, &["init", "Carol"]);
+    let key = identity_key(&ok(&alice, &["whoami"]));
+    let (url, _server) = start_host_with(&d.0, &[key], Some(&leaf));
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+
+    let out = ok(&alice, &["create", &url]);
+    let conv = out.split_whitespace().nth(2).unwrap().to_owned();
+    let out = ok(&alice, &["invite", &conv[..8]]);
+    let link = out
+        .lines()
+        .find(|l| l.starts_with("hearth:"))
+        .unwrap()
+        .to_owned();
+
+    // Carol has no CA file: the host's certificate is from an unknown issuer.
+    let (code, _, err) = hearth(&carol, &["join", &link]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the certificate of 127.0.0.1 is from an unknown issuer")
+            && err.contains("--ca-file"),
+        "{err}"
+    );
+
+    let out = ok(&bob, &["join", &link, "--ca-file", &ca_file]);
+    let bob_code = code_after(&out, "Your code is");
+    let (code, out, err) = hearth_answering(&alice, &["sync"], Some("y\n"));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(code_after(&out, "Read this code to them:"), bob_code);
+    // Bob's CA file was remembered.
+    let (code, out, err) = hearth_answering(&bob, &["sync"], Some("y\n"));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("Joined conversation"), "{out}");
+
+    ok(&bob, &["send", &conv[..6], "over", "TLS"]);
+    ok(&alice, &["send", &conv[..6], "verified"]);
+    let out = ok(&alice, &["read", &conv[..6]]);
+    assert!(
+        out.contains("over TLS") && out.contains("you: verified"),
+        "{out}"
+    );
+    let out = ok(&bob, &["read", &conv[..6]]);
+    assert!(out.contains("verified"), "{out}");
+
+    // `--ca-file ''` forgets it: sending fails with the sentence, and the state is kept.
+    let (code, _, err) = hearth(&bob, &["--ca-file", "", "send", &conv[..6], "lost"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("unknown issuer"), "{err}");
+    ok(&bob, &["--ca-file", &ca_file, "send", &conv[..6], "back"]);
+    assert!(ok(&alice, &["read", &conv[..6]]).contains("back"));
 }
 
 #[test]
@@ -422,4 +509,60 @@ fn shim_help_version_and_argument_errors() {
     let r = run(SHIM, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
+/// The shim reaches an https host whose certificate is from a private CA with
+/// `HEARTH_CA_FILE` (HRT-API-62); without it the answer names the unknown issuer.
+#[test]
+fn shim_trusts_the_ca_of_hearth_ca_file() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let d = dir("shim-tls");
+    let ca = tls_support::TestCa::new(&d.0);
+    let leaf = ca.leaf(tls_support::Leaf::Loopback, "host");
+    // One shim session: hello, identity.create, then channel.create on a host that lists the
+    // shim's identity key; the last answer line.
+    let session = |env: Option<&Path>, d: &Path| -> String {
+        let mut cmd = Command::new(SHIM);
+        cmd.env_remove(hearth_client::tls::CA_FILE_ENV)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(ca) = env {
+            cmd.env(hearth_client::tls::CA_FILE_ENV, ca);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut ask = |line: String| {
+            writeln!(stdin, "{line}").unwrap();
+            stdin.flush().unwrap();
+            let mut answer = String::new();
+            stdout.read_line(&mut answer).unwrap();
+            answer
+        };
+        ask(r#"{"id":1,"v":1,"cmd":"hello","args":{"versions":[1]}}"#.into());
+        let id = ask(r#"{"id":2,"v":1,"cmd":"identity.create","args":{"name":"S"}}"#.into());
+        let id: serde_json::Value = serde_json::from_str(&id).unwrap();
+        let key = id["ok"]["identity_key"].as_str().unwrap().to_owned();
+        let (url, server) = start_host_with(d, &[key], Some(&leaf));
+        let answer = ask(format!(
+            r#"{{"id":3,"v":1,"cmd":"channel.create","args":{{"host":"{url}"}}}}"#
+        ));
+        drop(server);
+        drop(stdin);
+        let _ = child.wait();
+        answer
+    };
+    let trusted = d.0.join("trusted");
+    std::fs::create_dir_all(&trusted).unwrap();
+    let answer = session(Some(&ca.ca_file()), &trusted);
+    assert!(answer.contains("\"ok\""), "{answer}");
+    let untrusted = d.0.join("untrusted");
+    std::fs::create_dir_all(&untrusted).unwrap();
+    let answer = session(None, &untrusted);
+    assert!(
+        answer.contains("the certificate of 127.0.0.1 is from an unknown issuer"),
+        "{answer}"
+    );
 }

@@ -100,12 +100,19 @@ impl Default for RateConfig {
 pub struct ServeConfig {
     /// The address to listen on.
     pub listen: String,
+    /// The certificate chain (PEM, leaf first) for serving https itself; with `tls_key`.
+    /// Relative paths are relative to the config file.
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for ServeConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -251,13 +258,27 @@ impl Config {
         } else {
             base.join(file.data_dir)
         };
+        let mut serve = file.serve;
+        match (&serve.tls_cert, &serve.tls_key) {
+            (Some(_), None) => return Err(field("serve.tls_key", "is needed with tls_cert")),
+            (None, Some(_)) => return Err(field("serve.tls_cert", "is needed with tls_key")),
+            _ => {}
+        }
+        for p in [&mut serve.tls_cert, &mut serve.tls_key]
+            .into_iter()
+            .flatten()
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
         Ok(Config {
             host_url: file.host_url,
             owner_keys,
             data_dir,
             limits: l,
             rate: r,
-            serve: file.serve,
+            serve,
             testing: file.testing,
         })
     }

@@ -12,6 +12,7 @@
 //! | [`handler`] | §8.3 check order, §8.4 responses |
 //! | [`ops`] | §8.5 every op |
 //! | [`cgi`], [`serve`] | §8.1 transport, §8.10 CGI |
+//! | [`tls`] | §8.1: `serve` over HTTPS (RFC 8446, RFC 9110 §4.2.2) |
 
 #![forbid(unsafe_code)]
 
@@ -68,3 +69,4 @@ pub mod mutant;
 pub mod ops;
 pub mod serve;
 pub mod store;
+pub mod tls;

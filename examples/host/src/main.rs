@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! hearth-host [--config PATH] init [--host-url URL] [--data-dir DIR] [--owner-key HEX]... [--listen ADDR] [--force]
-//! hearth-host [--config PATH] serve [--listen ADDR]
+//! hearth-host [--config PATH] serve [--listen ADDR] [--tls-cert PEM --tls-key PEM]
 //! hearth-host [--config PATH] cgi
 //! hearth-host [--config PATH] check
 //! hearth-host completions SHELL
@@ -50,11 +50,18 @@ enum Command {
     /// Write a configuration with the defaults of spec §8.6, create the database, print the
     /// next steps
     Init(InitArgs),
-    /// Run the standalone HTTP server (development, or behind a reverse proxy)
+    /// Run the standalone HTTP server (development, behind a reverse proxy, or over TLS itself)
     Serve {
         /// The address to listen on [default: serve.listen of the config]
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
+        /// Serve https with this certificate chain (PEM, leaf first) [default: serve.tls_cert
+        /// of the config]
+        #[arg(long, value_name = "PEM", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key (PEM) of --tls-cert [default: serve.tls_key of the config]
+        #[arg(long, value_name = "PEM", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Answer one CGI request (RFC 3875) from the environment and standard input
     Cgi,
@@ -142,7 +149,11 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Command::Init(a) => init(config, &a),
-        Command::Serve { listen } => run_serve(config, listen),
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+        } => run_serve(config, listen, tls_cert.zip(tls_key)),
         Command::Cgi => run_cgi(config),
         Command::Check => check(config),
         Command::Completions { shell } => {
@@ -205,7 +216,11 @@ fn check(config: Option<&Path>) -> ExitCode {
     }
 }
 
-fn run_serve(config: Option<&Path>, listen: Option<String>) -> ExitCode {
+fn run_serve(
+    config: Option<&Path>,
+    listen: Option<String>,
+    tls: Option<(PathBuf, PathBuf)>,
+) -> ExitCode {
     let path = config_path(config, false);
     let host = match load_host(&path) {
         Ok(h) => Arc::new(h),
@@ -215,6 +230,18 @@ fn run_serve(config: Option<&Path>, listen: Option<String>) -> ExitCode {
         }
     };
     let listen = listen.unwrap_or_else(|| host.config.serve.listen.clone());
+    let acceptor = match tls {
+        Some((cert, key)) => hearth_host::tls::acceptor(&cert, &key).map(Some),
+        None => hearth_host::tls::from_config(&host.config.serve),
+    };
+    let acceptor = match acceptor {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("hearth-host: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -232,10 +259,10 @@ fn run_serve(config: Option<&Path>, listen: Option<String>) -> ExitCode {
         let addr = listener.local_addr()?;
         // The first line on stdout names the bound address (tests use port 0).
         println!(
-            "hearth-host listening on {addr} as {}",
+            "hearth-host listening on {addr} ({scheme}) as {}",
             host.config.host_url
         );
-        serve::run(host, listener).await
+        serve::run(host, listener, acceptor).await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,5 @@
-//! The standalone front end (`hearth-host serve`): axum/hyper HTTP/1.1 over one request
-//! handler. Steps 1 to 9 run on the connection's task; steps 10 to 15 run on one writer
+//! The standalone front end (`hearth-host serve`): axum/hyper HTTP/1.1, optionally over TLS
+//! ([`crate::tls`]), over one request handler. Steps 1 to 9 run on the connection's task; steps 10 to 15 run on one writer
 //! thread that groups concurrent requests into one transaction (one savepoint each), so one
 //! `fsync` covers several acknowledged writes while each request stays atomic (HRT-API-36)
 //! and durable before it is answered (HRT-API-50).
@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tokio::sync::oneshot;
+use tokio_rustls::TlsAcceptor;
 
 use crate::handler::{Host, Job, Prepared};
 use crate::store;
@@ -164,10 +165,17 @@ pub fn router(host: Arc<Host>) -> std::io::Result<Router> {
     Ok(Router::new().fallback(endpoint).with_state(app))
 }
 
-/// Serves on `listener` until the process ends.
-pub async fn run(host: Arc<Host>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+/// Serves on `listener` until the process ends: plain HTTP, or HTTPS when `tls` is given.
+pub async fn run(
+    host: Arc<Host>,
+    listener: tokio::net::TcpListener,
+    tls: Option<TlsAcceptor>,
+) -> std::io::Result<()> {
     let app = router(host)?;
-    axum::serve(listener, app).await
+    match tls {
+        None => axum::serve(listener, app).await,
+        Some(acceptor) => axum::serve(crate::tls::TlsListener::new(listener, acceptor), app).await,
+    }
 }
 
 /// A `serve` front end running on a thread of its own, for embedding: the conformance
@@ -190,6 +198,15 @@ impl Drop for Background {
 
 /// Serves `host` on an already bound `listener` until the returned handle is dropped.
 pub fn spawn(host: Arc<Host>, listener: std::net::TcpListener) -> std::io::Result<Background> {
+    spawn_with(host, listener, None)
+}
+
+/// [`spawn`], over HTTPS when `tls` is given (see [`crate::tls::acceptor`]).
+pub fn spawn_with(
+    host: Arc<Host>,
+    listener: std::net::TcpListener,
+    tls: Option<TlsAcceptor>,
+) -> std::io::Result<Background> {
     listener.set_nonblocking(true)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -204,7 +221,7 @@ pub fn spawn(host: Arc<Host>, listener: std::net::TcpListener) -> std::io::Resul
                     return;
                 };
                 tokio::select! {
-                    _ = run(host, listener) => {}
+                    _ = run(host, listener, tls) => {}
                     _ = rx => {}
                 }
             });

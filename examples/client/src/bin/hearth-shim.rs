@@ -11,6 +11,9 @@ use clap::{Parser, Subcommand};
 /// Without a subcommand it reads one JSON request per line on standard input and writes one
 /// JSON answer per line on standard output, until `shutdown` or end of input; diagnostics go to
 /// standard error. Run it with `hearth-conformance client --shim hearth-shim`.
+///
+/// Hosts are reached over https:// with verified certificates (plain http:// on loopback only);
+/// a host whose certificate is from a private CA needs HEARTH_CA_FILE=PEM in the environment.
 #[derive(Parser)]
 #[command(name = "hearth-shim", version, max_term_width = 100)]
 struct Cli {

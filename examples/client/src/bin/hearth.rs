@@ -2,7 +2,7 @@
 //! state from SQLite, does its work against the hosts, and writes the state back.
 //!
 //! ```text
-//! hearth [--state FILE] init NAME               create your identity (--state: any position)
+//! hearth [--state FILE] [--ca-file PEM] init NAME  create your identity (options: any position)
 //! hearth whoami                                 show your fingerprint and identity key
 //! hearth create HOST_URL                        start a conversation on a host you own
 //! hearth invite CONV [--expires SECS] [--svg FILE] [--png FILE]
@@ -23,6 +23,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use hearth_client::error::code_name;
 use hearth_client::store::Store;
+use hearth_client::tls::Trust;
 use hearth_client::{qr, Client, Comparison, Event, SasCheck};
 use hearth_crypto::keys::Fingerprint;
 use hearth_crypto::Status;
@@ -45,7 +46,12 @@ $HEARTH_STATE, else $HOME/.local/share/hearth/state.sqlite. Exit codes: 0 done, 
 
 Before anyone is added, inviter and joiner compare a six-digit code that both screens show.
 `sync` asks for it at the terminal; with HEARTH_COMPARE=stdin it reads the answers (y or n)
-from standard input instead, for scripts. Without either, joins wait.";
+from standard input instead, for scripts. Without either, joins wait.
+
+Hosts are reached over https:// with verified certificates; plain http:// only on localhost,
+127.0.0.0/8 and [::1], for testing. Mozilla's roots are trusted; for a host with a private
+certificate authority, --ca-file FILE adds it, and the state remembers the file for later
+commands (--ca-file '' forgets it).";
 
 /// The reference Hearth client: end-to-end encrypted conversations for people who know each
 /// other.
@@ -60,6 +66,9 @@ struct Cli {
     /// The state file (SQLite) holding your identity and conversations
     #[arg(long, global = true, value_name = "FILE")]
     state: Option<PathBuf>,
+    /// Also trust the CA certificates in FILE (PEM) for https hosts; remembered ('' forgets)
+    #[arg(long, global = true, value_name = "FILE")]
+    ca_file: Option<std::ffi::OsString>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -186,7 +195,7 @@ fn main() -> ExitCode {
         }
         Some(cmd) => {
             hearth_client::warn_test_only("hearth");
-            run(cli.state, cmd)
+            run(cli.state, cli.ca_file, cmd)
         }
     };
     match result {
@@ -209,9 +218,42 @@ fn state_path(explicit: Option<PathBuf>) -> Result<PathBuf, Fail> {
     Ok(dir.join("state.sqlite"))
 }
 
-fn run(state: Option<PathBuf>, cmd: Cmd) -> Result<(), Fail> {
+/// The key of the remembered `--ca-file` in the state's settings.
+const CA_FILE_SETTING: &str = "ca_file";
+
+/// The certificates to trust (HRT-API-62): `--ca-file` given now (then remembered, or forgotten
+/// when empty), else the one remembered in the state, else the built-in roots.
+fn trust(store: &Store, ca_file: Option<std::ffi::OsString>) -> Result<Trust, Fail> {
+    if let Some(p) = ca_file.map(PathBuf::from) {
+        if p.as_os_str().is_empty() {
+            store.set_setting(CA_FILE_SETTING, None).map_err(fail)?;
+            return Ok(Trust::builtin());
+        }
+        let abs = std::path::absolute(&p).unwrap_or(p);
+        let trust = Trust::with_ca_file(&abs).map_err(|e| usage(&e.to_string()))?;
+        let text = abs
+            .to_str()
+            .ok_or_else(|| usage("the --ca-file path is not UTF-8"))?;
+        store
+            .set_setting(CA_FILE_SETTING, Some(text))
+            .map_err(fail)?;
+        return Ok(trust);
+    }
+    match store.setting(CA_FILE_SETTING).map_err(fail)? {
+        None => Ok(Trust::builtin()),
+        Some(saved) => Trust::with_ca_file(std::path::Path::new(&saved)).map_err(|e| {
+            fail(format!(
+                "{e} (remembered from an earlier --ca-file; pass --ca-file again, or \
+                 --ca-file '' to forget it)"
+            ))
+        }),
+    }
+}
+
+fn run(state: Option<PathBuf>, ca_file: Option<std::ffi::OsString>, cmd: Cmd) -> Result<(), Fail> {
     let path = state_path(state)?;
     let mut store = Store::open(&path).map_err(fail)?;
+    let trust = trust(&store, ca_file)?;
     let loaded = store.load().map_err(fail)?;
     if let Cmd::Init { name } = &cmd {
         if loaded.is_some() {
@@ -230,6 +272,7 @@ fn run(state: Option<PathBuf>, cmd: Cmd) -> Result<(), Fail> {
         return Ok(());
     }
     let mut client = loaded.ok_or_else(|| fail("no identity yet: run `hearth init NAME` first"))?;
+    client.set_trust(trust);
     // Group states reach the disk before what depends on them leaves (no key reuse after a
     // crash or Ctrl-C in the middle of a command).
     client.set_checkpoint(Store::checkpoint(&path).map_err(fail)?);

@@ -1,0 +1,123 @@
+//! HTTPS for the standalone front end (`hearth-host serve`, spec §8.1): TLS 1.2 and 1.3
+//! (RFC 8446) by rustls with the ring provider (the same provider as the reference client),
+//! with a certificate chain and key from PEM files (`[serve] tls_cert`, `tls_key`).
+//!
+//! Handshakes run on tasks of their own, so that a client that stalls in its handshake delays
+//! no other connection; a handshake has [`HANDSHAKE_TIMEOUT`] to finish.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::server::TlsStream;
+use tokio_rustls::TlsAcceptor;
+
+/// How long a TLS handshake may take before the connection is dropped.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections whose handshake finished, waiting for the server to take them.
+const READY_QUEUE: usize = 64;
+
+/// The acceptor for the certificate chain in `cert` (PEM, leaf first) and its private key in
+/// `key` (PEM). Errors name the file and the problem.
+pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
+    let certs = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| format!("cannot read the TLS certificate {}: {e}", cert.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("cannot read the TLS certificate {}: {e}", cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "the TLS certificate file {} holds no PEM certificate",
+            cert.display()
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("cannot read the TLS private key {}: {e}", key.display()))?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS configuration: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| {
+            format!(
+                "the TLS certificate {} and its key do not go together: {e}",
+                cert.display()
+            )
+        })?;
+    // HTTP/1.1 only (RFC 7301), like the plain front end.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// A listener that hands axum connections after their TLS handshake.
+pub struct TlsListener {
+    ready: mpsc::Receiver<(TlsStream<TcpStream>, std::net::SocketAddr)>,
+    local: std::io::Result<std::net::SocketAddr>,
+}
+
+impl TlsListener {
+    /// Accepts on `listener` and runs each handshake with `acceptor` on a task of its own.
+    pub fn new(listener: TcpListener, acceptor: TlsAcceptor) -> Self {
+        let local = listener.local_addr();
+        let (tx, ready) = mpsc::channel(READY_QUEUE);
+        tokio::spawn(async move {
+            loop {
+                let (tcp, addr) = match listener.accept().await {
+                    Ok(c) => c,
+                    Err(_) => {
+                        // Out of descriptors and the like: wait instead of spinning.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                if tx.is_closed() {
+                    return;
+                }
+                let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                tokio::spawn(async move {
+                    // A failed or stalled handshake is the client's problem: drop it.
+                    if let Ok(Ok(tls)) =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
+                    {
+                        let _ = tx.send((tls, addr)).await;
+                    }
+                });
+            }
+        });
+        Self { ready, local }
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.ready.recv().await {
+            Some(c) => c,
+            // The accepting task ended: no connection will come again.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        match &self.local {
+            Ok(a) => Ok(*a),
+            Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+        }
+    }
+}
+
+/// The acceptor of `[serve] tls_cert` and `tls_key`, or `None` when the host serves plain HTTP.
+pub fn from_config(serve: &crate::config::ServeConfig) -> Result<Option<TlsAcceptor>, String> {
+    match (&serve.tls_cert, &serve.tls_key) {
+        (Some(cert), Some(key)) => acceptor(cert, key).map(Some),
+        _ => Ok(None),
+    }
+}
