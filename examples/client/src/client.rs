@@ -24,8 +24,10 @@ use rand_core::RngCore;
 use zeroize::Zeroizing;
 
 use crate::error::ClientError;
-use crate::log::LogState;
-use crate::route::{OpenInvite, Processed, Route, RouteRef};
+use hearth::conversation::channel::{self, Received};
+use hearth::conversation::log::LogState;
+
+use crate::route::{OpenInvite, Route, RouteRef};
 use crate::transport::{unix_now, Outcome, Transport};
 
 /// Entries requested per `log.fetch` (the host may serve fewer, spec §9.4).
@@ -537,7 +539,7 @@ impl Client {
         let res: AppendResult = r
             .result_as()?
             .ok_or_else(|| ClientError::usage("ok without a result"))?;
-        route.own_refs.insert(message_ref(&envelope).0);
+        route.senders.posted_unconfirmed(message_ref(&envelope));
         if let Err(d) = route
             .log
             .record_own(res.seq.0, res.head.0, EntryKind::Msg, envelope)
@@ -568,7 +570,7 @@ impl Client {
             Ok(ContentBuilder::new(content_type, body.clone())?
                 .sent_at_ms(unix_now().saturating_mul(1000))
                 .seen(route.log.verified(), route.log.head_v().map(Hash))?
-                .prev(route.last_own)
+                .prev(route.senders.next_prev())
                 .build())
         };
         let r = post_message(&transport, route, *handle, &content);
@@ -938,7 +940,7 @@ impl Client {
             Ok(ContentBuilder::text(text)?
                 .sent_at_ms(unix_now().saturating_mul(1000))
                 .seen(route.log.verified(), route.log.head_v().map(Hash))?
-                .prev(route.last_own)
+                .prev(route.senders.next_prev())
                 .build())
         };
         let transport = self.transport.clone();
@@ -1103,7 +1105,7 @@ impl Client {
             Ok(ContentBuilder::new(ContentType::ROUTE, raw.clone())?
                 .sent_at_ms(unix_now().saturating_mul(1000))
                 .seen(route.log.verified(), route.log.head_v().map(Hash))?
-                .prev(route.last_own)
+                .prev(route.senders.next_prev())
                 .build())
         };
         let posted = post_message(&transport, announce, *handle, &content);
@@ -1227,18 +1229,18 @@ fn process_entries(
     out: &mut Vec<Event>,
 ) -> bool {
     let any = !entries.is_empty();
-    for e in entries {
-        let seq = e.seq.0;
+    let results = channel::process(&mut route.group, &route.log, &mut route.senders, entries);
+    for ((seq, r), e) in results.into_iter().zip(entries) {
         let link = route.link.clone();
-        match route.process(e) {
-            Processed::Nothing => {}
-            Processed::Commit { epoch } => out.push(Event::Commit {
+        match r {
+            Received::Nothing => {}
+            Received::Commit { epoch } => out.push(Event::Commit {
                 conversation: handle,
                 route: link,
                 seq,
                 epoch,
             }),
-            Processed::Removed => {
+            Received::Removed => {
                 // Removed: nothing of this channel may be kept, invitations included
                 // (HRT-GRP-46, HRT-INV-48).
                 route.invites.clear();
@@ -1250,32 +1252,28 @@ fn process_entries(
                 });
                 return false;
             }
-            Processed::Message {
-                sender,
-                content_type,
-                text,
-                msg_ref,
-                body,
-                sent_at_ms,
-            } => {
-                if let ContentBody::Route(rb) = *body {
-                    // The own leaf of the message's epoch (HRT-ROUTE-8), before later
-                    // commits renumber the leaves.
-                    let me = route.group.my_leaf();
-                    route.announcements.push((seq, me, sender, rb));
-                }
+            Received::Message(m) => {
+                let text = match &m.body {
+                    ContentBody::Text(t) => Some(t.text.as_str().to_owned()),
+                    _ => None,
+                };
                 out.push(Event::Message {
                     conversation: handle,
                     route: link,
                     seq,
-                    msg_ref,
-                    sender,
-                    content_type,
+                    msg_ref: m.msg_ref,
+                    sender: m.sender,
+                    content_type: m.content_type,
                     text,
-                    sent_at_ms,
-                })
+                    sent_at_ms: m.sent_at_ms,
+                });
+                if let ContentBody::Route(rb) = m.body {
+                    // The own leaf of the message's epoch (HRT-ROUTE-8), before later
+                    // commits renumber the leaves.
+                    route.announcements.push((seq, m.my_leaf, m.sender, rb));
+                }
             }
-            Processed::Rejected(code) => {
+            Received::Rejected(code) => {
                 let halted = matches!(e.kind, EntryKind::Commit);
                 out.push(Event::Rejected {
                     conversation: Some(handle),
@@ -1290,7 +1288,7 @@ fn process_entries(
                     return false;
                 }
             }
-            Processed::Detected(f) => {
+            Received::Detected(f) => {
                 out.push(Event::Detected {
                     conversation: handle,
                     route: link,
@@ -1298,6 +1296,7 @@ fn process_entries(
                     seq: f.detection.seq,
                     member: f.member,
                 });
+                route.frozen = Some(f);
                 return false;
             }
         }
@@ -1306,7 +1305,7 @@ fn process_entries(
 }
 
 /// The event of a detection on a route (spec §9.9).
-fn detected(route: &Route, handle: [u8; 16], d: &crate::log::Detection) -> Event {
+fn detected(route: &Route, handle: [u8; 16], d: &hearth::conversation::log::Detection) -> Event {
     Event::Detected {
         conversation: handle,
         route: route.link.clone(),
@@ -1397,8 +1396,7 @@ fn post_message(
                     route.freeze_with(d, None);
                     return Err(ClientError::Frozen(code));
                 }
-                route.own_refs.insert(msg_ref.0);
-                route.last_own = Some(msg_ref);
+                route.senders.posted_accepted(msg_ref);
                 return Ok(Sent {
                     route: route.link.clone(),
                     seq: res.seq.0,
@@ -1428,7 +1426,7 @@ fn post_message(
             Outcome::Unreachable(why) => {
                 // The outcome is unknown: if the host did accept it, the entry is this
                 // member's own, not a stranger's (and is not `prev` material, HRT-LOG-35).
-                route.own_refs.insert(msg_ref.0);
+                route.senders.posted_unconfirmed(msg_ref);
                 return Err(ClientError::Unreachable(why));
             }
         }
