@@ -293,3 +293,12 @@ fn check(log: &LogState, senders: &mut Senders, seq: u64, o: Opened, my_leaf: Le
         }),
     }
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests;
