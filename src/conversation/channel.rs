@@ -248,6 +248,8 @@ fn process_messages(
         .collect();
     let my_leaf = group.my_leaf();
     let mut opened = group.open_page(&envelopes).into_iter();
+    // Fingerprints of the run's senders, each hashed once (a page has few senders).
+    let mut fingerprints: Vec<([u8; 32], Fingerprint)> = Vec::new();
     for (e, own) in run.iter().zip(own) {
         let seq = e.seq.0;
         if own {
@@ -255,7 +257,18 @@ fn process_messages(
             continue;
         }
         let r = match opened.next() {
-            Some(Ok(o)) => check(log, senders, seq, o, my_leaf),
+            Some(Ok(o)) => {
+                let id = *o.identity.as_bytes();
+                let sender = match fingerprints.iter().find(|(k, _)| *k == id) {
+                    Some((_, f)) => *f,
+                    None => {
+                        let f = o.identity.fingerprint();
+                        fingerprints.push((id, f));
+                        f
+                    }
+                };
+                check(log, senders, seq, o, sender, my_leaf)
+            }
             Some(Err(err)) => Received::Rejected(err.code()),
             None => Received::Rejected(ErrorCode::INTERNAL),
         };
@@ -268,8 +281,14 @@ fn process_messages(
     false
 }
 
-fn check(log: &LogState, senders: &mut Senders, seq: u64, o: Opened, my_leaf: Leaf) -> Received {
-    let sender = o.identity.fingerprint();
+fn check(
+    log: &LogState,
+    senders: &mut Senders,
+    seq: u64,
+    o: Opened,
+    sender: Fingerprint,
+    my_leaf: Leaf,
+) -> Received {
     let facts = MessageFacts {
         seq,
         sender: o.identity.as_bytes(),
