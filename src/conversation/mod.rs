@@ -12,6 +12,7 @@
 //! |---|---|---|
 //! | [`log`] | §9.5 to §9.8 | log verification: rollback, fork and withholding detection, the cross-checks of `seen_head` and `prev` |
 //! | [`channel`] | §9.5 step 6, §9.9 | one channel as a member holds it; receiving a page (batch-verified, [`hearth_crypto::group::Group::open_page`]) |
+//! | [`route`] | §10 | where a route lives, failover (§10.4), route announcements (§10.2), the merged timeline (§10.5) |
 //!
 //! # The design
 //!
@@ -86,17 +87,9 @@
 pub mod channel;
 pub mod log;
 mod mutant;
+pub mod route;
 
-use hearth_wire::{ChannelId, HostUrl};
-
-/// `(host_url, channel_id)`: where a route lives (spec §10.1).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct RouteRef {
-    /// The host's canonical URL.
-    pub host: HostUrl,
-    /// The channel.
-    pub channel: ChannelId,
-}
+pub use route::RouteRef;
 
 /// The layer's name for one request it issued, to match the answer to it (see the design
 /// above). Unique within one conversation layer instance.

@@ -18,7 +18,7 @@ use hearth_wire::request::{
 };
 use hearth_wire::{
     BoundedVec, ContentType, ConversationId, EdPublic, Embedded, EntryKind, ErrorCode, FprPrefix,
-    Hash, HostUrl, Leaf, Nonce16, Op, RawValue, Role, Seq, Signature, Suite, WireEncode,
+    Hash, HostUrl, Nonce16, Op, RawValue, Role, Seq, Signature, Suite, WireEncode,
 };
 use rand_core::RngCore;
 use zeroize::Zeroizing;
@@ -26,6 +26,7 @@ use zeroize::Zeroizing;
 use crate::error::ClientError;
 use hearth::conversation::channel::{self, Received};
 use hearth::conversation::log::LogState;
+use hearth::conversation::route::{judge_announcement, timeline_key, Announcement};
 
 use crate::route::{OpenInvite, Route, RouteRef};
 use crate::transport::{unix_now, Outcome, Transport};
@@ -700,9 +701,9 @@ impl Client {
         for route in conv.routes.iter_mut() {
             for a in std::mem::take(&mut route.announcements) {
                 let (seq, me, sender, body) = &a;
-                match check_route_body(*me, conv_id, &held, sender, body) {
-                    Ok(Some(uri)) => to_redeem.push((route.link.clone(), a, uri)),
-                    Ok(None) => {}
+                match judge_announcement(body, conv_id, *me, sender, &held) {
+                    Ok(Announcement::Redeem(uri)) => to_redeem.push((route.link.clone(), a, uri)),
+                    Ok(Announcement::Ignore) => {}
                     Err(code) => events.push(Event::Rejected {
                         conversation: Some(*handle),
                         route: Some(route.link.clone()),
@@ -1028,7 +1029,7 @@ impl Client {
     /// The merged timeline (HRT-ROUTE-20): by `sent_at_ms`, then route position, then seq.
     pub fn display(&self, handle: &[u8; 16]) -> Result<Vec<Displayed>, ClientError> {
         let mut v = self.conv(handle)?.timeline.clone();
-        v.sort_by_key(|d| (d.sent_at_ms, d.position, d.seq));
+        v.sort_by_key(|d| timeline_key(d.sent_at_ms, d.position, d.seq));
         Ok(v)
     }
 
@@ -1708,43 +1709,4 @@ fn route_epoch_after(conv: &Conversation, link: &RouteRef) -> u64 {
         .iter()
         .find(|r| &r.link == link)
         .map_or(0, route_epoch_now_or_next)
-}
-
-/// Checks a route announcement (spec §10.2, HRT-ROUTE-26, HRT-ROUTE-7 to HRT-ROUTE-10) and returns the
-/// invitation text of the own invite to redeem, if there is one to act on.
-fn check_route_body(
-    me: Leaf,
-    conv_id: ConversationId,
-    held: &[RouteRef],
-    sender: &Fingerprint,
-    body: &RouteBody,
-) -> Result<Option<String>, ErrorCode> {
-    // HRT-ROUTE-26: ignored, without an event (Appendix B §91.7).
-    if body.conversation != conv_id {
-        return Ok(None);
-    }
-    for ri in body.invites.as_slice() {
-        let inv = ri.invite.value();
-        if inv.channel_id != body.channel_id
-            || inv.conversation != body.conversation
-            || inv.host_url != body.host_url
-        {
-            return Ok(None);
-        }
-    }
-    let link = RouteRef {
-        host: body.host_url.clone(),
-        channel: body.channel_id,
-    };
-    if held.contains(&link) {
-        return Ok(None);
-    }
-    let Some(own) = body.invites.as_slice().iter().find(|ri| ri.leaf == me) else {
-        return Ok(None);
-    };
-    let inv = own.invite.value();
-    if inv.inviter_fpr.0 != sender.prefix() {
-        return Err(ErrorCode::WRONG_INVITER);
-    }
-    Ok(InviteUri::new(inv.clone()).ok().map(|u| u.to_string()))
 }
