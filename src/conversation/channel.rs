@@ -60,9 +60,11 @@ pub enum Received {
     Removed,
     /// A message.
     Message(Box<Message>),
-    /// The entry was refused with this code. After a refused commit the channel is halted
-    /// (HRT-GRP-44) and the commit is to be reported (HRT-GRP-42).
+    /// The entry (a message or a leave) was refused with this code.
     Rejected(ErrorCode),
+    /// The commit was refused with this code: the channel is halted (HRT-GRP-44) and the
+    /// commit is to be reported with `commit.report` (HRT-GRP-42).
+    RejectedCommit(ErrorCode),
     /// The entry proves the host lied; the channel is now frozen (HRT-LOG-38).
     Detected(Frozen),
 }
@@ -116,6 +118,11 @@ impl Channel {
     /// The per-sender records, to record own posts (HRT-LOG-34).
     pub fn senders_mut(&mut self) -> &mut Senders {
         &mut self.senders
+    }
+
+    /// The parts: group, log state, sender records, and the detection that froze it.
+    pub fn into_parts(self) -> (Group, LogState, Senders, Option<Frozen>) {
+        (self.group, self.log, self.senders, self.frozen)
     }
 
     /// The detection that froze the channel, if any.
@@ -186,11 +193,10 @@ pub fn process(
         } else {
             rest = rest.get(1..).unwrap_or_default();
             let r = process_other(group, first);
-            let stop = match &r {
-                Received::Removed | Received::Detected(_) => true,
-                Received::Rejected(_) => first.kind == EntryKind::Commit,
-                _ => false,
-            };
+            let stop = matches!(
+                r,
+                Received::Removed | Received::Detected(_) | Received::RejectedCommit(_)
+            );
             out.push((first.seq.0, r));
             stop
         };
@@ -213,7 +219,7 @@ fn process_other(group: &mut Group, e: &LogEntry) -> Received {
             Ok(_) => Received::Commit {
                 epoch: group.epoch().unwrap_or(0),
             },
-            Err(err) => Received::Rejected(err.code()),
+            Err(err) => Received::RejectedCommit(err.code()),
         },
     }
 }

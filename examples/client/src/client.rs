@@ -25,6 +25,7 @@ use zeroize::Zeroizing;
 
 use crate::error::ClientError;
 use hearth::conversation::channel::{self, Received};
+use hearth::conversation::join;
 use hearth::conversation::log::LogState;
 use hearth::conversation::route::{judge_announcement, timeline_key, Announcement};
 
@@ -834,11 +835,7 @@ impl Client {
                 Err(d) => return Err(fail(d.code)),
             }
         }
-        let anchor = entries
-            .iter()
-            .find(|e| e.seq.0 == s_add && e.kind == EntryKind::Commit)
-            .cloned()
-            .ok_or_else(|| fail(ErrorCode::WELCOME_MISMATCH))?;
+        let anchor = join::anchor(&entries, s_add).map_err(fail)?.bytes.clone();
         let Joining {
             pending,
             conversation,
@@ -850,24 +847,25 @@ impl Client {
             .accept_welcome(
                 wf.welcome.as_bytes(),
                 wf.group_info_ct.as_slice(),
-                Some(&anchor.bytes),
+                Some(&anchor),
                 unix_now(),
             )
             .map_err(|rej| fail(rej.error.code()))?;
         let epoch = group.epoch().unwrap_or(0);
-        let mut route = Route::new(link.clone(), group, log, s_add);
-        for e in entries
-            .iter()
-            .filter(|e| e.seq.0 < s_add && e.kind == EntryKind::Leave)
-        {
-            // A leave of someone no longer in the roster is simply not recorded.
-            let _ = route.group.record_leave(&e.bytes);
+        let (ch, results) = join::Anchored {
+            log,
+            s_add,
+            entries,
         }
+        .finish(group);
+        let (group, log, senders, frozen) = ch.into_parts();
+        let mut route = Route::new(link.clone(), group, log, s_add);
+        route.senders = senders;
+        route.frozen = frozen;
         // Which conversation (HRT-ROUTE-3, HRT-ROUTE-22, HRT-ROUTE-23).
         let handle = self.place(conversation, inviter, attach_to);
-        let after: Vec<LogEntry> = entries.into_iter().filter(|e| e.seq.0 > s_add).collect();
         let mut out = Vec::new();
-        process_entries(&mut route, handle, &after, &mut out);
+        apply_results(&mut route, handle, results, &mut out);
         route.inbox.append(&mut out);
         events.push(Event::Joined {
             conversation: handle,
@@ -1229,9 +1227,19 @@ fn process_entries(
     entries: &[LogEntry],
     out: &mut Vec<Event>,
 ) -> bool {
-    let any = !entries.is_empty();
     let results = channel::process(&mut route.group, &route.log, &mut route.senders, entries);
-    for ((seq, r), e) in results.into_iter().zip(entries) {
+    apply_results(route, handle, results, out) && !entries.is_empty()
+}
+
+/// Turns what processing verified entries came to into events and route state; false when
+/// processing had to stop (a detection, a removal, a rejected commit).
+fn apply_results(
+    route: &mut Route,
+    handle: [u8; 16],
+    results: Vec<(u64, Received)>,
+    out: &mut Vec<Event>,
+) -> bool {
+    for (seq, r) in results {
         let link = route.link.clone();
         match r {
             Received::Nothing => {}
@@ -1274,20 +1282,23 @@ fn process_entries(
                     route.announcements.push((seq, m.my_leaf, m.sender, rb));
                 }
             }
-            Received::Rejected(code) => {
-                let halted = matches!(e.kind, EntryKind::Commit);
+            Received::Rejected(code) => out.push(Event::Rejected {
+                conversation: Some(handle),
+                route: Some(link),
+                seq: Some(seq),
+                code,
+            }),
+            Received::RejectedCommit(code) => {
                 out.push(Event::Rejected {
                     conversation: Some(handle),
                     route: Some(link),
                     seq: Some(seq),
                     code,
                 });
-                if halted {
-                    route.report = Some((seq, code));
-                    route.invites.clear();
-                    route.pending_adds.clear();
-                    return false;
-                }
+                route.report = Some((seq, code));
+                route.invites.clear();
+                route.pending_adds.clear();
+                return false;
             }
             Received::Detected(f) => {
                 out.push(Event::Detected {
@@ -1302,7 +1313,7 @@ fn process_entries(
             }
         }
     }
-    any
+    true
 }
 
 /// The event of a detection on a route (spec §9.9).
