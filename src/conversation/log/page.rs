@@ -35,6 +35,18 @@ impl Detection {
     }
 }
 
+impl std::fmt::Display for Detection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = self.code.name().unwrap_or("detection");
+        match self.seq {
+            Some(s) => write!(f, "{name} at seq {s}: {}", self.evidence),
+            None => write!(f, "{name}: {}", self.evidence),
+        }
+    }
+}
+
+impl std::error::Error for Detection {}
+
 /// The log state of §9.5: `V`, `head_V`, `T`, retained heads, claims and own posts.
 ///
 /// It is plain data: [`LogState::snapshot`] and [`LogState::from_snapshot`] convert it to and
