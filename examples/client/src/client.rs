@@ -569,11 +569,8 @@ impl Client {
             .find(|r| r.usable())
             .ok_or_else(|| ClientError::usage("no usable route"))?;
         let content = |route: &Route| -> Result<_, ClientError> {
-            Ok(ContentBuilder::new(content_type, body.clone())?
-                .sent_at_ms(unix_now().saturating_mul(1000))
-                .seen(route.log.verified(), route.log.head_v().map(Hash))?
-                .prev(route.senders.next_prev())
-                .build())
+            let b = ContentBuilder::new(content_type, body.clone())?;
+            Ok(route.senders.stamp(&route.log, b.sent_at_ms(now_ms()))?)
         };
         let r = post_message(&transport, route, *handle, &content);
         conv.absorb();
@@ -936,11 +933,8 @@ impl Client {
     /// each route tried (HRT-ROUTE-15).
     pub fn send_text(&mut self, handle: &[u8; 16], text: &str) -> Result<Sent, ClientError> {
         let content = |route: &Route| -> Result<_, ClientError> {
-            Ok(ContentBuilder::text(text)?
-                .sent_at_ms(unix_now().saturating_mul(1000))
-                .seen(route.log.verified(), route.log.head_v().map(Hash))?
-                .prev(route.senders.next_prev())
-                .build())
+            let b = ContentBuilder::text(text)?.sent_at_ms(now_ms());
+            Ok(route.senders.stamp(&route.log, b)?)
         };
         let transport = self.transport.clone();
         let conv = self.conv_mut(handle)?;
@@ -1101,11 +1095,8 @@ impl Client {
                     "the membership changed while the route was announced; add the route again",
                 ));
             }
-            Ok(ContentBuilder::new(ContentType::ROUTE, raw.clone())?
-                .sent_at_ms(unix_now().saturating_mul(1000))
-                .seen(route.log.verified(), route.log.head_v().map(Hash))?
-                .prev(route.senders.next_prev())
-                .build())
+            let b = ContentBuilder::new(ContentType::ROUTE, raw.clone())?;
+            Ok(route.senders.stamp(&route.log, b.sent_at_ms(now_ms()))?)
         };
         let posted = post_message(&transport, announce, *handle, &content);
         conv.absorb();
@@ -1114,6 +1105,11 @@ impl Client {
         conv.routes.push(new_route);
         Ok(link)
     }
+}
+
+/// The local clock in milliseconds, for `sent_at_ms` (spec §7.6).
+fn now_ms() -> u64 {
+    unix_now().saturating_mul(1000)
 }
 
 fn sign_with<'a>(
@@ -1398,17 +1394,18 @@ fn post_message(
                 let res: AppendResult = r
                     .result_as()?
                     .ok_or_else(|| ClientError::usage("ok without a result"))?;
-                if let Err(d) =
-                    route
-                        .log
-                        .record_own(res.seq.0, res.head.0, EntryKind::Msg, env.bytes)
-                {
+                if let Err(d) = route.senders.record_post(
+                    &mut route.log,
+                    res.seq.0,
+                    res.head.0,
+                    env.bytes,
+                    msg_ref,
+                ) {
                     let code = d.code;
                     route.inbox.push(detected(route, handle, &d));
                     route.freeze_with(d, None);
                     return Err(ClientError::Frozen(code));
                 }
-                route.senders.posted_accepted(msg_ref);
                 return Ok(Sent {
                     route: route.link.clone(),
                     seq: res.seq.0,

@@ -6,8 +6,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use hearth_crypto::envelope::ContentBuilder;
 use hearth_crypto::keys::Fingerprint;
-use hearth_wire::{ErrorCode, Hash};
+use hearth_crypto::ProtocolError;
+use hearth_wire::envelope::Content;
+use hearth_wire::{EntryKind, ErrorCode, Hash};
 
 use super::{Detection, LogState};
 
@@ -86,6 +89,34 @@ impl Senders {
     /// The `prev` for the next own message (HRT-LOG-34, HRT-LOG-35).
     pub fn next_prev(&self) -> Option<Hash> {
         self.last_own
+    }
+
+    /// The `Content` of a new own message: `builder` with this member's view of the log,
+    /// `seen_seq = V` and `seen_head = head_V` (HRT-LOG-30), and `prev` the last own message
+    /// the host accepted (HRT-LOG-34, HRT-LOG-35). Made anew for every seal, so that a message
+    /// retried after the state moved on carries the current view.
+    pub fn stamp(&self, log: &LogState, builder: ContentBuilder) -> Result<Content, ProtocolError> {
+        Ok(builder
+            .seen(log.verified(), log.head_v().map(Hash))?
+            .prev(self.next_prev())
+            .build())
+    }
+
+    /// Records the `ok` of an own `msg.post`: `(seq, head)` is a claim and the envelope what
+    /// the entry must hold (HRT-LOG-6, HRT-LOG-22), and the message is the next `prev`
+    /// (HRT-LOG-34). A result that contradicts the log is a detection, and the message is then
+    /// not `prev` material.
+    pub fn record_post(
+        &mut self,
+        log: &mut LogState,
+        seq: u64,
+        head: [u8; 32],
+        envelope: Vec<u8>,
+        msg_ref: Hash,
+    ) -> Result<(), Detection> {
+        log.record_own(seq, head, EntryKind::Msg, envelope)?;
+        self.posted_accepted(msg_ref);
+        Ok(())
     }
 
     /// Checks one opened message against `log` (HRT-LOG-32, HRT-LOG-33, HRT-LOG-36) and, when

@@ -1,5 +1,6 @@
 use super::*;
 use crate::conversation::log::page::tests::{chain, page};
+use hearth_crypto::envelope::ContentBuilder;
 
 fn fp(b: u8) -> Fingerprint {
     Fingerprint::from_bytes([b; 32])
@@ -129,4 +130,28 @@ fn own_posts_are_prev_material_only_once_accepted_hrt_log_34_35() {
     assert_eq!(s.next_prev(), None);
     s.posted_accepted(Hash([2; 32]));
     assert_eq!(s.next_prev(), Some(Hash([2; 32])));
+}
+
+#[test]
+fn a_new_message_carries_the_senders_view_and_chain_hrt_log_30_34() {
+    let mut log = verified(4);
+    let mut s = Senders::default();
+    let c = s.stamp(&log, ContentBuilder::text("hi").unwrap()).unwrap();
+    assert_eq!(c.seen_seq.0, 4);
+    assert_eq!(c.seen_head.as_slice(), log.head_at(4).unwrap().as_slice());
+    assert_eq!(c.prev, None);
+    // An accepted post becomes the next prev; a result contradicting the log does not.
+    s.record_post(&mut log, 5, [5; 32], b"env".to_vec(), Hash([1; 32]))
+        .unwrap();
+    assert_eq!(s.next_prev(), Some(Hash([1; 32])));
+    let d = s
+        .record_post(&mut log, 3, [3; 32], b"env2".to_vec(), Hash([2; 32]))
+        .unwrap_err();
+    assert_eq!(d.code, ErrorCode::FORK_DETECTED);
+    assert_eq!(s.next_prev(), Some(Hash([1; 32])));
+    let c = s
+        .stamp(&LogState::new(), ContentBuilder::text("hi").unwrap())
+        .unwrap();
+    assert_eq!((c.seen_seq.0, c.seen_head.as_slice().len()), (0, 0));
+    assert_eq!(c.prev, Some(Hash([1; 32])));
 }
