@@ -10,6 +10,7 @@
 //! | [`transport`] | §8 | signed requests to a host, failover classification (§10.4) |
 //! | [`route`] | §10 | one channel of a conversation and what the client keeps around it |
 //! | [`client`] | §5, §6, §10 | conversations, invitations, joins, sending, the refresh procedure |
+//! | [`event`] | Appendix B | [`Event`]: what the user is told |
 //! | [`error`] | §12 | [`ClientError`] and its spec codes |
 
 #![forbid(unsafe_code)]
@@ -17,6 +18,7 @@
 pub mod cli;
 pub mod client;
 pub mod error;
+pub mod event;
 pub mod mutant;
 pub mod qr;
 pub mod route;

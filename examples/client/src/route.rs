@@ -40,7 +40,7 @@ pub struct Route {
     /// A rejected commit to report with `commit.report` (HRT-GRP-42): `(seq, code)`.
     pub(crate) report: Option<(u64, ErrorCode)>,
     /// Events produced on this route and not yet handed to the conversation.
-    pub(crate) inbox: Vec<crate::client::Event>,
+    pub(crate) inbox: Vec<crate::event::Event>,
 }
 
 impl Route {
