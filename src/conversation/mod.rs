@@ -47,9 +47,13 @@
 //! ```
 //!
 //! A response is always matched to the request it answers by the [`RequestId`] the layer gave
-//! it; the layer never interprets bytes it did not ask for. Today **(now)** the log half of a
-//! response is [`channel::Channel::receive_page`] (a `LogFetchResult` for `since = V`) and
-//! [`log::LogState::record_own`] (the `AppendResult` of an own post).
+//! it; the layer never interprets bytes it did not ask for. Today **(now)** these inputs exist
+//! as calls: [`channel::Channel::receive_page`] (a `LogFetchResult` for `since = V`),
+//! [`log::Senders::record_post`] and [`log::LogState::record_own`] (the `AppendResult` of an
+//! own post or commit), [`join::anchor`] and [`join::Anchored::finish`] (a `WelcomeFetchResult`
+//! and the log up to its anchor), [`route::judge_announcement`] (a `RouteBody` received), and
+//! [`route::Reach::of_status`] (what an answer means for failover). A new message's view of the
+//! log comes from [`log::Senders::stamp`], made anew for every seal.
 //!
 //! ## Outputs
 //!
