@@ -327,3 +327,7 @@ fn check(
     clippy::panic
 )]
 mod tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod faults;

@@ -13,7 +13,7 @@ use crate::conversation::log::next_head;
 
 /// An admin and `n` members who each made an update commit (so that they may send), as every
 /// one of them has processed it.
-fn group(n: usize) -> (Group, Vec<Group>) {
+pub(super) fn group(n: usize) -> (Group, Vec<Group>) {
     let host = HostUrl::new("https://example.org/hearth").unwrap();
     let mut admin = Group::create(host, IdentityKey::generate(), 0).unwrap();
     let mut pendings = Vec::new();
@@ -67,7 +67,7 @@ fn group(n: usize) -> (Group, Vec<Group>) {
 }
 
 /// A log of these entries after `prefix` (already verified), chained.
-fn entries(prev: &[u8], first: u64, items: Vec<(EntryKind, Vec<u8>)>) -> Vec<LogEntry> {
+pub(super) fn entries(prev: &[u8], first: u64, items: Vec<(EntryKind, Vec<u8>)>) -> Vec<LogEntry> {
     let mut prev = prev.to_vec();
     items
         .into_iter()
@@ -97,7 +97,7 @@ fn fetched(log: Vec<LogEntry>) -> LogFetchResult {
     }
 }
 
-fn text(s: &str, prev: Option<Hash>) -> hearth_wire::envelope::Content {
+pub(super) fn text(s: &str, prev: Option<Hash>) -> hearth_wire::envelope::Content {
     ContentBuilder::text(s).unwrap().prev(prev).build()
 }
 
