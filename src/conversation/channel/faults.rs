@@ -108,7 +108,7 @@ proptest! {
     ) {
         let (admin, mut m) = group(3);
         // Senders: the admin and member 0; receivers: members 1 and 2.
-        let mut senders = vec![admin, m.remove(0)];
+        let mut senders = [admin, m.remove(0)];
         let mut prev: [Option<Hash>; 2] = [None, None];
         let mut sealed: Vec<(Vec<u8>, Hash, String, usize)> = Vec::new();
         for (i, &s) in sends.iter().enumerate() {
