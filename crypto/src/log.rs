@@ -6,12 +6,34 @@
 //! head_s = H("log", [head_{s-1}, s, kind, H("entry", bytes)])
 //! ```
 
-use crate::label;
-use crate::labelled::{bstr, h};
+use sha2::{Digest, Sha256};
 
-/// `H("entry", bytes)` of an entry's exact bytes (spec §9.3).
+use crate::label;
+use crate::labelled::h;
+
+/// `H("entry", bytes)` of an entry's exact bytes (spec §9.3): `SHA-256(hCBOR(["entry",
+/// bytes]))`, hashed as it is encoded (a client hashes every entry it verifies, HRT-LOG-19;
+/// copying each into an encoding first costs a tenth of the hash).
 pub fn entry_hash(bytes: &[u8]) -> [u8; 32] {
-    h(label::ENTRY, bstr(bytes))
+    let head = hearth_wire::encode_with(|e| {
+        e.array(2).text(&label::ENTRY.wire());
+    });
+    let len = bytes.len() as u64;
+    let mut d = Sha256::new();
+    d.update(&head);
+    // The byte string's head (RFC 8949 §3: major type 2, shortest length form).
+    let be = len.to_be_bytes();
+    let (first, extra): (u8, &[u8]) = match len {
+        0..=23 => (0x40 | be[7], &[]),
+        24..=0xff => (0x58, &be[7..]),
+        0x100..=0xffff => (0x59, &be[6..]),
+        0x1_0000..=0xffff_ffff => (0x5a, &be[4..]),
+        _ => (0x5b, &be[..]),
+    };
+    d.update([first]);
+    d.update(extra);
+    d.update(bytes);
+    d.finalize().into()
 }
 
 /// `head_s` from `prev = head_{s-1}` (empty for `s = 1`), the entry's `seq`, its `entry-kind`
@@ -26,6 +48,19 @@ pub fn next_head(prev: &[u8], seq: u64, kind: u64, bytes: &[u8]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::labelled::bstr;
+
+    #[test]
+    fn the_entry_hash_is_the_labelled_hash_of_the_bytes() {
+        for n in [0usize, 1, 23, 24, 255, 256, 65_535, 65_536, 70_000] {
+            let bytes: Vec<u8> = (0..n).map(|i| i as u8).collect();
+            assert_eq!(
+                entry_hash(&bytes),
+                h(label::ENTRY, bstr(&bytes)),
+                "length {n}"
+            );
+        }
+    }
 
     #[test]
     fn head_1_hashes_the_empty_previous_head() {

@@ -18,14 +18,18 @@ use hearth_wire::request::{
 };
 use hearth_wire::{
     BoundedVec, ContentType, ConversationId, EdPublic, Embedded, EntryKind, ErrorCode, FprPrefix,
-    Hash, HostUrl, Leaf, Nonce16, Op, RawValue, Role, Seq, Signature, Suite, WireEncode,
+    Hash, HostUrl, Nonce16, Op, RawValue, Role, Seq, Signature, Suite, WireEncode,
 };
 use rand_core::RngCore;
 use zeroize::Zeroizing;
 
 use crate::error::ClientError;
-use crate::log::LogState;
-use crate::route::{OpenInvite, Processed, Route, RouteRef};
+use hearth::conversation::channel::{self, Received};
+use hearth::conversation::join;
+use hearth::conversation::log::LogState;
+use hearth::conversation::route::{judge_announcement, timeline_key, Announcement};
+
+use crate::route::{OpenInvite, Route, RouteRef};
 use crate::transport::{unix_now, Outcome, Transport};
 
 /// Entries requested per `log.fetch` (the host may serve fewer, spec §9.4).
@@ -33,102 +37,7 @@ const PAGE: u64 = 256;
 /// `msg.post` attempts on one route after `epoch_conflict` (HRT-ROUTE-17).
 const CONFLICT_RETRIES: usize = 3;
 
-/// Something the user should see, produced by [`Client::sync`] (and the shim's `sync` events).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// A Welcome was accepted and the route recorded (HRT-ROUTE-3).
-    Joined {
-        /// The local conversation handle.
-        conversation: [u8; 16],
-        /// The route.
-        route: RouteRef,
-        /// The epoch joined.
-        epoch: u64,
-    },
-    /// This member admitted a joiner.
-    Admitted {
-        /// The local conversation handle.
-        conversation: [u8; 16],
-        /// The route.
-        route: RouteRef,
-        /// The joiner's fingerprint.
-        fingerprint: Fingerprint,
-        /// The name the joiner proposed.
-        name: String,
-        /// The epoch after the add.
-        epoch: u64,
-    },
-    /// An application message opened.
-    Message {
-        /// The local conversation handle.
-        conversation: [u8; 16],
-        /// The route.
-        route: RouteRef,
-        /// The entry's seq.
-        seq: u64,
-        /// `H("msgref", envelope)`.
-        msg_ref: Hash,
-        /// The sender.
-        sender: Fingerprint,
-        /// The content type.
-        content_type: u16,
-        /// The text of a text message.
-        text: Option<String>,
-        /// The sender's clock (authenticated, not trusted for order: spec §10.5).
-        sent_at_ms: u64,
-    },
-    /// A commit was processed.
-    Commit {
-        /// The local conversation handle.
-        conversation: [u8; 16],
-        /// The route.
-        route: RouteRef,
-        /// The entry's seq.
-        seq: u64,
-        /// The new epoch.
-        epoch: u64,
-    },
-    /// This member was removed from the route.
-    Removed {
-        /// The local conversation handle.
-        conversation: [u8; 16],
-        /// The route.
-        route: RouteRef,
-        /// The entry's seq.
-        seq: u64,
-    },
-    /// Something was refused with a spec code.
-    Rejected {
-        /// The local conversation handle, when known.
-        conversation: Option<[u8; 16]>,
-        /// The route, when known.
-        route: Option<RouteRef>,
-        /// The entry's seq, when the refused thing was a log entry.
-        seq: Option<u64>,
-        /// Why.
-        code: ErrorCode,
-    },
-    /// The host was caught lying (spec §9.9); the route is frozen.
-    Detected {
-        /// The local conversation handle.
-        conversation: [u8; 16],
-        /// The route.
-        route: RouteRef,
-        /// `rollback_detected`, `fork_detected` or `withheld_detected`.
-        code: ErrorCode,
-        /// The seq concerned.
-        seq: Option<u64>,
-        /// The member whose message triggered it (HRT-LOG-39).
-        member: Option<Fingerprint>,
-    },
-    /// A route was attached to a conversation (spec §10.2, §10.6).
-    RouteAdded {
-        /// The local conversation handle.
-        conversation: [u8; 16],
-        /// The route.
-        route: RouteRef,
-    },
-}
+pub use crate::event::Event;
 
 /// A message as the client displays it (HRT-ROUTE-20).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -542,7 +451,7 @@ impl Client {
         let res: AppendResult = r
             .result_as()?
             .ok_or_else(|| ClientError::usage("ok without a result"))?;
-        route.own_refs.insert(message_ref(&envelope).0);
+        route.senders.posted_unconfirmed(message_ref(&envelope));
         if let Err(d) = route
             .log
             .record_own(res.seq.0, res.head.0, EntryKind::Msg, envelope)
@@ -570,11 +479,8 @@ impl Client {
             .find(|r| r.usable())
             .ok_or_else(|| ClientError::usage("no usable route"))?;
         let content = |route: &Route| -> Result<_, ClientError> {
-            Ok(ContentBuilder::new(content_type, body.clone())?
-                .sent_at_ms(unix_now().saturating_mul(1000))
-                .seen(route.log.verified(), route.log.head_v().map(Hash))?
-                .prev(route.last_own)
-                .build())
+            let b = ContentBuilder::new(content_type, body.clone())?;
+            Ok(route.senders.stamp(&route.log, b.sent_at_ms(now_ms()))?)
         };
         let r = post_message(&transport, route, *handle, &content);
         conv.absorb();
@@ -703,9 +609,9 @@ impl Client {
         for route in conv.routes.iter_mut() {
             for a in std::mem::take(&mut route.announcements) {
                 let (seq, me, sender, body) = &a;
-                match check_route_body(*me, conv_id, &held, sender, body) {
-                    Ok(Some(uri)) => to_redeem.push((route.link.clone(), a, uri)),
-                    Ok(None) => {}
+                match judge_announcement(body, conv_id, *me, sender, &held) {
+                    Ok(Announcement::Redeem(uri)) => to_redeem.push((route.link.clone(), a, uri)),
+                    Ok(Announcement::Ignore) => {}
                     Err(code) => events.push(Event::Rejected {
                         conversation: Some(*handle),
                         route: Some(route.link.clone()),
@@ -836,11 +742,7 @@ impl Client {
                 Err(d) => return Err(fail(d.code)),
             }
         }
-        let anchor = entries
-            .iter()
-            .find(|e| e.seq.0 == s_add && e.kind == EntryKind::Commit)
-            .cloned()
-            .ok_or_else(|| fail(ErrorCode::WELCOME_MISMATCH))?;
+        let anchor = join::anchor(&entries, s_add).map_err(fail)?.bytes.clone();
         let Joining {
             pending,
             conversation,
@@ -852,24 +754,25 @@ impl Client {
             .accept_welcome(
                 wf.welcome.as_bytes(),
                 wf.group_info_ct.as_slice(),
-                Some(&anchor.bytes),
+                Some(&anchor),
                 unix_now(),
             )
             .map_err(|rej| fail(rej.error.code()))?;
         let epoch = group.epoch().unwrap_or(0);
-        let mut route = Route::new(link.clone(), group, log, s_add);
-        for e in entries
-            .iter()
-            .filter(|e| e.seq.0 < s_add && e.kind == EntryKind::Leave)
-        {
-            // A leave of someone no longer in the roster is simply not recorded.
-            let _ = route.group.record_leave(&e.bytes);
+        let (ch, results) = join::Anchored {
+            log,
+            s_add,
+            entries,
         }
+        .finish(group);
+        let (group, log, senders, frozen) = ch.into_parts();
+        let mut route = Route::new(link.clone(), group, log, s_add);
+        route.senders = senders;
+        route.frozen = frozen;
         // Which conversation (HRT-ROUTE-3, HRT-ROUTE-22, HRT-ROUTE-23).
         let handle = self.place(conversation, inviter, attach_to);
-        let after: Vec<LogEntry> = entries.into_iter().filter(|e| e.seq.0 > s_add).collect();
         let mut out = Vec::new();
-        process_entries(&mut route, handle, &after, &mut out);
+        apply_results(&mut route, handle, results, &mut out);
         route.inbox.append(&mut out);
         events.push(Event::Joined {
             conversation: handle,
@@ -940,11 +843,8 @@ impl Client {
     /// each route tried (HRT-ROUTE-15).
     pub fn send_text(&mut self, handle: &[u8; 16], text: &str) -> Result<Sent, ClientError> {
         let content = |route: &Route| -> Result<_, ClientError> {
-            Ok(ContentBuilder::text(text)?
-                .sent_at_ms(unix_now().saturating_mul(1000))
-                .seen(route.log.verified(), route.log.head_v().map(Hash))?
-                .prev(route.last_own)
-                .build())
+            let b = ContentBuilder::text(text)?.sent_at_ms(now_ms());
+            Ok(route.senders.stamp(&route.log, b)?)
         };
         let transport = self.transport.clone();
         let conv = self.conv_mut(handle)?;
@@ -1031,7 +931,7 @@ impl Client {
     /// The merged timeline (HRT-ROUTE-20): by `sent_at_ms`, then route position, then seq.
     pub fn display(&self, handle: &[u8; 16]) -> Result<Vec<Displayed>, ClientError> {
         let mut v = self.conv(handle)?.timeline.clone();
-        v.sort_by_key(|d| (d.sent_at_ms, d.position, d.seq));
+        v.sort_by_key(|d| timeline_key(d.sent_at_ms, d.position, d.seq));
         Ok(v)
     }
 
@@ -1105,11 +1005,8 @@ impl Client {
                     "the membership changed while the route was announced; add the route again",
                 ));
             }
-            Ok(ContentBuilder::new(ContentType::ROUTE, raw.clone())?
-                .sent_at_ms(unix_now().saturating_mul(1000))
-                .seen(route.log.verified(), route.log.head_v().map(Hash))?
-                .prev(route.last_own)
-                .build())
+            let b = ContentBuilder::new(ContentType::ROUTE, raw.clone())?;
+            Ok(route.senders.stamp(&route.log, b.sent_at_ms(now_ms()))?)
         };
         let posted = post_message(&transport, announce, *handle, &content);
         conv.absorb();
@@ -1118,6 +1015,11 @@ impl Client {
         conv.routes.push(new_route);
         Ok(link)
     }
+}
+
+/// The local clock in milliseconds, for `sent_at_ms` (spec §7.6).
+fn now_ms() -> u64 {
+    unix_now().saturating_mul(1000)
 }
 
 fn sign_with<'a>(
@@ -1231,19 +1133,29 @@ fn process_entries(
     entries: &[LogEntry],
     out: &mut Vec<Event>,
 ) -> bool {
-    let any = !entries.is_empty();
-    for e in entries {
-        let seq = e.seq.0;
+    let results = channel::process(&mut route.group, &route.log, &mut route.senders, entries);
+    apply_results(route, handle, results, out) && !entries.is_empty()
+}
+
+/// Turns what processing verified entries came to into events and route state; false when
+/// processing had to stop (a detection, a removal, a rejected commit).
+fn apply_results(
+    route: &mut Route,
+    handle: [u8; 16],
+    results: Vec<(u64, Received)>,
+    out: &mut Vec<Event>,
+) -> bool {
+    for (seq, r) in results {
         let link = route.link.clone();
-        match route.process(e) {
-            Processed::Nothing => {}
-            Processed::Commit { epoch } => out.push(Event::Commit {
+        match r {
+            Received::Nothing => {}
+            Received::Commit { epoch } => out.push(Event::Commit {
                 conversation: handle,
                 route: link,
                 seq,
                 epoch,
             }),
-            Processed::Removed => {
+            Received::Removed => {
                 // Removed: nothing of this channel may be kept, invitations included
                 // (HRT-GRP-46, HRT-INV-48).
                 route.invites.clear();
@@ -1255,47 +1167,46 @@ fn process_entries(
                 });
                 return false;
             }
-            Processed::Message {
-                sender,
-                content_type,
-                text,
-                msg_ref,
-                body,
-                sent_at_ms,
-            } => {
-                if let ContentBody::Route(rb) = *body {
-                    // The own leaf of the message's epoch (HRT-ROUTE-8), before later
-                    // commits renumber the leaves.
-                    let me = route.group.my_leaf();
-                    route.announcements.push((seq, me, sender, rb));
-                }
+            Received::Message(m) => {
+                let text = match &m.body {
+                    ContentBody::Text(t) => Some(t.text.as_str().to_owned()),
+                    _ => None,
+                };
                 out.push(Event::Message {
                     conversation: handle,
                     route: link,
                     seq,
-                    msg_ref,
-                    sender,
-                    content_type,
+                    msg_ref: m.msg_ref,
+                    sender: m.sender,
+                    content_type: m.content_type,
                     text,
-                    sent_at_ms,
-                })
+                    sent_at_ms: m.sent_at_ms,
+                });
+                if let ContentBody::Route(rb) = m.body {
+                    // The own leaf of the message's epoch (HRT-ROUTE-8), before later
+                    // commits renumber the leaves.
+                    route.announcements.push((seq, m.my_leaf, m.sender, rb));
+                }
             }
-            Processed::Rejected(code) => {
-                let halted = matches!(e.kind, EntryKind::Commit);
+            Received::Rejected(code) => out.push(Event::Rejected {
+                conversation: Some(handle),
+                route: Some(link),
+                seq: Some(seq),
+                code,
+            }),
+            Received::RejectedCommit(code) => {
                 out.push(Event::Rejected {
                     conversation: Some(handle),
                     route: Some(link),
                     seq: Some(seq),
                     code,
                 });
-                if halted {
-                    route.report = Some((seq, code));
-                    route.invites.clear();
-                    route.pending_adds.clear();
-                    return false;
-                }
+                route.report = Some((seq, code));
+                route.invites.clear();
+                route.pending_adds.clear();
+                return false;
             }
-            Processed::Detected(f) => {
+            Received::Detected(f) => {
                 out.push(Event::Detected {
                     conversation: handle,
                     route: link,
@@ -1303,15 +1214,16 @@ fn process_entries(
                     seq: f.detection.seq,
                     member: f.member,
                 });
+                route.frozen = Some(f);
                 return false;
             }
         }
     }
-    any
+    true
 }
 
 /// The event of a detection on a route (spec §9.9).
-fn detected(route: &Route, handle: [u8; 16], d: &crate::log::Detection) -> Event {
+fn detected(route: &Route, handle: [u8; 16], d: &hearth::conversation::log::Detection) -> Event {
     Event::Detected {
         conversation: handle,
         route: route.link.clone(),
@@ -1392,18 +1304,18 @@ fn post_message(
                 let res: AppendResult = r
                     .result_as()?
                     .ok_or_else(|| ClientError::usage("ok without a result"))?;
-                if let Err(d) =
-                    route
-                        .log
-                        .record_own(res.seq.0, res.head.0, EntryKind::Msg, env.bytes)
-                {
+                if let Err(d) = route.senders.record_post(
+                    &mut route.log,
+                    res.seq.0,
+                    res.head.0,
+                    env.bytes,
+                    msg_ref,
+                ) {
                     let code = d.code;
                     route.inbox.push(detected(route, handle, &d));
                     route.freeze_with(d, None);
                     return Err(ClientError::Frozen(code));
                 }
-                route.own_refs.insert(msg_ref.0);
-                route.last_own = Some(msg_ref);
                 return Ok(Sent {
                     route: route.link.clone(),
                     seq: res.seq.0,
@@ -1433,7 +1345,7 @@ fn post_message(
             Outcome::Unreachable(why) => {
                 // The outcome is unknown: if the host did accept it, the entry is this
                 // member's own, not a stranger's (and is not `prev` material, HRT-LOG-35).
-                route.own_refs.insert(msg_ref.0);
+                route.senders.posted_unconfirmed(msg_ref);
                 return Err(ClientError::Unreachable(why));
             }
         }
@@ -1715,43 +1627,4 @@ fn route_epoch_after(conv: &Conversation, link: &RouteRef) -> u64 {
         .iter()
         .find(|r| &r.link == link)
         .map_or(0, route_epoch_now_or_next)
-}
-
-/// Checks a route announcement (spec §10.2, HRT-ROUTE-26, HRT-ROUTE-7 to HRT-ROUTE-10) and returns the
-/// invitation text of the own invite to redeem, if there is one to act on.
-fn check_route_body(
-    me: Leaf,
-    conv_id: ConversationId,
-    held: &[RouteRef],
-    sender: &Fingerprint,
-    body: &RouteBody,
-) -> Result<Option<String>, ErrorCode> {
-    // HRT-ROUTE-26: ignored, without an event (Appendix B §91.7).
-    if body.conversation != conv_id {
-        return Ok(None);
-    }
-    for ri in body.invites.as_slice() {
-        let inv = ri.invite.value();
-        if inv.channel_id != body.channel_id
-            || inv.conversation != body.conversation
-            || inv.host_url != body.host_url
-        {
-            return Ok(None);
-        }
-    }
-    let link = RouteRef {
-        host: body.host_url.clone(),
-        channel: body.channel_id,
-    };
-    if held.contains(&link) {
-        return Ok(None);
-    }
-    let Some(own) = body.invites.as_slice().iter().find(|ri| ri.leaf == me) else {
-        return Ok(None);
-    };
-    let inv = own.invite.value();
-    if inv.inviter_fpr.0 != sender.prefix() {
-        return Err(ErrorCode::WRONG_INVITER);
-    }
-    Ok(InviteUri::new(inv.clone()).ok().map(|u| u.to_string()))
 }

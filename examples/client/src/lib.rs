@@ -1,15 +1,17 @@
 //! # hearth-client
 //!
-//! The reference Hearth client: the library a messenger builds on, the `hearth` command-line
-//! client, and `hearth-shim`, the conformance shim (spec Appendix B).
+//! The reference Hearth client: the `hearth` command-line client and `hearth-shim`, the
+//! conformance shim (spec Appendix B), over the conversation layer of the `hearth` library
+//! (`hearth::conversation`): log verification (§9.5 to §9.8) and receiving live there; this
+//! crate keeps HTTP, SQLite, the command line and, for now, the procedures of §5, §6 and §10.
 //!
 //! | module | spec | what |
 //! |---|---|---|
 //! | [`transport`] | §8 | signed requests to a host, failover classification (§10.4) |
 //! | [`tls`] | §8.1, §8.2 | TLS to hosts: trust anchors, `--ca-file`, plain `http://` on loopback only |
-//! | [`log`] | §9 | log verification: rollback, fork and withholding detection |
-//! | [`route`] | §9.7, §9.8, §10 | one channel of a conversation, the per-message log checks |
+//! | [`route`] | §10 | one channel of a conversation and what the client keeps around it |
 //! | [`client`] | §5, §6, §10 | conversations, invitations, joins, sending, the refresh procedure |
+//! | [`event`] | Appendix B | [`Event`]: what the user is told |
 //! | [`error`] | §12 | [`ClientError`] and its spec codes |
 
 #![forbid(unsafe_code)]
@@ -17,7 +19,7 @@
 pub mod cli;
 pub mod client;
 pub mod error;
-pub mod log;
+pub mod event;
 pub mod mutant;
 pub mod qr;
 pub mod route;

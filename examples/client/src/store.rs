@@ -18,9 +18,9 @@ use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use crate::client::{Client, Conversation, Displayed, Joining};
-use crate::log::{Detection, LogState};
 use crate::route::{Frozen, OpenInvite, Route, RouteRef};
 use crate::transport::Transport;
+use hearth::conversation::log::{Detection, LogSnapshot, LogState};
 
 /// Why the store could not load or save.
 #[derive(Debug)]
@@ -434,7 +434,8 @@ fn arr<'a>(v: &'a Value, k: &str) -> Result<&'a Vec<Value>, StoreError> {
 
 /// A route's non-secret state as JSON: log state (§9.5), detection, per-sender records.
 fn route_json(r: &Route) -> Value {
-    let l = &r.log;
+    let l = r.log.snapshot();
+    let sd = &r.senders;
     let pairs = |m: &BTreeMap<u64, [u8; 32]>| -> Vec<Value> {
         m.iter().map(|(s, h)| json!([s, hex::encode(h)])).collect()
     };
@@ -447,26 +448,28 @@ fn route_json(r: &Route) -> Value {
             .collect()
     };
     json!({
-        "v": l.v, "t": l.t,
+        "v": l.verified, "t": l.claimed_tip,
         "heads": pairs(&l.heads),
         "claims": pairs(&l.claims),
         "own": l.own.iter().map(|(s, (k, b))| json!([s, *k as u64, hex::encode(b)])).collect::<Vec<_>>(),
-        "anchor": r.anchor,
+        "anchor": sd.anchor,
         "frozen": r.frozen.as_ref().map(|f| json!({
             "code": f.detection.code.0, "seq": f.detection.seq, "evidence": f.detection.evidence,
             "member": f.member.map(|m| hex::encode(m.as_bytes()))})),
-        "sent_by": sets(&r.sent_by),
-        "first_prev": r.first_prev.iter().map(|(k, p)| json!([hex::encode(k), p.map(hex::encode)])).collect::<Vec<_>>(),
-        "own_refs": r.own_refs.iter().map(hex::encode).collect::<Vec<_>>(),
-        "last_own": r.last_own.map(|h| hex::encode(h.0)),
+        "sent_by": sets(&sd.sent_by),
+        "first_prev": sd.first_prev.iter().map(|(k, p)| json!([hex::encode(k), p.map(hex::encode)])).collect::<Vec<_>>(),
+        "own_refs": sd.own_refs.iter().map(hex::encode).collect::<Vec<_>>(),
+        "last_own": sd.last_own.map(|h| hex::encode(h.0)),
         "report": r.report.map(|(s, c)| json!([s, c.0])),
     })
 }
 
 fn route_from_json(link: RouteRef, group: Group, m: &Value) -> Result<Route, StoreError> {
-    let mut log = LogState::new();
-    log.v = u(&m["v"])?;
-    log.t = u(&m["t"])?;
+    let mut log = LogSnapshot {
+        verified: u(&m["v"])?,
+        claimed_tip: u(&m["t"])?,
+        ..LogSnapshot::default()
+    };
     for (k, dst) in [("heads", &mut log.heads), ("claims", &mut log.claims)] {
         for p in arr(m, k)? {
             dst.insert(u(&p[0])?, h32(&p[1])?);
@@ -488,7 +491,7 @@ fn route_from_json(link: RouteRef, group: Group, m: &Value) -> Result<Route, Sto
         log.own.insert(u(&p[0])?, (kind, bytes));
     }
     let anchor = u(&m["anchor"])?;
-    let mut r = Route::new(link, group, log, anchor);
+    let mut r = Route::new(link, group, LogState::from_snapshot(log), anchor);
     if let Some(f) = m.get("frozen").filter(|f| !f.is_null()) {
         let code = u16::try_from(u(&f["code"])?).map_err(|_| corrupt("code"))?;
         r.frozen = Some(Frozen {
@@ -508,19 +511,19 @@ fn route_from_json(link: RouteRef, group: Group, m: &Value) -> Result<Route, Sto
         for x in p[1].as_array().ok_or_else(|| corrupt("sent_by"))? {
             set.insert(h32(x)?);
         }
-        r.sent_by.insert(h32(&p[0])?, set);
+        r.senders.sent_by.insert(h32(&p[0])?, set);
     }
     for p in arr(m, "first_prev")? {
         let prev = match &p[1] {
             Value::Null => None,
             v => Some(h32(v)?),
         };
-        r.first_prev.insert(h32(&p[0])?, prev);
+        r.senders.first_prev.insert(h32(&p[0])?, prev);
     }
     for x in arr(m, "own_refs")? {
-        r.own_refs.insert(h32(x)?);
+        r.senders.own_refs.insert(h32(x)?);
     }
-    r.last_own = match &m["last_own"] {
+    r.senders.last_own = match &m["last_own"] {
         Value::Null => None,
         v => Some(Hash(h32(v)?)),
     };

@@ -1,5 +1,6 @@
-//! A client's view of one channel's log (spec §9.5, §9.6): what it has verified, what the host
-//! has claimed, and the checks that turn a served page into verified entries or a detection.
+//! Spec §9.5 and §9.6: a member's view of one channel's log (what it has verified, what the
+//! host has claimed) and the checks that turn a served page into verified entries or a
+//! [`Detection`].
 
 use std::collections::BTreeMap;
 
@@ -7,7 +8,8 @@ use hearth_wire::log::LogEntry;
 use hearth_wire::request::LogFetchResult;
 use hearth_wire::{EntryKind, ErrorCode};
 
-/// `head_s` of an entry (spec §9.3), with the shared chain function of hearth-crypto.
+/// `head_s` of an entry (spec §9.3, HRT-LOG-19), with the shared chain function of
+/// hearth-crypto.
 pub fn next_head(prev: &[u8], seq: u64, kind: EntryKind, bytes: &[u8]) -> [u8; 32] {
     hearth_crypto::log::next_head(prev, seq, kind as u64, bytes)
 }
@@ -24,7 +26,7 @@ pub struct Detection {
 }
 
 impl Detection {
-    fn new(code: ErrorCode, seq: Option<u64>, evidence: String) -> Self {
+    pub(crate) fn new(code: ErrorCode, seq: Option<u64>, evidence: String) -> Self {
         Self {
             code,
             seq,
@@ -33,8 +35,23 @@ impl Detection {
     }
 }
 
+impl std::fmt::Display for Detection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = self.code.name().unwrap_or("detection");
+        match self.seq {
+            Some(s) => write!(f, "{name} at seq {s}: {}", self.evidence),
+            None => write!(f, "{name}: {}", self.evidence),
+        }
+    }
+}
+
+impl std::error::Error for Detection {}
+
 /// The log state of §9.5: `V`, `head_V`, `T`, retained heads, claims and own posts.
-#[derive(Clone, Debug, Default)]
+///
+/// It is plain data: [`LogState::snapshot`] and [`LogState::from_snapshot`] convert it to and
+/// from [`LogSnapshot`] for a store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LogState {
     /// `V`: the highest verified `seq`.
     pub(crate) v: u64,
@@ -48,7 +65,50 @@ pub struct LogState {
     pub(crate) own: BTreeMap<u64, (EntryKind, Vec<u8>)>,
 }
 
+/// The persisted form of a [`LogState`] (spec §9.5): every field, public, for a store to
+/// write and read back. A snapshot read back is trusted as the member's own earlier state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogSnapshot {
+    /// `V`.
+    pub verified: u64,
+    /// `T`.
+    pub claimed_tip: u64,
+    /// Verified heads by `seq` (HRT-LOG-29).
+    pub heads: BTreeMap<u64, [u8; 32]>,
+    /// Unverified `(seq, head)` claims (HRT-LOG-20, HRT-LOG-21).
+    pub claims: BTreeMap<u64, [u8; 32]>,
+    /// The kind and exact bytes of own accepted posts not yet verified (HRT-LOG-22).
+    pub own: BTreeMap<u64, (EntryKind, Vec<u8>)>,
+}
+
 impl LogState {
+    /// The persisted form of this state.
+    pub fn snapshot(&self) -> LogSnapshot {
+        LogSnapshot {
+            verified: self.v,
+            claimed_tip: self.t,
+            heads: self.heads.clone(),
+            claims: self.claims.clone(),
+            own: self.own.clone(),
+        }
+    }
+
+    /// The state a [`LogState::snapshot`] was taken of.
+    pub fn from_snapshot(s: LogSnapshot) -> Self {
+        Self {
+            v: s.verified,
+            t: s.claimed_tip,
+            heads: s.heads,
+            claims: s.claims,
+            own: s.own,
+        }
+    }
+
+    /// `T`: the highest `seq` the host ever claimed (HRT-LOG-6).
+    pub fn claimed_tip(&self) -> u64 {
+        self.t
+    }
+
     /// A creator's state: `V = 0`, `head_0 = h''`, `T = 0` (spec §9.5).
     pub fn new() -> Self {
         Self::default()
@@ -112,7 +172,7 @@ impl LogState {
     pub fn verify_page(&mut self, page: LogFetchResult) -> Result<Vec<LogEntry>, Detection> {
         let tip = page.tip.0;
         // Step 2 (HRT-LOG-15).
-        if tip < self.t && !crate::mutant::on("accept-rollback") {
+        if tip < self.t && !crate::conversation::mutant::on("accept-rollback") {
             return Err(Detection::new(
                 ErrorCode::ROLLBACK_DETECTED,
                 Some(tip),
@@ -135,7 +195,7 @@ impl LogState {
                     format!("entry {} served beyond the tip {tip}", e.seq.0),
                 ));
             }
-            if e.seq.0 != expected && !crate::mutant::on("accept-gaps") {
+            if e.seq.0 != expected && !crate::conversation::mutant::on("accept-gaps") {
                 return Err(Detection::new(
                     ErrorCode::WITHHELD_DETECTED,
                     Some(expected),
@@ -149,7 +209,7 @@ impl LogState {
         for e in page.entries.as_slice().iter() {
             let s = e.seq.0;
             let mut computed = next_head(&prev, s, e.kind, &e.bytes);
-            if crate::mutant::on("skip-chain") {
+            if crate::conversation::mutant::on("skip-chain") {
                 computed = e.head.0;
             }
             if computed != e.head.0 {
@@ -232,13 +292,13 @@ impl LogState {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use hearth_wire::{BoundedBytes, BoundedVec, Epoch, Hash, Secs, Seq};
     use proptest::prelude::*;
 
     /// An honest log of `n` entries with distinct bytes.
-    fn chain(n: u64) -> Vec<LogEntry> {
+    pub(crate) fn chain(n: u64) -> Vec<LogEntry> {
         let mut prev: Vec<u8> = Vec::new();
         (1..=n)
             .map(|s| {
@@ -262,7 +322,7 @@ mod tests {
     }
 
     /// The page `since+1 ..= since+limit` of `log`, with its tip and head at tip.
-    fn page(log: &[LogEntry], since: u64, limit: u64) -> LogFetchResult {
+    pub(crate) fn page(log: &[LogEntry], since: u64, limit: u64) -> LogFetchResult {
         let tip = log.len() as u64;
         let entries: Vec<LogEntry> = log
             .iter()
@@ -278,7 +338,7 @@ mod tests {
         }
     }
 
-    fn code(r: Result<Vec<LogEntry>, Detection>) -> ErrorCode {
+    pub(crate) fn code(r: Result<Vec<LogEntry>, Detection>) -> ErrorCode {
         r.err().map(|d| d.code).unwrap_or(ErrorCode::OK)
     }
 

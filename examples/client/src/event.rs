@@ -1,0 +1,103 @@
+//! What the user is told (the client's events, and the shim's `sync` events, Appendix B).
+
+use hearth::conversation::RouteRef;
+use hearth_crypto::keys::Fingerprint;
+use hearth_wire::{ErrorCode, Hash};
+
+/// Something the user should see, produced by [`Client::sync`](crate::Client::sync) (and the
+/// shim's `sync` events).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A Welcome was accepted and the route recorded (HRT-ROUTE-3).
+    Joined {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+        /// The epoch joined.
+        epoch: u64,
+    },
+    /// This member admitted a joiner.
+    Admitted {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+        /// The joiner's fingerprint.
+        fingerprint: Fingerprint,
+        /// The name the joiner proposed.
+        name: String,
+        /// The epoch after the add.
+        epoch: u64,
+    },
+    /// An application message opened.
+    Message {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+        /// The entry's seq.
+        seq: u64,
+        /// `H("msgref", envelope)`.
+        msg_ref: Hash,
+        /// The sender.
+        sender: Fingerprint,
+        /// The content type.
+        content_type: u16,
+        /// The text of a text message.
+        text: Option<String>,
+        /// The sender's clock (authenticated, not trusted for order: spec §10.5).
+        sent_at_ms: u64,
+    },
+    /// A commit was processed.
+    Commit {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+        /// The entry's seq.
+        seq: u64,
+        /// The new epoch.
+        epoch: u64,
+    },
+    /// This member was removed from the route.
+    Removed {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+        /// The entry's seq.
+        seq: u64,
+    },
+    /// Something was refused with a spec code.
+    Rejected {
+        /// The local conversation handle, when known.
+        conversation: Option<[u8; 16]>,
+        /// The route, when known.
+        route: Option<RouteRef>,
+        /// The entry's seq, when the refused thing was a log entry.
+        seq: Option<u64>,
+        /// Why.
+        code: ErrorCode,
+    },
+    /// The host was caught lying (spec §9.9); the route is frozen.
+    Detected {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+        /// `rollback_detected`, `fork_detected` or `withheld_detected`.
+        code: ErrorCode,
+        /// The seq concerned.
+        seq: Option<u64>,
+        /// The member whose message triggered it (HRT-LOG-39).
+        member: Option<Fingerprint>,
+    },
+    /// A route was attached to a conversation (spec §10.2, §10.6).
+    RouteAdded {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+    },
+}
