@@ -598,7 +598,7 @@ fn reject_commit(g: &mut Group, bytes: &[u8]) -> ErrorCode {
         g.epoch_authenticator().cloned(),
     );
     let r = g.process_commit(bytes);
-    // HRT-GRP-41: nothing changed, and the group halts (HRT-GRP-44).
+    // HRT-GRP-41: nothing changed, and the group halts (HRT-GRP-89).
     assert_eq!(
         (
             g.epoch(),

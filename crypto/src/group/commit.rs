@@ -454,8 +454,8 @@ impl Group {
 
     /// Processes a `commit` log entry (spec §6.9) with every check in the order of the table
     /// (HRT-GRP-25). On any failure nothing changes (HRT-GRP-41) except that the group halts:
-    /// it refuses every later call (HRT-GRP-44); the caller reports the code with
-    /// `commit.report` ([`ProtocolError::code`], HRT-GRP-42).
+    /// it refuses every later call (HRT-GRP-89); the caller reports the code with
+    /// `commit.report` ([`ProtocolError::code`], HRT-GRP-88).
     pub fn process_commit(&mut self, commit_bytes: &[u8]) -> Result<CommitOutcome, ProtocolError> {
         self.active_state()?;
         // The own pending commit, found in the log (spec §6.8 step 10, §6.10).

@@ -99,7 +99,7 @@ pub enum Status {
     Active,
     /// Removed by a commit (HRT-GRP-46): every secret and private key has been deleted.
     Removed,
-    /// Rejected a commit with this code and can no longer follow the channel (HRT-GRP-44).
+    /// Rejected a commit with this code and can no longer follow the channel (HRT-GRP-89).
     Halted(ErrorCode),
 }
 
@@ -197,7 +197,7 @@ pub struct HeldSecrets {
 pub struct Group {
     pub(crate) params: ChannelParams,
     pub(crate) identity: IdentityKey,
-    /// `None` after removal: every private key deleted (HRT-GRP-46, HRT-KEY-26).
+    /// `None` after removal: every private key deleted (HRT-GRP-46, HRT-KEY-28).
     pub(crate) keys: Option<OwnKeys>,
     pub(crate) me: usize,
     pub(crate) state: Option<EpochState>,
