@@ -337,8 +337,13 @@ impl Ctx<'_> {
 
     /// Deletes a channel, best effort (keeps the owner's channel count low).
     pub fn delete_channel(&self, ch: &Channel) {
+        self.delete_channel_as(ch, 0);
+    }
+
+    /// Deletes a channel as the admin at `leaf`, best effort.
+    pub fn delete_channel_as(&self, ch: &Channel, leaf: usize) {
         let _ = self.c.call(
-            ch.creator(),
+            ch.key(leaf),
             op::CHANNEL_DELETE,
             Some(ch.id),
             EMPTY.to_vec(),
