@@ -270,8 +270,11 @@ wire_map!(
         req 4 => signer: Leaf,
         /// Extensions.
         opt 5 => ext: ExtMap,
-        /// The channel's conversation id (spec §6.11, HRT-GRP-76, HRT-GRP-81).
+        /// The channel's conversation id (spec §6.11, HRT-GRP-86, HRT-GRP-81).
         req 6 => conversation: ConversationId,
+        /// The leaves whose `needs_update` flag is set, strictly ascending (spec §6.2, §6.12
+        /// step 9; checked by the joiner, not by the decoder: HRT-GRP-87).
+        req 7 => needs_update: BoundedVec<Leaf, 0, 256>,
     }
 );
 

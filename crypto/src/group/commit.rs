@@ -119,7 +119,7 @@ struct Draft {
     added: Vec<AddedIdentity>,
     new_member_key: Option<MemberKey>,
     /// The conversation id of the added joins' invitations, named in the GroupInfo
-    /// (HRT-GRP-76).
+    /// (HRT-GRP-86).
     conversation: Option<ConversationId>,
 }
 
@@ -353,7 +353,9 @@ impl Group {
         // Step 6: the new epoch.
         let cth = next_cth(state.gc.cth.as_slice(), &tbs_bytes);
         let ext = plan.ext.clone().unwrap_or_else(|| state.gc.ext.clone());
-        let (gc, gc_hash) = group_context(&self.params, n + 1, &new_entries, &cth, ext)?;
+        let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
+        let (gc, gc_hash) =
+            group_context(&self.params, n + 1, &new_entries, &needs_update, &cth, ext)?;
         let joiner = state.secrets.init.joiner_secret(commit_secret, &gc_hash);
         let EpochKeys {
             app,
@@ -377,6 +379,7 @@ impl Group {
                 &gc,
                 &new_entries,
                 &tag,
+                &needs_update,
                 plan.committer_new,
                 signer,
                 &joiner,
@@ -387,7 +390,6 @@ impl Group {
             (w.welcomes, Some(w.group_info_ct))
         };
         drop(joiner);
-        let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
         let members = new_entries
             .into_iter()
             .map(Member::new)
@@ -624,7 +626,9 @@ impl Group {
         );
         let cth = next_cth(state.gc.cth.as_slice(), tbs_bytes);
         let ext = plan.ext.clone().unwrap_or_else(|| state.gc.ext.clone());
-        let (gc, gc_hash) = group_context(&self.params, n + 1, &new_entries, &cth, ext)?;
+        let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
+        let (gc, gc_hash) =
+            group_context(&self.params, n + 1, &new_entries, &needs_update, &cth, ext)?;
         let joiner = state.secrets.init.joiner_secret(commit_secret, &gc_hash);
         let EpochKeys {
             app,
@@ -634,7 +638,6 @@ impl Group {
         drop(joiner);
         confirm.verify(&cth, &commit.confirmation_tag.0)?;
         // Step 9: install (built here, swapped in by the caller).
-        let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
         let members = new_entries
             .into_iter()
             .map(Member::new)

@@ -164,6 +164,7 @@ pub fn group_info() -> GroupInfo {
         signer: Leaf(0),
         ext: None,
         conversation: ConversationId([0x11; 16]),
+        needs_update: BoundedVec::new(vec![Leaf(1)]).unwrap(),
     }
 }
 
