@@ -127,6 +127,7 @@ pub const MUTANTS: &[(&str, &[&str])] = &[
         "keep-left-members",
         &["host.member.left.removed-by-next-commit"],
     ),
+    ("ignore-recover", &["host.member.recovery.accepted"]),
     (
         "lenient-rotate",
         &[

@@ -57,6 +57,12 @@ pub fn tests() -> Vec<TestDef> {
             leave_last_admin
         ),
         t!(
+            "host.member.recovery.accepted",
+            "a recovery commit (CommitTBS key 11) naming the latest commit and removing its committer -> ok; naming another seq, or keeping that committer -> forbidden",
+            ["HRT-OP-71"],
+            recovery_accepted
+        ),
+        t!(
             "host.member.left.removed-by-next-commit",
             "after a member leaves, a commit that keeps it -> forbidden; one that removes it -> ok, by a plain member too",
             ["HRT-OP-70", "HRT-OP-36"],
@@ -254,6 +260,33 @@ fn leave_last_admin(ctx: &Ctx<'_>) -> TestResult {
         None,
     )?;
     ctx.delete_channel_as(&ch, 2);
+    Ok(())
+}
+
+fn recovery_accepted(ctx: &Ctx<'_>) -> TestResult {
+    let mut ch = ctx.channel_with_members()?;
+    // B: the plain member at leaf 2 commits (members could not process it, say).
+    let spec = ctx.commit_spec(&ch, 2, vec![]);
+    let (ex, _) = ctx.post_commit(&ch, 2, &spec);
+    let b: CommitPostResult = expect_ok(&ex)?;
+    ch.epoch += 1;
+    // A recovery naming another seq, or not removing B's committer: forbidden.
+    for (seq, ops) in [
+        (b.seq.0 - 1, vec![gop::remove(2)]),
+        (b.seq.0, vec![]),
+        (b.seq.0, vec![gop::role(2, ADMIN)]),
+    ] {
+        let mut spec = ctx.commit_spec(&ch, 1, ops);
+        spec.recover = Some(seq);
+        let (ex, _) = ctx.post_commit(&ch, 1, &spec);
+        expect_code(&ex, ErrorCode::FORBIDDEN, None)?;
+    }
+    // The admin at leaf 1 recovers: names B and removes B's committer.
+    let mut spec = ctx.commit_spec(&ch, 1, vec![gop::remove(2)]);
+    spec.recover = Some(b.seq.0);
+    let (ex, _) = ctx.post_commit(&ch, 1, &spec);
+    let _: CommitPostResult = expect_ok(&ex)?;
+    ctx.delete_channel(&ch);
     Ok(())
 }
 

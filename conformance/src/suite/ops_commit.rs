@@ -539,7 +539,7 @@ fn tbs_version(ctx: &Ctx<'_>) -> TestResult {
     if let Some(f) = bad.first_mut() {
         *f += 1;
     }
-    bad.extend_from_slice(&[0x0b, 0x00]);
+    bad.extend_from_slice(&[0x0c, 0x00]);
     let sig = ch.creator().sign(label::COMMIT, |e| {
         e.bytes(&bad);
     });

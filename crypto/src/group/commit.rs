@@ -343,6 +343,7 @@ impl Group {
             sealed: BoundedVec::new(sealed)?,
             private_ct: BoundedBytes::new(private_ct)?,
             ext: None,
+            recover: None,
         };
         let tbs_bytes = tbs.to_vec();
         let sig = sign_with_label(
@@ -535,6 +536,11 @@ impl Group {
         let plan = well_formed(&base, c, ops, &tbs.init_key)?;
         // Step 4b (HRT-GRP-34).
         authorised(&base, c, ops, &plan, &state.left)?;
+        // A recovery commit (spec §6.9.3, key 11) needs the base roster, salt and transcript of
+        // §6.9.3, which this library does not implement yet: it is refused (HRT-GRP-94).
+        if tbs.recover.is_some() {
+            return Err(ProtocolError::Forbidden);
+        }
         // §6.9.2: removal is recognised only after steps 1 to 4 (HRT-GRP-46, HRT-GRP-47).
         if plan.removed.binary_search(&self.me).is_ok() {
             return Ok(Checked::Removed);

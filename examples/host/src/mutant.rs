@@ -89,11 +89,13 @@ pub enum Mutant {
     /// Violates HRT-OP-69: the RotateOp key is judged in op order, and a removed key is not
     /// known to the channel.
     LenientRotate,
+    /// Violates HRT-OP-71: a recovery commit's key 11 is not checked.
+    IgnoreRecover,
 }
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 22] = [
+    pub const ALL: [Mutant; 23] = [
         Mutant::AcceptReplay,
         Mutant::RecomputeRetry,
         Mutant::SkipHostBinding,
@@ -116,6 +118,7 @@ impl Mutant {
         Mutant::KeepCreatorMark,
         Mutant::KeepLeftMembers,
         Mutant::LenientRotate,
+        Mutant::IgnoreRecover,
     ];
 
     /// The kebab-case name.
@@ -143,6 +146,7 @@ impl Mutant {
             Mutant::KeepCreatorMark => "keep-creator-mark",
             Mutant::KeepLeftMembers => "keep-left-members",
             Mutant::LenientRotate => "lenient-rotate",
+            Mutant::IgnoreRecover => "ignore-recover",
         }
     }
 

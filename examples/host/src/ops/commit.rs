@@ -12,8 +12,9 @@ use hearth_crypto::labelled::{bstr, verify_with_label};
 use hearth_crypto::x25519;
 use hearth_wire::group::GroupOp;
 use hearth_wire::request::CommitPostBody;
+use hearth_wire::WireDecode;
 use hearth_wire::{Encoder, ErrorCode, Role};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use super::{append_result, member, Ctx, OpResult, ADMIN};
 use crate::handler::Fail;
@@ -211,6 +212,14 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
             return Err(forbidden());
         }
     }
+    // A recovery commit (spec §6.9.3, HRT-OP-71) names the latest commit and removes its
+    // committer and every entry it added.
+    // MUTANT ignore-recover (HRT-OP-71): key 11 is not checked.
+    if let Some(s) = t.recover {
+        if !mutant!(cx.host, IgnoreRecover) && !recovers_latest(cx, s.0, ops, roster.len())? {
+            return Err(forbidden());
+        }
+    }
 
     // The new roster (spec §8.5 roster rules): roles and rotation in place, removes drop
     // entries keeping order, adds appended in op order.
@@ -345,6 +354,53 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
         .uint(3)
         .uint(ch.epoch + 1);
     Ok(e.into_bytes())
+}
+
+/// Whether a recovery commit naming `seq` names the channel's latest commit `B` and removes
+/// `B`'s committer and every entry `B` added, as leaves of the current host-visible roster of
+/// `n` entries (the roster after `B`, spec §6.9.3).
+fn recovers_latest(cx: &Ctx<'_>, seq: u64, ops: &[GroupOp], n: usize) -> Result<bool, Fail> {
+    let latest: Option<(i64, Vec<u8>)> = cx
+        .conn
+        .prepare_cached(
+            "SELECT seq, bytes FROM log WHERE channel = ?1 AND kind = 1 ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row([&cx.channel[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((b_seq, bytes)) = latest else {
+        return Ok(false);
+    };
+    if b_seq as u64 != seq {
+        return Ok(false);
+    }
+    // B was verified when it was accepted; its clear-text ops are all the host needs.
+    let Ok(b) = hearth_wire::group::Commit::decode(&bytes) else {
+        return Ok(false);
+    };
+    let Ok(b_tbs) = b.unverified_tbs_relayed() else {
+        return Ok(false);
+    };
+    let b_tbs = b_tbs.as_unverified();
+    let b_ops = b_tbs.ops.as_slice();
+    let c = usize::from(b_tbs.committer.0);
+    let before = b_ops
+        .iter()
+        .filter(|o| matches!(o, GroupOp::Remove { leaf } if usize::from(leaf.0) < c))
+        .count();
+    let adds = b_ops
+        .iter()
+        .filter(|o| matches!(o, GroupOp::Add { .. }))
+        .count();
+    let mut must: Vec<usize> = (n.saturating_sub(adds)..n).collect();
+    must.push(c.saturating_sub(before));
+    let removes: HashSet<usize> = ops
+        .iter()
+        .filter_map(|o| match o {
+            GroupOp::Remove { leaf } => Some(usize::from(leaf.0)),
+            _ => None,
+        })
+        .collect();
+    Ok(must.iter().all(|l| removes.contains(l)))
 }
 
 /// Op 8 (HRT-OP-43): a member's report, logged as the exact SignedRequest bytes.
