@@ -827,11 +827,25 @@ fn plain_member_may_remove_left_member_hrt_grp_72() {
 fn a_commit_keeping_a_left_member_is_forbidden_hrt_grp_82() {
     let mut g = channel(3);
     leave_all(&mut g, 2);
-    // The committer's own rules refuse it (HRT-GRP-14) ...
-    assert!(g[0].commit(vec![], 0).is_err());
-    // ... and a receiver rejects it (rule 4 of spec §6.7, HRT-GRP-34).
+    // A receiver rejects a commit that keeps her (rule 4 of spec §6.7, HRT-GRP-34) ...
     let out = g[0].danger_commit_unchecked(vec![]).unwrap();
     assert_eq!(reject_commit(&mut g[1], &out.commit), ErrorCode::FORBIDDEN);
+}
+
+#[test]
+fn every_commit_removes_the_members_who_left_hrt_grp_82() {
+    let mut g = channel(3);
+    leave_all(&mut g, 2);
+    // A plain update by Alice removes Carol, who left, without being asked to.
+    let out = g[0].commit(vec![], 0).unwrap();
+    g[0].commit_accepted().unwrap();
+    g[1].process_commit(&out.commit).unwrap();
+    assert_eq!(
+        g[2].process_commit(&out.commit).unwrap(),
+        CommitOutcome::Removed
+    );
+    g.truncate(2);
+    assert_converged(&g);
 }
 
 #[test]

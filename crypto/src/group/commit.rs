@@ -171,8 +171,10 @@ fn next_flags(plan: &Plan, needs_update: &[bool], left: &[bool]) -> (Vec<bool>, 
 impl Group {
     /// Creates a commit on the current epoch (spec §6.8) and holds it as the pending commit.
     ///
-    /// The commit is checked with the receiver's rules first: one that is not well-formed or
-    /// not authorised is refused (HRT-GRP-13, HRT-GRP-14). After posting it, the caller calls
+    /// Every member that has left is removed by the commit even when `changes` does not say
+    /// so (HRT-GRP-82). The commit is checked with the receiver's rules first: one that is not
+    /// well-formed or not authorised is refused (HRT-GRP-13, HRT-GRP-14). After posting it, the
+    /// caller calls
     /// [`Group::commit_accepted`] on `ok` or [`Group::commit_conflict`] on `epoch_conflict`.
     /// `now` (seconds) becomes `last_commit_time` once accepted.
     pub fn commit(
@@ -244,6 +246,26 @@ impl Group {
                 }
                 Change::SetRole(leaf, role) => draft.ops.push(GroupOp::Role { leaf, role }),
                 Change::SetExtensions(ext) => draft.ops.push(GroupOp::Ext(ext)),
+            }
+        }
+        // HRT-GRP-82: every leaf with `left` set is removed, by this commit, whatever the caller
+        // asked for (spec §6.7 rule 4); a RemoveOp the caller already gave is not repeated.
+        if check {
+            let left: Vec<usize> = self
+                .state
+                .as_ref()
+                .map(|s| super::roster::flagged(&s.left))
+                .unwrap_or_default();
+            for l in left {
+                let named = draft
+                    .ops
+                    .iter()
+                    .any(|o| matches!(o, GroupOp::Remove { leaf } if usize::from(leaf.0) == l));
+                if !named {
+                    draft.ops.push(GroupOp::Remove {
+                        leaf: Leaf(l as u8),
+                    });
+                }
             }
         }
         let pending = self.build_commit(draft, now, check)?;
