@@ -77,7 +77,7 @@ codes! {
     /// The thing to create already exists.
     CONFLICT = 20, "conflict";
     /// The caller's member key was removed from the channel by a commit (spec §8.3.4,
-    /// HRT-API-57).
+    /// HRT-API-63).
     REMOVED = 21, "removed";
     /// An AEAD or HPKE open failed.
     DECRYPT_FAILED = 64, "decrypt_failed";

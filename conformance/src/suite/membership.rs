@@ -17,7 +17,7 @@ pub fn tests() -> Vec<TestDef> {
         t!(
             "host.member.removed.status",
             "a removed member key gets exactly {1: 1, 2: 21, 3: server_time} for msg.post, commit.report, blob.get and welcome.fetch; a stranger still gets not_found",
-            ["HRT-API-57", "HRT-OP-67"],
+            ["HRT-API-63", "HRT-OP-67"],
             removed_status
         ),
         t!(

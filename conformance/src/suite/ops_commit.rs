@@ -588,7 +588,7 @@ fn roster_rotate_remove(ctx: &Ctx<'_>) -> TestResult {
     let _: CommitPostResult = expect_ok(&ex)?;
     ch.epoch += 1;
     let removed = ch.roster.remove(1);
-    // The removed key is a member no more: `removed` since 1.0-rc1 (HRT-API-57).
+    // The removed key is a member no more: `removed` since 1.0-rc1 (HRT-API-63).
     expect_code(
         &ctx.call_empty(&removed.key, op::JOIN_FETCH, ch.id),
         ErrorCode::REMOVED,

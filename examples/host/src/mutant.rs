@@ -77,7 +77,7 @@ pub enum Mutant {
     /// Violates HRT-API-53 / HRT-API-54: every response of steps 12 to 15 is recorded in the
     /// nonce store, strangers' and reads included, as in the 1.0 draft.
     RecordEverything,
-    /// Violates HRT-API-57 / HRT-OP-67 / HRT-OP-68: a removed member key gets the uniform
+    /// Violates HRT-API-63 / HRT-OP-67 / HRT-OP-68: a removed member key gets the uniform
     /// `not_found` and no log, as in the 1.0 draft.
     ForgetRemoved,
     /// Violates HRT-OP-65 / HRT-OP-66: the 1.0 draft's creator mark: only the creator deletes,

@@ -71,7 +71,7 @@ pub fn dispatch(
 
 /// A caller entitled as "a member" (spec §8.3.4): the channel exists and `key` is the member
 /// key of a roster entry that has not left; otherwise the uniform `not_found` (HRT-API-33), or
-/// `removed` for a removed member key the host keeps (HRT-API-57).
+/// `removed` for a removed member key the host keeps (HRT-API-63).
 pub fn member(cx: &Ctx<'_>) -> Result<(Channel, u64, Entry), Fail> {
     let Some(ch) = store::channel(cx.conn, &cx.channel)? else {
         return Err(Fail::NotFound);
@@ -84,9 +84,9 @@ pub fn member(cx: &Ctx<'_>) -> Result<(Channel, u64, Entry), Fail> {
 }
 
 /// The answer of step 13 for a key that is not entitled to an existing channel: `removed` for
-/// a removed member key the host keeps (HRT-API-57), else the uniform `not_found`.
+/// a removed member key the host keeps (HRT-API-63), else the uniform `not_found`.
 pub fn not_entitled(cx: &Ctx<'_>) -> Result<Fail, Fail> {
-    // MUTANT forget-removed (HRT-API-57): a removed key gets not_found, as in the 1.0 draft.
+    // MUTANT forget-removed (HRT-API-63): a removed key gets not_found, as in the 1.0 draft.
     if !mutant!(cx.host, ForgetRemoved)
         && store::removed(cx.conn, &cx.channel, &cx.job.key, cx.now)?.is_some()
     {
