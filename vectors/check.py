@@ -37,7 +37,7 @@ CODES = {
     "too_large": 13, "wrong_host": 15, "unsupported_extension": 17, "unsupported_suite": 19,
     "decrypt_failed": 64, "bad_padding": 65, "wrong_epoch": 66, "unknown_sender": 67,
     "generation_too_far": 68, "duplicate_message": 69, "bad_confirmation_tag": 70,
-    "bad_member_cert": 73, "fork_detected": 74, "rollback_detected": 75, "withheld_detected": 76,
+    "bad_member_cert": 73, "fork_detected": 74, "rollback_detected": 75, "withheld_detected": 76, "bad_claim": 81, "removed": 21,
     "invite_expired": 12, "update_required": 77, "generation_expired": 79, "underrun": 128, "trailing_bytes": 129, "noncanonical_head": 130,
     "indefinite_length": 131, "forbidden_type": 132, "invalid_utf8": 133, "misordered_key": 134,
     "duplicate_key": 135, "depth_exceeded": 136, "length_exceeded": 137, "unknown_key": 138,
@@ -1346,7 +1346,8 @@ def check_schedule(ck, d):
         cid = hx(i["channel_id"])
         n = i["epoch"]
         roster = hx(i["roster_cbor"])
-        rh = H("roster", roster)
+        # §6.2: the roster hash covers the roster and the needs_update leaves.
+        rh = H("roster", enc([Raw(roster), i["needs_update_leaves"]]))
         if n == 0:
             cth = hx(i["cth"])
             vals = None
@@ -1600,15 +1601,20 @@ def code_json(r):
     return {"status": one(r.status), "detail": None if r.detail is None else one(r.detail)}
 
 
-def process_entries(ms, st, page):
-    """A member processing verified entries in seq order (§9.5 step 6, §9.7, §9.8)."""
+def process_entries(ms, st, page, anchor_seq=1):
+    """A member processing verified entries in seq order (§9.5 step 6, §9.7, §9.8).
+
+    `prev` is judged against every msg entry whose link verified, rejected ones included; a
+    receiver anchored after seq 1 does not judge each member's first message (HRT-LOG-43); a
+    claim mismatch is the per-entry result bad_claim and processing goes on (HRT-LOG-45)."""
     ms = dict(ms)
     ms["roster"] = cbor2.loads(hx(ms["roster_cbor"]))
     ms["left"] = set(ms["left_leaves"])
     ms["window"] = new_window()
     heads = {s_: hx(h) for s_, h in st["held_heads"]}
     own = {hx(b) for _, _, b in st["own_posts"]}
-    refs, first_prev, out = {}, {}, []
+    verified, author, seen, out = set(), {}, set(), []
+    own_ident = ms["roster"][ms["leaf"]][3]
     for e in page:
         seq, kind, b = e["seq"], e["kind"], hx(e["bytes"])
         heads[seq] = hx(e["head"])
@@ -1618,7 +1624,8 @@ def process_entries(ms, st, page):
                 inp = {"channel_id": ms["channel_id"], "base_epoch": ms["epoch"], "host_url": ms["host_url"],
                        "base_roster_cbor": enc(ms["roster"]).hex(), "base_group_context": ms["group_context"],
                        "base_cth": ms["cth"], "init_secret_prev": ms["init_secret"], "receiver_leaf": ms["leaf"],
-                       "receiver_init_private_key": ms["init_private_key"], "left_leaves": sorted(ms["left"])}
+                       "receiver_init_private_key": ms["init_private_key"], "left_leaves": sorted(ms["left"]),
+                       "base_needs_update_leaves": ms["needs_update_leaves"]}
                 v, new_roster = process_commit(inp, b)
                 me = ms["roster"][ms["leaf"]][0]
                 old_mks = [x[0] for x in ms["roster"]]
@@ -1631,7 +1638,8 @@ def process_entries(ms, st, page):
                 ms.update({"roster": new_roster, "leaf": new_mks.index(me), "epoch": ms["epoch"] + 1,
                            "group_context": v["00_group_context"].hex(), "gc_hash": v["00_gc_hash"].hex(),
                            "cth": v["00_cth"].hex(), "app_secret": v["07_app_secret"].hex(),
-                           "init_secret": v["11_init_secret"].hex(), "window": new_window()})
+                           "init_secret": v["11_init_secret"].hex(), "window": new_window(),
+                           "needs_update_leaves": v["nu"]})
                 item.update({"result": "commit", "epoch": ms["epoch"]})
             elif kind == 3:
                 sr = decode(b)
@@ -1644,26 +1652,37 @@ def process_entries(ms, st, page):
                 ms["left"].add(leaf)
                 item.update({"result": "leave", "leaf": leaf})
             elif kind == 2 and b in own:
+                mref = H("msgref", enc(b))
+                verified.add(mref)
+                author[mref] = own_ident
                 item["result"] = "own_message"
             elif kind == 2:
                 i = {"channel_id": ms["channel_id"], "epoch": ms["epoch"], "app_secret": ms["app_secret"],
                      "gc_hash": ms["gc_hash"], "roster_member_keys": [x[0].hex() for x in ms["roster"]],
                      "needs_update_leaves": ms["needs_update_leaves"]}
-                sender, g, content, *_ = open_envelope(i, b, ms["window"])
+                mref = H("msgref", enc(b))
+                try:
+                    sender, g, content, *_ = open_envelope(i, b, ms["window"])
+                except Reject:
+                    verified.add(mref)  # rejected, but its link verified: not withheld
+                    raise
                 ident = ms["roster"][sender][3]
                 seen_seq, seen_head, prev = content[4], content[5], content.get(6)
                 seen_ok = seen_seq < seq
                 head_ok = seen_seq == 0 or seen_seq not in heads or heads[seen_seq] == seen_head
-                prev_ok = prev is None or prev in refs.get(ident, set()) or ident not in first_prev \
-                    or first_prev[ident] == prev
-                first_prev.setdefault(ident, prev)
-                mref = H("msgref", enc(b))
-                refs.setdefault(ident, set()).add(mref)
-                if not seen_ok or not head_ok:
-                    raise Reject("fork_detected")
-                if not prev_ok:
-                    raise Reject("withheld_detected")
-                item.update({"result": "message", "sender": sender, "msg_ref": mref.hex()})
+                if prev is None:
+                    prev_ok = True
+                elif prev in verified:
+                    prev_ok = author.get(prev, ident) == ident
+                else:
+                    prev_ok = anchor_seq > 1 and ident not in seen
+                seen.add(ident)
+                verified.add(mref)
+                author[mref] = ident
+                ok = seen_ok and head_ok and prev_ok
+                item.update({"result": "message" if ok else "bad_claim", "sender": sender, "msg_ref": mref.hex()})
+                if not ok:
+                    item["error"] = code_json(Reject("bad_claim"))
                 if content[1] == 0:
                     item["text"] = content[2][1]
             else:
@@ -1683,7 +1702,7 @@ def check_passive(ck, d):
 
         def run():
             verify_page(*args)
-            out, det = process_entries(i["member_state"], i["client_state"], i["page"])
+            out, det = process_entries(i["member_state"], i["client_state"], i["page"], i["anchor_seq"])
             want = c["intermediates"].get("processed")
             if want is not None:
                 eq(out, want, "processed entries")
@@ -1815,7 +1834,7 @@ def process_welcome(i, wb, gi_ct, anchor):
         raise Reject("malformed", "missing_key" if len(sgi) < 2 else "length_exceeded")
     gi_b, sig = sgi
     gi = decode(gi_b)
-    typed_map(gi, (1, 2, 3, 4, 6), (1, 2, 3, 4, 5, 6))
+    typed_map(gi, (1, 2, 3, 4, 6, 7), (1, 2, 3, 4, 5, 6, 7))
     gc = gi[1]
     if gc[0] != 1:
         raise Reject("unsupported_version")
@@ -1840,9 +1859,13 @@ def process_welcome(i, wb, gi_ct, anchor):
         raise Reject("bad_confirmation_tag")
     own_mk, own_ik = hx(i["joiner_member_public_key"]), hx(i["joiner_identity_public_key"])
     own = [x for x in roster if x[0] == own_mk]
+    nu = gi[7]
+    own_leaf = [l for l, x in enumerate(roster) if x[0] == own_mk]
     consistent = (
+        all(a < b for a, b in zip(nu, nu[1:])) and all(l < len(roster) for l in nu)
+        and len(own_leaf) == 1 and own_leaf[0] in nu and
         gc[0] == w[1] and gc[1] == w[2] and gc[2] == cid and gc[3] == e and e >= 1 and len(gc[5]) == 32
-        and gc[4] == H("roster", map_raw(gi_b)[2])
+        and gc[4] == H("roster", enc([Raw(map_raw(gi_b)[2]), nu]))
         and len({x[0] for x in roster}) == len(roster) and any(x[2] == 1 for x in roster)
         and len(own) == 1 and own[0][1] == x_pub(hx(i["joiner_init_private_key"])) and own[0][3] == own_ik
         and gi[6] == conversation
@@ -1926,7 +1949,7 @@ def process_commit(i, cb):
     new_roles = [roles.get(l, e[2]) for l, e in enumerate(roster) if l not in removes] + [a[3] for a in adds]
     authorised = (
         (roster[c][2] == 1 or all(op[0] == 2 or (op[0] == 1 and op[1] in left) for op in ops))
-        and c not in removes and 1 in new_roles and 0 not in removes and roles.get(0, 1) == 1
+        and c not in removes and 1 in new_roles and all(l in removes for l in left)
     )
     if not authorised:
         raise Reject("forbidden")
@@ -1970,13 +1993,17 @@ def process_commit(i, cb):
     base_gc = cbor2.loads(hx(i["base_group_context"]))
     ext = exts[0] if exts else base_gc[6]
     cth = H("cth", enc([hx(i["base_cth"]), tbs_b]))
-    gc = enc([1, 1, cid, n + 1, H("roster", enc(out)), cth, ext])
+    # §6.9 step 9: flags move with their entry; the committer's clears, added leaves are set.
+    base_nu = set(i["base_needs_update_leaves"])
+    kept = [l for l in range(len(roster)) if l not in removes]
+    nu = [j for j, l in enumerate(kept) if l in base_nu and l != c] + list(range(len(kept), len(out)))
+    gc = enc([1, 1, cid, n + 1, H("roster", enc([out, nu])), cth, ext])
     gch = H("gc", gc)
     v = epoch_values(hx(i["init_secret_prev"]), cs, gch, cth)
     if not hmac.compare_digest(v["12_confirmation_tag"], tag):
         raise Reject("bad_confirmation_tag")
     v.update({"00_commit_secret": cs, "00_commit_key": ck_, "00_commit_nonce": cn_, "00_cth": cth,
-              "00_group_context": gc, "00_gc_hash": gch, "00_tbs_bytes": tbs_b})
+              "00_group_context": gc, "00_gc_hash": gch, "00_tbs_bytes": tbs_b, "nu": nu})
     return v, out
 
 
@@ -1987,7 +2014,8 @@ def check_commit(ck, d):
             def f():
                 v, out = process_commit(i, hx(i["commit"]))
                 for k, x in v.items():
-                    eq(x, hx(c["intermediates"][k]), k)
+                    if k != "nu":
+                        eq(x, hx(c["intermediates"][k]), k)
                 eq(v["10_epoch_authenticator"], hx(c["output"]["epoch_authenticator"]), "authenticator")
                 eq(len(out), c["output"]["roster_size"], "roster size")
             ck.run_positive(c, f)

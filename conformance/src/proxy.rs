@@ -91,7 +91,7 @@ pub enum Fault {
     },
     /// `log.fetch`: leave the entry with this seq out and move every later entry down by one,
     /// with the chain recomputed, tip and head following: a consistent history without that
-    /// entry (withholding that only the log's content can reveal, HRT-LOG-36).
+    /// entry (withholding that only the log's content can reveal, HRT-LOG-43).
     WithholdEntry(u64),
     /// `welcome.fetch` (op 11): answer `ok` with this Welcome and GroupInfo ciphertext (raw
     /// bytes, not checked) and this seq, whatever the host said.

@@ -108,6 +108,33 @@ pub const MUTANTS: &[(&str, &[&str])] = &[
             "host.api.nonce.reads-not-recorded",
         ],
     ),
+    (
+        "forget-removed",
+        &[
+            "host.member.removed.status",
+            "host.member.removed.log-prefix",
+        ],
+    ),
+    (
+        "keep-creator-mark",
+        &[
+            "host.member.creator.removable",
+            "host.member.delete.admin-right",
+            "host.member.leave.last-admin",
+        ],
+    ),
+    (
+        "keep-left-members",
+        &["host.member.left.removed-by-next-commit"],
+    ),
+    ("ignore-recover", &["host.member.recovery.accepted"]),
+    (
+        "lenient-rotate",
+        &[
+            "host.member.removed.rotate-known",
+            "host.member.rotate.bad-signature-wins",
+        ],
+    ),
 ];
 
 #[test]

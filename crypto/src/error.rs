@@ -160,7 +160,7 @@ pub enum ProtocolError {
 pub enum ApiMisuse {
     /// The member has been removed from the channel (HRT-GRP-46) and holds no secrets.
     Removed,
-    /// The group rejected a commit and can no longer follow the channel (HRT-GRP-44).
+    /// The group rejected a commit and can no longer follow the channel (HRT-GRP-89).
     Halted,
     /// A commit is pending; its outcome must be known first (HRT-GRP-23, HRT-GRP-50).
     CommitPending,

@@ -483,7 +483,7 @@ impl ValidatedJoin {
         self.sas
     }
 
-    /// The conversation id of the invitation (it goes into the GroupInfo, HRT-GRP-76).
+    /// The conversation id of the invitation (it goes into the GroupInfo, HRT-GRP-86).
     pub fn conversation(&self) -> ConversationId {
         self.conversation
     }

@@ -559,6 +559,19 @@ fn wrong_suite_version_epoch_sender_hrt_msg_11_12_14_15() {
 }
 
 #[test]
+fn a_later_joiner_learns_needs_update_from_its_welcome_hrt_grp_87() {
+    let mut g = vec![create(1)];
+    add(&mut g, 0, 2);
+    // Leaf 1 has not committed yet when leaf 2 joins: the GroupInfo (key 7, under the roster
+    // hash) tells the new joiner, which rejects leaf 1's message as the creator does.
+    add(&mut g, 0, 3);
+    let env = manual(&mut g[1], |_| {});
+    assert_eq!(code(g[0].open(&env)), ErrorCode::UPDATE_REQUIRED);
+    assert_eq!(code(g[2].open(&env)), ErrorCode::UPDATE_REQUIRED);
+    assert_converged(&g);
+}
+
+#[test]
 fn old_epoch_message_is_wrong_epoch_hrt_rat_13() {
     let mut g = channel(2);
     let env = g[0].seal(&text("x"), 0).unwrap().bytes;
@@ -598,7 +611,7 @@ fn reject_commit(g: &mut Group, bytes: &[u8]) -> ErrorCode {
         g.epoch_authenticator().cloned(),
     );
     let r = g.process_commit(bytes);
-    // HRT-GRP-41: nothing changed, and the group halts (HRT-GRP-44).
+    // HRT-GRP-41: nothing changed, and the group halts (HRT-GRP-89).
     assert_eq!(
         (
             g.epoch(),
@@ -753,19 +766,23 @@ fn unauthorised_op_is_forbidden_hrt_grp_34() {
 }
 
 #[test]
-fn removing_leaf_zero_is_forbidden_hrt_grp_34() {
+fn the_creator_is_removable_hrt_grp_34() {
     let mut g = channel(3);
     commit_all(&mut g, 0, vec![Change::SetRole(Leaf(1), Role::Admin)]);
-    let out = g[1]
-        .danger_commit_unchecked(vec![Change::Remove(Leaf(0))])
-        .unwrap();
-    assert_eq!(reject_commit(&mut g[2], &out.commit), ErrorCode::FORBIDDEN);
+    // Since 1.0-rc1 no leaf is special: another admin removes the creator (spec §6.7).
+    let out = g[1].commit(vec![Change::Remove(Leaf(0))], 0).unwrap();
+    g[1].commit_accepted().unwrap();
+    assert_eq!(
+        g[0].process_commit(&out.commit).unwrap(),
+        CommitOutcome::Removed
+    );
+    g[2].process_commit(&out.commit).unwrap();
+    g.remove(0);
+    assert_converged(&g);
 }
 
-#[test]
-fn plain_member_may_remove_left_member_hrt_grp_72() {
-    let mut g = channel(3);
-    // Carol (leaf 2) leaves: a member.leave SignedRequest signed with her member key.
+/// Every member records a `member.leave` SignedRequest signed by the member at `leaf`.
+fn leave_all(g: &mut [Group], leaf: usize) {
     let req = hearth_wire::request::Request {
         op: hearth_wire::Op::MEMBER_LEAVE,
         host_url: host(),
@@ -776,7 +793,7 @@ fn plain_member_may_remove_left_member_hrt_grp_72() {
         ext: None,
     };
     let rb = req.to_vec();
-    let mk = &g[2].keys.as_ref().unwrap().member_key;
+    let mk = &g[leaf].keys.as_ref().unwrap().member_key;
     let sig = sign_with_label(mk.signing_key(), label::REQUEST, bstr(&rb));
     let sr = hearth_wire::request::SignedRequest {
         version: hearth_wire::Version,
@@ -786,11 +803,43 @@ fn plain_member_may_remove_left_member_hrt_grp_72() {
     }
     .to_vec();
     for m in g.iter_mut() {
-        assert_eq!(m.record_leave(&sr).unwrap(), Leaf(2));
+        assert_eq!(m.record_leave(&sr).unwrap(), Leaf(leaf as u8));
     }
+}
+
+#[test]
+fn plain_member_may_remove_left_member_hrt_grp_72() {
+    let mut g = channel(3);
+    // Carol (leaf 2) leaves: a member.leave SignedRequest signed with her member key.
+    leave_all(&mut g, 2);
     let out = g[1].commit(vec![Change::Remove(Leaf(2))], 0).unwrap();
     g[1].commit_accepted().unwrap();
     g[0].process_commit(&out.commit).unwrap();
+    assert_eq!(
+        g[2].process_commit(&out.commit).unwrap(),
+        CommitOutcome::Removed
+    );
+    g.truncate(2);
+    assert_converged(&g);
+}
+
+#[test]
+fn a_commit_keeping_a_left_member_is_forbidden_hrt_grp_82() {
+    let mut g = channel(3);
+    leave_all(&mut g, 2);
+    // A receiver rejects a commit that keeps her (rule 4 of spec §6.7, HRT-GRP-34) ...
+    let out = g[0].danger_commit_unchecked(vec![]).unwrap();
+    assert_eq!(reject_commit(&mut g[1], &out.commit), ErrorCode::FORBIDDEN);
+}
+
+#[test]
+fn every_commit_removes_the_members_who_left_hrt_grp_82() {
+    let mut g = channel(3);
+    leave_all(&mut g, 2);
+    // A plain update by Alice removes Carol, who left, without being asked to.
+    let out = g[0].commit(vec![], 0).unwrap();
+    g[0].commit_accepted().unwrap();
+    g[1].process_commit(&out.commit).unwrap();
     assert_eq!(
         g[2].process_commit(&out.commit).unwrap(),
         CommitOutcome::Removed

@@ -76,6 +76,9 @@ codes! {
     UNSUPPORTED_SUITE = 19, "unsupported_suite";
     /// The thing to create already exists.
     CONFLICT = 20, "conflict";
+    /// The caller's member key was removed from the channel by a commit (spec §8.3.4,
+    /// HRT-API-63).
+    REMOVED = 21, "removed";
     /// An AEAD or HPKE open failed.
     DECRYPT_FAILED = 64, "decrypt_failed";
     /// Padding of the wrong length or with a non-zero byte.
@@ -110,6 +113,9 @@ codes! {
     GENERATION_EXPIRED = 79, "generation_expired";
     /// The user found that the short authentication strings of a join differ (spec §5.8.1).
     SAS_MISMATCH = 80, "sas_mismatch";
+    /// A member's `seen_seq`, `seen_head` or `prev` contradicts the receiver's verified log
+    /// (spec §9.7, §9.8); the member or the host is at fault.
+    BAD_CLAIM = 81, "bad_claim";
     /// Detail: the input ends inside an item.
     UNDERRUN = 128, "underrun";
     /// Detail: bytes follow the single top-level item.

@@ -9,8 +9,8 @@ use crate::encode::Encoder;
 use crate::error::WireError;
 use crate::ext::ExtMap;
 use crate::types::{
-    ChannelId, ConversationId, EdPublic, Epoch, Hash, HpkeSealed, Leaf, Role, Signature, Suite,
-    XPublic,
+    ChannelId, ConversationId, EdPublic, Epoch, Hash, HpkeSealed, Leaf, Role, Seq, Signature,
+    Suite, XPublic,
 };
 
 /// `group-info-ct = bstr .size (16..131072)`: the AEAD ciphertext of `SignedGroupInfo` under the
@@ -203,6 +203,8 @@ wire_map!(
         req 9 => private_ct: BoundedBytes<16, 131072>,
         /// Extensions.
         opt 10 => ext: ExtMap,
+        /// A recovery commit: the `seq` of the reported commit it recovers from (spec §6.9.3).
+        opt 11 => recover: Seq,
     }
 );
 
@@ -270,8 +272,11 @@ wire_map!(
         req 4 => signer: Leaf,
         /// Extensions.
         opt 5 => ext: ExtMap,
-        /// The channel's conversation id (spec §6.11, HRT-GRP-76, HRT-GRP-81).
+        /// The channel's conversation id (spec §6.11, HRT-GRP-86, HRT-GRP-81).
         req 6 => conversation: ConversationId,
+        /// The leaves whose `needs_update` flag is set, strictly ascending (spec §6.2, §6.12
+        /// step 9; checked by the joiner, not by the decoder: HRT-GRP-87).
+        req 7 => needs_update: BoundedVec<Leaf, 0, 256>,
     }
 );
 

@@ -1,6 +1,6 @@
 //! Commits of peers that the shim must reject (spec §6.9), each at the first failing check of
 //! the table with its code (HRT-GRP-25), followed by the reporting and halting duties
-//! (HRT-GRP-42, HRT-GRP-43, HRT-GRP-44).
+//! (HRT-GRP-88, HRT-GRP-43, HRT-GRP-89).
 //!
 //! The peer makes a real update commit, which the host accepts at `seq`; the proxy serves the
 //! shim alone, at that `seq`, a forged commit of the same epoch (`Fault::ReplaceEntry`, the
@@ -84,25 +84,25 @@ fn flip(b: &[u8]) -> Vec<u8> {
 forged_tests! {
     bad_signature, "client.commit.forged.bad-signature",
         "a peer's commit with a flipped signature is rejected with bad_signature, then the channel is halted",
-        ["HRT-GRP-32", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false, Forge::Signature, ErrorCode::BAD_SIGNATURE;
+        ["HRT-GRP-32", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], false, Forge::Signature, ErrorCode::BAD_SIGNATURE;
     bad_tag, "client.commit.forged.bad-confirmation-tag",
         "a peer's commit with a flipped confirmation tag is rejected with bad_confirmation_tag and reported with commit.report, then the channel is halted",
-        ["HRT-GRP-40", "HRT-GRP-42", "HRT-GRP-25", "HRT-GRP-44"], false, Forge::Tag, ErrorCode::BAD_CONFIRMATION_TAG;
+        ["HRT-GRP-40", "HRT-GRP-88", "HRT-GRP-25", "HRT-GRP-89"], false, Forge::Tag, ErrorCode::BAD_CONFIRMATION_TAG;
     unknown_sender, "client.commit.forged.unknown-committer",
         "a peer's commit naming a committer leaf beyond the roster is rejected with unknown_sender, then the channel is halted",
-        ["HRT-GRP-31", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        ["HRT-GRP-31", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], false,
         resign(|t, _| t.committer = Leaf(200)), ErrorCode::UNKNOWN_SENDER;
     other_channel, "client.commit.forged.other-channel",
         "a peer's commit naming another channel id is rejected with malformed, then the channel is halted",
-        ["HRT-GRP-29", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        ["HRT-GRP-29", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], false,
         resign(|t, _| t.channel_id = ChannelId([0x5a; 16])), ErrorCode::MALFORMED;
     other_suite, "client.commit.forged.other-suite",
         "a peer's commit naming another suite is rejected with unsupported_suite, then the channel is halted",
-        ["HRT-GRP-28", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        ["HRT-GRP-28", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], false,
         resign(|t, _| t.suite = Suite::RESERVED_HYBRID), ErrorCode::UNSUPPORTED_SUITE;
     sealed_fewer, "client.commit.forged.sealed-count",
         "a peer's commit (re-signed) with one sealed secret fewer than remaining members is rejected with bad_sealed_secrets",
-        ["HRT-GRP-35", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        ["HRT-GRP-35", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], false,
         resign(|t, _| {
             let mut v = t.sealed.as_slice().to_vec();
             v.pop();
@@ -112,7 +112,7 @@ forged_tests! {
         }), ErrorCode::BAD_SEALED_SECRETS;
     sealed_corrupt, "client.commit.forged.sealed-ciphertext",
         "a peer's commit (re-signed) whose sealed commit secrets do not open is rejected with decrypt_failed",
-        ["HRT-GRP-36", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        ["HRT-GRP-36", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], false,
         resign(|t, _| {
             let v: Vec<_> = t
                 .sealed
@@ -132,7 +132,7 @@ forged_tests! {
         }), ErrorCode::DECRYPT_FAILED;
     private_corrupt, "client.commit.forged.private-ciphertext",
         "a peer's commit (re-signed) whose CommitPrivate ciphertext does not open is rejected with decrypt_failed",
-        ["HRT-GRP-37", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        ["HRT-GRP-37", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], false,
         resign(|t, _| {
             if let Ok(ct) = BoundedBytes::new(flip(t.private_ct.as_slice())) {
                 t.private_ct = ct;
@@ -140,30 +140,30 @@ forged_tests! {
         }), ErrorCode::DECRYPT_FAILED;
     member_removes, "client.commit.forged.member-removes",
         "a member-role peer's commit (re-signed) removing another member is rejected with forbidden",
-        ["HRT-GRP-34", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], true,
+        ["HRT-GRP-34", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], true,
         resign(|t, r| set_ops(t, vec![GroupOp::Remove { leaf: r.admin }])), ErrorCode::FORBIDDEN;
     removes_self, "client.commit.forged.removes-committer",
         "an admin's commit (re-signed) removing the committer's own leaf is rejected with forbidden",
-        ["HRT-GRP-34", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        ["HRT-GRP-34", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], false,
         resign(|t, _| {
             let me = t.committer;
             set_ops(t, vec![GroupOp::Remove { leaf: me }])
         }), ErrorCode::FORBIDDEN;
     version, "client.commit.forged.unsupported-version",
         "a peer's commit whose CommitTBS key 1 is 2 is rejected with unsupported_version, then the channel is halted",
-        ["HRT-GRP-27", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        ["HRT-GRP-27", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], false,
         Forge::Raw(tbs_version_2), ErrorCode::UNSUPPORTED_VERSION;
     non_canonical, "client.commit.forged.non-canonical",
         "a peer's commit re-encoded with a non-shortest array head is rejected with noncanonical, then the channel is halted",
-        ["HRT-GRP-26", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        ["HRT-GRP-26", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], false,
         Forge::Raw(long_array_head), ErrorCode::NONCANONICAL;
     bad_member_cert, "client.commit.forged.bad-member-cert",
         "a peer's commit adding a joiner whose certificate another identity made is rejected with bad_member_cert, then the channel is halted",
-        ["HRT-GRP-39", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        ["HRT-GRP-39", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], false,
         Forge::Build(add_with_foreign_cert), ErrorCode::BAD_MEMBER_CERT;
     not_well_formed, "client.commit.forged.remove-out-of-range",
         "a commit (re-signed) removing a leaf beyond the roster is not well-formed: malformed",
-        ["HRT-GRP-33", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"], false,
+        ["HRT-GRP-33", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], false,
         resign(|t, _| set_ops(t, vec![GroupOp::Remove { leaf: Leaf(200) }])), ErrorCode::MALFORMED;
 }
 
@@ -255,7 +255,7 @@ pub fn tests() -> Vec<ClientTestDef> {
     ClientTestDef {
         id: "client.commit.replayed",
         title: "a peer's commit re-served as the next entry (chain recomputed) is rejected with wrong_epoch, then the channel is halted",
-        requirements: &["HRT-GRP-30", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-44"],
+        requirements: &["HRT-GRP-30", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"],
         run: replayed,
     }];
     v.extend(forged_defs());
@@ -444,8 +444,8 @@ fn forged(ctx: &mut ClientCtx<'_>, member: bool, how: Forge, code: ErrorCode) ->
 }
 
 /// The shim's next sync must reject the commit at `seq` with `code`, report it (required for
-/// bad_confirmation_tag, HRT-GRP-42; with that code if at all, HRT-GRP-43), and halt the
-/// channel: no later message opened, nothing posted to it (HRT-GRP-44).
+/// bad_confirmation_tag, HRT-GRP-88; with that code if at all, HRT-GRP-43), and halt the
+/// channel: no later message opened, nothing posted to it (HRT-GRP-89).
 fn halted_after(fx: &mut Fixture, s: &mut Session, seq: u64, code: ErrorCode) -> TestResult {
     let channel = s.channel();
     let mark = fx.host()?.proxy.mark();
@@ -482,11 +482,11 @@ fn halted_after(fx: &mut Fixture, s: &mut Session, seq: u64, code: ErrorCode) ->
     }
     if code == ErrorCode::BAD_CONFIRMATION_TAG && reps.is_empty() {
         return Err(fx.fail_with(
-            "a commit rejected with bad_confirmation_tag must be reported with commit.report (HRT-GRP-42); the shim's sync posted none",
+            "a commit rejected with bad_confirmation_tag must be reported with commit.report (HRT-GRP-88); the shim's sync posted none",
             &recs,
         ));
     }
-    // HRT-GRP-44: no later entry processed, nothing posted.
+    // HRT-GRP-89: no later entry processed, nothing posted.
     s.say(fx, "after the forged commit")?;
     let events = fx.sync()?;
     if events.iter().any(|e| {
@@ -497,7 +497,7 @@ fn halted_after(fx: &mut Fixture, s: &mut Session, seq: u64, code: ErrorCode) ->
                 == Some(hex::encode(channel).as_str())
     }) {
         return Err(fx.fail(format!(
-            "after rejecting a commit the shim still processed a later message of the channel (HRT-GRP-44): {}",
+            "after rejecting a commit the shim still processed a later message of the channel (HRT-GRP-89): {}",
             Value::Array(events)
         )));
     }
@@ -517,7 +517,7 @@ fn halted_after(fx: &mut Fixture, s: &mut Session, seq: u64, code: ErrorCode) ->
         .collect();
     if !posted.is_empty() {
         return Err(fx.fail_with(
-            "after rejecting a commit the shim posted to the channel (HRT-GRP-44)",
+            "after rejecting a commit the shim posted to the channel (HRT-GRP-89)",
             &posted,
         ));
     }

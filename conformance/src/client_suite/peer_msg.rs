@@ -88,19 +88,19 @@ pub fn tests() -> Vec<ClientTestDef> {
         ClientTestDef {
             id: "client.log.withheld.prev-reordered",
             title: "two messages of a peer served swapped: the first shown names in `prev` a message never received: withheld_detected naming the peer",
-            requirements: &["HRT-LOG-36", "HRT-LOG-39"],
+            requirements: &["HRT-LOG-43", "HRT-LOG-39"],
             run: reordered,
         },
         ClientTestDef {
             id: "client.log.withheld.prev-rechained",
             title: "a peer's message withheld from the shim in a consistent history: the next names it in `prev`: withheld_detected naming the peer",
-            requirements: &["HRT-LOG-36", "HRT-LOG-39"],
+            requirements: &["HRT-LOG-43", "HRT-LOG-39"],
             run: withheld_rechained,
         },
         ClientTestDef {
             id: "client.log.fork.seen-head",
             title: "an altered, rechained history shown to the shim only is caught by a peer's seen_head: fork_detected naming the peer",
-            requirements: &["HRT-LOG-33", "HRT-LOG-39"],
+            requirements: &["HRT-LOG-42", "HRT-LOG-39"],
             run: fork_seen_head,
         },
         ClientTestDef {
@@ -249,7 +249,7 @@ fn generation_too_far(ctx: &mut ClientCtx<'_>) -> TestResult {
 }
 
 /// A [`Session`] in which the shim already received one message of the peer (so that the
-/// exception of HRT-LOG-36 for a joiner's first message of a sender no longer applies).
+/// exception of HRT-LOG-43 for a joiner's first message of a sender no longer applies).
 fn warmed(fx: &mut Fixture) -> Result<Session, Stop> {
     let mut s = join(fx, 0)?;
     s.say(fx, "warm-up")?;

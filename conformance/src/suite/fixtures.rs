@@ -218,6 +218,8 @@ pub struct CommitSpec {
     pub sealed: usize,
     /// Key 10: an encoded ext map.
     pub ext: Option<Vec<u8>>,
+    /// Key 11: the `seq` of the commit a recovery commit recovers from (spec §6.9.3).
+    pub recover: Option<u64>,
     /// `CommitPostBody` key 2: (member key, Welcome bytes).
     pub welcomes: Vec<([u8; 32], Vec<u8>)>,
     /// `CommitPostBody` key 3: the GroupInfo ciphertext shared by the Welcomes (random bytes
@@ -232,7 +234,7 @@ impl CommitSpec {
         let sealed: Vec<Vec<u8>> = (0..self.sealed).map(|_| sealed(rng)).collect();
         let ct = rng.vec(32);
         encode_with(|e| {
-            e.map(9 + usize::from(self.ext.is_some()));
+            e.map(9 + usize::from(self.ext.is_some()) + usize::from(self.recover.is_some()));
             e.uint(1).uint(self.version);
             e.uint(2).uint(self.suite);
             e.uint(3).bytes(&self.channel);
@@ -250,6 +252,9 @@ impl CommitSpec {
             e.uint(9).bytes(&ct);
             if let Some(x) = &self.ext {
                 e.uint(10).raw(x);
+            }
+            if let Some(s) = self.recover {
+                e.uint(11).uint(s);
             }
         })
     }
@@ -337,8 +342,13 @@ impl Ctx<'_> {
 
     /// Deletes a channel, best effort (keeps the owner's channel count low).
     pub fn delete_channel(&self, ch: &Channel) {
+        self.delete_channel_as(ch, 0);
+    }
+
+    /// Deletes a channel as the admin at `leaf`, best effort.
+    pub fn delete_channel_as(&self, ch: &Channel, leaf: usize) {
         let _ = self.c.call(
-            ch.creator(),
+            ch.key(leaf),
             op::CHANNEL_DELETE,
             Some(ch.id),
             EMPTY.to_vec(),
@@ -440,6 +450,7 @@ impl Ctx<'_> {
             ops,
             sealed: ch.roster.len().saturating_sub(1 + removed),
             ext: None,
+            recover: None,
             welcomes,
             group_info_ct,
         }

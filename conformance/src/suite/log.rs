@@ -100,7 +100,7 @@ fn no_entry_for_rejected(ctx: &Ctx<'_>) -> TestResult {
     let _ = ctx
         .c
         .call(ch.key(0), op::MSG_POST, Some(ch.id), super::msg_body(&bad));
-    let _ = ctx.call_empty(ch.key(0), op::MEMBER_LEAVE, ch.id);
+    let _ = ctx.call_empty(&ctx.c.key(), op::MEMBER_LEAVE, ch.id);
     let spec = ctx.commit_spec(&ch, 2, vec![super::gop::remove(1)]);
     let _ = ctx.post_commit(&ch, 2, &spec);
     let _ = ctx.invite(&ch, 0)?;

@@ -15,6 +15,7 @@ macro_rules! t {
 pub mod api;
 pub mod fixtures;
 pub mod log;
+pub mod membership;
 pub mod nonce;
 pub mod ops_channel;
 pub mod ops_commit;
@@ -47,6 +48,7 @@ pub fn all_tests() -> Vec<TestDef> {
     v.extend(ops_invite::tests());
     v.extend(ops_commit::tests());
     v.extend(ops_msg::tests());
+    v.extend(membership::tests());
     v.extend(log::tests());
     v
 }

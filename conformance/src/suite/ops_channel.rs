@@ -3,7 +3,7 @@
 use hearth_wire::request::AppendResult;
 use hearth_wire::ErrorCode;
 
-use super::{ensure, expect_code, expect_ok, op, Ctx, ADMIN, EMPTY, SUITE};
+use super::{ensure, expect_code, expect_ok, op, Ctx, EMPTY, SUITE};
 use crate::client::sign_request;
 use crate::model::{Stop, TestDef, TestResult};
 
@@ -45,12 +45,6 @@ pub fn tests() -> Vec<TestDef> {
             "creating beyond max_channels -> limit_exceeded",
             ["HRT-OP-8", "HRT-API-45"],
             max_channels
-        ),
-        t!(
-            "host.op.channel-delete.creator-only",
-            "delete by a non-creator admin -> forbidden",
-            ["HRT-OP-10"],
-            delete_creator_only
         ),
         t!(
             "host.op.channel-delete.gone",
@@ -238,15 +232,6 @@ fn max_channels(ctx: &Ctx<'_>) -> TestResult {
         ctx.delete_channel(ch);
     }
     outcome
-}
-
-fn delete_creator_only(ctx: &Ctx<'_>) -> TestResult {
-    let mut ch = ctx.create_channel()?;
-    ctx.add_members(&mut ch, &[ADMIN])?;
-    let ex = ctx.call_empty(ch.key(1), op::CHANNEL_DELETE, ch.id);
-    expect_code(&ex, ErrorCode::FORBIDDEN, None)?;
-    ctx.delete_channel(&ch);
-    Ok(())
 }
 
 fn delete_gone(ctx: &Ctx<'_>) -> TestResult {

@@ -119,7 +119,7 @@ struct Draft {
     added: Vec<AddedIdentity>,
     new_member_key: Option<MemberKey>,
     /// The conversation id of the added joins' invitations, named in the GroupInfo
-    /// (HRT-GRP-76).
+    /// (HRT-GRP-86).
     conversation: Option<ConversationId>,
 }
 
@@ -171,8 +171,10 @@ fn next_flags(plan: &Plan, needs_update: &[bool], left: &[bool]) -> (Vec<bool>, 
 impl Group {
     /// Creates a commit on the current epoch (spec §6.8) and holds it as the pending commit.
     ///
-    /// The commit is checked with the receiver's rules first: one that is not well-formed or
-    /// not authorised is refused (HRT-GRP-13, HRT-GRP-14). After posting it, the caller calls
+    /// Every member that has left is removed by the commit even when `changes` does not say
+    /// so (HRT-GRP-82). The commit is checked with the receiver's rules first: one that is not
+    /// well-formed or not authorised is refused (HRT-GRP-13, HRT-GRP-14). After posting it, the
+    /// caller calls
     /// [`Group::commit_accepted`] on `ok` or [`Group::commit_conflict`] on `epoch_conflict`.
     /// `now` (seconds) becomes `last_commit_time` once accepted.
     pub fn commit(
@@ -244,6 +246,26 @@ impl Group {
                 }
                 Change::SetRole(leaf, role) => draft.ops.push(GroupOp::Role { leaf, role }),
                 Change::SetExtensions(ext) => draft.ops.push(GroupOp::Ext(ext)),
+            }
+        }
+        // HRT-GRP-82: every leaf with `left` set is removed, by this commit, whatever the caller
+        // asked for (spec §6.7 rule 4); a RemoveOp the caller already gave is not repeated.
+        if check {
+            let left: Vec<usize> = self
+                .state
+                .as_ref()
+                .map(|s| super::roster::flagged(&s.left))
+                .unwrap_or_default();
+            for l in left {
+                let named = draft
+                    .ops
+                    .iter()
+                    .any(|o| matches!(o, GroupOp::Remove { leaf } if usize::from(leaf.0) == l));
+                if !named {
+                    draft.ops.push(GroupOp::Remove {
+                        leaf: Leaf(l as u8),
+                    });
+                }
             }
         }
         let pending = self.build_commit(draft, now, check)?;
@@ -343,6 +365,7 @@ impl Group {
             sealed: BoundedVec::new(sealed)?,
             private_ct: BoundedBytes::new(private_ct)?,
             ext: None,
+            recover: None,
         };
         let tbs_bytes = tbs.to_vec();
         let sig = sign_with_label(
@@ -353,7 +376,9 @@ impl Group {
         // Step 6: the new epoch.
         let cth = next_cth(state.gc.cth.as_slice(), &tbs_bytes);
         let ext = plan.ext.clone().unwrap_or_else(|| state.gc.ext.clone());
-        let (gc, gc_hash) = group_context(&self.params, n + 1, &new_entries, &cth, ext)?;
+        let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
+        let (gc, gc_hash) =
+            group_context(&self.params, n + 1, &new_entries, &needs_update, &cth, ext)?;
         let joiner = state.secrets.init.joiner_secret(commit_secret, &gc_hash);
         let EpochKeys {
             app,
@@ -377,6 +402,7 @@ impl Group {
                 &gc,
                 &new_entries,
                 &tag,
+                &needs_update,
                 plan.committer_new,
                 signer,
                 &joiner,
@@ -387,7 +413,6 @@ impl Group {
             (w.welcomes, Some(w.group_info_ct))
         };
         drop(joiner);
-        let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
         let members = new_entries
             .into_iter()
             .map(Member::new)
@@ -454,8 +479,8 @@ impl Group {
 
     /// Processes a `commit` log entry (spec §6.9) with every check in the order of the table
     /// (HRT-GRP-25). On any failure nothing changes (HRT-GRP-41) except that the group halts:
-    /// it refuses every later call (HRT-GRP-44); the caller reports the code with
-    /// `commit.report` ([`ProtocolError::code`], HRT-GRP-42).
+    /// it refuses every later call (HRT-GRP-89); the caller reports the code with
+    /// `commit.report` ([`ProtocolError::code`], HRT-GRP-88).
     pub fn process_commit(&mut self, commit_bytes: &[u8]) -> Result<CommitOutcome, ProtocolError> {
         self.active_state()?;
         // The own pending commit, found in the log (spec §6.8 step 10, §6.10).
@@ -533,6 +558,11 @@ impl Group {
         let plan = well_formed(&base, c, ops, &tbs.init_key)?;
         // Step 4b (HRT-GRP-34).
         authorised(&base, c, ops, &plan, &state.left)?;
+        // A recovery commit (spec §6.9.3, key 11) needs the base roster, salt and transcript of
+        // §6.9.3, which this library does not implement yet: it is refused (HRT-GRP-94).
+        if tbs.recover.is_some() {
+            return Err(ProtocolError::Forbidden);
+        }
         // §6.9.2: removal is recognised only after steps 1 to 4 (HRT-GRP-46, HRT-GRP-47).
         if plan.removed.binary_search(&self.me).is_ok() {
             return Ok(Checked::Removed);
@@ -624,7 +654,9 @@ impl Group {
         );
         let cth = next_cth(state.gc.cth.as_slice(), tbs_bytes);
         let ext = plan.ext.clone().unwrap_or_else(|| state.gc.ext.clone());
-        let (gc, gc_hash) = group_context(&self.params, n + 1, &new_entries, &cth, ext)?;
+        let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
+        let (gc, gc_hash) =
+            group_context(&self.params, n + 1, &new_entries, &needs_update, &cth, ext)?;
         let joiner = state.secrets.init.joiner_secret(commit_secret, &gc_hash);
         let EpochKeys {
             app,
@@ -634,7 +666,6 @@ impl Group {
         drop(joiner);
         confirm.verify(&cth, &commit.confirmation_tag.0)?;
         // Step 9: install (built here, swapped in by the caller).
-        let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
         let members = new_entries
             .into_iter()
             .map(Member::new)

@@ -99,7 +99,7 @@ pub enum Status {
     Active,
     /// Removed by a commit (HRT-GRP-46): every secret and private key has been deleted.
     Removed,
-    /// Rejected a commit with this code and can no longer follow the channel (HRT-GRP-44).
+    /// Rejected a commit with this code and can no longer follow the channel (HRT-GRP-89).
     Halted(ErrorCode),
 }
 
@@ -126,11 +126,13 @@ impl EpochState {
 }
 
 /// `GroupContext[n] = [1, suite, channel_id, n, roster_hash[n], cth[n], ext[n]]` and
-/// `gc_hash[n] = H("gc", GroupContext[n])` (HRT-GRP-3).
+/// `gc_hash[n] = H("gc", GroupContext[n])` (HRT-GRP-3), with the roster hash over the roster
+/// and its `needs_update` flags (HRT-GRP-84).
 pub(crate) fn group_context(
     params: &ChannelParams,
     epoch: u64,
     entries: &[RosterEntry],
+    needs_update: &[bool],
     cth: &[u8],
     ext: ExtMap,
 ) -> Result<(GroupContext, [u8; 32]), ProtocolError> {
@@ -139,7 +141,7 @@ pub(crate) fn group_context(
         suite: SUITE_1,
         channel_id: params.channel_id,
         epoch: Epoch(epoch),
-        roster_hash: hearth_wire::Hash(roster_hash(entries.iter())),
+        roster_hash: hearth_wire::Hash(roster_hash(entries.iter(), needs_update)),
         cth: BoundedBytes::new(cth.to_vec())?,
         ext,
     };
@@ -197,7 +199,7 @@ pub struct HeldSecrets {
 pub struct Group {
     pub(crate) params: ChannelParams,
     pub(crate) identity: IdentityKey,
-    /// `None` after removal: every private key deleted (HRT-GRP-46, HRT-KEY-26).
+    /// `None` after removal: every private key deleted (HRT-GRP-46, HRT-KEY-28).
     pub(crate) keys: Option<OwnKeys>,
     pub(crate) me: usize,
     pub(crate) state: Option<EpochState>,
@@ -252,7 +254,7 @@ impl Group {
         let member_key = MemberKey::generate_with(&mut rng);
         let init_key = InitKey::generate_with(&mut rng);
         let cert = identity.certify_member(params.host_url(), &id, &member_key.public_key());
-        // Step 2: Roster[0] (HRT-GRP-10).
+        // Step 2: Roster[0] (HRT-GRP-85).
         let entry = RosterEntry {
             member_key: hearth_wire::EdPublic(*member_key.public_key().as_bytes()),
             init_key: hearth_wire::XPublic(*init_key.public_key().as_bytes()),
@@ -262,7 +264,7 @@ impl Group {
         };
         let members = vec![Member::new(entry.clone())?];
         // Step 3: GroupContext[0] with cth[0] = h'' and ext = {}.
-        let (gc, gc_hash) = group_context(&params, 0, &[entry], &[], ExtMap::new())?;
+        let (gc, gc_hash) = group_context(&params, 0, &[entry], &[false], &[], ExtMap::new())?;
         // Step 4: epoch_secret[0] random (HRT-GRP-11); confirm_key[0] deleted at once.
         let keys = EpochSecret::random(&mut rng).derive();
         drop(keys.confirm);

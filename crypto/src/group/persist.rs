@@ -188,17 +188,14 @@ fn restore_epoch(d: &mut Decoder<'_>, params: &ChannelParams) -> R<EpochState> {
     let gc = GroupContext::decode_relayed(gc_bytes, &hearth_wire::Profile::DEFAULT)?;
     ensure(gc.to_vec() == gc_bytes)?;
     let hash: [u8; 32] = d.bytes_exact()?;
-    ensure(
-        gc.suite == SUITE_1
-            && gc.channel_id == params.channel_id
-            && gc.roster_hash.0 == roster_hash(members.iter().map(|m| &m.entry))
-            && hash == gc_hash(&gc),
-    )?;
+    ensure(gc.suite == SUITE_1 && gc.channel_id == params.channel_id && hash == gc_hash(&gc))?;
     let secrets = EpochSecrets::restore(d)?;
     let ratchets = EpochRatchets::restore(d, n)?;
     let needs_update = persist::list(d, n, |d| Ok(d.bool()?))?;
     let left = persist::list(d, n, |d| Ok(d.bool()?))?;
     ensure(needs_update.len() == n && left.len() == n)?;
+    // The roster hash covers the roster and its needs_update flags (HRT-GRP-84).
+    ensure(gc.roster_hash.0 == roster_hash(members.iter().map(|m| &m.entry), &needs_update))?;
     Ok(EpochState {
         members,
         gc,

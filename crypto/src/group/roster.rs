@@ -33,15 +33,32 @@ impl Member {
     }
 }
 
-/// `roster_hash = H("roster", Roster)` with the roster embedded as a CBOR array, in entry
-/// order (HRT-GRP-1).
-pub(crate) fn roster_hash<'a>(entries: impl ExactSizeIterator<Item = &'a RosterEntry>) -> [u8; 32] {
+/// `roster_hash = H("roster", [Roster, nu])`: the roster embedded as a CBOR array in entry
+/// order, and `nu` the ascending leaves whose `needs_update` flag is set (HRT-GRP-84).
+pub(crate) fn roster_hash<'a>(
+    entries: impl ExactSizeIterator<Item = &'a RosterEntry>,
+    needs_update: &[bool],
+) -> [u8; 32] {
+    let nu = flagged(needs_update);
     h(label::ROSTER, |e| {
-        e.array(entries.len());
+        e.array(2).array(entries.len());
         for x in entries {
             x.encode(e);
         }
+        e.array(nu.len());
+        for l in nu {
+            e.uint(l as u64);
+        }
     })
+}
+
+/// The ascending leaves whose flag is set (`nu`, spec §6.2).
+pub(crate) fn flagged(flags: &[bool]) -> Vec<usize> {
+    flags
+        .iter()
+        .enumerate()
+        .filter_map(|(l, f)| f.then_some(l))
+        .collect()
 }
 
 /// Where an entry of `Roster[n+1]` comes from.
@@ -209,9 +226,11 @@ pub(crate) fn authorised(
     if plan.removed.binary_search(&committer).is_ok() {
         return Err(no);
     }
-    // Rule 4: leaf 0 is never removed and stays admin.
-    if plan.removed.first() == Some(&0)
-        || plan.roles.iter().any(|(l, r)| *l == 0 && *r != Role::Admin)
+    // Rule 4: every leaf with `left` set is removed (HRT-GRP-82, HRT-GRP-34).
+    if left
+        .iter()
+        .enumerate()
+        .any(|(l, f)| *f && plan.removed.binary_search(&l).is_err())
     {
         return Err(no);
     }

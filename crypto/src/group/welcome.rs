@@ -49,13 +49,14 @@ pub(crate) struct Welcomes {
 
 /// ```text
 /// GroupInfo  = {1: GroupContext[n+1], 2: Roster[n+1], 3: confirmation_tag[n+1], 4: c',
-///               6: conversation}
+///               6: conversation, 7: nu[n+1]}
 /// sgi_bytes  = hCBOR([gi_bytes, SignWithLabel(MK_sk', "group-info", gi_bytes)])
 /// gi_ct      = AES-256-GCM-Seal(wk, wn, hCBOR([channel_id, n+1]), sgi_bytes)
 /// for each AddOp: Welcome_a = {1: 1, 2: suite, 3: channel_id, 4: n+1,
 ///                              5: SealBase(init_a, welcome-seal info, h'', joiner_secret)}
 /// ```
-/// Spec §6.11 (HRT-GRP-52, HRT-GRP-53, HRT-GRP-55, HRT-GRP-56, HRT-GRP-76 to HRT-GRP-78): one
+/// Spec §6.11 (HRT-GRP-52, HRT-GRP-53, HRT-GRP-55, HRT-GRP-56, HRT-GRP-77, HRT-GRP-78,
+/// HRT-GRP-86): one
 /// `gi_ct`, encrypted once and sent once for all Welcomes of the commit.
 #[allow(clippy::too_many_arguments, reason = "the inputs of spec §6.11")]
 pub(crate) fn create(
@@ -63,6 +64,7 @@ pub(crate) fn create(
     gc: &GroupContext,
     roster: &[RosterEntry],
     tag: &MacTag,
+    needs_update: &[bool],
     signer_leaf: usize,
     signer: &MemberKey,
     joiner: &JoinerSecret,
@@ -79,6 +81,12 @@ pub(crate) fn create(
         signer: Leaf(signer_leaf as u8),
         ext: None,
         conversation,
+        needs_update: BoundedVec::new(
+            super::roster::flagged(needs_update)
+                .into_iter()
+                .map(|l| Leaf(l as u8))
+                .collect(),
+        )?,
     };
     let gi_bytes = gi.to_vec();
     let sig = sign_with_label(signer.signing_key(), label::GROUP_INFO, bstr(&gi_bytes));
@@ -212,9 +220,9 @@ impl PendingMember {
     /// it was, before [`PendingMember::confirm_sas`] (HRT-INV-67).
     ///
     /// `anchor_commit` is the commit at the joiner's log anchor (the `seq` that
-    /// `welcome.fetch` names): its AddOps say which other leaves were added with the joiner,
-    /// whose `needs_update` is set (§6.12 step 11). Its confirmation tag must equal the
-    /// GroupInfo's (`welcome_mismatch` otherwise). Without it only the own leaf is flagged.
+    /// `welcome.fetch` names): its confirmation tag must equal the GroupInfo's and its AddOps
+    /// must name the last leaves (`welcome_mismatch` otherwise). The `needs_update` flags come
+    /// from GroupInfo key 7, under the roster hash (§6.12 step 11, HRT-GRP-87).
     /// `now` (seconds) is the start of the update timer.
     pub fn accept_welcome(
         self,
@@ -339,7 +347,18 @@ impl PendingMember {
         if e < 1 || gc.cth.as_slice().len() != 32 {
             return Err(mismatch);
         }
-        if gc.roster_hash.0 != roster_hash(entries.iter()) {
+        // GroupInfo key 7: strictly ascending leaves of the roster (HRT-GRP-87), covered by
+        // the roster hash (HRT-GRP-84).
+        let nu = gi.needs_update.as_slice();
+        if nu.windows(2).any(|p| p.first() >= p.get(1))
+            || nu.iter().any(|l| usize::from(l.0) >= entries.len())
+        {
+            return Err(mismatch);
+        }
+        let needs_update: Vec<bool> = (0..entries.len())
+            .map(|l| nu.iter().any(|x| usize::from(x.0) == l))
+            .collect();
+        if gc.roster_hash.0 != roster_hash(entries.iter(), &needs_update) {
             return Err(mismatch);
         }
         let mut mks: Vec<[u8; 32]> = entries.iter().map(|x| x.member_key.0).collect();
@@ -358,6 +377,7 @@ impl PendingMember {
         let mine = entries.get(me).ok_or(mismatch)?;
         if mine.init_key.0 != *self.init_key.public_key().as_bytes()
             || mine.identity.0 != *self.identity.public_key().as_bytes()
+            || !needs_update.get(me).copied().unwrap_or(false)
         {
             return Err(mismatch);
         }
@@ -366,7 +386,6 @@ impl PendingMember {
             return Err(mismatch);
         }
         // The anchor commit: its tag is this epoch's, and its AddOps name the last leaves.
-        let mut added_with_me = 1usize;
         if let Some(bytes) = anchor {
             let c = Commit::decode(bytes)?;
             if c.confirmation_tag != gi.confirmation_tag {
@@ -383,7 +402,6 @@ impl PendingMember {
             if adds == 0 || adds > entries.len() || me + adds < entries.len() {
                 return Err(mismatch);
             }
-            added_with_me = adds;
         }
         // Step 10a (HRT-GRP-2, HRT-KEY-24): every key is a valid Ed25519 key.
         let members = entries
@@ -418,7 +436,6 @@ impl PendingMember {
             .map_err(|_| ProtocolError::BadMemberCert)?;
         // Step 11 is `install`.
         let n = members.len();
-        let needs_update = (0..n).map(|l| l == me || l + added_with_me >= n).collect();
         let gc = gi.group_context.clone();
         Ok(Accepted {
             state: EpochState {

@@ -392,7 +392,7 @@ impl Host {
         // Whether the caller is entitled (spec §8.3.3): it decides what the host keeps for the
         // request, never its answer, which the steps below decide in their order.
         let entitled = match &job.body {
-            Ok(body) => ops::entitled(self, conn, job, body)?,
+            Ok(body) => ops::entitled(self, conn, job, body, now)?,
             Err(_) => false,
         };
         // Step 11 (HRT-API-46): the token bucket, for entitled keys only (HRT-API-55);

@@ -77,11 +77,25 @@ pub enum Mutant {
     /// Violates HRT-API-53 / HRT-API-54: every response of steps 12 to 15 is recorded in the
     /// nonce store, strangers' and reads included, as in the 1.0 draft.
     RecordEverything,
+    /// Violates HRT-API-63 / HRT-OP-67 / HRT-OP-68: a removed member key gets the uniform
+    /// `not_found` and no log, as in the 1.0 draft.
+    ForgetRemoved,
+    /// Violates HRT-OP-65 / HRT-OP-66: the 1.0 draft's creator mark: only the creator deletes,
+    /// the creator cannot leave (the last other admin can), and leaf 0 is never removed or
+    /// demoted.
+    KeepCreatorMark,
+    /// Violates HRT-OP-70: a commit may keep entries marked left.
+    KeepLeftMembers,
+    /// Violates HRT-OP-69: the RotateOp key is judged in op order, and a removed key is not
+    /// known to the channel.
+    LenientRotate,
+    /// Violates HRT-OP-71: a recovery commit's key 11 is not checked.
+    IgnoreRecover,
 }
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 18] = [
+    pub const ALL: [Mutant; 23] = [
         Mutant::AcceptReplay,
         Mutant::RecomputeRetry,
         Mutant::SkipHostBinding,
@@ -100,6 +114,11 @@ impl Mutant {
         Mutant::SwapCheckOrder,
         Mutant::NoOwnerCheck,
         Mutant::RecordEverything,
+        Mutant::ForgetRemoved,
+        Mutant::KeepCreatorMark,
+        Mutant::KeepLeftMembers,
+        Mutant::LenientRotate,
+        Mutant::IgnoreRecover,
     ];
 
     /// The kebab-case name.
@@ -123,6 +142,11 @@ impl Mutant {
             Mutant::SwapCheckOrder => "swap-check-order",
             Mutant::NoOwnerCheck => "no-owner-check",
             Mutant::RecordEverything => "record-everything",
+            Mutant::ForgetRemoved => "forget-removed",
+            Mutant::KeepCreatorMark => "keep-creator-mark",
+            Mutant::KeepLeftMembers => "keep-left-members",
+            Mutant::LenientRotate => "lenient-rotate",
+            Mutant::IgnoreRecover => "ignore-recover",
         }
     }
 

@@ -120,7 +120,21 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE TABLE restores (marker TEXT PRIMARY KEY) WITHOUT ROWID;
     "#,
+    // 2: removed member keys (spec §8.5.8, HRT-OP-67).
+    r#"
+    CREATE TABLE removed (
+        channel BLOB NOT NULL,
+        member_key BLOB NOT NULL,
+        seq INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (channel, member_key)
+    ) WITHOUT ROWID;
+    "#,
 ];
+
+/// A removed member key is kept this long after its removing commit (HRT-OP-67).
+pub const REMOVED_KEEP_SECS: u64 = 2_592_000;
 
 /// The file an operator places in the data directory, next to the database, after restoring
 /// it from a backup (spec §8.9, HRT-INV-61). The next open removes every unused invite and then
@@ -267,7 +281,8 @@ pub struct Entry {
     pub member_key: [u8; 32],
     /// 0 member, 1 admin.
     pub role: u8,
-    /// The creator mark.
+    /// The entry made by `channel.create`. Since 1.0-rc1 it grants nothing (spec §8.5: no
+    /// creator mark); only the `keep-creator-mark` mutant reads it.
     pub creator: bool,
     /// Marked left by `member.leave`.
     pub left: bool,
@@ -414,7 +429,8 @@ pub fn nonce_record(
 }
 
 /// Prunes nonce entries more than 600 s past their `ts` (HRT-API-29), pending joins older than
-/// 30 days (HRT-OP-60) and idle rate buckets.
+/// 30 days (HRT-OP-60), removed member keys older than 30 days (HRT-OP-67) and idle rate
+/// buckets.
 pub fn prune(conn: &Connection, now: u64) -> rusqlite::Result<()> {
     let cutoff = now.saturating_sub(NONCE_KEEP_SECS) as i64;
     conn.prepare_cached("DELETE FROM nonces WHERE ts < ?1")?
@@ -422,6 +438,9 @@ pub fn prune(conn: &Connection, now: u64) -> rusqlite::Result<()> {
     let pcut = now.saturating_sub(PENDING_KEEP_SECS) as i64;
     conn.prepare_cached("DELETE FROM pending WHERE redeemed_at < ?1")?
         .execute([pcut])?;
+    let xcut = now.saturating_sub(REMOVED_KEEP_SECS) as i64;
+    conn.prepare_cached("DELETE FROM removed WHERE at < ?1")?
+        .execute([xcut])?;
     let rcut = now.saturating_sub(3600).saturating_mul(1000) as i64;
     conn.prepare_cached("DELETE FROM rate WHERE at_ms < ?1")?
         .execute([rcut])?;
@@ -482,6 +501,24 @@ pub fn is_pending(
             |r| r.get(0),
         )?;
     Ok(n > 0)
+}
+
+/// A removed member key of a channel (spec §8.5.8, HRT-OP-67): the `seq` of the commit that
+/// removed it and the epoch that commit created, while the record is younger than 30 days.
+pub fn removed(
+    conn: &Connection,
+    channel: &[u8],
+    key: &[u8],
+    now: u64,
+) -> rusqlite::Result<Option<(u64, u64)>> {
+    conn.prepare_cached(
+        "SELECT seq, epoch FROM removed WHERE channel = ?1 AND member_key = ?2 AND at >= ?3",
+    )?
+    .query_row(
+        rusqlite::params![channel, key, now.saturating_sub(REMOVED_KEEP_SECS) as i64],
+        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+    )
+    .optional()
 }
 
 #[cfg(test)]

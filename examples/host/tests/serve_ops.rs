@@ -512,11 +512,13 @@ fn hrt_op_5_to_8_channel_create_checks() {
 }
 
 #[test]
-fn hrt_op_10_11_channel_delete() {
+fn hrt_op_65_11_channel_delete() {
     let fx = Fx::new("");
     let bob = fx.add_member(Role::Admin);
+    let carol = fx.add_member(Role::Member);
+    // HRT-OP-65: a plain member may not delete; any admin may, the creator included.
     assert_eq!(
-        fx.st(signed(&bob, 2, Some(fx.ch), empty())),
+        fx.st(signed(&carol, 2, Some(fx.ch), empty())),
         ErrorCode::FORBIDDEN
     );
     assert_eq!(
@@ -1246,9 +1248,10 @@ fn hrt_op_51_52_welcome_fetch() {
 }
 
 #[test]
-fn hrt_op_53_54_member_leave() {
+fn hrt_op_66_54_member_leave() {
     let fx = Fx::new("");
     let bob = fx.add_member(Role::Member);
+    // HRT-OP-66: the only admin may not leave.
     assert_eq!(
         fx.st(signed(&fx.alice, 12, Some(fx.ch), empty())),
         ErrorCode::FORBIDDEN
@@ -1275,6 +1278,11 @@ fn hrt_op_53_54_member_leave() {
     assert_eq!(
         fx.st(signed(&fx.alice, 7, Some(fx.ch), commit_post_body(&c, &[]))),
         ErrorCode::OK
+    );
+    // A member that left and was then removed is not kept as removed (spec §8.3.4).
+    assert_eq!(
+        fx.st(signed(&bob, 10, Some(fx.ch), log_fetch_body(0, 1))),
+        ErrorCode::NOT_FOUND
     );
 }
 

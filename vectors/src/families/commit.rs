@@ -88,6 +88,12 @@ pub fn commit_family(s: &Scenario) -> R<VectorFile> {
             .filter(|m| m.left)
             .map(|m| Value::from(m.leaf.0))
             .collect();
+        let needs_update: Vec<Value> = recv
+            .members()
+            .iter()
+            .filter(|m| m.needs_update)
+            .map(|m| Value::from(m.leaf.0))
+            .collect();
         let roster_cbor = hearth_wire::encode_with(|e| {
             e.array(base_ep.roster.len());
             for x in &base_ep.roster {
@@ -104,6 +110,10 @@ pub fn commit_family(s: &Scenario) -> R<VectorFile> {
                 .input("base_cth", hx(&base_ep.cth))
                 .input("init_secret_prev", hx(&base_ep.keys.init))
                 .input("left_leaves", Value::Array(left.clone()))
+                .input(
+                    "base_needs_update_leaves",
+                    Value::Array(needs_update.clone()),
+                )
                 .input("channel_id", hx(&s.cid))
                 .input("base_epoch", base_ep.n)
                 .input("base_group_context", hx(&base_ep.gc))

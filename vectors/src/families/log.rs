@@ -438,12 +438,18 @@ pub fn log_chain_family(s: &Scenario) -> R<VectorFile> {
     })
 }
 
-/// Processing state of a passive member (§9.7, §9.8).
+/// Processing state of a passive member (§9.7, §9.8): the msg-refs of every `msg` entry whose
+/// link it verified (whatever it made of the content), the author of those it authenticated,
+/// and the members whose first message after the anchor it has seen (the pre-anchor exception
+/// of HRT-LOG-43, used once per member by a receiver anchored after `seq` 1).
 struct Proc {
     group: Group,
     heads: BTreeMap<u64, Vec<u8>>,
-    refs: BTreeMap<[u8; 32], BTreeSet<[u8; 32]>>,
-    first_prev: BTreeMap<[u8; 32], Option<[u8; 32]>>,
+    verified: BTreeSet<[u8; 32]>,
+    author: BTreeMap<[u8; 32], [u8; 32]>,
+    seen: BTreeSet<[u8; 32]>,
+    anchored_later: bool,
+    own_identity: [u8; 32],
     own: BTreeSet<Vec<u8>>,
 }
 
@@ -476,6 +482,9 @@ fn process_page(p: &mut Proc, entries: &[Served]) -> (Vec<Value>, Option<Expecte
                 Err(err) => Err(Expected::protocol(err)),
             },
             2 if p.own.contains(&e.bytes) => {
+                let r = msg_ref(&e.bytes);
+                p.verified.insert(r);
+                p.author.insert(r, p.own_identity);
                 m.insert("result".into(), Value::String("own_message".into()));
                 Ok(())
             }
@@ -483,35 +492,41 @@ fn process_page(p: &mut Proc, entries: &[Served]) -> (Vec<Value>, Option<Expecte
                 Ok(o) => {
                     let ident = *o.identity.as_bytes();
                     let c = &o.content;
+                    // HRT-LOG-44, HRT-LOG-42: the sender's view of the log.
                     let seen_ok = c.seen_seq.0 < e.seq;
                     let head_ok = p.heads.get(&c.seen_seq.0).is_none_or(|h| {
                         c.seen_head.as_slice() == h.as_slice() || c.seen_seq.0 == 0
                     });
+                    // HRT-LOG-43: prev names a verified entry not authenticated as another
+                    // member's, or falls under the pre-anchor exception.
                     let prev_ok = match c.prev {
                         None => true,
-                        Some(Hash(pr)) => {
-                            p.refs.get(&ident).is_some_and(|s| s.contains(&pr))
-                                || (!p.first_prev.contains_key(&ident))
-                                || p.first_prev.get(&ident) == Some(&Some(pr))
+                        Some(Hash(pr)) if p.verified.contains(&pr) => {
+                            p.author.get(&pr).is_none_or(|a| *a == ident)
                         }
+                        Some(_) => p.anchored_later && !p.seen.contains(&ident),
                     };
-                    p.first_prev.entry(ident).or_insert(c.prev.map(|h| h.0));
-                    p.refs.entry(ident).or_default().insert(o.msg_ref.0);
-                    if !seen_ok || !head_ok {
-                        Err(code(ErrorCode::FORK_DETECTED))
-                    } else if !prev_ok {
-                        Err(code(ErrorCode::WITHHELD_DETECTED))
-                    } else {
-                        m.insert("result".into(), Value::String("message".into()));
-                        m.insert("sender".into(), Value::from(o.sender.0));
-                        if let hearth_wire::envelope::ContentBody::Text(t) = &o.body {
-                            m.insert("text".into(), Value::String(t.text.as_str().to_owned()));
-                        }
-                        m.insert("msg_ref".into(), hx(&o.msg_ref.0));
-                        Ok(())
+                    p.seen.insert(ident);
+                    p.verified.insert(o.msg_ref.0);
+                    p.author.insert(o.msg_ref.0, ident);
+                    let claim_ok = seen_ok && head_ok && prev_ok;
+                    m.insert(
+                        "result".into(),
+                        Value::String(if claim_ok { "message" } else { "bad_claim" }.into()),
+                    );
+                    m.insert("sender".into(), Value::from(o.sender.0));
+                    if let hearth_wire::envelope::ContentBody::Text(t) = &o.body {
+                        m.insert("text".into(), Value::String(t.text.as_str().to_owned()));
                     }
+                    m.insert("msg_ref".into(), hx(&o.msg_ref.0));
+                    if !claim_ok {
+                        m.insert("error".into(), code(ErrorCode::BAD_CLAIM).to_json());
+                    }
+                    Ok(())
                 }
                 Err(err) => {
+                    // Rejected, but its link verified: it was not withheld (spec §9.8).
+                    p.verified.insert(msg_ref(&e.bytes));
                     let x = Expected::protocol(err);
                     m.insert("result".into(), Value::String("rejected".into()));
                     m.insert("error".into(), x.to_json());
@@ -539,6 +554,11 @@ fn process_page(p: &mut Proc, entries: &[Served]) -> (Vec<Value>, Option<Expecte
         out.push(Value::Object(m));
     }
     (out, None)
+}
+
+/// `msg-ref = H("msgref", envelope_bytes)` (spec §7.7).
+fn msg_ref(bytes: &[u8]) -> [u8; 32] {
+    labelled::h(label::MSGREF, bstr(bytes))
 }
 
 /// Crafts an envelope from a sender whose keys are known, in a given epoch.
@@ -752,7 +772,7 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
         u64,
         Vec<u8>,
     );
-    let mut pcs: Vec<Pc> = vec![("full-page", "Carol, anchored at Alice's commit that added her and verified to her own update, processes the rest of the log: her own post, Bob's message, Bob's leave, Alice's removal commit and Alice's last message", vec!["HRT-LOG-23", "HRT-LOG-27", "HRT-LOG-36", "HRT-LOG-33"], st.clone(), tail.clone(), tip, tip_head.clone())];
+    let mut pcs: Vec<Pc> = vec![("full-page", "Carol, anchored at Alice's commit that added her and verified to her own update, processes the rest of the log: her own post, Bob's message, Bob's leave, Alice's removal commit and Alice's last message", vec!["HRT-LOG-23", "HRT-LOG-27", "HRT-LOG-43", "HRT-LOG-42"], st.clone(), tail.clone(), tip, tip_head.clone())];
     let mut fork = tail.clone();
     if let Some(e) = fork.get_mut(1) {
         e.head = crate::util::flip(e.head.clone(), 3, 1);
@@ -817,8 +837,8 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
         .unwrap_or_default();
     pcs.push((
         "seen-seq-not-below-entry",
-        "Bob's next message claims seen_seq equal to its own entry's seq",
-        vec!["HRT-LOG-32"],
+        "Bob's next message claims seen_seq equal to its own entry's seq: bad_claim naming Bob, processing goes on",
+        vec!["HRT-LOG-44", "HRT-LOG-45"],
         st.clone(),
         bad_seen_seq,
         10,
@@ -833,8 +853,8 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
         .unwrap_or_default();
     pcs.push((
         "seen-head-differs",
-        "Bob's next message claims a head for seq 8 that differs from the one Carol verified",
-        vec!["HRT-LOG-33"],
+        "Bob's next message claims a head for seq 8 that differs from the one Carol verified: bad_claim naming Bob, processing goes on",
+        vec!["HRT-LOG-42", "HRT-LOG-45"],
         st.clone(),
         bad_seen_head,
         10,
@@ -846,7 +866,7 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
     pcs.push((
         "seen-head-matches",
         "Bob's next message with a matching seen_head and prev",
-        vec!["HRT-LOG-33", "HRT-LOG-36"],
+        vec!["HRT-LOG-42", "HRT-LOG-43"],
         st.clone(),
         good_seen,
         10,
@@ -867,12 +887,79 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
     let t4 = bad_prev.last().map(|e| e.head.clone()).unwrap_or_default();
     pcs.push((
         "prev-unknown",
-        "Bob's next message names a prev Carol never verified: a message was withheld from her",
-        vec!["HRT-LOG-36"],
+        "Bob's next message names a prev Carol never verified (his first message after her anchor was already judged): bad_claim naming Bob, processing goes on",
+        vec!["HRT-LOG-43", "HRT-LOG-45"],
         st.clone(),
         bad_prev,
         10,
         t4,
+    ));
+    // A message Carol verified but rejected (not an Envelope), then Bob's message naming it in
+    // `prev`: no claim mismatch, since the entry's link verified (spec §9.8, HRT-LOG-43).
+    let junk = vec![0x82, 0x01, 0x02];
+    let mut rj: Vec<Served> = tail.iter().filter(|e| e.seq <= 9).cloned().collect();
+    rj.push(Served {
+        seq: 10,
+        kind: 2,
+        bytes: junk.clone(),
+        head: vec![],
+    });
+    rj.push(Served {
+        seq: 11,
+        kind: 2,
+        bytes: crafter.envelope(
+            1,
+            &content(
+                9,
+                all.iter()
+                    .find(|e| e.seq == 9)
+                    .map(|e| crate::util::unhex32(&crate::model::hex(&e.head))),
+                Some(msg_ref(&junk)),
+            )?,
+        )?,
+        head: vec![],
+    });
+    rechain(&head_at, &mut rj);
+    let t5 = rj.last().map(|e| e.head.clone()).unwrap_or_default();
+    pcs.push((
+        "prev-names-rejected",
+        "an entry Carol rejects (not an Envelope), then Bob's message naming it in prev: the entry's link verified, so nothing was withheld and there is no claim mismatch",
+        vec!["HRT-LOG-43"],
+        st.clone(),
+        rj,
+        11,
+        t5,
+    ));
+    // Host-accountable evidence still stops the route (spec §9.9).
+    pcs.push((
+        "withheld-empty-page",
+        "the host serves no entry although the tip is above Carol's position",
+        vec!["HRT-LOG-17"],
+        st.clone(),
+        Vec::new(),
+        tip,
+        tip_head.clone(),
+    ));
+    pcs.push((
+        "fork-tip-head",
+        "the head at tip differs from the head of the served tip entry",
+        vec!["HRT-LOG-21"],
+        st.clone(),
+        tail.clone(),
+        tip,
+        crate::util::flip(tip_head.clone(), 0, 1),
+    ));
+    pcs.push((
+        "fork-entry-beyond-tip",
+        "the page holds an entry above the served tip",
+        vec!["HRT-LOG-18"],
+        st.clone(),
+        tail.clone(),
+        tip - 1,
+        tail.iter()
+            .find(|e| e.seq == tip - 1)
+            .map(|e| e.head.clone())
+            .unwrap_or_default(),
     ));
     for (slug, d, reqs, lst, entries, t, th) in pcs {
         let mut c = Case::new(format!("passive-{slug}"), d, &reqs)
@@ -900,10 +987,18 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
                     own.insert(b.clone());
                 }
                 let mut p = Proc {
+                    own_identity: snap
+                        .members()
+                        .iter()
+                        .find(|m| snap.member_key().is_some_and(|k| k == m.member_key))
+                        .map(|m| *m.identity.as_bytes())
+                        .unwrap_or_default(),
                     group: snap.danger_clone(),
                     heads: lst.heads.clone(),
-                    refs: BTreeMap::new(),
-                    first_prev: BTreeMap::new(),
+                    verified: BTreeSet::new(),
+                    author: BTreeMap::new(),
+                    seen: BTreeSet::new(),
+                    anchored_later: anchor > 1,
                     own,
                 };
                 let (processed, det) = process_page(&mut p, &entries);
@@ -921,7 +1016,7 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
     let _ = bstr(&[]);
     Ok(VectorFile {
         family: "passive_client",
-        description: "A passive member (Carol, after her own update commit in the worked example) processes log pages a host serves: the expected per-entry results (plaintexts, commits, leaves, own posts, rejected envelopes) or the detection code (fork_detected, rollback_detected, withheld_detected) when the host misbehaves. Group state is Carol's as derived in spec/90-worked-example.md; the epoch-4 app_secret and gc_hash are given for implementations that load keys directly."
+        description: "A passive member (Carol, after her own update commit in the worked example) processes log pages a host serves: the expected per-entry results (plaintexts, commits, leaves, own posts, rejected envelopes) or the detection code (fork_detected, rollback_detected, withheld_detected) when the host misbehaves; a member's claim that contradicts the verified log (seen_seq, seen_head, prev) is the per-entry result bad_claim, and processing goes on (HRT-LOG-42 to HRT-LOG-45). Group state is Carol's as derived in spec/90-worked-example.md; the epoch-4 app_secret and gc_hash are given for implementations that load keys directly."
             .into(),
         seed: "the scenario's seeds (see spec/90-worked-example.md)".into(),
         cases,

@@ -137,6 +137,8 @@ pub struct EpochRec {
     pub what: String,
     /// `Roster[n]`.
     pub roster: Vec<RosterEntry>,
+    /// `nu[n]`: the leaves whose `needs_update` flag is set (spec §6.2).
+    pub nu: Vec<u64>,
     /// `cth[n]`.
     pub cth: Vec<u8>,
     /// `hCBOR(GroupContext[n])`.
@@ -339,6 +341,7 @@ struct Ctx {
     log: Vec<LogRec>,
     epochs: Vec<EpochRec>,
     roster: Vec<RosterEntry>,
+    nu: Vec<u64>,
     cth: Vec<u8>,
     steps: Vec<(String, Vec<(String, String)>)>,
     inits: Vec<[u8; 32]>,
@@ -383,7 +386,7 @@ impl Ctx {
             e.array(2).bytes(&self.cth).bytes(&tbs_bytes);
         })
         .to_vec();
-        let (gc, gch) = schedule::group_context(self.cid, n, &self.roster, &cth)?;
+        let (gc, gch) = schedule::group_context(self.cid, n, &self.roster, &self.nu, &cth)?;
         ensure(
             Some(gch) == check.group_context_hash(),
             &format!("gc_hash of epoch {n}"),
@@ -403,6 +406,7 @@ impl Ctx {
             n,
             what: what.to_owned(),
             roster: self.roster.clone(),
+            nu: self.nu.clone(),
             cth,
             gc,
             gc_hash: gch,
@@ -485,6 +489,7 @@ impl Scenario {
             log: Vec::new(),
             epochs: Vec::new(),
             roster: Vec::new(),
+            nu: Vec::new(),
             cth: Vec::new(),
             steps: Vec::new(),
             inits: vec![alice_init0],
@@ -496,7 +501,7 @@ impl Scenario {
             &alice.ik,
             &cid,
         ));
-        let (gc0, gch0) = schedule::group_context(cid, 0, &cx.roster, &[])?;
+        let (gc0, gch0) = schedule::group_context(cid, 0, &cx.roster, &[], &[])?;
         ensure(Some(gch0) == ga.group_context_hash(), "gc_hash[0]")?;
         let k0 = schedule::from_epoch_secret(es0, &[]);
         ensure(
@@ -507,6 +512,7 @@ impl Scenario {
             n: 0,
             what: "Alice creates the channel".into(),
             roster: cx.roster.clone(),
+            nu: Vec::new(),
             cth: Vec::new(),
             gc: gc0,
             gc_hash: gch0,
@@ -605,6 +611,7 @@ impl Scenario {
         let bob_init2 = bob.shadow.take32();
         let _ = bob.shadow.take(32); // HPKE ikmE for Alice's sealed commit secret
         set_init(&mut cx.roster, 1, &bob_init2);
+        cx.nu.retain(|l| *l != 1);
         cx.inits.push(bob_init2);
         let seq2 = cx.append(1, &out2.commit, "commit: Bob's update");
         let alice_before = ga.danger_clone();
@@ -701,6 +708,7 @@ impl Scenario {
         let carol_init4 = carol.shadow.take32();
         let _ = carol.shadow.take(64);
         set_init(&mut cx.roster, 2, &carol_init4);
+        cx.nu.retain(|l| *l != 2);
         cx.inits.push(carol_init4);
         let seq4 = cx.append(1, &out4.commit, "commit: Carol's update");
         let alice_before = ga.danger_clone();
@@ -785,6 +793,12 @@ impl Scenario {
         let alice_init5 = alice.shadow.take32();
         let _ = alice.shadow.take(32);
         cx.roster.remove(1);
+        cx.nu = cx
+            .nu
+            .iter()
+            .filter(|l| **l != 1)
+            .map(|l| if *l > 1 { l - 1 } else { *l })
+            .collect();
         set_init(&mut cx.roster, 0, &alice_init5);
         cx.inits.push(alice_init5);
         let seq5 = cx.append(1, &out5.commit, "commit: Alice removes Bob");
@@ -870,9 +884,15 @@ pub fn epoch_kvs(e: &EpochRec) -> Vec<(String, String)> {
         }
     });
     v.push(kv(&format!("Roster[{n}]"), h(&roster)));
+    let nu =
+        e.nu.iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+    v.push(kv(&format!("nu[{n}]"), format!("[{nu}]")));
     v.push(kv(
         &format!("roster_hash[{n}]"),
-        h(&schedule::roster_hash(&e.roster)),
+        h(&schedule::roster_hash(&e.roster, &e.nu)),
     ));
     v.push(kv(&format!("cth[{n}]"), h(&e.cth)));
     v.push(kv(&format!("GroupContext[{n}]"), h(&e.gc)));
@@ -989,6 +1009,7 @@ fn invite_and_add(
     let a_init = alice.shadow.take32();
     let _ = alice.shadow.take(32 * (others + 1));
     set_init(&mut cx.roster, 0, &a_init);
+    cx.nu.push(cx.roster.len() as u64);
     cx.inits.push(a_init);
     cx.inits.push(j_init);
     cx.roster.push(entry(

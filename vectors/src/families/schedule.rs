@@ -187,12 +187,16 @@ fn roster(n: usize, salt: u8) -> Vec<RosterEntry> {
         .collect()
 }
 
-/// `H("roster", Roster)`.
-pub fn roster_hash(entries: &[RosterEntry]) -> [u8; 32] {
+/// `H("roster", [Roster, nu])`, `nu` the ascending `needs_update` leaves (spec §6.2).
+pub fn roster_hash(entries: &[RosterEntry], nu: &[u64]) -> [u8; 32] {
     labelled::h(label::ROSTER, |e| {
-        e.array(entries.len());
+        e.array(2).array(entries.len());
         for x in entries {
             x.encode(e);
+        }
+        e.array(nu.len());
+        for l in nu {
+            e.uint(*l);
         }
     })
 }
@@ -202,6 +206,7 @@ pub fn group_context(
     cid: [u8; 16],
     epoch: u64,
     entries: &[RosterEntry],
+    nu: &[u64],
     cth: &[u8],
 ) -> R<(Vec<u8>, [u8; 32])> {
     let gc = GroupContext {
@@ -209,7 +214,7 @@ pub fn group_context(
         suite: Suite::X25519_SHA256_AES256GCM_ED25519,
         channel_id: ChannelId(cid),
         epoch: Epoch(epoch),
-        roster_hash: Hash(roster_hash(entries)),
+        roster_hash: Hash(roster_hash(entries, nu)),
         cth: BoundedBytes::new(cth.to_vec())?,
         ext: ExtMap::new(),
     };
@@ -256,7 +261,7 @@ pub fn schedule_family() -> R<VectorFile> {
     let epoch0_secret = arr32(0xe0);
     let mut cth: Vec<u8> = Vec::new();
     let entries0 = roster(1, 0x10);
-    let (gc0, gch0) = group_context(cid, 0, &entries0, &cth)?;
+    let (gc0, gch0) = group_context(cid, 0, &entries0, &[], &cth)?;
     let k0 = from_epoch_secret(epoch0_secret, &cth);
     let c0 = Case::new(
         "schedule-epoch-0",
@@ -266,15 +271,16 @@ pub fn schedule_family() -> R<VectorFile> {
             "HRT-GRP-5",
             "HRT-GRP-6",
             "HRT-GRP-8",
-            "HRT-GRP-1",
+            "HRT-GRP-84",
         ],
     )
     .input("channel_id", hx(&cid))
     .input("epoch", 0)
     .input("epoch_secret", hx(&epoch0_secret))
     .input("roster_cbor", hx(&encode_roster(&entries0)))
+    .input("needs_update_leaves", serde_json::Value::Array(vec![]))
     .input("cth", hx(&cth))
-    .mid("00_roster_hash", hx(&roster_hash(&entries0)))
+    .mid("00_roster_hash", hx(&roster_hash(&entries0, &[])))
     .mid("00_group_context", hx(&gc0))
     .mid("00_gc_hash", hx(&gch0));
     cases.push(
@@ -290,7 +296,9 @@ pub fn schedule_family() -> R<VectorFile> {
             e.array(2).bytes(&cth).bytes(&tbs);
         });
         let entries = roster(n as usize + 1, 0x10);
-        let (gc, gch) = group_context(cid, n, &entries, &new_cth)?;
+        // The member added last has not committed yet: its needs_update flag is set.
+        let nu = [n];
+        let (gc, gch) = group_context(cid, n, &entries, &nu, &new_cth)?;
         let k = derive_epoch(&init_prev, &commit_secret, &gch, &new_cth);
         let (ck, cn) = commit_key_nonce(&commit_secret, &cid, n - 1);
         let (exp_derived, exp_out) = exporter(&k.exporter, "call-keys", b"ctx", 40)?;
@@ -299,7 +307,7 @@ pub fn schedule_family() -> R<VectorFile> {
                 id,
                 d,
                 &[
-                    "HRT-GRP-1",
+                    "HRT-GRP-84",
                     "HRT-GRP-3",
                     "HRT-GRP-4",
                     "HRT-GRP-5",
@@ -311,6 +319,10 @@ pub fn schedule_family() -> R<VectorFile> {
             .input("init_secret_prev", hx(&init_prev))
             .input("commit_secret", hx(&commit_secret))
             .input("roster_cbor", hx(&encode_roster(&entries)))
+            .input(
+                "needs_update_leaves",
+                serde_json::Value::Array(vec![n.into()]),
+            )
             .input("cth_prev", hx(&cth))
             .input("tbs_bytes", hx(&tbs))
         };
@@ -326,7 +338,7 @@ pub fn schedule_family() -> R<VectorFile> {
         .input("exporter_context", hx(b"ctx"))
         .input("exporter_length", 40)
         .mid("00_cth", hx(&new_cth))
-        .mid("00_roster_hash", hx(&roster_hash(&entries)))
+        .mid("00_roster_hash", hx(&roster_hash(&entries, &nu)))
         .mid("00_group_context", hx(&gc))
         .mid("00_gc_hash", hx(&gch))
         .mid("13_commit_key", hx(&ck))

@@ -250,7 +250,10 @@ pub fn variants(
     // certificate check can catch it (checked without an anchor commit, whose tag differs).
     {
         let mut g3 = gi_cert.clone();
-        g3.group_context.roster_hash = Hash(schedule::roster_hash(g3.roster.as_slice()));
+        g3.group_context.roster_hash = Hash(schedule::roster_hash(
+            g3.roster.as_slice(),
+            &leaves(&g3.needs_update),
+        ));
         let gch = labelled::h(label::GC, |e| g3.group_context.encode(e));
         let joiner = k.joiner.ok_or_else(|| GenError("joiner".into()))?;
         let k3 = schedule::from_joiner(joiner, &gch, g3.group_context.cth.as_slice());
@@ -261,7 +264,10 @@ pub fn variants(
             e.cert.0[0] ^= 1;
         }
         g4.roster = hearth_wire::BoundedVec::new(entries)?;
-        g4.group_context.roster_hash = Hash(schedule::roster_hash(g4.roster.as_slice()));
+        g4.group_context.roster_hash = Hash(schedule::roster_hash(
+            g4.roster.as_slice(),
+            &leaves(&g4.needs_update),
+        ));
         let gch4 = labelled::h(label::GC, |e| g4.group_context.encode(e));
         g4.confirmation_tag = Hash(
             schedule::from_joiner(joiner, &gch4, g4.group_context.cth.as_slice()).confirmation_tag,
@@ -367,7 +373,7 @@ pub fn welcome_family(s: &Scenario) -> R<VectorFile> {
             format!("welcome-{slug}-valid"),
             "the joiner opens the Welcome, verifies the GroupInfo and installs the epoch",
         )
-        .req("HRT-GRP-76")
+        .req("HRT-GRP-86")
         .req("HRT-GRP-52")
         .req("HRT-GRP-53")
         .req("HRT-GRP-62")
@@ -422,4 +428,9 @@ pub fn welcome_family(s: &Scenario) -> R<VectorFile> {
         seed: "generator seeds Alice 9192..b0, Bob a2a3..c1, Carol b3b4..d2 (32 consecutive bytes each; see spec/90-worked-example.md)".into(),
         cases,
     })
+}
+
+/// GroupInfo key 7 as leaf numbers.
+fn leaves(nu: &hearth_wire::BoundedVec<hearth_wire::Leaf, 0, 256>) -> Vec<u64> {
+    nu.as_slice().iter().map(|l| u64::from(l.0)).collect()
 }

@@ -129,6 +129,7 @@ pub fn commit_tbs(sealed_count: usize) -> CommitTbs {
         sealed: BoundedVec::new((0..sealed_count).map(|i| sealed(i as u8, 48)).collect()).unwrap(),
         private_ct: BoundedBytes::new(vec![0x77; 16 + 64 + 96]).unwrap(),
         ext: Some(grease_ext()),
+        recover: None,
     }
 }
 
@@ -164,6 +165,7 @@ pub fn group_info() -> GroupInfo {
         signer: Leaf(0),
         ext: None,
         conversation: ConversationId([0x11; 16]),
+        needs_update: BoundedVec::new(vec![Leaf(1)]).unwrap(),
     }
 }
 

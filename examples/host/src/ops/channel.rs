@@ -95,12 +95,18 @@ fn head_0(cx: &Ctx<'_>) -> &'static [u8] {
     &[]
 }
 
-/// Op 2: the creator deletes the channel and all its state (HRT-OP-10, HRT-OP-11). Nonce
+/// Op 2: an admin deletes the channel and all its state (HRT-OP-65, HRT-OP-11). Nonce
 /// store entries stay.
 pub fn delete(cx: &Ctx<'_>) -> OpResult {
     let (_, _, me) = member(cx)?;
-    // Check 1 (HRT-OP-10).
-    if !me.creator {
+    // Check 1 (HRT-OP-65): the delete right is the admin role's.
+    // MUTANT keep-creator-mark (HRT-OP-65): only the creator deletes, as in the 1.0 draft.
+    let allowed = if mutant!(cx.host, KeepCreatorMark) {
+        me.creator
+    } else {
+        me.role == ADMIN
+    };
+    if !allowed {
         return Err(Fail::Status(ErrorCode::FORBIDDEN));
     }
     for table in [
@@ -112,6 +118,7 @@ pub fn delete(cx: &Ctx<'_>) -> OpResult {
         "welcomes",
         "group_infos",
         "blobs",
+        "removed",
     ] {
         cx.conn
             .prepare_cached(&format!("DELETE FROM {table} WHERE channel = ?1"))?

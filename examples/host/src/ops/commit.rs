@@ -12,8 +12,9 @@ use hearth_crypto::labelled::{bstr, verify_with_label};
 use hearth_crypto::x25519;
 use hearth_wire::group::GroupOp;
 use hearth_wire::request::CommitPostBody;
+use hearth_wire::WireDecode;
 use hearth_wire::{Encoder, ErrorCode, Role};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use super::{append_result, member, Ctx, OpResult, ADMIN};
 use crate::handler::Fail;
@@ -81,7 +82,16 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
     let t = tbs.clone().danger_assume_verified();
     let ops = t.ops.as_slice();
 
-    // Check 6 (HRT-OP-35): well-formed ops (spec §6.7).
+    // Check 6 (HRT-OP-35): well-formed ops (spec §6.7). An invalid RotateOp key's
+    // bad_signature wins over every other failure of the check (HRT-OP-69).
+    // MUTANT lenient-rotate (HRT-OP-69): the RotateOp key is judged in op order only.
+    if !mutant!(cx.host, LenientRotate)
+        && ops.iter().any(|o| {
+            matches!(o, GroupOp::Rotate { member_key } if VerifyingKey::from_bytes(&member_key.0).is_err())
+        })
+    {
+        return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
+    }
     let n = roster.len();
     let mut touched = HashSet::new();
     let (mut rotates, mut exts) = (0, 0);
@@ -104,7 +114,13 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
                 if VerifyingKey::from_bytes(&member_key.0).is_err() {
                     return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
                 }
+                // Known to the channel (HRT-OP-69): a roster key, a pending key, or a removed
+                // key the host keeps (HRT-OP-67); an AddOp key of this commit is checked below.
+                // MUTANT lenient-rotate (HRT-OP-69): removed keys are not known.
+                let removed = !mutant!(cx.host, LenientRotate)
+                    && store::removed(cx.conn, &cx.channel, &member_key.0, cx.now)?.is_some();
                 if known.contains(&member_key.0)
+                    || removed
                     || store::is_pending(cx.conn, &cx.channel, &member_key.0, cx.now)?
                 {
                     return Err(malformed());
@@ -142,14 +158,17 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
         }
     }
 
-    // Check 7 (HRT-OP-36): authorised by the host-visible roles.
+    // Check 7 (HRT-OP-36): authorised by the host-visible roles. No leaf is special: the
+    // creator can be removed and demoted (spec §6.7).
+    // MUTANT keep-creator-mark (HRT-OP-65): leaf 0 is never removed or demoted.
+    let leaf0_fixed = mutant!(cx.host, KeepCreatorMark);
     let is_admin = roster.get(committer).is_some_and(|e| e.role == ADMIN);
     for op in ops {
         match op {
             GroupOp::Remove { leaf } => {
                 let l = usize::from(leaf.0);
-                // No one removes itself; leaf 0 (the creator) is never removed.
-                if l == committer || l == 0 {
+                // No one removes itself.
+                if l == committer || (leaf0_fixed && l == 0) {
                     return Err(forbidden());
                 }
                 // Removing a member that has left is open to every member.
@@ -158,7 +177,7 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
                 }
             }
             GroupOp::Role { leaf, role } => {
-                if !is_admin || (leaf.0 == 0 && *role != Role::Admin) {
+                if !is_admin || (leaf0_fixed && leaf.0 == 0 && *role != Role::Admin) {
                     return Err(forbidden());
                 }
             }
@@ -170,8 +189,34 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
             }
         }
     }
+    // Every entry marked left is removed (spec §6.7 rule 4, HRT-OP-70).
+    // MUTANT keep-left-members (HRT-OP-70): left entries may stay, as in the 1.0 draft.
+    if !mutant!(cx.host, KeepLeftMembers) {
+        let removes: HashSet<usize> = ops
+            .iter()
+            .filter_map(|o| match o {
+                GroupOp::Remove { leaf } => Some(usize::from(leaf.0)),
+                _ => None,
+            })
+            .collect();
+        if roster
+            .iter()
+            .enumerate()
+            .any(|(l, e)| e.left && !removes.contains(&l))
+        {
+            return Err(forbidden());
+        }
+    }
     for k in &added {
         if !store::is_pending(cx.conn, &cx.channel, k, cx.now)? {
+            return Err(forbidden());
+        }
+    }
+    // A recovery commit (spec §6.9.3, HRT-OP-71) names the latest commit and removes its
+    // committer and every entry it added.
+    // MUTANT ignore-recover (HRT-OP-71): key 11 is not checked.
+    if let Some(s) = t.recover {
+        if !mutant!(cx.host, IgnoreRecover) && !recovers_latest(cx, s.0, ops, roster.len())? {
             return Err(forbidden());
         }
     }
@@ -261,6 +306,22 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
             .execute(params![&cx.channel[..], &k[..]])?;
     }
     let (seq, head) = store::append(cx.conn, &cx.channel, 1, b.commit.as_bytes(), cx.now)?;
+    // HRT-OP-67: each removed entry that had not left is kept as a removed member key with
+    // the commit's seq and new epoch; a key added again is a member, not removed.
+    for op in ops {
+        if let GroupOp::Remove { leaf } = op {
+            if let Some(e) = roster.get(usize::from(leaf.0)).filter(|e| !e.left) {
+                cx.conn
+                    .prepare_cached("INSERT OR REPLACE INTO removed (channel, member_key, seq, epoch, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                    .execute(params![&cx.channel[..], &e.member_key[..], seq as i64, (ch.epoch + 1) as i64, cx.now as i64])?;
+            }
+        }
+    }
+    for k in &added {
+        cx.conn
+            .prepare_cached("DELETE FROM removed WHERE channel = ?1 AND member_key = ?2")?
+            .execute(params![&cx.channel[..], &k[..]])?;
+    }
     // Removed members lose all access, including a stored Welcome.
     cx.conn
         .prepare_cached(
@@ -293,6 +354,53 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
         .uint(3)
         .uint(ch.epoch + 1);
     Ok(e.into_bytes())
+}
+
+/// Whether a recovery commit naming `seq` names the channel's latest commit `B` and removes
+/// `B`'s committer and every entry `B` added, as leaves of the current host-visible roster of
+/// `n` entries (the roster after `B`, spec §6.9.3).
+fn recovers_latest(cx: &Ctx<'_>, seq: u64, ops: &[GroupOp], n: usize) -> Result<bool, Fail> {
+    let latest: Option<(i64, Vec<u8>)> = cx
+        .conn
+        .prepare_cached(
+            "SELECT seq, bytes FROM log WHERE channel = ?1 AND kind = 1 ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row([&cx.channel[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((b_seq, bytes)) = latest else {
+        return Ok(false);
+    };
+    if b_seq as u64 != seq {
+        return Ok(false);
+    }
+    // B was verified when it was accepted; its clear-text ops are all the host needs.
+    let Ok(b) = hearth_wire::group::Commit::decode(&bytes) else {
+        return Ok(false);
+    };
+    let Ok(b_tbs) = b.unverified_tbs_relayed() else {
+        return Ok(false);
+    };
+    let b_tbs = b_tbs.as_unverified();
+    let b_ops = b_tbs.ops.as_slice();
+    let c = usize::from(b_tbs.committer.0);
+    let before = b_ops
+        .iter()
+        .filter(|o| matches!(o, GroupOp::Remove { leaf } if usize::from(leaf.0) < c))
+        .count();
+    let adds = b_ops
+        .iter()
+        .filter(|o| matches!(o, GroupOp::Add { .. }))
+        .count();
+    let mut must: Vec<usize> = (n.saturating_sub(adds)..n).collect();
+    must.push(c.saturating_sub(before));
+    let removes: HashSet<usize> = ops
+        .iter()
+        .filter_map(|o| match o {
+            GroupOp::Remove { leaf } => Some(usize::from(leaf.0)),
+            _ => None,
+        })
+        .collect();
+    Ok(must.iter().all(|l| removes.contains(l)))
 }
 
 /// Op 8 (HRT-OP-43): a member's report, logged as the exact SignedRequest bytes.

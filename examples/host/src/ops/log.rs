@@ -6,6 +6,7 @@ use rusqlite::params;
 
 use super::{member, Ctx, OpResult};
 use crate::handler::Fail;
+use crate::store::Channel;
 
 /// The most entry bytes one page carries; a page holds at least one entry (HRT-LOG-10) and
 /// stops early only to stay within this budget (HRT-LOG-11).
@@ -16,6 +17,8 @@ pub const PAGE_BYTES: usize = 8 << 20;
 pub fn fetch(cx: &Ctx<'_>, b: &LogFetchBody) -> OpResult {
     let ch = match member(cx) {
         Ok((ch, _, _)) => ch,
+        // HRT-OP-68: a removed member key is served the log as it stood at its removal.
+        Err(Fail::Status(ErrorCode::REMOVED)) => removed_view(cx)?,
         // MUTANT serve-non-member (HRT-API-33): any key reads an existing channel's log.
         Err(Fail::NotFound) if mutant!(cx.host, ServeNonMember) => {
             crate::store::channel(cx.conn, &cx.channel)?.ok_or(Fail::NotFound)?
@@ -61,4 +64,27 @@ pub fn fetch(cx: &Ctx<'_>, b: &LogFetchBody) -> OpResult {
         .uint(4)
         .uint(ch.epoch);
     Ok(e.into_bytes())
+}
+
+/// The channel as a removed member key sees it (HRT-OP-68): the tip at its removing commit `r`
+/// with the head of entry `r`, and the epoch that commit created.
+fn removed_view(cx: &Ctx<'_>) -> Result<Channel, Fail> {
+    let ch = crate::store::channel(cx.conn, &cx.channel)?.ok_or(Fail::NotFound)?;
+    let (seq, epoch) =
+        crate::store::removed(cx.conn, &cx.channel, &cx.job.key, cx.now)?.ok_or(Fail::NotFound)?;
+    let tip = seq.min(ch.tip);
+    Ok(Channel {
+        epoch,
+        tip,
+        head: tip_head(cx, tip)?,
+        ..ch
+    })
+}
+
+/// The head of entry `seq`.
+fn tip_head(cx: &Ctx<'_>, seq: u64) -> Result<Vec<u8>, Fail> {
+    Ok(cx
+        .conn
+        .prepare_cached("SELECT head FROM log WHERE channel = ?1 AND seq = ?2")?
+        .query_row(params![&cx.channel[..], seq as i64], |r| r.get(0))?)
 }

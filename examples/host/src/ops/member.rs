@@ -3,15 +3,24 @@
 use hearth_wire::ErrorCode;
 use rusqlite::params;
 
-use super::{append_result, member, Ctx, OpResult};
+use super::{append_result, member, Ctx, OpResult, ADMIN};
 use crate::handler::Fail;
 use crate::store;
 
-/// Op 12: the creator cannot leave (HRT-OP-53); otherwise the entry is marked left and a
-/// `leave` entry holds the exact SignedRequest bytes (HRT-OP-54).
+/// Op 12: the only admin that has not left cannot leave (HRT-OP-66); otherwise the entry is
+/// marked left and a `leave` entry holds the exact SignedRequest bytes (HRT-OP-54).
 pub fn leave(cx: &Ctx<'_>) -> OpResult {
     let (_, _, me) = member(cx)?;
-    if me.creator {
+    // MUTANT keep-creator-mark (HRT-OP-66): the creator cannot leave and the last admin can.
+    let refused = if mutant!(cx.host, KeepCreatorMark) {
+        me.creator
+    } else {
+        me.role == ADMIN
+            && !store::roster(cx.conn, &cx.channel)?
+                .iter()
+                .any(|e| e.role == ADMIN && !e.left && e.member_key != me.member_key)
+    };
+    if refused {
         return Err(Fail::Status(ErrorCode::FORBIDDEN));
     }
     cx.conn

@@ -70,19 +70,33 @@ pub fn dispatch(
 }
 
 /// A caller entitled as "a member" (spec §8.3.4): the channel exists and `key` is the member
-/// key of a roster entry that has not left; otherwise the uniform `not_found` (HRT-API-33).
+/// key of a roster entry that has not left; otherwise the uniform `not_found` (HRT-API-33), or
+/// `removed` for a removed member key the host keeps (HRT-API-63).
 pub fn member(cx: &Ctx<'_>) -> Result<(Channel, u64, Entry), Fail> {
     let Some(ch) = store::channel(cx.conn, &cx.channel)? else {
         return Err(Fail::NotFound);
     };
     match store::entry_by_key(cx.conn, &cx.channel, &cx.job.key)? {
         Some((leaf, e)) if !e.left => Ok((ch, leaf, e)),
-        // MUTANT non-uniform-not-found (HRT-API-34): an existing channel answers differently.
-        None if mutant!(cx.host, NonUniformNotFound) => {
-            Err(Fail::Status(hearth_wire::ErrorCode::FORBIDDEN))
-        }
+        None => Err(not_entitled(cx)?),
         _ => Err(Fail::NotFound),
     }
+}
+
+/// The answer of step 13 for a key that is not entitled to an existing channel: `removed` for
+/// a removed member key the host keeps (HRT-API-63), else the uniform `not_found`.
+pub fn not_entitled(cx: &Ctx<'_>) -> Result<Fail, Fail> {
+    // MUTANT forget-removed (HRT-API-63): a removed key gets not_found, as in the 1.0 draft.
+    if !mutant!(cx.host, ForgetRemoved)
+        && store::removed(cx.conn, &cx.channel, &cx.job.key, cx.now)?.is_some()
+    {
+        return Ok(Fail::Status(hearth_wire::ErrorCode::REMOVED));
+    }
+    // MUTANT non-uniform-not-found (HRT-API-34): an existing channel answers differently.
+    if mutant!(cx.host, NonUniformNotFound) {
+        return Ok(Fail::Status(hearth_wire::ErrorCode::FORBIDDEN));
+    }
+    Ok(Fail::NotFound)
 }
 
 /// Whether the op of `body` has an effect, so that its responses are recorded in the nonce
@@ -101,7 +115,8 @@ pub fn has_effect(body: &RequestBody) -> bool {
 
 /// Whether the caller of a request whose body decoded is *entitled* (spec §8.3.3): it would
 /// pass step 13 of an op other than `info` (a member that has not left; the holder of a
-/// stored invite's `invite_auth` key; a key with a stored Welcome), or, for `channel.create`,
+/// stored invite's `invite_auth` key; a key with a stored Welcome; for `log.fetch`, a removed
+/// member key the host keeps), or, for `channel.create`,
 /// its owner signature verifies. Only entitled callers get rate state (HRT-API-55) and nonce
 /// records (HRT-API-52); a stranger with a fresh key costs the host no storage.
 pub fn entitled(
@@ -109,6 +124,7 @@ pub fn entitled(
     conn: &Connection,
     job: &Job,
     body: &RequestBody,
+    now: u64,
 ) -> rusqlite::Result<bool> {
     let ch = job.channel();
     let key = &job.key[..];
@@ -127,6 +143,10 @@ pub fn entitled(
             .query_row(rusqlite::params![&ch[..], key], |r| r.get::<_, i64>(0))
             .optional()?
             .is_some(),
+        RequestBody::LogFetch(_) => {
+            store::entry_by_key(conn, &ch, key)?.is_some_and(|(_, e)| !e.left)
+                || store::removed(conn, &ch, key, now)?.is_some()
+        }
         _ => store::entry_by_key(conn, &ch, key)?.is_some_and(|(_, e)| !e.left),
     })
 }

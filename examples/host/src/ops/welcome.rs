@@ -9,7 +9,7 @@ use crate::store;
 
 /// Op 11: the Welcome stored for the caller's key, the seq of its commit (HRT-OP-52) and the
 /// commit's GroupInfo ciphertext (HRT-OP-64); the uniform not_found otherwise (HRT-OP-51),
-/// also for a key that has left.
+/// also for a key that has left; `removed` for a removed member key (HRT-API-63).
 pub fn fetch(cx: &Ctx<'_>) -> OpResult {
     if store::channel(cx.conn, &cx.channel)?.is_none() {
         return Err(Fail::NotFound);
@@ -26,7 +26,8 @@ pub fn fetch(cx: &Ctx<'_>) -> OpResult {
         })
         .optional()?;
     let Some((welcome, seq, gi)) = row else {
-        return Err(Fail::NotFound);
+        // A key added and removed before it fetched its Welcome: `removed` (HRT-API-63).
+        return Err(super::not_entitled(cx)?);
     };
     if store::entry_by_key(cx.conn, &cx.channel, &cx.job.key)?.is_some_and(|(_, e)| e.left) {
         return Err(Fail::NotFound);

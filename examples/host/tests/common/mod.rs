@@ -483,6 +483,7 @@ pub fn commit_bytes(
         sealed: BoundedVec::new((0..n_sealed).map(|_| sealed()).collect()).unwrap(),
         private_ct: BoundedBytes::new(vec![0x11; 64]).unwrap(),
         ext: None,
+        recover: None,
     };
     let tbs_bytes = tbs.to_vec();
     let sig = sign_with_label(committer, label::COMMIT, bstr(&tbs_bytes));
