@@ -495,21 +495,16 @@ fn concurrent(ctx: &Ctx<'_>) -> TestResult {
         ),
         &all,
     )?;
-    let (log, lex) = ctx.fetch_log(&ch, 0, 0, 100)?;
-    let commits = log
-        .entries
-        .as_slice()
-        .iter()
-        .filter(|e| e.kind as u64 == 1)
-        .count();
+    let log = ctx.read_log(&ch, 0)?;
+    let commits = log.commits();
     ensure(
-        log.epoch.0 == ch.epoch + 1 && commits as u64 == ch.epoch + 1,
+        log.epoch == ch.epoch + 1 && commits == ch.epoch + 1,
         format!(
             "after the race: epoch {} with {commits} commit entries (expected {})",
-            log.epoch.0,
+            log.epoch,
             ch.epoch + 1
         ),
-        &[&lex],
+        &[&log.last],
     )?;
     ctx.delete_channel(&ch);
     Ok(())
