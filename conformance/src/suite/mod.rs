@@ -14,6 +14,7 @@ macro_rules! t {
 
 pub mod api;
 pub mod fixtures;
+pub mod http;
 pub mod log;
 pub mod nonce;
 pub mod ops_channel;
@@ -41,6 +42,7 @@ pub use fixtures::*;
 pub fn all_tests() -> Vec<TestDef> {
     let mut v = Vec::new();
     v.extend(api::tests());
+    v.extend(http::tests());
     v.extend(nonce::tests());
     v.extend(wire::tests());
     v.extend(ops_channel::tests());
