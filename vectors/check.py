@@ -1775,6 +1775,13 @@ def check_host(ck, d):
                 if c["output"]["status_name"] == "stored_response":
                     eq(kind, "stored", "verdict")
                     eq(resp, hx(c["output"]["response"]), "stored response")
+                    # The stored bytes are one valid Response (spec §8.4): version 1, a status,
+                    # server_time, and for status ok a LogFetchResult.
+                    r = decode(resp)
+                    eq(sorted(r.keys()), [1, 2, 3, 4], "stored Response keys")
+                    eq((r[1], r[2]), (1, 0), "stored Response version and status")
+                    eq(isinstance(r[3], int), True, "stored Response server_time")
+                    eq(sorted(r[4].keys()), [1, 2, 3, 4], "stored LogFetchResult keys")
                 else:
                     eq(kind, "ok", "verdict")
             ck.run_positive(c, f)

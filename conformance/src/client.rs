@@ -279,7 +279,14 @@ pub fn is_cbor_media_type(ct: Option<&str>) -> bool {
 }
 
 /// The harness's connection to the host under test: the target, the canonical URL, the clock
-/// offset learned from `server_time` (spec §8.8) and the seeded RNG for nonces.
+/// offset learned from `server_time` (spec §8.8), the seeded RNG of the test's choices and keys,
+/// and the per-run RNG of the names a host remembers.
+///
+/// `--seed` reproduces every *choice* of a test (its keys, sampled lengths, which byte it
+/// alters), but never the *names* a host keeps across runs: nonces (its nonce store, §8.3.3)
+/// and channel and invite ids. Those come from [`Client::random`], drawn from the operating
+/// system's RNG for every run, so that a printed reproduce command can be re-run against a host
+/// with a persistent database at once, without `replay` or `conflict` (spec §14.5).
 pub struct Client<'t> {
     /// The target.
     pub target: &'t dyn Target,
@@ -288,6 +295,7 @@ pub struct Client<'t> {
     /// `server_time - local time`, learned from the first info answer.
     pub clock_offset: i64,
     rng: Mutex<SeededRng>,
+    names: Mutex<SeededRng>,
     /// Retries of identical bytes after `rate_limited` (HRT-API-47).
     pub rate_retries: u32,
 }
@@ -300,6 +308,9 @@ impl<'t> Client<'t> {
             host_url,
             clock_offset: 0,
             rng: Mutex::new(rng),
+            names: Mutex::new(SeededRng::new(rand_core::RngCore::next_u64(
+                &mut rand_core::OsRng,
+            ))),
             rate_retries: 40,
         }
     }
@@ -322,9 +333,13 @@ impl<'t> Client<'t> {
         self.with_rng(SeededRng::key)
     }
 
-    /// `N` random bytes.
+    /// `N` fresh random bytes for a name the host remembers (a nonce, a channel or invite id,
+    /// init key bytes): new on every run whatever the seed (see [`Client`]).
     pub fn random<const N: usize>(&self) -> [u8; N] {
-        self.with_rng(|r| r.bytes::<N>())
+        match self.names.lock() {
+            Ok(mut g) => g.bytes::<N>(),
+            Err(p) => p.into_inner().bytes::<N>(),
+        }
     }
 
     /// A request spec for `op` with a fresh nonce and the current host time.

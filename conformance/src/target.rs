@@ -109,6 +109,31 @@ pub trait Target: Send + Sync {
         None
     }
 
+    /// Sends `body` as a `POST` with `Content-Type: application/cbor` that declares
+    /// `content_length` body bytes (more than `body` holds), then ends the request side (an HTTP
+    /// half-close; for CGI, standard input closes) and returns the reply, `None` when the host
+    /// closed without answering (spec §8.1.1, HRT-API-59).
+    fn post_short(
+        &self,
+        content_length: u64,
+        body: &[u8],
+        wait: Duration,
+    ) -> Result<Option<HttpReply>, TransportError>;
+
+    /// Sends a raw HTTP/1.1 request, `method` with the `headers` lines (each ending in CRLF) and
+    /// `body`, and returns every byte of the reply up to the end of the connection or `wait`
+    /// (spec §8.1.1). `None` when the transport is not HTTP (a CGI program is started by its web
+    /// server only for requests the server has framed).
+    fn raw_http(
+        &self,
+        _method: &str,
+        _headers: &str,
+        _body: &[u8],
+        _wait: Duration,
+    ) -> Option<Result<Vec<u8>, TransportError>> {
+        None
+    }
+
     /// `POST` with `Content-Type: application/cbor`.
     fn post(&self, body: &[u8]) -> Result<HttpReply, TransportError> {
         self.send(&HttpRequest::post_cbor(body.to_vec()))
@@ -186,7 +211,28 @@ impl Target for HttpTarget {
         let request = b
             .body(req.body.clone())
             .map_err(|e| TransportError(format!("building the request: {e}")))?;
-        let mut resp = self.agent.run(request).map_err(|e| self.failed("", &e))?;
+        let mut resp = match self.agent.run(request) {
+            Ok(r) => r,
+            // A host may answer before it has read the whole body and close (HRT-API-60); the
+            // HTTP library then reports the broken pipe or reset of its write and drops the
+            // answer. Send the request again on a connection of our own that reads the answer
+            // whatever happens to the write (HRT-API-61, RFC 9112 §9.6). Only an I/O failure
+            // is retried: a certificate problem is reported as it is (HRT-API-62).
+            Err(ureq::Error::Io(e)) if !req.body.is_empty() => {
+                let bytes = self
+                    .exchange(&head_of(req), &req.body, false, Duration::from_secs(30))
+                    .map_err(|f| {
+                        TransportError(format!("{e}; then, reading the answer: {}", f.0))
+                    })?;
+                return parse_http_reply_at_eof(&bytes).ok_or_else(|| {
+                    TransportError(format!(
+                        "{e}; then no complete HTTP reply in {} bytes",
+                        bytes.len()
+                    ))
+                });
+            }
+            Err(e) => return Err(self.failed("", &e)),
+        };
         let status = resp.status().as_u16();
         let content_type = resp
             .headers()
@@ -239,6 +285,35 @@ impl Target for HttpTarget {
         Some(send())
     }
 
+    fn post_short(
+        &self,
+        content_length: u64,
+        body: &[u8],
+        wait: Duration,
+    ) -> Result<Option<HttpReply>, TransportError> {
+        let head = format!("Content-Type: {CBOR}\r\nContent-Length: {content_length}\r\n");
+        let bytes = self.exchange(&("POST", head), body, true, wait)?;
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        parse_http_reply_at_eof(&bytes).map(Some).ok_or_else(|| {
+            TransportError(format!(
+                "an incomplete HTTP reply ({} bytes) to a short body",
+                bytes.len()
+            ))
+        })
+    }
+
+    fn raw_http(
+        &self,
+        method: &str,
+        headers: &str,
+        body: &[u8],
+        wait: Duration,
+    ) -> Option<Result<Vec<u8>, TransportError>> {
+        Some(self.exchange(&(method, headers.to_owned()), body, false, wait))
+    }
+
     fn base_url(&self) -> &str {
         &self.url
     }
@@ -251,19 +326,38 @@ impl Target for HttpTarget {
     }
 }
 
+/// The method and header lines of `req` for [`HttpTarget::exchange`].
+fn head_of(req: &HttpRequest) -> (&str, String) {
+    let mut h = String::new();
+    if let Some(ct) = &req.content_type {
+        h.push_str(&format!("Content-Type: {ct}\r\n"));
+    }
+    if let Some(a) = &req.accept {
+        h.push_str(&format!("Accept: {a}\r\n"));
+    }
+    for (k, v) in &req.headers {
+        h.push_str(&format!("{k}: {v}\r\n"));
+    }
+    h.push_str(&format!("Content-Length: {}\r\n", req.body.len()));
+    (req.method.as_str(), h)
+}
+
 impl HttpTarget {
-    /// Connects (over TLS for `https://`) and writes the head of a `POST` to the host URL with
-    /// `extra` header lines.
-    fn open_post(&self, extra: &str) -> Result<Box<dyn RawStream>, TransportError> {
-        let (authority, path) = split_http_url(&self.url)?;
+    /// Connects to the host URL's authority: plain TCP, or TLS over it for `https://`.
+    /// Returns the connection, the TCP socket underneath (for shutting it down from this
+    /// side) and the address, for messages.
+    fn connect(
+        &self,
+    ) -> Result<(Box<dyn RawStream>, std::net::TcpStream, String), TransportError> {
+        let (authority, _) = split_http_url(&self.url)?;
         let default_port = if self.tls.is_some() { 443 } else { 80 };
         let addr = match authority.rsplit_once(':') {
             Some((_, port)) if !port.ends_with(']') => authority.to_owned(),
             _ => format!("{authority}:{default_port}"),
         };
-        let t = |e: std::io::Error| self.failed(&addr, &e);
-        let tcp = std::net::TcpStream::connect(&addr).map_err(t)?;
-        let mut stream: Box<dyn RawStream> = match &self.tls {
+        let tcp = std::net::TcpStream::connect(&addr).map_err(|e| self.failed(&addr, &e))?;
+        let socket = tcp.try_clone().map_err(|e| self.failed(&addr, &e))?;
+        let stream: Box<dyn RawStream> = match &self.tls {
             None => Box::new(tcp),
             Some(config) => {
                 let host = hearth_client::tls::url_host(&self.url).unwrap_or_default();
@@ -278,6 +372,80 @@ impl HttpTarget {
                 Box::new(rustls::StreamOwned::new(conn, tcp))
             }
         };
+        Ok((stream, socket, addr))
+    }
+
+    /// One request on a connection of its own (`Connection: close`): the head `method` and
+    /// header lines, then `body`, so that the answer is read even when the host answers early
+    /// and the write fails (HRT-API-61); with `half_close` the sending side is shut down after
+    /// the body. Over plain TCP the body is written from another thread, so that a host that
+    /// answers without reading cannot block the reading; one TLS connection cannot be written
+    /// from two threads, so there the body is written first, whatever happens to the write.
+    /// Returns every byte received until the host closes, a complete reply has arrived on a
+    /// connection the host keeps open, or `wait` passes.
+    fn exchange(
+        &self,
+        head: &(&str, String),
+        body: &[u8],
+        half_close: bool,
+        wait: Duration,
+    ) -> Result<Vec<u8>, TransportError> {
+        let (authority, path) = split_http_url(&self.url)?;
+        let (mut stream, socket, addr) = self.connect()?;
+        let t = |e: std::io::Error| TransportError(format!("{addr}: {e}"));
+        let text = format!(
+            "{} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n{}\r\n",
+            head.0, head.1
+        );
+        stream.write_all(text.as_bytes()).map_err(t)?;
+        let writer = if self.tls.is_none() {
+            stream.flush().map_err(t)?;
+            let mut w = socket.try_clone().map_err(t)?;
+            let body = body.to_vec();
+            Some(std::thread::spawn(move || {
+                // The host may stop reading once it has answered (HRT-API-60).
+                let _ = w.write_all(&body);
+                if half_close {
+                    let _ = w.shutdown(std::net::Shutdown::Write);
+                }
+            }))
+        } else {
+            let _ = stream.write_all(body);
+            let _ = stream.flush();
+            if half_close {
+                let _ = socket.shutdown(std::net::Shutdown::Write);
+            }
+            None
+        };
+        let deadline = std::time::Instant::now() + wait;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 16384];
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() || parse_http_reply(&buf).is_some() {
+                break;
+            }
+            stream.set_read_timeout(Some(left)).map_err(t)?;
+            match stream.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+                // A reset after (or instead of) the answer: keep what arrived.
+                Err(_) => break,
+            }
+        }
+        let _ = socket.shutdown(std::net::Shutdown::Both);
+        if let Some(w) = writer {
+            let _ = w.join();
+        }
+        Ok(buf)
+    }
+
+    /// Connects (over TLS for `https://`) and writes the head of a `POST` to the host URL with
+    /// `extra` header lines.
+    fn open_post(&self, extra: &str) -> Result<Box<dyn RawStream>, TransportError> {
+        let (authority, path) = split_http_url(&self.url)?;
+        let (mut stream, _, addr) = self.connect()?;
+        let t = |e: std::io::Error| self.failed(&addr, &e);
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {CBOR}\r\nConnection: close\r\n{extra}\r\n"
         );
@@ -592,6 +760,35 @@ impl Target for CgiTarget {
         parse_cgi_response(&out)
     }
 
+    fn post_short(
+        &self,
+        content_length: u64,
+        body: &[u8],
+        wait: Duration,
+    ) -> Result<Option<HttpReply>, TransportError> {
+        let mut child = self.spawn(&HttpRequest::post_cbor(body.to_vec()), Some(content_length))?;
+        // The body, then end of input: the program sees fewer bytes than CONTENT_LENGTH.
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(body);
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        if let Some(mut stdout) = child.stdout.take() {
+            std::thread::spawn(move || {
+                let mut out = Vec::new();
+                let _ = stdout.read_to_end(&mut out);
+                let _ = tx.send(out);
+            });
+        }
+        let out = rx.recv_timeout(wait).ok();
+        let _ = child.kill();
+        let _ = child.wait();
+        match out {
+            Some(out) if out.is_empty() => Ok(None),
+            Some(out) => parse_cgi_response(&out).map(Some),
+            None => Ok(None),
+        }
+    }
+
     fn post_declared_only(
         &self,
         content_length: u64,
@@ -642,6 +839,50 @@ mod tests {
         assert_eq!(r.status, 200);
         assert_eq!(r.body, b"x".to_vec());
         assert!(parse_cgi_response(b"garbage").is_err());
+    }
+
+    /// HRT-API-60/61: a server that answers after the head and closes with the body unread
+    /// (the kernel then resets the connection) still has its answer read by the harness.
+    #[test]
+    fn answer_read_after_a_reset_on_write() {
+        use std::net::TcpListener;
+        let Ok(l) = TcpListener::bind("127.0.0.1:0") else {
+            return;
+        };
+        let Ok(addr) = l.local_addr() else { return };
+        let server = std::thread::spawn(move || {
+            // Every connection (the HTTP library's, then the harness's own) is answered at
+            // once and closed with the body unread.
+            let _ = l.set_nonblocking(true);
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            let mut served = 0;
+            while served < 2 && std::time::Instant::now() < deadline {
+                let Ok((mut c, _)) = l.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                served += 1;
+                let _ = c.set_nonblocking(false);
+                let mut head = Vec::new();
+                let mut b = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && c.read(&mut b).is_ok_and(|n| n == 1) {
+                    head.push(b[0]);
+                }
+                let _ = c.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/cbor\r\nContent-Length: 1\r\nConnection: close\r\n\r\n\xa0",
+                );
+                drop(c);
+            }
+        });
+        let Ok(t) = HttpTarget::new(&format!("http://{addr}/")) else {
+            return;
+        };
+        let r = t.post(&vec![0u8; 8 << 20]);
+        let _ = server.join();
+        assert_eq!(
+            r.map(|r| (r.status, r.body)).map_err(|e| e.0),
+            Ok((200, vec![0xa0]))
+        );
     }
 
     #[test]

@@ -129,3 +129,27 @@ fn every_client_mutant_is_caught() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A fair suite (spec §14.5): every correct variant of the reference client
+/// (`hearth_client::mutant::VARIANTS`, a freedom the specification leaves, such as refreshing the
+/// routes before `send`, HRT-SHIM-28) passes the whole client suite.
+#[cfg(feature = "mutants")]
+#[test]
+fn every_client_variant_passes() {
+    use hearth_conformance::model::Outcome;
+    let mut problems = Vec::new();
+    for (variant, what) in hearth_client::mutant::VARIANTS {
+        let report = run_against(Some(variant), &[]);
+        for r in &report.results {
+            if r.outcome != Outcome::Pass {
+                problems.push(format!(
+                    "variant {variant} ({what}): {} {:?}: {}",
+                    r.id,
+                    r.outcome,
+                    r.message.clone().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

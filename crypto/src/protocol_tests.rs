@@ -431,6 +431,40 @@ fn forged_signature_is_bad_signature_hrt_msg_21() {
 }
 
 #[test]
+fn undecodable_body_is_rejected_after_the_signature_hrt_msg_23() {
+    // A text content (a type §7.8 lists) whose body is a uint instead of `TextBody`: the
+    // content itself is valid (step 11), only its body fails the type's rule (step 14).
+    let good = text("x").to_vec();
+    let body = [0xa1, 0x01, 0x61, b'x'];
+    let at = good
+        .windows(body.len())
+        .position(|w| w == body)
+        .expect("the TextBody of text(\"x\")");
+    let mut cb = good[..at].to_vec();
+    cb.extend_from_slice(&[0xa1, 0x01, 0x05]);
+    cb.extend_from_slice(&good[at + body.len()..]);
+    assert!(hearth_wire::envelope::Content::decode(&cb).is_ok());
+
+    // Correctly signed: the body is checked after the signature and answers malformed.
+    let mut g = channel(2);
+    let gen = next_gen(&g[0]);
+    let sig = msg_sig(&g[0], g[0].me as u8, gen, &cb);
+    let env = seal_raw(&mut g[0], &sealed_pt(&cb, sig), |_| {});
+    match g[1].open(&env) {
+        Err(ProtocolError::Wire(e)) => {
+            assert_eq!(e.code(), ErrorCode::WRONG_TYPE);
+            assert_eq!(e.code().status(), ErrorCode::MALFORMED);
+        }
+        other => panic!("expected malformed / wrong_type, got {other:?}"),
+    }
+
+    // The same content with a bad signature: step 12 comes first, so bad_signature, not
+    // malformed, and nothing of the undecodable body leaks out as a verdict.
+    let env = seal_raw(&mut g[0], &sealed_pt(&cb, [7; 64]), |_| {});
+    assert_eq!(code(g[1].open(&env)), ErrorCode::BAD_SIGNATURE);
+}
+
+#[test]
 fn rebound_signature_is_bad_signature_hrt_msg_6() {
     // A signature made for another generation does not verify for this one.
     let mut g = channel(2);

@@ -99,3 +99,34 @@ fn reference_host_agrees_on_steps_2_to_9() {
     }
     assert!(checked >= 30, "only {checked} host cases");
 }
+
+/// Every response byte string the file stores (the nonce store's `response` and the expected
+/// `response` of a byte-identical retry) is one valid hCBOR `Response` (spec §8.4), whose result
+/// decodes as the `LogFetchResult` of its op, so an implementer who decodes them can.
+#[test]
+fn stored_responses_are_valid_responses() {
+    let path = hearth_vectors::workspace_root().join("vectors/host_verdict.json");
+    let v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let mut seen = 0;
+    for c in v["cases"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        let stored = c["inputs"]["config"]["nonce_store"].as_array().unwrap();
+        let mut all: Vec<&str> = stored
+            .iter()
+            .map(|e| e["response"].as_str().unwrap())
+            .collect();
+        if let Some(r) = c.get("output").and_then(|e| e.get("response")) {
+            all.push(r.as_str().unwrap());
+        }
+        for hex in all {
+            let r = Response::decode(&unhex(hex))
+                .unwrap_or_else(|e| panic!("{id}: stored response does not decode: {e:?}"));
+            let result: Option<hearth_wire::request::LogFetchResult> = r
+                .result_as()
+                .unwrap_or_else(|e| panic!("{id}: result is no LogFetchResult: {e:?}"));
+            assert!(result.is_some(), "{id}: an ok Response without a result");
+            seen += 1;
+        }
+    }
+    assert!(seen > 1, "no stored response checked");
+}

@@ -83,15 +83,20 @@ fn detect(ctx: &mut ClientCtx<'_>, fault: Fault, code: &str) -> TestResult {
     let (_, sr) = super::channel::create_request(&fx, &c)?;
     let mk = sr.key.0;
     let conv = hex::encode(c.conversation);
-    for text in ["one", "two"] {
-        fx.ok("send", json!({"conversation": conv, "text": text}))?;
-    }
+    // The lie is told from now on, before the shim sends: a client may refresh its routes before
+    // it sends (Appendix B §91.6.7), and then it meets the lie there and freezes the route before
+    // its next send. Either way the `detected` event comes with the next `sync` (§91.7), and a
+    // `send` refused after the detection is no failure.
     let host = fx.host()?;
     let url = host.url().to_owned();
     host.proxy.set_faults(vec![FaultRule::new(fault.clone())
         .for_key(mk)
         .on_channel(c.channel)]);
     let mark = host.proxy.mark();
+    let mut sends = Vec::new();
+    for text in ["one", "two"] {
+        sends.push(fx.call("send", json!({"conversation": conv, "text": text}))?);
+    }
     let events = fx.sync()?;
     let fetches: Vec<_> = fx
         .host()?
@@ -117,7 +122,7 @@ fn detect(ctx: &mut ClientCtx<'_>, fault: Fault, code: &str) -> TestResult {
             .collect();
         return Err(fx.fail_with(
             format!(
-                "with {fault:?} the shim's sync reported no `detected` event with code {code} (detected: {got:?}; events: {})",
+                "with {fault:?} the shim's sync reported no `detected` event with code {code} (detected: {got:?}; events: {}; answers to the sends: {sends:?})",
                 Value::Array(events.clone())
             ),
             &fetches,

@@ -703,8 +703,8 @@ pub fn posted_envelopes(records: &[crate::proxy::Recorded]) -> Vec<Vec<u8>> {
         .filter(|r| r.op == Some(hearth_wire::Op::MSG_POST))
         .filter_map(|r| {
             let sr = SignedRequest::decode(&r.body).ok()?;
-            let req = sr.unverified_request().ok()?.danger_assume_verified();
-            match req.body().ok()? {
+            let req = sr.unverified_request().ok()?;
+            match req.as_unverified().body().ok()? {
                 RequestBody::MsgPost(b) => Some(b.envelope.as_bytes().to_vec()),
                 _ => None,
             }

@@ -296,10 +296,12 @@ fn forge(g: &mut Group, how: &Forge, roles: &Roles) -> Result<Vec<u8>, String> {
         }
         Forge::Build(_) => return Err("handled above".into()),
         Forge::Resigned(f) => {
+            // Read unverified only to alter it and sign it anew: nothing trusts it.
             let mut tbs: CommitTbs = c
                 .unverified_tbs()
                 .map_err(|e| format!("{e:?}"))?
-                .danger_assume_verified();
+                .as_unverified()
+                .clone();
             f(&mut tbs, roles);
             let bytes = tbs.to_vec();
             let signature = g
@@ -355,16 +357,12 @@ fn by_the_shim(ctx: &mut ClientCtx<'_>) -> TestResult {
         .filter(|r| r.op == Some(Op::COMMIT_POST))
         .filter_map(|r| {
             let sr = SignedRequest::decode(&r.body).ok()?;
-            let req = sr.unverified_request().ok()?.danger_assume_verified();
-            match req.body().ok()? {
+            // Only read (the init key each commit carries), never trusted: unverified.
+            let req = sr.unverified_request().ok()?;
+            match req.as_unverified().body().ok()? {
                 RequestBody::CommitPost(b) => {
-                    let tbs: CommitTbs = b
-                        .commit
-                        .value()
-                        .unverified_tbs()
-                        .ok()?
-                        .danger_assume_verified();
-                    Some(tbs.init_key.0)
+                    let tbs = b.commit.value().unverified_tbs().ok()?;
+                    Some(tbs.as_unverified().init_key.0)
                 }
                 _ => None,
             }

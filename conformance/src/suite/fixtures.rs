@@ -546,21 +546,42 @@ impl Ctx<'_> {
         Ok((r, ex))
     }
 
-    /// Fetches the whole log (paging with the host's `max_log_page`).
-    pub fn fetch_all(
-        &self,
-        ch: &Channel,
-        leaf: usize,
-    ) -> Result<Vec<hearth_wire::log::LogEntry>, Stop> {
-        let mut out = Vec::new();
+    /// Reads the whole log as the member at `leaf`, paging with `log.fetch` until the tip: full
+    /// pages are only a SHOULD (HRT-LOG-11), so a test that needs the complete log reads it
+    /// here and never assumes that one page is all. Checks that every page continues the last
+    /// (HRT-OP-50) and holds at least one entry while `since` is below the tip (HRT-LOG-10).
+    pub fn read_log(&self, ch: &Channel, leaf: usize) -> Result<FullLog, Stop> {
+        let mut entries: Vec<hearth_wire::log::LogEntry> = Vec::new();
         let page = self.limits().max_log_page.clamp(1, 1000);
         loop {
-            let since = out.len() as u64;
+            let since = entries.len() as u64;
             let (r, ex) = self.fetch_log(ch, leaf, since, page)?;
             let n = r.entries.len();
-            out.extend(r.entries.into_inner());
-            if out.len() as u64 >= r.tip.0 {
-                break;
+            if let Some((i, e)) = r
+                .entries
+                .as_slice()
+                .iter()
+                .enumerate()
+                .find(|(i, e)| e.seq.0 != since + 1 + *i as u64)
+            {
+                return Err(Stop::fail(
+                    format!(
+                        "log.fetch since {since}: entry {i} has seq {}, expected {} (HRT-OP-50)",
+                        e.seq.0,
+                        since + 1 + i as u64
+                    ),
+                    &[&ex],
+                ));
+            }
+            entries.extend(r.entries.into_inner());
+            if entries.len() as u64 >= r.tip.0 {
+                return Ok(FullLog {
+                    entries,
+                    tip: r.tip.0,
+                    head: r.head.as_slice().to_vec(),
+                    epoch: r.epoch.0,
+                    last: ex,
+                });
             }
             if n == 0 {
                 return Err(Stop::fail(
@@ -569,12 +590,41 @@ impl Ctx<'_> {
                 ));
             }
         }
-        Ok(out)
+    }
+
+    /// The entries of the whole log (see [`Ctx::read_log`]).
+    pub fn fetch_all(
+        &self,
+        ch: &Channel,
+        leaf: usize,
+    ) -> Result<Vec<hearth_wire::log::LogEntry>, Stop> {
+        Ok(self.read_log(ch, leaf)?.entries)
     }
 
     /// Sends a body-less-op request by `key` on `channel` (the `{}` body).
     pub fn call_empty(&self, key: &Key, o: u64, channel: [u8; 16]) -> Exchange {
         self.c.call(key, o, Some(channel), EMPTY.to_vec())
+    }
+}
+
+/// The whole log read page by page ([`Ctx::read_log`]).
+pub struct FullLog {
+    /// Every entry from seq 1 to the tip.
+    pub entries: Vec<hearth_wire::log::LogEntry>,
+    /// The tip of the last page.
+    pub tip: u64,
+    /// The head at that tip.
+    pub head: Vec<u8>,
+    /// The epoch of the last page.
+    pub epoch: u64,
+    /// The last `log.fetch` exchange (for failure reports).
+    pub last: Exchange,
+}
+
+impl FullLog {
+    /// The number of commit entries (kind 1).
+    pub fn commits(&self) -> u64 {
+        self.entries.iter().filter(|e| e.kind as u64 == 1).count() as u64
     }
 }
 

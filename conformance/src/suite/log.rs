@@ -131,17 +131,12 @@ fn epoch_counts_commits(ctx: &Ctx<'_>) -> TestResult {
         let (ex, _) = ctx.post_commit(&ch, 0, &spec);
         let _: CommitPostResult = expect_ok(&ex)?;
         ch.epoch += 1;
-        let (r, lex) = ctx.fetch_log(&ch, 0, 0, 100)?;
-        let commits = r
-            .entries
-            .as_slice()
-            .iter()
-            .filter(|e| e.kind as u64 == 1)
-            .count() as u64;
+        let log = ctx.read_log(&ch, 0)?;
+        let commits = log.commits();
         ensure(
-            r.epoch.0 == commits && commits == ch.epoch,
-            format!("epoch {} with {commits} commits", r.epoch.0),
-            &[&lex],
+            log.epoch == commits && commits == ch.epoch,
+            format!("epoch {} with {commits} commits", log.epoch),
+            &[&log.last],
         )?;
     }
     ctx.delete_channel(&ch);
@@ -157,11 +152,11 @@ fn immutable(ctx: &Ctx<'_>) -> TestResult {
     for _ in 0..3 {
         expect_code(&ctx.post_msg(&ch, 0).0, ErrorCode::OK, None)?;
     }
-    let (later, lex) = ctx.fetch_log(&ch, 0, 0, 100)?;
+    let later = ctx.read_log(&ch, 0)?;
     ensure(
-        later.entries.as_slice().get(..first.len()) == Some(first.as_slice()),
+        later.entries.get(..first.len()) == Some(first.as_slice()),
         "earlier entries changed",
-        &[&lex],
+        &[&later.last],
     )?;
     ctx.delete_channel(&ch);
     Ok(())

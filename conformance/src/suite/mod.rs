@@ -14,6 +14,7 @@ macro_rules! t {
 
 pub mod api;
 pub mod fixtures;
+pub mod http;
 pub mod log;
 pub mod membership;
 pub mod nonce;
@@ -42,6 +43,7 @@ pub use fixtures::*;
 pub fn all_tests() -> Vec<TestDef> {
     let mut v = Vec::new();
     v.extend(api::tests());
+    v.extend(http::tests());
     v.extend(nonce::tests());
     v.extend(wire::tests());
     v.extend(ops_channel::tests());

@@ -253,13 +253,84 @@ fn create_max(ctx: &Ctx<'_>) -> TestResult {
         )));
     }
     let ch = ctx.create_channel()?;
+    let mut made = Vec::new();
     for i in 0..max {
-        let (ex, _) = ctx.try_invite(&ch, 0);
+        let (ex, inv) = ctx.try_invite(&ch, 0);
         expect_code(&ex, ErrorCode::OK, None)
             .map_err(|e| annotate(e, &format!("invite {} of {max}", i + 1)))?;
+        made.push(inv);
     }
     let (ex, _) = ctx.try_invite(&ch, 0);
     expect_code(&ex, ErrorCode::LIMIT_EXCEEDED, None)?;
+    // The limit counts the invitations pending now (HRT-OP-16): a revoked one and a redeemed
+    // one no longer count, so each makes room for one more.
+    if let Some(inv) = made.pop() {
+        expect_code(
+            &ctx.c.call(
+                ch.creator(),
+                op::INVITE_REVOKE,
+                Some(ch.id),
+                revoke_body(&inv.id),
+            ),
+            ErrorCode::OK,
+            None,
+        )?;
+        let (ex, _) = ctx.try_invite(&ch, 0);
+        expect_code(&ex, ErrorCode::OK, None)
+            .map_err(|e| annotate(e, "after a revoke at max_invites"))?;
+    }
+    if let Some(inv) = made.pop() {
+        expect_code(&ctx.redeem(&ch, &inv, &ctx.c.key()), ErrorCode::OK, None)?;
+        let (ex, _) = ctx.try_invite(&ch, 0);
+        expect_code(&ex, ErrorCode::OK, None)
+            .map_err(|e| annotate(e, "after a redeem at max_invites"))?;
+    }
+    let (ex, _) = ctx.try_invite(&ch, 0);
+    expect_code(&ex, ErrorCode::LIMIT_EXCEEDED, None)?;
+    // An expired invitation does not count either: fill the last place with one that expires
+    // two seconds after the host's clock, and once the host's clock has passed it, there is room.
+    if let Some(inv) = made.pop() {
+        expect_code(
+            &ctx.c.call(
+                ch.creator(),
+                op::INVITE_REVOKE,
+                Some(ch.id),
+                revoke_body(&inv.id),
+            ),
+            ErrorCode::OK,
+            None,
+        )?;
+        let mut expires = None;
+        for _ in 0..EXPIRY_ATTEMPTS {
+            let (_, e) = short_lived_invite(ctx, &ch, false)?;
+            let (ex, _) = ctx.try_invite(&ch, 0);
+            match ex.status() {
+                Some(ErrorCode::LIMIT_EXCEEDED) => {
+                    expires = Some(e);
+                    break;
+                }
+                // The short-lived one may have expired already by the host's clock.
+                Some(ErrorCode::OK) if ex.server_time().is_some_and(|t| t > e) => continue,
+                _ => {
+                    expect_code(&ex, ErrorCode::LIMIT_EXCEEDED, None)
+                        .map_err(|e| annotate(e, "at max_invites with a short-lived invite"))?;
+                }
+            }
+        }
+        let expires = expires.ok_or_else(|| {
+            Stop::fail(
+                "a short-lived invite expired before the limit could be checked",
+                &[],
+            )
+        })?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while host_clock(ctx) <= expires && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        let (ex, _) = ctx.try_invite(&ch, 0);
+        expect_code(&ex, ErrorCode::OK, None)
+            .map_err(|e| annotate(e, "after an invite expired at max_invites"))?;
+    }
     ctx.delete_channel(&ch);
     Ok(())
 }
@@ -480,38 +551,76 @@ fn redeem_used(ctx: &Ctx<'_>) -> TestResult {
     Ok(())
 }
 
-fn redeem_expired(ctx: &Ctx<'_>) -> TestResult {
-    let ch = ctx.create_channel()?;
-    let expires = ctx.c.host_now() + 1;
-    let mk_inv = |ctx: &Ctx<'_>| -> Result<Invite, Stop> {
+/// The host's clock as its latest answer shows it (`server_time` of a GET), falling back to the
+/// harness's estimate.
+fn host_clock(ctx: &Ctx<'_>) -> u64 {
+    ctx.c
+        .send(crate::target::HttpRequest::get_cbor())
+        .server_time()
+        .unwrap_or_else(|| ctx.c.host_now())
+}
+
+/// Attempts at an invitation that expires two seconds after the host's clock, used at once.
+const EXPIRY_ATTEMPTS: usize = 5;
+
+/// Creates an invite whose `expires` is two seconds after the host's clock as its last answer
+/// showed it and, with `redeem`, redeems it at once. Only the host's clock decides when an
+/// invitation expires (HRT-OP-14, HRT-OP-22), and a host may take longer than the harness
+/// expects, so an `invalid_value` on create or an `invite_expired` on the redeem is retried with a
+/// new invitation a few times instead of failing a correct host whose clock ticked meanwhile.
+/// Returns the invite and its `expires`.
+fn short_lived_invite(ctx: &Ctx<'_>, ch: &Channel, redeem: bool) -> Result<(Invite, u64), Stop> {
+    let mut last = None;
+    for _ in 0..EXPIRY_ATTEMPTS {
+        let expires = host_clock(ctx) + 2;
         let inv = Invite {
             id: ctx.c.random(),
             auth: ctx.c.key(),
         };
         let body = ctx.invite_body(&inv.id, &inv.auth.public(), expires);
-        expect_code(
-            &ctx.c
-                .call(ch.creator(), op::INVITE_CREATE, Some(ch.id), body),
-            ErrorCode::OK,
-            None,
-        )?;
-        Ok(inv)
-    };
-    let used = mk_inv(ctx)?;
-    let unused = mk_inv(ctx)?;
-    expect_code(&ctx.redeem(&ch, &used, &ctx.c.key()), ErrorCode::OK, None)?;
-    // Wait until the host's clock is past `expires`.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
-        std::thread::sleep(std::time::Duration::from_millis(250));
-        let t = ctx
+        let ex = ctx
             .c
-            .send(crate::target::HttpRequest::get_cbor())
-            .server_time()
-            .unwrap_or(0);
-        if t > expires || std::time::Instant::now() > deadline {
-            break;
+            .call(ch.creator(), op::INVITE_CREATE, Some(ch.id), body);
+        if ex.status() == Some(ErrorCode::MALFORMED) {
+            last = Some(ex);
+            continue;
         }
+        expect_code(&ex, ErrorCode::OK, None)?;
+        if redeem {
+            let rex = ctx.redeem(ch, &inv, &ctx.c.key());
+            if rex.status() == Some(ErrorCode::INVITE_EXPIRED) {
+                last = Some(rex);
+                continue;
+            }
+            expect_code(&rex, ErrorCode::OK, None)?;
+        }
+        return Ok((inv, expires));
+    }
+    let what = format!(
+        "{EXPIRY_ATTEMPTS} invitations expiring 2 s after the host's clock were refused or expired before use"
+    );
+    Err(match last {
+        Some(ex) => Stop::fail(what, &[&ex]),
+        None => Stop::fail(what, &[]),
+    })
+}
+
+fn redeem_expired(ctx: &Ctx<'_>) -> TestResult {
+    let ch = ctx.create_channel()?;
+    let (used, e1) = short_lived_invite(ctx, &ch, true)?;
+    let (unused, e2) = short_lived_invite(ctx, &ch, false)?;
+    let expires = e1.max(e2);
+    // Wait until the host's own clock (its `server_time`) is past `expires`: the invitation is
+    // then expired by the host's clock, whatever the harness's clock says.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while host_clock(ctx) <= expires {
+        if std::time::Instant::now() > deadline {
+            return Err(Stop::fail(
+                "the host's server_time did not pass an invitation's expires within 15 s",
+                &[],
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
     }
     expect_code(
         &ctx.redeem(&ch, &unused, &ctx.c.key()),

@@ -33,6 +33,14 @@ pub const ALL: &[(&str, &str)] = &[
     ),
 ];
 
+/// Correct variants, by name, with the freedom of the specification each one takes: the client
+/// suite must pass them as it passes the reference client (a fair suite, spec §14.5). They are
+/// chosen like the mutants, with `HEARTH_CLIENT_MUTANT`.
+pub const VARIANTS: &[(&str, &str)] = &[(
+    "refresh-before-send",
+    "Appendix B §91.6.7, HRT-SHIM-28: `send` refreshes its routes (a `sync`) before it seals",
+)];
+
 /// Whether the running client is the mutant `name`.
 #[cfg(feature = "mutants")]
 pub fn on(name: &str) -> bool {

@@ -79,6 +79,9 @@ pub const CAPABILITIES: &[&str] = &[
 pub struct Shim {
     client: Option<Client>,
     greeted: bool,
+    /// Events of a `sync` that another command ran first (the `refresh-before-send` variant),
+    /// reported at the start of the next `sync` answer (Appendix B §91.7).
+    held: Vec<Value>,
     /// Set by `shutdown`: the caller exits after writing the answer.
     pub done: bool,
 }
@@ -144,7 +147,22 @@ impl Shim {
                 Ok(json!({}))
             }
             c if CAPABILITIES.contains(&c) => match self.client.as_mut() {
-                Some(client) => run(client, c, args),
+                Some(client) => {
+                    // VARIANT refresh-before-send (correct, Appendix B §91.6.7): a client may
+                    // refresh its routes before it sends; the events wait for the next sync.
+                    if c == "send" && crate::mutant::on("refresh-before-send") {
+                        self.held.extend(client.sync().iter().map(event_json));
+                    }
+                    let mut r = run(client, c, args);
+                    if let ("sync", Ok(Value::Object(m))) = (c, &mut r) {
+                        if let Some(Value::Array(events)) = m.get_mut("events") {
+                            let mut all = std::mem::take(&mut self.held);
+                            all.append(events);
+                            *events = all;
+                        }
+                    }
+                    r
+                }
                 None => Err(Answer::Failed("identity.create must come first".into())),
             },
             // HRT-CONF-5: anything else is explicitly unsupported.

@@ -22,16 +22,27 @@ pub fn run(host: Option<&Host>) -> std::io::Result<()> {
             None,
         ),
     };
-    write_response(&mut std::io::stdout().lock(), &body)
+    // RFC 3875 §4.3.3: no response body for HEAD (spec §8.1.1, HRT-API-57).
+    let head = env("REQUEST_METHOD").is_some_and(|m| m.eq_ignore_ascii_case("HEAD"));
+    let out = &mut std::io::stdout().lock();
+    if head {
+        return write_head(out, body.len());
+    }
+    write_response(out, &body)
+}
+
+/// Writes the CGI response headers of a `body_len`-byte answer, without the body.
+fn write_head(out: &mut impl Write, body_len: usize) -> std::io::Result<()> {
+    write!(
+        out,
+        "Status: 200 OK\r\nContent-Type: application/cbor\r\nContent-Length: {body_len}\r\n\r\n"
+    )?;
+    out.flush()
 }
 
 /// Writes the CGI response headers and body.
 pub fn write_response(out: &mut impl Write, body: &[u8]) -> std::io::Result<()> {
-    write!(
-        out,
-        "Status: 200 OK\r\nContent-Type: application/cbor\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )?;
+    write_head(out, body.len())?;
     out.write_all(body)?;
     out.flush()
 }
@@ -58,6 +69,10 @@ fn handle(host: &Host) -> Vec<u8> {
         .is_err()
     {
         return host.internal();
+    }
+    // Fewer bytes than CONTENT_LENGTH before end of input: no request (HRT-API-59).
+    if content_length.is_some_and(|n| (body.len() as u64) < n) {
+        return host.short_body();
     }
     match host.prepare(body) {
         Prepared::Done(answer) => answer,

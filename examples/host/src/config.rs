@@ -27,6 +27,9 @@ pub struct ConfigFile {
     /// The per-key token bucket of spec §8.7.
     #[serde(default)]
     pub rate_limit: RateConfig,
+    /// How `log.fetch` pages are cut (spec §9.4).
+    #[serde(default)]
+    pub log: LogConfig,
     /// Options of the standalone server.
     #[serde(default)]
     pub serve: ServeConfig,
@@ -94,6 +97,25 @@ impl Default for RateConfig {
     }
 }
 
+/// How `log.fetch` pages are cut. A page holds the entries asked for, up to `max_log_page`,
+/// unless this budget stops it earlier (HRT-LOG-11 makes full pages a SHOULD); it always holds
+/// at least one entry (HRT-LOG-10), whatever the budget.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// The most entry bytes one page carries before it stops (at least 1; 1 gives one entry
+    /// per page, which a host with little memory per response may want).
+    pub page_bytes: u64,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            page_bytes: 8 << 20,
+        }
+    }
+}
+
 /// Options of `hearth-host serve`.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -142,6 +164,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Rate limit (spec §8.7).
     pub rate: RateConfig,
+    /// Log paging.
+    pub log: LogConfig,
     /// Serve options.
     pub serve: ServeConfig,
     /// Test-only options.
@@ -250,6 +274,9 @@ impl Config {
         if !(r.per_second.is_finite() && r.per_second > 0.0) {
             return Err(field("rate_limit.per_second", "must be a number > 0"));
         }
+        if file.log.page_bytes == 0 {
+            return Err(field("log.page_bytes", "must be at least 1"));
+        }
         if file.data_dir.as_os_str().is_empty() {
             return Err(field("data_dir", "must not be empty"));
         }
@@ -278,6 +305,7 @@ impl Config {
             data_dir,
             limits: l,
             rate: r,
+            log: file.log,
             serve,
             testing: file.testing,
         })
@@ -409,6 +437,9 @@ enabled = true
 burst = {burst}
 per_second = {ps}
 
+[log]                 # how log.fetch pages are cut (spec §9.4)
+page_bytes = {pb} # entry bytes per page before it stops early (a page holds >= 1 entry)
+
 [serve]               # `hearth-host serve` only
 listen = "{listen}"
 
@@ -430,6 +461,7 @@ listen = "{listen}"
         mi = d.max_invites,
         burst = r.burst,
         ps = r.per_second,
+        pb = LogConfig::default().page_bytes,
     )
 }
 

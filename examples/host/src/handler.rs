@@ -213,6 +213,12 @@ impl Host {
         self.answer(Fail::Status(ErrorCode::TOO_LARGE))
     }
 
+    /// The answer to a body that ended before its declared `Content-Length` (spec §8.1.1,
+    /// HRT-API-59): `malformed`, detail `underrun`, whatever the bytes that did arrive.
+    pub fn short_body(&self) -> Vec<u8> {
+        self.answer(Fail::Detail(ErrorCode::UNDERRUN))
+    }
+
     /// The `internal` answer (HRT-API-5: even a crash is answered with a `Response`).
     pub fn internal(&self) -> Vec<u8> {
         self.answer(Fail::Status(ErrorCode::INTERNAL))

@@ -104,7 +104,9 @@ async fn endpoint(State(app): State<Arc<App>>, req: Request<Body>) -> Response {
                 tokio::spawn(discard(body, kept.len() + chunk.len()));
                 return cbor(host.too_large());
             }
-            Some(Err(())) => return cbor(host.too_large()),
+            // The body ended before its Content-Length (or the connection broke): an
+            // incomplete message is no request (spec §8.1.1, HRT-API-59).
+            Some(Err(())) => return cbor(host.short_body()),
             None => break,
         }
     }

@@ -184,6 +184,23 @@ fn pk(seed: &[u8; 32]) -> [u8; 32] {
     *MemberKey::from_seed(seed).public_key().as_bytes()
 }
 
+/// The response the nonce store holds for the stored request (a `log.fetch` from the tip, sent
+/// at `NOW - 20`): one valid hCBOR `Response` of status `ok` whose result is the
+/// `LogFetchResult` a host answers then (no entries, the tip, a head, epoch 0).
+fn stored_response() -> Vec<u8> {
+    let mut e = hearth_wire::Encoder::new();
+    e.map(4)
+        .uint(1)
+        .uint(1)
+        .uint(2)
+        .uint(0)
+        .uint(3)
+        .uint(NOW - 20);
+    e.uint(4).map(4).uint(1).array(0).uint(2).uint(TIP);
+    e.uint(3).bytes(&[0u8; 32]).uint(4).uint(0);
+    e.into_bytes()
+}
+
 /// The `host_verdict` family.
 #[allow(clippy::too_many_lines)]
 pub fn host_verdict_family() -> R<VectorFile> {
@@ -196,11 +213,11 @@ pub fn host_verdict_family() -> R<VectorFile> {
         None,
         &Req {
             nonce: arr16(0x90),
-            ..Req::fetch(0, 10)
+            ..Req::fetch(TIP, 10)
         }
         .bytes()?,
     );
-    let stored_resp = crate::util::unhex("a3010102001a6955b8d404a30180020c03582000000000000000000000000000000000000000000000000000000000000000000000");
+    let stored_resp = stored_response();
     let cfg = Config {
         cid: arr16(0xc1),
         members: vec![pk(&m1), pk(&m2), pk(&left)],

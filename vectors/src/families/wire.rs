@@ -477,17 +477,21 @@ fn more_structures(s: &Scenario, push: &mut impl FnMut(&str, &'static str, &[u8]
     // Op bodies and results around the log.
     if let Some(l) = s.log.first() {
         let sr = hearth_wire::request::SignedRequest::decode(&l.bytes)?;
-        let req = sr.unverified_request()?.danger_assume_verified();
+        let req = sr.unverified_request()?;
         push(
             "channel-create-body",
             "ChannelCreateBody",
-            req.body.as_bytes(),
+            req.as_unverified().body.as_bytes(),
         );
     }
     if let Some(l) = s.log.iter().find(|l| l.kind == 3) {
         let sr = hearth_wire::request::SignedRequest::decode(&l.bytes)?;
-        let req = sr.unverified_request()?.danger_assume_verified();
-        push("member-leave-body", "Empty", req.body.as_bytes());
+        let req = sr.unverified_request()?;
+        push(
+            "member-leave-body",
+            "Empty",
+            req.as_unverified().body.as_bytes(),
+        );
     }
     if let Some(last) = s.log.last() {
         let append = encode_with(|e| {

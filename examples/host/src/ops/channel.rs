@@ -32,7 +32,7 @@ pub fn create(cx: &Ctx<'_>, b: &ChannelCreateBody) -> OpResult {
     if store::channel(cx.conn, &cx.channel)?.is_some() {
         return Err(Fail::Status(ErrorCode::CONFLICT));
     }
-    // Check 4 (HRT-OP-8): channels per owner key.
+    // Check 4 (HRT-OP-8): channels that exist now under the owner key (deleted ones are gone).
     let n: i64 = cx
         .conn
         .prepare_cached("SELECT COUNT(*) FROM channels WHERE owner_key = ?1")?

@@ -8,10 +8,6 @@ use super::{member, Ctx, OpResult};
 use crate::handler::Fail;
 use crate::store::Channel;
 
-/// The most entry bytes one page carries; a page holds at least one entry (HRT-LOG-10) and
-/// stops early only to stay within this budget (HRT-LOG-11).
-pub const PAGE_BYTES: usize = 8 << 20;
-
 /// Op 10: entries `since + 1 ..= since + k`, the tip, its head and the epoch, all from one
 /// transaction's state (HRT-OP-50, HRT-LOG-9, HRT-LOG-12, HRT-LOG-13, HRT-LOG-14).
 pub fn fetch(cx: &Ctx<'_>, b: &LogFetchBody) -> OpResult {
@@ -37,13 +33,17 @@ pub fn fetch(cx: &Ctx<'_>, b: &LogFetchBody) -> OpResult {
     let mut rows = st.query(params![&cx.channel[..], since as i64, (since + k) as i64])?;
     let mut entries = Encoder::new();
     let mut count = 0usize;
-    let mut total = 0usize;
+    // A page holds at least one entry (HRT-LOG-10) and stops early only to stay within the
+    // configured byte budget `log.page_bytes` (HRT-LOG-11).
+    let budget = cx.host.config.log.page_bytes;
+    let mut total = 0u64;
     while let Some(r) = rows.next()? {
         let bytes: Vec<u8> = r.get(2)?;
-        if count > 0 && total + bytes.len() > PAGE_BYTES {
+        let len = bytes.len() as u64;
+        if count > 0 && total.saturating_add(len) > budget {
             break;
         }
-        total += bytes.len();
+        total = total.saturating_add(len);
         let head: Vec<u8> = r.get(3)?;
         entries
             .array(5)
