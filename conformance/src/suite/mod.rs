@@ -13,6 +13,7 @@ macro_rules! t {
 }
 
 pub mod api;
+pub mod ed25519;
 pub mod fixtures;
 pub mod log;
 pub mod nonce;
@@ -43,6 +44,7 @@ pub fn all_tests() -> Vec<TestDef> {
     v.extend(api::tests());
     v.extend(nonce::tests());
     v.extend(wire::tests());
+    v.extend(ed25519::tests());
     v.extend(ops_channel::tests());
     v.extend(ops_invite::tests());
     v.extend(ops_commit::tests());

@@ -77,11 +77,18 @@ pub enum Mutant {
     /// Violates HRT-API-53 / HRT-API-54: every response of steps 12 to 15 is recorded in the
     /// nonce store, strangers' and reads included, as in the 1.0 draft.
     RecordEverything,
+    /// Violates HRT-LOG-42: `log.fetch` ignores the byte bound of a page.
+    UnboundedPage,
+    /// Not a violation: the strictest verifier spec §3.5.5 allows a host (HRT-CRYPTO-46,
+    /// HRT-KEY-28), as a host on libsodium's `crypto_sign_verify_detached` and
+    /// `crypto_sign_ed25519_pk_to_curve25519` behaves: a request key, an `invite_auth` key or an
+    /// `R` of mixed order is `bad_signature`. The host suite must pass it.
+    StrictVerifier,
 }
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 18] = [
+    pub const ALL: [Mutant; 20] = [
         Mutant::AcceptReplay,
         Mutant::RecomputeRetry,
         Mutant::SkipHostBinding,
@@ -100,6 +107,8 @@ impl Mutant {
         Mutant::SwapCheckOrder,
         Mutant::NoOwnerCheck,
         Mutant::RecordEverything,
+        Mutant::UnboundedPage,
+        Mutant::StrictVerifier,
     ];
 
     /// The kebab-case name.
@@ -123,6 +132,8 @@ impl Mutant {
             Mutant::SwapCheckOrder => "swap-check-order",
             Mutant::NoOwnerCheck => "no-owner-check",
             Mutant::RecordEverything => "record-everything",
+            Mutant::UnboundedPage => "unbounded-page",
+            Mutant::StrictVerifier => "strict-verifier",
         }
     }
 
@@ -216,6 +227,16 @@ pub fn weak_key_signature(host: &Host, sr: &SignedRequest, fail: Fail) -> Result
     } else {
         Err(fail)
     }
+}
+
+/// `strict-verifier`: whether the point encoded by `b` has a torsion component (it decodes and
+/// is not of order 1 or `L`); `false` for every host but that variant.
+pub fn strict_rejects(host: &Host, b: &[u8; 32]) -> bool {
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    host.mutant() == Some(Mutant::StrictVerifier)
+        && CompressedEdwardsY(*b)
+            .decompress()
+            .is_some_and(|p| !p.is_torsion_free())
 }
 
 /// Ed25519 without rule 1 of spec §3.5: `A` and `R` only need to decompress.

@@ -44,6 +44,11 @@ pub fn create(cx: &Ctx<'_>, b: &InviteCreateBody) -> OpResult {
     if VerifyingKey::from_bytes(&b.invite_auth.0).is_err() {
         return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
     }
+    // Variant strict-verifier (HRT-KEY-28): a mixed-order key is rejected too.
+    #[cfg(feature = "mutants")]
+    if crate::mutant::strict_rejects(cx.host, &b.invite_auth.0) {
+        return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
+    }
     // Check 5 (HRT-OP-16): pending invites (unused, unrevoked, unexpired) below max_invites.
     let n: i64 = cx
         .conn

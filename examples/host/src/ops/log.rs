@@ -7,9 +7,9 @@ use rusqlite::params;
 use super::{member, Ctx, OpResult};
 use crate::handler::Fail;
 
-/// The most entry bytes one page carries; a page holds at least one entry (HRT-LOG-10) and
+/// The most entry bytes one page carries (HRT-LOG-42: 1048576); a page holds at least one entry (HRT-LOG-10) and
 /// stops early only to stay within this budget (HRT-LOG-11).
-pub const PAGE_BYTES: usize = 8 << 20;
+pub const PAGE_BYTES: usize = 1 << 20;
 
 /// Op 10: entries `since + 1 ..= since + k`, the tip, its head and the epoch, all from one
 /// transaction's state (HRT-OP-50, HRT-LOG-9, HRT-LOG-12, HRT-LOG-13, HRT-LOG-14).
@@ -37,7 +37,8 @@ pub fn fetch(cx: &Ctx<'_>, b: &LogFetchBody) -> OpResult {
     let mut total = 0usize;
     while let Some(r) = rows.next()? {
         let bytes: Vec<u8> = r.get(2)?;
-        if count > 0 && total + bytes.len() > PAGE_BYTES {
+        // MUTANT unbounded-page (HRT-LOG-42): no byte bound.
+        if count > 0 && total + bytes.len() > PAGE_BYTES && !mutant!(cx.host, UnboundedPage) {
             break;
         }
         total += bytes.len();
