@@ -1571,6 +1571,11 @@ def verify_page(st, page, tip, head_at_tip):
         raise Reject("fork_detected")
     if not page and st["V"] == tip and head_at_tip != hx(st["head_V"]):
         raise Reject("fork_detected")
+    reached = page[-1]["seq"] if page else st["V"]
+    if tip > reached:
+        ref = held.get(tip, claims.get(tip))
+        if ref is not None and ref != head_at_tip:
+            raise Reject("fork_detected")
     return heads
 
 
