@@ -1,12 +1,12 @@
 //! DANGER (test tooling only, feature `danger-forge`): Ed25519 public keys and signatures with
 //! small-order, mixed-order and non-canonical components, and with `S >= L`, as spec §3.5.5
 //! classifies them per role. No honest signer produces any of them (apart from
-//! [`Edge::Honest`]); the vectors of `vectors/ed25519.json` and the host suite's
+//! `Edge::Honest`); the vectors of `vectors/ed25519.json` and the host suite's
 //! `host.ed25519.*` tests are built from them.
 //!
 //! Several edges need the challenge `k = SHA-512(R || A || M) mod L` to satisfy a condition
 //! modulo 8 (for example "`[k]T = -T`", so that a torsion component cancels in the cofactorless
-//! equation); [`forge`] then asks the caller for further messages until one does.
+//! equation); `forge` then asks the caller for further messages until one does.
 
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
