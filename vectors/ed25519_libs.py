@@ -16,7 +16,11 @@ mixed-order key and `accept` for a key of order L. Prints the table (library x c
 non-zero if a library with a role gives a verdict its role does not allow, or if the PHP output
 is missing.
 
-Usage: python3 vectors/ed25519_libs.py PHP_JSON [vectors/ed25519.json]
+Usage: python3 vectors/ed25519_libs.py PHP_JSON vectors/ed25519.json [CASES_JSON PHP_JSON]...
+       python3 vectors/ed25519_libs.py --emit-speccheck ed25519-speccheck-cases.json
+
+The optional pairs add the twelve "Taming the many EdDSAs" signatures of Table 3.2 (from
+HEARTH_UPSTREAM_DIR), converted by --emit-speccheck.
 """
 
 import json
@@ -68,13 +72,48 @@ def allowed(verdict, want):
     return want == "either" or verdict == want
 
 
+# Table 3.2 of spec §3.5.3: the client accepts exactly cases 3, 4 and 5 of the twelve
+# "Taming the many EdDSAs" signatures; a host may reject those three (they have a mixed-order A
+# or R) and must reject the rest.
+SPECCHECK_CLIENT_ACCEPTS = {3, 4, 5}
+
+
+def speccheck_cases(path):
+    """The upstream speccheck signatures in the format of vectors/ed25519.json."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import check  # the independent checker's curve arithmetic, for the point classes
+    with open(path) as f:
+        raw = json.load(f)
+    out = []
+    for n, c in enumerate(raw):
+        pk, sig = bytes.fromhex(c["pub_key"]), bytes.fromhex(c["signature"])
+        client = n in SPECCHECK_CLIENT_ACCEPTS
+        out.append({
+            "id": f"speccheck-{n}",
+            "result": "valid" if client else "invalid",
+            "inputs": {"public_key": c["pub_key"], "message": c["message"], "signature": c["signature"]},
+            "intermediates": {"host": "either" if client else "reject",
+                              "a_class": check.ed_class(pk), "r_class": check.ed_class(sig[:32])},
+        })
+    return out
+
+
 def main():
+    if sys.argv[1] == "--emit-speccheck":
+        json.dump({"cases": speccheck_cases(sys.argv[2])}, sys.stdout)
+        return
     php_json = sys.argv[1]
     vec = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "ed25519.json")
     with open(vec) as f:
         cases = json.load(f)["cases"]
     with open(php_json) as f:
         php = json.load(f)
+    # Further (vectors, PHP verdicts) pairs: the upstream speccheck cases.
+    for i in range(3, len(sys.argv) - 1, 2):
+        with open(sys.argv[i]) as f:
+            cases += json.load(f)["cases"]
+        with open(sys.argv[i + 1]) as f:
+            php["cases"].update(json.load(f)["cases"])
     print(f"libsodium: {php['library']}; cryptography: "
           f"{__import__('cryptography').__version__} "
           f"({__import__('cryptography.hazmat.backends.openssl', fromlist=['backend']).backend.openssl_version_text()})")
