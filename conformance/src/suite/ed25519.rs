@@ -33,6 +33,12 @@ pub fn tests() -> Vec<TestDef> {
             ["HRT-KEY-23", "HRT-OP-15", "HRT-KEY-28"],
             invite_auth_keys
         ),
+        t!(
+            "host.ed25519.keys.member-and-rotate",
+            "an invite.redeem MK or a RotateOp key off the curve or non-canonical (of mixed order) -> bad_signature; of mixed order -> ok or bad_signature",
+            ["HRT-KEY-23", "HRT-OP-23", "HRT-OP-35", "HRT-KEY-28"],
+            member_and_rotate_keys
+        ),
     ]
 }
 
@@ -84,19 +90,21 @@ fn may_reject(ctx: &Ctx<'_>) -> TestResult {
     Ok(())
 }
 
+/// `y = v` (canonical) or `y = p + v` (non-canonical), sign bit clear.
+fn y(v: u8, p_plus: bool) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    if p_plus {
+        b = [0xff; 32];
+        b[0] = 0xed + v;
+        b[31] = 0x7f;
+    } else {
+        b[0] = v;
+    }
+    b
+}
+
 fn invite_auth_keys(ctx: &Ctx<'_>) -> TestResult {
     let ch = ctx.create_channel()?;
-    let y = |v: u8, p_plus: bool| {
-        let mut b = [0u8; 32];
-        if p_plus {
-            b = [0xff; 32];
-            b[0] = 0xed + v;
-            b[31] = 0x7f;
-        } else {
-            b[0] = v;
-        }
-        b
-    };
     let invalid = [
         ("off-curve y = 2", forge::OFF_CURVE),
         ("off-curve y = p + 2", y(2, true)),
@@ -123,6 +131,54 @@ fn invite_auth_keys(ctx: &Ctx<'_>) -> TestResult {
             &[(ErrorCode::OK, None), (ErrorCode::BAD_SIGNATURE, None)],
         )
         .map_err(|s| about(s, "a mixed-order invite_auth key"))?;
+        Ok(())
+    })();
+    ctx.delete_channel(&ch);
+    result
+}
+
+/// `InviteRedeemBody` with member key `mk` and an arbitrary 64-byte `pop` (the host checks the
+/// key before the proof, HRT-OP-23).
+fn redeem_with_key(ctx: &Ctx<'_>, inv: &super::Invite, mk: &[u8; 32]) -> Vec<u8> {
+    let sealed = ctx.c.with_rng(super::sealed);
+    let pop: [u8; 64] = ctx.c.random();
+    hearth_wire::encode_with(|e| {
+        e.map(4).uint(1).bytes(&inv.id).uint(2).bytes(mk);
+        e.uint(3).bytes(&pop).uint(4).raw(&sealed);
+    })
+}
+
+fn member_and_rotate_keys(ctx: &Ctx<'_>) -> TestResult {
+    let ch = ctx.create_channel()?;
+    let result = (|| {
+        for (what, k) in [
+            ("off-curve y = 2", forge::OFF_CURVE),
+            ("non-canonical y = p + 3 (mixed order)", y(3, true)),
+        ] {
+            let inv = ctx.invite(&ch, 0)?;
+            let ex = ctx.c.call(
+                &inv.auth,
+                op::INVITE_REDEEM,
+                Some(ch.id),
+                redeem_with_key(ctx, &inv, &k),
+            );
+            expect_code(&ex, ErrorCode::BAD_SIGNATURE, None)
+                .map_err(|s| about(s, format!("invite.redeem MK {what}")))?;
+            let spec = ctx.commit_spec(&ch, 0, vec![super::gop::rotate(&k)]);
+            let (ex, _) = ctx.post_commit(&ch, 0, &spec);
+            expect_code(&ex, ErrorCode::BAD_SIGNATURE, None)
+                .map_err(|s| about(s, format!("RotateOp key {what}")))?;
+        }
+        // A mixed-order RotateOp key: a host may take it or refuse it (HRT-KEY-28). The
+        // channel is deleted afterwards either way.
+        let mixed = forge::mixed_order_key(&ctx.c.random());
+        let spec = ctx.commit_spec(&ch, 0, vec![super::gop::rotate(&mixed)]);
+        let (ex, _) = ctx.post_commit(&ch, 0, &spec);
+        expect_one_of(
+            &ex,
+            &[(ErrorCode::OK, None), (ErrorCode::BAD_SIGNATURE, None)],
+        )
+        .map_err(|s| about(s, "a mixed-order RotateOp key"))?;
         Ok(())
     })();
     ctx.delete_channel(&ch);

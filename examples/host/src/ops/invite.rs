@@ -156,6 +156,11 @@ pub fn redeem(cx: &Ctx<'_>, b: &InviteRedeemBody) -> OpResult {
     // channel_id, invite_id, key]).
     let mk = VerifyingKey::from_bytes(&b.member_key.0)
         .map_err(|_| Fail::Status(ErrorCode::BAD_SIGNATURE))?;
+    // Variant strict-verifier (HRT-KEY-28): a mixed-order key is rejected too.
+    #[cfg(feature = "mutants")]
+    if crate::mutant::strict_rejects(cx.host, &b.member_key.0) {
+        return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
+    }
     let url = cx.job.request.host_url.as_str();
     verify_with_label(
         &mk,
