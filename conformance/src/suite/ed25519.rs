@@ -24,19 +24,19 @@ pub fn tests() -> Vec<TestDef> {
         t!(
             "host.ed25519.signature.may-reject",
             "valid signatures with a mixed-order A or R (cofactored-only and both-equation cases) -> ok or bad_signature; an honest one -> ok",
-            ["HRT-CRYPTO-45", "HRT-CRYPTO-46", "HRT-KEY-28"],
+            ["HRT-CRYPTO-45", "HRT-CRYPTO-46", "HRT-KEY-29"],
             may_reject
         ),
         t!(
             "host.ed25519.keys.invite-auth",
             "invite_auth keys off the curve, non-canonical (of mixed order) or of order 4 -> bad_signature; a mixed-order key -> ok or bad_signature",
-            ["HRT-KEY-23", "HRT-OP-15", "HRT-KEY-28"],
+            ["HRT-KEY-23", "HRT-OP-15", "HRT-KEY-29"],
             invite_auth_keys
         ),
         t!(
             "host.ed25519.keys.member-and-rotate",
             "an invite.redeem MK or a RotateOp key off the curve or non-canonical (of mixed order) -> bad_signature; of mixed order -> ok or bad_signature",
-            ["HRT-KEY-23", "HRT-OP-23", "HRT-OP-35", "HRT-KEY-28"],
+            ["HRT-KEY-23", "HRT-OP-23", "HRT-OP-35", "HRT-KEY-29"],
             member_and_rotate_keys
         ),
     ]
@@ -169,7 +169,7 @@ fn member_and_rotate_keys(ctx: &Ctx<'_>) -> TestResult {
             expect_code(&ex, ErrorCode::BAD_SIGNATURE, None)
                 .map_err(|s| about(s, format!("RotateOp key {what}")))?;
         }
-        // A mixed-order RotateOp key: a host may take it or refuse it (HRT-KEY-28). The
+        // A mixed-order RotateOp key: a host may take it or refuse it (HRT-KEY-29). The
         // channel is deleted afterwards either way.
         let mixed = forge::mixed_order_key(&ctx.c.random());
         let spec = ctx.commit_spec(&ch, 0, vec![super::gop::rotate(&mixed)]);

@@ -22,7 +22,7 @@ pub fn tests() -> Vec<TestDef> {
         t!("host.log.no-entry-for-rejected", "rejected requests and other ops append nothing", ["HRT-LOG-2", "HRT-API-37"], no_entry_for_rejected),
         t!("host.log.epoch-counts-commits", "the served epoch is the number of commit entries", ["HRT-LOG-14"], epoch_counts_commits),
         t!("host.log.immutable", "entries served later are byte-identical to entries served earlier", ["HRT-LOG-8"], immutable),
-        t!("host.log.page-bytes", "a page of large entries stops early at 1048576 entry bytes (a page of one entry excepted), and the pages still cover the log", ["HRT-LOG-42", "HRT-LOG-9", "HRT-LOG-10"], page_bytes),
+        t!("host.log.page-bytes", "a page of large entries stops early at 1048576 entry bytes (a page of one entry excepted), and the pages still cover the log", ["HRT-LOG-46", "HRT-LOG-9", "HRT-LOG-10"], page_bytes),
         t!("host.log.load", "500 msg.post from 4 threads: every acknowledged seq present exactly once, the chain verifies", ["HRT-LOG-5", "HRT-LOG-4", "HRT-LOG-9", "HRT-OP-46"], load),
     ]
 }
@@ -260,7 +260,7 @@ fn load(ctx: &Ctx<'_>) -> TestResult {
     Ok(())
 }
 
-/// Entry bytes one page may carry (HRT-LOG-42).
+/// Entry bytes one page may carry (HRT-LOG-46).
 pub const LOG_PAGE_BYTES: usize = 1 << 20;
 
 fn page_bytes(ctx: &Ctx<'_>) -> TestResult {
@@ -292,7 +292,7 @@ fn page_bytes(ctx: &Ctx<'_>) -> TestResult {
     ensure(
         !r.entries.is_empty() && (r.entries.len() == 1 || total <= LOG_PAGE_BYTES),
         format!(
-            "a page of {} entries carries {total} entry bytes, over {LOG_PAGE_BYTES} (HRT-LOG-42)",
+            "a page of {} entries carries {total} entry bytes, over {LOG_PAGE_BYTES} (HRT-LOG-46)",
             r.entries.len()
         ),
         &[&ex],

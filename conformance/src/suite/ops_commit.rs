@@ -89,7 +89,7 @@ pub fn tests() -> Vec<TestDef> {
         t!(
             "host.op.commit-post.welcomes-any-order",
             "Welcomes listed in the reverse of the AddOp order are accepted and each is stored for its own key",
-            ["HRT-OP-65", "HRT-OP-40"],
+            ["HRT-OP-72", "HRT-OP-40"],
             welcomes_any_order
         ),
         t!(
@@ -695,7 +695,7 @@ fn welcomes_any_order(ctx: &Ctx<'_>) -> TestResult {
         keys.push(mk);
     }
     let mut spec = ctx.commit_spec(&ch, 0, ops);
-    // The Welcomes are paired with their keys; their order means nothing (HRT-OP-65).
+    // The Welcomes are paired with their keys; their order means nothing (HRT-OP-72).
     spec.welcomes.reverse();
     let (ex, _) = ctx.post_commit(&ch, 0, &spec);
     expect_code(&ex, ErrorCode::OK, None)?;

@@ -280,7 +280,7 @@ impl Host {
         #[cfg(feature = "mutants")]
         let verified = verified.or_else(|f| crate::mutant::weak_key_signature(self, &sr, f));
         verified?;
-        // Variant strict-verifier (HRT-CRYPTO-46, HRT-KEY-28): mixed-order A or R rejected.
+        // Variant strict-verifier (HRT-CRYPTO-46, HRT-KEY-29): mixed-order A or R rejected.
         #[cfg(feature = "mutants")]
         {
             let mut r = [0u8; 32];

@@ -77,10 +77,10 @@ pub enum Mutant {
     /// Violates HRT-API-53 / HRT-API-54: every response of steps 12 to 15 is recorded in the
     /// nonce store, strangers' and reads included, as in the 1.0 draft.
     RecordEverything,
-    /// Violates HRT-LOG-42: `log.fetch` ignores the byte bound of a page.
+    /// Violates HRT-LOG-46: `log.fetch` ignores the byte bound of a page.
     UnboundedPage,
     /// Not a violation: the strictest verifier spec §3.5.5 allows a host (HRT-CRYPTO-46,
-    /// HRT-KEY-28), as a host on libsodium's `crypto_sign_verify_detached` and
+    /// HRT-KEY-29), as a host on libsodium's `crypto_sign_verify_detached` and
     /// `crypto_sign_ed25519_pk_to_curve25519` behaves: a request key, an `invite_auth` key or an
     /// `R` of mixed order is `bad_signature`. The host suite must pass it.
     StrictVerifier,

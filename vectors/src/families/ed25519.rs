@@ -1,7 +1,7 @@
 //! Family `ed25519` (spec §3.5.1, §3.5.5, §4.8): Hearth's own Ed25519 edge cases, with the
 //! verdict each role must give. The client verdict (the `result` of a case) is the exact rule
 //! of §3.5.1; `host` in the intermediates is `accept`, `reject` or `either` (HRT-CRYPTO-45,
-//! HRT-CRYPTO-46, HRT-KEY-28): a host may reject a signature or key only where `A` or `R` is
+//! HRT-CRYPTO-46, HRT-KEY-29): a host may reject a signature or key only where `A` or `R` is
 //! mixed order. Every signature is built by `hearth_crypto::ed25519::forge` from a fixed seed
 //! and a counter-numbered message; key cases have no signature.
 
@@ -194,7 +194,7 @@ pub fn ed25519_family() -> R<VectorFile> {
                 "HRT-CRYPTO-14",
                 "HRT-KEY-23",
                 "HRT-KEY-24",
-                "HRT-KEY-28",
+                "HRT-KEY-29",
             ],
         )
         .input("public_key", hx(&k))

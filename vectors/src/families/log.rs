@@ -115,7 +115,7 @@ pub fn verify_page(
     if tip_mismatch {
         return Err(code(ErrorCode::FORK_DETECTED));
     }
-    // Step 5, an unreached tip (HRT-LOG-43): kept as a claim, it must agree with any head the
+    // Step 5, an unreached tip (HRT-LOG-47): kept as a claim, it must agree with any head the
     // client already holds for that seq.
     let reached = entries.last().map_or(st.v, |l| l.seq);
     if tip > reached {
@@ -392,13 +392,13 @@ pub fn log_chain_family(s: &Scenario) -> R<VectorFile> {
     pages.push((
         "gap-after-wrong-head",
         "a wrong head in the first entry and a gap after it: contiguity is checked for the whole page first",
-        vec!["HRT-LOG-16", "HRT-LOG-43"],
+        vec!["HRT-LOG-16", "HRT-LOG-47"],
         mid.clone(),
         gap_bad_head,
         tip,
         tip_head.clone(),
     ));
-    // Two different heads claimed for one unreached tip (HRT-LOG-43).
+    // Two different heads claimed for one unreached tip (HRT-LOG-47).
     let mut tip_claimed = mid.clone();
     tip_claimed
         .claims
@@ -406,7 +406,7 @@ pub fn log_chain_family(s: &Scenario) -> R<VectorFile> {
     pages.push((
         "tip-claim-conflict",
         "a partial page whose head at tip differs from a head the client already holds as a claim for that tip",
-        vec!["HRT-LOG-43", "HRT-LOG-21"],
+        vec!["HRT-LOG-47", "HRT-LOG-21"],
         tip_claimed,
         tail.get(..1).unwrap_or_default().to_vec(),
         tip,
@@ -891,13 +891,13 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
         10,
         t3,
     ));
-    // No prev although Carol verified earlier messages of Bob: not evidence (HRT-LOG-44).
+    // No prev although Carol verified earlier messages of Bob: not evidence (HRT-LOG-48).
     let no_prev = with_insert(crafter.envelope(1, &content(8, Some(head8), None)?)?);
     let t5 = no_prev.last().map(|e| e.head.clone()).unwrap_or_default();
     pcs.push((
         "prev-absent",
         "Bob's next message carries no prev although Carol verified earlier messages of his: not withholding",
-        vec!["HRT-LOG-44", "HRT-LOG-36"],
+        vec!["HRT-LOG-48", "HRT-LOG-36"],
         st.clone(),
         no_prev,
         10,

@@ -104,7 +104,7 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
                 if VerifyingKey::from_bytes(&member_key.0).is_err() {
                     return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
                 }
-                // Variant strict-verifier (HRT-KEY-28): a mixed-order key is rejected too.
+                // Variant strict-verifier (HRT-KEY-29): a mixed-order key is rejected too.
                 #[cfg(feature = "mutants")]
                 if crate::mutant::strict_rejects(cx.host, &member_key.0) {
                     return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));

@@ -7,7 +7,7 @@ use rusqlite::params;
 use super::{member, Ctx, OpResult};
 use crate::handler::Fail;
 
-/// The most entry bytes one page carries (HRT-LOG-42: 1048576); a page holds at least one entry (HRT-LOG-10) and
+/// The most entry bytes one page carries (HRT-LOG-46: 1048576); a page holds at least one entry (HRT-LOG-10) and
 /// stops early only to stay within this budget (HRT-LOG-11).
 pub const PAGE_BYTES: usize = 1 << 20;
 
@@ -37,7 +37,7 @@ pub fn fetch(cx: &Ctx<'_>, b: &LogFetchBody) -> OpResult {
     let mut total = 0usize;
     while let Some(r) = rows.next()? {
         let bytes: Vec<u8> = r.get(2)?;
-        // MUTANT unbounded-page (HRT-LOG-42): no byte bound.
+        // MUTANT unbounded-page (HRT-LOG-46): no byte bound.
         if count > 0 && total + bytes.len() > PAGE_BYTES && !mutant!(cx.host, UnboundedPage) {
             break;
         }
