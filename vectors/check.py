@@ -1572,6 +1572,11 @@ def verify_page(st, page, tip, head_at_tip):
         raise Reject("fork_detected")
     if not page and st["V"] == tip and head_at_tip != hx(st["head_V"]):
         raise Reject("fork_detected")
+    reached = page[-1]["seq"] if page else st["V"]
+    if tip > reached:
+        ref = held.get(tip, claims.get(tip))
+        if ref is not None and ref != head_at_tip:
+            raise Reject("fork_detected")
     return heads
 
 
@@ -2077,9 +2082,82 @@ def check_host_url_family(ck, d):
             ck.expect_reject(c, lambda: check_host_url(u))
 
 
+# --------------------------------------------------------------------------- ed25519 (§3.5.5)
+
+def _lax_decode(b):
+    """The point a lax decoder finds: y reduced mod p, "negative zero" read as x = 0."""
+    y = int.from_bytes(b, "little") & ((1 << 255) - 1)
+    if y % P in (1, P - 1) and (b[31] & 0x80):
+        return (0, y % P, 1, 0)
+    yb = (y % P).to_bytes(32, "little")
+    return _decompress(yb[:31] + bytes([yb[31] | (b[31] & 0x80)]))
+
+
+def ed_class(b):
+    """order-l, mixed-order, small-order, non-canonical or off-curve (the vectors' words)."""
+    pt = _lax_decode(b)
+    if pt is None:
+        return "off-curve"
+    if _decompress(b) is None:
+        return "non-canonical"
+    if _is_identity(_pt_mul(8, pt)):
+        return "small-order"
+    return "order-l" if _is_identity(_pt_mul(L, pt)) else "mixed-order"
+
+
+def ed_equations(pub, msg, sig):
+    """(cofactored, cofactorless) on the laxly decoded points; 'n/a' if S >= L or no point."""
+    A, R = _lax_decode(pub), _lax_decode(sig[:32])
+    s = int.from_bytes(sig[32:], "little")
+    if A is None or R is None or s >= L:
+        return ("n/a", "n/a")
+    k = int.from_bytes(hashlib.sha512(sig[:32] + pub + msg).digest(), "little") % L
+    neg = lambda p: ((-p[0]) % P, p[1], p[2], (-p[3]) % P)
+    d = _pt_add(_pt_add(_pt_mul(s, BASE), neg(R)), neg(_pt_mul(k, A)))
+    word = lambda ok: "holds" if ok else "fails"
+    return (word(_is_identity(_pt_mul(8, d))), word(_is_identity(d)))
+
+
+def ed_verify_strict(pub, msg, sig):
+    """A host's strict cofactorless verify (§3.5.5): conditions 1 to 3, then [S]B = R + [k]A."""
+    return (ed_verify(pub, msg, sig)
+            and ed_equations(pub, msg, sig)[1] == "holds")
+
+
+def check_ed25519(ck, d):
+    for c in d["cases"]:
+        cid, i, m = c["id"], c["inputs"], c["intermediates"]
+        pub = hx(i["public_key"])
+        valid = c["result"] == "valid"
+        if cid.startswith("ed25519-sig-"):
+            msg, sig = hx(i["message"]), hx(i["signature"])
+            a, r = ed_class(pub), ed_class(sig[:32])
+            cof, cofless = ed_equations(pub, msg, sig)
+            client = ed_verify(pub, msg, sig)
+            mixed = "mixed-order" in (a, r)
+        else:
+            a = ed_class(pub)
+            client = valid_key(pub)
+            mixed = a == "mixed-order"
+        host = "reject" if not client else ("either" if mixed else "accept")
+        ck.ok(cid, client == valid, f"client rule (§3.5.1) says {client}, vector says {c['result']}")
+        ck.ok(cid, m["host"] == host, f"host verdict {m['host']}, expected {host}")
+        if cid.startswith("ed25519-sig-"):
+            ck.ok(cid, (m["a_class"], m["r_class"]) == (a, r), f"classes {a}, {r}")
+            ck.ok(cid, (m["cofactored_equation"], m["cofactorless_equation"]) == (cof, cofless),
+                  f"equations {cof}, {cofless}")
+            strict = ed_verify_strict(pub, msg, sig)
+            ck.ok(cid, {"accept": strict, "reject": not strict, "either": True}[host],
+                  "a strict cofactorless host verdict is not allowed")
+        else:
+            ck.ok(cid, m["class"] == a, f"class {a}")
+        if valid:
+            ck.ok(cid, c["output"] == {"client": "accept", "host": host}, "output")
+
+
 CHECKERS = {
     "wire": check_wire, "structures": check_wire, "labelled": check_labelled, "hpke": check_hpke,
-    "keys": check_keys, "invite": check_invite, "schedule": check_schedule, "ratchet": check_ratchet,
+    "keys": check_keys, "ed25519": check_ed25519, "invite": check_invite, "schedule": check_schedule, "ratchet": check_ratchet,
     "envelope": check_envelope, "log_chain": check_log_chain, "passive_client": check_passive,
     "host_verdict": check_host, "welcome": check_welcome,
     "commit": check_commit, "attachment": check_attachment, "host_url": check_host_url_family,

@@ -44,7 +44,11 @@ pub const MUTANTS: &[(&str, &[&str])] = &[
     ),
     (
         "accept-weak-keys",
-        &["host.api.keys.small-order", "host.api.keys.non-canonical"],
+        &[
+            "host.api.keys.small-order",
+            "host.api.keys.non-canonical",
+            "host.ed25519.signature.must-reject",
+        ],
     ),
     (
         "accept-noncanonical",
@@ -135,7 +139,12 @@ pub const MUTANTS: &[(&str, &[&str])] = &[
             "host.member.rotate.bad-signature-wins",
         ],
     ),
+    ("unbounded-page", &["host.log.page-bytes"]),
 ];
+
+/// Variants of the reference host that are not violations and must pass the whole suite: the
+/// strictest Ed25519 verifier a host may use (spec §3.5.5).
+pub const CONFORMING_VARIANTS: &[&str] = &["strict-verifier"];
 
 #[test]
 fn mutant_table_names_existing_tests() {
@@ -204,7 +213,7 @@ fn mutant_table_matches_the_host() {
     use hearth_host::mutant::Mutant;
     for m in Mutant::ALL {
         assert!(
-            MUTANTS.iter().any(|(n, _)| *n == m.name()),
+            MUTANTS.iter().any(|(n, _)| *n == m.name()) || CONFORMING_VARIANTS.contains(&m.name()),
             "host mutant {} has no entry in MUTANTS",
             m.name()
         );
@@ -270,6 +279,21 @@ fn every_mutant_is_caught() {
             .collect()
     });
     assert!(problems.is_empty(), "mutants not caught: {problems:#?}");
+}
+
+/// (d) a host that rejects every signature and key with a mixed-order component, as a host on
+/// libsodium does (spec §3.5.5), passes the whole suite.
+#[cfg(feature = "mutants")]
+#[test]
+fn conforming_variants_pass() {
+    for v in CONFORMING_VARIANTS {
+        let report = run_against(Some(v), &[]);
+        assert_eq!(
+            (failed(&report), report.exit_code),
+            (Vec::<String>::new(), 0),
+            "the conforming variant {v} failed"
+        );
+    }
 }
 
 /// (c) the unmutated host passes the whole suite and the run exits 0.

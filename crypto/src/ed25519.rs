@@ -113,7 +113,7 @@ impl VerifyingKey {
 
     /// Verifies `sig` on `msg` under spec §3.5 rules 2 to 4: HRT-CRYPTO-15, HRT-CRYPTO-16 (`R`
     /// canonical, not small order), HRT-CRYPTO-17 (`S < L`), HRT-CRYPTO-18 (cofactored
-    /// equation) and HRT-CRYPTO-19 (torsion components accepted). Fails with
+    /// equation) and HRT-CRYPTO-47 (torsion components accepted, the client rule). Fails with
     /// [`CryptoError::Verify`].
     pub fn verify(&self, msg: &[u8], sig: &Signature) -> Result<(), CryptoError> {
         self.verify_detailed(msg, sig)
@@ -388,6 +388,10 @@ fn batch_equation(items: &[BatchItem<'_>], rng: &mut impl CryptoRngCore) -> bool
         .mul_by_cofactor()
         .is_identity()
 }
+
+/// DANGER (feature `danger-forge`, test tooling only): edge-case keys and signatures.
+#[cfg(feature = "danger-forge")]
+pub mod forge;
 
 #[cfg(test)]
 mod tests;

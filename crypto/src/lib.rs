@@ -31,7 +31,8 @@
 //!   it from the OS RNG. Never enable it in a build that talks to peers.
 //! - `danger-forge` (off by default; the conformance harness's client suite only): functions that
 //!   build what a conforming client never sends (`Group::danger_seal_forged`, forged commits and
-//!   requests), so that the suite can check that receivers reject them.
+//!   requests, the Ed25519 edge cases of `ed25519::forge`), so that the suites and the vectors can
+//!   check what receivers accept and reject.
 //!
 //! Both are additive (they add functions and change none), and [`DANGER_FEATURES`] names those
 //! a build carries.

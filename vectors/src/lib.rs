@@ -34,6 +34,7 @@ pub fn vector_files(scenario: &families::scenario::Scenario) -> R<Vec<VectorFile
         families::prims::labelled_family()?,
         families::prims::hpke_family()?,
         families::prims::keys_family()?,
+        families::ed25519::ed25519_family()?,
         families::invite::invite_family()?,
         families::host_url::host_url_family()?,
         families::schedule::schedule_family()?,

@@ -22,6 +22,7 @@ pub fn tests() -> Vec<TestDef> {
         t!("host.log.no-entry-for-rejected", "rejected requests and other ops append nothing", ["HRT-LOG-2", "HRT-API-37"], no_entry_for_rejected),
         t!("host.log.epoch-counts-commits", "the served epoch is the number of commit entries", ["HRT-LOG-14"], epoch_counts_commits),
         t!("host.log.immutable", "entries served later are byte-identical to entries served earlier", ["HRT-LOG-8"], immutable),
+        t!("host.log.page-bytes", "a page of large entries stops early at 1048576 entry bytes (a page of one entry excepted), and the pages still cover the log", ["HRT-LOG-46", "HRT-LOG-9", "HRT-LOG-10"], page_bytes),
         t!("host.log.load", "500 msg.post from 4 threads: every acknowledged seq present exactly once, the chain verifies", ["HRT-LOG-5", "HRT-LOG-4", "HRT-LOG-9", "HRT-OP-46"], load),
     ]
 }
@@ -249,6 +250,57 @@ fn load(ctx: &Ctx<'_>) -> TestResult {
             page.entries.len()
         ),
         &[&pex],
+    )?;
+    ctx.delete_channel(&ch);
+    Ok(())
+}
+
+/// Entry bytes one page may carry (HRT-LOG-46).
+pub const LOG_PAGE_BYTES: usize = 1 << 20;
+
+fn page_bytes(ctx: &Ctx<'_>) -> TestResult {
+    let ch = ctx.channel_with_members()?;
+    // Envelopes with a ciphertext of 81000 bytes (the CDDL allows 81936): fourteen of them
+    // exceed the byte bound of one page.
+    let ct_len = 81_000;
+    for g in 0..14u64 {
+        let ct: Vec<u8> = ctx.c.with_rng(|r| r.vec(ct_len));
+        let env = hearth_wire::encode_with(|e| {
+            e.array(8)
+                .uint(1)
+                .uint(super::SUITE)
+                .bytes(&ch.id)
+                .uint(ch.epoch)
+                .uint(1)
+                .uint(g)
+                .bytes(&[0, 0, 0, g as u8])
+                .bytes(&ct);
+        });
+        let ex = ctx
+            .c
+            .call(ch.key(1), op::MSG_POST, Some(ch.id), super::msg_body(&env));
+        let _: AppendResult = expect_ok(&ex)?;
+    }
+    let limit = ctx.limits().max_log_page.clamp(1, 1000);
+    let (r, ex) = ctx.fetch_log(&ch, 0, 0, limit)?;
+    let total: usize = r.entries.as_slice().iter().map(|e| e.bytes.len()).sum();
+    ensure(
+        !r.entries.is_empty() && (r.entries.len() == 1 || total <= LOG_PAGE_BYTES),
+        format!(
+            "a page of {} entries carries {total} entry bytes, over {LOG_PAGE_BYTES} (HRT-LOG-46)",
+            r.entries.len()
+        ),
+        &[&ex],
+    )?;
+    let all = ctx.fetch_all(&ch, 0)?;
+    ensure(
+        all.len() as u64 == r.tip.0,
+        format!(
+            "the pages cover {} entries, the tip is {}",
+            all.len(),
+            r.tip.0
+        ),
+        &[&ex],
     )?;
     ctx.delete_channel(&ch);
     Ok(())

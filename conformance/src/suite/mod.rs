@@ -13,6 +13,7 @@ macro_rules! t {
 }
 
 pub mod api;
+pub mod ed25519;
 pub mod fixtures;
 pub mod http;
 pub mod log;
@@ -46,6 +47,7 @@ pub fn all_tests() -> Vec<TestDef> {
     v.extend(http::tests());
     v.extend(nonce::tests());
     v.extend(wire::tests());
+    v.extend(ed25519::tests());
     v.extend(ops_channel::tests());
     v.extend(ops_invite::tests());
     v.extend(ops_commit::tests());

@@ -87,6 +87,12 @@ pub fn tests() -> Vec<TestDef> {
             welcome_group_info
         ),
         t!(
+            "host.op.commit-post.welcomes-any-order",
+            "Welcomes listed in the reverse of the AddOp order are accepted and each is stored for its own key",
+            ["HRT-OP-72", "HRT-OP-40"],
+            welcomes_any_order
+        ),
+        t!(
             "host.op.commit-post.welcome-mismatch",
             "missing, extra or misdirected Welcomes -> malformed/invalid_value",
             ["HRT-OP-40"],
@@ -663,6 +669,41 @@ fn welcome_group_info(ctx: &Ctx<'_>) -> TestResult {
         ensure(
             got.welcome.as_bytes() == w.as_slice() && got.group_info_ct.as_slice() == gi.as_slice(),
             "welcome.fetch did not return the posted Welcome and the commit's GroupInfo ciphertext (HRT-OP-64)",
+            &[&ex, &wex],
+        )?;
+    }
+    ctx.delete_channel(&ch);
+    Ok(())
+}
+
+fn welcomes_any_order(ctx: &Ctx<'_>) -> TestResult {
+    let ch = ctx.create_channel()?;
+    let mut keys = Vec::new();
+    let mut ops = Vec::new();
+    for _ in 0..3 {
+        let inv = ctx.invite(&ch, 0)?;
+        let mk = ctx.c.key();
+        expect_code(&ctx.redeem(&ch, &inv, &mk), ErrorCode::OK, None)?;
+        ops.push(gop::add(&mk.public(), &ctx.c.random::<32>(), MEMBER));
+        keys.push(mk);
+    }
+    let mut spec = ctx.commit_spec(&ch, 0, ops);
+    // The Welcomes are paired with their keys; their order means nothing (HRT-OP-72).
+    spec.welcomes.reverse();
+    let (ex, _) = ctx.post_commit(&ch, 0, &spec);
+    expect_code(&ex, ErrorCode::OK, None)?;
+    for mk in &keys {
+        let want = spec
+            .welcomes
+            .iter()
+            .find(|(k, _)| *k == mk.public())
+            .map(|(_, w)| w.clone())
+            .unwrap_or_default();
+        let wex = ctx.call_empty(mk, op::WELCOME_FETCH, ch.id);
+        let got: WelcomeFetchResult = expect_ok(&wex)?;
+        ensure(
+            got.welcome.as_bytes() == want.as_slice(),
+            "welcome.fetch did not return the Welcome posted for this key",
             &[&ex, &wex],
         )?;
     }

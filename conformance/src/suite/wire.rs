@@ -11,6 +11,12 @@ use crate::model::{TestDef, TestResult};
 pub fn tests() -> Vec<TestDef> {
     vec![
         t!(
+            "host.wire.op-beyond-range",
+            "op 65536, 2^32 and 2^64 - 1 (correctly signed) -> malformed/invalid_value at step 6, not unsupported_op",
+            ["HRT-WIRE-16", "HRT-API-22", "HRT-API-24"],
+            op_beyond_range
+        ),
+        t!(
             "host.wire.trailing-bytes",
             "trailing bytes after the SignedRequest or the Request -> trailing_bytes",
             ["HRT-WIRE-1", "HRT-API-18", "HRT-API-22"],
@@ -602,5 +608,18 @@ fn first_violation(ctx: &Ctx<'_>) -> TestResult {
             .raw(&[0xa1, 0x19, 0x03, 0xe8, 0x61, 0xff]);
     });
     expect_raw(ctx, &rb, ErrorCode::MISORDERED_KEY)?;
+    Ok(())
+}
+
+fn op_beyond_range(ctx: &Ctx<'_>) -> TestResult {
+    // `op = uint .le 65535` (spec §2.7.1 row T5): a larger value fails typed decoding at step
+    // 6, so the host never reaches the op check of step 7.
+    let key = ctx.c.key();
+    for o in [65_536u64, 1 << 32, u64::MAX] {
+        let mut s = ctx.c.spec(op::INFO, None, EMPTY.to_vec());
+        s.op = o;
+        let ex = ctx.c.post_raw(sign_request(&key, &s.encode()));
+        expect_detail(&ex, ErrorCode::INVALID_VALUE)?;
+    }
     Ok(())
 }

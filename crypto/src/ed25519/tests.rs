@@ -487,3 +487,67 @@ proptest! {
         }
     }
 }
+
+/// The forged edge cases (spec §3.5.5, `vectors/ed25519.json`): the client rule accepts exactly
+/// the cases `client_accepts` names, singly and in a batch with an honest signature, and
+/// ed25519-dalek's `verify_strict` (a strict cofactorless verifier) gives a verdict a host may
+/// give: it rejects every case the client rule rejects and accepts every honest one.
+#[test]
+fn forged_edges_single_batch_and_strict() {
+    use super::forge::{forge, Edge};
+    let mut rng = TestRng(7);
+    for (i, edge) in Edge::ALL.into_iter().enumerate() {
+        let seed = [i as u8 + 1; 32];
+        let mut n = 0u32;
+        let f = forge(edge, &seed, || {
+            n += 1;
+            format!("forge test {n}").into_bytes()
+        })
+        .expect("a message meets the condition");
+        let client = single(&f.public_key, &f.message, &f.signature).is_ok();
+        assert_eq!(client, edge.client_accepts(), "{edge:?} client verdict");
+        if let Ok(key) = VerifyingKey::from_bytes(&f.public_key) {
+            let sig = Signature::from_bytes(&f.signature);
+            let honest = SigningKey::from_seed(&[0x55; 32]);
+            let hm = b"honest".to_vec();
+            let hs = honest.sign(&hm);
+            let items = [
+                BatchItem {
+                    key: honest.verifying_key(),
+                    msg: &hm,
+                    sig: &hs,
+                },
+                BatchItem {
+                    key: &key,
+                    msg: &f.message,
+                    sig: &sig,
+                },
+            ];
+            assert_eq!(
+                verify_batch_with(&items, &mut rng).is_ok(),
+                client,
+                "{edge:?} batch verdict"
+            );
+        }
+        let strict = ed25519_dalek::VerifyingKey::from_bytes(&f.public_key)
+            .and_then(|k| {
+                k.verify_strict(
+                    &f.message,
+                    &ed25519_dalek::Signature::from_bytes(&f.signature),
+                )
+            })
+            .is_ok();
+        if !client {
+            assert!(
+                !strict,
+                "{edge:?}: verify_strict accepts what the client rule rejects"
+            );
+        }
+        if !edge.host_may_reject() && client {
+            assert!(
+                strict,
+                "{edge:?}: verify_strict rejects an honest signature"
+            );
+        }
+    }
+}

@@ -103,15 +103,20 @@ impl Default for RateConfig {
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
-    /// The most entry bytes one page carries before it stops (at least 1; 1 gives one entry
-    /// per page, which a host with little memory per response may want).
+    /// The most entry bytes one page carries before it stops: at least 1 (1 gives one entry
+    /// per page, which a host with little memory per response may want) and at most the bound
+    /// of HRT-LOG-46, [`MAX_PAGE_BYTES`], which is also the default.
     pub page_bytes: u64,
 }
+
+/// The most entry bytes a `log.fetch` page may carry (HRT-LOG-46: 1,048,576); a page holds at
+/// least one entry (HRT-LOG-10) whatever its size.
+pub const MAX_PAGE_BYTES: u64 = 1 << 20;
 
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
-            page_bytes: 8 << 20,
+            page_bytes: MAX_PAGE_BYTES,
         }
     }
 }
@@ -274,8 +279,11 @@ impl Config {
         if !(r.per_second.is_finite() && r.per_second > 0.0) {
             return Err(field("rate_limit.per_second", "must be a number > 0"));
         }
-        if file.log.page_bytes == 0 {
-            return Err(field("log.page_bytes", "must be at least 1"));
+        if file.log.page_bytes == 0 || file.log.page_bytes > MAX_PAGE_BYTES {
+            return Err(field(
+                "log.page_bytes",
+                "must be at least 1 and at most 1048576 (spec HRT-LOG-46)",
+            ));
         }
         if file.data_dir.as_os_str().is_empty() {
             return Err(field("data_dir", "must not be empty"));

@@ -286,6 +286,17 @@ impl Host {
         #[cfg(feature = "mutants")]
         let verified = verified.or_else(|f| crate::mutant::weak_key_signature(self, &sr, f));
         verified?;
+        // Variant strict-verifier (HRT-CRYPTO-46, HRT-KEY-29): mixed-order A or R rejected.
+        #[cfg(feature = "mutants")]
+        {
+            let mut r = [0u8; 32];
+            r.copy_from_slice(sr.signature.0.get(..32).unwrap_or(&[0; 32]));
+            if crate::mutant::strict_rejects(self, &sr.key.0)
+                || crate::mutant::strict_rejects(self, &r)
+            {
+                return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
+            }
+        }
         // Step 6 (HRT-API-22, HRT-API-23): the inner profile; no critical extension is
         // implemented, so any crit entry is unsupported_extension.
         let request = sr

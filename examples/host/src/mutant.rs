@@ -91,11 +91,18 @@ pub enum Mutant {
     LenientRotate,
     /// Violates HRT-OP-71: a recovery commit's key 11 is not checked.
     IgnoreRecover,
+    /// Violates HRT-LOG-46: `log.fetch` ignores the byte bound of a page.
+    UnboundedPage,
+    /// Not a violation: the strictest verifier spec §3.5.5 allows a host (HRT-CRYPTO-46,
+    /// HRT-KEY-29), as a host on libsodium's `crypto_sign_verify_detached` and
+    /// `crypto_sign_ed25519_pk_to_curve25519` behaves: a request key, an `invite_auth` key or an
+    /// `R` of mixed order is `bad_signature`. The host suite must pass it.
+    StrictVerifier,
 }
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 23] = [
+    pub const ALL: [Mutant; 25] = [
         Mutant::AcceptReplay,
         Mutant::RecomputeRetry,
         Mutant::SkipHostBinding,
@@ -119,6 +126,8 @@ impl Mutant {
         Mutant::KeepLeftMembers,
         Mutant::LenientRotate,
         Mutant::IgnoreRecover,
+        Mutant::UnboundedPage,
+        Mutant::StrictVerifier,
     ];
 
     /// The kebab-case name.
@@ -147,6 +156,8 @@ impl Mutant {
             Mutant::KeepLeftMembers => "keep-left-members",
             Mutant::LenientRotate => "lenient-rotate",
             Mutant::IgnoreRecover => "ignore-recover",
+            Mutant::UnboundedPage => "unbounded-page",
+            Mutant::StrictVerifier => "strict-verifier",
         }
     }
 
@@ -240,6 +251,16 @@ pub fn weak_key_signature(host: &Host, sr: &SignedRequest, fail: Fail) -> Result
     } else {
         Err(fail)
     }
+}
+
+/// `strict-verifier`: whether the point encoded by `b` has a torsion component (it decodes and
+/// is not of order 1 or `L`); `false` for every host but that variant.
+pub fn strict_rejects(host: &Host, b: &[u8; 32]) -> bool {
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    host.mutant() == Some(Mutant::StrictVerifier)
+        && CompressedEdwardsY(*b)
+            .decompress()
+            .is_some_and(|p| !p.is_torsion_free())
 }
 
 /// Ed25519 without rule 1 of spec §3.5: `A` and `R` only need to decompress.

@@ -115,6 +115,15 @@ pub fn verify_page(
     if tip_mismatch {
         return Err(code(ErrorCode::FORK_DETECTED));
     }
+    // Step 5, an unreached tip (HRT-LOG-47): kept as a claim, it must agree with any head the
+    // client already holds for that seq.
+    let reached = entries.last().map_or(st.v, |l| l.seq);
+    if tip > reached {
+        let held = st.heads.get(&tip).or_else(|| st.claims.get(&tip));
+        if held.is_some_and(|x| x.as_slice() != head_at_tip) {
+            return Err(code(ErrorCode::FORK_DETECTED));
+        }
+    }
     Ok(out)
 }
 
@@ -370,6 +379,36 @@ pub fn log_chain_family(s: &Scenario) -> R<VectorFile> {
         vec!["HRT-LOG-20"],
         claimed,
         tail.clone(),
+        tip,
+        tip_head.clone(),
+    ));
+    // Contiguity is judged for the whole page before any head (HRT-LOG-16): a gap after an
+    // entry with a wrong head is withholding, not a fork.
+    let mut gap_bad_head = tail.clone();
+    gap_bad_head.remove(1);
+    if let Some(e) = gap_bad_head.get_mut(0) {
+        e.head = crate::util::flip(e.head.clone(), 0, 1);
+    }
+    pages.push((
+        "gap-after-wrong-head",
+        "a wrong head in the first entry and a gap after it: contiguity is checked for the whole page first",
+        vec!["HRT-LOG-16", "HRT-LOG-47"],
+        mid.clone(),
+        gap_bad_head,
+        tip,
+        tip_head.clone(),
+    ));
+    // Two different heads claimed for one unreached tip (HRT-LOG-47).
+    let mut tip_claimed = mid.clone();
+    tip_claimed
+        .claims
+        .insert(tip, crate::util::flip(tip_head.clone(), 5, 1));
+    pages.push((
+        "tip-claim-conflict",
+        "a partial page whose head at tip differs from a head the client already holds as a claim for that tip",
+        vec!["HRT-LOG-47", "HRT-LOG-21"],
+        tip_claimed,
+        tail.get(..1).unwrap_or_default().to_vec(),
         tip,
         tip_head.clone(),
     ));
@@ -871,6 +910,18 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
         good_seen,
         10,
         t3,
+    ));
+    // No prev although Carol verified earlier messages of Bob: not evidence (HRT-LOG-48).
+    let no_prev = with_insert(crafter.envelope(1, &content(8, Some(head8), None)?)?);
+    let t5 = no_prev.last().map(|e| e.head.clone()).unwrap_or_default();
+    pcs.push((
+        "prev-absent",
+        "Bob's next message carries no prev although Carol verified earlier messages of his: not withholding",
+        vec!["HRT-LOG-48", "HRT-LOG-36"],
+        st.clone(),
+        no_prev,
+        10,
+        t5,
     ));
     let bad_prev = with_insert(
         crafter.envelope(

@@ -2,6 +2,7 @@
 
 pub mod attachment;
 pub mod commit;
+pub mod ed25519;
 pub mod envelope;
 pub mod host;
 pub mod host_url;

@@ -296,7 +296,7 @@ pub fn labelled_family() -> R<VectorFile> {
         sbase(
             "valid",
             "SignWithLabel signs hCBOR([LABEL(Label), c]) with Ed25519 (RFC 8032)",
-            &["HRT-CRYPTO-20", "HRT-CRYPTO-19"],
+            &["HRT-CRYPTO-20", "HRT-CRYPTO-47"],
         )
         .input("seed", hx(&crate::util::RFC8032_SEED))
         .input("public_key", hx(&pk))

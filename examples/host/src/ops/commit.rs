@@ -114,6 +114,11 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
                 if VerifyingKey::from_bytes(&member_key.0).is_err() {
                     return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
                 }
+                // Variant strict-verifier (HRT-KEY-29): a mixed-order key is rejected too.
+                #[cfg(feature = "mutants")]
+                if crate::mutant::strict_rejects(cx.host, &member_key.0) {
+                    return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
+                }
                 // Known to the channel (HRT-OP-69): a roster key, a pending key, or a removed
                 // key the host keeps (HRT-OP-67); an AddOp key of this commit is checked below.
                 // MUTANT lenient-rotate (HRT-OP-69): removed keys are not known.

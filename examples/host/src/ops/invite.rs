@@ -44,6 +44,11 @@ pub fn create(cx: &Ctx<'_>, b: &InviteCreateBody) -> OpResult {
     if VerifyingKey::from_bytes(&b.invite_auth.0).is_err() {
         return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
     }
+    // Variant strict-verifier (HRT-KEY-29): a mixed-order key is rejected too.
+    #[cfg(feature = "mutants")]
+    if crate::mutant::strict_rejects(cx.host, &b.invite_auth.0) {
+        return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
+    }
     // Check 5 (HRT-OP-16): pending invites (unused, unrevoked, unexpired) below max_invites.
     let n: i64 = cx
         .conn
@@ -151,6 +156,11 @@ pub fn redeem(cx: &Ctx<'_>, b: &InviteRedeemBody) -> OpResult {
     // channel_id, invite_id, key]).
     let mk = VerifyingKey::from_bytes(&b.member_key.0)
         .map_err(|_| Fail::Status(ErrorCode::BAD_SIGNATURE))?;
+    // Variant strict-verifier (HRT-KEY-29): a mixed-order key is rejected too.
+    #[cfg(feature = "mutants")]
+    if crate::mutant::strict_rejects(cx.host, &b.member_key.0) {
+        return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
+    }
     let url = cx.job.request.host_url.as_str();
     verify_with_label(
         &mk,

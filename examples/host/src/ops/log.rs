@@ -40,7 +40,8 @@ pub fn fetch(cx: &Ctx<'_>, b: &LogFetchBody) -> OpResult {
     while let Some(r) = rows.next()? {
         let bytes: Vec<u8> = r.get(2)?;
         let len = bytes.len() as u64;
-        if count > 0 && total.saturating_add(len) > budget {
+        // MUTANT unbounded-page (HRT-LOG-46): no byte bound.
+        if count > 0 && total.saturating_add(len) > budget && !mutant!(cx.host, UnboundedPage) {
             break;
         }
         total = total.saturating_add(len);
