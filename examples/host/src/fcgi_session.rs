@@ -458,6 +458,89 @@ impl Session {
     }
 }
 
+/// The property the fuzz target `fcgi_records` (`fuzz/`) and the corpus replay
+/// (`tests/fcgi_corpus.rs`) check on arbitrary web-server bytes; it panics when it fails.
+///
+/// - Records: every record decoded from `data` re-encodes (with its padding length) to its
+///   header and content; every name-value stream that decodes re-encodes (shortest forms) to
+///   one that decodes to the same pairs.
+/// - A [`Session`] fed `data` in chunks (sized by the first byte) never panics, never holds
+///   more than its bounds, and writes only well-formed records.
+#[doc(hidden)]
+pub fn fuzz_check(data: &[u8]) {
+    use crate::fcgi_record::MAX_CONTENT;
+    let mut rest = data;
+    while let Ok(Some((r, used))) = decode(rest) {
+        let mut again = Vec::new();
+        encode(&mut again, r.kind, r.request_id, r.content);
+        let (Some(head), Some(orig)) = (again.get(..8), rest.get(..8)) else {
+            panic!("record shorter than its header");
+        };
+        assert_eq!(head.get(..6), orig.get(..6), "re-encoded header differs");
+        assert_eq!(again.get(8..8 + r.content.len()), Some(r.content));
+        assert_eq!(used, r.wire_len());
+        if let Ok(pairs) = decode_pairs(r.content) {
+            let mut enc = Vec::new();
+            for (n, v) in &pairs {
+                encode_pair(&mut enc, n, v);
+            }
+            assert_eq!(
+                decode_pairs(&enc).ok(),
+                Some(pairs),
+                "pairs do not round-trip"
+            );
+        }
+        rest = rest.get(used..).unwrap_or_default();
+    }
+    let limits = Limits {
+        max_params: 4096,
+        max_drain: 8192,
+        max_conns: 1,
+    };
+    let chunk = usize::from(data.first().copied().unwrap_or(1)).max(1) * 97;
+    let mut s = Session::new(limits);
+    'feed: for piece in data.chunks(chunk) {
+        if s.feed(piece).is_err() {
+            break;
+        }
+        loop {
+            let ev = s.poll();
+            let held = s.buffered() - s.output.len();
+            assert!(
+                held <= 2 * Session::FEED_MAX + limits.max_params,
+                "{held} bytes held"
+            );
+            match ev {
+                Err(_) => break 'feed,
+                Ok(None) => break,
+                Ok(Some(Event::Params(p))) => {
+                    let len = p.get("CONTENT_LENGTH").ok().flatten().unwrap_or("");
+                    match len.parse::<usize>() {
+                        Ok(n) if n <= 1024 => s.read_body(n),
+                        _ => s.respond(b"early", 1),
+                    }
+                }
+                Ok(Some(Event::Body(b))) => {
+                    assert!(b.len() <= 1024, "body over its limit");
+                    s.respond(&b, 0);
+                }
+                Ok(Some(Event::Refused(_))) => s.respond(b"refused", 2),
+            }
+        }
+        let out = s.take_output();
+        let mut o = out.as_slice();
+        while !o.is_empty() {
+            match decode(o) {
+                Ok(Some((r, used))) => {
+                    assert!(r.content.len() <= MAX_CONTENT);
+                    o = o.get(used..).unwrap_or_default();
+                }
+                other => panic!("the session wrote a malformed record: {other:?}"),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
