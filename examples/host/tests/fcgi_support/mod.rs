@@ -20,7 +20,7 @@ use hearth_host::fcgi_record::{
     ROLE_RESPONDER,
 };
 
-use super::common::{free_port, parse_cgi, write_config_for, TempDir, BIN};
+use super::common::{free_port, parse_cgi, write_config_for, TempDir, BIN, HOST_URL};
 
 /// The bytes of one request: BEGIN_REQUEST, the PARAMS stream, and the STDIN stream when
 /// `stdin` is given (ended by an empty record).
@@ -167,8 +167,19 @@ pub struct LighttpdFcgi {
 }
 
 impl LighttpdFcgi {
-    /// Starts lighttpd; `extra` is appended to the host's config.
+    /// Starts lighttpd; `extra` is appended to the host's config, whose canonical URL is the
+    /// URL it is served at (as the host suite needs).
     pub fn start(extra: &str) -> LighttpdFcgi {
+        Self::start_inner(extra, true)
+    }
+
+    /// As [`LighttpdFcgi::start`], with the canonical URL [`HOST_URL`] that the request
+    /// builders of `tests/common` sign for.
+    pub fn start_plain(extra: &str) -> LighttpdFcgi {
+        Self::start_inner(extra, false)
+    }
+
+    fn start_inner(extra: &str, canonical: bool) -> LighttpdFcgi {
         let dir = TempDir::new("lighttpd-fcgi");
         let root = dir.path().join("www");
         let home = dir.path().join("hearth");
@@ -177,7 +188,7 @@ impl LighttpdFcgi {
         std::fs::copy(BIN, home.join("hearth-host")).unwrap();
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}/hearth/hearth.fcgi");
-        write_config_for(&home, &url, extra);
+        write_config_for(&home, if canonical { &url } else { HOST_URL }, extra);
         let block = deploy_fastcgi_block().replace(DEPLOY_DIR, &home.display().to_string());
         let conf = dir.path().join("lighttpd.conf");
         std::fs::write(
