@@ -11,8 +11,8 @@
 //! Requests are built and signed before the clock starts. `HEARTH_BENCH_CLIENTS`,
 //! `HEARTH_BENCH_REQUESTS` and `HEARTH_BENCH_CGI` override the defaults (16, 8000, 300) of the
 //! direct runs; `HEARTH_BENCH_LT_CLIENTS`, `HEARTH_BENCH_LT_REQUESTS` and `HEARTH_BENCH_LT_SEQ`
-//! those of the lighttpd runs (8, 2000, 300). `HEARTH_BENCH_ONLY=lighttpd` skips the direct
-//! runs.
+//! those of the lighttpd runs (8, 2000, 300). `HEARTH_BENCH_ONLY=lighttpd` (or `direct`) runs only
+//! those.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -78,10 +78,13 @@ fn run_clients(url: &str, per_client: Vec<Vec<Vec<u8>>>) -> (Duration, usize) {
 }
 
 fn main() {
-    if std::env::var("HEARTH_BENCH_ONLY").as_deref() != Ok("lighttpd") {
+    let only = std::env::var("HEARTH_BENCH_ONLY").unwrap_or_default();
+    if only != "lighttpd" {
         direct();
     }
-    under_lighttpd();
+    if only != "direct" {
+        under_lighttpd();
+    }
 }
 
 fn direct() {
