@@ -24,13 +24,23 @@ fn cgi_wal_stays_bounded_over_many_writes() {
     let ch = random16();
     let post = |b: &[u8]| cgi(&config, "POST", Some("application/cbor"), b, &[]);
     assert_eq!(
-        status(&post(&signed(&alice, 1, Some(ch), create_body(ch, &alice, 1)))),
+        status(&post(&signed(
+            &alice,
+            1,
+            Some(ch),
+            create_body(ch, &alice, 1)
+        ))),
         ErrorCode::OK
     );
     let wal = dir.path().join("data/hearth.sqlite3-wal");
     let mut largest = 0;
     for i in 0..150u32 {
-        let r = post(&signed(&alice, 9, Some(ch), msg_body(&envelope(ch, 0, 0, i))));
+        let r = post(&signed(
+            &alice,
+            9,
+            Some(ch),
+            msg_body(&envelope(ch, 0, 0, i)),
+        ));
         assert_eq!(status(&r), ErrorCode::OK);
         largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
     }
