@@ -192,7 +192,7 @@ pub fn encode(out: &mut Vec<u8>, kind: RecordType, request_id: u16, content: &[u
     let [len1, len0] = (len as u16).to_be_bytes();
     out.extend_from_slice(&[VERSION_1, kind.0, id1, id0, len1, len0, padding as u8, 0]);
     out.extend_from_slice(content);
-    out.extend_from_slice(&[0u8; 8][..padding]);
+    out.resize(out.len() + padding, 0);
 }
 
 /// The largest chunk [`encode_stream`] puts in one record (a multiple of 8: no padding).
@@ -287,10 +287,13 @@ fn pair_len(buf: &[u8]) -> Result<(usize, &[u8]), FcgiError> {
     }
 }
 
+/// One name-value pair (§3.4), borrowed from its stream.
+pub type Pair<'a> = (&'a [u8], &'a [u8]);
+
 /// Decodes a complete name-value stream (the concatenated content of `FCGI_PARAMS`,
 /// `FCGI_GET_VALUES` or `FCGI_GET_VALUES_RESULT` records) into pairs borrowing from it. Both
 /// length forms are accepted for any length (§3.4 does not require the short one).
-pub fn decode_pairs(mut buf: &[u8]) -> Result<Vec<(&[u8], &[u8])>, FcgiError> {
+pub fn decode_pairs(mut buf: &[u8]) -> Result<Vec<Pair<'_>>, FcgiError> {
     let mut pairs = Vec::new();
     while !buf.is_empty() {
         let (nlen, rest) = pair_len(buf)?;

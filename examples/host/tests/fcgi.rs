@@ -47,7 +47,7 @@ fn fcgi_whole_conversation_one_process_many_requests() {
     }
     let threads: Vec<_> = (0..8)
         .map(|_| {
-            let (addr, k) = (addr.clone(), SigningKey::from_seed(&k.seed()));
+            let (addr, k) = (addr.clone(), SigningKey::from_seed(k.seed()));
             std::thread::spawn(move || {
                 for _ in 0..10 {
                     let r = fcgi_post(&addr, &signed(&k, 0, None, empty()));
