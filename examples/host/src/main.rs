@@ -9,7 +9,8 @@
 //! hearth-host completions SHELL
 //! ```
 //! `--config` may also follow the command. Run by a web server as a CGI program
-//! (`GATEWAY_INTERFACE` set) without arguments it answers one request. The config is
+//! (`GATEWAY_INTERFACE` set) without arguments it answers one request; started without
+//! arguments on a listening socket (FastCGI) it runs `fcgi`. The config is
 //! `--config PATH`, else `$HEARTH_CONFIG`, else `hearth.toml` next to the executable (CGI) or in
 //! the working directory.
 
@@ -27,7 +28,8 @@ use hearth_host::{cgi, fcgi, serve, store};
 const CONFIG_NOTE: &str = "\
 The config is --config PATH, else $HEARTH_CONFIG, else hearth.toml (next to the executable in CGI
 mode, in the working directory otherwise). Run by a web server (GATEWAY_INTERFACE set) without
-arguments, hearth-host answers one CGI request. Exit codes: 0 done, 1 failed, 2 bad arguments.";
+arguments, hearth-host answers one CGI request; started without arguments on a listening socket
+(FastCGI, as mod_fcgid does), it runs `fcgi`. Exit codes: 0 done, 1 failed, 2 bad arguments.";
 
 /// The Hearth reference host: one CGI program (or a standalone server) and a SQLite data
 /// directory.
