@@ -1,28 +1,53 @@
 //! The CGI front end (RFC 3875, spec §8.10): the request from the environment and standard
 //! input, the answer on standard output as `Status: 200 OK`, `Content-Type:
 //! application/cbor` and one `Response` (HRT-API-5), whatever happens.
+//!
+//! After an early answer (step 1 or 2, decided without reading the body, HRT-API-16) the rest
+//! of standard input is read and thrown away, bounded in bytes and time, before the program
+//! exits. A gateway that is still writing the body into the program's standard
+//! input when the program exits gets a broken pipe; fcgiwrap then answers nginx with an error
+//! and nginx sends `502 Bad Gateway` instead of the answer.
 
 use std::io::{Read, Write};
+use std::time::Duration;
 
 use hearth_wire::ErrorCode;
 
 use crate::handler::{response, Host, Prepared};
 use crate::store;
 
+/// The most bytes of an unwanted body that are read and dropped after an early answer.
+pub const DRAIN_CAP: u64 = 16 * 1024 * 1024;
+
+/// How long the program waits for the rest of an unwanted body before it exits anyway.
+pub const DRAIN_WAIT: Duration = Duration::from_secs(10);
+
 /// Reads one request from the CGI environment and answers it on stdout.
 pub fn run(host: Option<&Host>) -> std::io::Result<()> {
-    let body = match host {
+    let (body, unread) = match host {
         Some(host) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(host)))
-            .unwrap_or_else(|_| host.internal()),
-        // No usable configuration: still a Response (HRT-API-5), status internal.
-        None => response(
-            ErrorCode::INTERNAL,
-            crate::clock::Clock::default().now(),
-            None,
-            None,
+            .unwrap_or_else(|_| {
+                tracing::error!("internal: panic while handling a CGI request");
+                (host.internal(), 0)
+            }),
+        // No usable configuration (already logged): still a Response (HRT-API-5).
+        None => (
+            response(
+                ErrorCode::INTERNAL,
+                crate::clock::Clock::default().now(),
+                None,
+                None,
+            ),
+            env("CONTENT_LENGTH")
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0),
         ),
     };
-    write_response(&mut std::io::stdout().lock(), &body)
+    let written = write_response(&mut std::io::stdout().lock(), &body);
+    if unread > 0 {
+        drain(unread.min(DRAIN_CAP));
+    }
+    written
 }
 
 /// Writes the CGI response headers and body.
@@ -36,37 +61,70 @@ pub fn write_response(out: &mut impl Write, body: &[u8]) -> std::io::Result<()> 
     out.flush()
 }
 
+/// Reads and drops up to `limit` bytes of standard input on a thread of its own, waiting at
+/// most [`DRAIN_WAIT`] for it: a client that declared a body and never sends it cannot keep the
+/// process alive.
+fn drain(limit: u64) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("drain".into())
+        .spawn(move || {
+            let _ = std::io::copy(
+                &mut std::io::stdin().lock().take(limit),
+                &mut std::io::sink(),
+            );
+            let _ = tx.send(());
+        });
+    if spawned.is_ok() {
+        let _ = rx.recv_timeout(DRAIN_WAIT);
+    }
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn handle(host: &Host) -> Vec<u8> {
+/// The answer, and how many declared body bytes were left unread.
+fn handle(host: &Host) -> (Vec<u8>, u64) {
     let method = env("REQUEST_METHOD").unwrap_or_default();
     let content_type = env("CONTENT_TYPE");
     let content_length = env("CONTENT_LENGTH").map(|v| v.trim().parse::<u64>().unwrap_or(u64::MAX));
     // Steps 1 and 2: CONTENT_LENGTH is checked before standard input is read (HRT-API-16).
     if let Some(answer) = host.pre_body(&method, content_type.as_deref(), content_length) {
-        return answer;
+        return (answer, content_length.unwrap_or(0));
     }
     // Read exactly CONTENT_LENGTH bytes, or at most max_request + 1 without it (HRT-API-17).
     let limit = content_length.unwrap_or_else(|| host.read_limit());
     let mut body = Vec::new();
-    if std::io::stdin()
-        .lock()
-        .take(limit)
-        .read_to_end(&mut body)
-        .is_err()
-    {
-        return host.internal();
+    if let Err(e) = std::io::stdin().lock().take(limit).read_to_end(&mut body) {
+        tracing::error!("internal: cannot read the request body from standard input: {e}");
+        return (host.internal(), 0);
     }
-    match host.prepare(body) {
+    let unread = match content_length {
+        Some(n) => n.saturating_sub(body.len() as u64),
+        // Without a declared length, more may follow what was read (HRT-API-17).
+        None if body.len() as u64 >= limit => DRAIN_CAP,
+        None => 0,
+    };
+    let answer = match host.prepare(body) {
         Prepared::Done(answer) => answer,
-        Prepared::Job(job) => match store::open(&host.config.db_path()) {
-            Ok(conn) => host
-                .run_batch(&conn, &[&job])
-                .pop()
-                .unwrap_or_else(|| host.internal()),
-            Err(_) => host.internal(),
-        },
-    }
+        Prepared::Job(job) => {
+            let db = host.config.db_path();
+            match store::open(&db) {
+                Ok(conn) => host
+                    .run_batch(&conn, &[&job])
+                    .pop()
+                    .unwrap_or_else(|| host.internal()),
+                Err(e) => {
+                    tracing::error!(
+                        "internal: cannot open the database {}: {e}; {}",
+                        db.display(),
+                        crate::diag::permission_hint(&db)
+                    );
+                    host.internal()
+                }
+            }
+        }
+    };
+    (answer, unread)
 }

@@ -12,6 +12,7 @@
 //! | [`handler`] | §8.3 check order, §8.4 responses |
 //! | [`ops`] | §8.5 every op |
 //! | [`cgi`], [`serve`] | §8.1 transport, §8.10 CGI |
+//! | [`log`], [`diag`] | diagnostics: the error log, `init` and `check` (DEPLOY.md) |
 
 #![forbid(unsafe_code)]
 
@@ -51,6 +52,7 @@ pub fn test_only_features() -> Vec<&'static str> {
 pub fn warn_test_only() {
     let f = test_only_features();
     if !f.is_empty() {
+        // Plain stderr, before the subscriber exists; CI greps for "test-only".
         eprintln!(
             "hearth-host: warning: this binary was built with test-only features ({}); \
              for use, build it alone: cargo build -p hearth-host",
@@ -62,7 +64,9 @@ pub fn warn_test_only() {
 pub mod cgi;
 pub mod clock;
 pub mod config;
+pub mod diag;
 pub mod handler;
+pub mod log;
 #[cfg(feature = "mutants")]
 pub mod mutant;
 pub mod ops;
