@@ -7,6 +7,11 @@
 //! exits. A gateway that is still writing the body into the program's standard
 //! input when the program exits gets a broken pipe; fcgiwrap then answers nginx with an error
 //! and nginx sends `502 Bad Gateway` instead of the answer.
+//!
+//! Some gateways read the whole body before they start the program or read its output
+//! (fcgiwrap, lighttpd's default), so a request that declares a large body it never sends would
+//! wait forever; DEPLOY.md has those servers refuse bodies over `max_request` themselves (413)
+//! and run this program as the error handler, which answers `too_large` (HRT-API-16).
 
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -80,18 +85,37 @@ fn drain(limit: u64) {
     }
 }
 
+/// Whether the web server has refused the request body as too large (HTTP 413) and runs this
+/// program as the error handler for it (Apache `ErrorDocument 413`, lighttpd
+/// `server.error-handler`, nginx `error_page 413`): `REDIRECT_STATUS` is then `413`. A client
+/// cannot set it (its headers arrive as `HTTP_*` variables, RFC 3875 §4.1.18).
+fn refused_as_too_large() -> bool {
+    env("REDIRECT_STATUS").is_some_and(|s| s.trim() == "413")
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// The answer, and how many declared body bytes were left unread.
 fn handle(host: &Host) -> (Vec<u8>, u64) {
-    let method = env("REQUEST_METHOD").unwrap_or_default();
+    let mut method = env("REQUEST_METHOD").unwrap_or_default();
     let content_type = env("CONTENT_TYPE");
-    let content_length = env("CONTENT_LENGTH").map(|v| v.trim().parse::<u64>().unwrap_or(u64::MAX));
+    let declared = env("CONTENT_LENGTH").map(|v| v.trim().parse::<u64>().unwrap_or(u64::MAX));
+    let mut content_length = declared;
+    if refused_as_too_large() {
+        // The web server refused the body itself and runs this program as its error handler
+        // for 413: the request is over its limit, which DEPLOY.md sets to max_request. The
+        // original method is in REDIRECT_REQUEST_METHOD (Apache); lighttpd turns it into GET
+        // and does not say, but only a request with a body is refused as too large: POST.
+        method = env("REDIRECT_REQUEST_METHOD").unwrap_or_else(|| "POST".into());
+        content_length = Some(u64::MAX);
+    }
     // Steps 1 and 2: CONTENT_LENGTH is checked before standard input is read (HRT-API-16).
     if let Some(answer) = host.pre_body(&method, content_type.as_deref(), content_length) {
-        return (answer, content_length.unwrap_or(0));
+        // What the gateway will still write to standard input: the declared length (after a
+        // refusal, the server has dropped the body and declares what it passes, if anything).
+        return (answer, declared.unwrap_or(0));
     }
     // Read exactly CONTENT_LENGTH bytes, or at most max_request + 1 without it (HRT-API-17).
     let limit = content_length.unwrap_or_else(|| host.read_limit());
