@@ -354,6 +354,11 @@ fn fetch_checks(config: &Config, url: &str, opts: &CheckOptions, inside: bool) -
     }
     for u in db_urls {
         match get(&u) {
+            // The program itself answered (a server that runs it as its error handler).
+            Ok((200, body)) if Response::decode(&body).is_ok() => out.push(Finding {
+                severity: Severity::Ok,
+                text: format!("GET {u} is answered by the program, not the file"),
+            }),
             Ok((200, _)) => out.push(Finding {
                 severity: Severity::Error,
                 text: format!(
@@ -439,6 +444,17 @@ fn split_url(url: &str) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_file_is_not_a_response() {
+        let dir = std::env::temp_dir().join(format!("hearth-diag-{}", std::process::id()));
+        let db = dir.join("hearth.sqlite3");
+        let _ = store::open(&db);
+        let bytes = std::fs::read(&db).unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(bytes.starts_with(b"SQLite format 3"));
+        assert!(Response::decode(&bytes).is_err());
+    }
 
     #[test]
     fn url_directories() {

@@ -19,7 +19,10 @@ mod web;
 
 use web::servers;
 
-fn deploy_and_test(name: &str, start: fn(&std::path::Path, &std::path::Path, &str) -> web::Deployment) {
+fn deploy_and_test(
+    name: &str,
+    start: fn(&std::path::Path, &std::path::Path, &str) -> web::Deployment,
+) {
     let test = format!("webserver_{name}");
     if let Err(reason) = servers::available(name) {
         return web::skip(&test, &reason);
@@ -30,6 +33,7 @@ fn deploy_and_test(name: &str, start: fn(&std::path::Path, &std::path::Path, &st
     };
     let scheme = web::scheme(&conformance, &client);
     let d = start(&conformance, &client, scheme);
+    d.probe_https(&d.https_url);
     d.run_suite(&conformance);
     d.converse(&client);
 }
@@ -74,7 +78,14 @@ fn deploy_md_snippets_use_only_listed_placeholders() {
             socket: "/S".into(),
         }
         .fill(&text);
-        for left in ["example.org", "<your", "/home/you", "~you", "/var/www", "/var/lib/hearth"] {
+        for left in [
+            "example.org",
+            "<your",
+            "/home/you",
+            "~you",
+            "/var/www",
+            "/var/lib/hearth",
+        ] {
             assert!(!filled.contains(left), "{name} still has {left}:\n{filled}");
         }
     }

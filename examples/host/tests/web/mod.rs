@@ -138,8 +138,9 @@ pub fn tools() -> Result<(PathBuf, PathBuf), String> {
         "hearth-conformance is not built (cargo build -p hearth-conformance, or set \
          HEARTH_CONFORMANCE_BIN)",
     )?;
-    let client = tool("HEARTH_CLIENT_BIN", "hearth")
-        .ok_or("hearth (the client) is not built (cargo build -p hearth-client, or set HEARTH_CLIENT_BIN)")?;
+    let client = tool("HEARTH_CLIENT_BIN", "hearth").ok_or(
+        "hearth (the client) is not built (cargo build -p hearth-client, or set HEARTH_CLIENT_BIN)",
+    )?;
     Ok((conformance, client))
 }
 
@@ -217,7 +218,8 @@ impl Tls {
         let key = KeyPair::generate().unwrap();
         let mut leaf =
             CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
-        leaf.distinguished_name.push(DnType::CommonName, "127.0.0.1");
+        leaf.distinguished_name
+            .push(DnType::CommonName, "127.0.0.1");
         leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let cert = leaf.signed_by(&key, &ca_cert, &ca_key).unwrap();
         let t = Tls {
@@ -301,6 +303,8 @@ pub fn ports() -> (u16, u16) {
 pub struct Deployment {
     /// The canonical URL the suite and the client use.
     pub url: String,
+    /// The same program on the server's https listener.
+    pub https_url: String,
     /// The CA certificate (https).
     pub tls: Tls,
     /// The harness's owner key file.
@@ -349,15 +353,24 @@ impl Deployment {
         let alice = dir.path().join("alice.sqlite");
         let bob = dir.path().join("bob.sqlite");
         run_ok(
-            Command::new(client).arg("--state").arg(&alice).args(["init", "Alice"]),
+            Command::new(client)
+                .arg("--state")
+                .arg(&alice)
+                .args(["init", "Alice"]),
             "hearth init Alice",
         );
         run_ok(
-            Command::new(client).arg("--state").arg(&bob).args(["init", "Bob"]),
+            Command::new(client)
+                .arg("--state")
+                .arg(&bob)
+                .args(["init", "Bob"]),
             "hearth init Bob",
         );
         let out = run_ok(
-            Command::new(client).arg("--state").arg(&alice).arg("whoami"),
+            Command::new(client)
+                .arg("--state")
+                .arg(&alice)
+                .arg("whoami"),
             "hearth whoami",
         );
         let alice_key = String::from_utf8_lossy(&out.stdout)
@@ -367,6 +380,7 @@ impl Deployment {
         (
             Deployment {
                 url: String::new(),
+                https_url: String::new(),
                 tls,
                 owner_key,
                 alice,
@@ -376,7 +390,12 @@ impl Deployment {
                 cleanup: Vec::new(),
                 dir,
             },
-            vec![harness_key, alice_key],
+            // The third owner is tests/common's (the library client of tests/client_cgi.rs).
+            vec![
+                harness_key,
+                alice_key,
+                hex::encode(crate::common::pk(&crate::common::owner())),
+            ],
         )
     }
 
@@ -422,6 +441,36 @@ impl Deployment {
             took.as_secs_f64()
         );
         took
+    }
+
+    /// When the suite ran over http: the same program over the https listener, verified
+    /// against the test CA by curl (if installed), so the TLS half of the setup is exercised.
+    pub fn probe_https(&self, https_url: &str) {
+        if self.url.starts_with("https://") {
+            return;
+        }
+        if !have("curl") {
+            println!("https probe skipped: curl is not installed");
+            return;
+        }
+        let out = run_ok(
+            Command::new("curl")
+                .args([
+                    "-sS",
+                    "--fail",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code} %{content_type}",
+                ])
+                .arg("--cacert")
+                .arg(&self.tls.ca)
+                .arg(https_url),
+            "curl over https",
+        );
+        let got = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(got, "200 application/cbor", "GET {https_url}");
+        println!("GET {https_url} with the test CA: {got}");
     }
 
     /// A short conversation of the reference client (`hearth`) through the deployment: Alice
@@ -470,7 +519,11 @@ impl Deployment {
         assert!(out.contains("joined"), "{out}");
         let out = hearth(&self.bob, &["sync"], Some("y\n"));
         assert!(out.contains("Joined conversation"), "{out}");
-        hearth(&self.bob, &["send", &conv[..6], "hello Alice, through CGI"], None);
+        hearth(
+            &self.bob,
+            &["send", &conv[..6], "hello Alice, through CGI"],
+            None,
+        );
         hearth(&self.alice, &["send", &conv[..6], "hi Bob"], None);
         let out = hearth(&self.alice, &["read", &conv[..6]], None);
         assert!(out.contains("hello Alice, through CGI"), "{out}");
@@ -496,7 +549,10 @@ pub fn set_mode(p: &Path, mode: u32) {
 /// chown -R (as root).
 pub fn chown(p: &Path, user: &str) {
     run_ok(
-        Command::new("chown").arg("-R").arg(format!("{user}:{user}")).arg(p),
+        Command::new("chown")
+            .arg("-R")
+            .arg(format!("{user}:{user}"))
+            .arg(p),
         "chown",
     );
 }
@@ -522,7 +578,13 @@ pub fn ensure_user(name: &str) -> PathBuf {
     if !exists {
         run_ok(
             Command::new("useradd")
-                .args(["--create-home", "--shell", "/bin/sh", "--key", "UID_MIN=1000"])
+                .args([
+                    "--create-home",
+                    "--shell",
+                    "/bin/sh",
+                    "--key",
+                    "UID_MIN=1000",
+                ])
                 .arg(name),
             "useradd",
         );

@@ -19,7 +19,9 @@ pub fn available(server: &str) -> Result<(), String> {
     };
     for n in need {
         if !have(n) {
-            return Err(format!("{n} is not installed (see .ci/run for the packages)"));
+            return Err(format!(
+                "{n} is not installed (see .ci/run for the packages)"
+            ));
         }
     }
     if !is_root() {
@@ -50,6 +52,7 @@ pub fn apache(conformance: &Path, client: &Path, scheme: &str) -> Deployment {
         ..Places::default()
     };
     d.url = places.fill("https://example.org/~you/hearth/hearth.cgi");
+    d.https_url = format!("https://127.0.0.1:{https}/~{APACHE_USER}/hearth/hearth.cgi");
     let stage = stage_binary(d.dir.path());
     run_snippet("apache-install", &places, Some(APACHE_USER), &home, &stage);
     let htaccess = public.join("hearth/.htaccess");
@@ -162,6 +165,7 @@ pub fn nginx(conformance: &Path, client: &Path, scheme: &str) -> Deployment {
     let port = if scheme == "https" { https } else { http };
     let places = www_places(&d, &keys, scheme, port);
     d.url = places.fill("https://example.org/hearth/hearth.cgi");
+    d.https_url = format!("https://127.0.0.1:{https}/hearth/hearth.cgi");
     install_www(&d, &places);
     let dir = d.dir.path().to_path_buf();
     for sub in ["run", "tmp", "conf"] {
@@ -248,6 +252,7 @@ pub fn lighttpd(conformance: &Path, client: &Path, scheme: &str) -> Deployment {
     let port = if scheme == "https" { https } else { http };
     let places = www_places(&d, &keys, scheme, port);
     d.url = places.fill("https://example.org/hearth/hearth.cgi");
+    d.https_url = format!("https://127.0.0.1:{https}/hearth/hearth.cgi");
     install_www(&d, &places);
     let dir = d.dir.path().to_path_buf();
     let log = dir.join("lighttpd-error.log");
