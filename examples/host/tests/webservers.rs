@@ -100,3 +100,65 @@ fn deploy_md_snippets_use_only_listed_placeholders() {
     .fill(&web::snippet("no-shell-config"));
     hearth_host::config::Config::parse(&text, std::path::Path::new("/srv")).unwrap();
 }
+
+/// The no-shell install (DEPLOY.md §3) with the data directory the program creates inside the
+/// document root: after the first requests its files answer 403 (the deny-all `.htaccess` the
+/// program wrote), `check --fetch` run as the user agrees, and without that `.htaccess` the
+/// same check fails naming the downloadable database.
+#[test]
+fn webserver_apache_no_shell_layout() {
+    let test = "webserver_apache_no_shell_layout";
+    if let Err(reason) = servers::available("apache") {
+        return web::skip(test, &reason);
+    }
+    let (conformance, client) = match web::tools() {
+        Ok(t) => t,
+        Err(reason) => return web::skip(test, &reason),
+    };
+    let scheme = web::scheme(&conformance, &client);
+    let d = servers::apache_no_shell(&conformance, &client, scheme);
+    d.converse(&client);
+    let home = std::path::PathBuf::from(format!("/home/{}", web::APACHE_USER));
+    let data = home.join("public_html/hearth/hearth-data");
+    assert!(
+        data.join("hearth.sqlite3").is_file(),
+        "the program created its data directory"
+    );
+    let db_url = d.url.replace("hearth.cgi", "hearth-data/hearth.sqlite3");
+    if web::have("curl") && scheme == "http" {
+        let out = web::run_ok(
+            std::process::Command::new("curl")
+                .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+                .arg(&db_url),
+            "curl",
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "403", "GET {db_url}");
+    }
+    let check = || {
+        web::as_user(Some(web::APACHE_USER), &home, "./hearth.cgi")
+            .args(["check", "--fetch"])
+            .current_dir(home.join("public_html/hearth"))
+            .output()
+            .unwrap()
+    };
+    let out = check();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}\n{}", d.log());
+    assert!(text.contains("inside the document root"), "{text}");
+    if scheme == "http" {
+        assert!(
+            text.contains("hearth-data/hearth.sqlite3 answers HTTP 403"),
+            "{text}"
+        );
+        std::fs::remove_file(data.join(".htaccess")).unwrap();
+        let out = check();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{text}");
+        assert!(
+            text.contains("error: the database can be downloaded"),
+            "{text}"
+        );
+    }
+}

@@ -320,7 +320,12 @@ pub struct Deployment {
     pub cleanup: Vec<PathBuf>,
     /// Scratch space.
     pub dir: TempDir,
+    /// Held while a deployment uses a shared place (the Apache user's home).
+    pub lock: Option<std::sync::MutexGuard<'static, ()>>,
 }
+
+/// One Apache deployment at a time in this process: they share `~hearthcgi/public_html/hearth`.
+pub static APACHE_HOME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Drop for Deployment {
     fn drop(&mut self) {
@@ -328,6 +333,7 @@ impl Drop for Deployment {
         for p in &self.cleanup {
             let _ = std::fs::remove_dir_all(p);
         }
+        self.lock = None;
     }
 }
 
@@ -389,6 +395,7 @@ impl Deployment {
                 procs: Vec::new(),
                 cleanup: Vec::new(),
                 dir,
+                lock: None,
             },
             // The third owner is tests/common's (the library client of tests/client_cgi.rs).
             vec![

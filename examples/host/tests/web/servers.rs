@@ -35,7 +35,19 @@ pub fn available(server: &str) -> Result<(), String> {
 /// The guide's Apache path: `~you/public_html/hearth` with `.htaccess`, suEXEC, Debian's own
 /// `userdir.conf` plus the guide's `apache-server` block, mod_cgi under the prefork MPM.
 pub fn apache(conformance: &Path, client: &Path, scheme: &str) -> Deployment {
+    apache_with(conformance, client, scheme, false)
+}
+
+/// The guide's no-shell path under Apache: the binary, `no-shell-config` and `.htaccess`
+/// uploaded as files (no `init`), with the data directory inside the document root (the
+/// guide's alternative `data_dir = "hearth-data"`), created by the program on first use.
+pub fn apache_no_shell(conformance: &Path, client: &Path, scheme: &str) -> Deployment {
+    apache_with(conformance, client, scheme, true)
+}
+
+fn apache_with(conformance: &Path, client: &Path, scheme: &str, no_shell: bool) -> Deployment {
     let (mut d, keys) = Deployment::prepare("apache", conformance, client);
+    d.lock = Some(APACHE_HOME.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     let home = ensure_user(APACHE_USER);
     let public = home.join("public_html");
     for p in [public.join("hearth"), home.join("hearth-data")] {
@@ -54,7 +66,24 @@ pub fn apache(conformance: &Path, client: &Path, scheme: &str) -> Deployment {
     d.url = places.fill("https://example.org/~you/hearth/hearth.cgi");
     d.https_url = format!("https://127.0.0.1:{https}/~{APACHE_USER}/hearth/hearth.cgi");
     let stage = stage_binary(d.dir.path());
-    run_snippet("apache-install", &places, Some(APACHE_USER), &home, &stage);
+    if no_shell {
+        // What an FTP upload leaves: the user's files, modes set by the client.
+        let hearth = public.join("hearth");
+        std::fs::create_dir_all(&hearth).unwrap();
+        std::fs::copy(stage.join("hearth-host"), hearth.join("hearth.cgi")).unwrap();
+        let config = places.fill(&snippet("no-shell-config")).replace(
+            &format!("\"{}/hearth-data\"", places.home),
+            "\"hearth-data\"",
+        );
+        assert!(config.contains("data_dir = \"hearth-data\""), "{config}");
+        std::fs::write(hearth.join("hearth.toml"), config).unwrap();
+        chown(&public, APACHE_USER);
+        for p in [&public, &hearth, &hearth.join("hearth.cgi")] {
+            set_mode(p, 0o755);
+        }
+    } else {
+        run_snippet("apache-install", &places, Some(APACHE_USER), &home, &stage);
+    }
     let htaccess = public.join("hearth/.htaccess");
     std::fs::write(&htaccess, places.fill(&snippet("apache-htaccess"))).unwrap();
     chown(&htaccess, APACHE_USER);
@@ -134,7 +163,9 @@ pub fn apache(conformance: &Path, client: &Path, scheme: &str) -> Deployment {
         suexec.contains("suEXEC mechanism enabled"),
         "Apache runs without suEXEC:\n{suexec}"
     );
-    run_snippet("apache-check", &places, Some(APACHE_USER), &home, &stage);
+    if !no_shell {
+        run_snippet("apache-check", &places, Some(APACHE_USER), &home, &stage);
+    }
     d
 }
 
