@@ -103,8 +103,9 @@ fn deploy_md_snippets_use_only_listed_placeholders() {
 
 /// The no-shell install (DEPLOY.md §3) with the data directory the program creates inside the
 /// document root: after the first requests its files answer 403 (the deny-all `.htaccess` the
-/// program wrote), `check --fetch` run as the user agrees, and without that `.htaccess` the
-/// same check fails naming the downloadable database.
+/// program wrote), `check --fetch` run as the user agrees, and without that `.htaccess` and
+/// with the modes the old `init` left (0755, 0644) the same check fails naming the
+/// downloadable database.
 #[test]
 fn webserver_apache_no_shell_layout() {
     let test = "webserver_apache_no_shell_layout";
@@ -151,7 +152,13 @@ fn webserver_apache_no_shell_layout() {
             text.contains("hearth-data/hearth.sqlite3 answers HTTP 403"),
             "{text}"
         );
+        // Two layers protect it: the .htaccess, and the modes (0700 keeps the web server's
+        // own user out under suEXEC). Without both, as the old guide left it, it is served.
         std::fs::remove_file(data.join(".htaccess")).unwrap();
+        web::set_mode(&data, 0o755);
+        for f in ["hearth.sqlite3", "hearth.sqlite3-wal", "hearth.sqlite3-shm"] {
+            web::set_mode(&data.join(f), 0o644);
+        }
         let out = check();
         let text = String::from_utf8_lossy(&out.stdout).into_owned()
             + &String::from_utf8_lossy(&out.stderr);

@@ -410,11 +410,10 @@ impl Deployment {
     pub fn log(&self) -> String {
         let mut s = String::new();
         for l in &self.logs {
-            s += &format!(
-                "--- {}\n{}\n",
-                l.display(),
-                std::fs::read_to_string(l).unwrap_or_default()
-            );
+            let text = std::fs::read_to_string(l).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+            s += &format!("--- {} (last 40 lines)\n{tail}\n", l.display());
         }
         s
     }

@@ -1,6 +1,7 @@
 //! The three web servers of DEPLOY.md, each a private instance started here: its own
 //! top-level config (ports, TLS, logs, pid file) in a temp dir around the guide's snippets.
 
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -47,7 +48,11 @@ pub fn apache_no_shell(conformance: &Path, client: &Path, scheme: &str) -> Deplo
 
 fn apache_with(conformance: &Path, client: &Path, scheme: &str, no_shell: bool) -> Deployment {
     let (mut d, keys) = Deployment::prepare("apache", conformance, client);
-    d.lock = Some(APACHE_HOME.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    d.lock = Some(
+        APACHE_HOME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
     let home = ensure_user(APACHE_USER);
     let public = home.join("public_html");
     for p in [public.join("hearth"), home.join("hearth-data")] {
@@ -71,7 +76,12 @@ fn apache_with(conformance: &Path, client: &Path, scheme: &str, no_shell: bool) 
         let hearth = public.join("hearth");
         std::fs::create_dir_all(&hearth).unwrap();
         std::fs::copy(stage.join("hearth-host"), hearth.join("hearth.cgi")).unwrap();
-        let config = places.fill(&snippet("no-shell-config")).replace(
+        // A list in TOML, not repeated options.
+        let toml_places = Places {
+            owner_key: keys.join("\", \""),
+            ..places.clone()
+        };
+        let config = toml_places.fill(&snippet("no-shell-config")).replace(
             &format!("\"{}/hearth-data\"", places.home),
             "\"hearth-data\"",
         );
@@ -148,11 +158,13 @@ fn apache_with(conformance: &Path, client: &Path, scheme: &str, no_shell: bool) 
     .unwrap();
     d.logs.push(log.clone());
     d.logs.push("/var/log/apache2/suexec.log".into());
+    // A process group of its own: Apache signals its whole group when it stops.
     let child = Command::new("apache2")
         .arg("-f")
         .arg(&conf)
         .arg("-DFOREGROUND")
         .stdout(Stdio::null())
+        .process_group(0)
         .spawn()
         .unwrap();
     d.procs.push(Proc(child));
@@ -255,6 +267,7 @@ pub fn nginx(conformance: &Path, client: &Path, scheme: &str) -> Deployment {
         .arg(dir.join("conf/nginx.conf"))
         .args(["-g", "daemon off;"])
         .stdout(Stdio::null())
+        .process_group(0)
         .spawn()
         .unwrap();
     d.procs.insert(0, Proc(ng));
