@@ -24,8 +24,12 @@ use crate::store;
 /// The most bytes of an unwanted body that are read and dropped after an early answer.
 pub const DRAIN_CAP: u64 = 16 * 1024 * 1024;
 
-/// How long the program waits for the rest of an unwanted body before it exits anyway.
+/// How long the program keeps reading an unwanted body in all before it exits anyway.
 pub const DRAIN_WAIT: Duration = Duration::from_secs(10);
+
+/// How long the program waits for the next bytes of an unwanted body: a client that declared a
+/// body and sends none of it holds the process for this long, not for [`DRAIN_WAIT`].
+pub const DRAIN_IDLE: Duration = Duration::from_secs(1);
 
 /// Reads one request from the CGI environment and answers it on stdout.
 pub fn run(host: Option<&Host>) -> std::io::Result<()> {
@@ -66,22 +70,29 @@ pub fn write_response(out: &mut impl Write, body: &[u8]) -> std::io::Result<()> 
     out.flush()
 }
 
-/// Reads and drops up to `limit` bytes of standard input on a thread of its own, waiting at
-/// most [`DRAIN_WAIT`] for it: a client that declared a body and never sends it cannot keep the
-/// process alive.
+/// Reads and drops up to `limit` bytes of standard input on a thread of its own, until the
+/// input ends, stalls for [`DRAIN_IDLE`] or [`DRAIN_WAIT`] has passed.
 fn drain(limit: u64) {
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
     let spawned = std::thread::Builder::new()
         .name("drain".into())
         .spawn(move || {
-            let _ = std::io::copy(
-                &mut std::io::stdin().lock().take(limit),
-                &mut std::io::sink(),
-            );
-            let _ = tx.send(());
+            let mut input = std::io::stdin().lock().take(limit);
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok(n) = input.read(&mut buf) {
+                if n == 0 || tx.send(()).is_err() {
+                    return;
+                }
+            }
         });
-    if spawned.is_ok() {
-        let _ = rx.recv_timeout(DRAIN_WAIT);
+    if spawned.is_err() {
+        return;
+    }
+    let start = std::time::Instant::now();
+    while start.elapsed() < DRAIN_WAIT {
+        if rx.recv_timeout(DRAIN_IDLE).is_err() {
+            return;
+        }
     }
 }
 

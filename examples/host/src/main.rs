@@ -61,10 +61,11 @@ enum Command {
     },
     /// Answer one CGI request (RFC 3875) from the environment and standard input
     Cgi,
-    /// Check the deployment as the CGI's user: the config (naming the wrong field), that the
-    /// database can be created and written, permissions, a data directory inside the document
-    /// root, and (with --url or --fetch) that the host answers and its database cannot be
-    /// downloaded. Exit 1 on any error
+    /// Check the deployment, run as the CGI's user; exit 1 on any error
+    ///
+    /// The config (naming the wrong field), that the database can be created and written,
+    /// permissions, a data directory inside the document root, and (with --url or --fetch) that
+    /// the host answers and its database cannot be downloaded.
     Check(CheckArgs),
     /// Print a completion script for SHELL on standard output
     Completions {
