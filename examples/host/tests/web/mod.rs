@@ -418,33 +418,70 @@ impl Deployment {
         s
     }
 
-    /// The whole host suite against the deployment, with no expectations file; returns how
-    /// long it took.
+    /// The whole host suite against the deployment, with no expectations file; prints the
+    /// counts and the slowest tests, returns how long it took.
     pub fn run_suite(&self, conformance: &Path) -> Duration {
         let mut c = Command::new(conformance);
-        c.args(["host", "--url", &self.url, "--owner-key"])
-            .arg(&self.owner_key);
+        c.args([
+            "host",
+            "--format",
+            "json",
+            "--url",
+            &self.url,
+            "--owner-key",
+        ])
+        .arg(&self.owner_key);
         if self.url.starts_with("https://") {
             c.arg("--ca-file").arg(&self.tls.ca);
         }
         let start = Instant::now();
         let out = c.stderr(Stdio::null()).output().unwrap();
         let took = start.elapsed();
-        let report = String::from_utf8_lossy(&out.stdout);
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        let results = report["results"].as_array().cloned().unwrap_or_default();
+        let failed: Vec<String> = results
+            .iter()
+            .filter(|r| r["outcome"] == "fail")
+            .map(|r| format!("{}: {}", r["id"], r["message"]))
+            .collect();
         assert!(
-            out.status.success(),
-            "the host suite failed through {}:\n{report}\n{}",
+            out.status.success() && failed.is_empty() && !results.is_empty(),
+            "the host suite failed through {} (exit {}):\n{}\n{}",
             self.url,
+            out.status,
+            failed.join("\n"),
             self.log()
         );
-        let summary = report
-            .lines()
-            .find(|l| l.contains(" passed, "))
-            .unwrap_or_default();
+        let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+        for r in &results {
+            *outcomes
+                .entry(r["outcome"].as_str().unwrap_or("?").to_owned())
+                .or_default() += 1;
+        }
+        let outcomes: Vec<String> = outcomes.iter().map(|(o, n)| format!("{n} {o}")).collect();
+        let mut slow: Vec<(u64, String)> = results
+            .iter()
+            .map(|r| {
+                (
+                    r["duration_ms"].as_u64().unwrap_or(0),
+                    r["id"].as_str().unwrap_or("?").to_owned(),
+                )
+            })
+            .collect();
+        slow.sort_unstable_by(|a, b| b.cmp(a));
+        let slowest: Vec<String> = slow
+            .iter()
+            .take(5)
+            .map(|(ms, id)| format!("{id} {:.1} s", *ms as f64 / 1000.0))
+            .collect();
         println!(
-            "host suite through {}: {summary} in {:.1} s",
+            "host suite through {}: {} tests ({}) in {:.1} s (slowest: {})",
             self.url,
-            took.as_secs_f64()
+            results.len(),
+            outcomes.join(", "),
+            took.as_secs_f64(),
+            slowest.join(", ")
         );
         took
     }
