@@ -474,14 +474,7 @@ fn check_proves_the_database_cannot_be_downloaded() {
             ),
         )
         .unwrap();
-        let p = web::Proc(
-            Command::new("lighttpd")
-                .arg("-D")
-                .arg("-f")
-                .arg(&conf)
-                .spawn()
-                .unwrap(),
-        );
+        let p = web::spawn_server(Command::new("lighttpd").arg("-D").arg("-f").arg(&conf));
         web::wait_for_port(port, &|| {
             std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
         });

@@ -65,6 +65,7 @@ fn deploy_md_snippets_use_only_listed_placeholders() {
         "nginx",
         "lighttpd",
         "www-data-check",
+        "fcgiwrap-options",
         "no-shell-config",
     ] {
         let text = web::snippet(name);

@@ -255,16 +255,29 @@ pub fn scheme(conformance: &Path, client: &Path) -> &'static str {
     }
 }
 
-/// A process that is stopped with SIGTERM (then SIGKILL) when dropped, so that servers with
-/// workers (Apache, nginx) take them down too.
+/// A server started in a process group of its own ([`spawn_server`]), stopped with SIGTERM to
+/// the whole group (then SIGKILL) when dropped, so that its workers (Apache's, nginx's,
+/// fcgiwrap's `-c` children) go too.
 pub struct Proc(pub Child);
+
+/// Starts `cmd` as a server: its own process group (Apache signals its whole group when it
+/// stops), no inherited output (its logs are files).
+pub fn spawn_server(cmd: &mut Command) -> Proc {
+    use std::os::unix::process::CommandExt as _;
+    Proc(
+        cmd.process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if matches!(self.0.try_wait(), Ok(Some(_))) {
@@ -272,7 +285,7 @@ impl Drop for Proc {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = self.0.kill();
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.wait();
     }
 }

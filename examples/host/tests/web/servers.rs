@@ -1,9 +1,8 @@
 //! The three web servers of DEPLOY.md, each a private instance started here: its own
 //! top-level config (ports, TLS, logs, pid file) in a temp dir around the guide's snippets.
 
-use std::os::unix::process::CommandExt as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use super::*;
 
@@ -158,16 +157,12 @@ fn apache_with(conformance: &Path, client: &Path, scheme: &str, no_shell: bool) 
     .unwrap();
     d.logs.push(log.clone());
     d.logs.push("/var/log/apache2/suexec.log".into());
-    // A process group of its own: Apache signals its whole group when it stops.
-    let child = Command::new("apache2")
-        .arg("-f")
-        .arg(&conf)
-        .arg("-DFOREGROUND")
-        .stdout(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    d.procs.push(Proc(child));
+    d.procs.push(spawn_server(
+        Command::new("apache2")
+            .arg("-f")
+            .arg(&conf)
+            .arg("-DFOREGROUND"),
+    ));
     wait_for_port(http, &|| d.log());
     wait_for_port(https, &|| d.log());
     let suexec = std::fs::read_to_string(&log).unwrap_or_default();
@@ -253,24 +248,32 @@ pub fn nginx(conformance: &Path, client: &Path, scheme: &str) -> Deployment {
     )
     .unwrap();
     d.logs.push(log);
-    let fcgi = as_user(Some(WWW_USER), &dir, "fcgiwrap")
-        .arg("-s")
-        .arg(format!("unix:{}", places.socket))
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    d.procs.push(Proc(fcgi));
-    let ng = Command::new("nginx")
-        .arg("-p")
-        .arg(&dir)
-        .arg("-c")
-        .arg(dir.join("conf/nginx.conf"))
-        .args(["-g", "daemon off;"])
-        .stdout(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    d.procs.insert(0, Proc(ng));
+    // The guide's options for Debian's fcgiwrap.service.
+    let opts = run_ok(
+        Command::new("sh").arg("-ec").arg(format!(
+            "{}\nprintf %s \"$DAEMON_OPTS\"",
+            snippet("fcgiwrap-options")
+        )),
+        "DEPLOY.md block fcgiwrap-options",
+    );
+    let opts = String::from_utf8_lossy(&opts.stdout).into_owned();
+    d.procs.push(spawn_server(
+        as_user(Some(WWW_USER), &dir, "fcgiwrap")
+            .args(opts.split_whitespace())
+            .arg("-s")
+            .arg(format!("unix:{}", places.socket)),
+    ));
+    d.procs.insert(
+        0,
+        spawn_server(
+            Command::new("nginx")
+                .arg("-p")
+                .arg(&dir)
+                .arg("-c")
+                .arg(dir.join("conf/nginx.conf"))
+                .args(["-g", "daemon off;"]),
+        ),
+    );
     wait_for_port(http, &|| d.log());
     wait_for_port(https, &|| d.log());
     let socket = Path::new(&places.socket).to_path_buf();
@@ -341,14 +344,9 @@ pub fn lighttpd(conformance: &Path, client: &Path, scheme: &str) -> Deployment {
     )
     .unwrap();
     d.logs.push(log);
-    let child = Command::new("lighttpd")
-        .arg("-D")
-        .arg("-f")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    d.procs.push(Proc(child));
+    d.procs.push(spawn_server(
+        Command::new("lighttpd").arg("-D").arg("-f").arg(&conf),
+    ));
     wait_for_port(http, &|| d.log());
     wait_for_port(https, &|| d.log());
     run_snippet("www-data-check", &places, None, &dir, &dir);
