@@ -145,6 +145,8 @@ pub struct CheckOptions {
     /// Directories whose URL is the directory of `url`: where the CGI program is (its
     /// executable's directory and the config's directory, when the config sits beside it).
     pub cgi_dirs: Vec<PathBuf>,
+    /// A private CA for fetching an `https://` URL (`--ca-file`), beside Mozilla's roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Runs every check; the findings in order.
@@ -289,8 +291,19 @@ fn absolute(p: &Path) -> PathBuf {
 /// served the data directory, must not be downloadable (HTTP 200 is an error).
 fn fetch_checks(config: &Config, url: &str, opts: &CheckOptions, inside: bool) -> Vec<Finding> {
     let mut out = Vec::new();
+    let tls = match crate::tls::client_tls(opts.ca_file.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            out.push(Finding {
+                severity: Severity::Error,
+                text: e,
+            });
+            return out;
+        }
+    };
     let agent = ureq::Agent::new_with_config(
         ureq::Agent::config_builder()
+            .tls_config(tls)
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(20)))
             .build(),

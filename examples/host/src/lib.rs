@@ -68,10 +68,10 @@ pub fn warn_test_only() {
 pub mod cgi;
 pub mod clock;
 pub mod config;
+pub mod diag;
 pub mod fcgi;
 pub mod fcgi_record;
 pub mod fcgi_session;
-pub mod diag;
 pub mod handler;
 pub mod log;
 #[cfg(feature = "mutants")]

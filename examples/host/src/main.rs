@@ -104,6 +104,10 @@ struct CheckArgs {
     /// names such as public_html]
     #[arg(long, value_name = "DIR")]
     document_root: Option<PathBuf>,
+    /// A private CA's certificate (PEM) to trust, beside Mozilla's roots, when fetching an
+    /// https:// URL [default: $SSL_CERT_FILE, if set]
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -209,7 +213,7 @@ fn main() -> ExitCode {
         } => run_serve(config, listen, tls_cert.zip(tls_key)),
         Command::Cgi => run_cgi(config),
         Command::Fcgi { listen } => run_fcgi(config, listen.as_deref()),
-                Command::Check(a) => check(config, &a),
+        Command::Check(a) => check(config, &a),
         Command::Completions { shell } => {
             use std::io::Write as _;
             // Through a buffer: clap_complete panics on a failed write (`| head`).
@@ -304,6 +308,7 @@ fn check(config: Option<&Path>, a: &CheckArgs) -> ExitCode {
         url,
         document_root: a.document_root.clone(),
         cgi_dirs,
+        ca_file: a.ca_file.clone(),
     };
     let findings = diag::check(&host.config, &opts);
     let mut failed = false;

@@ -17,6 +17,45 @@ use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
+/// The TLS settings of the host's own requests (`check --url`, `--fetch`): Mozilla's roots,
+/// compiled in as in the reference client, plus the certificates of `ca_file` (a private CA;
+/// without it, the bundle named by `SSL_CERT_FILE`, as OpenSSL's tools read it), with rustls
+/// and the ring provider as for `serve`. Verification is never turned off.
+pub fn client_tls(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig, String> {
+    let from_env = std::env::var_os("SSL_CERT_FILE")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from);
+    let ca_file = ca_file.or(from_env.as_deref());
+    let mut anchors: Vec<ureq::tls::Certificate<'static>> =
+        webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+            .collect();
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?;
+        let before = anchors.len();
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert =
+                cert.map_err(|e| format!("the CA file {} is not PEM: {e}", path.display()))?;
+            anchors.push(ureq::tls::Certificate::from_der(cert.as_ref()).to_owned());
+        }
+        if anchors.len() == before {
+            return Err(format!(
+                "the CA file {} holds no certificate",
+                path.display()
+            ));
+        }
+    }
+    Ok(ureq::tls::TlsConfig::builder()
+        .provider(ureq::tls::TlsProvider::Rustls)
+        .root_certs(ureq::tls::RootCerts::new_with_certs(&anchors))
+        .unversioned_rustls_crypto_provider(Arc::new(
+            tokio_rustls::rustls::crypto::ring::default_provider(),
+        ))
+        .build())
+}
+
 /// How long a TLS handshake may take before the connection is dropped.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -77,6 +77,7 @@ fn deploy_md_snippets_use_only_listed_placeholders() {
             www: "/W".into(),
             lib: "/L".into(),
             socket: "/S".into(),
+            ca: String::new(),
         }
         .fill(&text);
         for left in [
@@ -137,9 +138,12 @@ fn webserver_apache_no_shell_layout() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "403", "GET {db_url}");
     }
     let check = || {
-        web::as_user(Some(web::APACHE_USER), &home, "./hearth.cgi")
-            .args(["check", "--fetch"])
-            .current_dir(home.join("public_html/hearth"))
+        let mut c = web::as_user(Some(web::APACHE_USER), &home, "./hearth.cgi");
+        c.args(["check", "--fetch"]);
+        if scheme == "https" {
+            c.arg("--ca-file").arg(&d.tls.ca);
+        }
+        c.current_dir(home.join("public_html/hearth"))
             .output()
             .unwrap()
     };
@@ -148,7 +152,7 @@ fn webserver_apache_no_shell_layout() {
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}\n{}", d.log());
     assert!(text.contains("inside the document root"), "{text}");
-    if scheme == "http" {
+    {
         assert!(
             text.contains("hearth-data/hearth.sqlite3 answers HTTP 403"),
             "{text}"

@@ -82,6 +82,9 @@ pub struct Places {
     pub lib: String,
     /// `/run/fcgiwrap.socket`.
     pub socket: String,
+    /// Not a placeholder: the test CA that the guide's `check --fetch` snippets trust over
+    /// https (through `SSL_CERT_FILE`, as on a machine whose CA bundle holds it); empty over http.
+    pub ca: String,
 }
 
 impl Places {
@@ -188,6 +191,9 @@ pub fn run_snippet(name: &str, places: &Places, user: Option<&str>, home: &Path,
     let text = places.fill(&snippet(name));
     let mut c = as_user(user, home, "sh");
     c.arg("-ec").arg(&text).current_dir(cwd);
+    if !places.ca.is_empty() {
+        c.env("SSL_CERT_FILE", &places.ca);
+    }
     run_ok(&mut c, &format!("DEPLOY.md block {name}:\n{text}"));
 }
 

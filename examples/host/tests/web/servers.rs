@@ -65,6 +65,7 @@ fn apache_with(conformance: &Path, client: &Path, scheme: &str, no_shell: bool) 
         user: APACHE_USER.into(),
         origin: format!("{scheme}://127.0.0.1:{port}"),
         owner_key: keys.join(" --owner-key "),
+        ca: test_ca(&d, scheme),
         ..Places::default()
     };
     d.url = places.fill("https://example.org/~you/hearth/hearth.cgi");
@@ -191,7 +192,17 @@ fn www_places(d: &Deployment, keys: &[String], scheme: &str, port: u16) -> Place
         www: dir.join("www").display().to_string(),
         lib: dir.join("lib/hearth").display().to_string(),
         socket: dir.join("run/fcgiwrap.socket").display().to_string(),
+        ca: test_ca(d, scheme),
         ..Places::default()
+    }
+}
+
+/// The test CA's path over https (what `check --fetch` must trust), else nothing.
+fn test_ca(d: &Deployment, scheme: &str) -> String {
+    if scheme == "https" {
+        d.tls.ca.display().to_string()
+    } else {
+        String::new()
     }
 }
 
