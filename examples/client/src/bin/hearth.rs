@@ -378,7 +378,7 @@ which code their screen shows; it must be the same."
                     "[{}] {}: {}",
                     d.route.host.as_str(),
                     name_of(client, &d.sender),
-                    d.text
+                    shown_line(&d.shown)
                 );
             }
         }
@@ -620,5 +620,19 @@ fn print_events(client: &Client, events: &[Event]) {
             ),
             Event::RouteAdded { route, .. } => say!("New route on {}.", route.host.as_str()),
         }
+    }
+}
+
+/// What `read` prints for one timeline item (spec §7.8, "What a receiver shows").
+fn shown_line(shown: &hearth_client::timeline::Shown) -> String {
+    use hearth_client::timeline::Shown;
+    match shown {
+        Shown::Text {
+            text,
+            edited: false,
+        } => text.clone(),
+        Shown::Text { text, edited: true } => format!("{text} (edited)"),
+        Shown::Deleted => "message deleted".to_owned(),
+        Shown::Unsupported => "a message this client cannot show".to_owned(),
     }
 }
