@@ -18,8 +18,8 @@ use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use crate::client::{Client, Conversation, Displayed, Joining};
-use crate::timeline::{Pending, Shown};
 use crate::route::{Frozen, OpenInvite, Route, RouteRef};
+use crate::timeline::{Pending, Shown};
 use crate::transport::Transport;
 use hearth::conversation::log::{Detection, LogSnapshot, LogState};
 
@@ -323,7 +323,13 @@ impl Store {
                 shown,
                 sent_at_ms: u64::try_from(sent).map_err(|_| corrupt("sent_at_ms"))?,
                 // A schema-1 row has no msg-ref: nothing later can name it.
-                msg_ref: Hash(msg_ref.as_deref().map(arr32).transpose()?.unwrap_or([0; 32])),
+                msg_ref: Hash(
+                    msg_ref
+                        .as_deref()
+                        .map(arr32)
+                        .transpose()?
+                        .unwrap_or([0; 32]),
+                ),
                 position: usize::try_from(pos).map_err(|_| corrupt("position"))?,
             });
         }

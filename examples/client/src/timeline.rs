@@ -185,7 +185,13 @@ impl Timeline {
     }
 
     /// Applies an edit (`text`) or a delete (`None`) of `target`, or keeps it aside.
-    fn change(&mut self, route: &RouteRef, sender: Fingerprint, target: Hash, text: Option<String>) {
+    fn change(
+        &mut self,
+        route: &RouteRef,
+        sender: Fingerprint,
+        target: Hash,
+        text: Option<String>,
+    ) {
         let Some(item) = self
             .items
             .iter_mut()

@@ -123,7 +123,15 @@ fn an_edit_before_its_target_is_kept_aside_and_applied_when_it_arrives() {
 fn an_edit_applies_only_in_its_own_channel() {
     let mut t = Timeline::default();
     add(&mut t, 1, 1, text("here"));
-    t.add(&route(9), 1, 2, fp(1), mref(2), 2, edit(1, "from elsewhere"));
+    t.add(
+        &route(9),
+        1,
+        2,
+        fp(1),
+        mref(2),
+        2,
+        edit(1, "from elsewhere"),
+    );
     assert_eq!(shown(&t), [(1, Some("here"), false)]);
     assert_eq!(t.pending().len(), 1);
 }
