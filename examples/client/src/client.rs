@@ -83,6 +83,11 @@ impl Conversation {
         &self.routes
     }
 
+    /// The timeline: what is shown, and the edits and deletes kept aside (spec §7.8).
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
     /// Moves the events of every route into the conversation: messages into the timeline,
     /// everything into the undelivered list.
     fn absorb(&mut self) {
@@ -454,18 +459,37 @@ impl Client {
         body: RawValue,
     ) -> Result<Sent, ClientError> {
         let transport = self.transport.clone();
+        // What the own timeline makes of it, as a receiver would (spec §7.8).
+        let kind = ContentBuilder::new(content_type, body.clone())?
+            .build()
+            .body()
+            .map(|b| Kind::of(&b))
+            .map_err(|_| ClientError::usage("the body does not decode as its type"))?;
         let conv = self.conv_mut(handle)?;
-        let route = conv
+        let (pos, route) = conv
             .routes
             .iter_mut()
-            .find(|r| r.usable())
+            .enumerate()
+            .find(|(_, r)| r.usable())
             .ok_or_else(|| ClientError::usage("no usable route"))?;
+        let me = route.group.fingerprint();
         let content = |route: &Route| -> Result<_, ClientError> {
             let b = ContentBuilder::new(content_type, body.clone())?;
             Ok(route.senders.stamp(&route.log, b.sent_at_ms(now_ms()))?)
         };
         let r = post_message(&transport, route, *handle, &content);
         conv.absorb();
+        if let Ok(sent) = &r {
+            conv.timeline.add(
+                &sent.route,
+                pos,
+                sent.seq,
+                me,
+                sent.msg_ref,
+                sent.sent_at_ms,
+                kind,
+            );
+        }
         r
     }
 

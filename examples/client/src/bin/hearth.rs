@@ -636,3 +636,24 @@ fn shown_line(shown: &hearth_client::timeline::Shown) -> String {
         Shown::Unsupported => "a message this client cannot show".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::shown_line;
+    use hearth_client::timeline::Shown;
+
+    #[test]
+    fn read_marks_edited_deleted_and_unsupported_items() {
+        let text = |edited| Shown::Text {
+            text: "hi".into(),
+            edited,
+        };
+        assert_eq!(shown_line(&text(false)), "hi");
+        assert_eq!(shown_line(&text(true)), "hi (edited)");
+        assert_eq!(shown_line(&Shown::Deleted), "message deleted");
+        assert_eq!(
+            shown_line(&Shown::Unsupported),
+            "a message this client cannot show"
+        );
+    }
+}
