@@ -36,6 +36,12 @@ pub fn tests() -> Vec<ClientTestDef> {
             run: unknown_type_shown,
         },
         ClientTestDef {
+            id: "client.msg.unknown-type.grease",
+            title: "a message of a GREASE content type (0x0A0A): opened without an error code and shown as one item at its seq naming the peer, text null",
+            requirements: &["HRT-MSG-48", "HRT-MSG-37"],
+            run: grease_type_shown,
+        },
+        ClientTestDef {
             id: "client.msg.edit.before-target",
             title: "an edit posted before the text it edits (sealed after it): kept aside, never shown on its own, applied when the text arrives",
             requirements: &["HRT-MSG-46", "HRT-MSG-34"],
@@ -251,6 +257,47 @@ fn unknown_type_shown(ctx: &mut ClientCtx<'_>) -> TestResult {
         &format!(
             "a message of content type {} at seq {}",
             UNASSIGNED.0, u.seq
+        ),
+    )
+}
+
+/// A GREASE content type (spec §7.8, §12): never sent by a conforming sender (HRT-MSG-38), so
+/// the library refuses to build it and the harness writes the `Content` itself.
+const GREASE: ContentType = ContentType(0x0A0A);
+
+fn grease_type_shown(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 1, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    let (h, r) = (s.handle, s.route.clone());
+    let Some(g) = s.peer.danger_group_mut(&h, &r) else {
+        return Err(fx.fail("harness peer: no group for its channel"));
+    };
+    // The peer's first message in the channel: no `prev` (HRT-LOG-34), nothing seen yet.
+    let mut c = ContentBuilder::text("a GREASE body, never to be shown")
+        .map_err(|e| Stop::fail(format!("harness: content: {e:?}"), &[]))?
+        .sent_at_ms(now().saturating_mul(1000))
+        .build();
+    c.content_type = GREASE;
+    let env = g
+        .seal(&c, now())
+        .map_err(|e| Stop::fail(format!("harness peer: seal: {e:?}"), &[]))?;
+    let seq = must(
+        &fx,
+        "danger_post_envelope",
+        s.peer.danger_post_envelope(&h, &r, env.bytes),
+    )?;
+    let events = fx.sync()?;
+    no_rejection(&fx, &events)?;
+    let (items, v) = shown(&mut fx, &s)?;
+    expect_items(
+        &fx,
+        &items,
+        &v,
+        &s.peer_fp(),
+        &[(seq, None)],
+        &format!(
+            "a message of the GREASE content type {:#06x} at seq {seq}",
+            GREASE.0
         ),
     )
 }
