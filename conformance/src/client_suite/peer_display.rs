@@ -50,11 +50,11 @@ pub fn tests() -> Vec<ClientTestDef> {
     ]
 }
 
-/// `display`'s items of the session's conversation: (seq, sender hex, text).
-fn shown(
-    fx: &mut Fixture,
-    s: &Session,
-) -> Result<(Vec<(u64, String, Option<String>)>, Value), Stop> {
+/// One `display` item: (seq, sender hex, text).
+type Item = (u64, String, Option<String>);
+
+/// `display`'s items of the session's conversation, and the whole answer.
+fn shown(fx: &mut Fixture, s: &Session) -> Result<(Vec<Item>, Value), Stop> {
     let v = fx.ok("display", json!({"conversation": s.conv}))?;
     let items = v
         .get("messages")
@@ -151,7 +151,7 @@ fn member(fx: &mut Fixture, s: &mut Session) -> Result<(Client, [u8; 16]), Stop>
 /// Only the peer's items with the given (seq, text), in this order, and none of `others`.
 fn expect_items(
     fx: &Fixture,
-    items: &[(u64, String, Option<String>)],
+    items: &[Item],
     v: &Value,
     peer_fp: &str,
     want: &[(u64, Option<&str>)],

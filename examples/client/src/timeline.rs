@@ -220,4 +220,5 @@ impl Timeline {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, clippy::indexing_slicing)]
 mod tests;

@@ -174,8 +174,7 @@ fn model(log: &[Op]) -> Vec<(u64, Option<String>, bool)> {
         let last = log
             .iter()
             .enumerate()
-            .filter(|(_, o)| matches!(o, Op::Edit(by, t) if own(t, by)))
-            .last()
+            .rfind(|(_, o)| matches!(o, Op::Edit(by, t) if own(t, by)))
             .map(|(j, _)| format!("edit {j}"));
         out.push(match (deleted, last) {
             (true, _) => (i as u64, None, false),
