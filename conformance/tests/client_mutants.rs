@@ -31,6 +31,15 @@ pub const CLIENT_MUTANTS: &[(&str, &[&str])] = &[
         "admit-anyone-to-a-route",
         &["client.route.announce.by-the-shim"],
     ),
+    (
+        "show-edits-as-items",
+        &[
+            "client.msg.edit.shown",
+            "client.msg.delete.shown",
+            "client.msg.edit.before-target",
+        ],
+    ),
+    ("hide-unsupported", &["client.msg.unknown-type.*"]),
 ];
 
 #[test]

@@ -15,6 +15,7 @@ pub mod fixture;
 pub mod log;
 pub mod peer;
 pub mod peer_commit;
+pub mod peer_display;
 pub mod peer_msg;
 pub mod peer_route;
 
@@ -76,6 +77,7 @@ pub fn all_tests() -> Vec<ClientTestDef> {
     v.extend(peer_msg::tests());
     v.extend(peer_commit::tests());
     v.extend(peer_route::tests());
+    v.extend(peer_display::tests());
     v
 }
 

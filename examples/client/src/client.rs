@@ -39,21 +39,8 @@ const CONFLICT_RETRIES: usize = 3;
 
 pub use crate::event::Event;
 
-/// A message as the client displays it (HRT-ROUTE-20).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Displayed {
-    /// The route that carried it.
-    pub route: RouteRef,
-    /// Its seq there (0 until this client has seen its own message in the log).
-    pub seq: u64,
-    /// The sender.
-    pub sender: Fingerprint,
-    /// The text.
-    pub text: String,
-    /// The sender's clock.
-    pub sent_at_ms: u64,
-    pub(crate) position: usize,
-}
+pub use crate::timeline::Displayed;
+use crate::timeline::{Kind, Timeline};
 
 /// The result of a post.
 #[derive(Clone, Debug)]
@@ -74,7 +61,7 @@ pub struct Conversation {
     pub(crate) handle: [u8; 16],
     pub(crate) id: ConversationId,
     pub(crate) routes: Vec<Route>,
-    pub(crate) timeline: Vec<Displayed>,
+    pub(crate) timeline: Timeline,
     /// Events produced since the last [`Client::sync`] returned (for instance by the log
     /// processing that `epoch_conflict` forces during a send, HRT-ROUTE-17).
     pub(crate) undelivered: Vec<Event>,
@@ -96,6 +83,11 @@ impl Conversation {
         &self.routes
     }
 
+    /// The timeline: what is shown, and the edits and deletes kept aside (spec §7.8).
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
     /// Moves the events of every route into the conversation: messages into the timeline,
     /// everything into the undelivered list.
     fn absorb(&mut self) {
@@ -105,19 +97,14 @@ impl Conversation {
                     route: rr,
                     seq,
                     sender,
-                    text: Some(t),
+                    msg_ref,
                     sent_at_ms,
+                    kind,
                     ..
                 } = &ev
                 {
-                    self.timeline.push(Displayed {
-                        route: rr.clone(),
-                        seq: *seq,
-                        sender: *sender,
-                        text: t.clone(),
-                        sent_at_ms: *sent_at_ms,
-                        position: pos,
-                    });
+                    self.timeline
+                        .add(rr, pos, *seq, *sender, *msg_ref, *sent_at_ms, kind.clone());
                 }
                 self.undelivered.push(ev);
             }
@@ -299,7 +286,7 @@ impl Client {
             handle,
             id: ConversationId(handle),
             routes: vec![route],
-            timeline: Vec::new(),
+            timeline: Timeline::default(),
             undelivered: Vec::new(),
         });
         Ok((handle, link))
@@ -472,18 +459,37 @@ impl Client {
         body: RawValue,
     ) -> Result<Sent, ClientError> {
         let transport = self.transport.clone();
+        // What the own timeline makes of it, as a receiver would (spec §7.8).
+        let kind = ContentBuilder::new(content_type, body.clone())?
+            .build()
+            .body()
+            .map(|b| Kind::of(&b))
+            .map_err(|_| ClientError::usage("the body does not decode as its type"))?;
         let conv = self.conv_mut(handle)?;
-        let route = conv
+        let (pos, route) = conv
             .routes
             .iter_mut()
-            .find(|r| r.usable())
+            .enumerate()
+            .find(|(_, r)| r.usable())
             .ok_or_else(|| ClientError::usage("no usable route"))?;
+        let me = route.group.fingerprint();
         let content = |route: &Route| -> Result<_, ClientError> {
             let b = ContentBuilder::new(content_type, body.clone())?;
             Ok(route.senders.stamp(&route.log, b.sent_at_ms(now_ms()))?)
         };
         let r = post_message(&transport, route, *handle, &content);
         conv.absorb();
+        if let Ok(sent) = &r {
+            conv.timeline.add(
+                &sent.route,
+                pos,
+                sent.seq,
+                me,
+                sent.msg_ref,
+                sent.sent_at_ms,
+                kind,
+            );
+        }
         r
     }
 
@@ -792,7 +798,7 @@ impl Client {
                     handle,
                     id: conversation,
                     routes: Vec::new(),
-                    timeline: Vec::new(),
+                    timeline: Timeline::default(),
                     undelivered: Vec::new(),
                 });
                 self.conversations.len() - 1
@@ -864,14 +870,15 @@ impl Client {
                 Ok(sent) => {
                     let me = route.group.fingerprint();
                     conv.absorb();
-                    conv.timeline.push(Displayed {
-                        route: sent.route.clone(),
-                        seq: sent.seq,
-                        sender: me,
-                        text: text.to_owned(),
-                        sent_at_ms: sent.sent_at_ms,
-                        position: pos,
-                    });
+                    conv.timeline.add(
+                        &sent.route,
+                        pos,
+                        sent.seq,
+                        me,
+                        sent.msg_ref,
+                        sent.sent_at_ms,
+                        Kind::Text(text.to_owned()),
+                    );
                     return Ok(sent);
                 }
                 Err(ClientError::Frozen(code)) => frozen = Some(code),
@@ -930,7 +937,7 @@ impl Client {
 
     /// The merged timeline (HRT-ROUTE-20): by `sent_at_ms`, then route position, then seq.
     pub fn display(&self, handle: &[u8; 16]) -> Result<Vec<Displayed>, ClientError> {
-        let mut v = self.conv(handle)?.timeline.clone();
+        let mut v = self.conv(handle)?.timeline.items().to_vec();
         v.sort_by_key(|d| timeline_key(d.sent_at_ms, d.position, d.seq));
         Ok(v)
     }
@@ -1181,6 +1188,7 @@ fn apply_results(
                     content_type: m.content_type,
                     text,
                     sent_at_ms: m.sent_at_ms,
+                    kind: Kind::of(&m.body),
                 });
                 if let ContentBody::Route(rb) = m.body {
                     // The own leaf of the message's epoch (HRT-ROUTE-8), before later

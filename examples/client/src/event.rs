@@ -48,6 +48,8 @@ pub enum Event {
         text: Option<String>,
         /// The sender's clock (authenticated, not trusted for order: spec §10.5).
         sent_at_ms: u64,
+        /// What it means to the timeline (spec §7.8).
+        kind: crate::timeline::Kind,
     },
     /// A commit was processed.
     Commit {

@@ -25,6 +25,7 @@ pub mod qr;
 pub mod route;
 pub mod shim;
 pub mod store;
+pub mod timeline;
 pub mod tls;
 pub mod transport;
 

@@ -31,6 +31,14 @@ pub const ALL: &[(&str, &str)] = &[
         "admit-anyone-to-a-route",
         "HRT-ROUTE-9: a route invite admits whoever redeems it",
     ),
+    (
+        "show-edits-as-items",
+        "HRT-MSG-46, HRT-MSG-47: edits and deletes are shown as items of their own, not applied",
+    ),
+    (
+        "hide-unsupported",
+        "HRT-MSG-48: a message of a type the client does not implement is not shown",
+    ),
 ];
 
 /// Correct variants, by name, with the freedom of the specification each one takes: the client

@@ -278,7 +278,7 @@ fn run(client: &mut Client, cmd: &str, a: &Map<String, Value>) -> Result<Value, 
                 .iter()
                 .map(|d| {
                     json!({"route": route_json(&d.route), "seq": d.seq,
-                       "sender": hex::encode(d.sender.as_bytes()), "text": d.text,
+                       "sender": hex::encode(d.sender.as_bytes()), "text": d.text(),
                        "sent_at_ms": d.sent_at_ms})
                 })
                 .collect();
@@ -386,6 +386,7 @@ pub fn event_json(e: &Event) -> Value {
             content_type,
             text,
             sent_at_ms,
+            ..
         } => json!({"kind": "message", "conversation": hex::encode(conversation),
                     "route": route_json(route), "seq": seq, "msg_ref": hex::encode(msg_ref.0),
                     "sender": hex::encode(sender.as_bytes()), "content_type": content_type,

@@ -19,6 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::client::{Client, Conversation, Displayed, Joining};
 use crate::route::{Frozen, OpenInvite, Route, RouteRef};
+use crate::timeline::{Pending, Shown};
 use crate::transport::Transport;
 use hearth::conversation::log::{Detection, LogSnapshot, LogState};
 
@@ -56,7 +57,7 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 /// The schema version this code writes (`PRAGMA user_version`).
-const SCHEMA: i64 = 1;
+const SCHEMA: i64 = 2;
 
 const TABLES: &str = "
 CREATE TABLE identity (id INTEGER PRIMARY KEY CHECK (id = 1), seed BLOB NOT NULL, name TEXT NOT NULL);
@@ -70,6 +71,15 @@ CREATE TABLE messages (conv BLOB NOT NULL, host TEXT NOT NULL, channel BLOB NOT 
     position INTEGER NOT NULL);
 CREATE TABLE joining (state BLOB NOT NULL, host TEXT NOT NULL, channel BLOB NOT NULL,
     conv_id BLOB NOT NULL, inviter BLOB NOT NULL, attach_to BLOB);
+";
+
+/// From schema 1 to 2: what a timeline item shows (spec §7.8) and the edits and deletes kept
+/// aside.
+const TO_2: &str = "
+ALTER TABLE messages ADD COLUMN msg_ref BLOB;
+ALTER TABLE messages ADD COLUMN shown INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE pending (conv BLOB NOT NULL, host TEXT NOT NULL, channel BLOB NOT NULL,
+    sender BLOB NOT NULL, target BLOB NOT NULL, text TEXT);
 ";
 
 /// Settings of a front end, one value per key, kept with the state (created on open by any
@@ -97,6 +107,11 @@ impl Store {
         match v {
             0 => {
                 db.execute_batch(TABLES)?;
+                db.execute_batch(TO_2)?;
+                db.pragma_update(None, "user_version", SCHEMA)?;
+            }
+            1 => {
+                db.execute_batch(TO_2)?;
                 db.pragma_update(None, "user_version", SCHEMA)?;
             }
             SCHEMA => {}
@@ -193,7 +208,7 @@ impl Store {
                 handle,
                 id: ConversationId(arr16(&id)?),
                 routes: Vec::new(),
-                timeline: Vec::new(),
+                timeline: Default::default(),
                 undelivered: Vec::new(),
             };
             self.load_routes(&mut conv)?;
@@ -273,28 +288,70 @@ impl Store {
 
     fn load_timeline(&self, conv: &mut Conversation) -> Result<(), StoreError> {
         let mut q = self.db.prepare(
-            "SELECT host, channel, seq, sender, text, sent_at_ms, position FROM messages WHERE conv = ? ORDER BY rowid",
+            "SELECT host, channel, seq, sender, text, sent_at_ms, position, msg_ref, shown FROM messages WHERE conv = ? ORDER BY rowid",
+        )?;
+        let rows = q.query_map([conv.handle.as_slice()], |r| {
+            Ok((
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ),
+                r.get::<_, String>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, Option<Vec<u8>>>(7)?,
+                r.get::<_, i64>(8)?,
+            ))
+        })?;
+        for row in rows {
+            let ((host, channel, seq, sender), text, sent, pos, msg_ref, shown) = row?;
+            let shown = match shown {
+                0 | 1 => Shown::Text {
+                    text,
+                    edited: shown == 1,
+                },
+                2 => Shown::Deleted,
+                3 => Shown::Unsupported,
+                _ => return Err(corrupt("shown")),
+            };
+            conv.timeline.items.push(Displayed {
+                route: link(&host, &channel)?,
+                seq: u64::try_from(seq).map_err(|_| corrupt("seq"))?,
+                sender: Fingerprint::from_bytes(arr32(&sender)?),
+                shown,
+                sent_at_ms: u64::try_from(sent).map_err(|_| corrupt("sent_at_ms"))?,
+                // A schema-1 row has no msg-ref: nothing later can name it.
+                msg_ref: Hash(
+                    msg_ref
+                        .as_deref()
+                        .map(arr32)
+                        .transpose()?
+                        .unwrap_or([0; 32]),
+                ),
+                position: usize::try_from(pos).map_err(|_| corrupt("position"))?,
+            });
+        }
+        let mut q = self.db.prepare(
+            "SELECT host, channel, sender, target, text FROM pending WHERE conv = ? ORDER BY rowid",
         )?;
         let rows = q.query_map([conv.handle.as_slice()], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(2)?,
                 r.get::<_, Vec<u8>>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, i64>(6)?,
+                r.get::<_, Option<String>>(4)?,
             ))
         })?;
         for row in rows {
-            let (host, channel, seq, sender, text, sent, pos) = row?;
-            conv.timeline.push(Displayed {
+            let (host, channel, sender, target, text) = row?;
+            conv.timeline.pending.push(Pending {
                 route: link(&host, &channel)?,
-                seq: u64::try_from(seq).map_err(|_| corrupt("seq"))?,
                 sender: Fingerprint::from_bytes(arr32(&sender)?),
+                target: Hash(arr32(&target)?),
                 text,
-                sent_at_ms: u64::try_from(sent).map_err(|_| corrupt("sent_at_ms"))?,
-                position: usize::try_from(pos).map_err(|_| corrupt("position"))?,
             });
         }
         Ok(())
@@ -305,7 +362,7 @@ impl Store {
         let tx = self.db.transaction()?;
         tx.execute_batch(
             "DELETE FROM identity; DELETE FROM conversations; DELETE FROM routes; DELETE FROM invites;
-             DELETE FROM messages; DELETE FROM joining;",
+             DELETE FROM messages; DELETE FROM pending; DELETE FROM joining;",
         )?;
         tx.execute(
             "INSERT INTO identity (id, seed, name) VALUES (1, ?, ?)",
@@ -348,18 +405,39 @@ impl Store {
                     )?;
                 }
             }
-            for d in &conv.timeline {
+            for d in conv.timeline.items() {
+                let shown = match &d.shown {
+                    Shown::Text { edited: false, .. } => 0,
+                    Shown::Text { edited: true, .. } => 1,
+                    Shown::Deleted => 2,
+                    Shown::Unsupported => 3,
+                };
                 tx.execute(
-                    "INSERT INTO messages (conv, host, channel, seq, sender, text, sent_at_ms, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO messages (conv, host, channel, seq, sender, text, sent_at_ms, position, msg_ref, shown) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     params![
                         conv.handle.as_slice(),
                         d.route.host.as_str(),
                         d.route.channel.0.as_slice(),
                         i64::try_from(d.seq).unwrap_or(i64::MAX),
                         d.sender.as_bytes().as_slice(),
-                        d.text,
+                        d.text().unwrap_or(""),
                         i64::try_from(d.sent_at_ms).unwrap_or(i64::MAX),
-                        d.position as i64
+                        d.position as i64,
+                        d.msg_ref.0.as_slice(),
+                        shown
+                    ],
+                )?;
+            }
+            for p in conv.timeline.pending() {
+                tx.execute(
+                    "INSERT INTO pending (conv, host, channel, sender, target, text) VALUES (?, ?, ?, ?, ?, ?)",
+                    params![
+                        conv.handle.as_slice(),
+                        p.route.host.as_str(),
+                        p.route.channel.0.as_slice(),
+                        p.sender.as_bytes().as_slice(),
+                        p.target.0.as_slice(),
+                        p.text
                     ],
                 )?;
             }

@@ -245,3 +245,84 @@ fn rehosting_after_the_only_host_died() {
     assert_eq!(bob.conversations().len(), 2);
     assert_eq!(bob.conversations()[0].routes().len(), 2);
 }
+
+/// Spec §7.8 "What a receiver shows" end to end: Bob's edit shows in place of his text
+/// (HRT-MSG-46), his delete leaves a marker (HRT-MSG-47), a type Alice does not implement is one
+/// item without its body (HRT-MSG-48), an edit of a message not yet seen is kept aside; all of it
+/// survives a save and a load of Alice's state.
+#[test]
+fn edits_deletes_and_unknown_content_are_shown_and_stored() {
+    use hearth_client::timeline::Shown;
+    use hearth_wire::envelope::{DeleteBody, EditBody, MessageText, TextBody};
+    use hearth_wire::{ContentType, Hash, RawValue};
+    let mut alice = comparing(Client::generate("Alice"));
+    let mut bob = comparing(Client::generate("Bob"));
+    let host = TestHost::start(&[&alice]);
+    let (conv, _route) = alice.create_channel(&host.url).expect("create");
+    let uri = alice.create_invite(&conv, 3600).expect("invite");
+    bob.accept_invite(&uri, "Bob").expect("accept");
+    no_problems(&alice.sync());
+    no_problems(&bob.sync());
+    let edit = |target: Hash, t: &str| {
+        RawValue::from_value(&EditBody {
+            target,
+            text: MessageText::new(t).expect("text"),
+        })
+    };
+    let a = bob.send_text(&conv, "first").expect("send");
+    bob.danger_send_content(&conv, ContentType::EDIT, edit(a.msg_ref, "first, edited"))
+        .expect("edit");
+    let b = bob.send_text(&conv, "second").expect("send");
+    let del = RawValue::from_value(&DeleteBody { target: b.msg_ref });
+    bob.danger_send_content(&conv, ContentType::DELETE, del)
+        .expect("delete");
+    bob.danger_send_content(&conv, ContentType::EDIT, edit(Hash([7; 32]), "kept aside"))
+        .expect("edit of nothing yet");
+    let unknown = RawValue::from_value(&TextBody {
+        text: MessageText::new("not to be shown").expect("text"),
+    });
+    let u = bob
+        .danger_send_content(&conv, ContentType(0x4242), unknown)
+        .expect("unknown type");
+    // Alice edits Bob's message: not hers, ignored (HRT-MSG-34).
+    no_problems(&alice.sync());
+    alice
+        .danger_send_content(&conv, ContentType::EDIT, edit(a.msg_ref, "Alice's"))
+        .expect("edit by another member");
+    let shown = |c: &Client| -> Vec<(u64, Shown)> {
+        c.display(&conv)
+            .expect("display")
+            .into_iter()
+            .map(|d| (d.seq, d.shown))
+            .collect()
+    };
+    let want = vec![
+        (
+            a.seq,
+            Shown::Text {
+                text: "first, edited".into(),
+                edited: true,
+            },
+        ),
+        (b.seq, Shown::Deleted),
+        (u.seq, Shown::Unsupported),
+    ];
+    assert_eq!(shown(&alice), want);
+
+    let dir = std::env::temp_dir().join(format!("hearth-client-display-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("state.sqlite");
+    let mut store = hearth_client::store::Store::open(&path).expect("open");
+    store.save(&alice).expect("save");
+    let reloaded = store.load().expect("load").expect("a client");
+    assert_eq!(shown(&reloaded), want);
+    let before = alice.conversations()[0].timeline().pending().to_vec();
+    assert_eq!(
+        before.len(),
+        1,
+        "the edit of an unseen message is kept aside"
+    );
+    assert_eq!(reloaded.conversations()[0].timeline().pending(), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}

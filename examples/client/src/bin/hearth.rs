@@ -378,7 +378,7 @@ which code their screen shows; it must be the same."
                     "[{}] {}: {}",
                     d.route.host.as_str(),
                     name_of(client, &d.sender),
-                    d.text
+                    shown_line(&d.shown)
                 );
             }
         }
@@ -620,5 +620,40 @@ fn print_events(client: &Client, events: &[Event]) {
             ),
             Event::RouteAdded { route, .. } => say!("New route on {}.", route.host.as_str()),
         }
+    }
+}
+
+/// What `read` prints for one timeline item (spec §7.8, "What a receiver shows").
+fn shown_line(shown: &hearth_client::timeline::Shown) -> String {
+    use hearth_client::timeline::Shown;
+    match shown {
+        Shown::Text {
+            text,
+            edited: false,
+        } => text.clone(),
+        Shown::Text { text, edited: true } => format!("{text} (edited)"),
+        Shown::Deleted => "message deleted".to_owned(),
+        Shown::Unsupported => "a message this client cannot show".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_line;
+    use hearth_client::timeline::Shown;
+
+    #[test]
+    fn read_marks_edited_deleted_and_unsupported_items() {
+        let text = |edited| Shown::Text {
+            text: "hi".into(),
+            edited,
+        };
+        assert_eq!(shown_line(&text(false)), "hi");
+        assert_eq!(shown_line(&text(true)), "hi (edited)");
+        assert_eq!(shown_line(&Shown::Deleted), "message deleted");
+        assert_eq!(
+            shown_line(&Shown::Unsupported),
+            "a message this client cannot show"
+        );
     }
 }
