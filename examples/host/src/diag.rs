@@ -1,16 +1,8 @@
 //! The host diagnoses its own deployment (DEPLOY.md, "Troubleshooting"): the data directory's
-//! layout and permissions, written safely by `init` and by the first request, and checked by
-//! `hearth-host check`, which can also fetch its own URLs to prove that the database cannot be
-//! downloaded.
-//!
-//! The data directory holds every member's ciphertext, the rosters and the nonce store
-//! (spec §8.9); whoever can download it can replay history and see who talks to whom. It is
-//! created `0700` with a deny-all `.htaccess` (for Apache), and the database `0600` (SQLite
-//! gives the `-wal` and `-shm` files the database's mode).
+//! layout and permissions, as [`crate::datadir`] creates them, checked by `hearth-host check`,
+//! which can also fetch its own URLs to prove that the database cannot be downloaded.
 
-use std::fs::{DirBuilder, OpenOptions};
-use std::io;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
@@ -20,19 +12,6 @@ use hearth_wire::{ErrorCode, WireDecode};
 use crate::config::Config;
 use crate::log::{effective_uid, whoami};
 use crate::store;
-
-/// The `.htaccess` written into a new data directory: Apache (2.4 and 2.2) serves nothing
-/// from it. nginx and lighttpd ignore `.htaccess`; their deny rules are in DEPLOY.md.
-pub const DENY_HTACCESS: &str = "\
-# Written by hearth-host: nothing in this directory may ever be served.
-<IfModule mod_authz_core.c>
-    Require all denied
-</IfModule>
-<IfModule !mod_authz_core.c>
-    Order allow,deny
-    Deny from all
-</IfModule>
-";
 
 /// Names of directories that are usually a web server's document root (or inside one).
 const DOCROOT_NAMES: &[&str] = &[
@@ -45,44 +24,6 @@ const DOCROOT_NAMES: &[&str] = &[
     "web",
     "cgi-bin",
 ];
-
-/// Creates the data directory if it does not exist: its parents with the default mode, the
-/// directory itself `0700` with [`DENY_HTACCESS`] inside.
-pub fn create_data_dir(dir: &Path) -> io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    match DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => {}
-        // Another process created it first.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => return Ok(()),
-        Err(e) => return Err(e),
-    }
-    std::fs::write(dir.join(".htaccess"), DENY_HTACCESS)?;
-    tracing::info!(
-        "created the data directory {} (mode 0700, deny-all .htaccess)",
-        dir.display()
-    );
-    Ok(())
-}
-
-/// Creates an empty database file `0600` if there is none, so that SQLite's `-wal` and `-shm`
-/// files get that mode too (SQLite gives them the database's permissions).
-pub fn create_db_file(path: &Path) -> io::Result<()> {
-    match OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
-    }
-}
 
 /// Why the database at `db` may not open: the owner and mode of the data directory against the
 /// user this process runs as. For log lines and `check`.

@@ -16,7 +16,7 @@
 //! | [`fcgi_record`], [`fcgi_session`] | the FastCGI 1.0 record layer (sans-IO) |
 //! | [`tls`] | §8.1: `serve` over HTTPS (RFC 8446, RFC 9110 §4.2.2) |
 //! | [`cgi`], [`serve`] | §8.1 transport, §8.10 CGI |
-//! | [`log`], [`diag`] | diagnostics: the error log, `init` and `check` (DEPLOY.md) |
+//! | [`log`], [`diag`], [`datadir`] | diagnostics: the error log, `init` and `check` (DEPLOY.md) |
 
 #![forbid(unsafe_code)]
 
@@ -68,6 +68,7 @@ pub fn warn_test_only() {
 pub mod cgi;
 pub mod clock;
 pub mod config;
+pub mod datadir;
 pub mod diag;
 pub mod fcgi;
 pub mod fcgi_record;
