@@ -346,9 +346,7 @@ impl HttpTarget {
     /// Connects to the host URL's authority: plain TCP, or TLS over it for `https://`.
     /// Returns the connection, the TCP socket underneath (for shutting it down from this
     /// side) and the address, for messages.
-    fn connect(
-        &self,
-    ) -> Result<(Box<dyn RawStream>, std::net::TcpStream, String), TransportError> {
+    fn connect(&self) -> Result<(Box<dyn RawStream>, std::net::TcpStream, String), TransportError> {
         let (authority, _) = split_http_url(&self.url)?;
         let default_port = if self.tls.is_some() { 443 } else { 80 };
         let addr = match authority.rsplit_once(':') {

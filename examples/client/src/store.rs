@@ -6,7 +6,7 @@
 //! no older copy kept). `secure_delete` overwrites the freed pages, so replaced secrets do not
 //! linger in the database file; the file is created readable by its owner only.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use hearth_crypto::group::{Group, PendingMember};
@@ -439,14 +439,6 @@ fn route_json(r: &Route) -> Value {
     let pairs = |m: &BTreeMap<u64, [u8; 32]>| -> Vec<Value> {
         m.iter().map(|(s, h)| json!([s, hex::encode(h)])).collect()
     };
-    let sets = |m: &HashMap<[u8; 32], HashSet<[u8; 32]>>| -> Vec<Value> {
-        m.iter()
-            .map(|(k, v)| {
-                let refs: Vec<String> = v.iter().map(hex::encode).collect();
-                json!([hex::encode(k), refs])
-            })
-            .collect()
-    };
     json!({
         "v": l.verified, "t": l.claimed_tip,
         "heads": pairs(&l.heads),
@@ -456,8 +448,8 @@ fn route_json(r: &Route) -> Value {
         "frozen": r.frozen.as_ref().map(|f| json!({
             "code": f.detection.code.0, "seq": f.detection.seq, "evidence": f.detection.evidence,
             "member": f.member.map(|m| hex::encode(m.as_bytes()))})),
-        "sent_by": sets(&sd.sent_by),
-        "first_prev": sd.first_prev.iter().map(|(k, p)| json!([hex::encode(k), p.map(hex::encode)])).collect::<Vec<_>>(),
+        "verified": sd.verified.iter().map(|(r, k)| json!([hex::encode(r), k.map(hex::encode)])).collect::<Vec<_>>(),
+        "excepted": sd.excepted.iter().map(hex::encode).collect::<Vec<_>>(),
         "own_refs": sd.own_refs.iter().map(hex::encode).collect::<Vec<_>>(),
         "last_own": sd.last_own.map(|h| hex::encode(h.0)),
         "report": r.report.map(|(s, c)| json!([s, c.0])),
@@ -506,19 +498,15 @@ fn route_from_json(link: RouteRef, group: Group, m: &Value) -> Result<Route, Sto
             },
         });
     }
-    for p in arr(m, "sent_by")? {
-        let mut set = HashSet::new();
-        for x in p[1].as_array().ok_or_else(|| corrupt("sent_by"))? {
-            set.insert(h32(x)?);
-        }
-        r.senders.sent_by.insert(h32(&p[0])?, set);
-    }
-    for p in arr(m, "first_prev")? {
-        let prev = match &p[1] {
+    for p in arr(m, "verified")? {
+        let sender = match &p[1] {
             Value::Null => None,
             v => Some(h32(v)?),
         };
-        r.senders.first_prev.insert(h32(&p[0])?, prev);
+        r.senders.verified.insert(h32(&p[0])?, sender);
+    }
+    for x in arr(m, "excepted")? {
+        r.senders.excepted.insert(h32(x)?);
     }
     for x in arr(m, "own_refs")? {
         r.senders.own_refs.insert(h32(x)?);
