@@ -14,6 +14,7 @@ pub mod channel;
 pub mod fixture;
 pub mod log;
 pub mod peer;
+pub mod peer_claim;
 pub mod peer_commit;
 pub mod peer_msg;
 pub mod peer_route;
@@ -74,6 +75,7 @@ pub fn all_tests() -> Vec<ClientTestDef> {
     v.extend(log::tests());
     v.extend(peer::tests());
     v.extend(peer_msg::tests());
+    v.extend(peer_claim::tests());
     v.extend(peer_commit::tests());
     v.extend(peer_route::tests());
     v
