@@ -223,15 +223,26 @@ fn withheld_rechained(ctx: &mut ClientCtx<'_>) -> TestResult {
     still_works(&mut fx, &mut s.peer, &h, &conv)
 }
 
+/// The host alters the peer's message at `a` for the shim alone (chain recomputed): the shim
+/// rejects it and holds another head for `a`. The peer's next message says it saw `a` with the
+/// true head; it carries no `prev`, so only `seen_head` shows the fork.
 fn fork_seen_head(ctx: &mut ClientCtx<'_>) -> TestResult {
     let mut fx = start(ctx, 1, 1)?;
     let mut s = join(&mut fx, 0)?;
     let a = s.say(&fx, "altered for the shim")?;
-    // The peer verifies seq a, so its next message carries seen_seq = a and the true head.
     let _ = s.peer.sync();
     s.lie(&fx, Fault::AlterEntryBytes(a))?;
     fx.sync()?;
-    let b = s.say(&fx, "seen_head is the true head")?;
+    let truth = fx.host()?.proxy.true_log(&s.channel());
+    let Some(head) = truth.iter().find(|e| e.seq.0 == a).map(|e| e.head) else {
+        return Err(fx.fail("the proxy has not seen the altered message (harness problem)"));
+    };
+    let claim = ContentBuilder::text("seen_head is the true head")
+        .and_then(|b| b.sent_at_ms(now().saturating_mul(1000)).seen(a, Some(head)))
+        .map_err(|e| fx.fail(format!("harness: content: {e:?}")))?
+        .build();
+    let (h, r) = (s.handle, s.route.clone());
+    let (b, _) = forge(&fx, &mut s.peer, &h, &r, &claim)?;
     let events = fx.sync()?;
     claimed_by(
         &fx,
@@ -240,7 +251,7 @@ fn fork_seen_head(ctx: &mut ClientCtx<'_>) -> TestResult {
         Some(b),
         "a peer's seen_head that differs from the head the shim verified",
     )?;
-    let (h, conv) = (s.handle, s.conv.clone());
+    let conv = s.conv.clone();
     still_works(&mut fx, &mut s.peer, &h, &conv)
 }
 
