@@ -67,14 +67,13 @@ fn apply(envs: &[Vec<u8>], rewrites: &[Rewrite]) -> Vec<Vec<u8>> {
     h
 }
 
+/// Accepted messages `(seq, msg_ref, text)` and reported claims `(seq, sender, code)`.
+type Read = (Vec<(u64, Hash, String)>, Vec<(u64, Fingerprint, ErrorCode)>);
+
 /// Serves `log` to `ch` in pages of the given sizes (0: no answer) until it is verified to
 /// the tip or frozen; returns the accepted messages as `(seq, msg_ref, text)` and the claims
 /// reported as `(seq, sender, code)`.
-fn read(
-    ch: &mut Channel,
-    log: &[LogEntry],
-    pages: &[usize],
-) -> (Vec<(u64, Hash, String)>, Vec<(u64, Fingerprint, ErrorCode)>) {
+fn read(ch: &mut Channel, log: &[LogEntry], pages: &[usize]) -> Read {
     let mut claims = Vec::new();
     let mut got = Vec::new();
     let tip = log.len() as u64;
