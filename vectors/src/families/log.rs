@@ -917,7 +917,7 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
     pcs.push((
         "prev-absent",
         "Bob's next message carries no prev although Carol verified earlier messages of his: not withholding",
-        vec!["HRT-LOG-48", "HRT-LOG-43"],
+        vec!["HRT-LOG-48", "HRT-LOG-36"],
         st.clone(),
         no_prev,
         10,
