@@ -65,3 +65,19 @@ pub fn restore_state(data: &[u8]) {
         assert_eq!(i.save().map(|s| s.as_bytes().to_vec()).ok().as_deref(), Some(data));
     }
 }
+
+/// The reference host's FastCGI record layer and connection state machine, included as
+/// source: both files depend on nothing but `std` and each other, so the fuzz build does not
+/// pull in the host's SQLite and HTTP stacks.
+#[path = "../../examples/host/src/fcgi_record.rs"]
+#[allow(dead_code, missing_docs)]
+pub mod fcgi_record;
+#[path = "../../examples/host/src/fcgi_session.rs"]
+#[allow(dead_code, missing_docs)]
+pub mod fcgi_session;
+
+/// Bytes from a web server to the FastCGI host: records and name-value pairs round-trip, the
+/// session never panics and stays within its bounds (`fcgi_session::fuzz_check`).
+pub fn fcgi_records(data: &[u8]) {
+    fcgi_session::fuzz_check(data);
+}

@@ -135,22 +135,47 @@ fn removed_log_prefix(ctx: &Ctx<'_>) -> TestResult {
         .iter()
         .find(|e| e.seq.0 == seq)
         .ok_or_else(|| Stop::fail("the removing commit is not in the log", &[]))?;
-    let f = ctx
-        .c
-        .call(&gone, op::LOG_FETCH, Some(ch.id), log_body(0, seq));
-    let r: hearth_wire::request::LogFetchResult = expect_ok(&f)?;
-    let last = r.entries.as_slice().last();
+    // Read page by page (full pages are only a SHOULD, HRT-LOG-11): every page must end at the
+    // removing commit's tip.
+    let mut entries: Vec<hearth_wire::log::LogEntry> = Vec::new();
+    let (f, r) = loop {
+        let since = entries.len() as u64;
+        let f = ctx
+            .c
+            .call(&gone, op::LOG_FETCH, Some(ch.id), log_body(since, seq));
+        let r: hearth_wire::request::LogFetchResult = expect_ok(&f)?;
+        let n = r.entries.len();
+        let contiguous = r
+            .entries
+            .as_slice()
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.seq.0 == since + 1 + i as u64);
+        ensure(
+            contiguous && r.tip.0 == seq && (n > 0 || since >= seq),
+            format!(
+                "log.fetch since {since} by the removed key: {n} entries, tip {} (expected a contiguous page of a log whose tip is the removing commit's seq {seq})",
+                r.tip.0
+            ),
+            &[&f],
+        )?;
+        entries.extend(r.entries.as_slice().iter().cloned());
+        if n == 0 || entries.len() as u64 >= r.tip.0 {
+            break (f, r);
+        }
+    };
+    let last = entries.last();
     ensure(
         r.tip.0 == seq
             && r.head.as_slice() == at.head.as_bytes().as_slice()
             && r.epoch.0 == ch.epoch
-            && r.entries.len() as u64 == seq
+            && entries.len() as u64 == seq
             && last.is_some_and(|l| l.seq.0 == seq && l.bytes == at.bytes),
         format!(
             "expected the log up to the removing commit at seq {seq} (epoch {}), got tip {} with {} entries, epoch {}",
             ch.epoch,
             r.tip.0,
-            r.entries.len(),
+            entries.len(),
             r.epoch.0
         ),
         &[&f],

@@ -1,8 +1,9 @@
 //! # hearth-host
 //!
 //! The reference host of the Hearth protocol (spec §8): one request handler
-//! ([`handler`], the check order of §8.3.2) behind two front ends, CGI ([`cgi`], RFC 3875) and a
-//! standalone HTTP server ([`serve`], axum/hyper), over one SQLite database ([`store`]).
+//! ([`handler`], the check order of §8.3.2) behind three front ends, CGI ([`cgi`], RFC 3875),
+//! FastCGI ([`fcgi`]) and a standalone HTTP server ([`serve`], axum/hyper), over one SQLite
+//! database ([`store`]).
 //!
 //! | module | spec |
 //! |---|---|
@@ -11,7 +12,8 @@
 //! | [`store`] | §8.3.3 nonce store, §8.3.5 atomicity, §8.9 durability, §9 log |
 //! | [`handler`] | §8.3 check order, §8.4 responses |
 //! | [`ops`] | §8.5 every op |
-//! | [`cgi`], [`serve`] | §8.1 transport, §8.10 CGI |
+//! | [`cgi`], [`serve`], [`fcgi`] | §8.1 transport, §8.10 CGI |
+//! | [`fcgi_record`], [`fcgi_session`] | the FastCGI 1.0 record layer (sans-IO) |
 //! | [`tls`] | §8.1: `serve` over HTTPS (RFC 8446, RFC 9110 §4.2.2) |
 
 #![forbid(unsafe_code)]
@@ -63,6 +65,9 @@ pub fn warn_test_only() {
 pub mod cgi;
 pub mod clock;
 pub mod config;
+pub mod fcgi;
+pub mod fcgi_record;
+pub mod fcgi_session;
 pub mod handler;
 #[cfg(feature = "mutants")]
 pub mod mutant;

@@ -4,11 +4,13 @@
 //! hearth-host [--config PATH] init [--host-url URL] [--data-dir DIR] [--owner-key HEX]... [--listen ADDR] [--force]
 //! hearth-host [--config PATH] serve [--listen ADDR] [--tls-cert PEM --tls-key PEM]
 //! hearth-host [--config PATH] cgi
+//! hearth-host [--config PATH] fcgi [--listen ADDR]
 //! hearth-host [--config PATH] check
 //! hearth-host completions SHELL
 //! ```
 //! `--config` may also follow the command. Run by a web server as a CGI program
-//! (`GATEWAY_INTERFACE` set) without arguments it answers one request. The config is
+//! (`GATEWAY_INTERFACE` set) without arguments it answers one request; started without
+//! arguments on a listening socket (FastCGI) it runs `fcgi`. The config is
 //! `--config PATH`, else `$HEARTH_CONFIG`, else `hearth.toml` next to the executable (CGI) or in
 //! the working directory.
 
@@ -20,13 +22,14 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use hearth_host::config::{self, Config};
 use hearth_host::handler::Host;
-use hearth_host::{cgi, serve, store};
+use hearth_host::{cgi, fcgi, serve, store};
 
 /// Where the configuration is looked for, shown after every help text.
 const CONFIG_NOTE: &str = "\
 The config is --config PATH, else $HEARTH_CONFIG, else hearth.toml (next to the executable in CGI
 mode, in the working directory otherwise). Run by a web server (GATEWAY_INTERFACE set) without
-arguments, hearth-host answers one CGI request. Exit codes: 0 done, 1 failed, 2 bad arguments.";
+arguments, hearth-host answers one CGI request; started without arguments on a listening socket
+(FastCGI, as mod_fcgid does), it runs `fcgi`. Exit codes: 0 done, 1 failed, 2 bad arguments.";
 
 /// The Hearth reference host: one CGI program (or a standalone server) and a SQLite data
 /// directory.
@@ -65,6 +68,13 @@ enum Command {
     },
     /// Answer one CGI request (RFC 3875) from the environment and standard input
     Cgi,
+    /// Run as a FastCGI application (responder): many requests in one process, on the
+    /// listening socket passed as descriptor 0 (mod_fcgid, lighttpd bin-path) or --listen
+    Fcgi {
+        /// HOST:PORT, or a Unix socket path (contains a `/`) [default: descriptor 0]
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
     /// Validate the configuration (naming the wrong field) and open the database, migrating it
     Check,
     /// Print a completion script for SHELL on standard output
@@ -117,6 +127,12 @@ fn load_host(path: &Path) -> Result<Host, String> {
 }
 
 fn main() -> ExitCode {
+    // Started by a FastCGI web server without arguments (mod_fcgid runs the program itself,
+    // possibly with a CGI environment): descriptor 0 is a listening socket.
+    if std::env::args_os().len() == 1 && fcgi::invoked_as_fastcgi() {
+        hearth_host::warn_test_only();
+        return run_fcgi(None, None);
+    }
     if std::env::var_os("GATEWAY_INTERFACE").is_some() {
         hearth_host::warn_test_only();
         if std::env::args_os().len() == 1 {
@@ -155,6 +171,7 @@ fn main() -> ExitCode {
             tls_key,
         } => run_serve(config, listen, tls_cert.zip(tls_key)),
         Command::Cgi => run_cgi(config),
+        Command::Fcgi { listen } => run_fcgi(config, listen.as_deref()),
         Command::Check => check(config),
         Command::Completions { shell } => {
             use std::io::Write as _;
@@ -189,6 +206,34 @@ fn run_cgi(config: Option<&Path>) -> ExitCode {
     match cgi::run(host.as_ref()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::FAILURE,
+    }
+}
+
+fn run_fcgi(config: Option<&Path>, listen: Option<&str>) -> ExitCode {
+    // The config is found as for CGI (next to the executable by default).
+    let path = config_path(config, true);
+    let host = match load_host(&path) {
+        Ok(h) => Some(Arc::new(h)),
+        Err(e) => {
+            // Every request is answered `internal` until the process is restarted.
+            eprintln!("hearth-host: {e}");
+            None
+        }
+    };
+    let listen = listen.map_or(fcgi::Listen::Inherited, fcgi::Listen::parse);
+    let announce = !matches!(listen, fcgi::Listen::Inherited);
+    let result = fcgi::run(host, &listen, |addr| {
+        if announce {
+            // The first line on stdout names the bound address (tests use port 0).
+            println!("hearth-host fcgi listening on {addr}");
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hearth-host: fcgi: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -23,7 +23,10 @@ use hearth_wire::ErrorCode;
 #[test]
 fn help_on_every_subcommand() {
     let (book, subs) = help_book(BIN, "hearth-host");
-    assert_eq!(subs, ["init", "serve", "cgi", "check", "completions"]);
+    assert_eq!(
+        subs,
+        ["init", "serve", "cgi", "fcgi", "check", "completions"]
+    );
     insta::assert_snapshot!("host_help", book);
     // No command (and no CGI environment): the help on standard error, exit 2 (as before).
     let r = run(BIN, &[]);

@@ -836,6 +836,18 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
         tip,
         tip_head.clone(),
     ));
+    // A page that does not start right after Carol's position (spec §9.5 step 1).
+    let mut late = tail.clone();
+    late.remove(0);
+    pcs.push((
+        "withheld-page-start",
+        "the host's page starts one entry after Carol's position",
+        vec!["HRT-LOG-16"],
+        st.clone(),
+        late,
+        tip,
+        tip_head.clone(),
+    ));
     pcs.push((
         "rollback",
         "the host serves an older tip than it claimed before",
@@ -917,7 +929,7 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
     pcs.push((
         "prev-absent",
         "Bob's next message carries no prev although Carol verified earlier messages of his: not withholding",
-        vec!["HRT-LOG-48", "HRT-LOG-36"],
+        vec!["HRT-LOG-48", "HRT-LOG-43"],
         st.clone(),
         no_prev,
         10,
