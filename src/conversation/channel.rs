@@ -18,13 +18,14 @@ use hearth_wire::{EntryKind, ErrorCode, Hash, Leaf};
 
 use super::log::{BadClaim, Detection, LogState, MessageFacts, Senders};
 
-/// A detection that froze a channel (HRT-LOG-38), with the member whose message triggered it
-/// when there is one (HRT-LOG-39).
+/// A detection that froze a channel (HRT-LOG-38): evidence against the host, served by it
+/// (§9.9). `member` is set only when the user froze the channel over a member's `bad_claim`
+/// (HRT-LOG-45 allows it); a detection of what the host served names no member.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Frozen {
     /// What was detected.
     pub detection: Detection,
-    /// The member whose message triggered it.
+    /// The member whose `bad_claim` the user froze the channel over, if that is why.
     pub member: Option<Fingerprint>,
 }
 
