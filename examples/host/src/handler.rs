@@ -94,7 +94,10 @@ pub fn fail_response(f: &Fail, now: u64) -> Vec<u8> {
         Fail::Detail(d) => response(d.status(), now, None, Some(*d)),
         // HRT-API-34: exactly {1: 1, 2: 8, 3: server_time}.
         Fail::NotFound => response(ErrorCode::NOT_FOUND, now, None, None),
-        Fail::Db(_) => response(ErrorCode::INTERNAL, now, None, None),
+        Fail::Db(e) => {
+            tracing::error!("internal: storage error: {e}");
+            response(ErrorCode::INTERNAL, now, None, None)
+        }
     }
 }
 
@@ -345,7 +348,11 @@ impl Host {
     /// its own savepoint. Responses are returned only after `COMMIT` succeeded (HRT-API-50);
     /// if it fails, every job is answered `internal` (HRT-API-51).
     pub fn run_batch(&self, conn: &Connection, jobs: &[&Job]) -> Vec<Vec<u8>> {
-        if let Err(_e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            tracing::error!(
+                "internal: cannot begin a write transaction on {}: {e}",
+                self.config.db_path().display()
+            );
             return jobs.iter().map(|_| self.internal()).collect();
         }
         let now = self.clock.now();
@@ -361,7 +368,11 @@ impl Host {
         for job in jobs {
             out.push(self.execute(conn, job));
         }
-        if conn.execute_batch("COMMIT").is_err() {
+        if let Err(e) = conn.execute_batch("COMMIT") {
+            tracing::error!(
+                "internal: cannot commit to {}: {e}",
+                self.config.db_path().display()
+            );
             let _ = conn.execute_batch("ROLLBACK");
             return jobs.iter().map(|_| self.internal()).collect();
         }
@@ -371,20 +382,29 @@ impl Host {
     /// One job inside the batch transaction: a savepoint that is rolled back on a storage
     /// error or a panic, so a failed job leaves nothing behind (HRT-API-36, HRT-API-51).
     fn execute(&self, conn: &Connection, job: &Job) -> Vec<u8> {
-        if conn.execute_batch("SAVEPOINT job").is_err() {
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            tracing::error!("internal: cannot open a savepoint: {e}");
             return self.internal();
         }
         let result =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.steps(conn, job)));
         match result {
-            Ok(Ok(bytes)) => {
-                if conn.execute_batch("RELEASE job").is_ok() {
-                    return bytes;
+            Ok(Ok(bytes)) => match conn.execute_batch("RELEASE job") {
+                Ok(()) => bytes,
+                Err(e) => {
+                    tracing::error!("internal: cannot release a savepoint: {e}");
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    self.internal()
                 }
+            },
+            Ok(Err(e)) => {
+                tracing::error!("internal: storage error in op {}: {e}", job.request.op.0);
                 let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
                 self.internal()
             }
-            _ => {
+            Err(_) => {
+                // The panic message is already on stderr (the default panic hook).
+                tracing::error!("internal: panic while handling op {}", job.request.op.0);
                 let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
                 self.internal()
             }

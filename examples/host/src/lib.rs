@@ -15,6 +15,8 @@
 //! | [`cgi`], [`serve`], [`fcgi`] | §8.1 transport, §8.10 CGI |
 //! | [`fcgi_record`], [`fcgi_session`] | the FastCGI 1.0 record layer (sans-IO) |
 //! | [`tls`] | §8.1: `serve` over HTTPS (RFC 8446, RFC 9110 §4.2.2) |
+//! | [`cgi`], [`serve`] | §8.1 transport, §8.10 CGI |
+//! | [`log`], [`diag`] | diagnostics: the error log, `init` and `check` (DEPLOY.md) |
 
 #![forbid(unsafe_code)]
 
@@ -54,6 +56,7 @@ pub fn test_only_features() -> Vec<&'static str> {
 pub fn warn_test_only() {
     let f = test_only_features();
     if !f.is_empty() {
+        // Plain stderr, before the subscriber exists; CI greps for "test-only".
         eprintln!(
             "hearth-host: warning: this binary was built with test-only features ({}); \
              for use, build it alone: cargo build -p hearth-host",
@@ -68,7 +71,9 @@ pub mod config;
 pub mod fcgi;
 pub mod fcgi_record;
 pub mod fcgi_session;
+pub mod diag;
 pub mod handler;
+pub mod log;
 #[cfg(feature = "mutants")]
 pub mod mutant;
 pub mod ops;

@@ -5,14 +5,15 @@
 //! hearth-host [--config PATH] serve [--listen ADDR] [--tls-cert PEM --tls-key PEM]
 //! hearth-host [--config PATH] cgi
 //! hearth-host [--config PATH] fcgi [--listen ADDR]
-//! hearth-host [--config PATH] check
+//! hearth-host [--config PATH] check [--url URL | --fetch] [--document-root DIR]
 //! hearth-host completions SHELL
 //! ```
 //! `--config` may also follow the command. Run by a web server as a CGI program
 //! (`GATEWAY_INTERFACE` set) without arguments it answers one request; started without
-//! arguments on a listening socket (FastCGI) it runs `fcgi`. The config is
-//! `--config PATH`, else `$HEARTH_CONFIG`, else `hearth.toml` next to the executable (CGI) or in
-//! the working directory.
+//! arguments on a listening socket (FastCGI) it runs `fcgi`. The config is `--config PATH`,
+//! else `$HEARTH_CONFIG`, else `hearth.toml` next to the executable (CGI, FastCGI and `init`;
+//! `check` if there is one there) or in the working directory. Diagnostics go to stderr through
+//! `tracing` ([`hearth_host::log`]).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -26,10 +27,12 @@ use hearth_host::{cgi, fcgi, serve, store};
 
 /// Where the configuration is looked for, shown after every help text.
 const CONFIG_NOTE: &str = "\
-The config is --config PATH, else $HEARTH_CONFIG, else hearth.toml (next to the executable in CGI
-mode, in the working directory otherwise). Run by a web server (GATEWAY_INTERFACE set) without
-arguments, hearth-host answers one CGI request; started without arguments on a listening socket
-(FastCGI, as mod_fcgid does), it runs `fcgi`. Exit codes: 0 done, 1 failed, 2 bad arguments.";
+The config is --config PATH, else $HEARTH_CONFIG, else hearth.toml next to the executable (CGI,
+FastCGI, init; check when one is there), else in the working directory. Run by a web server
+(GATEWAY_INTERFACE set) without arguments, hearth-host answers one CGI request; started without
+arguments on a listening socket (FastCGI, as mod_fcgid does), it runs `fcgi`. Diagnostics go to
+standard error (the web server's error log); HEARTH_LOG=error|warn|info|debug sets the level.
+Exit codes: 0 done, 1 failed, 2 bad arguments.";
 
 /// The Hearth reference host: one CGI program (or a standalone server) and a SQLite data
 /// directory.
@@ -75,8 +78,12 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
     },
-    /// Validate the configuration (naming the wrong field) and open the database, migrating it
-    Check,
+    /// Check the deployment, run as the CGI's user; exit 1 on any error
+    ///
+    /// The config (naming the wrong field), that the database can be created and written,
+    /// permissions, a data directory inside the document root, and (with --url or --fetch) that
+    /// the host answers and its database cannot be downloaded.
+    Check(CheckArgs),
     /// Print a completion script for SHELL on standard output
     Completions {
         /// The shell to complete for
@@ -85,13 +92,29 @@ enum Command {
 }
 
 #[derive(clap::Args)]
+struct CheckArgs {
+    /// Fetch this URL of the host (GET must answer its InfoResult) and the URLs its database
+    /// files would have if the data directory were served (HTTP 200 is an error)
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// As --url with the config's host_url
+    #[arg(long, conflicts_with = "url")]
+    fetch: bool,
+    /// The web server's document root [default: $DOCUMENT_ROOT, else guessed from directory
+    /// names such as public_html]
+    #[arg(long, value_name = "DIR")]
+    document_root: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
 struct InitArgs {
     /// The host's canonical URL, exactly as clients call it [default: http://ADDR/ of --listen]
     #[arg(long, value_name = "URL")]
     host_url: Option<String>,
-    /// Where the database lives (outside the web root)
-    #[arg(long, value_name = "DIR", default_value = "hearth-data")]
-    data_dir: PathBuf,
+    /// Where the database lives, outside the web root [default: $HOME/hearth-data when the
+    /// config is under $HOME, else hearth-data beside the config]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     /// An owner's identity key, 64 hex digits (repeatable)
     #[arg(long = "owner-key", value_name = "HEX")]
     owner_keys: Vec<String>,
@@ -103,22 +126,37 @@ struct InitArgs {
     force: bool,
 }
 
-fn config_path(explicit: Option<&Path>, cgi: bool) -> PathBuf {
+/// Where a command looks for its config when `--config` is not given.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    /// CGI and `init`: `hearth.toml` beside the executable (suEXEC drops the environment, so
+    /// this is where the CGI finds it without any variable).
+    BesideExe,
+    /// `check`: beside the executable if there is one there, else the working directory.
+    Either,
+    /// `serve`: the working directory.
+    WorkingDir,
+}
+
+fn exe_dir() -> Option<PathBuf> {
+    std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+}
+
+fn config_path(explicit: Option<&Path>, lookup: Lookup) -> PathBuf {
     if let Some(p) = explicit {
         return p.to_path_buf();
     }
     if let Some(p) = std::env::var_os("HEARTH_CONFIG").filter(|p| !p.is_empty()) {
         return p.into();
     }
-    if cgi {
-        if let Some(dir) = std::env::current_exe()
-            .ok()
-            .and_then(|e| e.parent().map(Path::to_path_buf))
-        {
-            return dir.join("hearth.toml");
-        }
+    let beside = exe_dir().map(|d| d.join("hearth.toml"));
+    match (lookup, beside) {
+        (Lookup::BesideExe, Some(p)) => p,
+        (Lookup::Either, Some(p)) if p.is_file() => p,
+        _ => PathBuf::from("hearth.toml"),
     }
-    PathBuf::from("hearth.toml")
 }
 
 fn load_host(path: &Path) -> Result<Host, String> {
@@ -127,6 +165,7 @@ fn load_host(path: &Path) -> Result<Host, String> {
 }
 
 fn main() -> ExitCode {
+    hearth_host::log::init();
     // Started by a FastCGI web server without arguments (mod_fcgid runs the program itself,
     // possibly with a CGI environment): descriptor 0 is a listening socket.
     if std::env::args_os().len() == 1 && fcgi::invoked_as_fastcgi() {
@@ -140,9 +179,7 @@ fn main() -> ExitCode {
         }
         if query_on_command_line() {
             // Goes to the web server's error log.
-            eprintln!(
-                "hearth-host: ignoring the command-line words of a query string (RFC 3875 §4.4)"
-            );
+            tracing::warn!("ignoring the command-line words of a query string (RFC 3875 §4.4)");
             return run_cgi(None);
         }
     }
@@ -172,7 +209,7 @@ fn main() -> ExitCode {
         } => run_serve(config, listen, tls_cert.zip(tls_key)),
         Command::Cgi => run_cgi(config),
         Command::Fcgi { listen } => run_fcgi(config, listen.as_deref()),
-        Command::Check => check(config),
+                Command::Check(a) => check(config, &a),
         Command::Completions { shell } => {
             use std::io::Write as _;
             // Through a buffer: clap_complete panics on a failed write (`| head`).
@@ -194,12 +231,19 @@ fn query_on_command_line() -> bool {
 }
 
 fn run_cgi(config: Option<&Path>) -> ExitCode {
-    let path = config_path(config, true);
+    let path = config_path(config, Lookup::BesideExe);
     let host = match load_host(&path) {
         Ok(h) => Some(h),
         Err(e) => {
-            // Goes to the web server's error log; the client still gets a Response.
-            eprintln!("hearth-host: {e}");
+            // Goes to the web server's error log; the client still gets a Response (internal).
+            let from = if config.is_some() {
+                "--config"
+            } else if std::env::var_os("HEARTH_CONFIG").is_some_and(|v| !v.is_empty()) {
+                "HEARTH_CONFIG"
+            } else {
+                "beside the executable; HEARTH_CONFIG is not set (suEXEC removes it)"
+            };
+            tracing::error!("internal: no usable config ({from}): {e}");
             None
         }
     };
@@ -211,12 +255,12 @@ fn run_cgi(config: Option<&Path>) -> ExitCode {
 
 fn run_fcgi(config: Option<&Path>, listen: Option<&str>) -> ExitCode {
     // The config is found as for CGI (next to the executable by default).
-    let path = config_path(config, true);
+    let path = config_path(config, Lookup::BesideExe);
     let host = match load_host(&path) {
         Ok(h) => Some(Arc::new(h)),
         Err(e) => {
             // Every request is answered `internal` until the process is restarted.
-            eprintln!("hearth-host: {e}");
+            tracing::error!("{e}");
             None
         }
     };
@@ -231,33 +275,50 @@ fn run_fcgi(config: Option<&Path>, listen: Option<&str>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("hearth-host: fcgi: {e}");
+            tracing::error!("fcgi: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn check(config: Option<&Path>) -> ExitCode {
-    let path = config_path(config, false);
-    match load_host(&path).and_then(|h| {
-        store::open(&h.config.db_path())
-            .map(|_| h)
-            .map_err(|e| format!("cannot open database: {e}"))
-    }) {
-        Ok(h) => {
-            println!(
-                "ok: {} serves {} (schema version {}, database {})",
-                path.display(),
-                h.config.host_url,
-                store::schema_version(),
-                h.config.db_path().display()
-            );
-            ExitCode::SUCCESS
-        }
+fn check(config: Option<&Path>, a: &CheckArgs) -> ExitCode {
+    use hearth_host::diag::{self, Severity};
+    let path = config_path(config, Lookup::Either);
+    let host = match load_host(&path) {
+        Ok(h) => h,
         Err(e) => {
-            eprintln!("hearth-host: {e}");
-            ExitCode::FAILURE
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
         }
+    };
+    println!("ok: {} serves {}", path.display(), host.config.host_url);
+    let url = a
+        .url
+        .clone()
+        .or_else(|| a.fetch.then(|| host.config.host_url.clone()));
+    let mut cgi_dirs: Vec<PathBuf> = exe_dir().into_iter().collect();
+    if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        cgi_dirs.push(d.to_path_buf());
+    }
+    let opts = diag::CheckOptions {
+        url,
+        document_root: a.document_root.clone(),
+        cgi_dirs,
+    };
+    let findings = diag::check(&host.config, &opts);
+    let mut failed = false;
+    for f in &findings {
+        if f.severity == Severity::Error {
+            failed = true;
+            eprintln!("{f}");
+        } else {
+            println!("{f}");
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -266,11 +327,11 @@ fn run_serve(
     listen: Option<String>,
     tls: Option<(PathBuf, PathBuf)>,
 ) -> ExitCode {
-    let path = config_path(config, false);
+    let path = config_path(config, Lookup::WorkingDir);
     let host = match load_host(&path) {
         Ok(h) => Arc::new(h),
         Err(e) => {
-            eprintln!("hearth-host: {e}");
+            tracing::error!("{e}");
             return ExitCode::FAILURE;
         }
     };
@@ -295,7 +356,7 @@ fn run_serve(
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("hearth-host: cannot start runtime: {e}");
+            tracing::error!("cannot start runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -312,19 +373,16 @@ fn run_serve(
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("hearth-host: {e}");
+            tracing::error!("{e}");
             ExitCode::FAILURE
         }
     }
 }
 
 fn init(config: Option<&Path>, a: &InitArgs) -> ExitCode {
-    let path = config_path(config, false);
+    let path = config_path(config, Lookup::BesideExe);
     if path.exists() && !a.force {
-        eprintln!(
-            "hearth-host: {} exists; pass --force to overwrite it",
-            path.display()
-        );
+        tracing::error!("{} exists; pass --force to overwrite it", path.display());
         return ExitCode::FAILURE;
     }
     let listen = &a.listen;
@@ -332,14 +390,19 @@ fn init(config: Option<&Path>, a: &InitArgs) -> ExitCode {
         .host_url
         .clone()
         .unwrap_or_else(|| format!("http://{listen}/"));
-    let text = config::template(&host_url, &a.data_dir, &a.owner_keys, listen);
     let base = path
         .parent()
+        .filter(|d| !d.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let data_dir = a
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| default_data_dir(&base));
+    let text = config::template(&host_url, &data_dir, &a.owner_keys, listen);
     let config = match Config::parse(&text, &base) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("hearth-host: {e}");
+            tracing::error!("{e}");
             return ExitCode::FAILURE;
         }
     };
@@ -347,15 +410,27 @@ fn init(config: Option<&Path>, a: &InitArgs) -> ExitCode {
         let _ = std::fs::create_dir_all(dir);
     }
     if let Err(e) = std::fs::write(&path, text) {
-        eprintln!("hearth-host: cannot write {}: {e}", path.display());
+        tracing::error!("cannot write {}: {e}", path.display());
         return ExitCode::FAILURE;
     }
     if let Err(e) = store::open(&config.db_path()) {
-        eprintln!("hearth-host: cannot create the database: {e}");
+        tracing::error!(
+            "cannot create the database: {e}; {}",
+            hearth_host::diag::permission_hint(&config.db_path())
+        );
         return ExitCode::FAILURE;
     }
     println!("wrote {}", path.display());
-    println!("data directory: {}", config.data_dir.display());
+    println!(
+        "data directory: {} (mode 0700, database 0600, deny-all .htaccess)",
+        config.data_dir.display()
+    );
+    if let Some(why) = hearth_host::diag::inside_document_root(&config.data_dir, None) {
+        println!(
+            "warning: the data directory looks inside the document root ({why}); prefer one \
+             outside it (--data-dir), and run `check --fetch` to prove it cannot be downloaded"
+        );
+    }
     println!();
     println!("next steps:");
     if a.owner_keys.is_empty() {
@@ -374,7 +449,22 @@ fn init(config: Option<&Path>, a: &InitArgs) -> ExitCode {
     );
     println!("              curl -s -H 'Accept: application/cbor' {host_url} | xxd | head");
     println!(
-        "  4. deploy as CGI: see examples/host/DEPLOY.md (data directory outside the web root)"
+        "  4. deploy as CGI: see examples/host/DEPLOY.md, then run `check --fetch` as the CGI's user"
     );
     ExitCode::SUCCESS
+}
+
+/// `$HOME/hearth-data` when the config is under `$HOME` (outside any document root below it),
+/// else `hearth-data` beside the config.
+fn default_data_dir(config_dir: &Path) -> PathBuf {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from);
+    let abs = config_dir
+        .canonicalize()
+        .unwrap_or_else(|_| config_dir.to_path_buf());
+    match home {
+        Some(h) if abs.starts_with(&h) && abs != h => h.join("hearth-data"),
+        _ => PathBuf::from("hearth-data"),
+    }
 }

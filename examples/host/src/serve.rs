@@ -115,15 +115,22 @@ async fn endpoint(State(app): State<Arc<App>>, req: Request<Body>) -> Response {
     let job = match prepared {
         Ok(Prepared::Done(answer)) => return cbor(answer),
         Ok(Prepared::Job(job)) => job,
-        Err(_) => return cbor(host.internal()),
+        Err(_) => {
+            tracing::error!("internal: panic while checking a request");
+            return cbor(host.internal());
+        }
     };
     let (tx, rx) = oneshot::channel();
     if app.writer.send((job, tx)).is_err() {
+        tracing::error!("internal: the database writer has stopped");
         return cbor(host.internal());
     }
     match rx.await {
         Ok(answer) => cbor(answer),
-        Err(_) => cbor(host.internal()),
+        Err(_) => {
+            tracing::error!("internal: the database writer dropped a request");
+            cbor(host.internal())
+        }
     }
 }
 

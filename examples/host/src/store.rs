@@ -149,8 +149,15 @@ pub fn schema_version() -> usize {
 /// Opens (creating if needed) the database, sets WAL, `synchronous = FULL` and the busy
 /// timeout, and applies pending migrations in one transaction.
 pub fn open(path: &Path) -> rusqlite::Result<Connection> {
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
+    // A new data directory is 0700 with a deny-all .htaccess, a new database 0600 (its -wal
+    // and -shm files inherit that mode); failures surface as SQLite's open error below.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Err(e) = crate::diag::create_data_dir(dir) {
+            tracing::error!("cannot create the data directory {}: {e}", dir.display());
+        }
+    }
+    if let Err(e) = crate::diag::create_db_file(path) {
+        tracing::error!("cannot create the database {}: {e}", path.display());
     }
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;

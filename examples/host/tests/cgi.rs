@@ -1,5 +1,5 @@
-//! The CGI front end run directly as a process with the CGI environment (RFC 3875), and
-//! under a real web server (lighttpd with mod_cgi).
+//! The CGI front end run directly as a process with the CGI environment (RFC 3875). Under real
+//! web servers: tests/webservers.rs.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -142,29 +142,4 @@ fn init_writes_a_config_that_loads_and_check_names_bad_fields() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("limits.max_log_page"));
-}
-
-#[test]
-fn cgi_under_lighttpd_mod_cgi() {
-    if !Lighttpd::installed() {
-        if std::env::var("HEARTH_REQUIRE_LIGHTTPD").is_ok_and(|v| v == "1") {
-            panic!("lighttpd not installed but HEARTH_REQUIRE_LIGHTTPD=1");
-        }
-        println!("skipped: lighttpd not installed");
-        return;
-    }
-    let server = Lighttpd::start("");
-    let url = server.url.clone();
-    let result = std::panic::catch_unwind(|| {
-        let mut resp = ureq::get(&url).call().unwrap();
-        assert_eq!(
-            status(&resp.body_mut().read_to_vec().unwrap()),
-            ErrorCode::OK
-        );
-        conversation(&|b| post_http(&url, b));
-    });
-    if let Err(e) = result {
-        eprintln!("lighttpd error log:\n{}", server.error_log());
-        std::panic::resume_unwind(e);
-    }
 }

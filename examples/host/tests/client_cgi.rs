@@ -1,6 +1,7 @@
-//! The cross-check of issue 8: the reference client against the reference host running as a
-//! CGI program under a real web server (lighttpd with mod_cgi), a whole conversation end to
-//! end: create, invite, join, messages both ways, a third member, a removal.
+//! The cross-check of issue 8: the reference client library against the reference host running
+//! as a CGI program under a real web server (lighttpd with mod_cgi, deployed as DEPLOY.md says,
+//! see tests/web), a whole conversation end to end: create, invite, join, messages both ways, a
+//! third member, a removal. Gated like tests/webservers.rs (HEARTH_REQUIRE_WEBSERVERS).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -9,8 +10,9 @@
 )]
 
 mod common;
+#[path = "web/mod.rs"]
+mod web;
 
-use common::Lighttpd;
 use hearth_client::{Client, Event};
 use hearth_wire::HostUrl;
 
@@ -43,15 +45,18 @@ fn clean(events: Vec<Event>, log: &dyn Fn() -> String) -> Vec<Event> {
 
 #[test]
 fn reference_client_through_lighttpd_cgi() {
-    if !Lighttpd::installed() {
-        if std::env::var("HEARTH_REQUIRE_LIGHTTPD").is_ok_and(|v| v == "1") {
-            panic!("lighttpd not installed but HEARTH_REQUIRE_LIGHTTPD=1");
-        }
-        println!("skipped: lighttpd not installed");
-        return;
+    let test = "reference_client_through_lighttpd_cgi";
+    if let Err(reason) = web::servers::available("lighttpd") {
+        return web::skip(test, &reason);
     }
-    let server = Lighttpd::start_canonical("");
-    let log = || server.error_log();
+    let (conformance, client) = match web::tools() {
+        Ok(t) => t,
+        Err(reason) => return web::skip(test, &reason),
+    };
+    // Over http: the library is configured here without a CA (the https path is the CLI's in
+    // tests/webservers.rs).
+    let server = web::servers::lighttpd(&conformance, &client, "http");
+    let log = || server.log();
     let host = HostUrl::new(server.url.clone()).unwrap();
     // Alice holds the host's owner key (common::owner()).
     let mut alice = comparing(Client::from_seed(

@@ -168,7 +168,8 @@ pub fn free_port() -> u16 {
 }
 
 /// lighttpd with mod_cgi serving the hearth-host binary as `hearth.cgi` on a free loopback port,
-/// with the host's config and data directory outside the document root; stopped on drop.
+/// with the host's config and data directory outside the document root; stopped on drop. For the
+/// throughput bench only: the tests deploy web servers as DEPLOY.md says (tests/web).
 pub struct Lighttpd {
     child: Child,
     /// The CGI program's URL.
