@@ -100,6 +100,18 @@ pub const RETIRED: &[(&str, &str)] = &[
         "host.op.member-leave.creator",
         "1.0-rc1: the creator may leave; only the last admin may not (HRT-OP-66); see host.member.leave.last-admin",
     ),
+    (
+        "client.log.withheld.prev-reordered",
+        "1.0-rc1: a member's `prev` is a claim, bad_claim without freeze (HRT-LOG-43, HRT-LOG-45); see client.log.claim.prev-reordered",
+    ),
+    (
+        "client.log.withheld.prev-rechained",
+        "1.0-rc1: a member's `prev` is a claim, bad_claim without freeze (HRT-LOG-43, HRT-LOG-45); see client.log.claim.prev-rechained",
+    ),
+    (
+        "client.log.fork.seen-head",
+        "1.0-rc1: a member's `seen_head` is a claim, bad_claim without freeze (HRT-LOG-42, HRT-LOG-45); see client.log.claim.seen-head",
+    ),
 ];
 
 /// The outcome of one test (spec §14.5).

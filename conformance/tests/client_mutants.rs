@@ -17,8 +17,15 @@ pub const CLIENT_MUTANTS: &[(&str, &[&str])] = &[
     ("accept-rollback", &["client.log.rollback.lower-tip"]),
     ("skip-chain", &["client.log.fork.bad-link-peer-entry"]),
     ("accept-gaps", &["client.log.withheld.gap"]),
-    ("ignore-prev", &["client.log.withheld.prev-*"]),
-    ("ignore-seen-head", &["client.log.fork.seen-head"]),
+    (
+        "ignore-prev",
+        &[
+            "client.log.claim.prev-reordered",
+            "client.log.claim.prev-rechained",
+            "client.log.claim.prev-unknown-creator",
+        ],
+    ),
+    ("ignore-seen-head", &["client.log.claim.seen-head"]),
     (
         "post-when-frozen",
         &["client.log.rollback.lower-tip", "client.log.fork.bad-link"],

@@ -16,19 +16,22 @@ use hearth_wire::log::LogEntry;
 use hearth_wire::request::LogFetchResult;
 use hearth_wire::{EntryKind, ErrorCode, Hash, Leaf};
 
-use super::log::{Detection, LogState, MemberDetection, MessageFacts, Senders};
+use super::log::{BadClaim, Detection, LogState, MessageFacts, Senders};
 
-/// A detection that froze a channel (HRT-LOG-38), with the member whose message triggered it
-/// when there is one (HRT-LOG-39).
+/// A detection that froze a channel (HRT-LOG-38): evidence against the host, served by it
+/// (§9.9). `member` is set only when the user froze the channel over a member's `bad_claim`
+/// (HRT-LOG-45 allows it); a detection of what the host served names no member.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Frozen {
     /// What was detected.
     pub detection: Detection,
-    /// The member whose message triggered it.
+    /// The member whose `bad_claim` the user froze the channel over, if that is why.
     pub member: Option<Fingerprint>,
 }
 
-/// An application message that opened and passed the checks of §9.7 and §9.8.
+/// An application message that opened (§7.5), with the outcome of the checks of its claims
+/// (§9.7, §9.8): a message whose claim contradicts this member's log is still shown, marked
+/// (HRT-LOG-45).
 #[derive(Clone, Debug)]
 pub struct Message {
     /// The sender.
@@ -44,6 +47,10 @@ pub struct Message {
     /// This member's own leaf in the message's epoch: a route announcement lists invitations
     /// by the leaves of that epoch (HRT-ROUTE-8).
     pub my_leaf: Leaf,
+    /// The sender's claim that contradicts this member's log, if any: `bad_claim` naming the
+    /// sender (HRT-LOG-42 to HRT-LOG-44), to be shown with a warning that the sender or the
+    /// host is at fault (HRT-LOG-45). It does not freeze the channel.
+    pub claim: Option<Detection>,
 }
 
 /// What one verified entry came to.
@@ -65,7 +72,7 @@ pub enum Received {
     /// The commit was refused with this code: the channel is halted (HRT-GRP-44) and the
     /// commit is to be reported with `commit.report` (HRT-GRP-42).
     RejectedCommit(ErrorCode),
-    /// The entry proves the host lied; the channel is now frozen (HRT-LOG-38).
+    /// What the host served proves it lied (§9.9); the channel is now frozen (HRT-LOG-38).
     Detected(Frozen),
 }
 
@@ -189,7 +196,8 @@ pub fn process(
             let n = rest.iter().take_while(|e| e.kind == EntryKind::Msg).count();
             let (run, after) = rest.split_at(n);
             rest = after;
-            process_messages(group, log, senders, run, &mut out)
+            process_messages(group, log, senders, run, &mut out);
+            false
         } else {
             rest = rest.get(1..).unwrap_or_default();
             let r = process_other(group, first);
@@ -225,18 +233,16 @@ fn process_other(group: &mut Group, e: &LogEntry) -> Received {
 }
 
 /// A run of `msg` entries with no other entry between them: one epoch, opened as one page
-/// (§7.5 for each, HRT-CRYPTO-22), then checked in `seq` order (§9.7, §9.8). Returns whether
-/// processing stopped at a detection.
-///
-/// The entries of the run after a detection were decrypted by the batch but are not
-/// processed: nothing of them is recorded or told (HRT-LOG-38).
+/// (§7.5 for each, HRT-CRYPTO-22), then checked in `seq` order (§9.7, §9.8). Every entry of
+/// the run is recorded for later `prev`s, those that were rejected too (§9.8, HRT-LOG-43). A
+/// member's bad claim does not stop the run (HRT-LOG-45).
 fn process_messages(
     group: &mut Group,
     log: &LogState,
     senders: &mut Senders,
     run: &[LogEntry],
     out: &mut Vec<(u64, Received)>,
-) -> bool {
+) {
     // Own messages are recognised by their msg-ref and not opened (a sender cannot open its
     // own envelopes); with no own post on record, no hash is needed.
     let own: Vec<bool> = if senders.own_refs.is_empty() {
@@ -275,16 +281,17 @@ fn process_messages(
                 };
                 check(log, senders, seq, o, sender, my_leaf)
             }
-            Some(Err(err)) => Received::Rejected(err.code()),
-            None => Received::Rejected(ErrorCode::INTERNAL),
+            Some(Err(err)) => {
+                senders.record_unopened(message_ref(&e.bytes));
+                Received::Rejected(err.code())
+            }
+            None => {
+                senders.record_unopened(message_ref(&e.bytes));
+                Received::Rejected(ErrorCode::INTERNAL)
+            }
         };
-        let stop = matches!(r, Received::Detected(_));
         out.push((seq, r));
-        if stop {
-            return true;
-        }
     }
-    false
 }
 
 fn check(
@@ -303,20 +310,19 @@ fn check(
         seen_head: o.content.seen_head.as_slice(),
         prev: o.content.prev.as_ref(),
     };
-    match senders.check(log, facts, sender) {
-        Ok(()) => Received::Message(Box::new(Message {
-            sender,
-            content_type: o.content.content_type.0,
-            sent_at_ms: o.content.sent_at_ms,
-            msg_ref: o.msg_ref,
-            body: o.body,
-            my_leaf,
-        })),
-        Err(MemberDetection { detection, member }) => Received::Detected(Frozen {
-            detection,
-            member: Some(member),
-        }),
-    }
+    let claim = senders
+        .check(log, facts, sender)
+        .err()
+        .map(|c: BadClaim| c.detection);
+    Received::Message(Box::new(Message {
+        sender,
+        content_type: o.content.content_type.0,
+        sent_at_ms: o.content.sent_at_ms,
+        msg_ref: o.msg_ref,
+        body: o.body,
+        my_leaf,
+        claim,
+    }))
 }
 
 #[cfg(test)]

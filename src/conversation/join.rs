@@ -4,6 +4,7 @@
 //! knows the leave entries before it (HRT-GRP-73); [`anchor`] finds that commit among the
 //! verified entries, [`Anchored::finish`] builds the channel after the Welcome is accepted.
 
+use hearth_crypto::envelope::message_ref;
 use hearth_crypto::group::Group;
 use hearth_wire::log::LogEntry;
 use hearth_wire::{EntryKind, ErrorCode};
@@ -35,10 +36,19 @@ pub struct Anchored {
 impl Anchored {
     /// The channel of the group the Welcome gave: the leaves before the anchor recorded
     /// (HRT-GRP-73; a leave of someone no longer in the roster is not recorded), the sender
-    /// records anchored at `s_add` (HRT-LOG-36's exception), and the entries after the anchor
-    /// processed as any others (§9.5 step 6).
+    /// records of a log verified from its start, with the `msg-ref` of every message before
+    /// the anchor (§9.8: verified, though not opened), so that no pre-anchor exception applies
+    /// (HRT-LOG-43), and the entries after the anchor processed as any others (§9.5 step 6).
     pub fn finish(self, group: Group) -> (Channel, Vec<(u64, Received)>) {
-        let mut ch = Channel::new(group, self.log, Senders::anchored_at(self.s_add));
+        let mut senders = Senders::anchored_at(0);
+        for e in self
+            .entries
+            .iter()
+            .filter(|e| e.seq.0 < self.s_add && e.kind == EntryKind::Msg)
+        {
+            senders.record_unopened(message_ref(&e.bytes));
+        }
+        let mut ch = Channel::new(group, self.log, senders);
         for e in self
             .entries
             .iter()

@@ -10,7 +10,7 @@
 //!
 //! | module | spec | what |
 //! |---|---|---|
-//! | [`log`] | §9.5 to §9.8 | log verification: rollback, fork and withholding detection, the cross-checks of `seen_head` and `prev` |
+//! | [`log`] | §9.5 to §9.8 | log verification: rollback, fork and withholding detection; members' claims (`seen_seq`, `seen_head`, `prev`) checked, a contradiction being `bad_claim` |
 //! | [`channel`] | §9.5 step 6, §9.9 | one channel as a member holds it; receiving a page (batch-verified, [`hearth_crypto::group::Group::open_page`]) |
 //! | [`join`] | §5.9, §9.6 | a joiner's anchor and its channel after the Welcome |
 //! | [`route`] | §10 | where a route lives, failover (§10.4), route announcements (§10.2), the merged timeline (§10.5) |

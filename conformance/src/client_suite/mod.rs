@@ -14,6 +14,7 @@ pub mod channel;
 pub mod fixture;
 pub mod log;
 pub mod peer;
+pub mod peer_claim;
 pub mod peer_commit;
 pub mod peer_display;
 pub mod peer_msg;
@@ -75,6 +76,7 @@ pub fn all_tests() -> Vec<ClientTestDef> {
     v.extend(log::tests());
     v.extend(peer::tests());
     v.extend(peer_msg::tests());
+    v.extend(peer_claim::tests());
     v.extend(peer_commit::tests());
     v.extend(peer_route::tests());
     v.extend(peer_display::tests());

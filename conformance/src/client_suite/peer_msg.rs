@@ -1,4 +1,5 @@
-//! Application messages between the shim and a peer (spec §7.5, §9.7, §9.8) and the deletion
+//! Application messages between the shim and a peer (spec §7.5; the claims of §9.7 and §9.8
+//! are in [`super::peer_claim`]) and the deletion
 //! duties the shim's `held_secrets` shows (§6.16). Every test starts from a [`Session`]: the
 //! shim has joined a peer's channel on host 0 and both have installed the shim's update commit.
 //! Forged envelopes are sealed by the peer with `danger_seal_forged` and posted as they are;
@@ -86,24 +87,6 @@ pub fn tests() -> Vec<ClientTestDef> {
             run: bad_link_peer_entry,
         },
         ClientTestDef {
-            id: "client.log.withheld.prev-reordered",
-            title: "two messages of a peer served swapped: the first shown names in `prev` a message never received: withheld_detected naming the peer",
-            requirements: &["HRT-LOG-43", "HRT-LOG-39"],
-            run: reordered,
-        },
-        ClientTestDef {
-            id: "client.log.withheld.prev-rechained",
-            title: "a peer's message withheld from the shim in a consistent history: the next names it in `prev`: withheld_detected naming the peer",
-            requirements: &["HRT-LOG-43", "HRT-LOG-39"],
-            run: withheld_rechained,
-        },
-        ClientTestDef {
-            id: "client.log.fork.seen-head",
-            title: "an altered, rechained history shown to the shim only is caught by a peer's seen_head: fork_detected naming the peer",
-            requirements: &["HRT-LOG-42", "HRT-LOG-39"],
-            run: fork_seen_head,
-        },
-        ClientTestDef {
             id: "client.secrets.after-commit",
             title: "after a peer's commit: the new epoch, no app_secret, no pending commit, no skipped keys",
             requirements: &["HRT-RAT-13", "HRT-RAT-3"],
@@ -119,7 +102,7 @@ pub fn tests() -> Vec<ClientTestDef> {
 }
 
 /// The `message` events of `events` sent by `fp` (hex): (seq, content_type, text).
-fn messages_from(events: &[Value], fp: &str) -> Vec<(u64, Option<u64>, Option<String>)> {
+pub(super) fn messages_from(events: &[Value], fp: &str) -> Vec<(u64, Option<u64>, Option<String>)> {
     events_of(events, "message")
         .into_iter()
         .filter(|e| e.get("sender").and_then(Value::as_str) == Some(fp))
@@ -246,21 +229,6 @@ fn padding_too_long(ctx: &mut ClientCtx<'_>) -> TestResult {
 
 fn generation_too_far(ctx: &mut ClientCtx<'_>) -> TestResult {
     forged_envelope(ctx, 1001, Padding::Exact, ErrorCode::GENERATION_TOO_FAR)
-}
-
-/// A [`Session`] in which the shim already received one message of the peer (so that the
-/// exception of HRT-LOG-43 for a joiner's first message of a sender no longer applies).
-fn warmed(fx: &mut Fixture) -> Result<Session, Stop> {
-    let mut s = join(fx, 0)?;
-    s.say(fx, "warm-up")?;
-    let events = fx.sync()?;
-    if messages_from(&events, &s.peer_fp()).is_empty() {
-        return Err(fx.fail(format!(
-            "the shim did not report the peer's first message: {}",
-            Value::Array(events)
-        )));
-    }
-    Ok(s)
 }
 
 /// HRT-MSG-14: after the peer's commit, the shim holds only the new epoch; the old envelope,
@@ -466,85 +434,6 @@ fn send_log_position(ctx: &mut ClientCtx<'_>) -> TestResult {
         )));
     }
     Ok(())
-}
-
-/// The `detected` event with `code` must name the peer as `member`.
-fn detected_by_peer(
-    fx: &Fixture,
-    s: &Session,
-    events: &[Value],
-    code: ErrorCode,
-    context: &str,
-) -> TestResult {
-    let d = expect_event(fx, events, "detected", Some(code), context, &[])?;
-    if d.get("member").and_then(Value::as_str) != Some(s.peer_fp().as_str()) {
-        return Err(fx.fail(format!(
-            "{context}: the `detected` event must name the peer {} as `member` (HRT-LOG-39): {d}",
-            s.peer_fp()
-        )));
-    }
-    Ok(())
-}
-
-fn reordered(ctx: &mut ClientCtx<'_>) -> TestResult {
-    let mut fx = start(ctx, 1, 1)?;
-    let mut s = warmed(&mut fx)?;
-    let a = s.say(&fx, "one")?;
-    let b = s.say(&fx, "two, naming one in prev")?;
-    let _ = s.peer.sync();
-    s.lie(&fx, Fault::SwapEntries(a, b))?;
-    let events = fx.sync()?;
-    detected_by_peer(
-        &fx,
-        &s,
-        &events,
-        ErrorCode::WITHHELD_DETECTED,
-        "the peer's second message served before its first",
-    )
-}
-
-fn withheld_rechained(ctx: &mut ClientCtx<'_>) -> TestResult {
-    let mut fx = start(ctx, 1, 1)?;
-    let mut s = warmed(&mut fx)?;
-    let a = s.say(&fx, "withheld from the shim")?;
-    s.say(&fx, "names the withheld one in prev")?;
-    let _ = s.peer.sync();
-    s.lie(&fx, Fault::WithholdEntry(a))?;
-    let events = fx.sync()?;
-    detected_by_peer(
-        &fx,
-        &s,
-        &events,
-        ErrorCode::WITHHELD_DETECTED,
-        "a peer's message withheld in a consistent history",
-    )?;
-    let shown: Vec<_> = messages_from(&events, &s.peer_fp())
-        .into_iter()
-        .filter(|m| m.2.as_deref() == Some("withheld from the shim"))
-        .collect();
-    if !shown.is_empty() {
-        return Err(fx.fail("the proxy did not withhold the message (harness problem)"));
-    }
-    Ok(())
-}
-
-fn fork_seen_head(ctx: &mut ClientCtx<'_>) -> TestResult {
-    let mut fx = start(ctx, 1, 1)?;
-    let mut s = join(&mut fx, 0)?;
-    let a = s.say(&fx, "altered for the shim")?;
-    // The peer verifies seq a, so its next message carries seen_seq = a and the true head.
-    let _ = s.peer.sync();
-    s.lie(&fx, Fault::AlterEntryBytes(a))?;
-    fx.sync()?;
-    s.say(&fx, "seen_head is the true head")?;
-    let events = fx.sync()?;
-    detected_by_peer(
-        &fx,
-        &s,
-        &events,
-        ErrorCode::FORK_DETECTED,
-        "a peer's seen_head that differs from the head the shim verified",
-    )
 }
 
 /// `held_secrets` for the session's route.

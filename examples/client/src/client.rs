@@ -1181,7 +1181,7 @@ fn apply_results(
                 };
                 out.push(Event::Message {
                     conversation: handle,
-                    route: link,
+                    route: link.clone(),
                     seq,
                     msg_ref: m.msg_ref,
                     sender: m.sender,
@@ -1190,6 +1190,17 @@ fn apply_results(
                     sent_at_ms: m.sent_at_ms,
                     kind: Kind::of(&m.body),
                 });
+                // A member's contradicting claim: shown, marked, and the route keeps working
+                // (HRT-LOG-45; Appendix B: a `detected` event after the `message`).
+                if let Some(c) = &m.claim {
+                    out.push(Event::Detected {
+                        conversation: handle,
+                        route: link,
+                        code: c.code,
+                        seq: c.seq,
+                        member: Some(m.sender),
+                    });
+                }
                 if let ContentBody::Route(rb) = m.body {
                     // The own leaf of the message's epoch (HRT-ROUTE-8), before later
                     // commits renumber the leaves.

@@ -82,17 +82,20 @@ pub enum Event {
         /// Why.
         code: ErrorCode,
     },
-    /// The host was caught lying (spec §9.9); the route is frozen.
+    /// The host was caught lying (spec §9.9) and the route is frozen, or (`bad_claim`) a
+    /// member's claim contradicts this client's log and the message was shown, marked
+    /// (HRT-LOG-45).
     Detected {
         /// The local conversation handle.
         conversation: [u8; 16],
         /// The route.
         route: RouteRef,
-        /// `rollback_detected`, `fork_detected` or `withheld_detected`.
+        /// `rollback_detected`, `fork_detected` or `withheld_detected` (the route is frozen),
+        /// or `bad_claim` (a member's claim, HRT-LOG-45: the route keeps working).
         code: ErrorCode,
         /// The seq concerned.
         seq: Option<u64>,
-        /// The member whose message triggered it (HRT-LOG-39).
+        /// The member whose message carried the claim (`bad_claim`, HRT-LOG-42 to HRT-LOG-44).
         member: Option<Fingerprint>,
     },
     /// A route was attached to a conversation (spec §10.2, §10.6).

@@ -14,10 +14,10 @@ pub const ALL: &[(&str, &str)] = &[
         "accept-gaps",
         "HRT-LOG-16: non-consecutive entries are accepted",
     ),
-    ("ignore-prev", "HRT-LOG-36: `prev` is not checked"),
+    ("ignore-prev", "HRT-LOG-43: `prev` is not checked"),
     (
         "ignore-seen-head",
-        "HRT-LOG-33: `seen_head` is not compared",
+        "HRT-LOG-42: `seen_head` is not compared",
     ),
     (
         "post-when-frozen",

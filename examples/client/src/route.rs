@@ -79,8 +79,8 @@ impl Route {
         self.frozen.is_none() && self.group.status() == Status::Active
     }
 
-    /// Freezes the route (HRT-LOG-38) after a detection, naming the member whose message
-    /// triggered it, if any (HRT-LOG-39).
+    /// Freezes the route (HRT-LOG-38) after a detection of what the host served (§9.9);
+    /// `member` names the member only when a user freezes over its `bad_claim` (HRT-LOG-45).
     pub(crate) fn freeze_with(
         &mut self,
         detection: hearth::conversation::log::Detection,

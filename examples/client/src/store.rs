@@ -6,7 +6,7 @@
 //! no older copy kept). `secure_delete` overwrites the freed pages, so replaced secrets do not
 //! linger in the database file; the file is created readable by its owner only.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use hearth_crypto::group::{Group, PendingMember};
@@ -517,14 +517,6 @@ fn route_json(r: &Route) -> Value {
     let pairs = |m: &BTreeMap<u64, [u8; 32]>| -> Vec<Value> {
         m.iter().map(|(s, h)| json!([s, hex::encode(h)])).collect()
     };
-    let sets = |m: &HashMap<[u8; 32], HashSet<[u8; 32]>>| -> Vec<Value> {
-        m.iter()
-            .map(|(k, v)| {
-                let refs: Vec<String> = v.iter().map(hex::encode).collect();
-                json!([hex::encode(k), refs])
-            })
-            .collect()
-    };
     json!({
         "v": l.verified, "t": l.claimed_tip,
         "heads": pairs(&l.heads),
@@ -534,12 +526,29 @@ fn route_json(r: &Route) -> Value {
         "frozen": r.frozen.as_ref().map(|f| json!({
             "code": f.detection.code.0, "seq": f.detection.seq, "evidence": f.detection.evidence,
             "member": f.member.map(|m| hex::encode(m.as_bytes()))})),
-        "sent_by": sets(&sd.sent_by),
-        "first_prev": sd.first_prev.iter().map(|(k, p)| json!([hex::encode(k), p.map(hex::encode)])).collect::<Vec<_>>(),
+        "verified": sd.verified.iter().map(|(r, k)| json!([hex::encode(r), k.map(hex::encode)])).collect::<Vec<_>>(),
+        "excepted": sd.excepted.iter().map(hex::encode).collect::<Vec<_>>(),
         "own_refs": sd.own_refs.iter().map(hex::encode).collect::<Vec<_>>(),
         "last_own": sd.last_own.map(|h| hex::encode(h.0)),
         "report": r.report.map(|(s, c)| json!([s, c.0])),
     })
+}
+
+/// The sender records of a store written before 1.0-rc1 (`sent_by`: the accepted messages of
+/// each sender; `first_prev`: the senders whose first message was seen). Entries it rejected
+/// were not recorded then, so a later `prev` naming one is reported as a `bad_claim`, which
+/// does not freeze the route (HRT-LOG-45).
+fn legacy_senders(r: &mut Route, m: &Value) -> Result<(), StoreError> {
+    for p in arr(m, "sent_by")? {
+        let sender = h32(&p[0])?;
+        for x in p[1].as_array().ok_or_else(|| corrupt("sent_by"))? {
+            r.senders.verified.insert(h32(x)?, Some(sender));
+        }
+    }
+    for p in arr(m, "first_prev")? {
+        r.senders.excepted.insert(h32(&p[0])?);
+    }
+    Ok(())
 }
 
 fn route_from_json(link: RouteRef, group: Group, m: &Value) -> Result<Route, StoreError> {
@@ -584,19 +593,19 @@ fn route_from_json(link: RouteRef, group: Group, m: &Value) -> Result<Route, Sto
             },
         });
     }
-    for p in arr(m, "sent_by")? {
-        let mut set = HashSet::new();
-        for x in p[1].as_array().ok_or_else(|| corrupt("sent_by"))? {
-            set.insert(h32(x)?);
+    if m.get("verified").is_none() && m.get("sent_by").is_some() {
+        legacy_senders(&mut r, m)?;
+    } else {
+        for p in arr(m, "verified")? {
+            let sender = match &p[1] {
+                Value::Null => None,
+                v => Some(h32(v)?),
+            };
+            r.senders.verified.insert(h32(&p[0])?, sender);
         }
-        r.senders.sent_by.insert(h32(&p[0])?, set);
-    }
-    for p in arr(m, "first_prev")? {
-        let prev = match &p[1] {
-            Value::Null => None,
-            v => Some(h32(v)?),
-        };
-        r.senders.first_prev.insert(h32(&p[0])?, prev);
+        for x in arr(m, "excepted")? {
+            r.senders.excepted.insert(h32(x)?);
+        }
     }
     for x in arr(m, "own_refs")? {
         r.senders.own_refs.insert(h32(x)?);
@@ -613,4 +622,52 @@ fn route_from_json(link: RouteRef, group: Group, m: &Value) -> Result<Route, Sto
         )),
     };
     Ok(r)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn route() -> Route {
+        let host = HostUrl::new("https://example.org/").unwrap();
+        let group = Group::create(
+            host.clone(),
+            hearth_crypto::keys::IdentityKey::generate(),
+            0,
+        )
+        .unwrap();
+        let link = RouteRef {
+            host,
+            channel: ChannelId([1; 16]),
+        };
+        Route::new(link, group, LogState::new(), 0)
+    }
+
+    #[test]
+    fn sender_records_round_trip_rejected_entries_included() {
+        let mut r = route();
+        r.senders.verified.insert([1; 32], Some([7; 32]));
+        r.senders.record_unopened(Hash([2; 32]));
+        r.senders.excepted.insert([7; 32]);
+        let back = route_from_json(r.link.clone(), route().group, &route_json(&r)).unwrap();
+        assert_eq!(back.senders, r.senders);
+    }
+
+    #[test]
+    fn a_store_from_before_rc1_keeps_its_sender_records() {
+        let r = route();
+        let mut m = route_json(&r);
+        let o = m.as_object_mut().unwrap();
+        o.remove("verified");
+        o.remove("excepted");
+        o.insert(
+            "sent_by".into(),
+            json!([[hex::encode([7; 32]), [hex::encode([1; 32])]]]),
+        );
+        o.insert("first_prev".into(), json!([[hex::encode([7; 32]), null]]));
+        let back = route_from_json(r.link.clone(), route().group, &m).unwrap();
+        assert_eq!(back.senders.verified.get(&[1; 32]), Some(&Some([7; 32])));
+        assert!(back.senders.excepted.contains(&[7; 32]));
+    }
 }

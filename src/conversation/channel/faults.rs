@@ -5,13 +5,17 @@
 //! - a receiver accepts only messages that were sealed, each once, with the sealed text;
 //! - two receivers served the same history accept exactly the same messages at the same
 //!   `seq`s;
-//! - a message of a sender dropped from the history is detected as withholding by a receiver
-//!   that processes that sender's next message (§9.8, HRT-LOG-36).
+//! - a message of a sender dropped from the history makes that sender's next message a
+//!   `bad_claim` naming the sender at a receiver that processes it (§9.8, HRT-LOG-43), and no
+//!   member's claim freezes a channel (HRT-LOG-45);
+//! - served the honest history, a receiver reports no claim at all.
 
 use std::collections::HashSet;
 
 use hearth_wire::{BoundedBytes, BoundedVec, Epoch, Seq};
 use proptest::prelude::*;
+
+use hearth_crypto::keys::Fingerprint;
 
 use super::tests::{entries, group, text};
 use super::*;
@@ -63,9 +67,14 @@ fn apply(envs: &[Vec<u8>], rewrites: &[Rewrite]) -> Vec<Vec<u8>> {
     h
 }
 
+/// Accepted messages `(seq, msg_ref, text)` and reported claims `(seq, sender, code)`.
+type Read = (Vec<(u64, Hash, String)>, Vec<(u64, Fingerprint, ErrorCode)>);
+
 /// Serves `log` to `ch` in pages of the given sizes (0: no answer) until it is verified to
-/// the tip or frozen; returns the accepted messages as `(seq, msg_ref, text)`.
-fn read(ch: &mut Channel, log: &[LogEntry], pages: &[usize]) -> Vec<(u64, Hash, String)> {
+/// the tip or frozen; returns the accepted messages as `(seq, msg_ref, text)` and the claims
+/// reported as `(seq, sender, code)`.
+fn read(ch: &mut Channel, log: &[LogEntry], pages: &[usize]) -> Read {
+    let mut claims = Vec::new();
     let mut got = Vec::new();
     let tip = log.len() as u64;
     let head = log.last().map(|e| e.head.0.to_vec()).unwrap_or_default();
@@ -86,13 +95,16 @@ fn read(ch: &mut Channel, log: &[LogEntry], pages: &[usize]) -> Vec<(u64, Hash, 
         };
         for (seq, r) in ch.receive_page(page) {
             if let Received::Message(m) = r {
+                if let Some(c) = &m.claim {
+                    claims.push((seq, m.sender, c.code));
+                }
                 if let ContentBody::Text(t) = &m.body {
                     got.push((seq, m.msg_ref, t.text.as_str().to_owned()));
                 }
             }
         }
     }
-    got
+    (got, claims)
 }
 
 proptest! {
@@ -128,8 +140,20 @@ proptest! {
         let (lx, ly) = (to_log(hx.clone()), to_log(hy));
         let mut x = Channel::new(m.remove(0), LogState::new(), Senders::default());
         let mut y = Channel::new(m.remove(0), LogState::new(), Senders::default());
-        let gx = read(&mut x, &lx, &pages_x);
-        let gy = read(&mut y, &ly, &pages_y);
+        let (gx, cx) = read(&mut x, &lx, &pages_x);
+        let (gy, cy) = read(&mut y, &ly, &pages_y);
+        // A consistent chain whatever the rewrite: nothing the host served is a detection, and
+        // no member's claim freezes the channel (HRT-LOG-45).
+        prop_assert!(x.frozen().is_none() && y.frozen().is_none());
+        for (_, _, c) in cx.iter().chain(&cy) {
+            prop_assert_eq!(*c, ErrorCode::BAD_CLAIM);
+        }
+        if rewrites.is_empty() {
+            prop_assert!(cx.is_empty(), "a claim reported on the honest history: {:?}", cx);
+        }
+        if !same_history {
+            prop_assert!(cy.is_empty(), "a claim reported on the honest history: {:?}", cy);
+        }
         for got in [&gx, &gy] {
             let mut seen = HashSet::new();
             for (_, r, t) in got.iter() {
@@ -143,7 +167,8 @@ proptest! {
             prop_assert_eq!(&gx, &gy);
         }
         // A single drop, with a later message of the same sender in the history: a receiver
-        // that processed that later message detected withholding.
+        // that processed that later message reported its `prev` as a bad claim naming the
+        // sender (HRT-LOG-43).
         if let [Rewrite::Drop(i)] = rewrites.as_slice() {
             let i = i % envs.len();
             let s = sealed[i].3;
@@ -151,8 +176,11 @@ proptest! {
             // index in `sealed`.
             if let Some(j) = (i + 1..sealed.len()).find(|&j| sealed[j].3 == s) {
                 if x.log().verified() >= j as u64 {
-                    let f = x.frozen().map(|f| f.detection.code);
-                    prop_assert_eq!(f, Some(ErrorCode::WITHHELD_DETECTED));
+                    let who = senders[s].fingerprint();
+                    prop_assert!(
+                        cx.contains(&(j as u64, who, ErrorCode::BAD_CLAIM)),
+                        "no bad_claim for the message after the dropped one: {:?}", cx
+                    );
                 }
             }
         }

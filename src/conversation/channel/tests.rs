@@ -146,7 +146,7 @@ fn a_page_is_received_in_seq_order_around_a_commit_hrt_log_23() {
 }
 
 #[test]
-fn a_detection_in_a_run_stops_processing_and_freezes_hrt_log_33_38() {
+fn a_bad_claim_in_a_run_is_shown_marked_and_does_not_freeze_hrt_log_42_45() {
     let (admin, mut m) = group(2);
     let mut items = Vec::new();
     let e0 = m[0].seal(&text("one", None), 0).unwrap();
@@ -167,17 +167,50 @@ fn a_detection_in_a_run_stops_processing_and_freezes_hrt_log_33_38() {
     let log = entries(&[], 1, items);
     let mut ch = Channel::new(admin, LogState::new(), Senders::default());
     let got = ch.receive_page(fetched(log));
-    assert_eq!(got.len(), 2, "nothing after the detection is processed");
-    let (seq, Received::Detected(f)) = &got[1] else {
-        panic!("expected a detection: {got:?}");
+    assert_eq!(got.len(), 3, "the run goes on after a member's bad claim");
+    let (seq, Received::Message(two)) = &got[1] else {
+        panic!("expected the message, shown: {got:?}");
     };
     assert_eq!(*seq, 2);
-    assert_eq!(f.detection.code, ErrorCode::FORK_DETECTED);
-    assert_eq!(f.member, Some(m[1].fingerprint()), "HRT-LOG-39");
-    assert!(ch.frozen().is_some());
-    assert!(!ch.usable());
-    // A frozen channel takes no more pages (HRT-LOG-38).
-    assert!(ch.receive_page(fetched(Vec::new())).is_empty());
+    assert_eq!(two.sender, m[1].fingerprint(), "the claim names its sender");
+    let claim = two.claim.as_ref().expect("marked as a bad claim");
+    assert_eq!((claim.code, claim.seq), (ErrorCode::BAD_CLAIM, Some(2)));
+    assert!(
+        matches!(&got[2], (3, Received::Message(three)) if three.claim.is_none()),
+        "the honest message after it is accepted unmarked: {got:?}"
+    );
+    assert!(ch.frozen().is_none(), "HRT-LOG-45: no freeze");
+    assert!(ch.usable());
+}
+
+#[test]
+fn a_prev_naming_an_entry_the_receiver_rejected_is_no_claim_hrt_log_43() {
+    let (admin, mut m) = group(1);
+    // A message whose Content is malformed (seen_head without seen_seq, HRT-LOG-31): the host
+    // accepted it, the receiver rejects it; the sender names it in its next `prev`.
+    let mut bad = ContentBuilder::text("malformed")
+        .unwrap()
+        .seen(1, Some(Hash([9; 32])))
+        .unwrap()
+        .build();
+    bad.seen_seq = hearth_wire::Seq(0);
+    let e0 = m[0].seal(&bad, 0).unwrap();
+    let e1 = m[0].seal(&text("names it", Some(e0.msg_ref)), 0).unwrap();
+    let log = entries(
+        &[],
+        1,
+        vec![(EntryKind::Msg, e0.bytes), (EntryKind::Msg, e1.bytes)],
+    );
+    let mut ch = Channel::new(admin, LogState::new(), Senders::default());
+    let got = ch.receive_page(fetched(log));
+    assert!(
+        matches!(got.first(), Some((1, Received::Rejected(c))) if *c == ErrorCode::MALFORMED),
+        "{got:?}"
+    );
+    assert!(
+        matches!(got.get(1), Some((2, Received::Message(m))) if m.claim.is_none()),
+        "a prev naming a verified, rejected entry is not a claim (issue 16, finding 5): {got:?}"
+    );
 }
 
 #[test]

@@ -3,6 +3,9 @@
 //! member verified; §9.8 follows each sender's chain of `prev` references, which makes
 //! withholding of a member's messages evident. [`Senders`] also keeps this member's own side of
 //! §9.8: the `prev` of its next message (HRT-LOG-34, HRT-LOG-35).
+//!
+//! A claim that contradicts this member's log is a [`BadClaim`] naming the sender, never a
+//! detection against the host: any member can write a false claim (§9.7, HRT-LOG-45).
 
 use std::collections::{HashMap, HashSet};
 
@@ -35,13 +38,17 @@ pub struct MessageFacts<'a> {
 /// The per-sender records of one channel (spec §9.8) and this member's own posts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Senders {
-    /// The anchor `seq` (0 for the creator and a joiner that verified from 0): HRT-LOG-36's
-    /// exception for a member's first message applies only above 0.
+    /// Where this member's verified log starts (§9.6): 0 (or 1) for the creator and a joiner
+    /// that verified the whole chain (HRT-LOG-28), which have no pre-anchor exception; a
+    /// joiner's anchor `a > 1` otherwise, above which each member's first message may name a
+    /// `prev` before the anchor (HRT-LOG-43).
     pub anchor: u64,
-    /// `msg-ref`s of verified messages, by sender identity (HRT-LOG-36).
-    pub sent_by: HashMap<[u8; 32], HashSet<[u8; 32]>>,
-    /// The `prev` of each sender's first message after the anchor (HRT-LOG-36).
-    pub first_prev: HashMap<[u8; 32], Option<[u8; 32]>>,
+    /// The `msg-ref` of every `msg` entry whose link this member verified, rejected entries
+    /// included (§9.8), with the identity key of its sender where it authenticated one.
+    pub verified: HashMap<[u8; 32], Option<[u8; 32]>>,
+    /// The members whose first message after the anchor was judged: the pre-anchor exception
+    /// is used once per member (HRT-LOG-43).
+    pub excepted: HashSet<[u8; 32]>,
     /// `msg-ref`s of this member's own posts, accepted or of unknown outcome: entries that
     /// are never opened nor taken for a stranger's.
     pub own_refs: HashSet<[u8; 32]>,
@@ -50,18 +57,20 @@ pub struct Senders {
     pub last_own: Option<Hash>,
 }
 
-/// A message that proves the host lied (HRT-LOG-32, HRT-LOG-33, HRT-LOG-36), with the member
-/// whose message showed it (HRT-LOG-39).
+/// A member's claim that contradicts this member's verified log (HRT-LOG-42 to HRT-LOG-44):
+/// client code `bad_claim`, naming the member whose message carried it. Either that member
+/// or the host is at fault, so it does not freeze the channel (HRT-LOG-45).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MemberDetection {
-    /// What was detected.
+pub struct BadClaim {
+    /// The claim: code `bad_claim`, the `seq` of the message that carried it, the evidence.
     pub detection: Detection,
-    /// The member whose message triggered it.
+    /// The member whose message carried the claim.
     pub member: Fingerprint,
 }
 
 impl Senders {
-    /// The records of a member anchored at `anchor` (§9.6; 0 for a creator).
+    /// The records of a member whose verified log starts at `anchor` (§9.6; 0 for a creator
+    /// or a joiner that verified the whole chain).
     pub fn anchored_at(anchor: u64) -> Self {
         Self {
             anchor,
@@ -119,22 +128,36 @@ impl Senders {
         Ok(())
     }
 
-    /// Checks one opened message against `log` (HRT-LOG-32, HRT-LOG-33, HRT-LOG-36) and, when
-    /// it passes, records it as its sender's. `fingerprint` names the sender in a detection.
+    /// Records a verified `msg` entry this member could not open or rejected (§9.8): its
+    /// link verified, so the host served it and a later `prev` may name it (HRT-LOG-43).
+    pub fn record_unopened(&mut self, msg_ref: Hash) {
+        self.verified.entry(msg_ref.0).or_insert(None);
+    }
+
+    /// Checks one opened message's claims against `log` (HRT-LOG-44, HRT-LOG-42, HRT-LOG-43,
+    /// in that order; the first that fails is reported) and records it as its sender's,
+    /// whatever the outcome: its link verified. `fingerprint` names the sender in a
+    /// [`BadClaim`]. A message without `prev` is never judged by its absence (HRT-LOG-48).
     pub fn check(
         &mut self,
         log: &LogState,
         m: MessageFacts<'_>,
         fingerprint: Fingerprint,
-    ) -> Result<(), MemberDetection> {
-        let fail = |code: ErrorCode, seq: u64, evidence: String| MemberDetection {
-            detection: Detection::new(code, Some(seq), evidence),
+    ) -> Result<(), BadClaim> {
+        let r = self.judge(log, &m);
+        self.verified.entry(m.msg_ref.0).or_insert(Some(*m.sender));
+        r.map_err(|(seq, evidence)| BadClaim {
+            detection: Detection::new(ErrorCode::BAD_CLAIM, Some(seq), evidence),
             member: fingerprint,
-        };
-        // HRT-LOG-32: a sender cannot have seen the entry that carries its own message.
+        })
+    }
+
+    fn judge(&mut self, log: &LogState, m: &MessageFacts<'_>) -> Result<(), (u64, String)> {
+        // The exception is used by the member's first judged message, with or without `prev`.
+        let first = self.excepted.insert(*m.sender) && self.anchor > 1;
+        // HRT-LOG-44: a sender cannot have seen the entry that carries its own message.
         if m.seen_seq >= m.seq {
-            return Err(fail(
-                ErrorCode::FORK_DETECTED,
+            return Err((
                 m.seq,
                 format!(
                     "a message at seq {} claims to have seen seq {}",
@@ -142,46 +165,45 @@ impl Senders {
                 ),
             ));
         }
-        // HRT-LOG-33: the sender's view of the chain must match ours, where we hold a head.
+        // HRT-LOG-42: the sender's view of the chain must match ours, where we hold a head.
         if m.seen_seq > 0 && !super::super::mutant::on("ignore-seen-head") {
             if let Some(held) = log.head_at(m.seen_seq) {
                 if m.seen_head != held.as_slice() {
-                    return Err(fail(
-                        ErrorCode::FORK_DETECTED,
-                        m.seen_seq,
-                        format!("the sender's head at seq {} differs from ours", m.seen_seq),
+                    return Err((
+                        m.seq,
+                        format!(
+                            "the sender's head at seq {} differs from the one this member verified",
+                            m.seen_seq
+                        ),
                     ));
                 }
             }
         }
-        // HRT-LOG-36: `prev` must name a message of the same member that we verified, or the
-        // `prev` of its first message after our anchor.
-        let recorded = self.sent_by.entry(*m.sender).or_default();
-        if let Some(p) = m.prev {
-            let known = recorded.contains(&p.0);
-            let first_after_anchor = self.anchor > 0 && recorded.is_empty();
-            let named_before = self.first_prev.get(m.sender).copied().flatten() == Some(p.0);
-            if !known
-                && !first_after_anchor
-                && !named_before
-                && !super::super::mutant::on("ignore-prev")
-            {
-                return Err(fail(
-                    ErrorCode::WITHHELD_DETECTED,
-                    m.seq,
-                    "a message names an earlier message of its sender that this client never \
-                     received"
-                        .into(),
-                ));
-            }
+        // HRT-LOG-43: `prev` names a verified entry at a lower seq (all recorded ones are) not
+        // authenticated as another member's; HRT-LOG-48: an absent `prev` is not checked.
+        let Some(p) = m.prev else { return Ok(()) };
+        if super::super::mutant::on("ignore-prev") {
+            return Ok(());
         }
-        if recorded.is_empty() {
-            self.first_prev
-                .entry(*m.sender)
-                .or_insert(m.prev.map(|p| p.0));
+        let named = self.verified.get(&p.0).copied();
+        match named {
+            Some(Some(who)) if &who != m.sender => Err((
+                m.seq,
+                "a message names in `prev` a message of another member".into(),
+            )),
+            Some(_) => Ok(()),
+            None if self.own_refs.contains(&p.0) => Err((
+                m.seq,
+                "a message names in `prev` a message of this member".into(),
+            )),
+            // Pre-anchor exception: it may name a message before the anchor.
+            None if first => Ok(()),
+            None => Err((
+                m.seq,
+                "a message names in `prev` an earlier message that this member never verified"
+                    .into(),
+            )),
         }
-        recorded.insert(m.msg_ref.0);
-        Ok(())
     }
 }
 

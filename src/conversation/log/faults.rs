@@ -179,7 +179,7 @@ proptest! {
     }
 
     #[test]
-    fn a_seen_head_of_the_other_history_is_a_fork_once_they_part(
+    fn a_seen_head_of_the_other_history_is_a_bad_claim_once_they_part(
         n in 2u64..24,
         k in 0usize..24,
         seen in 1u64..24,
@@ -205,7 +205,7 @@ proptest! {
             Fingerprint::from_bytes([1; 32]),
         );
         if seen as usize > k {
-            prop_assert_eq!(r.err().map(|d| d.detection.code), Some(ErrorCode::FORK_DETECTED));
+            prop_assert_eq!(r.err().map(|d| d.detection.code), Some(ErrorCode::BAD_CLAIM));
         } else {
             prop_assert!(r.is_ok());
         }
@@ -215,7 +215,8 @@ proptest! {
 #[test]
 fn a_consistent_fork_from_the_start_is_not_detectable_alone() {
     // §9.7: a member the host keeps isolated on its own history sees a valid chain; only
-    // another member's seen_head (above) or a contradicting claim can show the fork.
+    // another member's seen_head (above, a `bad_claim`) or a contradicting claim can show
+    // the fork.
     let a = chain(5);
     let b = fork(&a, 0, 5);
     let mut s = LogState::new();

@@ -495,14 +495,19 @@ fn print_warnings(client: &Client, events: &[Event]) {
             ..
         } = e
         {
+            if *code == hearth_wire::ErrorCode::BAD_CLAIM {
+                // HRT-LOG-45: the message is shown, the route keeps working.
+                say!(
+                    "WARNING: a message of {} on {} contradicts your copy of the log: either that member or the host is at fault (spec §9.7, §9.8)",
+                    member.map_or_else(|| "a member".into(), |m| name_of(client, &m)),
+                    route.host.as_str()
+                );
+                continue;
+            }
             say!(
-                "WARNING: {} on {}: this route is frozen and will not be used (spec §9.9){}",
+                "WARNING: {} on {}: this route is frozen and will not be used (spec §9.9)",
                 code_name(*code),
-                route.host.as_str(),
-                member.map_or(String::new(), |m| format!(
-                    "; triggered by a message of {}",
-                    name_of(client, &m)
-                ))
+                route.host.as_str()
             );
         }
     }

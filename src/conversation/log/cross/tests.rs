@@ -30,12 +30,12 @@ fn facts<'a>(
     }
 }
 
-fn code(r: Result<(), MemberDetection>) -> ErrorCode {
+fn code(r: Result<(), BadClaim>) -> ErrorCode {
     r.err().map_or(ErrorCode::OK, |d| d.detection.code)
 }
 
 #[test]
-fn a_message_that_saw_its_own_entry_is_a_fork_hrt_log_32() {
+fn a_message_that_saw_its_own_entry_is_a_bad_claim_hrt_log_44() {
     let log = verified(5);
     let mut s = Senders::default();
     let r = Hash([1; 32]);
@@ -43,12 +43,19 @@ fn a_message_that_saw_its_own_entry_is_a_fork_hrt_log_32() {
     let d = s
         .check(&log, facts(5, &[7; 32], &r, (5, &h), None), fp(7))
         .unwrap_err();
-    assert_eq!(d.detection.code, ErrorCode::FORK_DETECTED);
-    assert_eq!(d.member, fp(7), "HRT-LOG-39: the member is named");
+    assert_eq!(d.detection.code, ErrorCode::BAD_CLAIM);
+    assert_eq!(d.detection.seq, Some(5));
+    assert_eq!(d.member, fp(7), "the member is named");
+    // The message is still recorded as its sender's: a later prev may name it.
+    let r2 = Hash([2; 32]);
+    assert_eq!(
+        code(s.check(&log, facts(6, &[7; 32], &r2, (5, &h), Some(&r)), fp(7))),
+        ErrorCode::OK
+    );
 }
 
 #[test]
-fn another_head_for_a_seen_seq_is_a_fork_hrt_log_33() {
+fn another_head_for_a_seen_seq_is_a_bad_claim_hrt_log_42() {
     let log = verified(5);
     let mut s = Senders::default();
     let r = Hash([1; 32]);
@@ -58,9 +65,13 @@ fn another_head_for_a_seen_seq_is_a_fork_hrt_log_33() {
         ErrorCode::OK
     );
     let r2 = Hash([2; 32]);
+    let d = s
+        .check(&log, facts(5, &[8; 32], &r2, (3, &[9; 32]), None), fp(8))
+        .unwrap_err();
     assert_eq!(
-        code(s.check(&log, facts(5, &[8; 32], &r2, (3, &[9; 32]), None), fp(8))),
-        ErrorCode::FORK_DETECTED
+        (d.detection.code, d.detection.seq, d.member),
+        (ErrorCode::BAD_CLAIM, Some(5), fp(8)),
+        "the claim is the message's, at its seq, naming its sender"
     );
     // A seq this member holds no head for is skipped: nothing is inferred (§9.7).
     let r3 = Hash([3; 32]);
@@ -79,16 +90,17 @@ fn another_head_for_a_seen_seq_is_a_fork_hrt_log_33() {
 }
 
 #[test]
-fn a_prev_never_received_is_withholding_hrt_log_36() {
+fn a_prev_never_verified_is_a_bad_claim_hrt_log_43() {
     let log = verified(9);
     let alice = [7u8; 32];
     let (m1, m2, ghost) = (Hash([1; 32]), Hash([2; 32]), Hash([3; 32]));
-    // Creator's view: a first message naming an unknown prev is withholding.
+    // The creator (a log from seq 1) has no pre-anchor exception: a first message naming an
+    // unknown prev is a bad claim.
     let mut s = Senders::default();
-    assert_eq!(
-        code(s.check(&log, facts(3, &alice, &m1, (0, &[]), Some(&ghost)), fp(7))),
-        ErrorCode::WITHHELD_DETECTED
-    );
+    let d = s
+        .check(&log, facts(3, &alice, &m1, (0, &[]), Some(&ghost)), fp(7))
+        .unwrap_err();
+    assert_eq!((d.detection.code, d.member), (ErrorCode::BAD_CLAIM, fp(7)));
     // A chain of verified messages passes.
     let mut s = Senders::default();
     s.check(&log, facts(3, &alice, &m1, (0, &[]), None), fp(7))
@@ -98,28 +110,111 @@ fn a_prev_never_received_is_withholding_hrt_log_36() {
     let m3 = Hash([4; 32]);
     assert_eq!(
         code(s.check(&log, facts(5, &alice, &m3, (0, &[]), Some(&ghost)), fp(7))),
-        ErrorCode::WITHHELD_DETECTED
+        ErrorCode::BAD_CLAIM
     );
     // Another sender's message is not this sender's prev.
     let bob = [8u8; 32];
+    let m4 = Hash([5; 32]);
     assert_eq!(
-        code(s.check(&log, facts(6, &bob, &m3, (0, &[]), Some(&m1)), fp(8))),
-        ErrorCode::WITHHELD_DETECTED
+        code(s.check(&log, facts(6, &bob, &m4, (0, &[]), Some(&m1)), fp(8))),
+        ErrorCode::BAD_CLAIM
+    );
+    // Nor is this member's own post.
+    s.posted_accepted(Hash([6; 32]));
+    let m5 = Hash([7; 32]);
+    assert_eq!(
+        code(s.check(
+            &log,
+            facts(7, &bob, &m5, (0, &[]), Some(&Hash([6; 32]))),
+            fp(8)
+        )),
+        ErrorCode::BAD_CLAIM
     );
 }
 
 #[test]
-fn a_joiner_accepts_the_first_prev_after_its_anchor_hrt_log_36() {
+fn a_prev_naming_a_rejected_entry_is_not_a_bad_claim_hrt_log_43() {
+    // The entry at seq 3 verified but was rejected (update_required, a malformed body): the
+    // host served it, so the sender's next message may name it (issue 16, finding 5).
     let log = verified(9);
     let alice = [7u8; 32];
+    let (rejected, m2) = (Hash([1; 32]), Hash([2; 32]));
+    for mut s in [Senders::default(), Senders::anchored_at(2)] {
+        s.check(
+            &log,
+            facts(2, &alice, &Hash([9; 32]), (0, &[]), None),
+            fp(7),
+        )
+        .unwrap();
+        s.record_unopened(rejected);
+        assert_eq!(
+            code(s.check(
+                &log,
+                facts(4, &alice, &m2, (0, &[]), Some(&rejected)),
+                fp(7)
+            )),
+            ErrorCode::OK
+        );
+    }
+}
+
+#[test]
+fn an_absent_prev_is_never_judged_hrt_log_48() {
+    let log = verified(9);
+    let alice = [7u8; 32];
+    let mut s = Senders::default();
+    s.check(
+        &log,
+        facts(3, &alice, &Hash([1; 32]), (0, &[]), None),
+        fp(7),
+    )
+    .unwrap();
+    s.check(
+        &log,
+        facts(4, &alice, &Hash([2; 32]), (0, &[]), Some(&Hash([1; 32]))),
+        fp(7),
+    )
+    .unwrap();
+    // Earlier messages of alice verified, and none named: still not withholding nor a claim.
+    assert_eq!(
+        code(s.check(
+            &log,
+            facts(5, &alice, &Hash([3; 32]), (0, &[]), None),
+            fp(7)
+        )),
+        ErrorCode::OK
+    );
+}
+
+#[test]
+fn a_joiner_excepts_the_first_prev_after_its_anchor_once_hrt_log_43() {
+    let log = verified(9);
+    let (alice, bob) = ([7u8; 32], [8u8; 32]);
     let (m1, m2, before) = (Hash([1; 32]), Hash([2; 32]), Hash([3; 32]));
     let mut s = Senders::anchored_at(2);
     s.check(&log, facts(3, &alice, &m1, (0, &[]), Some(&before)), fp(7))
         .unwrap();
-    // The same pre-anchor prev named again (the first message's outcome was unknown to its
-    // sender) is still covered.
-    s.check(&log, facts(4, &alice, &m2, (0, &[]), Some(&before)), fp(7))
+    // Used once: a later message of the same member naming an unverified entry is judged.
+    assert_eq!(
+        code(s.check(&log, facts(4, &alice, &m2, (0, &[]), Some(&before)), fp(7))),
+        ErrorCode::BAD_CLAIM
+    );
+    // Also when the first message carried no prev, or named a verified entry.
+    let (b1, b2) = (Hash([4; 32]), Hash([5; 32]));
+    s.check(&log, facts(5, &bob, &b1, (0, &[]), None), fp(8))
         .unwrap();
+    assert_eq!(
+        code(s.check(&log, facts(6, &bob, &b2, (0, &[]), Some(&before)), fp(8))),
+        ErrorCode::BAD_CLAIM
+    );
+    // A log from seq 1 has no exception at all (anchor 0 or 1).
+    for anchor in [0, 1] {
+        let mut t = Senders::anchored_at(anchor);
+        assert_eq!(
+            code(t.check(&log, facts(3, &alice, &m1, (0, &[]), Some(&before)), fp(7))),
+            ErrorCode::BAD_CLAIM
+        );
+    }
 }
 
 #[test]
