@@ -69,8 +69,8 @@ pub enum Received {
     Message(Box<Message>),
     /// The entry (a message or a leave) was refused with this code.
     Rejected(ErrorCode),
-    /// The commit was refused with this code: the channel is halted (HRT-GRP-44) and the
-    /// commit is to be reported with `commit.report` (HRT-GRP-42).
+    /// The commit was refused with this code: the channel is halted (HRT-GRP-89) and the
+    /// commit is to be reported with `commit.report` (HRT-GRP-88).
     RejectedCommit(ErrorCode),
     /// What the host served proves it lied (§9.9); the channel is now frozen (HRT-LOG-38).
     Detected(Frozen),

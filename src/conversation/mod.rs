@@ -28,7 +28,7 @@
 //! heads, claims, own posts), the [`log::Senders`] records of §9.8 and the detection that froze
 //! it (§9.9). Around the channel, per route **(next, `examples/client/src/route.rs`)**: the
 //! invitations this member made and may still see joins for (§5.2), the joins that passed §5.8
-//! and wait for their add commit, a refused commit to report (HRT-GRP-42), and the route
+//! and wait for their add commit, a refused commit to report (HRT-GRP-88), and the route
 //! announcements (§10.2) not yet acted on. Per conversation **(next, `client.rs`)**: the joins
 //! this member waits to complete (§5.9, its `PendingMember`s), the outbox of sends that failed
 //! (§10.4), and the update duty of §6.17 (`Group::needs_update`).

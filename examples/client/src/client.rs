@@ -1279,7 +1279,7 @@ fn post_message(
 ) -> Result<Sent, ClientError> {
     let mut last = None;
     for _ in 0..CONFLICT_RETRIES {
-        // HRT-LOG-38, HRT-GRP-44: never post to a frozen or halted route (also after the
+        // HRT-LOG-38, HRT-GRP-89: never post to a frozen or halted route (also after the
         // catch-up below found a fork or a bad commit).
         if let Some(f) = route
             .frozen
@@ -1606,7 +1606,7 @@ fn revoke(transport: &Transport, route: &Route, invite_id: Nonce16) {
 }
 
 /// An update commit when §6.17 says one is due (HRT-RAT-17 to HRT-RAT-19), and the
-/// `commit.report` of a rejected commit (HRT-GRP-42).
+/// `commit.report` of a rejected commit (HRT-GRP-88).
 fn update_if_due(transport: &Transport, route: &mut Route, handle: [u8; 16], out: &mut Vec<Event>) {
     if let Some((seq, code)) = route
         .report

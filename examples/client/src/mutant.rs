@@ -25,7 +25,7 @@ pub const ALL: &[(&str, &str)] = &[
     ),
     (
         "no-commit-report",
-        "HRT-GRP-42: a rejected commit is not reported",
+        "HRT-GRP-88: a rejected commit is not reported",
     ),
     (
         "admit-anyone-to-a-route",

@@ -37,7 +37,7 @@ pub struct Route {
         Fingerprint,
         hearth_wire::envelope::RouteBody,
     )>,
-    /// A rejected commit to report with `commit.report` (HRT-GRP-42): `(seq, code)`.
+    /// A rejected commit to report with `commit.report` (HRT-GRP-88): `(seq, code)`.
     pub(crate) report: Option<(u64, ErrorCode)>,
     /// Events produced on this route and not yet handed to the conversation.
     pub(crate) inbox: Vec<crate::event::Event>,
