@@ -1618,7 +1618,10 @@ def process_entries(ms, st, page, anchor_seq=1):
     ms["window"] = new_window()
     heads = {s_: hx(h) for s_, h in st["held_heads"]}
     own = {hx(b) for _, _, b in st["own_posts"]}
-    verified, author, seen, out = set(), {}, set(), []
+    verified, author, out = set(), {}, []
+    # HRT-LOG-43's pre-anchor exception: one unverified prev value per member, closed for a
+    # member once a message of theirs names a verified entry.
+    pre_anchor, closed = {}, set()
     own_ident = ms["roster"][ms["leaf"]][3]
     for e in page:
         seq, kind, b = e["seq"], e["kind"], hx(e["bytes"])
@@ -1679,9 +1682,10 @@ def process_entries(ms, st, page, anchor_seq=1):
                     prev_ok = True
                 elif prev in verified:
                     prev_ok = author.get(prev, ident) == ident
+                    if prev_ok:
+                        closed.add(ident)
                 else:
-                    prev_ok = anchor_seq > 1 and ident not in seen
-                seen.add(ident)
+                    prev_ok = anchor_seq > 1 and ident not in closed and pre_anchor.setdefault(ident, prev) == prev
                 verified.add(mref)
                 author[mref] = ident
                 ok = seen_ok and head_ok and prev_ok

@@ -528,6 +528,7 @@ fn route_json(r: &Route) -> Value {
             "member": f.member.map(|m| hex::encode(m.as_bytes()))})),
         "verified": sd.verified.iter().map(|(r, k)| json!([hex::encode(r), k.map(hex::encode)])).collect::<Vec<_>>(),
         "excepted": sd.excepted.iter().map(hex::encode).collect::<Vec<_>>(),
+        "pre_anchor": sd.pre_anchor.iter().map(|(k, v)| json!([hex::encode(k), hex::encode(v)])).collect::<Vec<_>>(),
         "own_refs": sd.own_refs.iter().map(hex::encode).collect::<Vec<_>>(),
         "last_own": sd.last_own.map(|h| hex::encode(h.0)),
         "report": r.report.map(|(s, c)| json!([s, c.0])),
@@ -545,8 +546,12 @@ fn legacy_senders(r: &mut Route, m: &Value) -> Result<(), StoreError> {
             r.senders.verified.insert(h32(x)?, Some(sender));
         }
     }
+    // The pre-anchor `prev` each sender's first message named, if any, is the one value that
+    // sender may name again (HRT-LOG-43).
     for p in arr(m, "first_prev")? {
-        r.senders.excepted.insert(h32(&p[0])?);
+        if !p[1].is_null() {
+            r.senders.pre_anchor.insert(h32(&p[0])?, h32(&p[1])?);
+        }
     }
     Ok(())
 }
@@ -606,6 +611,12 @@ fn route_from_json(link: RouteRef, group: Group, m: &Value) -> Result<Route, Sto
         for x in arr(m, "excepted")? {
             r.senders.excepted.insert(h32(x)?);
         }
+        // Absent in stores written before the repeated pre-anchor value was allowed.
+        if let Some(list) = m.get("pre_anchor") {
+            for p in list.as_array().ok_or_else(|| corrupt("pre_anchor"))? {
+                r.senders.pre_anchor.insert(h32(&p[0])?, h32(&p[1])?);
+            }
+        }
     }
     for x in arr(m, "own_refs")? {
         r.senders.own_refs.insert(h32(x)?);
@@ -650,6 +661,7 @@ mod tests {
         r.senders.verified.insert([1; 32], Some([7; 32]));
         r.senders.record_unopened(Hash([2; 32]));
         r.senders.excepted.insert([7; 32]);
+        r.senders.pre_anchor.insert([8; 32], [3; 32]);
         let back = route_from_json(r.link.clone(), route().group, &route_json(&r)).unwrap();
         assert_eq!(back.senders, r.senders);
     }
@@ -665,9 +677,17 @@ mod tests {
             "sent_by".into(),
             json!([[hex::encode([7; 32]), [hex::encode([1; 32])]]]),
         );
-        o.insert("first_prev".into(), json!([[hex::encode([7; 32]), null]]));
+        o.insert(
+            "first_prev".into(),
+            json!([
+                [hex::encode([7; 32]), null],
+                [hex::encode([8; 32]), hex::encode([3; 32])]
+            ]),
+        );
         let back = route_from_json(r.link.clone(), route().group, &m).unwrap();
         assert_eq!(back.senders.verified.get(&[1; 32]), Some(&Some([7; 32])));
-        assert!(back.senders.excepted.contains(&[7; 32]));
+        // A first message without prev fixed nothing; one with a prev fixed that value.
+        assert!(!back.senders.excepted.contains(&[7; 32]));
+        assert_eq!(back.senders.pre_anchor.get(&[8; 32]), Some(&[3; 32]));
     }
 }

@@ -46,9 +46,14 @@ pub struct Senders {
     /// The `msg-ref` of every `msg` entry whose link this member verified, rejected entries
     /// included (§9.8), with the identity key of its sender where it authenticated one.
     pub verified: HashMap<[u8; 32], Option<[u8; 32]>>,
-    /// The members whose first message after the anchor was judged: the pre-anchor exception
-    /// is used once per member (HRT-LOG-43).
+    /// The members whose pre-anchor exception is closed: a message of theirs named an entry
+    /// this member verified, so their chain runs through the verified log (HRT-LOG-43).
     pub excepted: HashSet<[u8; 32]>,
+    /// Per member, the one `prev` before the anchor that this member accepted: the first
+    /// unverified `prev` of that member above the anchor; repeating it is no claim, since a
+    /// sender whose later post had an unknown outcome names its last confirmed message again
+    /// (HRT-LOG-35, HRT-LOG-43).
+    pub pre_anchor: HashMap<[u8; 32], [u8; 32]>,
     /// `msg-ref`s of this member's own posts, accepted or of unknown outcome: entries that
     /// are never opened nor taken for a stranger's.
     pub own_refs: HashSet<[u8; 32]>,
@@ -153,8 +158,9 @@ impl Senders {
     }
 
     fn judge(&mut self, log: &LogState, m: &MessageFacts<'_>) -> Result<(), (u64, String)> {
-        // The exception is used by the member's first judged message, with or without `prev`.
-        let first = self.excepted.insert(*m.sender) && self.anchor > 1;
+        // The pre-anchor exception: only above an anchor, and only until the member's chain
+        // joins the verified log.
+        let may_except = self.anchor > 1 && !self.excepted.contains(m.sender);
         // HRT-LOG-44: a sender cannot have seen the entry that carries its own message.
         if m.seen_seq >= m.seq {
             return Err((
@@ -191,13 +197,28 @@ impl Senders {
                 m.seq,
                 "a message names in `prev` a message of another member".into(),
             )),
-            Some(_) => Ok(()),
+            Some(_) => {
+                self.excepted.insert(*m.sender);
+                Ok(())
+            }
             None if self.own_refs.contains(&p.0) => Err((
                 m.seq,
                 "a message names in `prev` a message of this member".into(),
             )),
-            // Pre-anchor exception: it may name a message before the anchor.
-            None if first => Ok(()),
+            // Pre-anchor exception: it may name one message before the anchor, again and again.
+            None if may_except => match self.pre_anchor.get(m.sender) {
+                None => {
+                    self.pre_anchor.insert(*m.sender, p.0);
+                    Ok(())
+                }
+                Some(v) if *v == p.0 => Ok(()),
+                Some(_) => Err((
+                    m.seq,
+                    "a message names in `prev` a second earlier message that this member never \
+                     verified"
+                        .into(),
+                )),
+            },
             None => Err((
                 m.seq,
                 "a message names in `prev` an earlier message that this member never verified"

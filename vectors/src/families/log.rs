@@ -479,14 +479,16 @@ pub fn log_chain_family(s: &Scenario) -> R<VectorFile> {
 
 /// Processing state of a passive member (§9.7, §9.8): the msg-refs of every `msg` entry whose
 /// link it verified (whatever it made of the content), the author of those it authenticated,
-/// and the members whose first message after the anchor it has seen (the pre-anchor exception
-/// of HRT-LOG-43, used once per member by a receiver anchored after `seq` 1).
+/// and, for a receiver anchored after `seq` 1, the pre-anchor exception of HRT-LOG-43: the one
+/// unverified `prev` value each member may name, and the members for whom it is closed (a
+/// message of theirs named a verified entry).
 struct Proc {
     group: Group,
     heads: BTreeMap<u64, Vec<u8>>,
     verified: BTreeSet<[u8; 32]>,
     author: BTreeMap<[u8; 32], [u8; 32]>,
-    seen: BTreeSet<[u8; 32]>,
+    pre_anchor: BTreeMap<[u8; 32], [u8; 32]>,
+    closed: BTreeSet<[u8; 32]>,
     anchored_later: bool,
     own_identity: [u8; 32],
     own: BTreeSet<Vec<u8>>,
@@ -541,11 +543,18 @@ fn process_page(p: &mut Proc, entries: &[Served]) -> (Vec<Value>, Option<Expecte
                     let prev_ok = match c.prev {
                         None => true,
                         Some(Hash(pr)) if p.verified.contains(&pr) => {
-                            p.author.get(&pr).is_none_or(|a| *a == ident)
+                            let mine = p.author.get(&pr).is_none_or(|a| *a == ident);
+                            if mine {
+                                p.closed.insert(ident);
+                            }
+                            mine
                         }
-                        Some(_) => p.anchored_later && !p.seen.contains(&ident),
+                        Some(Hash(pr)) => {
+                            p.anchored_later
+                                && !p.closed.contains(&ident)
+                                && *p.pre_anchor.entry(ident).or_insert(pr) == pr
+                        }
                     };
-                    p.seen.insert(ident);
                     p.verified.insert(o.msg_ref.0);
                     p.author.insert(o.msg_ref.0, ident);
                     let claim_ok = seen_ok && head_ok && prev_ok;
@@ -836,6 +845,20 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
         tip,
         tip_head.clone(),
     ));
+    // A page that serves one entry twice: the second copy breaks contiguity (spec §9.5).
+    let mut twice = tail.clone();
+    if let Some(first) = tail.first() {
+        twice.insert(1, first.clone());
+    }
+    pcs.push((
+        "page-repeats-entry",
+        "the host's page serves its first entry twice",
+        vec!["HRT-LOG-16"],
+        st.clone(),
+        twice,
+        tip,
+        tip_head.clone(),
+    ));
     // A page that does not start right after Carol's position (spec §9.5 step 1).
     let mut late = tail.clone();
     late.remove(0);
@@ -957,6 +980,38 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
         10,
         t4,
     ));
+    // Bob's previous message before Carol's anchor, which his first message after it names in
+    // `prev`: naming it again (his next post's answer was lost, HRT-LOG-35) is no claim, since it
+    // is the one pre-anchor value Carol accepted from him (HRT-LOG-43).
+    let bob_before = s
+        .envelopes
+        .iter()
+        .filter(|e| e.sender_name == "Bob" && e.seq < bob_welcome.seq)
+        .max_by_key(|e| e.seq)
+        .map(|e| msg_ref(&e.bytes))
+        .ok_or_else(|| GenError("bob's earlier message".into()))?;
+    let again = with_insert(
+        crafter.envelope(
+            1,
+            &content(
+                9,
+                all.iter()
+                    .find(|e| e.seq == 9)
+                    .map(|e| crate::util::unhex32(&crate::model::hex(&e.head))),
+                Some(bob_before),
+            )?,
+        )?,
+    );
+    let t6 = again.last().map(|e| e.head.clone()).unwrap_or_default();
+    pcs.push((
+        "prev-pre-anchor-again",
+        "Bob's next message names again the message before Carol's anchor that his first message after it named: the one pre-anchor value she accepted from him, no claim",
+        vec!["HRT-LOG-43", "HRT-LOG-35"],
+        st.clone(),
+        again,
+        10,
+        t6,
+    ));
     // A message Carol verified but rejected (not an Envelope), then Bob's message naming it in
     // `prev`: no claim mismatch, since the entry's link verified (spec §9.8, HRT-LOG-43).
     let junk = vec![0x82, 0x01, 0x02];
@@ -1060,7 +1115,8 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
                     heads: lst.heads.clone(),
                     verified: BTreeSet::new(),
                     author: BTreeMap::new(),
-                    seen: BTreeSet::new(),
+                    pre_anchor: BTreeMap::new(),
+                    closed: BTreeSet::new(),
                     anchored_later: anchor > 1,
                     own,
                 };

@@ -190,21 +190,34 @@ fn an_absent_prev_is_never_judged_hrt_log_48() {
 fn a_joiner_excepts_the_first_prev_after_its_anchor_once_hrt_log_43() {
     let log = verified(9);
     let (alice, bob) = ([7u8; 32], [8u8; 32]);
-    let (m1, m2, before) = (Hash([1; 32]), Hash([2; 32]), Hash([3; 32]));
+    let (m1, m2, m3, before, other) = (
+        Hash([1; 32]),
+        Hash([2; 32]),
+        Hash([6; 32]),
+        Hash([3; 32]),
+        Hash([9; 32]),
+    );
     let mut s = Senders::anchored_at(2);
     s.check(&log, facts(3, &alice, &m1, (0, &[]), Some(&before)), fp(7))
         .unwrap();
-    // Used once: a later message of the same member naming an unverified entry is judged.
+    // The same pre-anchor value again is no claim: Alice's post m1 had an unknown outcome, so
+    // she names her last confirmed message once more (HRT-LOG-35).
+    s.check(&log, facts(4, &alice, &m2, (0, &[]), Some(&before)), fp(7))
+        .unwrap();
+    // A second unverified value is judged.
     assert_eq!(
-        code(s.check(&log, facts(4, &alice, &m2, (0, &[]), Some(&before)), fp(7))),
+        code(s.check(&log, facts(5, &alice, &m3, (0, &[]), Some(&other)), fp(7))),
         ErrorCode::BAD_CLAIM
     );
-    // Also when the first message carried no prev, or named a verified entry.
-    let (b1, b2) = (Hash([4; 32]), Hash([5; 32]));
-    s.check(&log, facts(5, &bob, &b1, (0, &[]), None), fp(8))
+    // A first message without prev fixes nothing; once a member names a verified entry, its
+    // chain runs through the verified log and the exception is closed.
+    let (b1, b2, b3) = (Hash([4; 32]), Hash([5; 32]), Hash([10; 32]));
+    s.check(&log, facts(6, &bob, &b1, (0, &[]), None), fp(8))
+        .unwrap();
+    s.check(&log, facts(7, &bob, &b2, (0, &[]), Some(&b1)), fp(8))
         .unwrap();
     assert_eq!(
-        code(s.check(&log, facts(6, &bob, &b2, (0, &[]), Some(&before)), fp(8))),
+        code(s.check(&log, facts(8, &bob, &b3, (0, &[]), Some(&before)), fp(8))),
         ErrorCode::BAD_CLAIM
     );
     // A log from seq 1 has no exception at all (anchor 0 or 1).
