@@ -26,6 +26,21 @@ fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
 }
 
+/// `run` again while it fails with ETXTBSY: a program copied a moment ago can still be open
+/// for writing in a child that another test thread forked meanwhile (before its exec closed the
+/// descriptor), and exec fails for that moment.
+fn retry_busy<T>(mut run: impl FnMut() -> std::io::Result<T>) -> T {
+    for _ in 0..50 {
+        match run() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            r => return r.unwrap(),
+        }
+    }
+    run().unwrap()
+}
+
 /// The program copied to `dir/hearth.cgi`, as it is uploaded.
 fn install(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
@@ -58,12 +73,10 @@ fn run_cgi(
     for (k, v) in env {
         c.env(k, v);
     }
-    let mut child = c
-        .stdin(Stdio::piped())
+    c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    let mut child = retry_busy(|| c.spawn());
     let mut input = child.stdin.take().unwrap();
     let data = stdin.to_vec();
     let writer = std::thread::spawn(move || input.write_all(&data).is_ok());
@@ -109,13 +122,14 @@ fn init_creates_a_private_data_directory() {
     let dir = TempDir::new("initmodes");
     let home = dir.path();
     let cgi = install(&home.join("public_html/hearth"));
-    let out = Command::new(&cgi)
-        .args(["init", "--host-url", HOST_URL, "--owner-key"])
-        .arg(hex::encode(pk(&owner())))
-        .env("HOME", home)
-        .env_remove("HEARTH_CONFIG")
-        .output()
-        .unwrap();
+    let out = retry_busy(|| {
+        Command::new(&cgi)
+            .args(["init", "--host-url", HOST_URL, "--owner-key"])
+            .arg(hex::encode(pk(&owner())))
+            .env("HOME", home)
+            .env_remove("HEARTH_CONFIG")
+            .output()
+    });
     assert!(
         out.status.success(),
         "{}",
@@ -453,18 +467,19 @@ fn check_proves_the_database_cannot_be_downloaded() {
     let url = format!("http://127.0.0.1:{port}/hearth/hearth.cgi");
     let config = www.join("hearth/hearth.toml");
     // The layout of the old guide's mistake: data beside the program, inside the web root.
-    let out = Command::new(&cgi)
-        .args([
-            "init",
-            "--host-url",
-            &url,
-            "--data-dir",
-            "data",
-            "--owner-key",
-        ])
-        .arg(hex::encode(pk(&owner())))
-        .output()
-        .unwrap();
+    let out = retry_busy(|| {
+        Command::new(&cgi)
+            .args([
+                "init",
+                "--host-url",
+                &url,
+                "--data-dir",
+                "data",
+                "--owner-key",
+            ])
+            .arg(hex::encode(pk(&owner())))
+            .output()
+    });
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("looks inside the document root"));
     let start = |extra: &str| {
