@@ -181,8 +181,7 @@ fn edit_shown(ctx: &mut ClientCtx<'_>) -> TestResult {
     let e2 = send_edit(&fx, &mut s.peer, &h, a.msg_ref, "edited twice")?;
     let _ = other.sync();
     let e3 = send_edit(&fx, &mut other, &oh, a.msg_ref, "edited by another member")?;
-    let events = fx.sync()?;
-    let (items, v) = shown(&mut fx, &s)?;
+    let (items, v) = synced_items(&mut fx, &s)?;
     expect_items(
         &fx,
         &items,
@@ -193,8 +192,7 @@ fn edit_shown(ctx: &mut ClientCtx<'_>) -> TestResult {
             "a text (seq {}) edited by its sender at seqs {e1} and {e2} and by another member at seq {e3}",
             a.seq
         ),
-    )?;
-    no_rejection(&fx, &events)
+    )
 }
 
 fn delete_shown(ctx: &mut ClientCtx<'_>) -> TestResult {
@@ -208,8 +206,7 @@ fn delete_shown(ctx: &mut ClientCtx<'_>) -> TestResult {
     let d = send_delete(&fx, &mut s.peer, &h, a.msg_ref)?;
     let _ = other.sync();
     let d2 = send_delete(&fx, &mut other, &oh, b.msg_ref)?;
-    let events = fx.sync()?;
-    let (items, v) = shown(&mut fx, &s)?;
+    let (items, v) = synced_items(&mut fx, &s)?;
     expect_items(
         &fx,
         &items,
@@ -220,8 +217,7 @@ fn delete_shown(ctx: &mut ClientCtx<'_>) -> TestResult {
             "a text (seq {}) edited (seq {e}) and deleted (seq {d}) by its sender, another (seq {}) deleted by another member (seq {d2})",
             a.seq, b.seq
         ),
-    )?;
-    no_rejection(&fx, &events)
+    )
 }
 
 /// An unassigned, non-GREASE content type (spec §12).
@@ -241,9 +237,7 @@ fn unknown_type_shown(ctx: &mut ClientCtx<'_>) -> TestResult {
         s.peer.danger_send_content(&h, UNASSIGNED, body),
     )?;
     let after = s.say(&fx, "after")?;
-    let events = fx.sync()?;
-    no_rejection(&fx, &events)?;
-    let (items, v) = shown(&mut fx, &s)?;
+    let (items, v) = synced_items(&mut fx, &s)?;
     expect_items(
         &fx,
         &items,
@@ -286,9 +280,7 @@ fn grease_type_shown(ctx: &mut ClientCtx<'_>) -> TestResult {
         "danger_post_envelope",
         s.peer.danger_post_envelope(&h, &r, env.bytes),
     )?;
-    let events = fx.sync()?;
-    no_rejection(&fx, &events)?;
-    let (items, v) = shown(&mut fx, &s)?;
+    let (items, v) = synced_items(&mut fx, &s)?;
     expect_items(
         &fx,
         &items,
@@ -338,9 +330,7 @@ fn edit_before_target(ctx: &mut ClientCtx<'_>) -> TestResult {
         "danger_post_envelope",
         s.peer.danger_post_envelope(&h, &r, edit.bytes),
     )?;
-    let events = fx.sync()?;
-    no_rejection(&fx, &events)?;
-    let (items, v) = shown(&mut fx, &s)?;
+    let (items, v) = synced_items(&mut fx, &s)?;
     expect_items(
         &fx,
         &items,
@@ -354,9 +344,7 @@ fn edit_before_target(ctx: &mut ClientCtx<'_>) -> TestResult {
         "danger_post_envelope",
         s.peer.danger_post_envelope(&h, &r, target.bytes),
     )?;
-    let events = fx.sync()?;
-    no_rejection(&fx, &events)?;
-    let (items, v) = shown(&mut fx, &s)?;
+    let (items, v) = synced_items(&mut fx, &s)?;
     expect_items(
         &fx,
         &items,
@@ -365,6 +353,14 @@ fn edit_before_target(ctx: &mut ClientCtx<'_>) -> TestResult {
         &[(t, Some("the edit that came first"))],
         &format!("a text (seq {t}) whose edit came before it (seq {e})"),
     )
+}
+
+/// The client's `sync`, which must report no `rejected` or `detected` event (the content is
+/// valid), then what it shows.
+fn synced_items(fx: &mut Fixture, s: &Session) -> Result<(Vec<Item>, Value), Stop> {
+    let events = fx.sync()?;
+    no_rejection(fx, &events)?;
+    shown(fx, s)
 }
 
 /// Nothing in `events` is a `rejected` or `detected` event (the content is valid).

@@ -148,6 +148,16 @@ pub fn tests() -> Vec<TestDef> {
     ]
 }
 
+/// `invite.revoke` of invitation `id` by the channel's creator.
+fn revoke_by_creator(ctx: &Ctx<'_>, ch: &Channel, id: &[u8; 16]) -> Exchange {
+    ctx.c.call(
+        ch.creator(),
+        op::INVITE_REVOKE,
+        Some(ch.id),
+        revoke_body(id),
+    )
+}
+
 fn revoke_body(id: &[u8; 16]) -> Vec<u8> {
     encode_with(|e| {
         e.map(1).uint(1).bytes(id);
@@ -265,16 +275,7 @@ fn create_max(ctx: &Ctx<'_>) -> TestResult {
     // The limit counts the invitations pending now (HRT-OP-16): a revoked one and a redeemed
     // one no longer count, so each makes room for one more.
     if let Some(inv) = made.pop() {
-        expect_code(
-            &ctx.c.call(
-                ch.creator(),
-                op::INVITE_REVOKE,
-                Some(ch.id),
-                revoke_body(&inv.id),
-            ),
-            ErrorCode::OK,
-            None,
-        )?;
+        expect_code(&revoke_by_creator(ctx, &ch, &inv.id), ErrorCode::OK, None)?;
         let (ex, _) = ctx.try_invite(&ch, 0);
         expect_code(&ex, ErrorCode::OK, None)
             .map_err(|e| annotate(e, "after a revoke at max_invites"))?;
@@ -290,16 +291,7 @@ fn create_max(ctx: &Ctx<'_>) -> TestResult {
     // An expired invitation does not count either: fill the last place with one that expires
     // two seconds after the host's clock, and once the host's clock has passed it, there is room.
     if let Some(inv) = made.pop() {
-        expect_code(
-            &ctx.c.call(
-                ch.creator(),
-                op::INVITE_REVOKE,
-                Some(ch.id),
-                revoke_body(&inv.id),
-            ),
-            ErrorCode::OK,
-            None,
-        )?;
+        expect_code(&revoke_by_creator(ctx, &ch, &inv.id), ErrorCode::OK, None)?;
         let mut expires = None;
         for _ in 0..EXPIRY_ATTEMPTS {
             let (_, e) = short_lived_invite(ctx, &ch, false)?;

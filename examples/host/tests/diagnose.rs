@@ -367,58 +367,47 @@ fn refused_bodies_are_answered_too_large() {
     let config = write_config(dir.path(), "");
     let cgi = install(&dir.path().join("www"));
     let c = config.to_str().unwrap();
-    // lighttpd: the method becomes GET, no original method is passed.
-    let (body, _, _) = run_cgi(
-        &cgi,
-        None,
-        &[
-            ("REQUEST_METHOD", "GET"),
-            ("REDIRECT_STATUS", "413"),
-            ("CONTENT_TYPE", "application/cbor"),
-            ("CONTENT_LENGTH", "0"),
-            ("HEARTH_CONFIG", c),
-        ],
-        b"",
-    );
-    assert_eq!(status(&body), ErrorCode::TOO_LARGE);
-    // Apache passes the original method; a PUT is step 1's answer, not step 2's.
-    let (body, _, _) = run_cgi(
-        &cgi,
-        None,
-        &[
-            ("REQUEST_METHOD", "GET"),
-            ("REDIRECT_STATUS", "413"),
-            ("REDIRECT_REQUEST_METHOD", "PUT"),
-            ("HEARTH_CONFIG", c),
-        ],
-        b"",
-    );
-    assert_eq!(status(&body), ErrorCode::MALFORMED);
-    // A media type other than CBOR is step 1 too (nginx keeps the POST).
-    let (body, _, _) = run_cgi(
-        &cgi,
-        None,
-        &[
-            ("REQUEST_METHOD", "POST"),
-            ("REDIRECT_STATUS", "413"),
-            ("CONTENT_TYPE", "text/plain"),
-            ("HEARTH_CONFIG", c),
-        ],
-        b"",
-    );
-    assert_eq!(status(&body), ErrorCode::MALFORMED);
-    // Other redirect statuses change nothing.
-    let (body, _, _) = run_cgi(
-        &cgi,
-        None,
-        &[
-            ("REQUEST_METHOD", "GET"),
-            ("REDIRECT_STATUS", "200"),
-            ("HEARTH_CONFIG", c),
-        ],
-        b"",
-    );
-    assert_eq!(status(&body), ErrorCode::OK);
+    let cases: [(&str, &[(&str, &str)], ErrorCode); 4] = [
+        (
+            "lighttpd: the method becomes GET, no original method is passed",
+            &[
+                ("REQUEST_METHOD", "GET"),
+                ("REDIRECT_STATUS", "413"),
+                ("CONTENT_TYPE", "application/cbor"),
+                ("CONTENT_LENGTH", "0"),
+            ],
+            ErrorCode::TOO_LARGE,
+        ),
+        (
+            "Apache passes the original method; a PUT is step 1's answer, not step 2's",
+            &[
+                ("REQUEST_METHOD", "GET"),
+                ("REDIRECT_STATUS", "413"),
+                ("REDIRECT_REQUEST_METHOD", "PUT"),
+            ],
+            ErrorCode::MALFORMED,
+        ),
+        (
+            "a media type other than CBOR is step 1 too (nginx keeps the POST)",
+            &[
+                ("REQUEST_METHOD", "POST"),
+                ("REDIRECT_STATUS", "413"),
+                ("CONTENT_TYPE", "text/plain"),
+            ],
+            ErrorCode::MALFORMED,
+        ),
+        (
+            "other redirect statuses change nothing",
+            &[("REQUEST_METHOD", "GET"), ("REDIRECT_STATUS", "200")],
+            ErrorCode::OK,
+        ),
+    ];
+    for (what, env, expected) in cases {
+        let mut env = env.to_vec();
+        env.push(("HEARTH_CONFIG", c));
+        let (body, _, _) = run_cgi(&cgi, None, &env, b"");
+        assert_eq!(status(&body), expected, "{what}");
+    }
 }
 
 /// After an early answer the program reads the declared body to the end (bounded), so a
