@@ -367,7 +367,9 @@ fn refused_bodies_are_answered_too_large() {
     let config = write_config(dir.path(), "");
     let cgi = install(&dir.path().join("www"));
     let c = config.to_str().unwrap();
-    let cases: [(&str, &[(&str, &str)], ErrorCode); 4] = [
+    // (what the case is, the CGI environment besides HEARTH_CONFIG, the expected status)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], ErrorCode);
+    let cases: [Case<'_>; 4] = [
         (
             "lighttpd: the method becomes GET, no original method is passed",
             &[
