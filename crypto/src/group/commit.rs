@@ -1,15 +1,15 @@
 //! Creating a commit (spec §6.8), its outcome (§6.8 step 10, §6.10) and processing a commit
 //! (spec §6.9).
 
-use hearth_wire::group::{AddedIdentity, Commit, CommitPrivate, CommitTbs, GroupOp};
+use hearth_wire::group::{AddedIdentity, Commit, CommitPrivate, CommitTbs, GroupOp, RosterEntry};
 use hearth_wire::request::{CommitPostBody, WelcomeFor};
 use hearth_wire::{
     encode_with, BoundedBytes, BoundedVec, ConversationId, EdPublic, Embedded, Epoch, ExtMap, Hash,
-    HpkeSealed, Leaf, Role, SignedBytes, Version, WireDecode, WireEncode, XPublic,
+    HpkeSealed, Leaf, Role, Seq, SignedBytes, Version, WireDecode, WireEncode, XPublic,
 };
 
 use super::roster::{apply, authorised, well_formed, Member, Origin, Plan};
-use super::schedule::{CommitSecret, EpochKeys};
+use super::schedule::{CommitSecret, EpochKeys, InitSecret};
 use super::{group_context, welcome, EpochState, Group, Status, SUITE_1};
 use crate::ed25519::Signature;
 use crate::error::{ApiMisuse, ProtocolError};
@@ -124,7 +124,7 @@ struct Draft {
 }
 
 /// `info = hCBOR(["hearth/1 commit-seal", [channel_id, new_epoch, leaf]])` (Table 3.3).
-fn commit_seal_info(channel_id: &[u8; 16], epoch: u64, leaf: usize) -> Vec<u8> {
+pub(super) fn commit_seal_info(channel_id: &[u8; 16], epoch: u64, leaf: usize) -> Vec<u8> {
     encode_with(|e| {
         e.array(2)
             .text(&label::COMMIT_SEAL.wire())
@@ -146,7 +146,7 @@ fn private_aad(channel_id: &[u8; 16], epoch: u64, committer: usize) -> Vec<u8> {
 }
 
 /// `cth[n+1] = H("cth", [cth[n], tbs_bytes])` (HRT-GRP-4).
-fn next_cth(cth: &[u8], tbs_bytes: &[u8]) -> [u8; 32] {
+pub(super) fn next_cth(cth: &[u8], tbs_bytes: &[u8]) -> [u8; 32] {
     h(label::CTH, |e| {
         e.array(2).bytes(cth).bytes(tbs_bytes);
     })
@@ -154,7 +154,11 @@ fn next_cth(cth: &[u8], tbs_bytes: &[u8]) -> [u8; 32] {
 
 /// Per-leaf state of `Roster[n+1]` (spec §6.9 step 9): flags move with their entry,
 /// `needs_update` is set for added leaves and cleared for the committer.
-fn next_flags(plan: &Plan, needs_update: &[bool], left: &[bool]) -> (Vec<bool>, Vec<bool>) {
+pub(super) fn next_flags(
+    plan: &Plan,
+    needs_update: &[bool],
+    left: &[bool],
+) -> (Vec<bool>, Vec<bool>) {
     plan.origins
         .iter()
         .enumerate()
@@ -166,6 +170,58 @@ fn next_flags(plan: &Plan, needs_update: &[bool], left: &[bool]) -> (Vec<bool>, 
             Origin::Added(_) => (true, false),
         })
         .unzip()
+}
+
+/// What a commit is built on or processed against (spec §6.8, §6.9): the base epoch, its
+/// roster, flags, transcript hash, extensions and salt, and the member's own leaf in that
+/// roster. For a recovery commit these are the ones of §6.9.3 (`recover.rs`).
+pub(super) struct Base {
+    pub(super) epoch: u64,
+    pub(super) entries: Vec<RosterEntry>,
+    pub(super) needs_update: Vec<bool>,
+    pub(super) left: Vec<bool>,
+    pub(super) cth: Vec<u8>,
+    pub(super) ext: ExtMap,
+    pub(super) salt: InitSecret,
+    pub(super) me: usize,
+}
+
+impl Base {
+    /// The member's current epoch.
+    pub(super) fn current(state: &EpochState, me: usize) -> Self {
+        Self {
+            epoch: state.epoch(),
+            entries: state.entries(),
+            needs_update: state.needs_update.clone(),
+            left: state.left.clone(),
+            cth: state.gc.cth.as_slice().to_vec(),
+            ext: state.gc.ext.clone(),
+            salt: state.secrets.init.clone(),
+            me,
+        }
+    }
+}
+
+/// What a recovery commit must do besides passing §6.9 (HRT-GRP-94): name `seq`, remove
+/// every leaf of `must_remove` (leaves of its base roster), and come from an admin.
+pub(super) struct Recovery {
+    pub(super) seq: u64,
+    pub(super) must_remove: Vec<usize>,
+}
+
+/// A commit that passed steps 1 to 3 of §6.9.
+pub(super) struct Head {
+    commit: Commit,
+    pub(super) tbs: CommitTbs,
+    pub(super) committer: usize,
+    member: Member,
+}
+
+impl Head {
+    /// The exact received `tbs_bytes`.
+    pub(super) fn tbs_bytes(&self) -> &[u8] {
+        self.commit.tbs.as_bytes()
+    }
 }
 
 impl Group {
@@ -182,7 +238,8 @@ impl Group {
         changes: Vec<Change>,
         now: u64,
     ) -> Result<CommitOutput, ProtocolError> {
-        self.commit_inner(changes, now, true)
+        let base = Base::current(self.active_state()?, self.me);
+        self.commit_inner(changes, now, true, base, None)
     }
 
     /// DANGER (tests only): a commit without the committer's local §6.7 checks, to test that
@@ -192,16 +249,18 @@ impl Group {
         &mut self,
         changes: Vec<Change>,
     ) -> Result<CommitOutput, ProtocolError> {
-        self.commit_inner(changes, 0, false)
+        let base = Base::current(self.active_state()?, self.me);
+        self.commit_inner(changes, 0, false, base, None)
     }
 
-    fn commit_inner(
+    pub(super) fn commit_inner(
         &mut self,
         changes: Vec<Change>,
         now: u64,
         check: bool,
+        base: Base,
+        recover: Option<Seq>,
     ) -> Result<CommitOutput, ProtocolError> {
-        self.active_state()?;
         if self.pending.is_some() {
             return Err(ApiMisuse::CommitPending.into());
         }
@@ -251,12 +310,7 @@ impl Group {
         // HRT-GRP-82: every leaf with `left` set is removed, by this commit, whatever the caller
         // asked for (spec §6.7 rule 4); a RemoveOp the caller already gave is not repeated.
         if check {
-            let left: Vec<usize> = self
-                .state
-                .as_ref()
-                .map(|s| super::roster::flagged(&s.left))
-                .unwrap_or_default();
-            for l in left {
+            for l in super::roster::flagged(&base.left) {
                 let named = draft
                     .ops
                     .iter()
@@ -268,7 +322,7 @@ impl Group {
                 }
             }
         }
-        let pending = self.build_commit(draft, now, check)?;
+        let pending = self.build_commit(draft, now, check, &base, recover)?;
         let out = pending.0;
         self.pending = Some(pending.1);
         Ok(out)
@@ -280,24 +334,25 @@ impl Group {
         draft: Draft,
         now: u64,
         check: bool,
+        b: &Base,
+        recover: Option<Seq>,
     ) -> Result<(CommitOutput, PendingCommit), ProtocolError> {
-        let state = self.state.as_ref().ok_or(ApiMisuse::Removed)?;
         let keys = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
         let cid = self.params.channel_id.0;
-        let n = state.epoch();
-        let c = self.me;
-        let base = state.entries();
+        let n = b.epoch;
+        let c = b.me;
+        let base = &b.entries;
         // Step 1: fresh material (HRT-GRP-16, HRT-GRP-17).
         let commit_secret = CommitSecret::random(&mut self.rng);
         let new_init = InitKey::generate_with(&mut self.rng);
         let new_init_pub = XPublic(*new_init.public_key().as_bytes());
-        let plan = match well_formed(&base, c, &draft.ops, &new_init_pub) {
+        let plan = match well_formed(base, c, &draft.ops, &new_init_pub) {
             Ok(p) => p,
             Err(_) if check => return Err(ApiMisuse::IllFormedCommit.into()),
             Err(e) => return Err(e),
         };
         if check {
-            authorised(&base, c, &draft.ops, &plan, &state.left)
+            authorised(base, c, &draft.ops, &plan, &b.left)
                 .map_err(|_| ApiMisuse::UnauthorisedCommit)?;
         }
         let new_cert = draft.new_member_key.as_ref().map(|mk| {
@@ -321,7 +376,7 @@ impl Group {
         drop((ck, cn));
         // Step 3: Roster[n+1] (HRT-GRP-12).
         let new_entries = apply(
-            &base,
+            base,
             c,
             &plan,
             &new_init_pub,
@@ -365,7 +420,7 @@ impl Group {
             sealed: BoundedVec::new(sealed)?,
             private_ct: BoundedBytes::new(private_ct)?,
             ext: None,
-            recover: None,
+            recover,
         };
         let tbs_bytes = tbs.to_vec();
         let sig = sign_with_label(
@@ -374,12 +429,12 @@ impl Group {
             bstr(&tbs_bytes),
         );
         // Step 6: the new epoch.
-        let cth = next_cth(state.gc.cth.as_slice(), &tbs_bytes);
-        let ext = plan.ext.clone().unwrap_or_else(|| state.gc.ext.clone());
-        let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
+        let cth = next_cth(&b.cth, &tbs_bytes);
+        let ext = plan.ext.clone().unwrap_or_else(|| b.ext.clone());
+        let (needs_update, left) = next_flags(&plan, &b.needs_update, &b.left);
         let (gc, gc_hash) =
             group_context(&self.params, n + 1, &new_entries, &needs_update, &cth, ext)?;
-        let joiner = state.secrets.init.joiner_secret(commit_secret, &gc_hash);
+        let joiner = b.salt.joiner_secret(commit_secret, &gc_hash);
         let EpochKeys {
             app,
             confirm,
@@ -449,13 +504,17 @@ impl Group {
     /// init private key and, after a RotateOp, the previous member private key (HRT-GRP-24).
     /// The old epoch's secrets are deleted (HRT-RAT-13).
     pub fn commit_accepted(&mut self) -> Result<u64, ProtocolError> {
-        self.active_state()?;
+        // A wedged member's own recovery commit ends its halt (spec §6.9.3).
+        if !self.pending_is_recovery() {
+            self.active_state()?;
+        }
         let p = self.pending.take().ok_or(ApiMisuse::NoPendingCommit)?;
         Ok(self.install_own(p))
     }
 
     fn install_own(&mut self, p: PendingCommit) -> u64 {
         let epoch = p.next.epoch();
+        self.status = Status::Active;
         self.state = Some(p.next);
         self.me = p.me_new;
         if let Some(k) = self.keys.as_mut() {
@@ -480,9 +539,14 @@ impl Group {
     /// Processes a `commit` log entry (spec §6.9) with every check in the order of the table
     /// (HRT-GRP-25). On any failure nothing changes (HRT-GRP-41) except that the group halts:
     /// it refuses every later call (HRT-GRP-89); the caller reports the code with
-    /// `commit.report` ([`ProtocolError::code`], HRT-GRP-88).
+    /// `commit.report` ([`ProtocolError::code`], HRT-GRP-88). A recovery commit (`CommitTBS`
+    /// key 11) is refused with [`ApiMisuse::RecoveryCommit`], without halting: it is processed
+    /// with [`Group::process_recovery`], which needs the commit it names.
     pub fn process_commit(&mut self, commit_bytes: &[u8]) -> Result<CommitOutcome, ProtocolError> {
         self.active_state()?;
+        if super::recover::is_recovery(commit_bytes) {
+            return Err(ApiMisuse::RecoveryCommit.into());
+        }
         // The own pending commit, found in the log (spec §6.8 step 10, §6.10).
         if self
             .pending
@@ -495,7 +559,19 @@ impl Group {
                 });
             }
         }
-        match self.check_commit(commit_bytes) {
+        let base = Base::current(self.active_state()?, self.me);
+        let checked = self
+            .commit_head(&base, commit_bytes)
+            .and_then(|head| self.commit_tail(base, head, None));
+        self.take_checked(checked)
+    }
+
+    /// Applies the result of the §6.9 checks: removal, installation or halt.
+    pub(super) fn take_checked(
+        &mut self,
+        checked: Result<Checked, ProtocolError>,
+    ) -> Result<CommitOutcome, ProtocolError> {
+        match checked {
             Ok(Checked::Removed) => {
                 self.become_removed();
                 Ok(CommitOutcome::Removed)
@@ -505,10 +581,11 @@ impl Group {
                 self.pending = None;
                 self.state = Some(*next);
                 self.me = me_new;
+                self.status = Status::Active;
                 Ok(outcome)
             }
             Err(e) => {
-                if !matches!(e, ProtocolError::Misuse(_)) {
+                if !matches!(e, ProtocolError::Misuse(_)) && self.status == Status::Active {
                     self.status = Status::Halted(e.code());
                 }
                 Err(e)
@@ -516,12 +593,8 @@ impl Group {
         }
     }
 
-    /// The checks of §6.9 in order; changes nothing.
-    fn check_commit(&self, bytes: &[u8]) -> Result<Checked, ProtocolError> {
-        let state = self.state.as_ref().ok_or(ApiMisuse::Removed)?;
-        let keys = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
-        let cid = self.params.channel_id.0;
-        let n = state.epoch();
+    /// Steps 1 to 3 of §6.9 against `base`; changes nothing.
+    pub(super) fn commit_head(&self, base: &Base, bytes: &[u8]) -> Result<Head, ProtocolError> {
         // Step 1a (HRT-GRP-26): Commit and CommitTBS decode strictly; 1b (HRT-GRP-27) is the
         // decoder's version check.
         let commit = Commit::decode(bytes)?;
@@ -536,35 +609,69 @@ impl Group {
             return Err(ProtocolError::InvalidValue);
         }
         // Step 2 (HRT-GRP-30).
-        if tbs_ref.epoch.0 != n {
+        if tbs_ref.epoch.0 != base.epoch {
             return Err(ProtocolError::WrongEpoch);
         }
         // Step 3a (HRT-GRP-31).
         let c = usize::from(tbs_ref.committer.0);
-        let committer = state.members.get(c).ok_or(ProtocolError::UnknownSender)?;
+        let entry = base.entries.get(c).ok_or(ProtocolError::UnknownSender)?;
+        let member = Member::new(entry.clone())?;
         // Step 3b (HRT-GRP-32): over the exact received tbs_bytes.
-        let tbs_bytes = commit.tbs.as_bytes();
         verify_with_label(
-            committer.mk.verifying_key(),
+            member.mk.verifying_key(),
             label::COMMIT,
-            bstr(tbs_bytes),
+            bstr(commit.tbs.as_bytes()),
             &Signature::from_bytes(&commit.signature.0),
         )
         .map_err(|_| ProtocolError::BadSignature)?;
         let tbs = tbs_u.danger_assume_verified();
-        let base = state.entries();
+        Ok(Head {
+            commit,
+            tbs,
+            committer: c,
+            member,
+        })
+    }
+
+    /// Steps 4 to 9 of §6.9 against `base`, with the checks of HRT-GRP-94 for a recovery
+    /// commit; changes nothing.
+    pub(super) fn commit_tail(
+        &self,
+        base: Base,
+        head: Head,
+        recovery: Option<Recovery>,
+    ) -> Result<Checked, ProtocolError> {
+        let keys = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
+        let cid = self.params.channel_id.0;
+        let n = base.epoch;
+        let me = base.me;
+        let Head {
+            commit,
+            tbs,
+            committer: c,
+            member: committer,
+        } = head;
+        let tbs_bytes = commit.tbs.as_bytes();
         let ops = tbs.ops.as_slice();
         // Step 4a (HRT-GRP-33).
-        let plan = well_formed(&base, c, ops, &tbs.init_key)?;
+        let plan = well_formed(&base.entries, c, ops, &tbs.init_key)?;
         // Step 4b (HRT-GRP-34).
-        authorised(&base, c, ops, &plan, &state.left)?;
-        // A recovery commit (spec §6.9.3, key 11) needs the base roster, salt and transcript of
-        // §6.9.3, which this library does not implement yet: it is refused (HRT-GRP-94).
-        if tbs.recover.is_some() {
-            return Err(ProtocolError::Forbidden);
+        authorised(&base.entries, c, ops, &plan, &base.left)?;
+        // HRT-GRP-94: a recovery commit names the latest commit, removes its committer and
+        // every leaf it added, and comes from an admin of its base roster; key 11 appears
+        // on nothing else.
+        match (&recovery, tbs.recover) {
+            (None, None) => {}
+            (Some(r), Some(Seq(s)))
+                if s == r.seq
+                    && committer.entry.role == Role::Admin
+                    && r.must_remove
+                        .iter()
+                        .all(|l| plan.removed.binary_search(l).is_ok()) => {}
+            _ => return Err(ProtocolError::Forbidden),
         }
         // §6.9.2: removal is recognised only after steps 1 to 4 (HRT-GRP-46, HRT-GRP-47).
-        if plan.removed.binary_search(&self.me).is_ok() {
+        if plan.removed.binary_search(&me).is_ok() {
             return Ok(Checked::Removed);
         }
         // Step 5 (HRT-GRP-35).
@@ -575,7 +682,7 @@ impl Group {
         // Step 6 (HRT-GRP-36): the own sealed value, at position p in Roster[n+1] order.
         let p = remaining
             .iter()
-            .position(|(_, i)| *i == self.me)
+            .position(|(_, i)| *i == me)
             .ok_or(ProtocolError::DecryptFailed)?;
         let (j_me, _) = remaining
             .get(p)
@@ -645,19 +752,19 @@ impl Group {
         // Step 8 (HRT-GRP-40): Roster[n+1], cth[n+1], GroupContext[n+1], the key schedule and
         // the confirmation tag compared in constant time.
         let new_entries = apply(
-            &base,
+            &base.entries,
             c,
             &plan,
             &tbs.init_key,
             private.added.as_slice(),
             private.new_cert.as_ref(),
         );
-        let cth = next_cth(state.gc.cth.as_slice(), tbs_bytes);
-        let ext = plan.ext.clone().unwrap_or_else(|| state.gc.ext.clone());
-        let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
+        let cth = next_cth(&base.cth, tbs_bytes);
+        let ext = plan.ext.clone().unwrap_or(base.ext);
+        let (needs_update, left) = next_flags(&plan, &base.needs_update, &base.left);
         let (gc, gc_hash) =
             group_context(&self.params, n + 1, &new_entries, &needs_update, &cth, ext)?;
-        let joiner = state.secrets.init.joiner_secret(commit_secret, &gc_hash);
+        let joiner = base.salt.joiner_secret(commit_secret, &gc_hash);
         let EpochKeys {
             app,
             confirm,
@@ -696,7 +803,7 @@ impl Group {
     }
 }
 
-enum Checked {
+pub(super) enum Checked {
     Removed,
     Install(Box<EpochState>, usize, CommitOutcome),
 }
