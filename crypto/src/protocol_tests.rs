@@ -12,7 +12,7 @@ use hearth_wire::{
 use crate::envelope::ContentBuilder;
 use crate::error::{ApiMisuse, ProtocolError};
 use crate::group::{Change, CommitOutcome, Group, HeldSecrets, PendingMember, Status};
-use crate::invite::{danger_join_with_rng, ValidatedJoin};
+use crate::invite::ValidatedJoin;
 use crate::keys::IdentityKey;
 use crate::label;
 use crate::labelled::{bstr, sign_with_label};
@@ -57,7 +57,7 @@ fn invite_and_join_via(
     }
     let uri = inv.uri().unwrap().to_string();
     let (mut pending, redeem) =
-        danger_join_with_rng(&uri, ik(seed), "joiner", 10, rng(seed)).unwrap();
+        PendingMember::danger_join_with_rng(&uri, ik(seed), "joiner", 10, rng(seed)).unwrap();
     if reload {
         pending = PendingMember::restore(pending.save().unwrap().as_bytes()).unwrap();
     }
@@ -1099,9 +1099,9 @@ fn expired_invitation_is_invite_expired_hrt_inv_13() {
         .unwrap()
         .registered();
     let uri = inv.uri().unwrap().to_string();
-    let r = danger_join_with_rng(&uri, ik(2), "x", 101, rng(2));
+    let r = PendingMember::danger_join_with_rng(&uri, ik(2), "x", 101, rng(2));
     assert_eq!(code(r), ErrorCode::INVITE_EXPIRED);
-    assert!(danger_join_with_rng(&uri, ik(2), "x", 100, rng(2)).is_ok());
+    assert!(PendingMember::danger_join_with_rng(&uri, ik(2), "x", 100, rng(2)).is_ok());
 }
 
 /// A registered invitation of a fresh channel (expiring at 100) and its URI text.
@@ -1118,7 +1118,7 @@ fn invitation() -> (crate::invite::Invitation, String) {
 #[test]
 fn replaced_member_key_in_pending_join_is_decrypt_failed_hrt_inv_37() {
     let (mut inv, uri) = invitation();
-    let (p, redeem) = danger_join_with_rng(&uri, ik(2), "x", 1, rng(2)).unwrap();
+    let (p, redeem) = PendingMember::danger_join_with_rng(&uri, ik(2), "x", 1, rng(2)).unwrap();
     let pj = PendingJoin {
         invite_id: redeem.body.invite_id,
         member_key: EdPublic(*ik(3).public_key().as_bytes()),
@@ -1154,8 +1154,8 @@ fn replaced_member_key_in_pending_join_is_decrypt_failed_hrt_inv_37() {
 #[test]
 fn crossed_member_key_does_not_use_the_invitation_up_hrt_inv_62() {
     let (mut inv, uri) = invitation();
-    let (_p, redeem) = danger_join_with_rng(&uri, ik(2), "x", 1, rng(2)).unwrap();
-    let (_p2, redeem2) = danger_join_with_rng(&uri, ik(4), "y", 1, rng(4)).unwrap();
+    let (_p, redeem) = PendingMember::danger_join_with_rng(&uri, ik(2), "x", 1, rng(2)).unwrap();
+    let (_p2, redeem2) = PendingMember::danger_join_with_rng(&uri, ik(4), "y", 1, rng(4)).unwrap();
     // A sealed request of the right invitation under another PendingJoin's member key opens
     // only with that key; here the member key of the second join is paired with the first
     // sealed request: step 1 fails and nothing is used up.
@@ -1189,15 +1189,15 @@ fn sas_display_and_distinct_joins_hrt_inv_63_64() {
     // Two joins of one invitation by two people get (almost surely) different codes, and
     // each side agrees with its own join only.
     let (_inv, uri) = invitation();
-    let (a, _) = danger_join_with_rng(&uri, ik(2), "a", 1, rng(2)).unwrap();
-    let (b, _) = danger_join_with_rng(&uri, ik(3), "b", 1, rng(3)).unwrap();
+    let (a, _) = PendingMember::danger_join_with_rng(&uri, ik(2), "a", 1, rng(2)).unwrap();
+    let (b, _) = PendingMember::danger_join_with_rng(&uri, ik(3), "b", 1, rng(3)).unwrap();
     assert_ne!(a.sas(), b.sas());
 }
 
 #[test]
 fn join_request_checks_hrt_inv_39() {
     let (mut inv, uri) = invitation();
-    let (_p, redeem) = danger_join_with_rng(&uri, ik(2), "x", 1, rng(2)).unwrap();
+    let (_p, redeem) = PendingMember::danger_join_with_rng(&uri, ik(2), "x", 1, rng(2)).unwrap();
     // An unrelated invitation id is left alone and keeps the keys.
     let mut other = PendingJoin {
         invite_id: hearth_wire::Nonce16([0; 16]),

@@ -20,10 +20,13 @@
 //!   caller's clock (HRT-RAT-19).
 
 pub mod commit;
+mod invite;
+mod open;
 mod persist;
 mod request;
 pub mod roster;
 pub mod schedule;
+mod seal;
 pub mod welcome;
 
 use hearth_wire::group::{GroupContext, RosterEntry};
