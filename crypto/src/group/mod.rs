@@ -22,12 +22,15 @@
 //!   caller's clock (HRT-RAT-19).
 
 pub mod commit;
+mod invite;
+mod open;
 mod persist;
 mod process;
 mod recover;
 mod request;
 pub mod roster;
 pub mod schedule;
+mod seal;
 pub mod welcome;
 
 use hearth_wire::group::{GroupContext, RosterEntry};

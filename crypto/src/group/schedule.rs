@@ -36,6 +36,7 @@ use crate::labelled::{
     mac, verify_mac, MacTag, MAX_EXPAND,
 };
 use crate::persist::{self, Writer, R};
+use crate::ratchet::AppSecret;
 use crate::secret::{Secret, Secret32};
 use hearth_wire::Decoder;
 
@@ -173,9 +174,6 @@ pub(crate) struct EpochKeys {
     /// What a member keeps for the life of the epoch.
     pub(crate) secrets: EpochSecrets,
 }
-
-/// `app_secret[n]`; only [`crate::ratchet`] consumes it.
-pub(crate) struct AppSecret(pub(crate) Secret32);
 
 /// `confirm_key[n]`.
 pub(crate) struct ConfirmKey(Secret32);

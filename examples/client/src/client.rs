@@ -514,7 +514,7 @@ impl Client {
         let parsed = InviteUri::parse(uri)?;
         let inv = parsed.invite.clone();
         let host = inv.host_url.clone();
-        let (mut pending, redeem) = invite::join(uri, self.identity(), name, unix_now())?;
+        let (mut pending, redeem) = PendingMember::join(uri, self.identity(), name, unix_now())?;
         // A route invitation is not compared (spec §5.8.1): it came in a message of a member.
         if attach_to.is_some() {
             pending.confirm_sas();
