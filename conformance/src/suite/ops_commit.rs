@@ -9,10 +9,11 @@ use hearth_wire::{encode_with, ErrorCode};
 
 use super::{ensure, expect_code, expect_detail, expect_ok, gop, op, Ctx, ADMIN, MEMBER};
 use crate::client::{sign_request, Exchange};
-use crate::model::{Stop, TestDef, TestResult};
+use crate::model::{Stop, TestResult};
+use crate::suite::HostTestDef;
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!(
             "host.op.commit-post.add-member",

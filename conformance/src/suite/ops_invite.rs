@@ -8,10 +8,11 @@ use hearth_wire::{encode_with, ErrorCode};
 use super::api::{cofactor_forgery, hex_32, uniform_not_found, SMALL_ORDER};
 use super::{ensure, expect_code, expect_ok, gop, op, Channel, Ctx, Invite, ADMIN, MEMBER};
 use crate::client::Exchange;
-use crate::model::{Stop, TestDef, TestResult};
+use crate::model::{Stop, TestResult};
+use crate::suite::HostTestDef;
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!(
             "host.op.invite-create.non-admin",

@@ -10,10 +10,11 @@ use super::{
     EnvelopeSpec, MEMBER, SUITE,
 };
 use crate::client::{blob_id, sign_request, Exchange};
-use crate::model::{Stop, TestDef, TestResult};
+use crate::model::{Stop, TestResult};
+use crate::suite::HostTestDef;
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!(
             "host.op.msg-post.ok",

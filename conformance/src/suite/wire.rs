@@ -5,10 +5,11 @@ use hearth_wire::{encode_with, ErrorCode};
 
 use super::{expect_code, expect_detail, expect_one_of, op, Ctx, EMPTY};
 use crate::client::{sign_request, RequestSpec};
-use crate::model::{TestDef, TestResult};
+use crate::model::TestResult;
+use crate::suite::HostTestDef;
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!(
             "host.wire.op-beyond-range",
