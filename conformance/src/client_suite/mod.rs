@@ -18,6 +18,7 @@ pub mod peer;
 pub mod peer_claim;
 pub mod peer_commit;
 pub mod peer_display;
+pub mod peer_join;
 pub mod peer_msg;
 pub mod peer_route;
 
@@ -66,7 +67,7 @@ pub fn all_tests() -> Vec<ClientTestDef> {
     v.extend(basics::tests());
     v.extend(channel::tests());
     v.extend(log::tests());
-    v.extend(peer::tests());
+    v.extend(peer_join::tests());
     v.extend(peer_msg::tests());
     v.extend(peer_claim::tests());
     v.extend(peer_commit::tests());
