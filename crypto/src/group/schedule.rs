@@ -75,6 +75,12 @@ impl CommitSecret {
 pub(crate) struct InitSecret(Secret32);
 
 impl InitSecret {
+    /// The salt of a recovery commit's key schedule, `0x00 * 32` in place of
+    /// `init_secret[n+1]`, which not every member holds (spec §6.9.3, HRT-GRP-94).
+    pub(crate) fn recovery() -> Self {
+        Self(Secret32::zero())
+    }
+
     /// ```text
     /// joiner_secret[n] = ExpandWithLabel(Extract(init_secret[n-1], commit_secret),
     ///                                    "joiner", gc_hash[n], 32)

@@ -10,7 +10,8 @@
 //! | [`config`] | §8.2 canonical host URL, §8.6 limits, §8.7 rate limit |
 //! | [`clock`] | §8.8 |
 //! | [`store`] | §8.3.3 nonce store, §8.3.5 atomicity, §8.9 durability, §9 log |
-//! | [`handler`] | §8.3 check order, §8.4 responses |
+//! | [`host`] | §8.4 responses, the host's state |
+//! | [`handler`] | §8.3 check order |
 //! | [`ops`] | §8.5 every op |
 //! | [`cgi`], [`serve`], [`fcgi`] | §8.1 transport, §8.10 CGI |
 //! | [`fcgi_record`], [`fcgi_session`] | the FastCGI 1.0 record layer (sans-IO) |
@@ -74,6 +75,7 @@ pub mod fcgi;
 pub mod fcgi_record;
 pub mod fcgi_session;
 pub mod handler;
+pub mod host;
 pub mod log;
 #[cfg(feature = "mutants")]
 pub mod mutant;

@@ -7,7 +7,7 @@ use hearth_wire::{Encoder, ErrorCode};
 use rusqlite::{params, OptionalExtension};
 
 use super::{member, Ctx, OpResult};
-use crate::handler::Fail;
+use crate::host::Fail;
 
 /// Op 13: `blob_id = H("blob", data)` (HRT-OP-57), size (HRT-OP-55) and count (HRT-OP-56).
 pub fn put(cx: &Ctx<'_>, b: &BlobPutBody) -> OpResult {

@@ -8,7 +8,7 @@ use hearth_wire::{ErrorCode, Suite};
 use rusqlite::params;
 
 use super::{append_result, empty, member, Ctx, OpResult, ADMIN};
-use crate::handler::{Fail, Host, Job};
+use crate::host::{Fail, Host, Job};
 use crate::store;
 
 /// Op 1. Step 13 makes no check; the checks of §8.5.2 in order, then the effect (HRT-OP-9).

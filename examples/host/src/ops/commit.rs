@@ -17,7 +17,7 @@ use hearth_wire::{Encoder, ErrorCode, Role};
 use rusqlite::{params, OptionalExtension};
 
 use super::{append_result, member, Ctx, OpResult, ADMIN};
-use crate::handler::Fail;
+use crate::host::Fail;
 use crate::store::{self, Entry};
 
 fn malformed() -> Fail {
@@ -116,7 +116,7 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
                 }
                 // Variant strict-verifier (HRT-KEY-29): a mixed-order key is rejected too.
                 #[cfg(feature = "mutants")]
-                if crate::mutant::strict_rejects(cx.host, &member_key.0) {
+                if crate::mutant::strict_rejects(cx.host.mutant(), &member_key.0) {
                     return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
                 }
                 // Known to the channel (HRT-OP-69): a roster key, a pending key, or a removed

@@ -9,7 +9,7 @@ use hearth_wire::{Encoder, ErrorCode, WireEncode};
 use rusqlite::{params, OptionalExtension};
 
 use super::{empty, member, Ctx, OpResult, ADMIN};
-use crate::handler::Fail;
+use crate::host::Fail;
 use crate::store::{self, PENDING_KEEP_SECS};
 
 /// The longest invite lifetime (HRT-OP-14).
@@ -46,7 +46,7 @@ pub fn create(cx: &Ctx<'_>, b: &InviteCreateBody) -> OpResult {
     }
     // Variant strict-verifier (HRT-KEY-29): a mixed-order key is rejected too.
     #[cfg(feature = "mutants")]
-    if crate::mutant::strict_rejects(cx.host, &b.invite_auth.0) {
+    if crate::mutant::strict_rejects(cx.host.mutant(), &b.invite_auth.0) {
         return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
     }
     // Check 5 (HRT-OP-16): pending invites (unused, unrevoked, unexpired) below max_invites.
@@ -158,7 +158,7 @@ pub fn redeem(cx: &Ctx<'_>, b: &InviteRedeemBody) -> OpResult {
         .map_err(|_| Fail::Status(ErrorCode::BAD_SIGNATURE))?;
     // Variant strict-verifier (HRT-KEY-29): a mixed-order key is rejected too.
     #[cfg(feature = "mutants")]
-    if crate::mutant::strict_rejects(cx.host, &b.member_key.0) {
+    if crate::mutant::strict_rejects(cx.host.mutant(), &b.member_key.0) {
         return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
     }
     let url = cx.job.request.host_url.as_str();

@@ -5,7 +5,7 @@ use hearth_wire::{Encoder, ErrorCode};
 use rusqlite::params;
 
 use super::{member, Ctx, OpResult};
-use crate::handler::Fail;
+use crate::host::Fail;
 use crate::store::Channel;
 
 /// Op 10: entries `since + 1 ..= since + k`, the tip, its head and the epoch, all from one

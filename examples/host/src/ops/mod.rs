@@ -15,7 +15,7 @@ pub mod welcome;
 use hearth_wire::request::RequestBody;
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::handler::{Fail, Host, Job};
+use crate::host::{Fail, Host, Job};
 use crate::store::{self, Channel, Entry};
 
 /// What an op sees: the host, the transaction, the request and the time.

@@ -4,7 +4,7 @@ use hearth_wire::Encoder;
 use rusqlite::{params, OptionalExtension};
 
 use super::{Ctx, OpResult};
-use crate::handler::Fail;
+use crate::host::Fail;
 use crate::store;
 
 /// Op 11: the Welcome stored for the caller's key, the seq of its commit (HRT-OP-52) and the
