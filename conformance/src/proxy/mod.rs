@@ -17,8 +17,8 @@
 //! the formula of spec §9.3 ([`crate::client::next_head`]) so that the lie verifies locally and
 //! only the cross-checks of §9.5 (claims, own entries, tip) can catch it.
 //!
-//! The parts: the fault language and the request record ([`fault`]), the log lies
-//! ([`lie`]), the handling of one request ([`handle`]) and the Tokio/axum plumbing ([`serve`]).
+//! The parts: the fault language and the request record (`fault.rs`), the log lies
+//! (`lie.rs`), the handling of one request (`handle.rs`) and the Tokio/axum plumbing (`serve.rs`).
 
 use std::collections::BTreeMap;
 use std::io;

@@ -5,11 +5,12 @@ use hearth_wire::{encode_with, ErrorCode};
 
 use super::transport::info_spec;
 use crate::client::{assemble_signed, sign_request, Exchange, Key};
-use crate::model::{TestDef, TestResult};
+use crate::model::TestResult;
+use crate::suite::HostTestDef;
 use crate::suite::{expect_code, expect_detail, Ctx, EMPTY};
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!(
             "host.api.signature.invalid",

@@ -5,11 +5,12 @@ use hearth_wire::{encode_with, ErrorCode};
 
 use super::transport::valid_info_bytes;
 use crate::client::Exchange;
-use crate::model::{Stop, TestDef, TestResult};
+use crate::model::{Stop, TestResult};
+use crate::suite::HostTestDef;
 use crate::suite::{ensure, expect_code, expect_detail, expect_ok, op, Ctx, EMPTY};
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!(
             "host.api.not-found.uniform",

@@ -2,7 +2,7 @@
 //! host binding, freshness, the nonce store (replay and byte-identical retries), uniform
 //! `not_found`, response shape, extensions, and `max_request`; one file per area.
 
-use crate::model::TestDef;
+use crate::suite::HostTestDef;
 
 mod auth;
 mod limits;
@@ -17,7 +17,7 @@ pub use transport::canonical_url_problem;
 pub(crate) use transport::valid_info_bytes;
 
 /// The tests of this module, in the order of the areas above.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     let mut v = transport::tests();
     v.extend(auth::tests());
     v.extend(replay::tests());

@@ -5,12 +5,13 @@ use hearth_wire::ErrorCode;
 use super::replay::blob_put_spec;
 use super::transport::info_spec;
 use crate::client::{assemble_signed, sign_request};
-use crate::model::{TestDef, TestResult};
+use crate::model::TestResult;
+use crate::suite::HostTestDef;
 use crate::suite::{expect_code, expect_detail, op, Ctx};
 use crate::target::HttpRequest;
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!(
             "host.api.order.media-type-before-size",

@@ -7,11 +7,12 @@ use hearth_wire::{encode_with, ErrorCode};
 
 use super::transport::info_spec;
 use crate::client::{assemble_signed, sign_request, Exchange, RequestSpec};
-use crate::model::{Stop, TestDef, TestResult};
+use crate::model::{Stop, TestResult};
+use crate::suite::HostTestDef;
 use crate::suite::{answered, ensure, expect_code, expect_ok, op, Ctx, EMPTY};
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!(
             "host.api.replay.different-bytes",

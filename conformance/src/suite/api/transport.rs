@@ -5,12 +5,13 @@ use hearth_wire::request::InfoResult;
 use hearth_wire::{ErrorCode, WireDecode};
 
 use crate::client::{assemble_signed, sign_request, Exchange, RequestSpec};
-use crate::model::{Stop, TestDef, TestResult};
+use crate::model::{Stop, TestResult};
+use crate::suite::HostTestDef;
 use crate::suite::{answered, ensure, expect_code, expect_detail, expect_ok, op, Ctx, EMPTY};
 use crate::target::HttpRequest;
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!(
             "host.api.transport.get-info",
