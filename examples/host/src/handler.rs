@@ -10,13 +10,13 @@
 
 use std::sync::atomic::Ordering;
 
+use crate::db::Conn as Connection;
 use hearth_crypto::ed25519::{Signature as EdSignature, VerifyingKey};
 use hearth_crypto::label;
 use hearth_crypto::labelled::{bstr, h, verify_with_label};
 use hearth_wire::group::CommitTbs;
 use hearth_wire::request::{Request, RequestBody, SignedRequest};
 use hearth_wire::{ErrorCode, Op, Unverified, WireDecode};
-use rusqlite::Connection;
 
 pub use crate::host::{fail_response, response, Fail, Host, Job, Prepared};
 use crate::ops;
@@ -147,16 +147,36 @@ impl Host {
     /// Steps 10 to 15 for a batch of jobs in one `BEGIN IMMEDIATE` transaction, each job in
     /// its own savepoint. Responses are returned only after `COMMIT` succeeded (HRT-API-50);
     /// if it fails, every job is answered `internal` (HRT-API-51).
+    ///
+    /// On PostgreSQL the transaction takes the advisory locks of the jobs' channels and keys
+    /// ([`crate::db::Locks`]) and expired rows are pruned in a transaction of their own, by
+    /// one instance at a time.
     pub fn run_batch(&self, conn: &Connection, jobs: &[&Job]) -> Vec<Vec<u8>> {
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let now = self.clock.now();
+        let prune_due = self.last_prune.swap(now, Ordering::Relaxed) != now;
+        #[cfg(feature = "postgres")]
+        if prune_due {
+            if let Connection::Pg(pg) = conn {
+                prune_shared(pg, now);
+            }
+        }
+        let prune_here = prune_due && !conn.is_pg();
+        let mut locks = crate::db::Locks::default();
+        for job in jobs {
+            if let Some(c) = job.request.channel_id {
+                locks.channels.push(c.0);
+            }
+            locks.keys.push(job.key);
+            locks.creates |= job.request.op == Op::CHANNEL_CREATE;
+        }
+        if let Err(e) = conn.begin_write(&locks) {
             tracing::error!(
                 "internal: cannot begin a write transaction on {}: {e}",
                 self.config.db_path().display()
             );
             return jobs.iter().map(|_| self.internal()).collect();
         }
-        let now = self.clock.now();
-        if self.last_prune.swap(now, Ordering::Relaxed) != now {
+        if prune_here {
             let _ = conn.execute_batch("SAVEPOINT prune");
             if store::prune(conn, now).is_ok() {
                 let _ = conn.execute_batch("RELEASE prune");
@@ -168,12 +188,12 @@ impl Host {
         for job in jobs {
             out.push(self.execute(conn, job));
         }
-        if let Err(e) = conn.execute_batch("COMMIT") {
+        if let Err(e) = conn.commit() {
             tracing::error!(
                 "internal: cannot commit to {}: {e}",
                 self.config.db_path().display()
             );
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = conn.rollback();
             return jobs.iter().map(|_| self.internal()).collect();
         }
         out
@@ -211,7 +231,7 @@ impl Host {
         }
     }
 
-    fn steps(&self, conn: &Connection, job: &Job) -> Result<Vec<u8>, rusqlite::Error> {
+    fn steps(&self, conn: &Connection, job: &Job) -> Result<Vec<u8>, crate::db::DbError> {
         let now = self.clock.now();
         let key = &job.key[..];
         let nonce = &job.request.nonce.0[..];
@@ -312,4 +332,22 @@ pub fn is_cbor(content_type: Option<&str>) -> bool {
 /// (HRT-API-28); the store keeps 32 bytes instead of up to `max_request`.
 fn request_digest(data: &[u8]) -> [u8; 32] {
     h(label::ENTRY, bstr(data))
+}
+
+/// Prunes expired rows of a shared PostgreSQL database in a transaction of its own, when no
+/// other instance is pruning (the maintenance lock).
+#[cfg(feature = "postgres")]
+fn prune_shared(pg: &crate::pg::PgConn, now: u64) {
+    use crate::db::Backend;
+    let result = (|| {
+        pg.execute_batch("BEGIN")?;
+        if pg.try_maintenance()? {
+            store::prune_on(pg, now)?;
+        }
+        pg.commit()
+    })();
+    if let Err(e) = result {
+        tracing::warn!("pruning expired rows failed (retried later): {e}");
+        let _ = pg.rollback();
+    }
 }

@@ -23,11 +23,11 @@ pub enum Fail {
     /// The uniform `not_found` of step 13 (HRT-API-34).
     NotFound,
     /// Storage failure: `internal`, nothing recorded (HRT-API-31, HRT-API-51).
-    Db(rusqlite::Error),
+    Db(crate::db::DbError),
 }
 
-impl From<rusqlite::Error> for Fail {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::DbError> for Fail {
+    fn from(e: crate::db::DbError) -> Self {
         Fail::Db(e)
     }
 }

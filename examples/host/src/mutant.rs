@@ -9,11 +9,11 @@
 //! they compile to nothing (the `mutant!` macro is the constant `false`, and the helpers of this
 //! module do not exist).
 
+use crate::db::{params, Conn as Connection};
 use hearth_crypto::label;
 use hearth_crypto::labelled::{bstr, signing_input};
 use hearth_wire::request::{Request, SignedRequest};
 use hearth_wire::{WireDecode, WireError};
-use rusqlite::{params, Connection};
 use serde::Deserialize;
 
 use crate::store::NonceHit;
@@ -185,7 +185,7 @@ pub fn nonce_hit(
     key: &[u8],
     nonce: &[u8],
     hit: Option<NonceHit>,
-) -> rusqlite::Result<Option<NonceHit>> {
+) -> crate::db::DbResult<Option<NonceHit>> {
     let forget = matches!(
         (&hit, mutant),
         (Some(NonceHit::Different), Some(Mutant::AcceptReplay))

@@ -1,7 +1,7 @@
 //! Op 12 `member.leave` (spec §8.5.13).
 
+use crate::db::params;
 use hearth_wire::ErrorCode;
-use rusqlite::params;
 
 use super::{append_result, member, Ctx, OpResult, ADMIN};
 use crate::host::Fail;

@@ -1,7 +1,7 @@
 //! Op 11 `welcome.fetch` (spec §8.5.12).
 
+use crate::db::{params, OptionalExtension};
 use hearth_wire::Encoder;
-use rusqlite::{params, OptionalExtension};
 
 use super::{Ctx, OpResult};
 use crate::host::Fail;
