@@ -10,9 +10,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use hearth_crypto::group::{Group, PendingMember};
-use hearth_crypto::invite::Invitation;
+use hearth_crypto::invite::{Invitation, Sas, ValidatedJoin};
 use hearth_crypto::keys::Fingerprint;
-use hearth_wire::{ChannelId, ConversationId, EntryKind, ErrorCode, FprPrefix, Hash, HostUrl};
+use hearth_wire::{
+    ChannelId, ConversationId, EntryKind, ErrorCode, FprPrefix, Hash, HostUrl, Nonce16,
+};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
@@ -57,7 +59,7 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 /// The schema version this code writes (`PRAGMA user_version`).
-const SCHEMA: i64 = 2;
+const SCHEMA: i64 = 3;
 
 const TABLES: &str = "
 CREATE TABLE identity (id INTEGER PRIMARY KEY CHECK (id = 1), seed BLOB NOT NULL, name TEXT NOT NULL);
@@ -80,6 +82,16 @@ ALTER TABLE messages ADD COLUMN msg_ref BLOB;
 ALTER TABLE messages ADD COLUMN shown INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE pending (conv BLOB NOT NULL, host TEXT NOT NULL, channel BLOB NOT NULL,
     sender BLOB NOT NULL, target BLOB NOT NULL, text TEXT);
+";
+
+/// From schema 2 to 3 (issue 15, spec §5.8.1): the comparisons of short authentication strings
+/// waiting for the user's answer, so that a code shown by one run is answered in a later one.
+/// An inviter's row holds the opened join (`join_state`, no secret) and its conversation; a
+/// joiner's row only the code, its join being in `joining`. Rows with `added = 1` are joins
+/// the user confirmed whose add commit has not gone through yet (a route's pending adds).
+const TO_3: &str = "
+CREATE TABLE comparisons (invite BLOB, host TEXT NOT NULL, channel BLOB NOT NULL, conv BLOB,
+    sas INTEGER NOT NULL, join_state BLOB, added INTEGER NOT NULL DEFAULT 0);
 ";
 
 /// Settings of a front end, one value per key, kept with the state (created on open by any
@@ -108,10 +120,16 @@ impl Store {
             0 => {
                 db.execute_batch(TABLES)?;
                 db.execute_batch(TO_2)?;
+                db.execute_batch(TO_3)?;
                 db.pragma_update(None, "user_version", SCHEMA)?;
             }
             1 => {
                 db.execute_batch(TO_2)?;
+                db.execute_batch(TO_3)?;
+                db.pragma_update(None, "user_version", SCHEMA)?;
+            }
+            2 => {
+                db.execute_batch(TO_3)?;
                 db.pragma_update(None, "user_version", SCHEMA)?;
             }
             SCHEMA => {}
@@ -240,7 +258,61 @@ impl Store {
                 attach_to: attach.as_deref().map(arr16).transpose()?,
             });
         }
+        self.load_comparisons(&mut client)?;
         Ok(Some(client))
+    }
+
+    /// The comparisons waiting for an answer, and the confirmed joins waiting for their add.
+    fn load_comparisons(&self, client: &mut Client) -> Result<(), StoreError> {
+        use hearth::conversation::sas::Waiting;
+        let mut q = self.db.prepare(
+            "SELECT invite, host, channel, conv, sas, join_state, added FROM comparisons ORDER BY rowid",
+        )?;
+        let rows = q.query_map([], |r| {
+            Ok((
+                r.get::<_, Option<Vec<u8>>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Option<Vec<u8>>>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, Option<Vec<u8>>>(5)?,
+                r.get::<_, i64>(6)?,
+            ))
+        })?;
+        for row in rows {
+            let (invite, host, channel, conv, sas, state, added) = row?;
+            let link = link(&host, &channel)?;
+            let invite = invite.as_deref().map(arr16).transpose()?.map(Nonce16);
+            let conv = conv.as_deref().map(arr16).transpose()?;
+            match (invite, conv, state, added) {
+                (_, Some(conv), Some(state), 1) => {
+                    let join = ValidatedJoin::restore(&state)
+                        .map_err(|e| StoreError::Corrupt(format!("confirmed join: {e}")))?;
+                    let route = client
+                        .conversations
+                        .iter_mut()
+                        .find(|c| c.handle == conv)
+                        .and_then(|c| c.routes.iter_mut().find(|r| r.link == link))
+                        .ok_or_else(|| corrupt("a confirmed join of no route"))?;
+                    // Confirmed by the user (or by identity, HRT-ROUTE-9) in an earlier run.
+                    route.pending_adds.push(join.confirm_sas_matches());
+                }
+                (Some(invite), Some(conv), Some(state), 0) => {
+                    let w = Waiting::restore_inviter(link, invite, conv, &state)
+                        .map_err(|e| StoreError::Corrupt(format!("waiting join: {e}")))?;
+                    client.sas.push(w);
+                }
+                (Some(invite), None, None, 0) => {
+                    let sas = u32::try_from(sas)
+                        .ok()
+                        .and_then(Sas::from_value)
+                        .ok_or_else(|| corrupt("sas"))?;
+                    client.sas.push(Waiting::joiner(link, invite, sas));
+                }
+                _ => return Err(corrupt("comparison")),
+            }
+        }
+        Ok(())
     }
 
     fn load_routes(&self, conv: &mut Conversation) -> Result<(), StoreError> {
@@ -362,7 +434,8 @@ impl Store {
         let tx = self.db.transaction()?;
         tx.execute_batch(
             "DELETE FROM identity; DELETE FROM conversations; DELETE FROM routes; DELETE FROM invites;
-             DELETE FROM messages; DELETE FROM pending; DELETE FROM joining;",
+             DELETE FROM messages; DELETE FROM pending; DELETE FROM joining;
+             DELETE FROM comparisons;",
         )?;
         tx.execute(
             "INSERT INTO identity (id, seed, name) VALUES (1, ?, ?)",
@@ -458,6 +531,42 @@ impl Store {
                     j.attach_to.map(|a| a.to_vec())
                 ],
             )?;
+        }
+        for w in client.sas.waiting() {
+            let state = w
+                .saved_join()
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("saving a waiting join: {e}")))?;
+            tx.execute(
+                "INSERT INTO comparisons (invite, host, channel, conv, sas, join_state, added) VALUES (?, ?, ?, ?, ?, ?, 0)",
+                params![
+                    w.invite().0.as_slice(),
+                    w.route().host.as_str(),
+                    w.route().channel.0.as_slice(),
+                    w.conversation().map(|c| c.to_vec()),
+                    i64::from(w.sas().value()),
+                    state.as_ref().map(|s| s.as_bytes())
+                ],
+            )?;
+        }
+        for conv in &client.conversations {
+            for route in &conv.routes {
+                for c in &route.pending_adds {
+                    let state = c.join().save().map_err(|e| {
+                        StoreError::Corrupt(format!("saving a confirmed join: {e}"))
+                    })?;
+                    tx.execute(
+                        "INSERT INTO comparisons (invite, host, channel, conv, sas, join_state, added) VALUES (NULL, ?, ?, ?, ?, ?, 1)",
+                        params![
+                            route.link.host.as_str(),
+                            route.link.channel.0.as_slice(),
+                            conv.handle.as_slice(),
+                            i64::from(c.join().sas().value()),
+                            state.as_bytes()
+                        ],
+                    )?;
+                }
+            }
         }
         tx.commit()?;
         Ok(())
