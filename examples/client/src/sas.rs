@@ -182,6 +182,21 @@ impl Client {
     /// Before the Welcomes are fetched: asks the user about every joiner's comparison it can be
     /// asked about now, and carries out the answers.
     pub(crate) fn ask_joiners(&mut self, events: &mut Vec<Event>) {
+        // MUTANT join-before-comparison (HRT-INV-67): every code counts as confirmed.
+        if crate::mutant::on("join-before-comparison") {
+            let all: Vec<Nonce16> = self
+                .sas
+                .waiting()
+                .iter()
+                .filter(|w| !w.is_inviter())
+                .map(Waiting::invite)
+                .collect();
+            for i in all {
+                if let Some(d) = self.sas.answer(&i, true) {
+                    self.carry_out(d, events);
+                }
+            }
+        }
         if !self.comparison.available() {
             return;
         }
