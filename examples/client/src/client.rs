@@ -130,17 +130,18 @@ pub struct SasCheck {
 /// reference client never admits a joiner of an out-of-band invitation, and never accepts a
 /// Welcome of its own out-of-band join, without a `true` from here (HRT-INV-65, HRT-INV-67).
 pub trait Comparison: Send {
-    /// Whether the user can be asked now. When not, joins stay at the host unopened and
-    /// Welcomes unfetched, so nothing is used up until the user can compare.
+    /// Whether the user can be asked now. When not, the comparison waits (issue 15): the
+    /// opened join, or the joiner's Welcome, is kept until [`Client::answer_sas`].
     fn available(&self) -> bool;
     /// Asks the user: `Some(true)` when the other person's client shows the same code,
     /// `Some(false)` on a mismatch (or when the other person has no code), `None` for "not
-    /// now". An inviter has opened the join when it asks, so for it `None` counts as a
-    /// mismatch; a joiner asks again at the next sync.
+    /// now": the comparison then waits for [`Client::answer_sas`] or, for a joiner, the next
+    /// sync.
     fn codes_match(&mut self, check: &SasCheck) -> Option<bool>;
 }
 
-/// The default [`Comparison`]: nobody to ask, so nothing is admitted or accepted.
+/// The default [`Comparison`]: nobody to ask now, so every comparison waits for
+/// [`Client::answer_sas`].
 pub struct NobodyToAsk;
 
 impl Comparison for NobodyToAsk {
@@ -1537,7 +1538,7 @@ fn collect_joins(
                 Err(_) => revoke(transport, route, pj.invite_id),
             },
             // issue 15: the join waits for the user's comparison (HRT-INV-65).
-            (Ok(vj), None) => crate::sas::opened(
+            (Ok(vj), None) => Client::sas_opened(
                 sas,
                 cmp,
                 transport,

@@ -5,7 +5,7 @@
 //!
 //! `client.rs` calls it at four points, each marked `// issue 15`: after a redeem's `ok`
 //! ([`Client::comparison_redeemed`]), before Welcomes are fetched ([`Client::ask_joiners`]),
-//! for a join that passed §5.8 ([`opened`]), and in `take_events` (the held events).
+//! for a join that passed §5.8 (`Client::sas_opened`), and in `take_events` (the held events).
 
 use hearth::conversation::sas::{Comparisons, Decision, Waiting};
 use hearth_crypto::invite::{ConfirmedJoin, Sas, ValidatedJoin};
@@ -45,44 +45,6 @@ fn mismatch(conversation: Option<[u8; 16]>, route: RouteRef) -> Event {
     }
 }
 
-/// Step b of `sync`, for a join of an out-of-band invitation that passed §5.8: the join waits
-/// for the user's comparison (HRT-INV-65); the user is told the code, and asked now if it can
-/// be asked. A match adds the join to `adds`; a mismatch declines it (HRT-INV-66, HRT-INV-72).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn opened(
-    sas: &mut Comparisons,
-    cmp: &mut dyn Comparison,
-    transport: &Transport,
-    route: &Route,
-    handle: [u8; 16],
-    invite: Nonce16,
-    join: ValidatedJoin,
-    adds: &mut Vec<ConfirmedJoin>,
-    out: &mut Vec<Event>,
-) {
-    // MUTANT admit-before-comparison (HRT-INV-65): the join is added before the user answers.
-    if crate::mutant::on("admit-before-comparison") {
-        let w = Waiting::inviter(route.link.clone(), handle, invite, join.clone());
-        out.push(ready(&w));
-        adds.push(join.confirm_sas_matches());
-        return;
-    }
-    let w = Waiting::inviter(route.link.clone(), handle, invite, join);
-    out.push(ready(&w));
-    let asking = check(&w);
-    sas.push(w);
-    let asked = cmp.available().then(|| cmp.codes_match(&asking)).flatten();
-    match asked.and_then(|m| sas.answer(&invite, m)) {
-        Some(Decision::Add { join, .. }) => adds.push(*join),
-        Some(Decision::Decline { invite, .. }) => {
-            decline(transport, route, invite);
-            out.push(mismatch(Some(handle), route.link.clone()));
-        }
-        // Not now: the join waits, saved with the client's state, for a later answer.
-        _ => {}
-    }
-}
-
 /// `invite.revoke` of a declined join (HRT-INV-72, HRT-OP-59), best effort: the joiner is not
 /// added whatever the host answers (HRT-INV-66).
 fn decline(transport: &Transport, route: &Route, invite: Nonce16) {
@@ -102,6 +64,44 @@ fn decline(transport: &Transport, route: &Route, invite: Nonce16) {
 }
 
 impl Client {
+    /// Step b of `sync`, for a join of an out-of-band invitation that passed §5.8: the join waits
+    /// for the user's comparison (HRT-INV-65); the user is told the code, and asked now if it can
+    /// be asked. A match adds the join to `adds`; a mismatch declines it (HRT-INV-66, HRT-INV-72).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn sas_opened(
+        sas: &mut Comparisons,
+        cmp: &mut dyn Comparison,
+        transport: &Transport,
+        route: &Route,
+        handle: [u8; 16],
+        invite: Nonce16,
+        join: ValidatedJoin,
+        adds: &mut Vec<ConfirmedJoin>,
+        out: &mut Vec<Event>,
+    ) {
+        // MUTANT admit-before-comparison (HRT-INV-65): the join is added before the user answers.
+        if crate::mutant::on("admit-before-comparison") {
+            let w = Waiting::inviter(route.link.clone(), handle, invite, join.clone());
+            out.push(ready(&w));
+            adds.push(join.confirm_sas_matches());
+            return;
+        }
+        let w = Waiting::inviter(route.link.clone(), handle, invite, join);
+        out.push(ready(&w));
+        let asking = check(&w);
+        sas.push(w);
+        let asked = cmp.available().then(|| cmp.codes_match(&asking)).flatten();
+        match asked.and_then(|m| sas.answer(&invite, m)) {
+            Some(Decision::Add { join, .. }) => adds.push(*join),
+            Some(Decision::Decline { invite, .. }) => {
+                decline(transport, route, invite);
+                out.push(mismatch(Some(handle), route.link.clone()));
+            }
+            // Not now: the join waits, saved with the client's state, for a later answer.
+            _ => {}
+        }
+    }
+
     /// The comparisons waiting for the user's answer, in the order their codes became ready
     /// (spec §5.8.1): joins this client opened as inviter, and joins it redeemed as joiner.
     pub fn comparisons(&self) -> &[Waiting] {

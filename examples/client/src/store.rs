@@ -10,11 +10,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use hearth_crypto::group::{Group, PendingMember};
-use hearth_crypto::invite::{Invitation, Sas, ValidatedJoin};
+use hearth_crypto::invite::Invitation;
 use hearth_crypto::keys::Fingerprint;
-use hearth_wire::{
-    ChannelId, ConversationId, EntryKind, ErrorCode, FprPrefix, Hash, HostUrl, Nonce16,
-};
+use hearth_wire::{ChannelId, ConversationId, EntryKind, ErrorCode, FprPrefix, Hash, HostUrl};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
@@ -93,6 +91,8 @@ const TO_3: &str = "
 CREATE TABLE comparisons (invite BLOB, host TEXT NOT NULL, channel BLOB NOT NULL, conv BLOB,
     sas INTEGER NOT NULL, join_state BLOB, added INTEGER NOT NULL DEFAULT 0);
 ";
+
+mod comparisons;
 
 /// Settings of a front end, one value per key, kept with the state (created on open by any
 /// version, so it needs no schema version of its own).
@@ -258,61 +258,8 @@ impl Store {
                 attach_to: attach.as_deref().map(arr16).transpose()?,
             });
         }
-        self.load_comparisons(&mut client)?;
+        comparisons::load(&self.db, &mut client)?;
         Ok(Some(client))
-    }
-
-    /// The comparisons waiting for an answer, and the confirmed joins waiting for their add.
-    fn load_comparisons(&self, client: &mut Client) -> Result<(), StoreError> {
-        use hearth::conversation::sas::Waiting;
-        let mut q = self.db.prepare(
-            "SELECT invite, host, channel, conv, sas, join_state, added FROM comparisons ORDER BY rowid",
-        )?;
-        let rows = q.query_map([], |r| {
-            Ok((
-                r.get::<_, Option<Vec<u8>>>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-                r.get::<_, Option<Vec<u8>>>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, Option<Vec<u8>>>(5)?,
-                r.get::<_, i64>(6)?,
-            ))
-        })?;
-        for row in rows {
-            let (invite, host, channel, conv, sas, state, added) = row?;
-            let link = link(&host, &channel)?;
-            let invite = invite.as_deref().map(arr16).transpose()?.map(Nonce16);
-            let conv = conv.as_deref().map(arr16).transpose()?;
-            match (invite, conv, state, added) {
-                (_, Some(conv), Some(state), 1) => {
-                    let join = ValidatedJoin::restore(&state)
-                        .map_err(|e| StoreError::Corrupt(format!("confirmed join: {e}")))?;
-                    let route = client
-                        .conversations
-                        .iter_mut()
-                        .find(|c| c.handle == conv)
-                        .and_then(|c| c.routes.iter_mut().find(|r| r.link == link))
-                        .ok_or_else(|| corrupt("a confirmed join of no route"))?;
-                    // Confirmed by the user (or by identity, HRT-ROUTE-9) in an earlier run.
-                    route.pending_adds.push(join.confirm_sas_matches());
-                }
-                (Some(invite), Some(conv), Some(state), 0) => {
-                    let w = Waiting::restore_inviter(link, invite, conv, &state)
-                        .map_err(|e| StoreError::Corrupt(format!("waiting join: {e}")))?;
-                    client.sas.push(w);
-                }
-                (Some(invite), None, None, 0) => {
-                    let sas = u32::try_from(sas)
-                        .ok()
-                        .and_then(Sas::from_value)
-                        .ok_or_else(|| corrupt("sas"))?;
-                    client.sas.push(Waiting::joiner(link, invite, sas));
-                }
-                _ => return Err(corrupt("comparison")),
-            }
-        }
-        Ok(())
     }
 
     fn load_routes(&self, conv: &mut Conversation) -> Result<(), StoreError> {
@@ -532,42 +479,7 @@ impl Store {
                 ],
             )?;
         }
-        for w in client.sas.waiting() {
-            let state = w
-                .saved_join()
-                .transpose()
-                .map_err(|e| StoreError::Corrupt(format!("saving a waiting join: {e}")))?;
-            tx.execute(
-                "INSERT INTO comparisons (invite, host, channel, conv, sas, join_state, added) VALUES (?, ?, ?, ?, ?, ?, 0)",
-                params![
-                    w.invite().0.as_slice(),
-                    w.route().host.as_str(),
-                    w.route().channel.0.as_slice(),
-                    w.conversation().map(|c| c.to_vec()),
-                    i64::from(w.sas().value()),
-                    state.as_ref().map(|s| s.as_bytes())
-                ],
-            )?;
-        }
-        for conv in &client.conversations {
-            for route in &conv.routes {
-                for c in &route.pending_adds {
-                    let state = c.join().save().map_err(|e| {
-                        StoreError::Corrupt(format!("saving a confirmed join: {e}"))
-                    })?;
-                    tx.execute(
-                        "INSERT INTO comparisons (invite, host, channel, conv, sas, join_state, added) VALUES (NULL, ?, ?, ?, ?, ?, 1)",
-                        params![
-                            route.link.host.as_str(),
-                            route.link.channel.0.as_slice(),
-                            conv.handle.as_slice(),
-                            i64::from(c.join().sas().value()),
-                            state.as_bytes()
-                        ],
-                    )?;
-                }
-            }
-        }
+        comparisons::save(&tx, client)?;
         tx.commit()?;
         Ok(())
     }
