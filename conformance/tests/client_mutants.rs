@@ -47,6 +47,15 @@ pub const CLIENT_MUTANTS: &[(&str, &[&str])] = &[
         ],
     ),
     ("hide-unsupported", &["client.msg.unknown-type.*"]),
+    (
+        "admit-before-comparison",
+        &["client.sas.inviter.waits-for-confirmation"],
+    ),
+    (
+        "join-before-comparison",
+        &["client.sas.joiner.holds-welcome"],
+    ),
+    ("no-decline-on-mismatch", &["client.sas.inviter.mismatch"]),
 ];
 
 #[test]

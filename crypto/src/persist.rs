@@ -6,6 +6,7 @@
 //! kind 1: Group          (crate::group::Group::save)
 //! kind 2: PendingMember  (crate::group::PendingMember::save)
 //! kind 3: Invitation     (crate::invite::Invitation::save)
+//! kind 4: ValidatedJoin  (crate::invite::ValidatedJoin::save)
 //! ```
 //!
 //! The bodies are private to this crate and described next to the code that writes them. A
@@ -30,6 +31,7 @@ pub(crate) const FORMAT_VERSION: u64 = 1;
 pub(crate) const KIND_GROUP: u64 = 1;
 pub(crate) const KIND_PENDING_MEMBER: u64 = 2;
 pub(crate) const KIND_INVITATION: u64 = 3;
+pub(crate) const KIND_VALIDATED_JOIN: u64 = 4;
 
 /// The profile a saved state is validated under: the default string bound, no bound on the
 /// total size or container counts beyond the input itself (a record of opened generations

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use crate::error::{ApiMisuse, ProtocolError};
 use crate::group::{Change, CommitOutcome, Group, HeldSecrets, PendingMember, Status};
-use crate::invite::Invitation;
+use crate::invite::{Invitation, ValidatedJoin};
 use crate::protocol_tests::{
     add, add_via, assert_converged, channel, code, commit_all, ik, invite_and_join, rng, text,
 };
@@ -337,6 +337,11 @@ fn invitation_restored_processes_join_hrt_inv_35() {
         redeemed_at: Secs(11),
     };
     let joiner = inv.process_join(&pj).unwrap();
+    // A join waiting for the comparison (spec §5.8.1) passes through save and restore unchanged.
+    let saved_join = joiner.save().unwrap();
+    let joiner = ValidatedJoin::restore(saved_join.as_bytes()).unwrap();
+    assert_eq!(joiner.save().unwrap().as_bytes(), saved_join.as_bytes());
+    assert_eq!(joiner.sas(), pending.sas());
     // Used (HRT-INV-59): the saved state now holds only the invite id.
     let used = Invitation::restore(inv.save().unwrap().as_bytes()).unwrap();
     assert!(used.uri().is_none());
@@ -389,11 +394,17 @@ fn invitation() -> Invitation {
         .registered()
 }
 
+fn validated_join() -> ValidatedJoin {
+    let mut g = channel(1);
+    invite_and_join(&mut g[0], 61).1
+}
+
 fn all_saved() -> Vec<(&'static str, SavedState)> {
     vec![
         ("group", rich().save().unwrap()),
         ("pending member", pending_member().save().unwrap()),
         ("invitation", invitation().save().unwrap()),
+        ("validated join", validated_join().save().unwrap()),
     ]
 }
 
@@ -402,6 +413,9 @@ fn restore_any(kind: &str, b: &[u8]) -> Result<Vec<u8>, ProtocolError> {
         "group" => Group::restore(b).map(|g| g.save().unwrap().as_bytes().to_vec()),
         "pending member" => {
             PendingMember::restore(b).map(|g| g.save().unwrap().as_bytes().to_vec())
+        }
+        "validated join" => {
+            ValidatedJoin::restore(b).map(|g| g.save().unwrap().as_bytes().to_vec())
         }
         _ => Invitation::restore(b).map(|g| g.save().unwrap().as_bytes().to_vec()),
     }

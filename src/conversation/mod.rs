@@ -94,6 +94,7 @@ pub mod join;
 pub mod log;
 mod mutant;
 pub mod route;
+pub mod sas;
 
 pub use route::RouteRef;
 

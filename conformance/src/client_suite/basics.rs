@@ -22,6 +22,7 @@ pub const V1_COMMANDS: &[&str] = &[
     "conversations",
     "held_secrets",
     "route.add",
+    "sas.confirm",
 ];
 
 /// The tests of this module.

@@ -21,6 +21,7 @@ pub mod peer_display;
 pub mod peer_join;
 pub mod peer_msg;
 pub mod peer_route;
+pub mod sas;
 
 use std::time::{Duration, Instant};
 
@@ -73,6 +74,7 @@ pub fn all_tests() -> Vec<ClientTestDef> {
     v.extend(peer_commit::tests());
     v.extend(peer_route::tests());
     v.extend(peer_display::tests());
+    v.extend(sas::tests());
     v
 }
 

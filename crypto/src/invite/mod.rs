@@ -527,4 +527,60 @@ impl ValidatedJoin {
     pub fn member_key(&self) -> &MemberPublicKey {
         &self.member_key
     }
+
+    /// Saves a join that waits for the user's comparison (spec §5.8.1), so that a client that
+    /// runs one process per command can show the code in one run and add or decline the join
+    /// in a later one:
+    ///
+    /// ```text
+    /// validated-join = [channel_id, conversation, IK, MK, init_pub, member_cert, name, sas]
+    /// ```
+    ///
+    /// It holds no secret: the per-invite key is already deleted (HRT-INV-59). A restored
+    /// join has passed the checks of §5.8 in the run that saved it; the store is trusted as the
+    /// group state is.
+    pub fn save(&self) -> Result<crate::SavedState, ProtocolError> {
+        Ok(persist::save(persist::KIND_VALIDATED_JOIN, |w| {
+            w.e()
+                .array(8)
+                .bytes(&self.channel_id.0)
+                .bytes(&self.conversation.0)
+                .bytes(self.identity.as_bytes())
+                .bytes(self.member_key.as_bytes())
+                .bytes(&self.init_key.0)
+                .bytes(&self.cert.to_bytes())
+                .text(&self.name)
+                .uint(u64::from(self.sas.value()));
+        }))
+    }
+
+    /// Restores a join saved by [`ValidatedJoin::save`]; [`ProtocolError::BadSavedState`] when
+    /// the bytes are damaged, not canonical, of another kind, or a key is not valid.
+    pub fn restore(bytes: &[u8]) -> Result<ValidatedJoin, ProtocolError> {
+        persist::restore(bytes, persist::KIND_VALIDATED_JOIN, |d| {
+            d.array(8)?;
+            let channel_id = ChannelId::decode_from(d)?;
+            let conversation = ConversationId::decode_from(d)?;
+            let ik = d.bytes_exact::<32>()?;
+            let mk = d.bytes_exact::<32>()?;
+            let init = d.bytes_exact::<32>()?;
+            let cert = d.bytes_exact::<64>()?;
+            // A JoinRequest name is at most 64 bytes (spec §5.6 step 4).
+            let name = d.text(64)?.to_owned();
+            let sas = u32::try_from(d.uint()?)
+                .ok()
+                .and_then(Sas::from_value)
+                .ok_or(persist::Corrupt)?;
+            Ok(ValidatedJoin {
+                channel_id,
+                conversation,
+                identity: IdentityPublicKey::from_bytes(&ik).map_err(|_| persist::Corrupt)?,
+                member_key: MemberPublicKey::from_bytes(&mk).map_err(|_| persist::Corrupt)?,
+                init_key: XPublic(init),
+                cert: MemberCert::from_bytes(&cert),
+                name,
+                sas,
+            })
+        })
+    }
 }

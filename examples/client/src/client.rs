@@ -117,6 +117,8 @@ impl Conversation {
 pub struct SasCheck {
     /// The route of the invitation.
     pub route: RouteRef,
+    /// The invite id, which names the comparison (issue 15).
+    pub invite: [u8; 16],
     /// The code this client shows (HRT-INV-64 display form through `Display`).
     pub sas: invite::Sas,
     /// For the inviter: the joiner's fingerprint and proposed name (HRT-INV-43); `None` on the
@@ -128,17 +130,18 @@ pub struct SasCheck {
 /// reference client never admits a joiner of an out-of-band invitation, and never accepts a
 /// Welcome of its own out-of-band join, without a `true` from here (HRT-INV-65, HRT-INV-67).
 pub trait Comparison: Send {
-    /// Whether the user can be asked now. When not, joins stay at the host unopened and
-    /// Welcomes unfetched, so nothing is used up until the user can compare.
+    /// Whether the user can be asked now. When not, the comparison waits (issue 15): the
+    /// opened join, or the joiner's Welcome, is kept until [`Client::answer_sas`].
     fn available(&self) -> bool;
     /// Asks the user: `Some(true)` when the other person's client shows the same code,
     /// `Some(false)` on a mismatch (or when the other person has no code), `None` for "not
-    /// now". An inviter has opened the join when it asks, so for it `None` counts as a
-    /// mismatch; a joiner asks again at the next sync.
+    /// now": the comparison then waits for [`Client::answer_sas`] or, for a joiner, the next
+    /// sync.
     fn codes_match(&mut self, check: &SasCheck) -> Option<bool>;
 }
 
-/// The default [`Comparison`]: nobody to ask, so nothing is admitted or accepted.
+/// The default [`Comparison`]: nobody to ask now, so every comparison waits for
+/// [`Client::answer_sas`].
 pub struct NobodyToAsk;
 
 impl Comparison for NobodyToAsk {
@@ -181,6 +184,10 @@ pub struct Client {
     pub(crate) conversations: Vec<Conversation>,
     pub(crate) joining: Vec<Joining>,
     pub(crate) comparison: Box<dyn Comparison>,
+    /// The comparisons waiting for the user's answer (issue 15, spec §5.8.1).
+    pub(crate) sas: hearth::conversation::sas::Comparisons,
+    /// Events of commands that belong to no conversation (issue 15: a code ready, a mismatch).
+    pub(crate) held: Vec<Event>,
 }
 
 impl Client {
@@ -200,6 +207,8 @@ impl Client {
             conversations: Vec::new(),
             joining: Vec::new(),
             comparison: Box::new(NobodyToAsk),
+            sas: Default::default(),
+            held: Vec::new(),
         }
     }
 
@@ -249,7 +258,7 @@ impl Client {
     /// taken, in order: a detection during a send, the commits processed while catching up.
     /// A front end shows them right away; the shim leaves them to the next `sync`.
     pub fn take_events(&mut self) -> Vec<Event> {
-        let mut events = Vec::new();
+        let mut events = std::mem::take(&mut self.held); // issue 15
         for c in &mut self.conversations {
             c.absorb();
             events.append(&mut c.undelivered);
@@ -536,12 +545,17 @@ impl Client {
             },
         )?;
         self.transport.post(&host, &signed).into_ok()?;
+        let link = RouteRef {
+            host,
+            channel: inv.channel_id,
+        };
+        if attach_to.is_none() {
+            // issue 15: the code is shown only now (HRT-INV-58), the Welcome waits for it.
+            self.comparison_redeemed(link.clone(), redeem.body.invite_id, sas);
+        }
         self.joining.push(Joining {
             pending,
-            link: RouteRef {
-                host,
-                channel: inv.channel_id,
-            },
+            link,
             conversation: inv.conversation,
             inviter: inv.inviter_fpr,
             attach_to,
@@ -561,12 +575,14 @@ impl Client {
         // b. Admissions, each after the user's comparison (HRT-INV-65).
         let mut cmp: Box<dyn Comparison> =
             std::mem::replace(&mut self.comparison, Box::new(NobodyToAsk));
+        let mut sas = std::mem::take(&mut self.sas); // issue 15
         for h in &handles {
             self.each_route(h, &mut events, |t, route, handle, out| {
-                admit_joins(t, route, handle, out, cmp.as_mut());
+                admit_joins(t, route, handle, out, cmp.as_mut(), &mut sas);
             });
         }
         self.comparison = cmp;
+        self.sas = sas;
         // c. Logs, and the own invitations of route announcements (spec §10.2).
         for h in &handles {
             self.each_route(h, &mut events, |t, route, handle, out| {
@@ -641,37 +657,15 @@ impl Client {
     }
 
     fn fetch_welcomes(&mut self, events: &mut Vec<Event>) {
+        // issue 15: the comparisons the user answers now (a mismatch abandons, HRT-INV-68).
+        self.ask_joiners(events);
         let pending = std::mem::take(&mut self.joining);
-        for mut j in pending {
+        for j in pending {
             let conversation = j.attach_to;
-            // HRT-INV-67: no Welcome before the user confirmed the code; HRT-INV-68: a
-            // mismatch abandons the join (dropping it deletes its keys).
+            // HRT-INV-67: no Welcome before the user confirmed the code.
             if !j.pending.sas_confirmed() {
-                if !self.comparison.available() {
-                    self.joining.push(j);
-                    continue;
-                }
-                let check = SasCheck {
-                    route: j.link.clone(),
-                    sas: j.pending.sas(),
-                    joiner: None,
-                };
-                match self.comparison.codes_match(&check) {
-                    Some(true) => j.pending.confirm_sas(),
-                    Some(false) => {
-                        events.push(Event::Rejected {
-                            conversation,
-                            route: Some(j.link.clone()),
-                            seq: None,
-                            code: ErrorCode::SAS_MISMATCH,
-                        });
-                        continue;
-                    }
-                    None => {
-                        self.joining.push(j);
-                        continue;
-                    }
-                }
+                self.joining.push(j);
+                continue;
             }
             match self.try_welcome(j, events) {
                 Ok(Some(still)) => self.joining.push(still),
@@ -1455,6 +1449,7 @@ fn admit_joins(
     handle: [u8; 16],
     out: &mut Vec<Event>,
     cmp: &mut dyn Comparison,
+    sas: &mut hearth::conversation::sas::Comparisons,
 ) {
     if !route.usable() {
         return;
@@ -1462,7 +1457,7 @@ fn admit_joins(
     // Joins validated earlier whose add commit did not go through are tried again.
     let mut adds = std::mem::take(&mut route.pending_adds);
     if !route.invites.is_empty() {
-        collect_joins(transport, route, handle, out, &mut adds, cmp);
+        collect_joins(transport, route, handle, out, &mut adds, cmp, sas);
     }
     if adds.is_empty() {
         return;
@@ -1504,6 +1499,7 @@ fn collect_joins(
     out: &mut Vec<Event>,
     adds: &mut Vec<invite::ConfirmedJoin>,
     cmp: &mut dyn Comparison,
+    sas: &mut hearth::conversation::sas::Comparisons,
 ) {
     let Ok(signed) = Transport::build(
         &route.link.host,
@@ -1529,11 +1525,6 @@ fn collect_joins(
         else {
             continue;
         };
-        // An out-of-band invitation's join is opened only when the user can compare now, so
-        // that an unanswered comparison does not use the invitation up (HRT-INV-59).
-        if route.invites.get(i).is_some_and(|o| o.expected.is_none()) && !cmp.available() {
-            continue;
-        }
         let mut open = route.invites.remove(i);
         let processed = open.invitation.process_join(pj);
         match (processed, open.expected) {
@@ -1546,25 +1537,18 @@ fn collect_joins(
                 // invitation revoked; no event (Appendix B §91.7).
                 Err(_) => revoke(transport, route, pj.invite_id),
             },
-            (Ok(vj), None) => {
-                let check = SasCheck {
-                    route: route.link.clone(),
-                    sas: vj.sas(),
-                    joiner: Some((vj.fingerprint(), vj.proposed_name().to_owned())),
-                };
-                if cmp.codes_match(&check) == Some(true) {
-                    adds.push(vj.confirm_sas_matches());
-                } else {
-                    // HRT-INV-66: not added; HRT-INV-72: the join is declined at the host.
-                    revoke(transport, route, pj.invite_id);
-                    out.push(Event::Rejected {
-                        conversation: Some(handle),
-                        route: Some(route.link.clone()),
-                        seq: None,
-                        code: ErrorCode::SAS_MISMATCH,
-                    });
-                }
-            }
+            // issue 15: the join waits for the user's comparison (HRT-INV-65).
+            (Ok(vj), None) => Client::sas_opened(
+                sas,
+                cmp,
+                transport,
+                route,
+                handle,
+                pj.invite_id,
+                vj,
+                adds,
+                out,
+            ),
             (Err(e), _) => {
                 out.push(Event::Rejected {
                     conversation: Some(handle),

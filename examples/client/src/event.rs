@@ -98,6 +98,21 @@ pub enum Event {
         /// The member whose message carried the claim (`bad_claim`, HRT-LOG-42 to HRT-LOG-44).
         member: Option<Fingerprint>,
     },
+    /// A short authentication string is ready to compare (spec §5.8.1): the inviter opened and
+    /// checked a join, or the joiner's redeem was answered `ok`. The join waits for
+    /// [`Client::answer_sas`](crate::Client::answer_sas) unless the user answered at once.
+    Sas {
+        /// The local conversation (the inviter's); `None` for a joiner.
+        conversation: Option<[u8; 16]>,
+        /// The route of the invitation.
+        route: RouteRef,
+        /// The invite id, which names the comparison.
+        invite: [u8; 16],
+        /// The code (`Display`: `"042 917"`, HRT-INV-64).
+        sas: hearth_crypto::invite::Sas,
+        /// For the inviter: the joiner's fingerprint and proposed name (HRT-INV-43).
+        joiner: Option<(Fingerprint, String)>,
+    },
     /// A route was attached to a conversation (spec §10.2, §10.6).
     RouteAdded {
         /// The local conversation handle.

@@ -11,6 +11,7 @@
 //! | [`tls`] | §8.1, §8.2 | TLS to hosts: trust anchors, `--ca-file`, plain `http://` on loopback only |
 //! | [`route`] | §10 | one channel of a conversation and what the client keeps around it |
 //! | [`client`] | §5, §6, §10 | conversations, invitations, joins, sending, the refresh procedure |
+//! | [`sas`] | §5.8.1 | the comparison of short authentication strings: asking, declining, abandoning |
 //! | [`event`] | Appendix B | [`Event`]: what the user is told |
 //! | [`error`] | §12 | [`ClientError`] and its spec codes |
 
@@ -21,8 +22,10 @@ pub mod client;
 pub mod error;
 pub mod event;
 pub mod mutant;
+pub mod prompt;
 pub mod qr;
 pub mod route;
+pub mod sas;
 pub mod shim;
 pub mod store;
 pub mod timeline;

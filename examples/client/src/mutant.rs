@@ -39,6 +39,18 @@ pub const ALL: &[(&str, &str)] = &[
         "hide-unsupported",
         "HRT-MSG-48: a message of a type the client does not implement is not shown",
     ),
+    (
+        "admit-before-comparison",
+        "HRT-INV-65: a join is added before the user confirmed the short authentication string",
+    ),
+    (
+        "join-before-comparison",
+        "HRT-INV-67: a joiner accepts its Welcome before the user confirmed the code",
+    ),
+    (
+        "no-decline-on-mismatch",
+        "HRT-INV-72: a join whose codes differ is not declined with invite.revoke",
+    ),
 ];
 
 /// Correct variants, by name, with the freedom of the specification each one takes: the client

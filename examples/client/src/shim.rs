@@ -71,6 +71,7 @@ pub const CAPABILITIES: &[&str] = &[
     "conversations",
     "held_secrets",
     "route.add",
+    "sas.confirm",
     "shutdown",
 ];
 
@@ -82,8 +83,32 @@ pub struct Shim {
     /// Events of a `sync` that another command ran first (the `refresh-before-send` variant),
     /// reported at the start of the next `sync` answer (Appendix B §91.7).
     held: Vec<Value>,
+    /// The invitations made or accepted with `compare: true` (Appendix B §91.6.14): their
+    /// comparisons wait for `sas.confirm`, and only their `sas` events are reported.
+    compare: Compared,
     /// Set by `shutdown`: the caller exits after writing the answer.
     pub done: bool,
+}
+
+/// The invite ids under `compare: true`, shared with the client's [`ShimPolicy`].
+type Compared = std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<[u8; 16]>>>;
+
+fn compared(set: &Compared, invite: &[u8; 16]) -> bool {
+    set.lock().is_ok_and(|s| s.contains(invite))
+}
+
+/// The shim's user (Appendix B §91.6.4, §91.6.14): it accepts every join at once, as if it had
+/// compared the codes and found them equal, except for the invitations under `compare: true`,
+/// whose answer comes from `sas.confirm`.
+struct ShimPolicy(Compared);
+
+impl crate::client::Comparison for ShimPolicy {
+    fn available(&self) -> bool {
+        true
+    }
+    fn codes_match(&mut self, check: &crate::client::SasCheck) -> Option<bool> {
+        (!compared(&self.0, &check.invite)).then_some(true)
+    }
 }
 
 /// What a command produced, before it is framed as an answer.
@@ -151,9 +176,10 @@ impl Shim {
                     // VARIANT refresh-before-send (correct, Appendix B §91.6.7): a client may
                     // refresh its routes before it sends; the events wait for the next sync.
                     if c == "send" && crate::mutant::on("refresh-before-send") {
-                        self.held.extend(client.sync().iter().map(event_json));
+                        let ev = client.sync();
+                        self.held.extend(reported(&self.compare, &ev));
                     }
-                    let mut r = run(client, c, args);
+                    let mut r = run(client, c, args, &self.compare);
                     if let ("sync", Ok(Value::Object(m))) = (c, &mut r) {
                         if let Some(Value::Array(events)) = m.get_mut("events") {
                             let mut all = std::mem::take(&mut self.held);
@@ -198,8 +224,8 @@ impl Shim {
         }
         let name = args.get("name").and_then(Value::as_str).unwrap_or("");
         let mut c = Client::generate(name);
-        // Appendix B §91.6.4: the shim's user accepts every join.
-        c.set_comparison(Box::new(crate::client::AcceptEveryJoin));
+        // Appendix B §91.6.4: the shim's user accepts every join (but see §91.6.14).
+        c.set_comparison(Box::new(ShimPolicy(self.compare.clone())));
         // HRT-SHIM-6: a host silent for 5 s is unreachable, well inside the harness's wait.
         c.set_timeout(std::time::Duration::from_secs(5));
         // Hosts with a private CA (not part of the shim protocol: the harness's own hosts are on
@@ -214,7 +240,39 @@ impl Shim {
     }
 }
 
-fn run(client: &mut Client, cmd: &str, a: &Map<String, Value>) -> Result<Value, Answer> {
+/// The events the shim reports (§91.7): `sas` events only for invitations under `compare`.
+fn reported(compare: &Compared, events: &[Event]) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|e| match e {
+            Event::Sas { invite, .. } => compared(compare, invite),
+            _ => true,
+        })
+        .map(event_json)
+        .collect()
+}
+
+/// The optional `compare` argument (Appendix B §91.6.14); `failed` when it is not a boolean.
+fn compare_arg(a: &Map<String, Value>) -> Result<bool, Answer> {
+    match a.get("compare") {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(Answer::Failed("`compare` must be true or false".into())),
+    }
+}
+
+fn mark(compare: &Compared, invite: [u8; 16]) {
+    if let Ok(mut s) = compare.lock() {
+        s.insert(invite);
+    }
+}
+
+fn run(
+    client: &mut Client,
+    cmd: &str,
+    a: &Map<String, Value>,
+    compare: &Compared,
+) -> Result<Value, Answer> {
     Ok(match cmd {
         "channel.create" => {
             let host = host_arg(a, "host")?;
@@ -231,7 +289,17 @@ fn run(client: &mut Client, cmd: &str, a: &Map<String, Value>) -> Result<Value, 
                 .ok_or_else(|| {
                     Answer::Failed("`expires_in` must be 1 to 2592000 seconds".into())
                 })?;
-            json!({"uri": client.create_invite(&conv, expires_in)?})
+            let compare_it = compare_arg(a)?;
+            let before = client.open_invites(&conv);
+            let uri = client.create_invite(&conv, expires_in)?;
+            if compare_it {
+                for id in client.open_invites(&conv) {
+                    if !before.contains(&id) {
+                        mark(compare, id);
+                    }
+                }
+            }
+            json!({ "uri": uri })
         }
         "invite.accept" => {
             let uri = str_arg(a, "uri")?;
@@ -239,11 +307,34 @@ fn run(client: &mut Client, cmd: &str, a: &Map<String, Value>) -> Result<Value, 
             if name.len() > 64 {
                 return Err(Answer::Failed("`name` is at most 64 bytes".into()));
             }
-            json!({"invite": hex::encode(client.accept_invite(uri, name)?.0)})
+            let compare_it = compare_arg(a)?;
+            let (invite, _) = client.accept_invite(uri, name)?;
+            if compare_it {
+                mark(compare, invite);
+            }
+            json!({"invite": hex::encode(invite)})
         }
         "sync" => {
-            let events: Vec<Value> = client.sync().iter().map(event_json).collect();
+            let events = reported(compare, &client.sync());
             json!({"events": events})
+        }
+        "sas.confirm" => {
+            let invite = id16(a, "invite")?;
+            let matches = a
+                .get("match")
+                .and_then(Value::as_bool)
+                .ok_or_else(|| Answer::Failed("missing boolean argument `match`".into()))?;
+            // HRT-SHIM-35: only a comparison of an invitation under `compare` is answered.
+            if !compared(compare, &invite)
+                || !client.comparisons().iter().any(|w| w.invite().0 == invite)
+            {
+                return Err(Answer::Failed(format!(
+                    "no comparison of invitation {} is waiting",
+                    hex::encode(invite)
+                )));
+            }
+            client.answer_sas(&invite, matches)?;
+            json!({})
         }
         "send" => {
             let conv = id16(a, "conversation")?;
@@ -427,6 +518,17 @@ pub fn event_json(e: &Event) -> Value {
                    "route": route_json(route), "code": name, "number": number, "seq": seq,
                    "member": member.map(|m| hex::encode(m.as_bytes()))})
         }
+        Event::Sas {
+            conversation,
+            route,
+            invite,
+            sas,
+            joiner,
+        } => json!({"kind": "sas", "conversation": conversation.map(hex::encode),
+                    "route": route_json(route), "invite": hex::encode(invite),
+                    "sas": sas.to_string(),
+                    "fingerprint": joiner.as_ref().map(|(f, _)| hex::encode(f.as_bytes())),
+                    "name": joiner.as_ref().map(|(_, n)| n.as_str())}),
         Event::RouteAdded {
             conversation,
             route,

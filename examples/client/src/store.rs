@@ -57,7 +57,7 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 /// The schema version this code writes (`PRAGMA user_version`).
-const SCHEMA: i64 = 2;
+const SCHEMA: i64 = 3;
 
 const TABLES: &str = "
 CREATE TABLE identity (id INTEGER PRIMARY KEY CHECK (id = 1), seed BLOB NOT NULL, name TEXT NOT NULL);
@@ -81,6 +81,18 @@ ALTER TABLE messages ADD COLUMN shown INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE pending (conv BLOB NOT NULL, host TEXT NOT NULL, channel BLOB NOT NULL,
     sender BLOB NOT NULL, target BLOB NOT NULL, text TEXT);
 ";
+
+/// From schema 2 to 3 (issue 15, spec §5.8.1): the comparisons of short authentication strings
+/// waiting for the user's answer, so that a code shown by one run is answered in a later one.
+/// An inviter's row holds the opened join (`join_state`, no secret) and its conversation; a
+/// joiner's row only the code, its join being in `joining`. Rows with `added = 1` are joins
+/// the user confirmed whose add commit has not gone through yet (a route's pending adds).
+const TO_3: &str = "
+CREATE TABLE comparisons (invite BLOB, host TEXT NOT NULL, channel BLOB NOT NULL, conv BLOB,
+    sas INTEGER NOT NULL, join_state BLOB, added INTEGER NOT NULL DEFAULT 0);
+";
+
+mod comparisons;
 
 /// Settings of a front end, one value per key, kept with the state (created on open by any
 /// version, so it needs no schema version of its own).
@@ -108,10 +120,16 @@ impl Store {
             0 => {
                 db.execute_batch(TABLES)?;
                 db.execute_batch(TO_2)?;
+                db.execute_batch(TO_3)?;
                 db.pragma_update(None, "user_version", SCHEMA)?;
             }
             1 => {
                 db.execute_batch(TO_2)?;
+                db.execute_batch(TO_3)?;
+                db.pragma_update(None, "user_version", SCHEMA)?;
+            }
+            2 => {
+                db.execute_batch(TO_3)?;
                 db.pragma_update(None, "user_version", SCHEMA)?;
             }
             SCHEMA => {}
@@ -240,6 +258,7 @@ impl Store {
                 attach_to: attach.as_deref().map(arr16).transpose()?,
             });
         }
+        comparisons::load(&self.db, &mut client)?;
         Ok(Some(client))
     }
 
@@ -362,7 +381,8 @@ impl Store {
         let tx = self.db.transaction()?;
         tx.execute_batch(
             "DELETE FROM identity; DELETE FROM conversations; DELETE FROM routes; DELETE FROM invites;
-             DELETE FROM messages; DELETE FROM pending; DELETE FROM joining;",
+             DELETE FROM messages; DELETE FROM pending; DELETE FROM joining;
+             DELETE FROM comparisons;",
         )?;
         tx.execute(
             "INSERT INTO identity (id, seed, name) VALUES (1, ?, ?)",
@@ -459,6 +479,7 @@ impl Store {
                 ],
             )?;
         }
+        comparisons::save(&tx, client)?;
         tx.commit()?;
         Ok(())
     }

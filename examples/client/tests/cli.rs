@@ -182,7 +182,10 @@ fn two_people_talk_over_https_with_a_private_ca() {
     let bob_code = code_after(&out, "Your code is");
     let (code, out, err) = hearth_answering(&alice, &["sync"], Some("y\n"));
     assert_eq!(code, 0, "{out}\n{err}");
-    assert_eq!(code_after(&out, "Read this code to them:"), bob_code);
+    assert_eq!(
+        code_after(&out, "Read this code to the person joining:"),
+        bob_code
+    );
     // Bob's CA file was remembered.
     let (code, out, err) = hearth_answering(&bob, &["sync"], Some("y\n"));
     assert_eq!(code, 0, "{out}\n{err}");
@@ -244,24 +247,35 @@ fn two_people_talk_through_the_cli() {
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
     assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
 
-    // Bob's code is shown after the redeem; without anyone to ask, Alice admits nobody
-    // (HRT-INV-65) and Bob accepts nothing (HRT-INV-67).
+    // Bob's code is shown after the redeem (HRT-INV-58); Bob's sync accepts nothing before he
+    // confirmed it (HRT-INV-67).
     let out = ok(&bob, &["join", &link]);
     let bob_code = code_after(&out, "Your code is");
+    let bob_invite = word_after(&out, "hearth confirm ");
+    // Alice's sync shows the code of the join it opened, the same as Bob's (§5.8.1), and adds
+    // nobody (HRT-INV-65); the join waits in her state file for her answer.
     let out = ok(&alice, &["sync"]);
-    assert!(!out.contains("joined"), "{out}");
-    // Alice's terminal shows the code of the join it opened: the same as Bob's (§5.8.1).
-    let (code, out, err) = hearth_answering(&alice, &["sync"], Some("y\n"));
-    assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(
-        code_after(&out, "Read this code to them:"),
+        code_after(&out, "Read this code to the person joining:"),
         bob_code,
         "{out}"
     );
-    assert!(out.contains("Bob") && out.contains("joined"), "{out}");
-    let (code, out, err) = hearth_answering(&bob, &["sync"], Some("y\n"));
-    assert_eq!(code, 0, "{out}\n{err}");
-    assert_eq!(code_after(&out, "Your code is"), bob_code, "{out}");
+    assert!(out.contains("Bob") && !out.contains("joined via"), "{out}");
+    let invite = word_after(&out, "hearth admit ");
+    assert_eq!(invite, bob_invite);
+    let out = ok(&alice, &["sync"]);
+    assert!(
+        out.contains("Still waiting") && !out.contains("joined via"),
+        "{out}"
+    );
+    let out = ok(&bob, &["sync"]);
+    assert!(!out.contains("Joined"), "{out}");
+    // The comparison is answered in a later run: Alice adds Bob, Bob then joins.
+    let (code, _, err) = hearth(&alice, &["admit", &invite]);
+    assert_eq!(code, 2, "an answer is required: {err}");
+    let out = ok(&alice, &["admit", &invite, "--code-matches"]);
+    assert!(out.contains("Bob") && out.contains("joined via"), "{out}");
+    let out = ok(&bob, &["confirm", &bob_invite, "--code-matches"]);
     assert!(out.contains("Joined conversation"), "{out}");
 
     ok(&bob, &["send", &conv[..6], "hello", "Alice"]);
@@ -282,6 +296,42 @@ fn two_people_talk_through_the_cli() {
     let (code, _, err) = hearth(&carol, &["join", &link]);
     assert_eq!(code, 1);
     assert!(err.contains("invite_used"), "{err}");
+
+    // A mismatch (§5.8.1): Alice does not add Carol and withdraws the invitation
+    // (HRT-INV-66, HRT-INV-72); Carol abandons her join (HRT-INV-68).
+    let out = ok(&alice, &["invite", &conv[..8]]);
+    let link = out
+        .lines()
+        .find(|l| l.starts_with("hearth:"))
+        .unwrap()
+        .to_owned();
+    let out = ok(&carol, &["join", &link]);
+    let carol_invite = word_after(&out, "hearth confirm ");
+    let out = ok(&alice, &["sync"]);
+    let invite = word_after(&out, "hearth admit ");
+    let out = ok(&alice, &["admit", &invite, "--mismatch"]);
+    assert!(out.contains("Not added"), "{out}");
+    assert!(!out.contains("joined via"), "{out}");
+    let (code, _, err) = hearth(&alice, &["admit", &invite, "--code-matches"]);
+    assert_eq!(code, 1, "a mismatch is final: {err}");
+    let out = ok(&carol, &["confirm", &carol_invite, "--mismatch"]);
+    assert!(out.contains("abandoned"), "{out}");
+    let out = ok(&carol, &["sync"]);
+    assert!(!out.contains("Joined"), "{out}");
+    assert!(ok(&carol, &["list"]).contains("No conversations"));
+}
+
+/// The word after `marker` on the line of `out` that contains it.
+fn word_after(out: &str, marker: &str) -> String {
+    let line = out
+        .lines()
+        .find(|l| l.contains(marker))
+        .unwrap_or_else(|| panic!("no {marker:?} in:\n{out}"));
+    line.split(marker)
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_owned()
 }
 
 #[test]

@@ -8,6 +8,8 @@
 //! hearth invite CONV [--expires SECS] [--svg FILE] [--png FILE]
 //! hearth join LINK [--name NAME]                accept an invitation
 //! hearth sync                                   fetch everything, show what is new
+//! hearth admit INVITE --code-matches|--mismatch  answer the comparison for a join (inviter)
+//! hearth confirm INVITE --code-matches|--mismatch answer the comparison of your join (joiner)
 //! hearth send CONV TEXT...                      send a message
 //! hearth read CONV                              sync, then show the conversation
 //! hearth list                                   list conversations
@@ -22,9 +24,10 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use hearth_client::error::code_name;
+use hearth_client::prompt::{short_invite, waiting_text, Terminal};
 use hearth_client::store::Store;
 use hearth_client::tls::Trust;
-use hearth_client::{qr, Client, Comparison, Event, SasCheck};
+use hearth_client::{qr, Client, Event};
 use hearth_crypto::keys::Fingerprint;
 use hearth_crypto::Status;
 use hearth_wire::HostUrl;
@@ -44,9 +47,10 @@ CONV is the start of a conversation's id as `list` shows it. The state file defa
 $HEARTH_STATE, else $HOME/.local/share/hearth/state.sqlite. Exit codes: 0 done, 1 failed,
 2 bad arguments.
 
-Before anyone is added, inviter and joiner compare a six-digit code that both screens show.
-`sync` asks for it at the terminal; with HEARTH_COMPARE=stdin it reads the answers (y or n)
-from standard input instead, for scripts. Without either, joins wait.
+Before anyone is added, inviter and joiner compare a six-digit code that both screens show:
+the inviter reads it out, the joiner says whether it is the same. `sync` asks at the terminal
+(Enter: later); with HEARTH_COMPARE=stdin it reads y or n from standard input, for scripts.
+An open comparison waits: answer it with `admit` (inviter) or `confirm` (joiner).
 
 Hosts are reached over https:// with verified certificates; plain http:// only on localhost,
 127.0.0.0/8 and [::1], for testing. Mozilla's roots are trusted; for a host with a private
@@ -112,6 +116,20 @@ enum Cmd {
     },
     /// Fetch every conversation and show what is new
     Sync,
+    /// Answer the code comparison for someone joining your conversation, then add them
+    Admit {
+        /// The invitation: the start of its id, as `sync` shows it
+        invite: String,
+        #[command(flatten)]
+        answer: Answer,
+    },
+    /// Answer the code comparison of your own join, then finish joining
+    Confirm {
+        /// The invitation: the start of its id, as `join` shows it
+        invite: String,
+        #[command(flatten)]
+        answer: Answer,
+    },
     /// Send a message
     Send {
         /// The conversation
@@ -148,6 +166,18 @@ enum Cmd {
         /// The shell to complete for
         shell: clap_complete::Shell,
     },
+}
+
+/// The answer to a comparison of codes (spec §5.8.1).
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct Answer {
+    /// The other person's screen shows the same code
+    #[arg(long)]
+    code_matches: bool,
+    /// The codes differ, or the other person has none
+    #[arg(long)]
+    mismatch: bool,
 }
 
 /// A host URL argument: canonical (spec §5.2, §8.2), or an argument error.
@@ -339,26 +369,30 @@ fn command(client: &mut Client, cmd: Cmd) -> Result<(), Fail> {
         }
         Cmd::Join { link, name } => {
             let name = name.unwrap_or_else(|| client.name().to_owned());
-            let (_, sas) = client.accept_invite(&link, &name).map_err(fail)?;
+            client.accept_invite(&link, &name).map_err(fail)?;
             say!(
-                "Invitation accepted. Your code is {sas}. Ask your inviter, in person or on a call,
-which code their screen shows; it must be the same."
+                "Invitation accepted. Now compare codes with your inviter, in person or on a call."
             );
             let ev = client.sync();
             print_events(client, &ev);
-            if !ev.iter().any(|e| matches!(e, Event::Joined { .. })) {
+            if !ev.iter().any(|e| matches!(e, Event::Joined { .. }))
+                && client.comparisons().is_empty()
+            {
                 say!(
-                    "Invitation accepted. The inviter's client admits you when it next syncs;\nrun `hearth sync` later to finish joining."
+                    "The inviter's client admits you once they confirmed the code;\nrun `hearth sync` later to finish joining."
                 );
             }
         }
         Cmd::Sync => {
             let ev = client.sync();
-            if ev.is_empty() {
+            if ev.is_empty() && client.comparisons().is_empty() {
                 say!("Nothing new.");
             }
             print_events(client, &ev);
+            remind(client, &ev);
         }
+        Cmd::Admit { invite, answer } => answer_comparison(client, &invite, &answer, true)?,
+        Cmd::Confirm { invite, answer } => answer_comparison(client, &invite, &answer, false)?,
         Cmd::Send { conv, text } => {
             let conv = conversation(client, &conv)?;
             let sent = client.send_text(&conv, &text.join(" ")).map_err(fail)?;
@@ -453,6 +487,76 @@ which code their screen shows; it must be the same."
     Ok(())
 }
 
+/// `admit` (inviter) and `confirm` (joiner): the user's answer, then a sync that adds the
+/// joiner or fetches the Welcome.
+fn answer_comparison(
+    client: &mut Client,
+    invite: &str,
+    answer: &Answer,
+    inviter: bool,
+) -> Result<(), Fail> {
+    let id = comparison(client, invite, inviter)?;
+    client.answer_sas(&id, answer.code_matches).map_err(fail)?;
+    if answer.mismatch {
+        say!(
+            "{}",
+            if inviter {
+                "Not added, and the invitation is withdrawn. Make a new one and hand it over in person."
+            } else {
+                "Join abandoned: someone else's join reached your inviter. Ask for a new invitation."
+            }
+        );
+    }
+    let ev = client.sync();
+    print_events(client, &ev);
+    if answer.code_matches && !inviter && !ev.iter().any(|e| matches!(e, Event::Joined { .. })) {
+        say!("Confirmed. Run `hearth sync` once your inviter has added you.");
+    }
+    Ok(())
+}
+
+/// The comparisons still open that this sync did not just announce.
+fn remind(client: &Client, events: &[Event]) {
+    for w in client.comparisons() {
+        let announced = events
+            .iter()
+            .any(|e| matches!(e, Event::Sas { invite, .. } if *invite == w.invite().0));
+        if !announced {
+            say!(
+                "Still waiting for your comparison ({}):",
+                short_invite(&w.invite().0)
+            );
+            say!("{}", waiting_text(w));
+        }
+    }
+}
+
+/// The open comparison named by `first`, a unique prefix of its invite id, on the given side.
+fn comparison(client: &Client, first: &str, inviter: bool) -> Result<[u8; 16], Fail> {
+    let prefix = first.to_ascii_lowercase();
+    let matches: Vec<[u8; 16]> = client
+        .comparisons()
+        .iter()
+        .filter(|w| w.is_inviter() == inviter)
+        .map(|w| w.invite().0)
+        .filter(|i| hex::encode(i).starts_with(&prefix))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(fail(format!(
+            "no open comparison starts with `{first}`{}",
+            if inviter {
+                " among joins to your conversations (a joiner answers with `hearth confirm`)"
+            } else {
+                " among your joins (an inviter answers with `hearth admit`)"
+            }
+        ))),
+        _ => Err(fail(format!(
+            "`{first}` names several comparisons; give more digits"
+        ))),
+    }
+}
+
 fn short(h: &[u8; 16]) -> String {
     hex::encode(h).chars().take(8).collect()
 }
@@ -513,73 +617,6 @@ fn print_warnings(client: &Client, events: &[Event]) {
     }
 }
 
-/// The comparison of short authentication strings at the terminal (spec §5.8.1): the inviter
-/// reads its code first and the joiner answers (HRT-INV-69).
-struct Terminal;
-
-impl Terminal {
-    fn ask(question: &str, allow_later: bool) -> Option<bool> {
-        use std::io::{BufRead as _, Write as _};
-        loop {
-            let mut out = std::io::stdout();
-            let _ = write!(out, "{question} ");
-            let _ = out.flush();
-            let mut line = String::new();
-            if std::io::stdin().lock().read_line(&mut line).ok()? == 0 {
-                return None;
-            }
-            match line.trim() {
-                "y" | "yes" => return Some(true),
-                "n" | "no" => return Some(false),
-                "" if allow_later => return None,
-                _ => say!("Please answer y or n."),
-            }
-        }
-    }
-}
-
-impl Comparison for Terminal {
-    fn available(&self) -> bool {
-        use std::io::IsTerminal as _;
-        std::io::stdin().is_terminal()
-            || std::env::var("HEARTH_COMPARE").is_ok_and(|v| v == "stdin")
-    }
-
-    fn codes_match(&mut self, check: &SasCheck) -> Option<bool> {
-        match &check.joiner {
-            Some((fpr, name)) => {
-                say!(
-                    "{name} ({}) wants to join via {}.
-Read this code to them: {}",
-                    fpr.display_digits(),
-                    check.route.host.as_str(),
-                    check.sas
-                );
-                let yes = Self::ask("Does their screen show the same code? [y/n]", false);
-                if yes != Some(true) {
-                    say!("Not added. Make a new invitation and hand it over in person.");
-                }
-                yes
-            }
-            None => {
-                say!(
-                    "Your code is {}, for joining via {}.",
-                    check.sas,
-                    check.route.host.as_str()
-                );
-                let yes = Self::ask(
-                    "Did your inviter read you the same code? [y/n, Enter: ask me later]",
-                    true,
-                );
-                if yes == Some(false) {
-                    say!("Join abandoned: someone else's join reached your inviter. Ask for a new invitation.");
-                }
-                yes
-            }
-        }
-    }
-}
-
 fn print_events(client: &Client, events: &[Event]) {
     print_warnings(client, events);
     for e in events {
@@ -624,6 +661,16 @@ fn print_events(client: &Client, events: &[Event]) {
                 code_name(*code)
             ),
             Event::RouteAdded { route, .. } => say!("New route on {}.", route.host.as_str()),
+            // A code still waiting for an answer (one answered at the prompt needs no more).
+            Event::Sas { invite, .. } => {
+                if let Some(w) = client
+                    .comparisons()
+                    .iter()
+                    .find(|w| w.invite().0 == *invite)
+                {
+                    say!("{}", waiting_text(w));
+                }
+            }
         }
     }
 }
