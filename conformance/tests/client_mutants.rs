@@ -47,6 +47,8 @@ pub const CLIENT_MUTANTS: &[(&str, &[&str])] = &[
         ],
     ),
     ("hide-unsupported", &["client.msg.unknown-type.*"]),
+    ("no-recovery-commit", &["client.recovery.admin-recovers"]),
+    ("send-when-reported", &["client.recovery.hold"]),
 ];
 
 #[test]

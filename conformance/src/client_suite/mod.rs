@@ -19,6 +19,7 @@ pub mod peer_commit;
 pub mod peer_display;
 pub mod peer_msg;
 pub mod peer_route;
+pub mod recovery;
 
 use std::time::{Duration, Instant};
 
@@ -80,6 +81,7 @@ pub fn all_tests() -> Vec<ClientTestDef> {
     v.extend(peer_commit::tests());
     v.extend(peer_route::tests());
     v.extend(peer_display::tests());
+    v.extend(recovery::tests());
     v
 }
 

@@ -39,6 +39,14 @@ pub const ALL: &[(&str, &str)] = &[
         "hide-unsupported",
         "HRT-MSG-48: a message of a type the client does not implement is not shown",
     ),
+    (
+        "no-recovery-commit",
+        "HRT-GRP-93: an admin does not recover a wedged channel",
+    ),
+    (
+        "send-when-reported",
+        "HRT-GRP-92: a member sends in an epoch whose commit a verified report names",
+    ),
 ];
 
 /// Correct variants, by name, with the freedom of the specification each one takes: the client
