@@ -56,6 +56,8 @@ pub const CLIENT_MUTANTS: &[(&str, &[&str])] = &[
         &["client.sas.joiner.holds-welcome"],
     ),
     ("no-decline-on-mismatch", &["client.sas.inviter.mismatch"]),
+    ("no-recovery-commit", &["client.recovery.admin-recovers"]),
+    ("send-when-reported", &["client.recovery.hold"]),
 ];
 
 #[test]

@@ -93,6 +93,7 @@ pub mod channel;
 pub mod join;
 pub mod log;
 mod mutant;
+pub mod removal;
 pub mod route;
 pub mod sas;
 

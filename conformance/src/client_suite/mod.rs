@@ -22,6 +22,7 @@ pub mod peer_join;
 pub mod peer_msg;
 pub mod peer_route;
 pub mod sas;
+pub mod recovery;
 
 use std::time::{Duration, Instant};
 
@@ -75,6 +76,7 @@ pub fn all_tests() -> Vec<ClientTestDef> {
     v.extend(peer_route::tests());
     v.extend(peer_display::tests());
     v.extend(sas::tests());
+    v.extend(recovery::tests());
     v
 }
 

@@ -401,7 +401,23 @@ impl Group {
     /// of a leaf of the current roster, and the signature verifies. Sets `left` for that leaf
     /// and returns it; a leave entry that fails any check sets nothing.
     pub fn record_leave(&mut self, signed_request: &[u8]) -> Result<Leaf, ProtocolError> {
+        let (leaf, _) = self.member_request(signed_request, Op::MEMBER_LEAVE)?;
         let s = self.state.as_mut().ok_or(ApiMisuse::Removed)?;
+        if let Some(f) = s.left.get_mut(leaf) {
+            *f = true;
+        }
+        Ok(Leaf(leaf as u8))
+    }
+
+    /// The checks of a leave or report entry (spec §6.13): the `SignedRequest` decodes, names
+    /// `op`, this channel's id and host URL, and is signed by the member key of a leaf of the
+    /// current roster. Returns that leaf and the request.
+    pub(crate) fn member_request(
+        &self,
+        signed_request: &[u8],
+        op: Op,
+    ) -> Result<(usize, Request), ProtocolError> {
+        let s = self.state.as_ref().ok_or(ApiMisuse::Removed)?;
         let sr = SignedRequest::decode(signed_request)?;
         let leaf = s
             .members
@@ -422,16 +438,13 @@ impl Group {
         )
         .map_err(|_| ProtocolError::BadSignature)?;
         let req: Request = sr.unverified_request()?.danger_assume_verified();
-        if req.op != Op::MEMBER_LEAVE
+        if req.op != op
             || req.channel_id != Some(self.params.channel_id)
             || req.host_url.as_str() != self.params.host_url()
         {
             return Err(ProtocolError::InvalidValue);
         }
-        if let Some(f) = s.left.get_mut(leaf) {
-            *f = true;
-        }
-        Ok(Leaf(leaf as u8))
+        Ok((leaf, req))
     }
 
     /// DANGER (tests and the conformance shim only): which secrets and private keys this

@@ -91,6 +91,24 @@ impl Group {
         self.take_checked(checked)
     }
 
+    /// Checks a `report` log entry (spec §6.13): the `SignedRequest` of a `commit.report` of
+    /// this channel, signed by a member of the current roster (for a member that rejected a
+    /// commit, the roster of the epoch it holds). Returns the reporter's leaf and the reported
+    /// `seq` and code; a member that has verified a report naming the commit of its current
+    /// epoch holds its messages (HRT-GRP-92) and, as an admin, recovers (HRT-GRP-93).
+    pub fn verify_report(
+        &self,
+        signed_request: &[u8],
+    ) -> Result<(hearth_wire::Leaf, u64, hearth_wire::ErrorCode), ProtocolError> {
+        let (leaf, req) = self.member_request(signed_request, hearth_wire::Op::COMMIT_REPORT)?;
+        match req.body()? {
+            hearth_wire::request::RequestBody::CommitReport(b) => {
+                Ok((hearth_wire::Leaf(leaf as u8), b.seq.0, b.reason))
+            }
+            _ => Err(ProtocolError::InvalidValue),
+        }
+    }
+
     /// Whether the pending commit is a recovery commit (which a halted member may post).
     pub(super) fn pending_is_recovery(&self) -> bool {
         self.pending

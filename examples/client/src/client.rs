@@ -24,7 +24,7 @@ use rand_core::RngCore;
 use zeroize::Zeroizing;
 
 use crate::error::ClientError;
-use hearth::conversation::channel::{self, Received};
+use hearth::conversation::channel::Received;
 use hearth::conversation::join;
 use hearth::conversation::log::LogState;
 use hearth::conversation::route::{judge_announcement, timeline_key, Announcement};
@@ -456,6 +456,34 @@ impl Client {
             route.freeze_with(d, None);
         }
         Ok(res.seq.0)
+    }
+
+    /// DANGER (conformance harness only): posts an update commit on one route whose bytes
+    /// `tamper` changed first, e.g. a wrong confirmation tag: a bad committer (spec §6.9.3).
+    /// The own pending commit keeps the untampered bytes. // issue 16
+    #[doc(hidden)]
+    pub fn danger_post_tampered_commit(
+        &mut self,
+        handle: &[u8; 16],
+        link: &RouteRef,
+        tamper: impl FnOnce(Vec<u8>) -> Vec<u8>,
+    ) -> Result<u64, ClientError> {
+        let transport = self.transport.clone();
+        let route = self
+            .conv_mut(handle)?
+            .routes
+            .iter_mut()
+            .find(|r| &r.link == link)
+            .ok_or_else(|| ClientError::usage("no such route"))?;
+        let mut out = Vec::new();
+        let r = post_commit_with(&transport, route, *handle, &mut out, |g| {
+            g.commit(Vec::new(), unix_now()).map(|mut made| {
+                made.commit = tamper(made.commit);
+                made
+            })
+        });
+        route.inbox.append(&mut out);
+        r
     }
 
     /// DANGER (conformance harness only): seals and posts any content type and body on the
@@ -1064,7 +1092,8 @@ fn sync_route(
     out: &mut Vec<Event>,
 ) -> bool {
     for _ in 0..100_000 {
-        if route.frozen.is_some() || route.group.status() != hearth_crypto::Status::Active {
+        if !route.readable() {
+            // issue 16
             return false;
         }
         let body = LogFetchBody {
@@ -1134,7 +1163,10 @@ fn process_entries(
     entries: &[LogEntry],
     out: &mut Vec<Event>,
 ) -> bool {
-    let results = channel::process(&mut route.group, &route.log, &mut route.senders, entries);
+    // issue 16: recovery commits and wedged members (spec §6.9.3).
+    let results = route
+        .recovery
+        .process(&mut route.group, &route.log, &mut route.senders, entries);
     apply_results(route, handle, results, out) && !entries.is_empty()
 }
 
@@ -1146,6 +1178,7 @@ fn apply_results(
     results: Vec<(u64, Received)>,
     out: &mut Vec<Event>,
 ) -> bool {
+    let mut stop = false;
     for (seq, r) in results {
         let link = route.link.clone();
         match r {
@@ -1217,7 +1250,9 @@ fn apply_results(
                 route.report = Some((seq, code));
                 route.invites.clear();
                 route.pending_adds.clear();
-                return false;
+                // issue 16: later results (a recovery commit) still count; fetching stops
+                // until the report is out (HRT-GRP-88).
+                stop = true;
             }
             Received::Detected(f) => {
                 out.push(Event::Detected {
@@ -1232,7 +1267,7 @@ fn apply_results(
             }
         }
     }
-    true
+    !stop
 }
 
 /// The event of a detection on a route (spec §9.9).
@@ -1282,7 +1317,9 @@ fn post_message(
         {
             return Err(ClientError::Frozen(f.detection.code));
         }
-        if route.group.status() != hearth_crypto::Status::Active {
+        // issue 16: nor in an epoch whose commit a verified report names (HRT-GRP-92).
+        if route.group.status() != hearth_crypto::Status::Active || route.recovery.holds_messages()
+        {
             return Err(ClientError::Unreachable(
                 "this member can no longer post in the channel".into(),
             ));
@@ -1384,7 +1421,21 @@ fn post_commit(
     changes: Vec<Change>,
     out: &mut Vec<Event>,
 ) -> Result<u64, ClientError> {
-    let current = sync_route(transport, route, handle, out);
+    post_commit_with(transport, route, handle, out, |g| {
+        g.commit(changes, unix_now())
+    })
+}
+
+/// [`post_commit`] of a commit that `build` makes (a recovery commit, issue 16).
+fn post_commit_with(
+    transport: &Transport,
+    route: &mut Route,
+    handle: [u8; 16],
+    out: &mut Vec<Event>,
+    build: impl FnOnce(&mut Group) -> Result<hearth_crypto::CommitOutput, hearth_crypto::ProtocolError>,
+) -> Result<u64, ClientError> {
+    let current = sync_route(transport, route, handle, out)
+        || (route.recovery.due(&route.group).is_some() && route.readable()); // issue 16
     if let Some(f) = &route.frozen {
         return Err(ClientError::Frozen(f.detection.code));
     }
@@ -1398,7 +1449,7 @@ fn post_commit(
     if route.group.has_pending_commit() {
         route.group.commit_conflict()?;
     }
-    let made = route.group.commit(changes, unix_now())?;
+    let made = build(&mut route.group)?;
     if let Err(e) = transport.save_before_sending(&route.link, &route.group) {
         route.group.commit_conflict()?;
         return Err(e);
@@ -1614,6 +1665,15 @@ fn update_if_due(transport: &Transport, route: &mut Route, handle: [u8; 16], out
             ) {
                 route.report = None;
             }
+        }
+    }
+    // issue 16: an admin recovers a wedged channel (HRT-GRP-93).
+    if route.report.is_none() && route.frozen.is_none() {
+        if let Some((seq, named)) = route.recovery.due(&route.group) {
+            let named = named.to_vec();
+            let _ = post_commit_with(transport, route, handle, out, |g| {
+                g.recovery_commit(seq, &named, unix_now())
+            });
         }
     }
     // A failure here is the client's own request failing, not something received: no event

@@ -51,6 +51,14 @@ pub const ALL: &[(&str, &str)] = &[
         "no-decline-on-mismatch",
         "HRT-INV-72: a join whose codes differ is not declined with invite.revoke",
     ),
+    (
+        "no-recovery-commit",
+        "HRT-GRP-93: an admin does not recover a wedged channel",
+    ),
+    (
+        "send-when-reported",
+        "HRT-GRP-92: a member sends in an epoch whose commit a verified report names",
+    ),
 ];
 
 /// Correct variants, by name, with the freedom of the specification each one takes: the client

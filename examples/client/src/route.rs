@@ -39,6 +39,8 @@ pub struct Route {
     )>,
     /// A rejected commit to report with `commit.report` (HRT-GRP-88): `(seq, code)`.
     pub(crate) report: Option<(u64, ErrorCode)>,
+    /// The latest commit and the reports naming it, for recovery (spec §6.9.3). // issue 16
+    pub(crate) recovery: hearth::conversation::removal::Recovery,
     /// Events produced on this route and not yet handed to the conversation.
     pub(crate) inbox: Vec<crate::event::Event>,
 }
@@ -55,6 +57,7 @@ impl Route {
             pending_adds: Vec::new(),
             announcements: Vec::new(),
             report: None,
+            recovery: Default::default(),
             inbox: Vec::new(),
         }
     }
@@ -77,6 +80,13 @@ impl Route {
     /// Whether the route can carry posts: not frozen, the member not removed or halted.
     pub fn usable(&self) -> bool {
         self.frozen.is_none() && self.group.status() == Status::Active
+    }
+
+    /// Whether the route's log is still fetched: not frozen, not removed; a member that
+    /// rejected a commit still reads report entries and a recovery commit (HRT-GRP-89), once
+    /// its report is out (HRT-GRP-88). // issue 16
+    pub(crate) fn readable(&self) -> bool {
+        self.frozen.is_none() && self.group.status() != Status::Removed && self.report.is_none()
     }
 
     /// Freezes the route (HRT-LOG-38) after a detection of what the host served (§9.9);
