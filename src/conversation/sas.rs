@@ -256,8 +256,7 @@ impl Comparisons {
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
-    use hearth_crypto::group::Group;
-    use hearth_crypto::invite;
+    use hearth_crypto::group::{Group, PendingMember};
     use hearth_crypto::keys::IdentityKey;
     use hearth_wire::request::PendingJoin;
     use hearth_wire::{ConversationId, HostUrl, Secs};
@@ -274,7 +273,7 @@ mod tests {
             .registered();
         let uri = inv.uri().unwrap().to_string();
         let (pending, redeem) =
-            invite::join(&uri, IdentityKey::from_seed(&[3; 32]), "Bob", 10).unwrap();
+            PendingMember::join(&uri, IdentityKey::from_seed(&[3; 32]), "Bob", 10).unwrap();
         let pj = PendingJoin {
             invite_id: redeem.body.invite_id,
             member_key: redeem.body.member_key,

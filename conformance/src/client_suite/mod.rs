@@ -21,8 +21,8 @@ pub mod peer_display;
 pub mod peer_join;
 pub mod peer_msg;
 pub mod peer_route;
-pub mod sas;
 pub mod recovery;
+pub mod sas;
 
 use std::time::{Duration, Instant};
 
