@@ -27,7 +27,7 @@ pub fn tests() -> Vec<ClientTestDef> {
         ClientTestDef {
             id: "client.sas.inviter.waits-for-confirmation",
             title: "as inviter under `compare`, the shim reports the joiner's code (the peer's own) and posts no commit adding the joiner until sas.confirm says the codes match; then it adds it",
-            requirements: &["HRT-INV-65", "HRT-INV-63", "HRT-INV-64", "HRT-SHIM-34", "HRT-SHIM-35"],
+            requirements: &["HRT-INV-65", "HRT-INV-63", "HRT-INV-64", "HRT-INV-73", "HRT-SHIM-34", "HRT-SHIM-35"],
             run: inviter_waits,
         },
         ClientTestDef {
@@ -39,7 +39,7 @@ pub fn tests() -> Vec<ClientTestDef> {
         ClientTestDef {
             id: "client.sas.joiner.holds-welcome",
             title: "as joiner under `compare`, the shim reports the inviter's code after the redeem and neither joins nor commits before sas.confirm; then it joins",
-            requirements: &["HRT-INV-67", "HRT-INV-63", "HRT-SHIM-34", "HRT-SHIM-35"],
+            requirements: &["HRT-INV-67", "HRT-INV-63", "HRT-INV-73", "HRT-SHIM-34", "HRT-SHIM-35"],
             run: joiner_holds,
         },
         ClientTestDef {
