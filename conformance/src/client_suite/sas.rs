@@ -27,7 +27,7 @@ pub fn tests() -> Vec<ClientTestDef> {
         ClientTestDef {
             id: "client.sas.inviter.waits-for-confirmation",
             title: "as inviter under `compare`, the shim reports the joiner's code (the peer's own) and posts no commit adding the joiner until sas.confirm says the codes match; then it adds it",
-            requirements: &["HRT-INV-65", "HRT-INV-63", "HRT-INV-64", "HRT-SHIM-34", "HRT-SHIM-35"],
+            requirements: &["HRT-INV-65", "HRT-INV-63", "HRT-INV-64", "HRT-INV-73", "HRT-SHIM-34", "HRT-SHIM-35"],
             run: inviter_waits,
         },
         ClientTestDef {
@@ -39,7 +39,7 @@ pub fn tests() -> Vec<ClientTestDef> {
         ClientTestDef {
             id: "client.sas.joiner.holds-welcome",
             title: "as joiner under `compare`, the shim reports the inviter's code after the redeem and neither joins nor commits before sas.confirm; then it joins",
-            requirements: &["HRT-INV-67", "HRT-INV-63", "HRT-SHIM-34", "HRT-SHIM-35"],
+            requirements: &["HRT-INV-67", "HRT-INV-63", "HRT-INV-73", "HRT-SHIM-34", "HRT-SHIM-35"],
             run: joiner_holds,
         },
         ClientTestDef {
@@ -47,6 +47,12 @@ pub fn tests() -> Vec<ClientTestDef> {
             title: "as joiner, a reported mismatch abandons the join: sas_mismatch, no Welcome fetched or accepted afterwards, no conversation",
             requirements: &["HRT-INV-68", "HRT-SHIM-36"],
             run: joiner_mismatch,
+        },
+        ClientTestDef {
+            id: "client.sas.inviter.no-code-for-a-bad-join",
+            title: "as inviter, a join that fails §5.8 (its sealed request made for another member key) is rejected with decrypt_failed and shows no code",
+            requirements: &["HRT-INV-70", "HRT-SHIM-35", "HRT-INV-37"],
+            run: inviter_bad_join,
         },
         ClientTestDef {
             id: "client.sas.joiner.no-redeem-no-code",
@@ -437,6 +443,79 @@ fn joiner_no_code(ctx: &mut ClientCtx<'_>) -> TestResult {
     if !matches!(a, Answer::Failed { .. }) {
         return Err(fx.fail(format!(
             "sas.confirm for an invitation the shim has no code for was answered `{}`, expected `failed` (HRT-SHIM-37)",
+            a.describe()
+        )));
+    }
+    Ok(())
+}
+
+/// HRT-INV-70: a code only for a join that passed every check. The redeem carries the sealed
+/// request of one join with the member key (and proof of possession) of another, so the
+/// inviter's open fails at step 1 of §5.8 (the aad names the member key).
+fn inviter_bad_join(ctx: &mut ClientCtx<'_>) -> TestResult {
+    use hearth_client::transport::Transport;
+    use hearth_crypto::invite;
+    use hearth_crypto::keys::IdentityKey;
+    let mut fx = start(ctx, 1, 1)?;
+    needs_sas(&fx)?;
+    let created = fx.create_channel(0)?;
+    let v = fx.ok(
+        "invite.create",
+        json!({"conversation": hex::encode(created.conversation), "expires_in": 3600, "compare": true}),
+    )?;
+    let uri = v
+        .get("uri")
+        .and_then(Value::as_str)
+        .ok_or_else(|| fx.fail(format!("invite.create answered without a `uri`: {v}")))?
+        .to_owned();
+    let now = super::peer::now();
+    let bad = |e: hearth_crypto::ProtocolError| fx.fail(format!("harness: building a join: {e:?}"));
+    let (_, a) = invite::join(&uri, IdentityKey::generate(), "A", now).map_err(bad)?;
+    let (_, mut b) = invite::join(&uri, IdentityKey::generate(), "B", now).map_err(bad)?;
+    b.body.sealed = a.body.sealed;
+    let invite = b.body.invite_id.0;
+    let host = super::peer::host_url(&fx, 0)?;
+    let auth = std::cell::RefCell::new(Some(b.auth));
+    let signed = Transport::build(
+        &host,
+        Op::INVITE_REDEEM,
+        Some(hearth_wire::ChannelId(created.channel)),
+        &b.body,
+        &|bytes| {
+            let k = auth
+                .borrow_mut()
+                .take()
+                .ok_or_else(|| hearth_client::ClientError::Usage("signs once".into()))?;
+            Ok((k.public_key(), k.sign_request(bytes)))
+        },
+    );
+    let signed = must(&fx, "building the redeem", signed)?;
+    must(
+        &fx,
+        "invite.redeem",
+        Transport::new().post(&host, &signed).into_ok(),
+    )?;
+    let events = fx.sync()?;
+    if let Some(e) = events_of(&events, "sas").first() {
+        return Err(fx.fail(format!(
+            "the shim showed a code for a join that does not open (HRT-INV-70, HRT-SHIM-35): {e}"
+        )));
+    }
+    expect_event(
+        &fx,
+        &events,
+        "rejected",
+        Some(ErrorCode::DECRYPT_FAILED),
+        "a join sealed for another member key (§5.8 step 1)",
+        &[],
+    )?;
+    let a = fx.call(
+        "sas.confirm",
+        json!({"invite": hex::encode(invite), "match": true}),
+    )?;
+    if !matches!(a, Answer::Failed { .. }) {
+        return Err(fx.fail(format!(
+            "sas.confirm for a join that showed no code was answered `{}`, expected `failed` (HRT-SHIM-37)",
             a.describe()
         )));
     }

@@ -4,7 +4,7 @@
 //! with the client's transport, and tells the user ([`Event::Sas`], `sas_mismatch`).
 //!
 //! `client.rs` calls it at four points, each marked `// issue 15`: after a redeem's `ok`
-//! ([`Client::comparison_redeemed`]), before Welcomes are fetched ([`Client::ask_joiners`]),
+//! (`Client::comparison_redeemed`), before Welcomes are fetched (`Client::ask_joiners`),
 //! for a join that passed §5.8 (`Client::sas_opened`), and in `take_events` (the held events).
 
 use hearth::conversation::sas::{Comparisons, Decision, Waiting};
