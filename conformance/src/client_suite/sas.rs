@@ -454,7 +454,7 @@ fn joiner_no_code(ctx: &mut ClientCtx<'_>) -> TestResult {
 /// inviter's open fails at step 1 of §5.8 (the aad names the member key).
 fn inviter_bad_join(ctx: &mut ClientCtx<'_>) -> TestResult {
     use hearth_client::transport::Transport;
-    use hearth_crypto::invite;
+    use hearth_crypto::group::PendingMember;
     use hearth_crypto::keys::IdentityKey;
     let mut fx = start(ctx, 1, 1)?;
     needs_sas(&fx)?;
@@ -470,8 +470,8 @@ fn inviter_bad_join(ctx: &mut ClientCtx<'_>) -> TestResult {
         .to_owned();
     let now = super::peer::now();
     let bad = |e: hearth_crypto::ProtocolError| fx.fail(format!("harness: building a join: {e:?}"));
-    let (_, a) = invite::join(&uri, IdentityKey::generate(), "A", now).map_err(bad)?;
-    let (_, mut b) = invite::join(&uri, IdentityKey::generate(), "B", now).map_err(bad)?;
+    let (_, a) = PendingMember::join(&uri, IdentityKey::generate(), "A", now).map_err(bad)?;
+    let (_, mut b) = PendingMember::join(&uri, IdentityKey::generate(), "B", now).map_err(bad)?;
     b.body.sealed = a.body.sealed;
     let invite = b.body.invite_id.0;
     let host = super::peer::host_url(&fx, 0)?;
