@@ -3,11 +3,8 @@
 
 use hearth_wire::ErrorCode;
 
-use super::redeem::host_clock;
-use super::redeem::short_lived_invite;
-use super::redeem::EXPIRY_ATTEMPTS;
-use super::revoke::revoke_as_creator;
-use super::revoke::revoke_by_creator;
+use super::redeem::{host_clock, short_lived_invite, EXPIRY_ATTEMPTS};
+use super::revoke::{revoke_as_creator, revoke_by_creator};
 use crate::model::{Stop, TestResult};
 use crate::suite::api::{hex_32, SMALL_ORDER};
 use crate::suite::{expect_code, op, Ctx};

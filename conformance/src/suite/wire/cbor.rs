@@ -3,13 +3,7 @@
 
 use hearth_wire::{encode_with, ErrorCode};
 
-use super::raw::base;
-use super::raw::deep_ext;
-use super::raw::expect_raw;
-use super::raw::keys_4_to_6;
-use super::raw::raw_request;
-use super::raw::signed_raw;
-use super::raw::with_ts_raw;
+use super::raw::{base, deep_ext, expect_raw, keys_4_to_6, raw_request, signed_raw, with_ts_raw};
 use crate::model::TestResult;
 use crate::suite::{expect_code, expect_detail, expect_one_of, Ctx};
 
