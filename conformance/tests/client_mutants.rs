@@ -49,6 +49,7 @@ pub const CLIENT_MUTANTS: &[(&str, &[&str])] = &[
     ("hide-unsupported", &["client.msg.unknown-type.*"]),
     ("no-recovery-commit", &["client.recovery.admin-recovers"]),
     ("send-when-reported", &["client.recovery.hold"]),
+    ("send-after-removal", &["client.removal.no-failover"]),
 ];
 
 #[test]

@@ -13,10 +13,17 @@
 //!   commit (HRT-GRP-93, [`Recovery::due`], built by `Group::recovery_commit`);
 //! - a member that accepted the commit processes the recovery commit too (HRT-GRP-94).
 //!
+//! It also records the members whom commits removed without their having left, so that an
+//! admin carries each removal to the conversation's other routes (HRT-ROUTE-28,
+//! [`carry_removals`]), and judges a `removed` answer (HRT-GRP-90, HRT-GRP-91,
+//! [`judge_removed`]); a member removed on one route sends on none (HRT-ROUTE-29,
+//! [`may_send`]).
+//!
 //! [`Recovery::process`] replaces [`channel::process`] for a front end that keeps a
 //! [`Recovery`] per channel; it hands every other entry to [`channel::process`] unchanged.
 
-use hearth_crypto::group::Group;
+use hearth_crypto::group::{Change, Group};
+use hearth_crypto::keys::Fingerprint;
 use hearth_crypto::{CommitOutcome, Status};
 use hearth_wire::log::LogEntry;
 use hearth_wire::EntryKind;
@@ -31,6 +38,8 @@ pub struct Recovery {
     latest: Option<(u64, Vec<u8>)>,
     /// A verified `report` entry names the latest commit.
     reported: bool,
+    /// Members whom a processed commit removed although they had not left (HRT-ROUTE-28).
+    removed: Vec<Fingerprint>,
 }
 
 impl Recovery {
@@ -42,6 +51,12 @@ impl Recovery {
     /// The latest commit entry processed: `seq` and bytes.
     pub fn latest_commit(&self) -> Option<(u64, &[u8])> {
         self.latest.as_ref().map(|(s, b)| (*s, b.as_slice()))
+    }
+
+    /// The members whom commits processed on this route removed without their having left
+    /// (HRT-ROUTE-28), oldest first.
+    pub fn removed_members(&self) -> &[Fingerprint] {
+        &self.removed
     }
 
     /// Whether a verified report names the commit of the member's current epoch: the member
@@ -112,7 +127,9 @@ impl Recovery {
                         }
                         _ => (run, None),
                     };
+                    let before = group.members();
                     let r = channel::process(group, log, senders, body);
+                    self.note_removed(&before, group);
                     let complete = r.len() == body.len();
                     let ends = r.last().is_some_and(|(_, x)| {
                         matches!(x, Received::Removed | Received::Detected(_))
@@ -138,6 +155,21 @@ impl Recovery {
             }
         }
         out
+    }
+
+    /// Records the members of `before` that are gone from `group`'s roster without having
+    /// left (HRT-ROUTE-28).
+    fn note_removed(&mut self, before: &[hearth_crypto::group::MemberView], group: &Group) {
+        if group.status() != Status::Active {
+            return;
+        }
+        let after = group.members();
+        for m in before {
+            let gone = !after.iter().any(|a| a.fingerprint == m.fingerprint);
+            if gone && !m.left && !self.removed.contains(&m.fingerprint) {
+                self.removed.push(m.fingerprint);
+            }
+        }
     }
 
     /// A verified report entry naming the latest commit sets the hold (HRT-GRP-92); one that
@@ -180,4 +212,52 @@ pub fn is_recovery(commit_bytes: &[u8]) -> bool {
         .ok()
         .and_then(|c| c.unverified_tbs().ok())
         .is_some_and(|t| t.as_unverified().recover.is_some())
+}
+
+/// What a `removed` answer (status 21) comes to once the member has fetched and processed the
+/// route's log up to the served tip (HRT-GRP-90): removed only if that processing reached a
+/// commit that removes it; otherwise the answer is not borne out, the route is treated as
+/// unreachable and nothing is deleted (HRT-GRP-91).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemovedAnswer {
+    /// The log holds the commit that removed this member: the channel is over for it.
+    Removed,
+    /// The log does not bear the answer out: the route is unreachable; warn naming the host.
+    NotBorneOut,
+}
+
+/// Judges a `removed` answer after the log was processed (HRT-GRP-90, HRT-GRP-91).
+pub fn judge_removed(group: &Group) -> RemovedAnswer {
+    if group.status() == Status::Removed {
+        RemovedAnswer::Removed
+    } else {
+        RemovedAnswer::NotBorneOut
+    }
+}
+
+/// Whether a member may post application messages to any route of a conversation whose
+/// routes' groups are `groups`: not once it has processed its removal on one of them
+/// (HRT-ROUTE-29), and never failing over from such a route (HRT-ROUTE-27).
+pub fn may_send<'a>(mut groups: impl Iterator<Item = &'a Group>) -> bool {
+    crate::conversation::mutant::on("send-after-removal")
+        || !groups.any(|g| g.status() == Status::Removed)
+}
+
+/// The removals an admin of `group` owes this route (HRT-ROUTE-28): one `Change::Remove` for
+/// each member of `removed` (removed on another route of the conversation without having
+/// left) still in this route's roster. Empty for a member that is not an admin here.
+pub fn carry_removals(group: &Group, removed: &[Fingerprint]) -> Vec<Change> {
+    let members = group.members();
+    let me = group.my_leaf();
+    let admin = members
+        .iter()
+        .any(|m| m.leaf == me && m.role == hearth_wire::Role::Admin);
+    if !admin || group.status() != Status::Active {
+        return Vec::new();
+    }
+    members
+        .iter()
+        .filter(|m| m.leaf != me && removed.contains(&m.fingerprint))
+        .map(|m| Change::Remove(m.leaf))
+        .collect()
 }

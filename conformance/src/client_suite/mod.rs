@@ -20,6 +20,7 @@ pub mod peer_display;
 pub mod peer_msg;
 pub mod peer_route;
 pub mod recovery;
+pub mod removal;
 
 use std::time::{Duration, Instant};
 
@@ -82,6 +83,7 @@ pub fn all_tests() -> Vec<ClientTestDef> {
     v.extend(peer_route::tests());
     v.extend(peer_display::tests());
     v.extend(recovery::tests());
+    v.extend(removal::tests());
     v
 }
 
