@@ -252,7 +252,10 @@ pub fn carry_removals(group: &Group, removed: &[Fingerprint]) -> Vec<Change> {
     let admin = members
         .iter()
         .any(|m| m.leaf == me && m.role == hearth_wire::Role::Admin);
-    if !admin || group.status() != Status::Active {
+    if !admin
+        || group.status() != Status::Active
+        || crate::conversation::mutant::on("no-carry-removal")
+    {
         return Vec::new();
     }
     members

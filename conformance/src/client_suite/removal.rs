@@ -21,6 +21,12 @@ pub fn tests() -> Vec<ClientTestDef> {
         title: "a member removed on one route of a two-route conversation verifies its removal from the log and posts to neither route",
         requirements: &["HRT-GRP-90", "HRT-ROUTE-27", "HRT-ROUTE-29", "HRT-GRP-46"],
         run: no_failover,
+    },
+    ClientTestDef {
+        id: "client.removal.carried-to-other-routes",
+        title: "an admin of a second route that processes a member's removal on the first route commits that member's removal on the second at its next refresh",
+        requirements: &["HRT-ROUTE-28"],
+        run: carried,
     }]
 }
 
@@ -105,4 +111,58 @@ fn no_failover(ctx: &mut ClientCtx<'_>) -> TestResult {
         "after processing its removal from route 1",
         &[0, 1],
     )
+}
+
+/// Peer 0 (admin of route 1) removes peer 1 there; the shim, admin of route 2 (it made it with
+/// `route.add`), must carry the removal to route 2 (HRT-ROUTE-28).
+fn carried(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 2, 2)?;
+    let mut s = join(&mut fx, 0)?;
+    let (h, r1) = (s.handle, s.route.clone());
+    let mut p1 = super::recovery::add_peer(&mut fx, &mut s.peer, h, 1)?;
+    let url2 = fx
+        .hosts
+        .get(1)
+        .map(|x| x.url().to_owned())
+        .ok_or_else(|| Stop::fail("no second host (test bug)", &[]))?;
+    fx.ok("route.add", json!({"conversation": s.conv, "host": url2}))?;
+    for _ in 0..3 {
+        let _ = s.peer.sync();
+        let _ = p1.sync();
+        fx.sync()?;
+    }
+    let on_route_2 = p1.conversations().iter().any(|c| c.routes().len() == 2);
+    if !on_route_2 {
+        return Err(fx.fail("harness: peer 1 did not join the shim's second route"));
+    }
+    let p1_fp = p1.fingerprint();
+    must(&fx, "commit", s.peer.commit(&h, &r1, &[p1_fp]))?;
+    let mark = fx.hosts.get(1).map_or(0, |x| x.proxy.mark());
+    fx.sync()?;
+    fx.sync()?;
+    let commits: Vec<Recorded> = fx
+        .hosts
+        .get(1)
+        .map(|x| x.proxy.records_since(mark))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.op == Some(Op::COMMIT_POST))
+        .collect();
+    if commits.is_empty() {
+        return Err(fx.fail(
+            "the shim, admin of route 2, did not commit the removal of the member removed on route 1 (HRT-ROUTE-28)",
+        ));
+    }
+    let mut ev = p1.sync();
+    ev.extend(p1.sync());
+    let removed_on_2 = ev.iter().any(
+        |e| matches!(e, hearth_client::Event::Removed { route, .. } if route.host.as_str() == url2),
+    );
+    if !removed_on_2 {
+        return Err(fx.fail_with(
+            format!("the shim's commit on route 2 did not remove the member removed on route 1 (HRT-ROUTE-28); its events: {ev:?}"),
+            &commits,
+        ));
+    }
+    Ok(())
 }

@@ -51,6 +51,10 @@ pub const ALL: &[(&str, &str)] = &[
         "send-after-removal",
         "HRT-ROUTE-29: a member removed on one route still sends on the others",
     ),
+    (
+        "no-carry-removal",
+        "HRT-ROUTE-28: an admin does not carry a removal to its other routes",
+    ),
 ];
 
 /// Correct variants, by name, with the freedom of the specification each one takes: the client
