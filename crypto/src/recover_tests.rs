@@ -248,3 +248,20 @@ fn a_recovered_member_survives_save_and_restore() {
     assert_converged(&g[..2]);
     talks(&mut g, 1, 0);
 }
+
+#[test]
+fn no_message_while_a_left_member_is_in_the_roster_hrt_grp_83() {
+    let mut g = channel(3);
+    crate::protocol_tests::commits::leave_all(&mut g, 2);
+    // HRT-GRP-83: the member commits first; its plain update removes the leaver (HRT-GRP-82).
+    assert!(g[1].needs_update(0));
+    assert!(matches!(
+        g[1].seal(&text("x"), 0),
+        Err(ProtocolError::Misuse(ApiMisuse::UpdateRequired))
+    ));
+    let c = g[1].commit(vec![], 0).unwrap().commit;
+    g[1].commit_accepted().unwrap();
+    g[0].process_commit(&c).unwrap();
+    assert!(!g[1].needs_update(0));
+    talks(&mut g, 1, 0);
+}

@@ -374,14 +374,20 @@ impl Group {
 
     /// Advice (spec §6.17): true when the member should commit now — its own `needs_update`
     /// flag is set (a joiner, HRT-RAT-17), it has sent 100 messages since its last commit
-    /// (HRT-RAT-18), or more than 7 days have passed since then by `now` (HRT-RAT-19).
+    /// (HRT-RAT-18), or more than 7 days have passed since then by `now` (HRT-RAT-19); or the
+    /// roster holds a member who left, whom the commit removes (HRT-GRP-82, HRT-GRP-83).
     pub fn needs_update(&self, now: u64) -> bool {
         let own = self
             .state
             .as_ref()
             .and_then(|s| s.needs_update.get(self.me).copied())
             .unwrap_or(false);
-        own || self.sent_since_commit >= UPDATE_AFTER_MESSAGES
+        let left = self
+            .state
+            .as_ref()
+            .is_some_and(|s| s.left.iter().any(|l| *l));
+        own || left
+            || self.sent_since_commit >= UPDATE_AFTER_MESSAGES
             || now.saturating_sub(self.last_commit_time) > UPDATE_AFTER_SECS
     }
 

@@ -46,8 +46,9 @@ impl Group {
     ///
     /// Refuses ([`ApiMisuse::UpdateRequired`]) while the own `needs_update` flag is set
     /// (HRT-RAT-17), after 100 messages since the last own commit (HRT-RAT-18) and when more
-    /// than 7 days have passed since it by `now` in seconds (HRT-RAT-19); and while a commit is
-    /// pending (HRT-GRP-23, HRT-GRP-50).
+    /// than 7 days have passed since it by `now` in seconds (HRT-RAT-19), while the roster holds
+    /// a member who left (HRT-GRP-83: a commit, which removes it, comes first); and while a
+    /// commit is pending (HRT-GRP-23, HRT-GRP-50).
     pub fn seal(&mut self, content: &Content, now: u64) -> Result<SealedEnvelope, ProtocolError> {
         self.seal_inner(content, now, 0, Padding::Exact)
     }
@@ -84,7 +85,9 @@ impl Group {
             || now.saturating_sub(self.last_commit_time) > UPDATE_AFTER_SECS;
         let keys_own = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
         let st = self.state.as_mut().ok_or(ApiMisuse::Removed)?;
-        if over || st.needs_update.get(me).copied().unwrap_or(true) {
+        // HRT-GRP-83: no message while a member who left is in the roster.
+        let left = st.left.iter().any(|l| *l);
+        if over || left || st.needs_update.get(me).copied().unwrap_or(true) {
             return Err(ApiMisuse::UpdateRequired.into());
         }
         // Step 1 (HRT-MSG-7).

@@ -193,7 +193,7 @@ fn the_creator_is_removable_hrt_grp_34() {
 }
 
 /// Every member records a `member.leave` SignedRequest signed by the member at `leaf`.
-fn leave_all(g: &mut [Group], leaf: usize) {
+pub(crate) fn leave_all(g: &mut [Group], leaf: usize) {
     let req = hearth_wire::request::Request {
         op: hearth_wire::Op::MEMBER_LEAVE,
         host_url: host(),

@@ -9,7 +9,7 @@
 //! | `commits` | commit processing and its checks (spec §6.8 to §6.10) |
 //! | `joins` | Welcomes and invitations (spec §5, §6.11, §6.12) |
 
-mod commits;
+pub(crate) mod commits;
 mod envelopes;
 mod flows;
 mod joins;
