@@ -2,13 +2,13 @@
 //!
 //! - [`Conn::Sqlite`]: today's SQLite database (`rusqlite`), the default and the only one for
 //!   CGI and FastCGI. The statements are passed to SQLite unchanged.
-//! - [`Conn::Pg`] (cargo feature `postgres`, [`crate::pg`]): a PostgreSQL database shared by
+//! - `Conn::Pg` (cargo feature `postgres`, module `pg`): a PostgreSQL database shared by
 //!   several `serve` instances. Placeholders `?N` become `$N`; everything else is the same SQL.
 //!
 //! The ops and [`crate::store`] are written once, against [`Backend`], in the SQL both
 //! databases accept. What differs is how a write transaction is opened
-//! ([`Backend::begin_write`]) and therefore which guarantees the isolation gives; the table in
-//! `examples/host/README.md` ("Storage and isolation") states, per operation, what it needs:
+//! ([`Backend::begin_write`]) and therefore which guarantees the isolation gives. Per
+//! guarantee, what it needs and what provides it:
 //!
 //! | guarantee | statement | SQLite (`BEGIN IMMEDIATE`) | PostgreSQL (`READ COMMITTED` + advisory locks) |
 //! |---|---|---|---|

@@ -150,7 +150,7 @@ pub fn open(url: &str) -> DbResult<PgConn> {
     })
 }
 
-/// Applies pending migrations in one transaction, under [`MAINTENANCE_LOCK`]; the number of
+/// Applies pending migrations in one transaction, under the maintenance lock; the number of
 /// migrations applied.
 pub fn migrate(client: &mut Client) -> DbResult<usize> {
     let mut tx = client.transaction()?;
