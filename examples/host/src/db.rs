@@ -301,6 +301,15 @@ pub trait Backend {
     fn commit(&self) -> DbResult<()>;
     /// Rolls the open transaction back.
     fn rollback(&self) -> DbResult<()>;
+    /// Inside a transaction: takes the maintenance lock (migrations, pruning) if no other
+    /// process holds it. SQLite's write lock already excludes everyone else.
+    fn try_maintenance(&self) -> DbResult<bool> {
+        Ok(true)
+    }
+    /// Whether the server closed the connection.
+    fn is_closed(&self) -> bool {
+        false
+    }
 }
 
 /// A connection to either database.
@@ -309,7 +318,7 @@ pub enum Conn {
     Sqlite(rusqlite::Connection),
     /// PostgreSQL.
     #[cfg(feature = "postgres")]
-    Pg(Box<crate::pg::PgConn>),
+    Pg(Box<dyn Backend>),
 }
 
 impl Conn {
@@ -372,7 +381,7 @@ impl Conn {
         match self {
             Conn::Sqlite(_) => false,
             #[cfg(feature = "postgres")]
-            Conn::Pg(c) => c.is_closed(),
+            Conn::Pg(c) => c.as_ref().is_closed(),
         }
     }
 
