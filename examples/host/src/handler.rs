@@ -157,7 +157,7 @@ impl Host {
         #[cfg(feature = "postgres")]
         if prune_due {
             if let Connection::Pg(pg) = conn {
-                prune_shared(pg, now);
+                prune_shared(pg.as_ref(), now);
             }
         }
         let prune_here = prune_due && !conn.is_pg();
@@ -337,8 +337,7 @@ fn request_digest(data: &[u8]) -> [u8; 32] {
 /// Prunes expired rows of a shared PostgreSQL database in a transaction of its own, when no
 /// other instance is pruning (the maintenance lock).
 #[cfg(feature = "postgres")]
-fn prune_shared(pg: &crate::pg::PgConn, now: u64) {
-    use crate::db::Backend;
+fn prune_shared(pg: &dyn crate::db::Backend, now: u64) {
     let result = (|| {
         pg.execute_batch("BEGIN")?;
         if pg.try_maintenance()? {
