@@ -4,7 +4,7 @@
 //! The harness never needs the end-to-end cryptography: a host checks only clear-text fields
 //! and signatures (spec §8.5), so ciphertexts are random bytes of valid lengths.
 
-use hearth_crypto::label;
+use hearth_crypto::hazmat::label;
 use hearth_wire::request::{AppendResult, CommitPostResult, LogFetchResult};
 use hearth_wire::{encode_with, ErrorCode};
 
@@ -264,7 +264,7 @@ impl CommitSpec {
         &self,
         rng: &mut SeededRng,
         signer: &Key,
-        l: hearth_crypto::Label,
+        l: hearth_crypto::hazmat::Label,
     ) -> (Vec<u8>, Vec<u8>) {
         let tbs = self.tbs(rng);
         let sig = signer.sign(l, |e| {

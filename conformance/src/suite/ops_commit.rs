@@ -3,7 +3,7 @@
 
 use std::sync::Barrier;
 
-use hearth_crypto::label;
+use hearth_crypto::hazmat::label;
 use hearth_wire::request::{AppendResult, CommitPostResult, WelcomeFetchResult};
 use hearth_wire::{encode_with, ErrorCode};
 

@@ -12,15 +12,15 @@ use hearth_wire::{
 };
 
 use super::{derive, join_content, join_seal_aad, join_seal_info, sas_ctx, Derived, Sas};
-use crate::ed25519::SigningKey;
 use crate::error::ProtocolError;
-use crate::hpke::{Hpke, Mode};
+use crate::hazmat::ed25519::SigningKey;
+use crate::hazmat::hpke::{Hpke, Mode};
+use crate::hazmat::label;
+use crate::hazmat::labelled::{bstr, sign_with_label};
+use crate::hazmat::x25519;
 use crate::keys::{IdentityKey, InitKey, MemberKey};
-use crate::label;
-use crate::labelled::{bstr, sign_with_label};
 use crate::rng::HearthRng;
 use crate::secret::Secret32;
-use crate::x25519;
 
 /// The `invite_auth` key that signs the `invite.redeem` request (HRT-INV-29, HRT-KEY-22).
 pub struct InviteAuthKey(SigningKey);

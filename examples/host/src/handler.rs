@@ -10,9 +10,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use hearth_crypto::ed25519::{Signature as EdSignature, VerifyingKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, h, verify_with_label};
+use hearth_crypto::hazmat::ed25519::{Signature as EdSignature, VerifyingKey};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{bstr, h, verify_with_label};
 use hearth_wire::group::CommitTbs;
 use hearth_wire::request::{InfoResult, Limits, Request, RequestBody, SignedRequest};
 use hearth_wire::{

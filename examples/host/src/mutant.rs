@@ -9,8 +9,8 @@
 //! they compile to nothing (the `mutant!` macro is the constant `false`, and the helpers of this
 //! module do not exist).
 
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, signing_input};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{bstr, signing_input};
 use hearth_wire::request::{Request, SignedRequest};
 use hearth_wire::{WireDecode, WireError};
 use rusqlite::{params, Connection};

@@ -1,7 +1,7 @@
 //! Ops 13 `blob.put` (spec §8.5.14) and 14 `blob.get` (spec §8.5.15).
 
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, h};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{bstr, h};
 use hearth_wire::request::{BlobGetBody, BlobPutBody};
 use hearth_wire::{Encoder, ErrorCode};
 use rusqlite::{params, OptionalExtension};

@@ -1,9 +1,9 @@
 //! Ops 3 `invite.create` (§8.5.4), 4 `invite.revoke` (§8.5.5), 5 `invite.redeem` (§8.5.6) and
 //! 6 `join.fetch` (§8.5.7).
 
-use hearth_crypto::ed25519::{Signature, VerifyingKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::verify_with_label;
+use hearth_crypto::hazmat::ed25519::{Signature, VerifyingKey};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::verify_with_label;
 use hearth_wire::request::{InviteCreateBody, InviteRedeemBody, InviteRevokeBody};
 use hearth_wire::{Encoder, ErrorCode, WireEncode};
 use rusqlite::{params, OptionalExtension};

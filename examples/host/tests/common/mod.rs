@@ -14,10 +14,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hearth_crypto::ed25519::SigningKey;
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, sign_with_label};
-use hearth_crypto::x25519;
+use hearth_crypto::hazmat::ed25519::SigningKey;
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{bstr, sign_with_label};
+use hearth_crypto::hazmat::x25519;
 use hearth_wire::envelope::Envelope;
 use hearth_wire::group::{Commit, CommitTbs, GroupOp, Welcome};
 use hearth_wire::request::{Request, Response, SignedRequest};
@@ -553,8 +553,8 @@ pub fn verify_log(result: &[u8]) -> (u64, Vec<hearth_wire::log::LogEntry>) {
     let mut prev: Vec<u8> = Vec::new();
     for (i, e) in r.entries.as_slice().iter().enumerate() {
         assert_eq!(e.seq.0, i as u64 + 1, "contiguous seq");
-        let eh = hearth_crypto::labelled::h(label::ENTRY, bstr(&e.bytes));
-        let head = hearth_crypto::labelled::h(label::LOG, |enc| {
+        let eh = hearth_crypto::hazmat::labelled::h(label::ENTRY, bstr(&e.bytes));
+        let head = hearth_crypto::hazmat::labelled::h(label::LOG, |enc| {
             enc.array(4)
                 .bytes(&prev)
                 .uint(e.seq.0)
