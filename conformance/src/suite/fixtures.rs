@@ -33,9 +33,9 @@ pub mod op {
 }
 
 /// Roles (spec §12.3).
-pub const MEMBER: u64 = 0;
+pub const MEMBER: u64 = hearth_wire::Role::MEMBER_CODE as u64;
 /// Admin role.
-pub const ADMIN: u64 = 1;
+pub const ADMIN: u64 = hearth_wire::Role::ADMIN_CODE as u64;
 /// Suite 1.
 pub const SUITE: u64 = 1;
 
@@ -392,13 +392,10 @@ impl Ctx<'_> {
     pub fn redeem_body(&self, ch_id: &[u8; 16], inv: &Invite, mk: &Key, sealed: &[u8]) -> Vec<u8> {
         let url = self.c.host_url.clone();
         let auth = inv.auth.public();
-        let pop = mk.sign(label::REDEEM, |e| {
-            e.array(4)
-                .text(&url)
-                .bytes(ch_id)
-                .bytes(&inv.id)
-                .bytes(&auth);
-        });
+        let pop = mk.sign(
+            hearth_crypto::invite::REDEEM_POP_LABEL,
+            hearth_crypto::invite::redeem_pop_content(&url, ch_id, &inv.id, &auth),
+        );
         encode_with(|e| {
             e.map(4)
                 .uint(1)

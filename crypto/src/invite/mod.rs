@@ -161,6 +161,30 @@ pub(super) fn join_content<'a>(
     }
 }
 
+/// The content of the redeem proof of possession, `[host_url, channel_id, invite_id,
+/// invite_auth_pub]`: the joiner signs it with its member key under label `redeem` (spec §5.6
+/// step 8, HRT-INV-28) and the host verifies it (HRT-OP-23). Every party that builds or checks a
+/// pop uses this one function, with [`crate::hazmat::labelled::sign_with_label`],
+/// [`crate::hazmat::labelled::verify_with_label`] or
+/// [`crate::hazmat::labelled::signing_input`] and [`REDEEM_POP_LABEL`].
+pub fn redeem_pop_content<'a>(
+    host_url: &'a str,
+    channel_id: &'a [u8],
+    invite_id: &'a [u8],
+    invite_auth_pub: &'a [u8],
+) -> impl FnOnce(&mut hearth_wire::Encoder) + 'a {
+    move |e| {
+        e.array(4)
+            .text(host_url)
+            .bytes(channel_id)
+            .bytes(invite_id)
+            .bytes(invite_auth_pub);
+    }
+}
+
+/// The label of the redeem proof of possession (Table 3.3).
+pub const REDEEM_POP_LABEL: crate::hazmat::Label = label::REDEEM;
+
 /// The inviter's material for one invitation (spec §5.5); secrets zeroized on drop.
 struct InviteMaterial {
     host_url: HostUrl,

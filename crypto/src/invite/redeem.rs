@@ -152,13 +152,11 @@ pub(crate) fn build_join(
     drop(exported);
     // Step 8 (HRT-INV-28): proof of possession of MK.
     let auth_pub = EdPublic(*d.auth.verifying_key().as_bytes());
-    let pop = sign_with_label(member_key.signing_key(), label::REDEEM, |e| {
-        e.array(4)
-            .text(host_url.as_str())
-            .bytes(&cid.0)
-            .bytes(&d.invite_id.0)
-            .bytes(&auth_pub.0);
-    });
+    let pop = sign_with_label(
+        member_key.signing_key(),
+        super::REDEEM_POP_LABEL,
+        super::redeem_pop_content(host_url.as_str(), &cid.0, &d.invite_id.0, &auth_pub.0),
+    );
     let body = InviteRedeemBody {
         invite_id: d.invite_id,
         member_key: mk_pub,

@@ -415,13 +415,12 @@ pub fn invite_family() -> R<VectorFile> {
         k.enc == redeem.body.sealed.enc.0 && ct.as_slice() == redeem.body.sealed.ct.as_slice(),
         "independent join seal matches the library's",
     )?;
-    let pop_content = encode_with(|e| {
-        e.array(4)
-            .text(HOST_URL)
-            .bytes(&real_cid)
-            .bytes(&d.invite_id)
-            .bytes(&d.auth_pub);
-    });
+    let pop_content = encode_with(hearth_crypto::invite::redeem_pop_content(
+        HOST_URL,
+        &real_cid,
+        &d.invite_id,
+        &d.auth_pub,
+    ));
     let pj = PendingJoin {
         invite_id: redeem.body.invite_id,
         member_key: redeem.body.member_key,
@@ -522,7 +521,7 @@ pub fn invite_family() -> R<VectorFile> {
         .mid(
             "15_pop_signing_input",
             hx(&labelled::signing_input(
-                label::REDEEM,
+                hearth_crypto::invite::REDEEM_POP_LABEL,
                 crate::util::with_raw(&pop_content),
             )),
         )

@@ -426,13 +426,12 @@ pub fn redeem_body(
     auth: &SigningKey,
     mk: &SigningKey,
 ) -> Vec<u8> {
-    let pop = sign_with_label(mk, label::REDEEM, |e| {
-        e.array(4)
-            .text(HOST_URL)
-            .bytes(&channel)
-            .bytes(&invite_id)
-            .bytes(&pk(auth));
-    });
+    let auth_pub = pk(auth);
+    let pop = sign_with_label(
+        mk,
+        hearth_crypto::invite::REDEEM_POP_LABEL,
+        hearth_crypto::invite::redeem_pop_content(HOST_URL, &channel, &invite_id, &auth_pub),
+    );
     map(&[
         (1, cb_bytes(&invite_id)),
         (2, cb_bytes(&pk(mk))),
