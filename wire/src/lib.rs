@@ -47,4 +47,4 @@ pub use encode::{encode_with, Encoder};
 pub use error::WireError;
 pub use ext::ExtMap;
 pub use types::*;
-pub use validate::{item_len, validate, Profile, MAX_DEPTH};
+pub use validate::{validate, Profile, MAX_DEPTH};

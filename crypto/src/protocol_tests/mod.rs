@@ -23,12 +23,12 @@ use hearth_wire::{
 };
 
 use crate::envelope::ContentBuilder;
-use crate::error::{ApiMisuse, ProtocolError};
+use crate::error::{Misuse, ProtocolError};
 use crate::group::{Change, CommitOutcome, Group, HeldSecrets, PendingMember, Status};
+use crate::hazmat::label;
+use crate::hazmat::labelled::{bstr, sign_with_label};
 use crate::invite::ValidatedJoin;
 use crate::keys::IdentityKey;
-use crate::label;
-use crate::labelled::{bstr, sign_with_label};
 use crate::rng::HearthRng;
 
 const HOST: &str = "https://example.org/hearth";

@@ -4,10 +4,10 @@
 
 use hearth_crypto::envelope::{message_ref, ContentBuilder};
 use hearth_crypto::group::{Change, Group, HeldSecrets, PendingMember};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::sign_with_label;
 use hearth_crypto::invite;
 use hearth_crypto::keys::{Fingerprint, IdentityKey, IdentityPublicKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::sign_with_label;
 use hearth_crypto::rng::HearthRng;
 use hearth_wire::envelope::{ContentBody, RouteBody, RouteInvite};
 use hearth_wire::invite::InviteUri;
@@ -995,7 +995,7 @@ impl Client {
             .routes
             .iter()
             .find(|r| &r.link == link)
-            .map(|r| r.group.danger_held_secrets())
+            .map(|r| r.group.held_secrets())
             .ok_or_else(|| ClientError::usage("no such route"))
     }
 

@@ -11,9 +11,9 @@
 use std::sync::atomic::Ordering;
 
 use crate::db::Conn as Connection;
-use hearth_crypto::ed25519::{Signature as EdSignature, VerifyingKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, h, verify_with_label};
+use hearth_crypto::hazmat::ed25519::{Signature as EdSignature, VerifyingKey};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{bstr, h, verify_with_label};
 use hearth_wire::group::CommitTbs;
 use hearth_wire::request::{Request, RequestBody, SignedRequest};
 use hearth_wire::{ErrorCode, Op, Unverified, WireDecode};

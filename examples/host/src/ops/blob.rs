@@ -1,8 +1,8 @@
 //! Ops 13 `blob.put` (spec §8.5.14) and 14 `blob.get` (spec §8.5.15).
 
 use crate::db::{params, OptionalExtension};
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, h};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{bstr, h};
 use hearth_wire::request::{BlobGetBody, BlobGetResult, BlobPutBody, BlobPutResult};
 use hearth_wire::{ErrorCode, WireEncode};
 

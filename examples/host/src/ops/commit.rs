@@ -7,10 +7,10 @@
 use std::collections::HashSet;
 
 use crate::db::{params, OptionalExtension};
-use hearth_crypto::ed25519::{Signature, VerifyingKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, verify_with_label};
-use hearth_crypto::x25519;
+use hearth_crypto::hazmat::ed25519::{Signature, VerifyingKey};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{bstr, verify_with_label};
+use hearth_crypto::hazmat::x25519;
 use hearth_wire::group::GroupOp;
 use hearth_wire::request::{CommitPostBody, CommitPostResult};
 use hearth_wire::WireDecode;

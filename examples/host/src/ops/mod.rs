@@ -151,8 +151,8 @@ pub fn entitled(
     })
 }
 
-/// Role admin (spec §12.3).
-pub const ADMIN: u8 = 1;
+/// Role admin (spec §12.3), as the store keeps it.
+pub const ADMIN: u8 = hearth_wire::Role::ADMIN_CODE;
 
 /// The `{1: seq, 2: head}` result of the ops that append one entry (`AppendResult`).
 pub fn append_result(seq: u64, head: &[u8; 32]) -> Vec<u8> {
