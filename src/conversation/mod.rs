@@ -90,46 +90,49 @@
 //! after the state moved on).
 
 pub mod channel;
+pub mod error;
+pub mod event;
+pub mod io;
 pub mod join;
 pub mod log;
+pub mod machine;
 mod mutant;
+pub mod outbox;
+mod procedure;
 pub mod route;
+pub mod state;
+pub mod timeline;
 
+pub use error::Error;
+pub use event::Event;
+pub use io::{Checkpoint, Outcome, Output, RequestId};
+pub use machine::{Answer, Input, Intent, Member, State};
 pub use route::RouteRef;
+pub use state::{
+    AcceptEveryJoin, Comparison, Conversation, Joining, NobodyToAsk, OpenInvite, Route, SasCheck,
+    Sent,
+};
 
-/// The layer's name for one request it issued, to match the answer to it (see the design
-/// above). Unique within one conversation layer instance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(pub u64);
-
-/// State that must be durable before the request that follows it leaves (HRT-RAT-5,
-/// HRT-GRP-50): the group state of one route.
-pub struct Checkpoint<'a> {
-    /// The route.
-    pub route: &'a RouteRef,
-    /// Its group state; a store keeps `Group::save`'s output and replaces the older copy
-    /// (§6.16).
-    pub group: &'a hearth_crypto::group::Group,
-}
-
-/// Where a front end keeps checkpoints (SQLite in the reference client, memory in tests).
+/// Where a front end keeps checkpoints (SQLite in the reference client, memory in tests): a
+/// driver that prefers a callback runs [`Store::save`] for each [`Output::Checkpoint`] and
+/// answers [`Input::Saved`] with its result.
 pub trait Store {
     /// Why saving failed.
     type Error: std::fmt::Display;
 
     /// Makes `checkpoint` durable; an error stops the request it precedes.
-    fn save(&mut self, checkpoint: Checkpoint<'_>) -> Result<(), Self::Error>;
+    fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), Self::Error>;
 }
 
-/// A [`Store`] in memory that keeps nothing: for tests, benchmarks, and front ends that keep
-/// no state between runs.
+/// A [`Store`] that keeps nothing: for tests, benchmarks, and front ends that keep no state
+/// between runs.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoStore;
 
 impl Store for NoStore {
     type Error = std::convert::Infallible;
 
-    fn save(&mut self, _: Checkpoint<'_>) -> Result<(), Self::Error> {
+    fn save(&mut self, _: &Checkpoint) -> Result<(), Self::Error> {
         Ok(())
     }
 }

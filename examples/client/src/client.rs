@@ -1,186 +1,33 @@
-//! The client: an identity, its conversations and their routes, the invitations it made and
-//! the joins it waits for, and the one refresh procedure (`sync`) that drives them (spec §5,
-//! §6, §9, §10).
+//! The client: the adapter between the conversation layer (`hearth::conversation`, where every
+//! procedure of spec §5, §6, §9 and §10 lives) and this program's transport (HTTP) and
+//! storage (SQLite). Each command is an [`Intent`] run to its end: the layer's requests go out
+//! through [`Transport`], its checkpoints to the installed [`Checkpoint`] before the request
+//! that needs them leaves, its events back to the caller.
 
-use hearth_crypto::envelope::{message_ref, ContentBuilder};
-use hearth_crypto::group::{Change, Group, HeldSecrets, PendingMember};
+use hearth::conversation::{Answer, Input, Intent, Member, Output, State};
+use hearth_crypto::envelope::ContentBuilder;
+use hearth_crypto::group::{Group, HeldSecrets};
 use hearth_crypto::invite;
-use hearth_crypto::keys::{Fingerprint, IdentityKey, IdentityPublicKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::sign_with_label;
+use hearth_crypto::keys::{Fingerprint, IdentityPublicKey};
 use hearth_crypto::rng::HearthRng;
-use hearth_wire::envelope::{ContentBody, RouteBody, RouteInvite};
-use hearth_wire::invite::InviteUri;
-use hearth_wire::log::LogEntry;
-use hearth_wire::request::{
-    AppendResult, ChannelCreateBody, CommitPostResult, CommitReportBody, Empty, JoinFetchResult,
-    LogFetchBody, LogFetchResult, WelcomeFetchResult,
-};
-use hearth_wire::{
-    BoundedVec, ContentType, ConversationId, EdPublic, Embedded, EntryKind, ErrorCode, FprPrefix,
-    Hash, HostUrl, Nonce16, Op, RawValue, Role, Seq, Signature, Suite, WireEncode,
-};
+use hearth_wire::{ContentType, ConversationId, HostUrl, RawValue};
 use rand_core::RngCore;
 use zeroize::Zeroizing;
 
 use crate::error::ClientError;
-use hearth::conversation::channel::{self, Received};
-use hearth::conversation::join;
-use hearth::conversation::log::LogState;
-use hearth::conversation::route::{judge_announcement, timeline_key, Announcement};
+use crate::transport::{unix_now, Checkpoint, Transport};
 
-use crate::route::{OpenInvite, Route, RouteRef};
-use crate::transport::{unix_now, Outcome, Transport};
+pub use hearth::conversation::route::timeline_key;
+pub use hearth::conversation::timeline::Displayed;
+pub use hearth::conversation::{
+    AcceptEveryJoin, Comparison, Conversation, Event, Joining, NobodyToAsk, RouteRef, SasCheck,
+    Sent,
+};
 
-/// Entries requested per `log.fetch` (the host may serve fewer, spec §9.4).
-const PAGE: u64 = 256;
-/// `msg.post` attempts on one route after `epoch_conflict` (HRT-ROUTE-17).
-const CONFLICT_RETRIES: usize = 3;
-
-pub use crate::event::Event;
-
-pub use crate::timeline::Displayed;
-use crate::timeline::{Kind, Timeline};
-
-/// The result of a post.
-#[derive(Clone, Debug)]
-pub struct Sent {
-    /// The route it went to.
-    pub route: RouteRef,
-    /// Its seq.
-    pub seq: u64,
-    /// Its msg-ref.
-    pub msg_ref: Hash,
-    /// The `sent_at_ms` sealed in it.
-    pub sent_at_ms: u64,
-}
-
-/// A conversation: a local handle, the conversation id, and its routes in order
-/// (HRT-ROUTE-12).
-pub struct Conversation {
-    pub(crate) handle: [u8; 16],
-    pub(crate) id: ConversationId,
-    pub(crate) routes: Vec<Route>,
-    pub(crate) timeline: Timeline,
-    /// Events produced since the last [`Client::sync`] returned (for instance by the log
-    /// processing that `epoch_conflict` forces during a send, HRT-ROUTE-17).
-    pub(crate) undelivered: Vec<Event>,
-}
-
-impl Conversation {
-    /// The local handle.
-    pub fn handle(&self) -> [u8; 16] {
-        self.handle
-    }
-
-    /// The conversation id (spec §10.1).
-    pub fn id(&self) -> ConversationId {
-        self.id
-    }
-
-    /// The routes, in order.
-    pub fn routes(&self) -> &[Route] {
-        &self.routes
-    }
-
-    /// The timeline: what is shown, and the edits and deletes kept aside (spec §7.8).
-    pub fn timeline(&self) -> &Timeline {
-        &self.timeline
-    }
-
-    /// Moves the events of every route into the conversation: messages into the timeline,
-    /// everything into the undelivered list.
-    fn absorb(&mut self) {
-        for (pos, route) in self.routes.iter_mut().enumerate() {
-            for ev in route.inbox.drain(..) {
-                if let Event::Message {
-                    route: rr,
-                    seq,
-                    sender,
-                    msg_ref,
-                    sent_at_ms,
-                    kind,
-                    ..
-                } = &ev
-                {
-                    self.timeline
-                        .add(rr, pos, *seq, *sender, *msg_ref, *sent_at_ms, kind.clone());
-                }
-                self.undelivered.push(ev);
-            }
-        }
-    }
-}
-
-/// One short authentication string the user is asked to compare (spec §5.8.1).
-#[derive(Clone, Debug)]
-pub struct SasCheck {
-    /// The route of the invitation.
-    pub route: RouteRef,
-    /// The code this client shows (HRT-INV-64 display form through `Display`).
-    pub sas: invite::Sas,
-    /// For the inviter: the joiner's fingerprint and proposed name (HRT-INV-43); `None` on the
-    /// joiner's side.
-    pub joiner: Option<(Fingerprint, String)>,
-}
-
-/// How the user answers the comparison of short authentication strings (spec §5.8.1). The
-/// reference client never admits a joiner of an out-of-band invitation, and never accepts a
-/// Welcome of its own out-of-band join, without a `true` from here (HRT-INV-65, HRT-INV-67).
-pub trait Comparison: Send {
-    /// Whether the user can be asked now. When not, joins stay at the host unopened and
-    /// Welcomes unfetched, so nothing is used up until the user can compare.
-    fn available(&self) -> bool;
-    /// Asks the user: `Some(true)` when the other person's client shows the same code,
-    /// `Some(false)` on a mismatch (or when the other person has no code), `None` for "not
-    /// now". An inviter has opened the join when it asks, so for it `None` counts as a
-    /// mismatch; a joiner asks again at the next sync.
-    fn codes_match(&mut self, check: &SasCheck) -> Option<bool>;
-}
-
-/// The default [`Comparison`]: nobody to ask, so nothing is admitted or accepted.
-pub struct NobodyToAsk;
-
-impl Comparison for NobodyToAsk {
-    fn available(&self) -> bool {
-        false
-    }
-    fn codes_match(&mut self, _: &SasCheck) -> Option<bool> {
-        None
-    }
-}
-
-/// The policy of the client shim (Appendix B §91.6.4): its user accepts every join, as if it
-/// had compared the codes and found them equal.
-pub struct AcceptEveryJoin;
-
-impl Comparison for AcceptEveryJoin {
-    fn available(&self) -> bool {
-        true
-    }
-    fn codes_match(&mut self, _: &SasCheck) -> Option<bool> {
-        Some(true)
-    }
-}
-
-/// A join this client waits to complete.
-pub(crate) struct Joining {
-    pub(crate) pending: PendingMember,
-    pub(crate) link: RouteRef,
-    pub(crate) conversation: ConversationId,
-    pub(crate) inviter: FprPrefix,
-    /// Set for a join started from a `RouteBody`: the conversation it belongs to.
-    pub(crate) attach_to: Option<[u8; 16]>,
-}
-
-/// The reference client's state, in memory.
+/// The reference client: a member's state and the transport that carries its requests.
 pub struct Client {
-    pub(crate) seed: Zeroizing<[u8; 32]>,
-    pub(crate) name: String,
+    pub(crate) state: State,
     pub(crate) transport: Transport,
-    pub(crate) conversations: Vec<Conversation>,
-    pub(crate) joining: Vec<Joining>,
-    pub(crate) comparison: Box<dyn Comparison>,
 }
 
 impl Client {
@@ -194,22 +41,14 @@ impl Client {
     /// A client with the identity key of `seed`.
     pub fn from_seed(seed: Zeroizing<[u8; 32]>, name: &str) -> Self {
         Self {
-            seed,
-            name: name.to_owned(),
+            state: State::new(seed, name),
             transport: Transport::new(),
-            conversations: Vec::new(),
-            joining: Vec::new(),
-            comparison: Box::new(NobodyToAsk),
         }
     }
 
     /// Sets how the user compares short authentication strings (spec §5.8.1).
     pub fn set_comparison(&mut self, comparison: Box<dyn Comparison>) {
-        self.comparison = comparison;
-    }
-
-    fn identity(&self) -> IdentityKey {
-        IdentityKey::from_seed(&self.seed)
+        self.state.comparison = comparison;
     }
 
     /// How long a host may take to answer before the route counts as unreachable
@@ -225,14 +64,14 @@ impl Client {
     }
 
     /// Installs the hook that makes a route's group state durable before an envelope or a
-    /// commit that depends on it is sent (see [`crate::transport::Checkpoint`]).
-    pub fn set_checkpoint(&mut self, checkpoint: crate::transport::Checkpoint) {
+    /// commit that depends on it is sent (the layer's checkpoints, see [`Checkpoint`]).
+    pub fn set_checkpoint(&mut self, checkpoint: Checkpoint) {
         self.transport = self.transport.clone().with_checkpoint(Some(checkpoint));
     }
 
     /// The identity public key.
     pub fn identity_public(&self) -> IdentityPublicKey {
-        self.identity().public_key()
+        self.state.identity().public_key()
     }
 
     /// The identity fingerprint (spec §4.6).
@@ -242,99 +81,72 @@ impl Client {
 
     /// The display name this client proposes when it joins.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.state.name
+    }
+
+    /// The member's state (what the store keeps).
+    pub fn state(&self) -> &State {
+        &self.state
     }
 
     /// Takes the events that commands (not [`Client::sync`]) produced since they were last
     /// taken, in order: a detection during a send, the commits processed while catching up.
     /// A front end shows them right away; the shim leaves them to the next `sync`.
     pub fn take_events(&mut self) -> Vec<Event> {
-        let mut events = Vec::new();
-        for c in &mut self.conversations {
-            c.absorb();
-            events.append(&mut c.undelivered);
-        }
-        events
+        self.state.take_events()
     }
 
     /// The conversations.
     pub fn conversations(&self) -> &[Conversation] {
-        &self.conversations
+        &self.state.conversations
     }
 
-    fn conv_mut(&mut self, handle: &[u8; 16]) -> Result<&mut Conversation, ClientError> {
-        self.conversations
-            .iter_mut()
-            .find(|c| &c.handle == handle)
-            .ok_or_else(|| ClientError::usage("no such conversation"))
+    /// Runs one intent to its end: requests over HTTP, checkpoints before the requests that
+    /// need them, events collected. Returns the answer and the events of a refresh.
+    fn drive(&mut self, intent: Intent) -> (Result<Answer, ClientError>, Vec<Event>) {
+        let idle = State::new(Zeroizing::new([0; 32]), "");
+        let mut member = Member::new(std::mem::replace(&mut self.state, idle));
+        member.handle(Input::Intent {
+            intent,
+            now: unix_now(),
+        });
+        let mut events = Vec::new();
+        let mut done = None;
+        while let Some(o) = member.poll_output() {
+            match o {
+                Output::Checkpoint(request, c) => {
+                    let result = self.transport.save_before_sending(&c);
+                    member.handle(Input::Saved { request, result });
+                }
+                Output::Request { id, route, signed } => {
+                    let outcome = self.transport.post(&route.host, &signed);
+                    member.handle(Input::Response {
+                        request: id,
+                        outcome,
+                    });
+                }
+                Output::Event(e) => events.push(e),
+                Output::Done(r) => done = Some(r),
+            }
+        }
+        if let Some(s) = member.into_state() {
+            self.state = s;
+        }
+        let r = done.unwrap_or_else(|| Err(ClientError::usage("the layer did not finish")));
+        (r, events)
     }
 
-    fn conv(&self, handle: &[u8; 16]) -> Result<&Conversation, ClientError> {
-        self.conversations
-            .iter()
-            .find(|c| &c.handle == handle)
-            .ok_or_else(|| ClientError::usage("no such conversation"))
+    fn run(&mut self, intent: Intent) -> Result<Answer, ClientError> {
+        self.drive(intent).0
     }
 
     /// Creates a channel on `host` (which must list this identity as an owner) for a new
     /// conversation whose id is the channel id (spec §8 op 1, HRT-ROUTE-1).
     pub fn create_channel(&mut self, host: &HostUrl) -> Result<([u8; 16], RouteRef), ClientError> {
-        let route = self.new_channel(host, None)?;
-        let link = route.link.clone();
-        let handle = link.channel.0;
-        self.conversations.push(Conversation {
-            handle,
-            id: ConversationId(handle),
-            routes: vec![route],
-            timeline: Timeline::default(),
-            undelivered: Vec::new(),
-        });
-        Ok((handle, link))
-    }
-
-    /// `channel.create` on `host`: a new group at epoch 0 (spec §6.5) and its create entry.
-    fn new_channel(&self, host: &HostUrl, handle: Option<[u8; 16]>) -> Result<Route, ClientError> {
-        let identity = self.identity();
-        let group = Group::create(host.clone(), self.identity(), unix_now())?;
-        let channel = *group.channel_id();
-        let mk = group
-            .member_key()
-            .ok_or_else(|| ClientError::usage("a new group has a member key"))?;
-        // owner_sig = SignWithLabel(IK, "create", [host_url, channel_id, MK]) (spec §8).
-        let owner_sig = sign_with_label(identity.signing_key(), label::CREATE, |e| {
-            e.array(3)
-                .text(host.as_str())
-                .bytes(&channel.0)
-                .bytes(mk.as_bytes());
-        });
-        let body = ChannelCreateBody {
-            suite: Suite::X25519_SHA256_AES256GCM_ED25519,
-            owner_signature: Signature(owner_sig.to_bytes()),
-        };
-        let signed = Transport::build(host, Op::CHANNEL_CREATE, Some(channel), &body, &|b| {
-            Ok(group.sign_request(b)?)
-        })?;
-        let r = self.transport.post(host, &signed).into_ok()?;
-        let res: AppendResult = r
-            .result_as()?
-            .ok_or_else(|| ClientError::usage("ok without a result"))?;
-        let mut log = LogState::new();
-        log.record_own(res.seq.0, res.head.0, EntryKind::Create, signed)
-            .map_err(|d| ClientError::Frozen(d.code))?;
-        let link = RouteRef {
-            host: host.clone(),
-            channel,
-        };
-        let mut route = Route::new(link, group, log, 0);
-        let mut out = Vec::new();
-        sync_route(
-            &self.transport,
-            &mut route,
-            handle.unwrap_or(channel.0),
-            &mut out,
-        );
-        route.inbox.append(&mut out);
-        Ok(route)
+        match self.run(Intent::CreateChannel(host.clone()))? {
+            Answer::Created(h, r) => Ok((h, r)),
+            _ => Err(unexpected()),
+        }
     }
 
     /// Makes an invitation for the conversation's first usable route (spec §5.2) and returns
@@ -355,36 +167,26 @@ impl Client {
         link: Option<&RouteRef>,
         expires_in: u64,
     ) -> Result<String, ClientError> {
-        let transport = self.transport.clone();
-        let conv = self.conv_mut(handle)?;
-        let id = conv.id;
-        let route = conv
-            .routes
-            .iter_mut()
-            .find(|r| r.usable() && link.is_none_or(|l| *l == r.link))
-            .ok_or_else(|| ClientError::usage("no usable route"))?;
-        // A member who is not admin asks all the same: the host's `forbidden` is the answer
-        // the user sees (Appendix B §91.6.4).
-        let invite = make_invite(&transport, route, id, expires_in, None)?;
-        let uri = invite
-            .invitation
-            .uri()
-            .map(|u| u.to_string())
-            .ok_or_else(|| ClientError::usage("the invitation has no text"))?;
-        route.invites.push(invite);
-        Ok(uri)
+        match self.run(Intent::Invite {
+            conversation: *handle,
+            route: link.cloned(),
+            expires_in,
+        })? {
+            Answer::Invited(uri) => Ok(uri),
+            _ => Err(unexpected()),
+        }
     }
 
     /// Re-hosts a conversation (spec §10.6, HRT-ROUTE-21): a new channel on `host`, recorded as
-    /// a route of the conversation, announced to nobody. The other members join it through
-    /// out-of-band invitations from [`Client::create_invite_on`], which carry the conversation
-    /// id, so that their clients attach it (HRT-ROUTE-22).
+    /// a route of the conversation, announced to nobody.
     pub fn rehost(&mut self, handle: &[u8; 16], host: &HostUrl) -> Result<RouteRef, ClientError> {
-        self.conv(handle)?;
-        let route = self.new_channel(host, Some(*handle))?;
-        let link = route.link.clone();
-        self.conv_mut(handle)?.routes.push(route);
-        Ok(link)
+        match self.run(Intent::Rehost {
+            conversation: *handle,
+            host: host.clone(),
+        })? {
+            Answer::Route(r) => Ok(r),
+            _ => Err(unexpected()),
+        }
     }
 
     /// DANGER (conformance harness only): gives a conversation another conversation id, so
@@ -395,7 +197,7 @@ impl Client {
         handle: &[u8; 16],
         id: ConversationId,
     ) -> Result<(), ClientError> {
-        self.conv_mut(handle)?.id = id;
+        self.state.conv_mut(handle)?.id = id;
         Ok(())
     }
 
@@ -403,7 +205,8 @@ impl Client {
     /// conforming client never sends (spec §14.4).
     #[doc(hidden)]
     pub fn danger_group_mut(&mut self, handle: &[u8; 16], link: &RouteRef) -> Option<&mut Group> {
-        self.conv_mut(handle)
+        self.state
+            .conv_mut(handle)
             .ok()?
             .routes
             .iter_mut()
@@ -420,37 +223,18 @@ impl Client {
         link: &RouteRef,
         envelope: Vec<u8>,
     ) -> Result<u64, ClientError> {
-        let transport = self.transport.clone();
-        let route = self
-            .conv_mut(handle)?
-            .routes
-            .iter_mut()
-            .find(|r| &r.link == link)
-            .ok_or_else(|| ClientError::usage("no such route"))?;
-        let signed = Transport::build(
-            &route.link.host,
-            Op::MSG_POST,
-            Some(route.link.channel),
-            &msg_post_body(&envelope),
-            &sign_with(&route.group),
-        )?;
-        let r = transport.post(&route.link.host, &signed).into_ok()?;
-        let res: AppendResult = r
-            .result_as()?
-            .ok_or_else(|| ClientError::usage("ok without a result"))?;
-        route.senders.posted_unconfirmed(message_ref(&envelope));
-        if let Err(d) = route
-            .log
-            .record_own(res.seq.0, res.head.0, EntryKind::Msg, envelope)
-        {
-            route.inbox.push(detected(route, *handle, &d));
-            route.freeze_with(d, None);
+        match self.run(Intent::DangerPostEnvelope {
+            conversation: *handle,
+            route: link.clone(),
+            envelope,
+        })? {
+            Answer::Posted(seq) => Ok(seq),
+            _ => Err(unexpected()),
         }
-        Ok(res.seq.0)
     }
 
     /// DANGER (conformance harness only): seals and posts any content type and body on the
-    /// first usable route, e.g. a `RouteBody` that breaks HRT-ROUTE-25.
+    /// first reachable route, e.g. a `RouteBody` that breaks HRT-ROUTE-25.
     #[doc(hidden)]
     pub fn danger_send_content(
         &mut self,
@@ -458,39 +242,7 @@ impl Client {
         content_type: ContentType,
         body: RawValue,
     ) -> Result<Sent, ClientError> {
-        let transport = self.transport.clone();
-        // What the own timeline makes of it, as a receiver would (spec §7.8).
-        let kind = ContentBuilder::new(content_type, body.clone())?
-            .build()
-            .body()
-            .map(|b| Kind::of(&b))
-            .map_err(|_| ClientError::usage("the body does not decode as its type"))?;
-        let conv = self.conv_mut(handle)?;
-        let (pos, route) = conv
-            .routes
-            .iter_mut()
-            .enumerate()
-            .find(|(_, r)| r.usable())
-            .ok_or_else(|| ClientError::usage("no usable route"))?;
-        let me = route.group.fingerprint();
-        let content = |route: &Route| -> Result<_, ClientError> {
-            let b = ContentBuilder::new(content_type, body.clone())?;
-            Ok(route.senders.stamp(&route.log, b.sent_at_ms(now_ms()))?)
-        };
-        let r = post_message(&transport, route, *handle, &content);
-        conv.absorb();
-        if let Ok(sent) = &r {
-            conv.timeline.add(
-                &sent.route,
-                pos,
-                sent.seq,
-                me,
-                sent.msg_ref,
-                sent.sent_at_ms,
-                kind,
-            );
-        }
-        r
+        self.send(handle, content_type, body)
     }
 
     /// Accepts an invitation (spec §5.3, §5.6): parse, check locally, redeem at the host. The
@@ -502,397 +254,41 @@ impl Client {
         uri: &str,
         name: &str,
     ) -> Result<([u8; 16], invite::Sas), ClientError> {
-        self.redeem(uri, name, None)
-    }
-
-    fn redeem(
-        &mut self,
-        uri: &str,
-        name: &str,
-        attach_to: Option<[u8; 16]>,
-    ) -> Result<([u8; 16], invite::Sas), ClientError> {
-        let parsed = InviteUri::parse(uri)?;
-        let inv = parsed.invite.clone();
-        let host = inv.host_url.clone();
-        let (mut pending, redeem) = invite::join(uri, self.identity(), name, unix_now())?;
-        // A route invitation is not compared (spec §5.8.1): it came in a message of a member.
-        if attach_to.is_some() {
-            pending.confirm_sas();
+        match self.run(Intent::Accept {
+            uri: uri.to_owned(),
+            name: name.to_owned(),
+        })? {
+            Answer::Redeemed(id, sas) => Ok((id, sas)),
+            _ => Err(unexpected()),
         }
-        let sas = pending.sas();
-        let auth = std::cell::RefCell::new(Some(redeem.auth));
-        let signed = Transport::build(
-            &host,
-            Op::INVITE_REDEEM,
-            Some(inv.channel_id),
-            &redeem.body,
-            &|b| {
-                let a = auth
-                    .borrow_mut()
-                    .take()
-                    .ok_or_else(|| ClientError::usage("the invite key signs once"))?;
-                let key = a.public_key();
-                Ok((key, a.sign_request(b)))
-            },
-        )?;
-        self.transport.post(&host, &signed).into_ok()?;
-        self.joining.push(Joining {
-            pending,
-            link: RouteRef {
-                host,
-                channel: inv.channel_id,
-            },
-            conversation: inv.conversation,
-            inviter: inv.inviter_fpr,
-            attach_to,
-        });
-        Ok((redeem.body.invite_id.0, sas))
     }
 
     /// Refreshes everything (spec §5.9, §9, §10.5): Welcomes of pending joins, the logs of
     /// every route, joins to admit, and due update commits. Returns what the user should see.
     pub fn sync(&mut self) -> Vec<Event> {
-        // Events of commands since the last sync come first, in the order they occurred
-        // (Appendix B, HRT-SHIM-25).
-        let mut events = self.take_events();
-        let handles: Vec<[u8; 16]> = self.conversations.iter().map(|c| c.handle).collect();
-        // a. Welcomes.
-        self.fetch_welcomes(&mut events);
-        // b. Admissions, each after the user's comparison (HRT-INV-65).
-        let mut cmp: Box<dyn Comparison> =
-            std::mem::replace(&mut self.comparison, Box::new(NobodyToAsk));
-        for h in &handles {
-            self.each_route(h, &mut events, |t, route, handle, out| {
-                admit_joins(t, route, handle, out, cmp.as_mut());
-            });
-        }
-        self.comparison = cmp;
-        // c. Logs, and the own invitations of route announcements (spec §10.2).
-        for h in &handles {
-            self.each_route(h, &mut events, |t, route, handle, out| {
-                sync_route(t, route, handle, out);
-            });
-            self.redeem_announcements(h, &mut events);
-        }
-        // d. Duties.
-        for h in &handles {
-            self.each_route(h, &mut events, update_if_due);
-        }
-        events
-    }
-
-    /// Runs `step` on every route of one conversation and collects the events it produced.
-    fn each_route(
-        &mut self,
-        handle: &[u8; 16],
-        events: &mut Vec<Event>,
-        mut step: impl FnMut(&Transport, &mut Route, [u8; 16], &mut Vec<Event>),
-    ) {
-        let transport = self.transport.clone();
-        let Ok(conv) = self.conv_mut(handle) else {
-            return;
-        };
-        for route in conv.routes.iter_mut() {
-            let mut out = Vec::new();
-            step(&transport, route, *handle, &mut out);
-            route.inbox.append(&mut out);
-        }
-        conv.absorb();
-        events.append(&mut conv.undelivered);
-    }
-
-    /// Acts on the route announcements the logs of one conversation delivered (spec §10.2,
-    /// HRT-ROUTE-26, HRT-ROUTE-7 to HRT-ROUTE-10): redeems the own invitation of each valid one.
-    fn redeem_announcements(&mut self, handle: &[u8; 16], events: &mut Vec<Event>) {
-        let pending: Vec<RouteRef> = self.joining.iter().map(|j| j.link.clone()).collect();
-        let Ok(conv) = self.conv_mut(handle) else {
-            return;
-        };
-        let conv_id = conv.id;
-        let mut held: Vec<RouteRef> = conv.routes.iter().map(|r| r.link.clone()).collect();
-        held.extend(pending);
-        let mut to_redeem = Vec::new();
-        for route in conv.routes.iter_mut() {
-            for a in std::mem::take(&mut route.announcements) {
-                let (seq, me, sender, body) = &a;
-                match judge_announcement(body, conv_id, *me, sender, &held) {
-                    Ok(Announcement::Redeem(uri)) => to_redeem.push((route.link.clone(), a, uri)),
-                    Ok(Announcement::Ignore) => {}
-                    Err(code) => events.push(Event::Rejected {
-                        conversation: Some(*handle),
-                        route: Some(route.link.clone()),
-                        seq: Some(*seq),
-                        code,
-                    }),
-                }
-            }
-        }
-        for (carrier, a, uri) in to_redeem {
-            let name = self.name.clone();
-            if let Err(ClientError::Unreachable(_)) = self.redeem(&uri, &name, Some(*handle)) {
-                // Try again at the next sync; other refusals are final.
-                if let Ok(conv) = self.conv_mut(handle) {
-                    if let Some(r) = conv.routes.iter_mut().find(|r| r.link == carrier) {
-                        r.announcements.push(a);
-                    }
-                }
-            }
-        }
-    }
-
-    fn fetch_welcomes(&mut self, events: &mut Vec<Event>) {
-        let pending = std::mem::take(&mut self.joining);
-        for mut j in pending {
-            let conversation = j.attach_to;
-            // HRT-INV-67: no Welcome before the user confirmed the code; HRT-INV-68: a
-            // mismatch abandons the join (dropping it deletes its keys).
-            if !j.pending.sas_confirmed() {
-                if !self.comparison.available() {
-                    self.joining.push(j);
-                    continue;
-                }
-                let check = SasCheck {
-                    route: j.link.clone(),
-                    sas: j.pending.sas(),
-                    joiner: None,
-                };
-                match self.comparison.codes_match(&check) {
-                    Some(true) => j.pending.confirm_sas(),
-                    Some(false) => {
-                        events.push(Event::Rejected {
-                            conversation,
-                            route: Some(j.link.clone()),
-                            seq: None,
-                            code: ErrorCode::SAS_MISMATCH,
-                        });
-                        continue;
-                    }
-                    None => {
-                        self.joining.push(j);
-                        continue;
-                    }
-                }
-            }
-            match self.try_welcome(j, events) {
-                Ok(Some(still)) => self.joining.push(still),
-                Ok(None) => {}
-                Err((code, link)) => events.push(Event::Rejected {
-                    conversation,
-                    route: Some(link),
-                    seq: None,
-                    code,
-                }),
-            }
-        }
-    }
-
-    /// `welcome.fetch`, the anchor entry, and Welcome acceptance (spec §5.9, §6.12, §9.6).
-    /// `Ok(Some(j))`: not there yet; `Ok(None)`: joined; `Err`: refused.
-    #[allow(clippy::type_complexity)]
-    fn try_welcome(
-        &mut self,
-        j: Joining,
-        events: &mut Vec<Event>,
-    ) -> Result<Option<Joining>, (ErrorCode, RouteRef)> {
-        let link = j.link.clone();
-        let fail = |c: ErrorCode| (c, link.clone());
-        let mk = j.pending.member_key();
-        let sign =
-            |b: &[u8]| -> Result<(EdPublic, Signature), ClientError> { Ok(mk.sign_request(b)) };
-        let signed = Transport::build(
-            &link.host,
-            Op::WELCOME_FETCH,
-            Some(link.channel),
-            &Empty {},
-            &sign,
-        )
-        .map_err(|e| fail(e.code().unwrap_or(ErrorCode::INTERNAL)))?;
-        let r = match self.transport.post(&link.host, &signed) {
-            Outcome::Ok(r) => r,
-            Outcome::Refused(r) if r.status == ErrorCode::NOT_FOUND => return Ok(Some(j)),
-            Outcome::Refused(r) => return Err(fail(r.status)),
-            Outcome::Unreachable(_) => return Ok(Some(j)),
-        };
-        let wf: WelcomeFetchResult = r
-            .result_as()
-            .ok()
-            .flatten()
-            .ok_or_else(|| fail(ErrorCode::MALFORMED))?;
-        let s_add = wf.seq.0;
-        // The whole chain up to the anchor (HRT-LOG-28): the anchor is then bound by the chain
-        // as well as by the confirmation tag (HRT-LOG-26), and the leave entries before it are
-        // known, so that a removal of a member who left is not misjudged (HRT-GRP-73).
-        let mut log = LogState::new();
-        let mut entries: Vec<LogEntry> = Vec::new();
-        while log.verified() < s_add {
-            let body = LogFetchBody {
-                since: Seq(log.verified()),
-                limit: PAGE,
-            };
-            let signed =
-                Transport::build(&link.host, Op::LOG_FETCH, Some(link.channel), &body, &sign)
-                    .map_err(|e| fail(e.code().unwrap_or(ErrorCode::INTERNAL)))?;
-            let page: LogFetchResult = match self.transport.post(&link.host, &signed) {
-                Outcome::Ok(r) => r
-                    .result_as()
-                    .ok()
-                    .flatten()
-                    .ok_or_else(|| fail(ErrorCode::MALFORMED))?,
-                Outcome::Refused(r) => return Err(fail(r.status)),
-                Outcome::Unreachable(_) => return Ok(Some(j)),
-            };
-            match log.verify_page(page) {
-                // The Welcome names an entry the log does not have.
-                Ok(es) if es.is_empty() => return Err(fail(ErrorCode::WELCOME_MISMATCH)),
-                Ok(es) => entries.extend(es),
-                Err(d) => return Err(fail(d.code)),
-            }
-        }
-        let anchor = join::anchor(&entries, s_add).map_err(fail)?.bytes.clone();
-        let Joining {
-            pending,
-            conversation,
-            inviter,
-            attach_to,
-            ..
-        } = j;
-        let group = pending
-            .accept_welcome(
-                wf.welcome.as_bytes(),
-                wf.group_info_ct.as_slice(),
-                Some(&anchor),
-                unix_now(),
-            )
-            .map_err(|rej| fail(rej.error.code()))?;
-        let epoch = group.epoch().unwrap_or(0);
-        let (ch, results) = join::Anchored {
-            log,
-            s_add,
-            entries,
-        }
-        .finish(group);
-        let (group, log, senders, frozen) = ch.into_parts();
-        let mut route = Route::new(link.clone(), group, log, s_add);
-        route.senders = senders;
-        route.frozen = frozen;
-        // Which conversation (HRT-ROUTE-3, HRT-ROUTE-22, HRT-ROUTE-23).
-        let handle = self.place(conversation, inviter, attach_to);
-        let mut out = Vec::new();
-        apply_results(&mut route, handle, results, &mut out);
-        route.inbox.append(&mut out);
-        events.push(Event::Joined {
-            conversation: handle,
-            route: link.clone(),
-            epoch,
-        });
-        let idx = match self.conversations.iter().position(|c| c.handle == handle) {
-            Some(i) => {
-                events.push(Event::RouteAdded {
-                    conversation: handle,
-                    route: link,
-                });
-                i
-            }
-            None => {
-                self.conversations.push(Conversation {
-                    handle,
-                    id: conversation,
-                    routes: Vec::new(),
-                    timeline: Timeline::default(),
-                    undelivered: Vec::new(),
-                });
-                self.conversations.len() - 1
-            }
-        };
-        if let Some(c) = self.conversations.get_mut(idx) {
-            c.routes.push(route);
-            c.absorb();
-            events.append(&mut c.undelivered);
-        }
-        Ok(None)
-    }
-
-    /// The local conversation a newly joined channel belongs to (spec §10.2, §10.6): the one
-    /// named by a route announcement; else an existing conversation with the same id whose
-    /// latest rosters contain the inviter (HRT-ROUTE-22); else a new one (HRT-ROUTE-23).
-    fn place(
-        &self,
-        id: ConversationId,
-        inviter: FprPrefix,
-        attach_to: Option<[u8; 16]>,
-    ) -> [u8; 16] {
-        if let Some(h) = attach_to {
-            return h;
-        }
-        let matching = self.conversations.iter().find(|c| {
-            c.id == id
-                && c.routes.iter().any(|r| {
-                    r.group
-                        .members()
-                        .iter()
-                        .any(|m| m.fingerprint.prefix() == inviter.0)
-                })
-        });
-        if let Some(c) = matching {
-            return c.handle;
-        }
-        if self.conversations.iter().any(|c| c.handle == id.0) {
-            let mut h = [0u8; 16];
-            HearthRng::os().fill_bytes(&mut h);
-            h
-        } else {
-            id.0
-        }
+        self.drive(Intent::Refresh).1
     }
 
     /// Posts a text message to the first reachable route (HRT-ROUTE-14), sealing it anew for
     /// each route tried (HRT-ROUTE-15).
     pub fn send_text(&mut self, handle: &[u8; 16], text: &str) -> Result<Sent, ClientError> {
-        let content = |route: &Route| -> Result<_, ClientError> {
-            let b = ContentBuilder::text(text)?.sent_at_ms(now_ms());
-            Ok(route.senders.stamp(&route.log, b)?)
-        };
-        let transport = self.transport.clone();
-        let conv = self.conv_mut(handle)?;
-        let mut why = Vec::new();
-        let mut frozen = None;
-        for (pos, route) in conv.routes.iter_mut().enumerate() {
-            if let Some(f) = &route.frozen {
-                frozen = Some(f.detection.code);
-                if !crate::mutant::on("post-when-frozen") {
-                    continue;
-                }
-            }
-            if route.group.status() != hearth_crypto::Status::Active {
-                continue;
-            }
-            match post_message(&transport, route, *handle, &content) {
-                Ok(sent) => {
-                    let me = route.group.fingerprint();
-                    conv.absorb();
-                    conv.timeline.add(
-                        &sent.route,
-                        pos,
-                        sent.seq,
-                        me,
-                        sent.msg_ref,
-                        sent.sent_at_ms,
-                        Kind::Text(text.to_owned()),
-                    );
-                    return Ok(sent);
-                }
-                Err(ClientError::Frozen(code)) => frozen = Some(code),
-                Err(ClientError::Unreachable(s)) => {
-                    why.push(format!("{}: {s}", route.link.host.as_str()))
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        conv.absorb();
-        match (why.is_empty(), frozen) {
-            (true, Some(code)) => Err(ClientError::Frozen(code)),
-            (true, None) => Err(ClientError::usage("the conversation has no usable route")),
-            _ => Err(ClientError::Unreachable(why.join("; "))),
+        let c = ContentBuilder::text(text)?.build();
+        self.send(handle, c.content_type, c.body)
+    }
+
+    fn send(
+        &mut self,
+        handle: &[u8; 16],
+        content_type: ContentType,
+        body: RawValue,
+    ) -> Result<Sent, ClientError> {
+        match self.run(Intent::Send {
+            conversation: *handle,
+            content_type,
+            body,
+        })? {
+            Answer::Sent(s) => Ok(s),
+            _ => Err(unexpected()),
         }
     }
 
@@ -904,40 +300,19 @@ impl Client {
         link: &RouteRef,
         remove: &[Fingerprint],
     ) -> Result<(u64, u64), ClientError> {
-        let transport = self.transport.clone();
-        let conv = self.conv_mut(handle)?;
-        let route = conv
-            .routes
-            .iter_mut()
-            .find(|r| &r.link == link)
-            .ok_or_else(|| ClientError::usage("no such route"))?;
-        if let Some(f) = &route.frozen {
-            return Err(ClientError::Frozen(f.detection.code));
+        match self.run(Intent::Commit {
+            conversation: *handle,
+            route: link.clone(),
+            remove: remove.to_vec(),
+        })? {
+            Answer::Committed(e, s) => Ok((e, s)),
+            _ => Err(unexpected()),
         }
-        let mut changes = Vec::new();
-        for fp in remove {
-            let leaf = route
-                .group
-                .members()
-                .iter()
-                .find(|m| &m.fingerprint == fp)
-                .map(|m| m.leaf)
-                .ok_or_else(|| ClientError::usage("no member with that fingerprint"))?;
-            changes.push(Change::Remove(leaf));
-        }
-        let mut out = Vec::new();
-        let r = post_commit(&transport, route, *handle, changes, &mut out);
-        route.inbox.append(&mut out);
-        conv.absorb();
-        let seq = r?;
-        // The epoch this commit creates, installed now or when the log reaches it
-        // (HRT-GRP-75).
-        Ok((route_epoch_after(conv, link), seq))
     }
 
     /// The merged timeline (HRT-ROUTE-20): by `sent_at_ms`, then route position, then seq.
     pub fn display(&self, handle: &[u8; 16]) -> Result<Vec<Displayed>, ClientError> {
-        let mut v = self.conv(handle)?.timeline.items().to_vec();
+        let mut v = self.state.conv(handle)?.timeline.items().to_vec();
         v.sort_by_key(|d| timeline_key(d.sent_at_ms, d.position, d.seq));
         Ok(v)
     }
@@ -948,7 +323,8 @@ impl Client {
         handle: &[u8; 16],
         link: &RouteRef,
     ) -> Result<HeldSecrets, ClientError> {
-        self.conv(handle)?
+        self.state
+            .conv(handle)?
             .routes
             .iter()
             .find(|r| &r.link == link)
@@ -964,686 +340,16 @@ impl Client {
         handle: &[u8; 16],
         host: &HostUrl,
     ) -> Result<RouteRef, ClientError> {
-        let conv_id = self.conv(handle)?.id;
-        let mut new_route = self.new_channel(host, Some(*handle))?;
-        let transport = self.transport.clone();
-        let me = self.fingerprint();
-        let conv = self.conv_mut(handle)?;
-        let announce = conv
-            .routes
-            .iter_mut()
-            .find(|r| r.usable())
-            .ok_or_else(|| ClientError::usage("no usable route to announce on"))?;
-        let mut invites = Vec::new();
-        for m in announce.group.members() {
-            if m.fingerprint == me {
-                continue;
-            }
-            let inv = make_invite(
-                &transport,
-                &mut new_route,
-                conv_id,
-                7 * 24 * 3600,
-                Some(m.fingerprint),
-            )?;
-            let uri = inv
-                .invitation
-                .uri()
-                .ok_or_else(|| ClientError::usage("the invitation has no text"))?;
-            invites.push(RouteInvite {
-                leaf: m.leaf,
-                invite: Embedded::new(uri.invite.clone()),
-            });
-            new_route.invites.push(inv);
-        }
-        let body = RouteBody {
-            conversation: conv_id,
-            host_url: host.clone(),
-            channel_id: new_route.link.channel,
-            invites: BoundedVec::new(invites)?,
-        };
-        let raw = RawValue::from_value(&body);
-        let listed_epoch = announce.group.epoch();
-        let content = |route: &Route| -> Result<_, ClientError> {
-            // The invites are listed by the leaves of the epoch they were made for
-            // (HRT-ROUTE-4); if the epoch moved on meanwhile, the list may be wrong.
-            if route.group.epoch() != listed_epoch {
-                return Err(ClientError::usage(
-                    "the membership changed while the route was announced; add the route again",
-                ));
-            }
-            let b = ContentBuilder::new(ContentType::ROUTE, raw.clone())?;
-            Ok(route.senders.stamp(&route.log, b.sent_at_ms(now_ms()))?)
-        };
-        let posted = post_message(&transport, announce, *handle, &content);
-        conv.absorb();
-        posted?;
-        let link = new_route.link.clone();
-        conv.routes.push(new_route);
-        Ok(link)
-    }
-}
-
-/// The local clock in milliseconds, for `sent_at_ms` (spec §7.6).
-fn now_ms() -> u64 {
-    unix_now().saturating_mul(1000)
-}
-
-fn sign_with<'a>(
-    g: &'a Group,
-) -> impl Fn(&[u8]) -> Result<(EdPublic, Signature), ClientError> + 'a {
-    move |b| Ok(g.sign_request(b)?)
-}
-
-/// `invite.create` (spec §5.2, §8 op 3).
-fn make_invite(
-    transport: &Transport,
-    route: &mut Route,
-    conversation: ConversationId,
-    expires_in: u64,
-    expected: Option<Fingerprint>,
-) -> Result<OpenInvite, ClientError> {
-    let draft = route
-        .group
-        .create_invitation(conversation, unix_now().saturating_add(expires_in))?;
-    let body = draft.create_body();
-    let signed = Transport::build(
-        &route.link.host,
-        Op::INVITE_CREATE,
-        Some(route.link.channel),
-        &body,
-        &sign_with(&route.group),
-    )?;
-    transport.post(&route.link.host, &signed).into_ok()?;
-    Ok(OpenInvite {
-        invitation: draft.registered(),
-        expected,
-    })
-}
-
-/// Fetches a route's log until its tip and processes it (spec §9.5). Stops at a detection.
-/// Returns whether the log was verified up to the tip the host served.
-fn sync_route(
-    transport: &Transport,
-    route: &mut Route,
-    handle: [u8; 16],
-    out: &mut Vec<Event>,
-) -> bool {
-    for _ in 0..100_000 {
-        if route.frozen.is_some() || route.group.status() != hearth_crypto::Status::Active {
-            return false;
-        }
-        let body = LogFetchBody {
-            since: Seq(route.log.verified()),
-            limit: PAGE,
-        };
-        let Ok(signed) = Transport::build(
-            &route.link.host,
-            Op::LOG_FETCH,
-            Some(route.link.channel),
-            &body,
-            &sign_with(&route.group),
-        ) else {
-            return false;
-        };
-        let page: LogFetchResult = match transport.post(&route.link.host, &signed) {
-            Outcome::Ok(r) => match r.result_as() {
-                Ok(Some(p)) => p,
-                _ => {
-                    // A defective answer (§9.5 step 1), not yet evidence of a fork.
-                    out.push(Event::Rejected {
-                        conversation: Some(handle),
-                        route: Some(route.link.clone()),
-                        seq: None,
-                        code: ErrorCode::MALFORMED,
-                    });
-                    return false;
-                }
-            },
-            Outcome::Refused(_) | Outcome::Unreachable(_) => return false,
-        };
-        let tip = page.tip.0;
-        let more = apply_page(route, handle, page, out);
-        if route.log.verified() >= tip && route.frozen.is_none() {
-            return route.group.status() == hearth_crypto::Status::Active;
-        }
-        if !more {
-            return false;
-        }
-    }
-    false
-}
-
-/// Verifies a page and processes its entries; false when nothing was verified.
-fn apply_page(
-    route: &mut Route,
-    handle: [u8; 16],
-    page: LogFetchResult,
-    out: &mut Vec<Event>,
-) -> bool {
-    let entries = match route.log.verify_page(page) {
-        Ok(e) => e,
-        Err(d) => {
-            out.push(detected(route, handle, &d));
-            route.freeze_with(d, None);
-            return false;
-        }
-    };
-    process_entries(route, handle, &entries, out)
-}
-
-/// Processes verified entries in `seq` order (spec §9.5 step 6); false when nothing was
-/// processed or processing had to stop (a detection, a removal, a rejected commit).
-fn process_entries(
-    route: &mut Route,
-    handle: [u8; 16],
-    entries: &[LogEntry],
-    out: &mut Vec<Event>,
-) -> bool {
-    let results = channel::process(&mut route.group, &route.log, &mut route.senders, entries);
-    apply_results(route, handle, results, out) && !entries.is_empty()
-}
-
-/// Turns what processing verified entries came to into events and route state; false when
-/// processing had to stop (a detection, a removal, a rejected commit).
-fn apply_results(
-    route: &mut Route,
-    handle: [u8; 16],
-    results: Vec<(u64, Received)>,
-    out: &mut Vec<Event>,
-) -> bool {
-    for (seq, r) in results {
-        let link = route.link.clone();
-        match r {
-            Received::Nothing => {}
-            Received::Commit { epoch } => out.push(Event::Commit {
-                conversation: handle,
-                route: link,
-                seq,
-                epoch,
-            }),
-            Received::Removed => {
-                // Removed: nothing of this channel may be kept, invitations included
-                // (HRT-GRP-46, HRT-INV-48).
-                route.invites.clear();
-                route.pending_adds.clear();
-                out.push(Event::Removed {
-                    conversation: handle,
-                    route: link,
-                    seq,
-                });
-                return false;
-            }
-            Received::Message(m) => {
-                let text = match &m.body {
-                    ContentBody::Text(t) => Some(t.text.as_str().to_owned()),
-                    _ => None,
-                };
-                out.push(Event::Message {
-                    conversation: handle,
-                    route: link.clone(),
-                    seq,
-                    msg_ref: m.msg_ref,
-                    sender: m.sender,
-                    content_type: m.content_type,
-                    text,
-                    sent_at_ms: m.sent_at_ms,
-                    kind: Kind::of(&m.body),
-                });
-                // A member's contradicting claim: shown, marked, and the route keeps working
-                // (HRT-LOG-45; Appendix B: a `detected` event after the `message`).
-                if let Some(c) = &m.claim {
-                    out.push(Event::Detected {
-                        conversation: handle,
-                        route: link,
-                        code: c.code,
-                        seq: c.seq,
-                        member: Some(m.sender),
-                    });
-                }
-                if let ContentBody::Route(rb) = m.body {
-                    // The own leaf of the message's epoch (HRT-ROUTE-8), before later
-                    // commits renumber the leaves.
-                    route.announcements.push((seq, m.my_leaf, m.sender, rb));
-                }
-            }
-            Received::Rejected(code) => out.push(Event::Rejected {
-                conversation: Some(handle),
-                route: Some(link),
-                seq: Some(seq),
-                code,
-            }),
-            Received::RejectedCommit(code) => {
-                out.push(Event::Rejected {
-                    conversation: Some(handle),
-                    route: Some(link),
-                    seq: Some(seq),
-                    code,
-                });
-                route.report = Some((seq, code));
-                route.invites.clear();
-                route.pending_adds.clear();
-                return false;
-            }
-            Received::Detected(f) => {
-                out.push(Event::Detected {
-                    conversation: handle,
-                    route: link,
-                    code: f.detection.code,
-                    seq: f.detection.seq,
-                    member: f.member,
-                });
-                route.frozen = Some(f);
-                return false;
-            }
-        }
-    }
-    true
-}
-
-/// The event of a detection on a route (spec §9.9).
-fn detected(route: &Route, handle: [u8; 16], d: &hearth::conversation::log::Detection) -> Event {
-    Event::Detected {
-        conversation: handle,
-        route: route.link.clone(),
-        code: d.code,
-        seq: d.seq,
-        member: None,
-    }
-}
-
-/// A body that is already encoded (the exact bytes of an envelope inside `MsgPostBody`).
-struct Encoded(Vec<u8>);
-
-impl WireEncode for Encoded {
-    fn encode(&self, e: &mut hearth_wire::Encoder) {
-        e.raw(&self.0);
-    }
-}
-
-/// `MsgPostBody = {1: bstr .cbor Envelope}` around the exact envelope bytes.
-fn msg_post_body(envelope: &[u8]) -> Encoded {
-    Encoded(hearth_wire::encode_with(|e| {
-        e.map(1).uint(1).bytes(envelope);
-    }))
-}
-
-/// Seals and posts one application message on one route (spec §7, §8 op 9), retrying after
-/// `epoch_conflict` with a fresh seal (HRT-ROUTE-17). An update commit due by §6.17 is made
-/// first (HRT-RAT-17).
-fn post_message(
-    transport: &Transport,
-    route: &mut Route,
-    handle: [u8; 16],
-    content: &dyn Fn(&Route) -> Result<hearth_wire::envelope::Content, ClientError>,
-) -> Result<Sent, ClientError> {
-    let mut last = None;
-    for _ in 0..CONFLICT_RETRIES {
-        // HRT-LOG-38, HRT-GRP-89: never post to a frozen or halted route (also after the
-        // catch-up below found a fork or a bad commit).
-        if let Some(f) = route
-            .frozen
-            .as_ref()
-            .filter(|_| !crate::mutant::on("post-when-frozen"))
-        {
-            return Err(ClientError::Frozen(f.detection.code));
-        }
-        if route.group.status() != hearth_crypto::Status::Active {
-            return Err(ClientError::Unreachable(
-                "this member can no longer post in the channel".into(),
-            ));
-        }
-        if route.group.needs_update(unix_now()) {
-            let mut got = Vec::new();
-            let r = post_commit(transport, route, handle, Vec::new(), &mut got);
-            route.inbox.append(&mut got);
-            match r {
-                Err(ClientError::Host { status, .. }) if status == ErrorCode::EPOCH_CONFLICT => {
-                    continue;
-                }
-                other => {
-                    other?;
-                }
-            }
-        }
-        let c = content(route)?;
-        let sent_at_ms = c.sent_at_ms;
-        let env = route.group.seal(&c, unix_now())?;
-        transport.save_before_sending(&route.link, &route.group)?;
-        let msg_ref = message_ref(&env.bytes);
-        let signed = Transport::build(
-            &route.link.host,
-            Op::MSG_POST,
-            Some(route.link.channel),
-            &msg_post_body(&env.bytes),
-            &sign_with(&route.group),
-        )?;
-        match transport.post(&route.link.host, &signed) {
-            Outcome::Ok(r) => {
-                let res: AppendResult = r
-                    .result_as()?
-                    .ok_or_else(|| ClientError::usage("ok without a result"))?;
-                if let Err(d) = route.senders.record_post(
-                    &mut route.log,
-                    res.seq.0,
-                    res.head.0,
-                    env.bytes,
-                    msg_ref,
-                ) {
-                    let code = d.code;
-                    route.inbox.push(detected(route, handle, &d));
-                    route.freeze_with(d, None);
-                    return Err(ClientError::Frozen(code));
-                }
-                return Ok(Sent {
-                    route: route.link.clone(),
-                    seq: res.seq.0,
-                    msg_ref,
-                    sent_at_ms,
-                });
-            }
-            Outcome::Refused(r) if r.status == ErrorCode::EPOCH_CONFLICT => {
-                let mut got = Vec::new();
-                sync_route(transport, route, handle, &mut got);
-                route.inbox.append(&mut got);
-                last = Some(r);
-            }
-            // Every route held had a successful request (its creation or the join), so
-            // `not_found` now means the channel is gone for this member (spec §10.4).
-            Outcome::Refused(r) if r.status == ErrorCode::NOT_FOUND => {
-                return Err(ClientError::Unreachable(
-                    "the host answered not_found".into(),
-                ));
-            }
-            Outcome::Refused(r) => {
-                return Err(ClientError::Host {
-                    status: r.status,
-                    detail: r.detail,
-                })
-            }
-            Outcome::Unreachable(why) => {
-                // The outcome is unknown: if the host did accept it, the entry is this
-                // member's own, not a stranger's (and is not `prev` material, HRT-LOG-35).
-                route.senders.posted_unconfirmed(msg_ref);
-                return Err(ClientError::Unreachable(why));
-            }
-        }
-    }
-    match last {
-        Some(r) => Err(ClientError::Host {
-            status: r.status,
-            detail: r.detail,
-        }),
-        None => Err(ClientError::Unreachable(
-            "the channel kept changing epoch".into(),
-        )),
-    }
-}
-
-/// Makes, posts and installs a commit on one route (spec §6.8, §8 op 7): the route is
-/// brought up to date first; after `ok` the own commit is installed when the log shows it
-/// (HRT-GRP-75). Returns the commit's seq.
-fn post_commit(
-    transport: &Transport,
-    route: &mut Route,
-    handle: [u8; 16],
-    changes: Vec<Change>,
-    out: &mut Vec<Event>,
-) -> Result<u64, ClientError> {
-    let current = sync_route(transport, route, handle, out);
-    if let Some(f) = &route.frozen {
-        return Err(ClientError::Frozen(f.detection.code));
-    }
-    if !current {
-        return Err(ClientError::Unreachable(
-            "the log could not be brought up to date before committing".into(),
-        ));
-    }
-    // A commit of an earlier attempt whose outcome stayed unknown, and which the log verified
-    // up to its tip does not contain, was not accepted: discard it (HRT-GRP-48, HRT-GRP-49).
-    if route.group.has_pending_commit() {
-        route.group.commit_conflict()?;
-    }
-    let made = route.group.commit(changes, unix_now())?;
-    if let Err(e) = transport.save_before_sending(&route.link, &route.group) {
-        route.group.commit_conflict()?;
-        return Err(e);
-    }
-    let body = made.post_body()?;
-    let signed = Transport::build(
-        &route.link.host,
-        Op::COMMIT_POST,
-        Some(route.link.channel),
-        &body,
-        &sign_with(&route.group),
-    )?;
-    match transport.post(&route.link.host, &signed) {
-        Outcome::Ok(r) => {
-            let res: CommitPostResult = r
-                .result_as()?
-                .ok_or_else(|| ClientError::usage("ok without a result"))?;
-            if let Err(d) =
-                route
-                    .log
-                    .record_own(res.seq.0, res.head.0, EntryKind::Commit, made.commit)
-            {
-                out.push(detected(route, handle, &d));
-                route.freeze_with(d, None);
-            }
-            sync_route(transport, route, handle, out);
-            Ok(res.seq.0)
-        }
-        Outcome::Refused(r) => {
-            route.group.commit_conflict()?;
-            Err(ClientError::Host {
-                status: r.status,
-                detail: r.detail,
-            })
-        }
-        // The outcome is unknown: the pending commit stays, and is installed if the log
-        // shows it, or discarded when another commit wins (HRT-GRP-48).
-        Outcome::Unreachable(s) => Err(ClientError::Unreachable(s)),
-    }
-}
-
-/// Joins waiting on this route's invitations (spec §5.8, §8 op 6): each is processed, checked
-/// against the identity a route invitation was made for (HRT-ROUTE-9) or compared by the
-/// user (HRT-INV-65), and admitted in one commit.
-fn admit_joins(
-    transport: &Transport,
-    route: &mut Route,
-    handle: [u8; 16],
-    out: &mut Vec<Event>,
-    cmp: &mut dyn Comparison,
-) {
-    if !route.usable() {
-        return;
-    }
-    // Joins validated earlier whose add commit did not go through are tried again.
-    let mut adds = std::mem::take(&mut route.pending_adds);
-    if !route.invites.is_empty() {
-        collect_joins(transport, route, handle, out, &mut adds, cmp);
-    }
-    if adds.is_empty() {
-        return;
-    }
-    let changes = adds
-        .iter()
-        .map(|c| Change::Add {
-            joiner: Box::new(c.clone()),
-            role: Role::Member,
-        })
-        .collect();
-    match post_commit(transport, route, handle, changes, out) {
-        Ok(_) => {
-            let epoch = route_epoch_now_or_next(route);
-            for c in adds {
-                let vj = c.join();
-                out.push(Event::Admitted {
-                    conversation: handle,
-                    route: route.link.clone(),
-                    fingerprint: vj.fingerprint(),
-                    name: vj.proposed_name().to_owned(),
-                    epoch,
-                });
-            }
-        }
-        // The client's own request failed: no event (Appendix B §91.7); the joins wait for the
-        // next sync (their invitation secrets are already deleted, HRT-INV-59).
-        Err(_) => route.pending_adds = adds,
-    }
-}
-
-/// `join.fetch` and the checks of §5.8 for each join on one of this route's invitations, then
-/// the admission decision: by identity for a route invitation (HRT-ROUTE-9), by the user's
-/// comparison of the short authentication strings otherwise (HRT-INV-65, HRT-INV-66).
-fn collect_joins(
-    transport: &Transport,
-    route: &mut Route,
-    handle: [u8; 16],
-    out: &mut Vec<Event>,
-    adds: &mut Vec<invite::ConfirmedJoin>,
-    cmp: &mut dyn Comparison,
-) {
-    let Ok(signed) = Transport::build(
-        &route.link.host,
-        Op::JOIN_FETCH,
-        Some(route.link.channel),
-        &Empty {},
-        &sign_with(&route.group),
-    ) else {
-        return;
-    };
-    let pending: JoinFetchResult = match transport.post(&route.link.host, &signed) {
-        Outcome::Ok(r) => match r.result_as() {
-            Ok(Some(p)) => p,
-            _ => return,
-        },
-        _ => return,
-    };
-    for pj in pending.pending.as_slice() {
-        let Some(i) = route
-            .invites
-            .iter()
-            .position(|o| *o.invitation.invite_id() == pj.invite_id)
-        else {
-            continue;
-        };
-        // An out-of-band invitation's join is opened only when the user can compare now, so
-        // that an unanswered comparison does not use the invitation up (HRT-INV-59).
-        if route.invites.get(i).is_some_and(|o| o.expected.is_none()) && !cmp.available() {
-            continue;
-        }
-        let mut open = route.invites.remove(i);
-        let processed = open.invitation.process_join(pj);
-        match (processed, open.expected) {
-            (Ok(vj), Some(fp)) => match vj.confirm_route_identity(&fp) {
-                Ok(c) => adds.push(c),
-                Err(vj) if crate::mutant::on("admit-anyone-to-a-route") => {
-                    adds.push(vj.confirm_sas_matches());
-                }
-                // HRT-ROUTE-9: someone else redeemed a route invitation: not admitted, the
-                // invitation revoked; no event (Appendix B §91.7).
-                Err(_) => revoke(transport, route, pj.invite_id),
-            },
-            (Ok(vj), None) => {
-                let check = SasCheck {
-                    route: route.link.clone(),
-                    sas: vj.sas(),
-                    joiner: Some((vj.fingerprint(), vj.proposed_name().to_owned())),
-                };
-                if cmp.codes_match(&check) == Some(true) {
-                    adds.push(vj.confirm_sas_matches());
-                } else {
-                    // HRT-INV-66: not added; HRT-INV-72: the join is declined at the host.
-                    revoke(transport, route, pj.invite_id);
-                    out.push(Event::Rejected {
-                        conversation: Some(handle),
-                        route: Some(route.link.clone()),
-                        seq: None,
-                        code: ErrorCode::SAS_MISMATCH,
-                    });
-                }
-            }
-            (Err(e), _) => {
-                out.push(Event::Rejected {
-                    conversation: Some(handle),
-                    route: Some(route.link.clone()),
-                    seq: None,
-                    code: e.code(),
-                });
-                // HRT-INV-62: a join that did not open leaves the invitation usable.
-                if open.invitation.is_open() {
-                    route.invites.push(open);
-                }
-            }
+        match self.run(Intent::AddRoute {
+            conversation: *handle,
+            host: host.clone(),
+        })? {
+            Answer::Route(r) => Ok(r),
+            _ => Err(unexpected()),
         }
     }
 }
 
-/// The epoch of a route once its own posted commit is installed (HRT-GRP-75).
-fn route_epoch_now_or_next(route: &Route) -> u64 {
-    let e = route.group.epoch().unwrap_or(0);
-    if route.group.has_pending_commit() {
-        e + 1
-    } else {
-        e
-    }
-}
-
-/// `invite.revoke` (spec §8 op 4), best effort.
-fn revoke(transport: &Transport, route: &Route, invite_id: Nonce16) {
-    let body = hearth_wire::request::InviteRevokeBody { invite_id };
-    if let Ok(signed) = Transport::build(
-        &route.link.host,
-        Op::INVITE_REVOKE,
-        Some(route.link.channel),
-        &body,
-        &sign_with(&route.group),
-    ) {
-        let _ = transport.post(&route.link.host, &signed);
-    }
-}
-
-/// An update commit when §6.17 says one is due (HRT-RAT-17 to HRT-RAT-19), and the
-/// `commit.report` of a rejected commit (HRT-GRP-88).
-fn update_if_due(transport: &Transport, route: &mut Route, handle: [u8; 16], out: &mut Vec<Event>) {
-    if let Some((seq, code)) = route
-        .report
-        .filter(|_| !crate::mutant::on("no-commit-report"))
-    {
-        let body = CommitReportBody {
-            seq: Seq(seq),
-            reason: code,
-        };
-        if let Ok(signed) = Transport::build(
-            &route.link.host,
-            Op::COMMIT_REPORT,
-            Some(route.link.channel),
-            &body,
-            &sign_with(&route.group),
-        ) {
-            // Kept until the host took it: a lost report is sent again at the next sync.
-            if matches!(
-                transport.post(&route.link.host, &signed),
-                Outcome::Ok(_) | Outcome::Refused(_)
-            ) {
-                route.report = None;
-            }
-        }
-    }
-    // A failure here is the client's own request failing, not something received: no event
-    // (Appendix B §91.7); the duty stays and is tried again at the next sync.
-    if route.usable() && route.group.needs_update(unix_now()) {
-        let _ = post_commit(transport, route, handle, Vec::new(), out);
-    }
-}
-
-/// The epoch a route is at once the own commit just posted is installed: the current epoch
-/// if the log already reached it, otherwise one more (HRT-GRP-75).
-fn route_epoch_after(conv: &Conversation, link: &RouteRef) -> u64 {
-    conv.routes
-        .iter()
-        .find(|r| &r.link == link)
-        .map_or(0, route_epoch_now_or_next)
+fn unexpected() -> ClientError {
+    ClientError::usage("the layer answered another intent")
 }

@@ -159,8 +159,8 @@ impl Store {
         db.busy_timeout(std::time::Duration::from_secs(5))?;
         let db = std::sync::Mutex::new(db);
         Ok(std::sync::Arc::new(
-            move |link: &RouteRef, group: &Group| {
-                let state = group.save().map_err(|e| e.to_string())?;
+            move |c: &hearth::conversation::Checkpoint| {
+                let (link, state) = (&c.route, &c.state);
                 let db = db
                     .lock()
                     .map_err(|_| "the state database lock is poisoned".to_owned())?;
@@ -204,16 +204,10 @@ impl Store {
         for row in rows {
             let (handle, id) = row?;
             let handle = arr16(&handle)?;
-            let mut conv = Conversation {
-                handle,
-                id: ConversationId(arr16(&id)?),
-                routes: Vec::new(),
-                timeline: Default::default(),
-                undelivered: Vec::new(),
-            };
+            let mut conv = Conversation::new(handle, ConversationId(arr16(&id)?));
             self.load_routes(&mut conv)?;
             self.load_timeline(&mut conv)?;
-            client.conversations.push(conv);
+            client.state.conversations.push(conv);
         }
         let mut j = self
             .db
@@ -231,7 +225,7 @@ impl Store {
         for row in rows {
             let (state, host, channel, conv, inviter, attach) = row?;
             let state = Zeroizing::new(state);
-            client.joining.push(Joining {
+            client.state.joining.push(Joining {
                 pending: PendingMember::restore(&state)
                     .map_err(|e| StoreError::Corrupt(format!("pending join: {e}")))?,
                 link: link(&host, &channel)?,
@@ -366,9 +360,9 @@ impl Store {
         )?;
         tx.execute(
             "INSERT INTO identity (id, seed, name) VALUES (1, ?, ?)",
-            params![client.seed.as_slice(), client.name],
+            params![client.state.seed.as_slice(), client.state.name],
         )?;
-        for (cpos, conv) in client.conversations.iter().enumerate() {
+        for (cpos, conv) in client.state.conversations.iter().enumerate() {
             tx.execute(
                 "INSERT INTO conversations (handle, conv_id, position) VALUES (?, ?, ?)",
                 params![conv.handle.as_slice(), conv.id.0.as_slice(), cpos as i64],
@@ -442,7 +436,7 @@ impl Store {
                 )?;
             }
         }
-        for j in &client.joining {
+        for j in &client.state.joining {
             let s = j
                 .pending
                 .save()

@@ -1,17 +1,11 @@
-//! Talking to one host (spec §8): build a `Request`, sign it into a `SignedRequest`, POST it,
-//! decode the `Response` strictly, and classify the outcome for failover (spec §10.4).
+//! Talking to one host (spec §8): POST a `SignedRequest` the conversation layer built and
+//! signed, decode the `Response` strictly, and classify the outcome for failover (spec §10.4).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hearth_crypto::rng::HearthRng;
-use hearth_wire::request::{Request, Response, SignedRequest};
-use hearth_wire::{
-    ChannelId, EdPublic, ErrorCode, HostUrl, Nonce16, Op, RawValue, Secs, Signature, SignedBytes,
-    Version, WireDecode, WireEncode,
-};
-use rand_core::RngCore;
+use hearth_wire::request::Response;
+use hearth_wire::{HostUrl, WireDecode};
 
-use crate::error::ClientError;
 use crate::tls::Trust;
 
 /// The media type of every request and response body (spec §8.1).
@@ -27,44 +21,15 @@ pub fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// What came of one request.
-#[derive(Debug)]
-pub enum Outcome {
-    /// The host answered `ok`; the decoded Response.
-    Ok(Response),
-    /// The host answered with an error status.
-    Refused(Response),
-    /// No usable answer: the route is unreachable for this request (spec §10.4), with why.
-    Unreachable(String),
-}
-
-impl Outcome {
-    /// `ok` → the Response; a refusal → [`ClientError::Host`]; unreachable →
-    /// [`ClientError::Unreachable`].
-    pub fn into_ok(self) -> Result<Response, ClientError> {
-        match self {
-            Outcome::Ok(r) => Ok(r),
-            Outcome::Refused(r) => Err(ClientError::Host {
-                status: r.status,
-                detail: r.detail,
-            }),
-            Outcome::Unreachable(s) => Err(ClientError::Unreachable(s)),
-        }
-    }
-}
-
-/// Something that signs requests: `(key, SignWithLabel(key, "request", bytes))`.
-pub type Signer<'a> = &'a dyn Fn(&[u8]) -> Result<(EdPublic, Signature), ClientError>;
+pub use hearth::conversation::io::Outcome;
 
 /// Makes a route's group state durable right before a request that depends on it leaves: a
 /// sealed envelope (its generation is used, HRT-RAT-5) or a commit (its secrets are pending,
-/// HRT-GRP-50). A front end that keeps state on disk writes it here, so that a crash after the
-/// request cannot bring back an older state and reuse a key and nonce. An error stops the request.
-pub type Checkpoint = std::sync::Arc<
-    dyn Fn(&crate::route::RouteRef, &hearth_crypto::group::Group) -> Result<(), String>
-        + Send
-        + Sync,
->;
+/// HRT-GRP-50). The conversation layer asks for it with an `Output::Checkpoint`; a front end
+/// that keeps state on disk writes it here, so that a crash after the request cannot bring
+/// back an older state and reuse a key and nonce. An error stops the request.
+pub type Checkpoint =
+    std::sync::Arc<dyn Fn(&hearth::conversation::Checkpoint) -> Result<(), String> + Send + Sync>;
 
 /// An HTTP client for Hearth hosts (HTTPS verified against [`Trust`], HRT-API-62), with the
 /// client's [`Checkpoint`].
@@ -128,50 +93,24 @@ impl Transport {
         self.checkpoint.as_ref()
     }
 
-    /// Runs the checkpoint for `group` of `link` (nothing when none is installed).
-    pub fn save_before_sending(
-        &self,
-        link: &crate::route::RouteRef,
-        group: &hearth_crypto::group::Group,
-    ) -> Result<(), ClientError> {
+    /// Runs the checkpoint (nothing when none is installed).
+    pub fn save_before_sending(&self, c: &hearth::conversation::Checkpoint) -> Result<(), String> {
         match &self.checkpoint {
             None => Ok(()),
-            Some(c) => c(link, group).map_err(|e| {
-                ClientError::Usage(format!("could not save the state before sending: {e}"))
-            }),
+            Some(f) => f(c),
         }
     }
 
-    /// Builds and signs a request: `Request = {1: op, 2: host_url, ? 3: channel_id, 4: ts,
-    /// 5: nonce, 6: body}` with a fresh random nonce (spec §8.2), then
-    /// `SignedRequest = [1, key, bstr .cbor Request, sig]`.
+    /// Builds and signs a request at the local clock's time (spec §8.2): the conversation
+    /// layer's [`hearth::conversation::io::build`], for tools that post by hand.
     pub fn build(
         host: &HostUrl,
-        op: Op,
-        channel: Option<ChannelId>,
-        body: &impl WireEncode,
-        sign: Signer<'_>,
-    ) -> Result<Vec<u8>, ClientError> {
-        let mut nonce = [0u8; 16];
-        HearthRng::os().fill_bytes(&mut nonce);
-        let req = Request {
-            op,
-            host_url: host.clone(),
-            channel_id: channel,
-            ts: Secs(unix_now()),
-            nonce: Nonce16(nonce),
-            body: RawValue::from_value(body),
-            ext: None,
-        };
-        let request_bytes = req.to_vec();
-        let (key, sig) = sign(&request_bytes)?;
-        Ok(SignedRequest {
-            version: Version,
-            key,
-            request: SignedBytes::from_bytes(request_bytes),
-            signature: sig,
-        }
-        .to_vec())
+        op: hearth_wire::Op,
+        channel: Option<hearth_wire::ChannelId>,
+        body: &impl hearth_wire::WireEncode,
+        sign: hearth::conversation::io::Signer<'_>,
+    ) -> Result<Vec<u8>, crate::error::ClientError> {
+        hearth::conversation::io::build(host, op, channel, body, sign, unix_now())
     }
 
     /// POSTs `signed` to `host` and classifies the answer (spec §10.4). A request that got no
@@ -223,16 +162,7 @@ impl Transport {
                 "the answer is not a Hearth Response".into(),
             ));
         };
-        Ok(if r.status == ErrorCode::OK {
-            Outcome::Ok(r)
-        } else if r.status == ErrorCode::INTERNAL || r.status == ErrorCode::RATE_LIMITED {
-            Outcome::Unreachable(format!(
-                "the host answered {}",
-                crate::error::code_name(r.status)
-            ))
-        } else {
-            Outcome::Refused(r)
-        })
+        Ok(Outcome::of_response(r))
     }
 }
 

@@ -4,7 +4,7 @@
 //! item without its body. Sans-IO: the client feeds it the messages it opened, in log order
 //! per route, and reads the items back.
 
-use hearth::conversation::RouteRef;
+use super::RouteRef;
 use hearth_crypto::keys::Fingerprint;
 use hearth_wire::envelope::ContentBody;
 use hearth_wire::Hash;
@@ -83,7 +83,8 @@ pub struct Displayed {
     pub sent_at_ms: u64,
     /// Its msg-ref (spec §7.7).
     pub msg_ref: Hash,
-    pub(crate) position: usize,
+    /// The route's position in the conversation's route list (HRT-ROUTE-20).
+    pub position: usize,
 }
 
 impl Displayed {
@@ -112,8 +113,10 @@ pub struct Pending {
 /// A conversation's timeline: the items, and the edits and deletes kept aside.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Timeline {
-    pub(crate) items: Vec<Displayed>,
-    pub(crate) pending: Vec<Pending>,
+    /// The items, in the order they were added.
+    pub items: Vec<Displayed>,
+    /// The edits and deletes whose target has not been opened yet.
+    pub pending: Vec<Pending>,
 }
 
 impl Timeline {
@@ -141,7 +144,7 @@ impl Timeline {
     ) {
         let shown = match kind {
             Kind::Silent => return,
-            Kind::Edit { .. } | Kind::Delete { .. } if crate::mutant::on("show-edits-as-items") => {
+            Kind::Edit { .. } | Kind::Delete { .. } if super::mutant::on("show-edits-as-items") => {
                 match kind {
                     Kind::Edit { text, .. } => Shown::Text {
                         text,
@@ -158,7 +161,7 @@ impl Timeline {
                 self.change(route, sender, target, None);
                 return;
             }
-            Kind::Unsupported if crate::mutant::on("hide-unsupported") => return,
+            Kind::Unsupported if super::mutant::on("hide-unsupported") => return,
             Kind::Text(text) => Shown::Text {
                 text,
                 edited: false,

@@ -1,10 +1,10 @@
 //! What the user is told (the client's events, and the shim's `sync` events, Appendix B).
 
-use hearth::conversation::RouteRef;
+use super::RouteRef;
 use hearth_crypto::keys::Fingerprint;
 use hearth_wire::{ErrorCode, Hash};
 
-/// Something the user should see, produced by [`Client::sync`](crate::Client::sync) (and the
+/// Something the user should see, produced by a [`Member`](super::Member) (the `sync` events of the client and the
 /// shim's `sync` events).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -49,7 +49,7 @@ pub enum Event {
         /// The sender's clock (authenticated, not trusted for order: spec §10.5).
         sent_at_ms: u64,
         /// What it means to the timeline (spec §7.8).
-        kind: crate::timeline::Kind,
+        kind: super::timeline::Kind,
     },
     /// A commit was processed.
     Commit {

@@ -1,4 +1,4 @@
-//! The client's one error type: every failure the user or the shim sees, each with the spec
+//! The conversation layer's one error type: every failure the user sees, each with the spec
 //! error code that names it (spec §12) where one exists.
 
 use std::fmt;
@@ -8,7 +8,7 @@ use hearth_wire::ErrorCode;
 
 /// Why a client operation did not happen.
 #[derive(Debug)]
-pub enum ClientError {
+pub enum Error {
     /// The host answered with a non-`ok` status (spec §8.6).
     Host {
         /// The status (and the detail, when the host gave one).
@@ -27,7 +27,7 @@ pub enum ClientError {
     Usage(String),
 }
 
-impl ClientError {
+impl Error {
     /// The spec error code, when there is one.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
@@ -38,18 +38,19 @@ impl ClientError {
         }
     }
 
-    pub(crate) fn usage(s: impl Into<String>) -> Self {
+    /// A [`Error::Usage`] with this text.
+    pub fn usage(s: impl Into<String>) -> Self {
         Self::Usage(s.into())
     }
 }
 
-impl From<ProtocolError> for ClientError {
+impl From<ProtocolError> for Error {
     fn from(e: ProtocolError) -> Self {
         Self::Protocol(e)
     }
 }
 
-impl From<hearth_wire::WireError> for ClientError {
+impl From<hearth_wire::WireError> for Error {
     fn from(e: hearth_wire::WireError) -> Self {
         Self::Protocol(ProtocolError::Wire(e))
     }
@@ -61,7 +62,7 @@ pub fn code_name(c: ErrorCode) -> String {
         .map_or_else(|| format!("code {}", c.0), str::to_owned)
 }
 
-impl fmt::Display for ClientError {
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Host { status, detail } => {
@@ -83,4 +84,4 @@ impl fmt::Display for ClientError {
     }
 }
 
-impl std::error::Error for ClientError {}
+impl std::error::Error for Error {}
