@@ -63,6 +63,12 @@ pub struct Route {
     pub report: Option<(u64, ErrorCode)>,
     /// Events produced on this route and not yet handed to the conversation.
     pub inbox: Vec<Event>,
+    /// `msg-ref`s of own posts whose outcome is unknown (no answer, §10.4), not yet seen in
+    /// the verified log.
+    pub unknown: Vec<Hash>,
+    /// `msg-ref`s of own posts of unknown outcome that the verified log later showed: they
+    /// were accepted, and the outbox does not send them again (HRT-LOG-52).
+    pub surfaced: Vec<Hash>,
 }
 
 impl Route {
@@ -80,6 +86,8 @@ impl Route {
             announcements: Vec::new(),
             report: None,
             inbox: Vec::new(),
+            unknown: Vec::new(),
+            surfaced: Vec::new(),
         }
     }
 
@@ -139,6 +147,8 @@ pub struct Conversation {
     pub undelivered: Vec<Event>,
     /// Sends that reached no route, to be sealed anew and retried (HRT-LOG-49).
     pub outbox: Vec<Queued>,
+    /// The last send the outbox made, for the answer to the send that flushed it.
+    pub(crate) last_sent: Option<Sent>,
 }
 
 impl Conversation {
@@ -151,6 +161,7 @@ impl Conversation {
             timeline: Timeline::default(),
             undelivered: Vec::new(),
             outbox: Vec::new(),
+            last_sent: None,
         }
     }
 

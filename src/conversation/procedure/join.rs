@@ -155,6 +155,42 @@ impl State {
         }
     }
 
+    /// Finishes, before a send in conversation `handle`, the joins of a route of that
+    /// conversation whose code the user already confirmed (HRT-ROUTE-30): those started from
+    /// one of its route announcements and those whose invitation names its conversation id.
+    /// A join whose Welcome is not there yet stays pending; the events go to the
+    /// conversation's undelivered list, as a command's do.
+    pub(crate) async fn finish_joins_for(&mut self, io: &Io, handle: &[u8; 16]) {
+        let Ok(id) = self.conv(handle).map(|c| c.id) else {
+            return;
+        };
+        let (mine, others): (Vec<Joining>, Vec<Joining>) = std::mem::take(&mut self.joining)
+            .into_iter()
+            .partition(|j| {
+                j.pending.sas_confirmed()
+                    && (j.attach_to == Some(*handle)
+                        || (j.attach_to.is_none() && j.conversation == id))
+            });
+        self.joining = others;
+        let mut events = Vec::new();
+        for j in mine {
+            let conversation = j.attach_to;
+            match self.try_welcome(io, j, &mut events).await {
+                Ok(Some(still)) => self.joining.push(still),
+                Ok(None) => {}
+                Err((code, link)) => events.push(Event::Rejected {
+                    conversation,
+                    route: Some(link),
+                    seq: None,
+                    code,
+                }),
+            }
+        }
+        if let Ok(c) = self.conv_mut(handle) {
+            c.undelivered.append(&mut events);
+        }
+    }
+
     /// `welcome.fetch`, the anchor entry, and Welcome acceptance (spec §5.9, §6.12, §9.6).
     /// `Ok(Some(j))`: not there yet; `Ok(None)`: joined; `Err`: refused.
     async fn try_welcome(

@@ -23,6 +23,7 @@ use crate::conversation::event::Event;
 use crate::conversation::io::{sign_with, Io};
 use crate::conversation::log::LogState;
 use crate::conversation::machine::State;
+use crate::conversation::outbox::Queued;
 use crate::conversation::state::{Comparison, Conversation, NobodyToAsk, Route, Sent};
 use crate::conversation::timeline::Kind;
 use crate::conversation::RouteRef;
@@ -169,9 +170,10 @@ impl State {
         Ok(res.seq.0)
     }
 
-    /// Seals and posts any content type and body to the first reachable route
-    /// (HRT-ROUTE-14), sealed anew for each route tried (HRT-ROUTE-15) and stamped with the
-    /// route's current view of its log (§9.7, §9.8).
+    /// Sends content in a conversation (spec §10.4): the pending joins of the conversation
+    /// first (HRT-ROUTE-30); then the outbox's older sends, so that the order of the sends is
+    /// kept (HRT-LOG-51); then this one. A send that reaches no route is queued in the outbox
+    /// (HRT-LOG-49) and the answer says so.
     pub(crate) async fn send(
         &mut self,
         io: &Io,
@@ -179,6 +181,123 @@ impl State {
         content_type: ContentType,
         body: RawValue,
     ) -> Result<Sent, Error> {
+        self.finish_joins_for(io, handle).await;
+        let mut queued = Queued {
+            content_type,
+            body,
+            attempts: Vec::new(),
+        };
+        let conv = self.conv_mut(handle)?;
+        if !conv.outbox.is_empty() {
+            conv.outbox.push(queued);
+            self.flush_outbox(io, handle).await;
+            let conv = self.conv_mut(handle)?;
+            return match conv.outbox.last() {
+                Some(_) => Err(Error::Unreachable(format!(
+                    "{} earlier sends are still in the outbox; this one waits behind them \
+                     (sealed anew at the next refresh)",
+                    conv.outbox.len() - 1
+                ))),
+                None => conv
+                    .last_sent
+                    .take()
+                    .ok_or_else(|| Error::usage("the outbox sent nothing")),
+            };
+        }
+        match self.post_content(io, handle, &mut queued).await {
+            Err(Error::Unreachable(why)) => {
+                self.conv_mut(handle)?.outbox.push(queued);
+                Err(Error::Unreachable(format!(
+                    "{why} (queued in the outbox: sealed anew and sent at the next refresh)"
+                )))
+            }
+            r => r,
+        }
+    }
+
+    /// Retries the outbox of one conversation in order (HRT-LOG-50, HRT-LOG-51): each send is
+    /// stamped and sealed anew, never posted as the bytes of an earlier attempt. The first
+    /// that still reaches no route stops the retry; one refused for another reason leaves the
+    /// outbox with a `rejected` event.
+    pub(crate) async fn flush_outbox(&mut self, io: &Io, handle: &[u8; 16]) {
+        loop {
+            let Ok(conv) = self.conv_mut(handle) else {
+                return;
+            };
+            if conv.outbox.is_empty() {
+                return;
+            }
+            let mut q = conv.outbox.remove(0);
+            // An earlier attempt the log showed accepted: sent, not to be made again.
+            let mut delivered = false;
+            for r in conv.routes.iter_mut() {
+                if let Some(i) = r.surfaced.iter().position(|m| q.attempts.contains(m)) {
+                    r.surfaced.swap_remove(i);
+                    delivered = true;
+                }
+            }
+            if delivered {
+                continue;
+            }
+            match self.post_content(io, handle, &mut q).await {
+                Ok(sent) => {
+                    if let Ok(conv) = self.conv_mut(handle) {
+                        conv.last_sent = Some(sent);
+                    }
+                }
+                Err(Error::Unreachable(_)) => {
+                    if let Ok(conv) = self.conv_mut(handle) {
+                        conv.outbox.insert(0, q);
+                    }
+                    return;
+                }
+                Err(e) => {
+                    if let Ok(conv) = self.conv_mut(handle) {
+                        conv.undelivered.push(Event::Rejected {
+                            conversation: Some(*handle),
+                            route: None,
+                            seq: None,
+                            code: e.code().unwrap_or(hearth_wire::ErrorCode::INTERNAL),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Seals and posts content to the first reachable route (HRT-ROUTE-14), sealed anew for
+    /// each route tried (HRT-ROUTE-15) and stamped with the route's current view of its log
+    /// (§9.7, §9.8, HRT-LOG-35).
+    async fn post_content(
+        &mut self,
+        io: &Io,
+        handle: &[u8; 16],
+        queued: &mut Queued,
+    ) -> Result<Sent, Error> {
+        let before: Vec<usize> = self
+            .conv(handle)?
+            .routes
+            .iter()
+            .map(|r| r.unknown.len())
+            .collect();
+        let r = self.post_once(io, handle, queued).await;
+        if let Ok(conv) = self.conv(handle) {
+            for (route, n) in conv.routes.iter().zip(before) {
+                queued
+                    .attempts
+                    .extend(route.unknown.get(n..).unwrap_or_default());
+            }
+        }
+        r
+    }
+
+    async fn post_once(
+        &mut self,
+        io: &Io,
+        handle: &[u8; 16],
+        queued: &Queued,
+    ) -> Result<Sent, Error> {
+        let (content_type, body) = (queued.content_type, &queued.body);
         // What the own timeline makes of it, as a receiver would (spec §7.8).
         let kind = ContentBuilder::new(content_type, body.clone())?
             .build()
@@ -364,7 +483,15 @@ impl State {
             self.each_route(io, h, &mut events, Step::Log).await;
             self.redeem_announcements(io, h, &mut events).await;
         }
-        // d. Duties.
+        // d. The outboxes, sealed anew now that the logs are current (HRT-LOG-50).
+        for h in &handles {
+            self.flush_outbox(io, h).await;
+            if let Ok(c) = self.conv_mut(h) {
+                c.last_sent = None;
+                events.append(&mut c.undelivered);
+            }
+        }
+        // e. Duties.
         for h in &handles {
             self.each_route(io, h, &mut events, Step::Duties).await;
         }

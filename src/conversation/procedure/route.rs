@@ -143,6 +143,13 @@ pub(crate) fn apply_results(
         let link = route.link.clone();
         match r {
             Received::Nothing => {}
+            Received::Own(msg_ref) => {
+                // An own post of unknown outcome is in the log: it was accepted (HRT-LOG-52).
+                if let Some(i) = route.unknown.iter().position(|r| *r == msg_ref) {
+                    route.unknown.swap_remove(i);
+                    route.surfaced.push(msg_ref);
+                }
+            }
             Received::Commit { epoch } => out.push(Event::Commit {
                 conversation: handle,
                 route: link,
@@ -354,6 +361,7 @@ pub(crate) async fn post_message(
                 // The outcome is unknown: if the host did accept it, the entry is this
                 // member's own, not a stranger's (and is not `prev` material, HRT-LOG-35).
                 route.senders.posted_unconfirmed(msg_ref);
+                route.unknown.push(msg_ref);
                 return Err(Error::Unreachable(why));
             }
         }

@@ -1,0 +1,1 @@
+//! Properties of the machine under faults (filled in by the next commit).
