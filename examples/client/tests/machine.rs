@@ -230,9 +230,5 @@ fn a_send_finishes_the_pending_join_first_hrt_route_30() {
 
 /// Whether a `SignedRequest` is a `msg.post`.
 pub(crate) fn is_msg_post(signed: &[u8]) -> bool {
-    use hearth_wire::WireDecode;
-    hearth_wire::request::SignedRequest::decode(signed)
-        .ok()
-        .and_then(|s| s.unverified_request().ok())
-        .is_some_and(|r| r.as_unverified().op == hearth_wire::Op::MSG_POST)
+    net::is_op(signed, hearth_wire::Op::MSG_POST)
 }

@@ -220,6 +220,24 @@ impl State {
     /// that still reaches no route stops the retry; one refused for another reason leaves the
     /// outbox with a `rejected` event.
     pub(crate) async fn flush_outbox(&mut self, io: &Io, handle: &[u8; 16]) {
+        // An attempt of unknown outcome is settled by the verified log first (HRT-LOG-52):
+        // brought up to the host's tip, the log either holds it (accepted) or does not (not
+        // accepted, as for a commit, HRT-GRP-48). Until then nothing of it is sent again.
+        let mut settled = true;
+        if let Ok(conv) = self.conv_mut(handle) {
+            if conv.outbox.iter().any(|q| !q.attempts.is_empty()) {
+                for route in conv.routes.iter_mut().filter(|r| !r.unknown.is_empty()) {
+                    let mut out = Vec::new();
+                    if sync_route(io, route, *handle, &mut out).await {
+                        route.unknown.clear();
+                    } else {
+                        settled = false;
+                    }
+                    route.inbox.append(&mut out);
+                }
+                conv.absorb();
+            }
+        }
         loop {
             let Ok(conv) = self.conv_mut(handle) else {
                 return;
@@ -238,6 +256,10 @@ impl State {
             }
             if delivered {
                 continue;
+            }
+            if !q.attempts.is_empty() && !settled {
+                conv.outbox.insert(0, q);
+                return;
             }
             match self.post_content(io, handle, &mut q).await {
                 Ok(sent) => {

@@ -9,12 +9,11 @@ use hearth::conversation::{
 };
 use hearth_host::handler::{Host, Prepared};
 use hearth_wire::request::Response;
-use hearth_wire::{HostUrl, WireDecode};
+use hearth_wire::{HostUrl, Op, WireDecode};
 use rand_core::RngCore;
 use zeroize::Zeroizing;
 
 /// What happens to one request.
-#[allow(dead_code)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
     /// Delivered and answered.
@@ -41,12 +40,19 @@ impl Drop for Hosted {
     }
 }
 
+/// A host's rewriting of a `log.fetch` answer: `Some` replaces it.
+pub type Lie = Box<dyn Fn(&[u8]) -> Option<Vec<u8>>>;
+
 /// Hosts by URL, and the requests each member made (for the tests' inspection).
 #[derive(Default)]
 pub struct Net {
     pub hosts: Vec<Hosted>,
     /// Every `SignedRequest` that reached a host, in order.
     pub delivered: Vec<Vec<u8>>,
+    /// What the host does to the answers of `log.fetch`: `Some` replaces the answer.
+    pub lie: Option<Lie>,
+    /// Whether `lie` replaced an answer.
+    pub lied: bool,
 }
 
 static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -99,10 +105,17 @@ impl Net {
             return None;
         }
         self.delivered.push(signed.to_vec());
-        Some(match h.host.prepare(signed.to_vec()) {
+        let answer = match h.host.prepare(signed.to_vec()) {
             Prepared::Done(a) => a,
             Prepared::Job(job) => h.host.run_batch(&h.conn, &[&job]).pop()?,
-        })
+        };
+        if let Some(lie) = self.lie.as_ref().filter(|_| is_op(signed, Op::LOG_FETCH)) {
+            if let Some(a) = lie(&answer) {
+                self.lied = true;
+                return Some(a);
+            }
+        }
+        Some(answer)
     }
 
     /// One request through the fault `f`.
@@ -111,7 +124,10 @@ impl Net {
             Fault::Drop => None,
             Fault::None => self.deliver(url, signed),
             Fault::LoseAnswer => {
+                // A lie in an answer that never arrives reached nobody.
+                let lied = self.lied;
                 self.deliver(url, signed);
+                self.lied = lied;
                 None
             }
             Fault::Duplicate => {
@@ -125,6 +141,14 @@ impl Net {
             None => Outcome::Unreachable("no answer".into()),
         }
     }
+}
+
+/// Whether a `SignedRequest` is of operation `op`.
+pub fn is_op(signed: &[u8], op: Op) -> bool {
+    hearth_wire::request::SignedRequest::decode(signed)
+        .ok()
+        .and_then(|s| s.unverified_request().ok())
+        .is_some_and(|r| r.as_unverified().op == op)
 }
 
 /// A member whose user accepts every code comparison (Appendix B §91.6.4).
