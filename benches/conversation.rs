@@ -24,8 +24,7 @@ use criterion::{criterion_group, BatchSize, Criterion};
 use hearth::conversation::channel::{Channel, Received};
 use hearth::conversation::log::{next_head, LogState, Senders};
 use hearth_crypto::envelope::ContentBuilder;
-use hearth_crypto::group::{Change, Group};
-use hearth_crypto::invite;
+use hearth_crypto::group::{Change, Group, PendingMember};
 use hearth_crypto::keys::IdentityKey;
 use hearth_wire::log::LogEntry;
 use hearth_wire::request::{LogFetchResult, PendingJoin};
@@ -45,7 +44,8 @@ fn setup() -> (Group, LogFetchResult) {
             .unwrap()
             .registered();
         let uri = inv.uri().unwrap().to_string();
-        let (mut pending, redeem) = invite::join(&uri, IdentityKey::generate(), "m", 0).unwrap();
+        let (mut pending, redeem) =
+            PendingMember::join(&uri, IdentityKey::generate(), "m", 0).unwrap();
         pending.confirm_sas();
         let pj = PendingJoin {
             invite_id: redeem.body.invite_id,

@@ -54,7 +54,7 @@ fn join(
         uri.len(),
         uri.get(..60).unwrap_or(&uri)
     );
-    let (mut pending, redeem): (PendingMember, _) = invite::join(&uri, identity, who, now)?;
+    let (mut pending, redeem): (PendingMember, _) = PendingMember::join(&uri, identity, who, now)?;
     println!(
         "  {who} parses it, seals a join request to the inviter and redeems it; {who}'s screen shows {}",
         pending.sas()

@@ -17,7 +17,7 @@
 //! ```
 //! use hearth::conversation::channel::{Channel, Received};
 //! use hearth::conversation::{join, log::{next_head, LogState, Senders}};
-//! use hearth::crypto::{envelope::ContentBuilder, group::*, invite, keys::IdentityKey};
+//! use hearth::crypto::{envelope::ContentBuilder, group::*, keys::IdentityKey};
 //! use hearth::wire::{envelope::ContentBody, log::LogEntry, request::*, *};
 //!
 //! /// The host's log of one channel (spec §9.1 to §9.4).
@@ -53,7 +53,7 @@
 //! let id = ConversationId(*alice.group().channel_id().as_bytes());
 //! let mut inv = alice.group_mut().create_invitation(id, now + 3600)?.registered();
 //! let link = inv.uri().ok_or("no link")?.to_string();
-//! let (mut pending, redeem) = invite::join(&link, IdentityKey::generate(), "Bob", now)?;
+//! let (mut pending, redeem) = PendingMember::join(&link, IdentityKey::generate(), "Bob", now)?;
 //! let pj = PendingJoin { invite_id: redeem.body.invite_id, member_key: redeem.body.member_key,
 //!                        sealed: redeem.body.sealed.clone(), redeemed_at: Secs(now) };
 //! let joiner = inv.process_join(&pj)?;

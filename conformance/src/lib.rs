@@ -18,6 +18,7 @@ pub mod model;
 pub mod proxy;
 pub mod report;
 pub mod requirements;
+pub mod runner;
 pub mod shim;
 pub mod suite;
 pub mod target;

@@ -13,6 +13,7 @@ use hearth_conformance::client_suite;
 use hearth_conformance::model;
 use hearth_conformance::report;
 use hearth_conformance::requirements;
+use hearth_conformance::runner;
 use hearth_conformance::suite;
 use hearth_conformance::target::{CgiTarget, HttpTarget, Target};
 
@@ -291,7 +292,7 @@ fn list_tests(tests: &[(&str, &[&str])], index: &requirements::Index) -> ExitCod
             out,
             "{:<58} {:<6} {}",
             id,
-            suite::level_of_requirements(reqs, index).as_str(),
+            runner::level_of_requirements(reqs, index).as_str(),
             reqs.join(" ")
         )
         .is_err()
@@ -304,7 +305,7 @@ fn list_tests(tests: &[(&str, &[&str])], index: &requirements::Index) -> ExitCod
 
 /// What both suites take from the common options: the run options (seed drawn when not
 /// given, expectations loaded) and the options' part of the reproduce command.
-fn run_options(h: &SuiteArgs) -> Result<(suite::RunOptions, String), ExitCode> {
+fn run_options(h: &SuiteArgs) -> Result<(runner::RunOptions, String), ExitCode> {
     let mut reproduce = String::new();
     let seed = h.seed.unwrap_or_else(|| {
         let mut b = [0u8; 8];
@@ -330,7 +331,7 @@ fn run_options(h: &SuiteArgs) -> Result<(suite::RunOptions, String), ExitCode> {
     if h.format == Format::Human {
         eprintln!("seed {seed}");
     }
-    let opts = suite::RunOptions {
+    let opts = runner::RunOptions {
         seed,
         strict: h.strict,
         only: h.only.clone(),
@@ -340,17 +341,17 @@ fn run_options(h: &SuiteArgs) -> Result<(suite::RunOptions, String), ExitCode> {
 }
 
 /// The progress lines of a human-format run (nothing for the machine formats).
-fn progress_printer(format: Format) -> impl FnMut(suite::Progress<'_>) {
+fn progress_printer(format: Format) -> impl FnMut(runner::Progress<'_>) {
     let human = format == Format::Human;
-    move |p: suite::Progress<'_>| {
+    move |p: runner::Progress<'_>| {
         if !human {
             return;
         }
         match p {
-            suite::Progress::Start { index, total, id } => {
+            runner::Progress::Start { index, total, id } => {
                 eprint!("[{index:>3}/{total}] {id:<60} ");
             }
-            suite::Progress::Done(r) => {
+            runner::Progress::Done(r) => {
                 eprintln!("{} ({} ms)", r.outcome.as_str(), r.duration_ms);
             }
         }

@@ -78,16 +78,19 @@ impl Stop {
 /// What a test body returns: `Ok(())` is a pass.
 pub type TestResult = Result<(), Stop>;
 
-/// A host test: permanent ID, title, covered requirement IDs, and its body.
-pub struct TestDef {
-    /// The permanent ID (`host.api.replay.byte-identical-retry`); never renumbered or reused.
+/// A test of either suite: permanent ID, title, covered requirement IDs, and its body. `R` is
+/// the body's type: a function of the suite's context (`crate::suite::HostTestDef`,
+/// `crate::client_suite::ClientTestDef`).
+pub struct TestDef<R> {
+    /// The permanent ID (`host.api.replay.byte-identical-retry`, `client.log.rollback.lower-tip`);
+    /// never renumbered or reused.
     pub id: &'static str,
     /// What it checks, in one line.
     pub title: &'static str,
     /// The requirement IDs it covers; the first is the primary one.
     pub requirements: &'static [&'static str],
     /// The body.
-    pub run: fn(&crate::suite::Ctx<'_>) -> TestResult,
+    pub run: R,
 }
 
 /// Test IDs that existed once and were retired: they are never reused (spec §14.5).

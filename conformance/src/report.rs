@@ -114,38 +114,10 @@ pub struct TestReport {
 }
 
 impl TestReport {
-    /// Builds the report of one test.
+    /// Builds the report of one test of either suite.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        def: &TestDef,
-        level: Level,
-        outcome: Outcome,
-        message: Option<String>,
-        exchanges: &[Exchange],
-        expectation: Option<&ExpectationEntry>,
-        unexpected_pass: bool,
-        reproduce: String,
-        duration_ms: u64,
-        attempts: u32,
-    ) -> Self {
-        Self::from_parts(
-            (def.id, def.title, def.requirements),
-            level,
-            outcome,
-            message,
-            exchanges,
-            expectation,
-            unexpected_pass,
-            reproduce,
-            duration_ms,
-            attempts,
-        )
-    }
-
-    /// As [`TestReport::new`] for a test of any suite: `(id, title, requirements)`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn from_parts(
-        (id, title, requirements): (&str, &str, &[&str]),
+    pub fn new<R>(
+        def: &TestDef<R>,
         level: Level,
         outcome: Outcome,
         message: Option<String>,
@@ -157,10 +129,10 @@ impl TestReport {
         attempts: u32,
     ) -> Self {
         Self {
-            id: id.to_owned(),
-            title: title.to_owned(),
+            id: def.id.to_owned(),
+            title: def.title.to_owned(),
             level,
-            requirements: requirements.iter().map(|s| (*s).to_owned()).collect(),
+            requirements: def.requirements.iter().map(|s| (*s).to_owned()).collect(),
             outcome,
             message,
             expectation: expectation

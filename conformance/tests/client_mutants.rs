@@ -85,7 +85,7 @@ fn client_mutant_table_matches_the_client() {
 #[cfg(feature = "mutants")]
 fn run_against(mutant: Option<&str>, only: &[&str]) -> hearth_conformance::report::RunReport {
     use hearth_conformance::client_suite::{run, ShimOptions};
-    use hearth_conformance::suite::RunOptions;
+    use hearth_conformance::runner::RunOptions;
     let index = hearth_conformance::requirements::load(
         &hearth_conformance::requirements::default_spec_dir(),
     )

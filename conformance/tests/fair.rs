@@ -9,7 +9,8 @@ use hearth_conformance::bundled::start_bundled_with;
 use hearth_conformance::client::SeededRng;
 use hearth_conformance::model::Outcome;
 use hearth_conformance::report::RunReport;
-use hearth_conformance::suite::{run, RunOptions};
+use hearth_conformance::runner::RunOptions;
+use hearth_conformance::suite::run;
 
 fn problems(report: &RunReport) -> Vec<String> {
     report

@@ -176,7 +176,8 @@ const SEED: u64 = 7;
 fn run_against(mutant: Option<&str>, only: &[&str]) -> hearth_conformance::report::RunReport {
     use hearth_conformance::bundled::{start_bundled_host, start_bundled_mutant};
     use hearth_conformance::client::SeededRng;
-    use hearth_conformance::suite::{run, RunOptions};
+    use hearth_conformance::runner::RunOptions;
+    use hearth_conformance::suite::run;
     let index = hearth_conformance::requirements::load(
         &hearth_conformance::requirements::default_spec_dir(),
     )

@@ -20,7 +20,7 @@ use criterion::{criterion_group, BatchSize, Criterion};
 use hearth_crypto::aead::{Algorithm, Key};
 use hearth_crypto::envelope::ContentBuilder;
 use hearth_crypto::group::{Change, Group, PendingMember};
-use hearth_crypto::invite::{self, ValidatedJoin};
+use hearth_crypto::invite::ValidatedJoin;
 use hearth_crypto::keys::{IdentityKey, MemberKey};
 use hearth_crypto::label;
 use hearth_crypto::labelled::{bstr, expand_with_label, sign_with_label};
@@ -38,7 +38,7 @@ fn invite(admin: &mut Group) -> (PendingMember, ValidatedJoin) {
         .unwrap()
         .registered();
     let uri = inv.uri().unwrap().to_string();
-    let (mut pending, redeem) = invite::join(&uri, IdentityKey::generate(), "m", 0).unwrap();
+    let (mut pending, redeem) = PendingMember::join(&uri, IdentityKey::generate(), "m", 0).unwrap();
     pending.confirm_sas();
     let pj = PendingJoin {
         invite_id: redeem.body.invite_id,

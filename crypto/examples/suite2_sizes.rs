@@ -20,7 +20,7 @@
 )]
 
 use hearth_crypto::group::{Change, Group, PendingMember};
-use hearth_crypto::invite::{self, ValidatedJoin};
+use hearth_crypto::invite::ValidatedJoin;
 use hearth_crypto::keys::IdentityKey;
 use hearth_wire::invite::InviteUri;
 use hearth_wire::request::{PendingJoin, Request, SignedRequest};
@@ -135,7 +135,7 @@ fn invite_and_join(admin: &mut Group) -> (String, PendingMember, ValidatedJoin, 
         .unwrap()
         .registered();
     let uri = inv.uri().unwrap().to_string();
-    let (mut pending, redeem) = invite::join(&uri, IdentityKey::generate(), "m", 0).unwrap();
+    let (mut pending, redeem) = PendingMember::join(&uri, IdentityKey::generate(), "m", 0).unwrap();
     pending.confirm_sas();
     let pj = PendingJoin {
         invite_id: redeem.body.invite_id,

@@ -164,6 +164,9 @@ pub enum ApiMisuse {
     Halted,
     /// A commit is pending; its outcome must be known first (HRT-GRP-23, HRT-GRP-50).
     CommitPending,
+    /// A recovery commit (`CommitTBS` key 11) was given to `process_commit`; it is processed
+    /// with `Group::process_recovery`, which needs the commit it names (spec §6.9.3).
+    RecoveryCommit,
     /// No commit is pending.
     NoPendingCommit,
     /// The member must have a commit of its own accepted before sending (HRT-RAT-17, HRT-RAT-18,

@@ -240,15 +240,6 @@ mod tests {
         }
     }
 
-    /// HRT-INV-52, HRT-INV-54: the wire crate's check value is `H("invite-check", bytes)[0..4]`.
-    #[test]
-    fn invite_check_is_the_labelled_hash() {
-        for b in [&b""[..], b"\x89\x01", &[0xab; 200]] {
-            let h = crate::labelled::h(INVITE_CHECK, crate::labelled::bstr(b));
-            assert_eq!(&hearth_wire::invite::uri::invite_check(b)[..], &h[..4]);
-        }
-    }
-
     #[test]
     fn wire_form_carries_the_version() {
         assert_eq!(FPR.wire(), "hearth/1 fpr");

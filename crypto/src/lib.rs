@@ -79,3 +79,5 @@ pub const DANGER_FEATURES: &[&str] = &[
 mod persist_tests;
 #[cfg(test)]
 mod protocol_tests;
+#[cfg(test)]
+mod recover_tests;

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use crate::error::{ApiMisuse, ProtocolError};
 use crate::group::{Change, CommitOutcome, Group, HeldSecrets, PendingMember, Status};
-use crate::invite::{danger_join_with_rng, Invitation};
+use crate::invite::Invitation;
 use crate::protocol_tests::{
     add, add_via, assert_converged, channel, code, commit_all, ik, invite_and_join, rng, text,
 };
@@ -327,7 +327,8 @@ fn invitation_restored_processes_join_hrt_inv_35() {
     let mut inv = Invitation::restore(saved.as_bytes()).unwrap();
     assert_eq!(inv.uri().unwrap().to_string(), uri);
     assert_eq!(inv.save().unwrap().as_bytes(), saved.as_bytes());
-    let (mut pending, redeem) = danger_join_with_rng(&uri, ik(50), "j", 10, rng(50)).unwrap();
+    let (mut pending, redeem) =
+        PendingMember::danger_join_with_rng(&uri, ik(50), "j", 10, rng(50)).unwrap();
     pending.confirm_sas();
     let pj = PendingJoin {
         invite_id: redeem.body.invite_id,

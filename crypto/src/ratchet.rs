@@ -21,12 +21,14 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::aead::NONCE_LEN;
 use crate::error::{ApiMisuse, ProtocolError};
-use crate::group::schedule::AppSecret;
 use crate::label;
 use crate::labelled::expand_with_label;
 use crate::persist::{self, ensure, Corrupt, Writer, R};
 use crate::secret::{Secret, Secret32};
 use hearth_wire::Decoder;
+
+/// `app_secret[n]` of the key schedule (spec §6.4); only the ratchets consume it.
+pub(crate) struct AppSecret(pub(crate) Secret32);
 
 /// A receiver may jump at most this far ahead of the highest generation it has opened
 /// (HRT-RAT-7).

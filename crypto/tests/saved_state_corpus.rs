@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use hearth_crypto::envelope::ContentBuilder;
 use hearth_crypto::group::{Change, Group, PendingMember};
-use hearth_crypto::invite::{self, Invitation};
+use hearth_crypto::invite::Invitation;
 use hearth_crypto::keys::IdentityKey;
 use hearth_wire::request::PendingJoin;
 use hearth_wire::{ConversationId, HostUrl, Leaf, Role, Secs};
@@ -76,7 +76,8 @@ fn write_seeds() {
         invitation.save().unwrap().as_bytes().to_vec(),
     ));
     let uri = invitation.uri().unwrap().to_string();
-    let (mut pending, redeem) = invite::join(&uri, IdentityKey::generate(), "Bob", now).unwrap();
+    let (mut pending, redeem) =
+        PendingMember::join(&uri, IdentityKey::generate(), "Bob", now).unwrap();
     seeds.push((
         "pending-member",
         pending.save().unwrap().as_bytes().to_vec(),

@@ -5,6 +5,7 @@
 use core::marker::PhantomData;
 
 use crate::decode::Decoder;
+use crate::diag::HexSlice;
 use crate::encode::Encoder;
 use crate::error::WireError;
 use crate::validate::{validate, Profile};
@@ -704,17 +705,6 @@ impl<T> Unverified<T> {
     /// this value was decoded from has been verified.
     pub fn danger_assume_verified(self) -> T {
         self.0
-    }
-}
-
-pub(crate) struct HexSlice<'a>(pub(crate) &'a [u8]);
-
-impl core::fmt::Display for HexSlice<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
     }
 }
 

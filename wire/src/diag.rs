@@ -9,6 +9,18 @@ use core::fmt::Write;
 
 use crate::validate::{read_head, validate, Profile, MAX_DEPTH};
 
+/// Lowercase hex of a byte string, as it prints inside `h'..'`.
+pub(crate) struct HexSlice<'a>(pub(crate) &'a [u8]);
+
+impl core::fmt::Display for HexSlice<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Diagnostic notation of `bytes`. Invalid input prints up to the first error, followed by
 /// `<error: name>`; anything after the first item prints as `<trailing: h'..'>`.
 pub fn to_diagnostic(bytes: &[u8]) -> String {
@@ -27,7 +39,7 @@ fn render(bytes: &[u8], nested: bool) -> String {
     match item(bytes, 0, &mut out, nested, 1, 0) {
         Ok(end) if end < bytes.len() => {
             let rest = bytes.get(end..).unwrap_or_default();
-            let _ = write!(out, " <trailing: h'{}'>", crate::codec::HexSlice(rest));
+            let _ = write!(out, " <trailing: h'{}'>", HexSlice(rest));
         }
         Ok(_) => {}
         Err(e) => {
@@ -75,7 +87,7 @@ fn item(
                     item(s, 0, out, nested, 1, embed + 1)?;
                     out.push_str(">>");
                 } else {
-                    let _ = write!(out, "h'{}'", crate::codec::HexSlice(s));
+                    let _ = write!(out, "h'{}'", HexSlice(s));
                 }
             } else {
                 let t = core::str::from_utf8(s).map_err(|_| crate::WireError::InvalidUtf8)?;

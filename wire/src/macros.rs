@@ -187,7 +187,7 @@ macro_rules! fixed_bytes {
 
         impl ::core::fmt::Debug for $name {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                write!(f, "{}(h'{}')", stringify!($name), $crate::codec::HexSlice(&self.0))
+                write!(f, "{}(h'{}')", stringify!($name), $crate::diag::HexSlice(&self.0))
             }
         }
 

@@ -4,7 +4,8 @@
 //!
 //! Test IDs are `client.*` and permanent (spec §14.5); each test cites the requirement IDs it
 //! covers and takes its level from the strongest of them. The result model, expectations,
-//! reports and exit codes are those of the host suite ([`crate::model`], [`crate::report`]).
+//! reports, exit codes and the run loop are those of the host suite ([`crate::model`],
+//! [`crate::report`], [`crate::runner`]).
 //!
 //! Every test starts a fresh shim process and fresh hosts ([`fixture::Fixture`]), so tests are
 //! independent and `--only ID --seed N` reproduces one exactly.
@@ -17,30 +18,22 @@ pub mod peer;
 pub mod peer_claim;
 pub mod peer_commit;
 pub mod peer_display;
+pub mod peer_join;
 pub mod peer_msg;
 pub mod peer_route;
 
 use std::time::{Duration, Instant};
 
 use crate::client::SeededRng;
-use crate::model::{Stop, TestResult};
+use crate::model::{Stop, TestDef, TestResult};
 use crate::report::RunReport;
 use crate::requirements::Index;
-use crate::suite::{run_tests, HarnessError, Progress, RunOptions};
+use crate::runner::{run_tests, HarnessError, Progress, RunOptions};
 
 pub use fixture::{Fixture, FixtureSpec};
 
-/// A client test: permanent ID, title, covered requirement IDs, and its body.
-pub struct ClientTestDef {
-    /// The permanent ID (`client.log.rollback.lower-tip`); never renumbered or reused.
-    pub id: &'static str,
-    /// What it checks, in one line.
-    pub title: &'static str,
-    /// The requirement IDs it covers; the first is the primary one.
-    pub requirements: &'static [&'static str],
-    /// The body.
-    pub run: fn(&mut ClientCtx<'_>) -> TestResult,
-}
+/// A client test: its body takes the client suite's context (spec §14.4).
+pub type ClientTestDef = TestDef<fn(&mut ClientCtx<'_>) -> TestResult>;
 
 /// How to run the shim.
 #[derive(Clone, Debug)]
@@ -74,7 +67,7 @@ pub fn all_tests() -> Vec<ClientTestDef> {
     v.extend(basics::tests());
     v.extend(channel::tests());
     v.extend(log::tests());
-    v.extend(peer::tests());
+    v.extend(peer_join::tests());
     v.extend(peer_msg::tests());
     v.extend(peer_claim::tests());
     v.extend(peer_commit::tests());
@@ -108,22 +101,14 @@ pub fn run(
     let started = Instant::now();
     let hello = preflight(shim)?;
     let defs = all_tests();
-    let run = run_tests(
-        &defs,
-        |d| (d.id, d.title, d.requirements),
-        opts,
-        index,
-        reproduce,
-        progress,
-        |def, seed| {
-            let mut ctx = ClientCtx {
-                shim,
-                rng: SeededRng::new(seed),
-                seed,
-            };
-            (def.run)(&mut ctx)
-        },
-    );
+    let run = run_tests(&defs, opts, index, reproduce, progress, |def, seed| {
+        let mut ctx = ClientCtx {
+            shim,
+            rng: SeededRng::new(seed),
+            seed,
+        };
+        (def.run)(&mut ctx)
+    });
     Ok(RunReport {
         tool: format!("hearth-conformance {}", env!("CARGO_PKG_VERSION")),
         seed: opts.seed,

@@ -201,7 +201,7 @@ fn long_array_head(_: &Commit, bytes: &[u8]) -> Option<Vec<u8>> {
 /// another identity (check 7d of §6.9); the joiner is a throwaway made through the whole
 /// invitation flow in memory.
 fn add_with_foreign_cert(g: &mut Group) -> Result<Vec<u8>, String> {
-    use hearth_crypto::invite;
+    use hearth_crypto::group::PendingMember;
     use hearth_crypto::keys::IdentityKey;
     use hearth_wire::request::PendingJoin;
     use hearth_wire::{ConversationId, Role, Secs};
@@ -216,7 +216,7 @@ fn add_with_foreign_cert(g: &mut Group) -> Result<Vec<u8>, String> {
         .ok_or("the invitation has no text")?
         .to_string();
     let (_pending, redeem) =
-        invite::join(&uri, IdentityKey::generate(), "Mallory", now()).map_err(e)?;
+        PendingMember::join(&uri, IdentityKey::generate(), "Mallory", now()).map_err(e)?;
     let pj = PendingJoin {
         invite_id: redeem.body.invite_id,
         member_key: redeem.body.member_key,

@@ -10,10 +10,11 @@ use hearth_wire::ErrorCode;
 
 use super::{expect_code, expect_one_of, op, Ctx, EMPTY};
 use crate::client::assemble_signed;
-use crate::model::{Stop, TestDef, TestResult};
+use crate::model::{Stop, TestResult};
+use crate::suite::HostTestDef;
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!(
             "host.ed25519.signature.must-reject",

@@ -12,11 +12,12 @@ use hearth_wire::{ErrorCode, WireDecode};
 use super::api::valid_info_bytes;
 use super::Ctx;
 use crate::client::Exchange;
-use crate::model::{Stop, TestDef, TestResult};
+use crate::model::{Stop, TestResult};
+use crate::suite::HostTestDef;
 use crate::target::{HttpReply, HttpRequest, TransportError, CBOR};
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!(
             "host.http.head",

@@ -8,7 +8,8 @@ use hearth_wire::ErrorCode;
 
 use super::{ensure, expect_code, expect_ok, op, verify_chain, Ctx, ADMIN, MEMBER};
 use crate::client::{sign_request, Exchange};
-use crate::model::{Stop, TestDef, TestResult};
+use crate::model::{Stop, TestResult};
+use crate::suite::HostTestDef;
 
 /// Messages of the load scenario.
 pub const LOAD_MESSAGES: usize = 500;
@@ -16,7 +17,7 @@ pub const LOAD_MESSAGES: usize = 500;
 pub const LOAD_THREADS: usize = 4;
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!("host.log.chain", "every served head equals the recomputed chain, for every entry kind", ["HRT-LOG-7", "HRT-LOG-12", "HRT-LOG-3", "HRT-LOG-4", "HRT-LOG-6", "HRT-LOG-13", "HRT-WIRE-19"], chain),
         t!("host.log.no-entry-for-rejected", "rejected requests and other ops append nothing", ["HRT-LOG-2", "HRT-API-37"], no_entry_for_rejected),

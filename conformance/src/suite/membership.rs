@@ -9,10 +9,11 @@ use hearth_wire::ErrorCode;
 
 use super::{ensure, expect_code, expect_ok, gop, log_body, op, Channel, Ctx, ADMIN, MEMBER};
 use crate::client::Key;
-use crate::model::{Stop, TestDef, TestResult};
+use crate::model::{Stop, TestResult};
+use crate::suite::HostTestDef;
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!(
             "host.member.removed.status",

@@ -12,10 +12,11 @@ use hearth_wire::{encode_with, ErrorCode, WireDecode};
 use super::api::blob_put_spec;
 use super::{ensure, expect_code, op, Ctx, EMPTY};
 use crate::client::{sign_request, Exchange, Key, RequestSpec};
-use crate::model::{TestDef, TestResult};
+use crate::model::TestResult;
+use crate::suite::HostTestDef;
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!(
             "host.api.nonce.stranger-not-recorded",

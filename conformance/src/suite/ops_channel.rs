@@ -5,10 +5,11 @@ use hearth_wire::ErrorCode;
 
 use super::{ensure, expect_code, expect_ok, op, Ctx, EMPTY, SUITE};
 use crate::client::sign_request;
-use crate::model::{Stop, TestDef, TestResult};
+use crate::model::{Stop, TestResult};
+use crate::suite::HostTestDef;
 
 /// The tests of this module.
-pub fn tests() -> Vec<TestDef> {
+pub fn tests() -> Vec<HostTestDef> {
     vec![
         t!(
             "host.op.channel-create.ok",

@@ -1,23 +1,22 @@
-//! Creating a commit (spec §6.8), its outcome (§6.8 step 10, §6.10) and processing a commit
-//! (spec §6.9).
+//! Creating a commit (spec §6.8) and its outcome (§6.8 step 10, §6.10); processing one
+//! (spec §6.9) is `process.rs`.
 
-use hearth_wire::group::{AddedIdentity, Commit, CommitPrivate, CommitTbs, GroupOp};
+use hearth_wire::group::{AddedIdentity, Commit, CommitPrivate, CommitTbs, GroupOp, RosterEntry};
 use hearth_wire::request::{CommitPostBody, WelcomeFor};
 use hearth_wire::{
     encode_with, BoundedBytes, BoundedVec, ConversationId, EdPublic, Embedded, Epoch, ExtMap, Hash,
-    HpkeSealed, Leaf, Role, SignedBytes, Version, WireDecode, WireEncode, XPublic,
+    HpkeSealed, Leaf, Role, Seq, SignedBytes, Version, WireDecode, WireEncode, XPublic,
 };
 
 use super::roster::{apply, authorised, well_formed, Member, Origin, Plan};
-use super::schedule::{CommitSecret, EpochKeys};
+use super::schedule::{CommitSecret, EpochKeys, InitSecret};
 use super::{group_context, welcome, EpochState, Group, Status, SUITE_1};
-use crate::ed25519::Signature;
 use crate::error::{ApiMisuse, ProtocolError};
-use crate::hpke::{Enc, Hpke, Mode};
+use crate::hpke::{Hpke, Mode};
 use crate::invite::ConfirmedJoin;
-use crate::keys::{InitKey, MemberCert, MemberKey, MemberPublicKey};
+use crate::keys::{InitKey, MemberKey};
 use crate::label;
-use crate::labelled::{bstr, h, sign_with_label, verify_with_label};
+use crate::labelled::{bstr, h, sign_with_label};
 use crate::ratchet::EpochRatchets;
 
 /// One change a commit makes (spec §6.6). Leaves are leaves of the current epoch.
@@ -124,7 +123,7 @@ struct Draft {
 }
 
 /// `info = hCBOR(["hearth/1 commit-seal", [channel_id, new_epoch, leaf]])` (Table 3.3).
-fn commit_seal_info(channel_id: &[u8; 16], epoch: u64, leaf: usize) -> Vec<u8> {
+pub(super) fn commit_seal_info(channel_id: &[u8; 16], epoch: u64, leaf: usize) -> Vec<u8> {
     encode_with(|e| {
         e.array(2)
             .text(&label::COMMIT_SEAL.wire())
@@ -136,7 +135,7 @@ fn commit_seal_info(channel_id: &[u8; 16], epoch: u64, leaf: usize) -> Vec<u8> {
 }
 
 /// `hCBOR([channel_id, n, c])`: the associated data of `CommitPrivate` (HRT-GRP-21).
-fn private_aad(channel_id: &[u8; 16], epoch: u64, committer: usize) -> Vec<u8> {
+pub(super) fn private_aad(channel_id: &[u8; 16], epoch: u64, committer: usize) -> Vec<u8> {
     encode_with(|e| {
         e.array(3)
             .bytes(channel_id)
@@ -146,7 +145,7 @@ fn private_aad(channel_id: &[u8; 16], epoch: u64, committer: usize) -> Vec<u8> {
 }
 
 /// `cth[n+1] = H("cth", [cth[n], tbs_bytes])` (HRT-GRP-4).
-fn next_cth(cth: &[u8], tbs_bytes: &[u8]) -> [u8; 32] {
+pub(super) fn next_cth(cth: &[u8], tbs_bytes: &[u8]) -> [u8; 32] {
     h(label::CTH, |e| {
         e.array(2).bytes(cth).bytes(tbs_bytes);
     })
@@ -154,7 +153,11 @@ fn next_cth(cth: &[u8], tbs_bytes: &[u8]) -> [u8; 32] {
 
 /// Per-leaf state of `Roster[n+1]` (spec §6.9 step 9): flags move with their entry,
 /// `needs_update` is set for added leaves and cleared for the committer.
-fn next_flags(plan: &Plan, needs_update: &[bool], left: &[bool]) -> (Vec<bool>, Vec<bool>) {
+pub(super) fn next_flags(
+    plan: &Plan,
+    needs_update: &[bool],
+    left: &[bool],
+) -> (Vec<bool>, Vec<bool>) {
     plan.origins
         .iter()
         .enumerate()
@@ -166,6 +169,43 @@ fn next_flags(plan: &Plan, needs_update: &[bool], left: &[bool]) -> (Vec<bool>, 
             Origin::Added(_) => (true, false),
         })
         .unzip()
+}
+
+/// What a commit is built on or processed against (spec §6.8, §6.9): the base epoch, its
+/// roster, flags, transcript hash, extensions and salt, and the member's own leaf in that
+/// roster. For a recovery commit these are the ones of §6.9.3 (`recover.rs`).
+pub(super) struct Base {
+    pub(super) epoch: u64,
+    pub(super) entries: Vec<RosterEntry>,
+    pub(super) needs_update: Vec<bool>,
+    pub(super) left: Vec<bool>,
+    pub(super) cth: Vec<u8>,
+    pub(super) ext: ExtMap,
+    pub(super) salt: InitSecret,
+    pub(super) me: usize,
+}
+
+impl Base {
+    /// The member's current epoch.
+    pub(super) fn current(state: &EpochState, me: usize) -> Self {
+        Self {
+            epoch: state.epoch(),
+            entries: state.entries(),
+            needs_update: state.needs_update.clone(),
+            left: state.left.clone(),
+            cth: state.gc.cth.as_slice().to_vec(),
+            ext: state.gc.ext.clone(),
+            salt: state.secrets.init.clone(),
+            me,
+        }
+    }
+}
+
+/// What a recovery commit must do besides passing §6.9 (HRT-GRP-94): name `seq`, remove
+/// every leaf of `must_remove` (leaves of its base roster), and come from an admin.
+pub(super) struct Recovery {
+    pub(super) seq: u64,
+    pub(super) must_remove: Vec<usize>,
 }
 
 impl Group {
@@ -182,7 +222,8 @@ impl Group {
         changes: Vec<Change>,
         now: u64,
     ) -> Result<CommitOutput, ProtocolError> {
-        self.commit_inner(changes, now, true)
+        let base = Base::current(self.active_state()?, self.me);
+        self.commit_inner(changes, now, true, base, None)
     }
 
     /// DANGER (tests only): a commit without the committer's local §6.7 checks, to test that
@@ -192,16 +233,18 @@ impl Group {
         &mut self,
         changes: Vec<Change>,
     ) -> Result<CommitOutput, ProtocolError> {
-        self.commit_inner(changes, 0, false)
+        let base = Base::current(self.active_state()?, self.me);
+        self.commit_inner(changes, 0, false, base, None)
     }
 
-    fn commit_inner(
+    pub(super) fn commit_inner(
         &mut self,
         changes: Vec<Change>,
         now: u64,
         check: bool,
+        base: Base,
+        recover: Option<Seq>,
     ) -> Result<CommitOutput, ProtocolError> {
-        self.active_state()?;
         if self.pending.is_some() {
             return Err(ApiMisuse::CommitPending.into());
         }
@@ -251,12 +294,7 @@ impl Group {
         // HRT-GRP-82: every leaf with `left` set is removed, by this commit, whatever the caller
         // asked for (spec §6.7 rule 4); a RemoveOp the caller already gave is not repeated.
         if check {
-            let left: Vec<usize> = self
-                .state
-                .as_ref()
-                .map(|s| super::roster::flagged(&s.left))
-                .unwrap_or_default();
-            for l in left {
+            for l in super::roster::flagged(&base.left) {
                 let named = draft
                     .ops
                     .iter()
@@ -268,7 +306,7 @@ impl Group {
                 }
             }
         }
-        let pending = self.build_commit(draft, now, check)?;
+        let pending = self.build_commit(draft, now, check, &base, recover)?;
         let out = pending.0;
         self.pending = Some(pending.1);
         Ok(out)
@@ -280,24 +318,25 @@ impl Group {
         draft: Draft,
         now: u64,
         check: bool,
+        b: &Base,
+        recover: Option<Seq>,
     ) -> Result<(CommitOutput, PendingCommit), ProtocolError> {
-        let state = self.state.as_ref().ok_or(ApiMisuse::Removed)?;
         let keys = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
         let cid = self.params.channel_id.0;
-        let n = state.epoch();
-        let c = self.me;
-        let base = state.entries();
+        let n = b.epoch;
+        let c = b.me;
+        let base = &b.entries;
         // Step 1: fresh material (HRT-GRP-16, HRT-GRP-17).
         let commit_secret = CommitSecret::random(&mut self.rng);
         let new_init = InitKey::generate_with(&mut self.rng);
         let new_init_pub = XPublic(*new_init.public_key().as_bytes());
-        let plan = match well_formed(&base, c, &draft.ops, &new_init_pub) {
+        let plan = match well_formed(base, c, &draft.ops, &new_init_pub) {
             Ok(p) => p,
             Err(_) if check => return Err(ApiMisuse::IllFormedCommit.into()),
             Err(e) => return Err(e),
         };
         if check {
-            authorised(&base, c, &draft.ops, &plan, &state.left)
+            authorised(base, c, &draft.ops, &plan, &b.left)
                 .map_err(|_| ApiMisuse::UnauthorisedCommit)?;
         }
         let new_cert = draft.new_member_key.as_ref().map(|mk| {
@@ -321,7 +360,7 @@ impl Group {
         drop((ck, cn));
         // Step 3: Roster[n+1] (HRT-GRP-12).
         let new_entries = apply(
-            &base,
+            base,
             c,
             &plan,
             &new_init_pub,
@@ -365,7 +404,7 @@ impl Group {
             sealed: BoundedVec::new(sealed)?,
             private_ct: BoundedBytes::new(private_ct)?,
             ext: None,
-            recover: None,
+            recover,
         };
         let tbs_bytes = tbs.to_vec();
         let sig = sign_with_label(
@@ -374,12 +413,12 @@ impl Group {
             bstr(&tbs_bytes),
         );
         // Step 6: the new epoch.
-        let cth = next_cth(state.gc.cth.as_slice(), &tbs_bytes);
-        let ext = plan.ext.clone().unwrap_or_else(|| state.gc.ext.clone());
-        let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
+        let cth = next_cth(&b.cth, &tbs_bytes);
+        let ext = plan.ext.clone().unwrap_or_else(|| b.ext.clone());
+        let (needs_update, left) = next_flags(&plan, &b.needs_update, &b.left);
         let (gc, gc_hash) =
             group_context(&self.params, n + 1, &new_entries, &needs_update, &cth, ext)?;
-        let joiner = state.secrets.init.joiner_secret(commit_secret, &gc_hash);
+        let joiner = b.salt.joiner_secret(commit_secret, &gc_hash);
         let EpochKeys {
             app,
             confirm,
@@ -449,13 +488,17 @@ impl Group {
     /// init private key and, after a RotateOp, the previous member private key (HRT-GRP-24).
     /// The old epoch's secrets are deleted (HRT-RAT-13).
     pub fn commit_accepted(&mut self) -> Result<u64, ProtocolError> {
-        self.active_state()?;
+        // A wedged member's own recovery commit ends its halt (spec §6.9.3).
+        if !self.pending_is_recovery() {
+            self.active_state()?;
+        }
         let p = self.pending.take().ok_or(ApiMisuse::NoPendingCommit)?;
         Ok(self.install_own(p))
     }
 
-    fn install_own(&mut self, p: PendingCommit) -> u64 {
+    pub(super) fn install_own(&mut self, p: PendingCommit) -> u64 {
         let epoch = p.next.epoch();
+        self.status = Status::Active;
         self.state = Some(p.next);
         self.me = p.me_new;
         if let Some(k) = self.keys.as_mut() {
@@ -476,227 +519,4 @@ impl Group {
         self.pending.take().ok_or(ApiMisuse::NoPendingCommit)?;
         Ok(())
     }
-
-    /// Processes a `commit` log entry (spec §6.9) with every check in the order of the table
-    /// (HRT-GRP-25). On any failure nothing changes (HRT-GRP-41) except that the group halts:
-    /// it refuses every later call (HRT-GRP-89); the caller reports the code with
-    /// `commit.report` ([`ProtocolError::code`], HRT-GRP-88).
-    pub fn process_commit(&mut self, commit_bytes: &[u8]) -> Result<CommitOutcome, ProtocolError> {
-        self.active_state()?;
-        // The own pending commit, found in the log (spec §6.8 step 10, §6.10).
-        if self
-            .pending
-            .as_ref()
-            .is_some_and(|p| p.commit_bytes == commit_bytes)
-        {
-            if let Some(p) = self.pending.take() {
-                return Ok(CommitOutcome::OwnCommit {
-                    epoch: self.install_own(p),
-                });
-            }
-        }
-        match self.check_commit(commit_bytes) {
-            Ok(Checked::Removed) => {
-                self.become_removed();
-                Ok(CommitOutcome::Removed)
-            }
-            Ok(Checked::Install(next, me_new, outcome)) => {
-                // A winning commit of another member: the own pending commit lost (HRT-GRP-48).
-                self.pending = None;
-                self.state = Some(*next);
-                self.me = me_new;
-                Ok(outcome)
-            }
-            Err(e) => {
-                if !matches!(e, ProtocolError::Misuse(_)) {
-                    self.status = Status::Halted(e.code());
-                }
-                Err(e)
-            }
-        }
-    }
-
-    /// The checks of §6.9 in order; changes nothing.
-    fn check_commit(&self, bytes: &[u8]) -> Result<Checked, ProtocolError> {
-        let state = self.state.as_ref().ok_or(ApiMisuse::Removed)?;
-        let keys = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
-        let cid = self.params.channel_id.0;
-        let n = state.epoch();
-        // Step 1a (HRT-GRP-26): Commit and CommitTBS decode strictly; 1b (HRT-GRP-27) is the
-        // decoder's version check.
-        let commit = Commit::decode(bytes)?;
-        let tbs_u = commit.unverified_tbs()?;
-        let tbs_ref = tbs_u.as_unverified();
-        // Step 1c (HRT-GRP-28).
-        if tbs_ref.suite != SUITE_1 {
-            return Err(ProtocolError::UnsupportedSuite);
-        }
-        // Step 1d (HRT-GRP-29).
-        if tbs_ref.channel_id != self.params.channel_id {
-            return Err(ProtocolError::InvalidValue);
-        }
-        // Step 2 (HRT-GRP-30).
-        if tbs_ref.epoch.0 != n {
-            return Err(ProtocolError::WrongEpoch);
-        }
-        // Step 3a (HRT-GRP-31).
-        let c = usize::from(tbs_ref.committer.0);
-        let committer = state.members.get(c).ok_or(ProtocolError::UnknownSender)?;
-        // Step 3b (HRT-GRP-32): over the exact received tbs_bytes.
-        let tbs_bytes = commit.tbs.as_bytes();
-        verify_with_label(
-            committer.mk.verifying_key(),
-            label::COMMIT,
-            bstr(tbs_bytes),
-            &Signature::from_bytes(&commit.signature.0),
-        )
-        .map_err(|_| ProtocolError::BadSignature)?;
-        let tbs = tbs_u.danger_assume_verified();
-        let base = state.entries();
-        let ops = tbs.ops.as_slice();
-        // Step 4a (HRT-GRP-33).
-        let plan = well_formed(&base, c, ops, &tbs.init_key)?;
-        // Step 4b (HRT-GRP-34).
-        authorised(&base, c, ops, &plan, &state.left)?;
-        // A recovery commit (spec §6.9.3, key 11) needs the base roster, salt and transcript of
-        // §6.9.3, which this library does not implement yet: it is refused (HRT-GRP-94).
-        if tbs.recover.is_some() {
-            return Err(ProtocolError::Forbidden);
-        }
-        // §6.9.2: removal is recognised only after steps 1 to 4 (HRT-GRP-46, HRT-GRP-47).
-        if plan.removed.binary_search(&self.me).is_ok() {
-            return Ok(Checked::Removed);
-        }
-        // Step 5 (HRT-GRP-35).
-        let remaining: Vec<(usize, usize)> = plan.remaining().collect();
-        if tbs.sealed.len() != remaining.len() {
-            return Err(ProtocolError::BadSealedSecrets);
-        }
-        // Step 6 (HRT-GRP-36): the own sealed value, at position p in Roster[n+1] order.
-        let p = remaining
-            .iter()
-            .position(|(_, i)| *i == self.me)
-            .ok_or(ProtocolError::DecryptFailed)?;
-        let (j_me, _) = remaining
-            .get(p)
-            .copied()
-            .ok_or(ProtocolError::DecryptFailed)?;
-        let own = tbs
-            .sealed
-            .as_slice()
-            .get(p)
-            .ok_or(ProtocolError::DecryptFailed)?;
-        let pt = Hpke::SUITE_1
-            .open_base(
-                &Enc::from_bytes(own.enc.0),
-                keys.init_key.secret_key(),
-                &commit_seal_info(&cid, n + 1, j_me),
-                &[],
-                own.ct.as_slice(),
-            )
-            .map_err(|_| ProtocolError::DecryptFailed)?;
-        let commit_secret = crate::secret::Secret32::from_slice(&pt)
-            .map(CommitSecret)
-            .ok_or(ProtocolError::DecryptFailed)?;
-        drop(pt);
-        // Step 7a (HRT-GRP-37).
-        let (ck, cn) = commit_secret.private_key_nonce(&cid, n)?;
-        let private_pt = ck
-            .open(
-                cn.as_bytes(),
-                &private_aad(&cid, n, c),
-                tbs.private_ct.as_slice(),
-            )
-            .map_err(|_| ProtocolError::DecryptFailed)?;
-        drop((ck, cn));
-        // Step 7b (HRT-GRP-38).
-        let private = CommitPrivate::decode(&private_pt)?;
-        if private.added.len() != plan.add_count()
-            || private.new_cert.is_some() != plan.rotate.is_some()
-        {
-            return Err(ProtocolError::InvalidValue);
-        }
-        // Step 7c (HRT-GRP-2, HRT-KEY-24): added and rotated keys are valid Ed25519 keys.
-        let mut added_members = Vec::with_capacity(plan.adds.len());
-        for ((mk, _, _), id) in plan.adds.iter().zip(private.added.as_slice()) {
-            let mk = MemberPublicKey::from_bytes(&mk.0).map_err(|_| ProtocolError::BadSignature)?;
-            let ik = crate::keys::IdentityPublicKey::from_bytes(&id.identity.0)
-                .map_err(|_| ProtocolError::BadSignature)?;
-            added_members.push((mk, ik, MemberCert::from_bytes(&id.cert.0)));
-        }
-        let rotated = match plan.rotate {
-            Some(k) => {
-                Some(MemberPublicKey::from_bytes(&k.0).map_err(|_| ProtocolError::BadSignature)?)
-            }
-            None => None,
-        };
-        // Step 7d (HRT-GRP-39, HRT-KEY-8, HRT-KEY-9): certificates for this host and channel.
-        let host = self.params.host_url();
-        for (mk, ik, cert) in &added_members {
-            ik.verify_member_cert(host, &cid, mk, cert)
-                .map_err(|_| ProtocolError::BadMemberCert)?;
-        }
-        if let (Some(mk), Some(cert)) = (rotated, private.new_cert) {
-            committer
-                .ik
-                .verify_member_cert(host, &cid, &mk, &MemberCert::from_bytes(&cert.0))
-                .map_err(|_| ProtocolError::BadMemberCert)?;
-        }
-        // Step 8 (HRT-GRP-40): Roster[n+1], cth[n+1], GroupContext[n+1], the key schedule and
-        // the confirmation tag compared in constant time.
-        let new_entries = apply(
-            &base,
-            c,
-            &plan,
-            &tbs.init_key,
-            private.added.as_slice(),
-            private.new_cert.as_ref(),
-        );
-        let cth = next_cth(state.gc.cth.as_slice(), tbs_bytes);
-        let ext = plan.ext.clone().unwrap_or_else(|| state.gc.ext.clone());
-        let (needs_update, left) = next_flags(&plan, &state.needs_update, &state.left);
-        let (gc, gc_hash) =
-            group_context(&self.params, n + 1, &new_entries, &needs_update, &cth, ext)?;
-        let joiner = state.secrets.init.joiner_secret(commit_secret, &gc_hash);
-        let EpochKeys {
-            app,
-            confirm,
-            secrets,
-        } = joiner.epoch_secret(&gc_hash).derive();
-        drop(joiner);
-        confirm.verify(&cth, &commit.confirmation_tag.0)?;
-        // Step 9: install (built here, swapped in by the caller).
-        let members = new_entries
-            .into_iter()
-            .map(Member::new)
-            .collect::<Result<Vec<_>, _>>()?;
-        let added: Vec<Leaf> = plan
-            .origins
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| matches!(o, Origin::Added(_)))
-            .map(|(j, _)| Leaf(j as u8))
-            .collect();
-        let outcome = CommitOutcome::Installed {
-            epoch: n + 1,
-            committer: Leaf(plan.committer_new as u8),
-            added,
-            removed: plan.removed.iter().map(|l| Leaf(*l as u8)).collect(),
-        };
-        let next = EpochState {
-            ratchets: EpochRatchets::new(app, members.len()),
-            members,
-            gc,
-            gc_hash,
-            secrets,
-            needs_update,
-            left,
-        };
-        Ok(Checked::Install(Box::new(next), j_me, outcome))
-    }
-}
-
-enum Checked {
-    Removed,
-    Install(Box<EpochState>, usize, CommitOutcome),
 }

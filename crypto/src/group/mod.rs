@@ -5,6 +5,8 @@
 //! | [`schedule`] | §6.4, §6.4.1 | the key schedule typestate and the exporter |
 //! | [`roster`] | §6.2, §6.6, §6.7 | roster hash, `ApplyOps`, well-formedness and authorisation |
 //! | [`commit`] | §6.8 to §6.10 | creating, confirming, discarding and processing commits |
+//! | `process` | §6.9 | the checks of a commit, steps 1 to 3 and 4 to 9 |
+//! | `recover` | §6.9.3 | building and processing recovery commits |
 //! | [`welcome`] | §6.11, §6.12 | creating and processing Welcomes |
 //!
 //! The sender ratchets are [`crate::ratchet`] and envelopes [`crate::envelope`].
@@ -20,10 +22,15 @@
 //!   caller's clock (HRT-RAT-19).
 
 pub mod commit;
+mod invite;
+mod open;
 mod persist;
+mod process;
+mod recover;
 mod request;
 pub mod roster;
 pub mod schedule;
+mod seal;
 pub mod welcome;
 
 use hearth_wire::group::{GroupContext, RosterEntry};

@@ -36,6 +36,7 @@ use crate::labelled::{
     mac, verify_mac, MacTag, MAX_EXPAND,
 };
 use crate::persist::{self, Writer, R};
+use crate::ratchet::AppSecret;
 use crate::secret::{Secret, Secret32};
 use hearth_wire::Decoder;
 
@@ -75,6 +76,12 @@ impl CommitSecret {
 pub(crate) struct InitSecret(Secret32);
 
 impl InitSecret {
+    /// The salt of a recovery commit's key schedule, `0x00 * 32` in place of
+    /// `init_secret[n+1]`, which not every member holds (spec §6.9.3, HRT-GRP-94).
+    pub(crate) fn recovery() -> Self {
+        Self(Secret32::zero())
+    }
+
     /// ```text
     /// joiner_secret[n] = ExpandWithLabel(Extract(init_secret[n-1], commit_secret),
     ///                                    "joiner", gc_hash[n], 32)
@@ -167,9 +174,6 @@ pub(crate) struct EpochKeys {
     /// What a member keeps for the life of the epoch.
     pub(crate) secrets: EpochSecrets,
 }
-
-/// `app_secret[n]`; only [`crate::ratchet`] consumes it.
-pub(crate) struct AppSecret(pub(crate) Secret32);
 
 /// `confirm_key[n]`.
 pub(crate) struct ConfirmKey(Secret32);

@@ -286,3 +286,12 @@ fn wycheproof_hmac_sha256() {
         "too few HMAC vectors: {valid}/{invalid}"
     );
 }
+
+/// HRT-INV-52, HRT-INV-54: the wire crate's check value is `H("invite-check", bytes)[0..4]`.
+#[test]
+fn invite_check_is_the_labelled_hash() {
+    for b in [&b""[..], b"\x89\x01", &[0xab; 200]] {
+        let h = h(label::INVITE_CHECK, bstr(b));
+        assert_eq!(&hearth_wire::invite::uri::invite_check(b)[..], &h[..4]);
+    }
+}

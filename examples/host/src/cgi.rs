@@ -202,7 +202,9 @@ fn handle(host: &Host) -> (Vec<u8>, u64) {
                         .run_batch(&conn, &[&job])
                         .pop()
                         .unwrap_or_else(|| host.internal());
-                    keep_wal_short(&conn, &db, wal_before);
+                    if let Some(c) = conn.sqlite() {
+                        keep_wal_short(c, &db, wal_before);
+                    }
                     answer
                 }
                 Err(e) => {

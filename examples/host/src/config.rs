@@ -132,6 +132,10 @@ pub struct ServeConfig {
     pub tls_cert: Option<PathBuf>,
     /// The private key (PEM: PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
     pub tls_key: Option<PathBuf>,
+    /// A PostgreSQL database shared by several `serve` instances (a libpq URL such as
+    /// `postgresql://hearth@db.example/hearth`; build with `--features postgres`). Unset:
+    /// the SQLite database in `data_dir`. CGI and FastCGI always use SQLite.
+    pub database_url: Option<String>,
 }
 
 impl Default for ServeConfig {
@@ -140,6 +144,7 @@ impl Default for ServeConfig {
             listen: "127.0.0.1:8080".into(),
             tls_cert: None,
             tls_key: None,
+            database_url: None,
         }
     }
 }

@@ -108,7 +108,10 @@ pub fn check(config: &Config, opts: &CheckOptions) -> Vec<Finding> {
     let dir = &config.data_dir;
     let db = config.db_path();
     // 1. The database can be created, opened, migrated and written as this user.
-    match store::open(&db).and_then(|conn| write_probe(&conn)) {
+    match store::open(&db).and_then(|conn| match conn.sqlite() {
+        Some(c) => write_probe(c).map_err(crate::db::DbError::from),
+        None => Ok(()),
+    }) {
         Ok(()) => out.push(ok(format!(
             "{} can be created and written as {} (schema version {})",
             db.display(),

@@ -286,7 +286,7 @@ fn start_writer(host: Arc<Host>) -> std::io::Result<mpsc::Sender<Work>> {
     std::thread::Builder::new()
         .name("hearth-fcgi-writer".into())
         .spawn(move || {
-            let mut conn: Option<rusqlite::Connection> = None;
+            let mut conn: Option<crate::db::Conn> = None;
             while let Ok(first) = rx.recv() {
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {

@@ -8,225 +8,24 @@
 //!   after steps 10 and 11.
 //! - Steps 10 to 15 run inside one database transaction: [`Host::run_batch`].
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
+use crate::db::Conn as Connection;
 use hearth_crypto::ed25519::{Signature as EdSignature, VerifyingKey};
 use hearth_crypto::label;
 use hearth_crypto::labelled::{bstr, h, verify_with_label};
 use hearth_wire::group::CommitTbs;
-use hearth_wire::request::{InfoResult, Limits, Request, RequestBody, SignedRequest};
-use hearth_wire::{
-    BoundedText, Encoder, ErrorCode, Increasing, Op, Suite, Unverified, WireDecode, WireEncode,
-    WireError,
-};
-use rusqlite::Connection;
+use hearth_wire::request::{Request, RequestBody, SignedRequest};
+use hearth_wire::{ErrorCode, Op, Unverified, WireDecode};
 
-use crate::clock::Clock;
-use crate::config::Config;
+pub use crate::host::{fail_response, response, Fail, Host, Job, Prepared};
 use crate::ops;
 use crate::store::{self, NonceHit};
 
 /// Freshness window of step 9 (HRT-API-25).
 pub const MAX_SKEW: u64 = 300;
 
-/// Why a request failed; each maps to exactly one `Response` (spec §8.4).
-#[derive(Debug)]
-pub enum Fail {
-    /// A status without detail.
-    Status(ErrorCode),
-    /// A wire detail code; the status is derived from it (spec §2.7, HRT-API-40).
-    Detail(ErrorCode),
-    /// The uniform `not_found` of step 13 (HRT-API-34).
-    NotFound,
-    /// Storage failure: `internal`, nothing recorded (HRT-API-31, HRT-API-51).
-    Db(rusqlite::Error),
-}
-
-impl From<rusqlite::Error> for Fail {
-    fn from(e: rusqlite::Error) -> Self {
-        Fail::Db(e)
-    }
-}
-
-impl From<WireError> for Fail {
-    fn from(e: WireError) -> Self {
-        match e {
-            // Version, suite and op errors carry no detail (spec §12.5).
-            WireError::UnsupportedVersion
-            | WireError::UnsupportedSuite
-            | WireError::UnsupportedOp => Fail::Status(e.code()),
-            _ => Fail::Detail(e.code()),
-        }
-    }
-}
-
-/// Encodes a `Response` (spec §8.4): version, status, server_time (HRT-API-38), the result
-/// exactly when the status is ok (HRT-API-39) and a detail code only for the statuses that
-/// take one (HRT-API-40).
-pub fn response(
-    status: ErrorCode,
-    now: u64,
-    result: Option<&[u8]>,
-    detail: Option<ErrorCode>,
-) -> Vec<u8> {
-    let mut e = Encoder::with_capacity(16 + result.map_or(0, <[u8]>::len));
-    let n = 3 + usize::from(result.is_some()) + usize::from(detail.is_some());
-    e.map(n)
-        .uint(1)
-        .uint(1)
-        .uint(2)
-        .uint(u64::from(status.0))
-        .uint(3)
-        .uint(now);
-    if let Some(r) = result {
-        e.uint(4).raw(r);
-    }
-    if let Some(d) = detail {
-        e.uint(5).uint(u64::from(d.0));
-    }
-    e.into_bytes()
-}
-
-/// The response for a failure.
-pub fn fail_response(f: &Fail, now: u64) -> Vec<u8> {
-    match f {
-        Fail::Status(c) => response(*c, now, None, None),
-        Fail::Detail(d) => response(d.status(), now, None, Some(*d)),
-        // HRT-API-34: exactly {1: 1, 2: 8, 3: server_time}.
-        Fail::NotFound => response(ErrorCode::NOT_FOUND, now, None, None),
-        Fail::Db(e) => {
-            tracing::error!("internal: storage error: {e}");
-            response(ErrorCode::INTERNAL, now, None, None)
-        }
-    }
-}
-
-/// A request that passed steps 1 to 9 and waits for steps 10 to 15.
-pub struct Job {
-    /// The exact `SignedRequest` bytes.
-    pub raw: Vec<u8>,
-    /// SHA-256 of `raw`, the nonce store's comparison value (HRT-API-27, HRT-API-28).
-    pub request_hash: [u8; 32],
-    /// The signing key (valid under spec §3.5).
-    pub key: [u8; 32],
-    /// The verified Request.
-    pub request: Request,
-    /// The step-12 decode of the body, used only after steps 10 and 11.
-    pub body: Result<RequestBody, Fail>,
-    /// For `commit.post`: the decoded CommitTBS, unverified until op check 5 (HRT-WIRE-20).
-    pub tbs: Option<Unverified<CommitTbs>>,
-}
-
-impl Job {
-    /// The request's channel id (present for ops 1 to 14 once step 12 passed).
-    pub fn channel(&self) -> [u8; 16] {
-        self.request.channel_id.map(|c| c.0).unwrap_or([0; 16])
-    }
-}
-
-/// The outcome of steps 1 to 9.
-pub enum Prepared {
-    /// Answered without storage (never recorded, HRT-API-31).
-    Done(Vec<u8>),
-    /// Needs steps 10 to 15.
-    Job(Box<Job>),
-}
-
-/// The host: configuration, clock and the precomputed `InfoResult`.
-pub struct Host {
-    /// The validated configuration.
-    pub config: Config,
-    /// The clock (spec §8.8).
-    pub clock: Clock,
-    info: Vec<u8>,
-    last_prune: AtomicU64,
-    /// The mutant this host runs as (TESTING ONLY, feature `mutants`).
-    #[cfg(feature = "mutants")]
-    mutant: Option<crate::mutant::Mutant>,
-}
-
 impl Host {
-    /// A host for a validated configuration.
-    pub fn new(config: Config) -> Result<Host, String> {
-        let clock = Clock::new(config.testing.clock_offset);
-        let l = config.limits;
-        // HRT-OP-3, HRT-OP-2: versions, suites, URL, limits and ops 0..14 in order.
-        let info = InfoResult {
-            versions: Increasing::new(vec![1]).map_err(|e| e.to_string())?,
-            suites: Increasing::new(vec![Suite::X25519_SHA256_AES256GCM_ED25519])
-                .map_err(|e| e.to_string())?,
-            host_url: BoundedText::new(config.host_url.clone()).map_err(|e| e.to_string())?,
-            limits: Limits {
-                max_request: l.max_request,
-                max_log_page: l.max_log_page,
-                max_members: l.max_members,
-                max_blob: l.max_blob,
-                max_blobs: l.max_blobs,
-                max_pending: l.max_pending,
-                max_channels: l.max_channels,
-                max_invites: l.max_invites,
-                ext: None,
-            },
-            ops: Increasing::new((0..=14).map(Op).collect()).map_err(|e| e.to_string())?,
-            ext: None,
-        }
-        .to_vec();
-        // Read once: the configuration's mutant, else HEARTH_MUTANT.
-        #[cfg(feature = "mutants")]
-        let mutant = match config.testing.mutant {
-            Some(m) => Some(m),
-            None => crate::mutant::Mutant::from_env()?,
-        };
-        Ok(Host {
-            config,
-            clock,
-            info,
-            last_prune: AtomicU64::new(0),
-            #[cfg(feature = "mutants")]
-            mutant,
-        })
-    }
-
-    /// The mutant this host runs as, if any (TESTING ONLY).
-    #[cfg(feature = "mutants")]
-    pub fn mutant(&self) -> Option<crate::mutant::Mutant> {
-        self.mutant
-    }
-
-    /// The encoded `InfoResult` (op 0).
-    pub fn info_result(&self) -> &[u8] {
-        &self.info
-    }
-
-    fn answer(&self, f: Fail) -> Vec<u8> {
-        fail_response(&f, self.clock.now())
-    }
-
-    /// The most body bytes a front end reads: `max_request + 1` (HRT-API-17).
-    pub fn read_limit(&self) -> u64 {
-        // MUTANT ignore-max-request (HRT-API-17): read any body.
-        if mutant!(self, IgnoreMaxRequest) {
-            return u64::MAX / 2;
-        }
-        self.config.limits.max_request + 1
-    }
-
-    /// The `too_large` answer (step 2, HRT-API-16, HRT-API-17).
-    pub fn too_large(&self) -> Vec<u8> {
-        self.answer(Fail::Status(ErrorCode::TOO_LARGE))
-    }
-
-    /// The answer to a body that ended before its declared `Content-Length` (spec §8.1.1,
-    /// HRT-API-59): `malformed`, detail `underrun`, whatever the bytes that did arrive.
-    pub fn short_body(&self) -> Vec<u8> {
-        self.answer(Fail::Detail(ErrorCode::UNDERRUN))
-    }
-
-    /// The `internal` answer (HRT-API-5: even a crash is answered with a `Response`).
-    pub fn internal(&self) -> Vec<u8> {
-        self.answer(Fail::Status(ErrorCode::INTERNAL))
-    }
-
     /// Steps 1 and 2 on the HTTP metadata alone. `Some` is the final answer; the body must
     /// then not be read (HRT-API-16).
     pub fn pre_body(
@@ -280,22 +79,23 @@ impl Host {
         let sr = SignedRequest::decode_outer(&raw);
         // MUTANT accept-noncanonical (HRT-WIRE-3/4/8), lenient-decoder (HRT-WIRE-1/8/12).
         #[cfg(feature = "mutants")]
-        let sr = sr.or_else(|e| crate::mutant::redecode_outer(self, &raw, e));
+        let sr = sr.or_else(|e| crate::mutant::redecode_outer(self.mutant(), &raw, e));
         let sr = sr?;
         // Step 5 (HRT-API-20, HRT-API-21): a valid key and VerifyWithLabel(key, "request",
         // request_bytes) over the exact received bytes.
         let verified = verify_request(&sr);
         // MUTANT accept-weak-keys (HRT-API-20, HRT-CRYPTO-13, HRT-CRYPTO-14).
         #[cfg(feature = "mutants")]
-        let verified = verified.or_else(|f| crate::mutant::weak_key_signature(self, &sr, f));
+        let verified =
+            verified.or_else(|f| crate::mutant::weak_key_signature(self.mutant(), &sr, f));
         verified?;
         // Variant strict-verifier (HRT-CRYPTO-46, HRT-KEY-29): mixed-order A or R rejected.
         #[cfg(feature = "mutants")]
         {
             let mut r = [0u8; 32];
             r.copy_from_slice(sr.signature.0.get(..32).unwrap_or(&[0; 32]));
-            if crate::mutant::strict_rejects(self, &sr.key.0)
-                || crate::mutant::strict_rejects(self, &r)
+            if crate::mutant::strict_rejects(self.mutant(), &sr.key.0)
+                || crate::mutant::strict_rejects(self.mutant(), &r)
             {
                 return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
             }
@@ -307,8 +107,8 @@ impl Host {
             .map(Unverified::danger_assume_verified);
         // MUTANT accept-noncanonical (HRT-WIRE-3/4/8), lenient-decoder (HRT-WIRE-1/8/12).
         #[cfg(feature = "mutants")]
-        let request =
-            request.or_else(|e| crate::mutant::redecode_inner(self, sr.request.as_bytes(), e));
+        let request = request
+            .or_else(|e| crate::mutant::redecode_inner(self.mutant(), sr.request.as_bytes(), e));
         let request = request?;
         // Step 7 (HRT-API-24, HRT-OP-2): ops 0 to 14.
         if !request.op.is_known() {
@@ -347,16 +147,36 @@ impl Host {
     /// Steps 10 to 15 for a batch of jobs in one `BEGIN IMMEDIATE` transaction, each job in
     /// its own savepoint. Responses are returned only after `COMMIT` succeeded (HRT-API-50);
     /// if it fails, every job is answered `internal` (HRT-API-51).
+    ///
+    /// On PostgreSQL the transaction takes the advisory locks of the jobs' channels and keys
+    /// ([`crate::db::Locks`]) and expired rows are pruned in a transaction of their own, by
+    /// one instance at a time.
     pub fn run_batch(&self, conn: &Connection, jobs: &[&Job]) -> Vec<Vec<u8>> {
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let now = self.clock.now();
+        let prune_due = self.last_prune.swap(now, Ordering::Relaxed) != now;
+        #[cfg(feature = "postgres")]
+        if prune_due {
+            if let Connection::Pg(pg) = conn {
+                prune_shared(pg, now);
+            }
+        }
+        let prune_here = prune_due && !conn.is_pg();
+        let mut locks = crate::db::Locks::default();
+        for job in jobs {
+            if let Some(c) = job.request.channel_id {
+                locks.channels.push(c.0);
+            }
+            locks.keys.push(job.key);
+            locks.creates |= job.request.op == Op::CHANNEL_CREATE;
+        }
+        if let Err(e) = conn.begin_write(&locks) {
             tracing::error!(
                 "internal: cannot begin a write transaction on {}: {e}",
                 self.config.db_path().display()
             );
             return jobs.iter().map(|_| self.internal()).collect();
         }
-        let now = self.clock.now();
-        if self.last_prune.swap(now, Ordering::Relaxed) != now {
+        if prune_here {
             let _ = conn.execute_batch("SAVEPOINT prune");
             if store::prune(conn, now).is_ok() {
                 let _ = conn.execute_batch("RELEASE prune");
@@ -368,12 +188,12 @@ impl Host {
         for job in jobs {
             out.push(self.execute(conn, job));
         }
-        if let Err(e) = conn.execute_batch("COMMIT") {
+        if let Err(e) = conn.commit() {
             tracing::error!(
                 "internal: cannot commit to {}: {e}",
                 self.config.db_path().display()
             );
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = conn.rollback();
             return jobs.iter().map(|_| self.internal()).collect();
         }
         out
@@ -411,7 +231,7 @@ impl Host {
         }
     }
 
-    fn steps(&self, conn: &Connection, job: &Job) -> Result<Vec<u8>, rusqlite::Error> {
+    fn steps(&self, conn: &Connection, job: &Job) -> Result<Vec<u8>, crate::db::DbError> {
         let now = self.clock.now();
         let key = &job.key[..];
         let nonce = &job.request.nonce.0[..];
@@ -420,7 +240,7 @@ impl Host {
         let hit = store::nonce_lookup(conn, key, nonce, &job.request_hash)?;
         // MUTANT accept-replay (HRT-API-27), recompute-retry (HRT-API-28).
         #[cfg(feature = "mutants")]
-        let hit = crate::mutant::nonce_hit(self, conn, key, nonce, hit)?;
+        let hit = crate::mutant::nonce_hit(self.mutant(), conn, key, nonce, hit)?;
         match hit {
             Some(NonceHit::Same(stored)) => return Ok(stored),
             Some(NonceHit::Different) => return Ok(self.answer(Fail::Status(ErrorCode::REPLAY))),
@@ -512,4 +332,22 @@ pub fn is_cbor(content_type: Option<&str>) -> bool {
 /// (HRT-API-28); the store keeps 32 bytes instead of up to `max_request`.
 fn request_digest(data: &[u8]) -> [u8; 32] {
     h(label::ENTRY, bstr(data))
+}
+
+/// Prunes expired rows of a shared PostgreSQL database in a transaction of its own, when no
+/// other instance is pruning (the maintenance lock).
+#[cfg(feature = "postgres")]
+fn prune_shared(pg: &crate::pg::PgConn, now: u64) {
+    use crate::db::Backend;
+    let result = (|| {
+        pg.execute_batch("BEGIN")?;
+        if pg.try_maintenance()? {
+            store::prune_on(pg, now)?;
+        }
+        pg.commit()
+    })();
+    if let Err(e) = result {
+        tracing::warn!("pruning expired rows failed (retried later): {e}");
+        let _ = pg.rollback();
+    }
 }

@@ -10,7 +10,9 @@
 //! | [`config`] | §8.2 canonical host URL, §8.6 limits, §8.7 rate limit |
 //! | [`clock`] | §8.8 |
 //! | [`store`] | §8.3.3 nonce store, §8.3.5 atomicity, §8.9 durability, §9 log |
-//! | [`handler`] | §8.3 check order, §8.4 responses |
+//! | [`db`], `pg` (feature `postgres`) | the storage trait: SQLite, or PostgreSQL shared by several `serve` instances; the isolation each guarantee needs |
+//! | [`host`] | §8.4 responses, the host's state |
+//! | [`handler`] | §8.3 check order |
 //! | [`ops`] | §8.5 every op |
 //! | [`cgi`], [`serve`], [`fcgi`] | §8.1 transport, §8.10 CGI |
 //! | [`fcgi_record`], [`fcgi_session`] | the FastCGI 1.0 record layer (sans-IO) |
@@ -69,15 +71,19 @@ pub mod cgi;
 pub mod clock;
 pub mod config;
 pub mod datadir;
+pub mod db;
 pub mod diag;
 pub mod fcgi;
 pub mod fcgi_record;
 pub mod fcgi_session;
 pub mod handler;
+pub mod host;
 pub mod log;
 #[cfg(feature = "mutants")]
 pub mod mutant;
 pub mod ops;
+#[cfg(feature = "postgres")]
+pub mod pg;
 pub mod serve;
 pub mod store;
 pub mod tls;

@@ -69,6 +69,9 @@ enum Command {
         #[arg(long, value_name = "PEM", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
     },
+    /// Create or upgrade the database of the config (the PostgreSQL database of
+    /// serve.database_url, else the SQLite file) and print its schema version
+    Migrate,
     /// Answer one CGI request (RFC 3875) from the environment and standard input
     Cgi,
     /// Run as a FastCGI application (responder): many requests in one process, on the
@@ -211,6 +214,7 @@ fn main() -> ExitCode {
             tls_cert,
             tls_key,
         } => run_serve(config, listen, tls_cert.zip(tls_key)),
+        Command::Migrate => migrate(config),
         Command::Cgi => run_cgi(config),
         Command::Fcgi { listen } => run_fcgi(config, listen.as_deref()),
         Command::Check(a) => check(config, &a),
@@ -382,6 +386,42 @@ fn run_serve(
             ExitCode::FAILURE
         }
     }
+}
+
+fn migrate(config: Option<&Path>) -> ExitCode {
+    let path = config_path(config, Lookup::WorkingDir);
+    let host = match load_host(&path) {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match store::open_config(&host.config) {
+        Ok(conn) => {
+            let version = if conn.is_pg() {
+                pg_schema_version()
+            } else {
+                store::schema_version()
+            };
+            println!("hearth-host: database at schema version {version}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("cannot open or migrate the database: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn pg_schema_version() -> usize {
+    hearth_host::pg::schema_version()
+}
+
+#[cfg(not(feature = "postgres"))]
+fn pg_schema_version() -> usize {
+    0
 }
 
 fn init(config: Option<&Path>, a: &InitArgs) -> ExitCode {

@@ -2,21 +2,20 @@
 //!
 //! Each [`Mutant`] breaks exactly one duty of spec §8/§9 in the smallest possible way, so that
 //! the conformance suite can prove it notices (`hearth-conformance`, `tests/mutants.rs`). A host
-//! runs as at most one mutant, chosen once at [`crate::handler::Host::new`]: `[testing] mutant =
+//! runs as at most one mutant, chosen once at [`crate::host::Host::new`]: `[testing] mutant =
 //! "NAME"` in its configuration, or else the environment variable [`MUTANT_ENV`].
 //!
 //! The switches sit at the checks they break, each marked `MUTANT name`; without the feature
 //! they compile to nothing (the `mutant!` macro is the constant `false`, and the helpers of this
 //! module do not exist).
 
+use crate::db::{params, Conn as Connection};
 use hearth_crypto::label;
 use hearth_crypto::labelled::{bstr, signing_input};
 use hearth_wire::request::{Request, SignedRequest};
 use hearth_wire::{WireDecode, WireError};
-use rusqlite::{params, Connection};
 use serde::Deserialize;
 
-use crate::handler::{Fail, Host};
 use crate::store::NonceHit;
 
 /// The environment variable naming the mutant of a host whose configuration names none.
@@ -181,14 +180,14 @@ impl Mutant {
 /// `accept-replay` and `recompute-retry` at step 10: forgets the stored (key, nonce) entry so
 /// the request runs as new.
 pub fn nonce_hit(
-    host: &Host,
+    mutant: Option<Mutant>,
     conn: &Connection,
     key: &[u8],
     nonce: &[u8],
     hit: Option<NonceHit>,
-) -> rusqlite::Result<Option<NonceHit>> {
+) -> crate::db::DbResult<Option<NonceHit>> {
     let forget = matches!(
-        (&hit, host.mutant()),
+        (&hit, mutant),
         (Some(NonceHit::Different), Some(Mutant::AcceptReplay))
             | (Some(NonceHit::Same(_)), Some(Mutant::RecomputeRetry))
     );
@@ -216,8 +215,12 @@ fn lenient_class(e: &WireError) -> bool {
 
 /// `accept-noncanonical` and `lenient-decoder` at step 3: a second, lenient decode of the
 /// outer SignedRequest after the strict one failed with `err`.
-pub fn redecode_outer(host: &Host, raw: &[u8], err: WireError) -> Result<SignedRequest, WireError> {
-    let fixed = match host.mutant() {
+pub fn redecode_outer(
+    mutant: Option<Mutant>,
+    raw: &[u8],
+    err: WireError,
+) -> Result<SignedRequest, WireError> {
+    let fixed = match mutant {
         Some(Mutant::AcceptNoncanonical) if noncanonical_class(&err) => canonical(raw),
         Some(Mutant::LenientDecoder) if lenient_class(&err) => lenient(raw, None),
         _ => None,
@@ -230,8 +233,12 @@ const REQUEST_KEYS: std::ops::RangeInclusive<u64> = 1..=7;
 
 /// `accept-noncanonical` and `lenient-decoder` at step 6: a second, lenient decode of the
 /// signed request bytes after the strict one failed with `err`.
-pub fn redecode_inner(host: &Host, bytes: &[u8], err: WireError) -> Result<Request, WireError> {
-    let fixed = match host.mutant() {
+pub fn redecode_inner(
+    mutant: Option<Mutant>,
+    bytes: &[u8],
+    err: WireError,
+) -> Result<Request, WireError> {
+    let fixed = match mutant {
         Some(Mutant::AcceptNoncanonical) if noncanonical_class(&err) => canonical(bytes),
         Some(Mutant::LenientDecoder) if lenient_class(&err) => lenient(bytes, Some(REQUEST_KEYS)),
         _ => None,
@@ -241,8 +248,8 @@ pub fn redecode_inner(host: &Host, bytes: &[u8], err: WireError) -> Result<Reque
 
 /// `accept-weak-keys` at step 5: after the strict check failed with `fail`, accepts a key that
 /// is merely a curve point (any encoding, any order) when the cofactored equation holds.
-pub fn weak_key_signature(host: &Host, sr: &SignedRequest, fail: Fail) -> Result<(), Fail> {
-    if host.mutant() != Some(Mutant::AcceptWeakKeys) {
+pub fn weak_key_signature<F>(mutant: Option<Mutant>, sr: &SignedRequest, fail: F) -> Result<(), F> {
+    if mutant != Some(Mutant::AcceptWeakKeys) {
         return Err(fail);
     }
     let msg = signing_input(label::REQUEST, bstr(sr.request.as_bytes()));
@@ -255,9 +262,9 @@ pub fn weak_key_signature(host: &Host, sr: &SignedRequest, fail: Fail) -> Result
 
 /// `strict-verifier`: whether the point encoded by `b` has a torsion component (it decodes and
 /// is not of order 1 or `L`); `false` for every host but that variant.
-pub fn strict_rejects(host: &Host, b: &[u8; 32]) -> bool {
+pub fn strict_rejects(mutant: Option<Mutant>, b: &[u8; 32]) -> bool {
     use curve25519_dalek::edwards::CompressedEdwardsY;
-    host.mutant() == Some(Mutant::StrictVerifier)
+    mutant == Some(Mutant::StrictVerifier)
         && CompressedEdwardsY(*b)
             .decompress()
             .is_some_and(|p| !p.is_torsion_free())

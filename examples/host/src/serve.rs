@@ -30,17 +30,30 @@ struct App {
 
 /// Starts the writer thread that owns the database connection.
 fn start_writer(host: Arc<Host>) -> std::io::Result<mpsc::Sender<Work>> {
-    // Open once up front so that a bad data directory fails at startup.
-    let conn = store::open(&host.config.db_path())
-        .map_err(|e| std::io::Error::other(format!("cannot open database: {e}")))?;
+    // Open once up front so that a bad data directory or database fails at startup. The
+    // connection is opened on the writer thread: the PostgreSQL client blocks on a runtime of
+    // its own, which cannot start inside this one.
     let (tx, rx) = mpsc::channel::<Work>();
+    let (opened_tx, opened) = mpsc::channel::<Result<(), String>>();
     std::thread::Builder::new()
         .name("hearth-writer".into())
-        .spawn(move || writer_loop(&host, conn, &rx))?;
-    Ok(tx)
+        .spawn(move || match store::open_config(&host.config) {
+            Ok(conn) => {
+                let _ = opened_tx.send(Ok(()));
+                writer_loop(&host, conn, &rx);
+            }
+            Err(e) => {
+                let _ = opened_tx.send(Err(e.to_string()));
+            }
+        })?;
+    match opened.recv() {
+        Ok(Ok(())) => Ok(tx),
+        Ok(Err(e)) => Err(std::io::Error::other(format!("cannot open database: {e}"))),
+        Err(_) => Err(std::io::Error::other("the database writer did not start")),
+    }
 }
 
-fn writer_loop(host: &Host, mut conn: rusqlite::Connection, rx: &mpsc::Receiver<Work>) {
+fn writer_loop(host: &Host, mut conn: crate::db::Conn, rx: &mpsc::Receiver<Work>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -54,10 +67,11 @@ fn writer_loop(host: &Host, mut conn: rusqlite::Connection, rx: &mpsc::Receiver<
             host.run_batch(&conn, &jobs)
         }))
         .unwrap_or_default();
-        if answers.len() != batch.len() {
-            // A panic outside a job: roll back whatever is open and reconnect.
-            let _ = conn.execute_batch("ROLLBACK");
-            if let Ok(c) = store::open(&host.config.db_path()) {
+        if answers.len() != batch.len() || conn.is_broken() {
+            // A panic outside a job, or a lost server: roll back whatever is open and
+            // reconnect.
+            let _ = conn.rollback();
+            if let Ok(c) = store::open_config(&host.config) {
                 conn = c;
             }
         }

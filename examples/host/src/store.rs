@@ -11,7 +11,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::{params, Conn as Connection, DbResult, OptionalExtension};
+use rusqlite::Connection as Sqlite;
 
 /// How long a writer waits for the database lock before answering `internal` (HRT-API-56).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -146,9 +147,23 @@ pub fn schema_version() -> usize {
     MIGRATIONS.len()
 }
 
+/// Opens the database of a configuration for `serve`: the shared PostgreSQL database of
+/// `[serve] database_url` (feature `postgres`), else the SQLite file in the data directory.
+pub fn open_config(config: &crate::config::Config) -> DbResult<Connection> {
+    match &config.serve.database_url {
+        None => open(&config.db_path()),
+        #[cfg(feature = "postgres")]
+        Some(url) => Ok(Connection::Pg(Box::new(crate::pg::open(url)?))),
+        #[cfg(not(feature = "postgres"))]
+        Some(_) => Err(crate::db::DbError::Type(
+            "supported: serve.database_url needs a build with `--features postgres`",
+        )),
+    }
+}
+
 /// Opens (creating if needed) the database, sets WAL, `synchronous = FULL` and the busy
 /// timeout, and applies pending migrations in one transaction.
-pub fn open(path: &Path) -> rusqlite::Result<Connection> {
+pub fn open(path: &Path) -> DbResult<Connection> {
     // A new data directory is 0700 with a deny-all .htaccess, a new database 0600 (its -wal
     // and -shm files inherit that mode); failures surface as SQLite's open error below.
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -159,7 +174,7 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     if let Err(e) = crate::datadir::create_db_file(path) {
         tracing::error!("cannot create the database {}: {e}", path.display());
     }
-    let conn = Connection::open(path)?;
+    let conn = Sqlite::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // WAL is persistent in the file: set it only when it is not set yet.
     let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
@@ -177,7 +192,7 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "foreign_keys", "OFF")?;
     migrate(&conn)?;
     after_restore(&conn, path)?;
-    Ok(conn)
+    Ok(Connection::Sqlite(conn))
 }
 
 /// HRT-INV-61: after a restore from a backup (the operator placed [`RESTORED_MARKER`] in the
@@ -189,7 +204,7 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
 /// size, and that name is recorded in the same transaction, so exactly one process handles a
 /// given marker and the others, waiting for the write lock, find it handled. A crash before the
 /// commit leaves the marker for the next process.
-fn after_restore(conn: &Connection, path: &Path) -> rusqlite::Result<()> {
+fn after_restore(conn: &Sqlite, path: &Path) -> rusqlite::Result<()> {
     let Some(marker) = path.parent().map(|d| d.join(RESTORED_MARKER)) else {
         return Ok(());
     };
@@ -227,7 +242,7 @@ fn after_restore(conn: &Connection, path: &Path) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+fn migrate(conn: &Sqlite) -> rusqlite::Result<()> {
     let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if usize::try_from(current).unwrap_or(usize::MAX) >= MIGRATIONS.len() {
         return Ok(());
@@ -266,13 +281,13 @@ pub struct Channel {
 }
 
 /// Loads a channel.
-pub fn channel(conn: &Connection, id: &[u8]) -> rusqlite::Result<Option<Channel>> {
+pub fn channel(conn: &Connection, id: &[u8]) -> crate::db::DbResult<Option<Channel>> {
     conn.prepare_cached("SELECT suite, epoch, tip, head FROM channels WHERE id = ?1")?
-        .query_row([id], |r| {
+        .query_row(params![id], |r| {
             Ok(Channel {
-                suite: r.get::<_, i64>(0)? as u16,
-                epoch: r.get::<_, i64>(1)? as u64,
-                tip: r.get::<_, i64>(2)? as u64,
+                suite: r.get::<i64>(0)? as u16,
+                epoch: r.get::<i64>(1)? as u64,
+                tip: r.get::<i64>(2)? as u64,
                 head: r.get(3)?,
             })
         })
@@ -299,22 +314,22 @@ fn key32(v: Vec<u8>) -> [u8; 32] {
     <[u8; 32]>::try_from(v.as_slice()).unwrap_or([0; 32])
 }
 
-fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+fn entry_from_row(r: &crate::db::Row) -> crate::db::DbResult<Entry> {
     Ok(Entry {
         entry_id: r.get(0)?,
         member_key: key32(r.get(1)?),
-        role: r.get::<_, i64>(2)? as u8,
-        creator: r.get::<_, i64>(3)? != 0,
-        left: r.get::<_, i64>(4)? != 0,
+        role: r.get::<i64>(2)? as u8,
+        creator: r.get::<i64>(3)? != 0,
+        left: r.get::<i64>(4)? != 0,
     })
 }
 
 /// The roster in order.
-pub fn roster(conn: &Connection, channel: &[u8]) -> rusqlite::Result<Vec<Entry>> {
-    let mut st = conn.prepare_cached(
+pub fn roster(conn: &Connection, channel: &[u8]) -> crate::db::DbResult<Vec<Entry>> {
+    let st = conn.prepare_cached(
         "SELECT entry_id, member_key, role, creator, left_ FROM roster WHERE channel = ?1 ORDER BY pos",
     )?;
-    let rows = st.query_map([channel], entry_from_row)?;
+    let rows = st.query_map(params![channel], entry_from_row)?;
     rows.collect()
 }
 
@@ -323,28 +338,36 @@ pub fn entry_by_key(
     conn: &Connection,
     channel: &[u8],
     key: &[u8],
-) -> rusqlite::Result<Option<(u64, Entry)>> {
+) -> crate::db::DbResult<Option<(u64, Entry)>> {
     conn.prepare_cached(
         "SELECT entry_id, member_key, role, creator, left_, pos FROM roster WHERE channel = ?1 AND member_key = ?2",
     )?
     .query_row(params![channel, key], |r| {
-        Ok((r.get::<_, i64>(5)? as u64, entry_from_row(r)?))
+        Ok((r.get::<i64>(5)? as u64, entry_from_row(r)?))
     })
     .optional()
 }
 
 /// The member key at leaf `pos`.
-pub fn key_at(conn: &Connection, channel: &[u8], pos: u64) -> rusqlite::Result<Option<[u8; 32]>> {
+pub fn key_at(
+    conn: &Connection,
+    channel: &[u8],
+    pos: u64,
+) -> crate::db::DbResult<Option<[u8; 32]>> {
     conn.prepare_cached("SELECT member_key FROM roster WHERE channel = ?1 AND pos = ?2")?
         .query_row(params![channel, pos as i64], |r| Ok(key32(r.get(0)?)))
         .optional()
 }
 
 /// Replaces the roster of a channel (after a commit, spec §8.5 roster rules).
-pub fn write_roster(conn: &Connection, channel: &[u8], entries: &[Entry]) -> rusqlite::Result<()> {
+pub fn write_roster(
+    conn: &Connection,
+    channel: &[u8],
+    entries: &[Entry],
+) -> crate::db::DbResult<()> {
     conn.prepare_cached("DELETE FROM roster WHERE channel = ?1")?
-        .execute([channel])?;
-    let mut st = conn.prepare_cached(
+        .execute(params![channel])?;
+    let st = conn.prepare_cached(
         "INSERT INTO roster (channel, pos, entry_id, member_key, role, creator, left_) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for (pos, e) in entries.iter().enumerate() {
@@ -376,10 +399,10 @@ pub fn append(
     kind: u8,
     bytes: &[u8],
     now: u64,
-) -> rusqlite::Result<(u64, [u8; 32])> {
+) -> crate::db::DbResult<(u64, [u8; 32])> {
     let (tip, prev): (i64, Vec<u8>) = conn
         .prepare_cached("SELECT tip, head FROM channels WHERE id = ?1")?
-        .query_row([channel], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        .query_row(params![channel], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let seq = tip as u64 + 1;
     let head = next_head(&prev, seq, kind, bytes);
     conn.prepare_cached(
@@ -405,7 +428,7 @@ pub fn nonce_lookup(
     key: &[u8],
     nonce: &[u8],
     request_hash: &[u8],
-) -> rusqlite::Result<Option<NonceHit>> {
+) -> crate::db::DbResult<Option<NonceHit>> {
     let row: Option<(Vec<u8>, Vec<u8>)> = conn
         .prepare_cached("SELECT request_hash, response FROM nonces WHERE key = ?1 AND nonce = ?2")?
         .query_row(params![key, nonce], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -427,7 +450,7 @@ pub fn nonce_record(
     ts: u64,
     request_hash: &[u8],
     response: &[u8],
-) -> rusqlite::Result<()> {
+) -> crate::db::DbResult<()> {
     conn.prepare_cached(
         "INSERT INTO nonces (key, nonce, ts, request_hash, response) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
@@ -438,19 +461,20 @@ pub fn nonce_record(
 /// Prunes nonce entries more than 600 s past their `ts` (HRT-API-29), pending joins older than
 /// 30 days (HRT-OP-60), removed member keys older than 30 days (HRT-OP-67) and idle rate
 /// buckets.
-pub fn prune(conn: &Connection, now: u64) -> rusqlite::Result<()> {
+pub fn prune(conn: &Connection, now: u64) -> DbResult<()> {
+    prune_on(conn.backend(), now)
+}
+
+/// [`prune`] on either backend.
+pub fn prune_on(db: &dyn crate::db::Backend, now: u64) -> DbResult<()> {
     let cutoff = now.saturating_sub(NONCE_KEEP_SECS) as i64;
-    conn.prepare_cached("DELETE FROM nonces WHERE ts < ?1")?
-        .execute([cutoff])?;
+    db.execute("DELETE FROM nonces WHERE ts < ?1", params![cutoff])?;
     let pcut = now.saturating_sub(PENDING_KEEP_SECS) as i64;
-    conn.prepare_cached("DELETE FROM pending WHERE redeemed_at < ?1")?
-        .execute([pcut])?;
+    db.execute("DELETE FROM pending WHERE redeemed_at < ?1", params![pcut])?;
     let xcut = now.saturating_sub(REMOVED_KEEP_SECS) as i64;
-    conn.prepare_cached("DELETE FROM removed WHERE at < ?1")?
-        .execute([xcut])?;
+    db.execute("DELETE FROM removed WHERE at < ?1", params![xcut])?;
     let rcut = now.saturating_sub(3600).saturating_mul(1000) as i64;
-    conn.prepare_cached("DELETE FROM rate WHERE at_ms < ?1")?
-        .execute([rcut])?;
+    db.execute("DELETE FROM rate WHERE at_ms < ?1", params![rcut])?;
     Ok(())
 }
 
@@ -461,10 +485,10 @@ pub fn rate_take(
     now_ms: u64,
     burst: f64,
     per_second: f64,
-) -> rusqlite::Result<bool> {
+) -> crate::db::DbResult<bool> {
     let row: Option<(f64, i64)> = conn
         .prepare_cached("SELECT tokens, at_ms FROM rate WHERE key = ?1")?
-        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let tokens = match row {
         None => burst,
@@ -476,13 +500,13 @@ pub fn rate_take(
     if tokens < 1.0 {
         return Ok(false);
     }
-    conn.prepare_cached("INSERT OR REPLACE INTO rate (key, tokens, at_ms) VALUES (?1, ?2, ?3)")?
+    conn.prepare_cached("INSERT INTO rate (key, tokens, at_ms) VALUES (?1, ?2, ?3) ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, at_ms = excluded.at_ms")?
         .execute(params![key, tokens - 1.0, now_ms as i64])?;
     Ok(true)
 }
 
 /// The number of pending joins (not added, not expired) of a channel.
-pub fn pending_count(conn: &Connection, channel: &[u8], now: u64) -> rusqlite::Result<u64> {
+pub fn pending_count(conn: &Connection, channel: &[u8], now: u64) -> crate::db::DbResult<u64> {
     let n: i64 = conn
         .prepare_cached("SELECT COUNT(*) FROM pending WHERE channel = ?1 AND redeemed_at >= ?2")?
         .query_row(
@@ -498,7 +522,7 @@ pub fn is_pending(
     channel: &[u8],
     key: &[u8],
     now: u64,
-) -> rusqlite::Result<bool> {
+) -> crate::db::DbResult<bool> {
     let n: i64 = conn
         .prepare_cached(
             "SELECT COUNT(*) FROM pending WHERE channel = ?1 AND member_key = ?2 AND redeemed_at >= ?3",
@@ -517,13 +541,13 @@ pub fn removed(
     channel: &[u8],
     key: &[u8],
     now: u64,
-) -> rusqlite::Result<Option<(u64, u64)>> {
+) -> crate::db::DbResult<Option<(u64, u64)>> {
     conn.prepare_cached(
         "SELECT seq, epoch FROM removed WHERE channel = ?1 AND member_key = ?2 AND at >= ?3",
     )?
     .query_row(
-        rusqlite::params![channel, key, now.saturating_sub(REMOVED_KEEP_SECS) as i64],
-        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        crate::db::params![channel, key, now.saturating_sub(REMOVED_KEEP_SECS) as i64],
+        |r| Ok((r.get::<i64>(0)? as u64, r.get::<i64>(1)? as u64)),
     )
     .optional()
 }
@@ -533,14 +557,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn migrations_are_idempotent() -> rusqlite::Result<()> {
+    fn migrations_are_idempotent() -> crate::db::DbResult<()> {
         let dir = std::env::temp_dir().join(format!("hearth-store-{}", std::process::id()));
         let path = dir.join("t.sqlite3");
         let _ = std::fs::remove_file(&path);
         let c = open(&path)?;
         drop(c);
         let c = open(&path)?;
-        let v: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let v: i64 = c
+            .sqlite()
+            .ok_or(crate::db::DbError::Type("sqlite"))?
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
         assert_eq!(v as usize, schema_version());
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())

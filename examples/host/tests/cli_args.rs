@@ -25,7 +25,15 @@ fn help_on_every_subcommand() {
     let (book, subs) = help_book(BIN, "hearth-host");
     assert_eq!(
         subs,
-        ["init", "serve", "cgi", "fcgi", "check", "completions"]
+        [
+            "init",
+            "serve",
+            "migrate",
+            "cgi",
+            "fcgi",
+            "check",
+            "completions"
+        ]
     );
     insta::assert_snapshot!("host_help", book);
     // No command (and no CGI environment): the help on standard error, exit 2 (as before).

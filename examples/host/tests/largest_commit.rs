@@ -14,7 +14,7 @@ mod common;
 
 use hearth_client::transport::{Outcome, Transport};
 use hearth_crypto::group::{Change, Group, PendingMember};
-use hearth_crypto::invite::{self, ValidatedJoin};
+use hearth_crypto::invite::ValidatedJoin;
 use hearth_crypto::keys::IdentityKey;
 use hearth_crypto::label;
 use hearth_crypto::labelled::sign_with_label;
@@ -104,7 +104,7 @@ fn joins(fx: &mut Fx, n: usize) -> (Vec<PendingMember>, Vec<ValidatedJoin>) {
         let inv = draft.registered();
         let uri = inv.uri().unwrap().to_string();
         let (mut pending, redeem) =
-            invite::join(&uri, IdentityKey::generate(), "joiner", now()).unwrap();
+            PendingMember::join(&uri, IdentityKey::generate(), "joiner", now()).unwrap();
         let auth = std::cell::RefCell::new(Some(redeem.auth));
         let signed = Transport::build(&fx.url, Op::INVITE_REDEEM, Some(cid), &redeem.body, &|b| {
             let a = auth.borrow_mut().take().unwrap();

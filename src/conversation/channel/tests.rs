@@ -2,8 +2,7 @@
 //! `seq` order, and stops where the spec says processing stops.
 
 use hearth_crypto::envelope::ContentBuilder;
-use hearth_crypto::group::{Change, Group};
-use hearth_crypto::invite;
+use hearth_crypto::group::{Change, Group, PendingMember};
 use hearth_crypto::keys::IdentityKey;
 use hearth_wire::request::PendingJoin;
 use hearth_wire::{BoundedBytes, BoundedVec, ConversationId, Epoch, HostUrl, Role, Secs, Seq};
@@ -24,7 +23,8 @@ pub(super) fn group(n: usize) -> (Group, Vec<Group>) {
             .unwrap()
             .registered();
         let uri = inv.uri().unwrap().to_string();
-        let (mut pending, redeem) = invite::join(&uri, IdentityKey::generate(), "m", 0).unwrap();
+        let (mut pending, redeem) =
+            PendingMember::join(&uri, IdentityKey::generate(), "m", 0).unwrap();
         pending.confirm_sas();
         let pj = PendingJoin {
             invite_id: redeem.body.invite_id,

@@ -3,6 +3,7 @@
 //! placing the new route in its conversation, and redeeming the own invitations of route
 //! announcements.
 
+use hearth_crypto::group::PendingMember;
 use hearth_crypto::invite;
 use hearth_crypto::rng::HearthRng;
 use hearth_wire::invite::InviteUri;
@@ -41,7 +42,7 @@ impl State {
             host: inv.host_url.clone(),
             channel: inv.channel_id,
         };
-        let (mut pending, redeem) = invite::join(uri, self.identity(), name, io.now)?;
+        let (mut pending, redeem) = PendingMember::join(uri, self.identity(), name, io.now)?;
         if attach_to.is_some() {
             pending.confirm_sas();
         }

@@ -2,8 +2,8 @@
 //! the sealed join with fixed randomness and the inviter's checks of a pending join.
 
 use hearth_crypto::group::Group;
+use hearth_crypto::group::PendingMember;
 use hearth_crypto::hpke::{Enc, Hpke, Mode};
-use hearth_crypto::invite::danger_join_with_rng;
 use hearth_crypto::keys::{IdentityKey, MemberKey};
 use hearth_crypto::label;
 use hearth_crypto::labelled::{self, bstr};
@@ -326,7 +326,7 @@ pub fn invite_family() -> R<VectorFile> {
         cases.push(c);
     }
     // Expired invitation: the joiner refuses before redeeming.
-    let expired = danger_join_with_rng(
+    let expired = PendingMember::danger_join_with_rng(
         &uri_s,
         IdentityKey::from_seed(&arr32(0x42)),
         "Late",
@@ -350,7 +350,7 @@ pub fn invite_family() -> R<VectorFile> {
     let joiner_ik_seed = arr32(0x42);
     let joiner_rng = arr32(0x43);
     let now = 1_500;
-    let (pending, redeem) = danger_join_with_rng(
+    let (pending, redeem) = PendingMember::danger_join_with_rng(
         &uri_s,
         IdentityKey::from_seed(&joiner_ik_seed),
         "Joiner",

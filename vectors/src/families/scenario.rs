@@ -6,9 +6,9 @@
 //! fails generation instead of producing wrong vectors.
 
 use hearth_crypto::envelope::ContentBuilder;
+use hearth_crypto::group::PendingMember;
 use hearth_crypto::group::{Change, CommitOutcome, Group};
 use hearth_crypto::hpke::{Enc, Hpke};
-use hearth_crypto::invite::danger_join_with_rng;
 use hearth_crypto::keys::{IdentityKey, MemberKey};
 use hearth_crypto::label;
 use hearth_crypto::labelled::{self, bstr};
@@ -951,7 +951,7 @@ fn invite_and_add(
     let uri_s = uri.to_string();
     *t += 60;
     let join_time = *t;
-    let (mut pending, redeem) = danger_join_with_rng(
+    let (mut pending, redeem) = PendingMember::danger_join_with_rng(
         &uri_s,
         joiner.ik.clone(),
         name,

@@ -29,7 +29,7 @@ pub enum Fault {
 pub struct Hosted {
     pub url: HostUrl,
     host: Host,
-    conn: rusqlite::Connection,
+    conn: hearth_host::db::Conn,
     dir: PathBuf,
     pub down: bool,
 }
@@ -79,7 +79,7 @@ impl Net {
         );
         let config = hearth_host::config::Config::parse(&text, &dir).unwrap();
         let host = Host::new(config).unwrap();
-        let conn = hearth_host::store::open(&host.config.db_path()).unwrap();
+        let conn = hearth_host::store::open_config(&host.config).unwrap();
         let url = HostUrl::new(url).unwrap();
         self.hosts.push(Hosted {
             url: url.clone(),

@@ -1,13 +1,13 @@
 //! Ops 13 `blob.put` (spec §8.5.14) and 14 `blob.get` (spec §8.5.15).
 
+use crate::db::{params, OptionalExtension};
 use hearth_crypto::label;
 use hearth_crypto::labelled::{bstr, h};
 use hearth_wire::request::{BlobGetBody, BlobPutBody};
 use hearth_wire::{Encoder, ErrorCode};
-use rusqlite::{params, OptionalExtension};
 
 use super::{member, Ctx, OpResult};
-use crate::handler::Fail;
+use crate::host::Fail;
 
 /// Op 13: `blob_id = H("blob", data)` (HRT-OP-57), size (HRT-OP-55) and count (HRT-OP-56).
 pub fn put(cx: &Ctx<'_>, b: &BlobPutBody) -> OpResult {
@@ -28,7 +28,7 @@ pub fn put(cx: &Ctx<'_>, b: &BlobPutBody) -> OpResult {
         let n: i64 = cx
             .conn
             .prepare_cached("SELECT COUNT(*) FROM blobs WHERE channel = ?1")?
-            .query_row([&cx.channel[..]], |r| r.get(0))?;
+            .query_row(params![&cx.channel[..]], |r| r.get(0))?;
         if n as u64 >= cx.host.config.limits.max_blobs {
             return Err(Fail::Status(ErrorCode::LIMIT_EXCEEDED));
         }

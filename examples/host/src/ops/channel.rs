@@ -1,14 +1,14 @@
 //! Ops 1 `channel.create` (spec §8.5.2) and 2 `channel.delete` (spec §8.5.3).
 
+use crate::db::params;
 use hearth_crypto::ed25519::{Signature, VerifyingKey};
 use hearth_crypto::label;
 use hearth_crypto::labelled::verify_with_label;
 use hearth_wire::request::ChannelCreateBody;
 use hearth_wire::{ErrorCode, Suite};
-use rusqlite::params;
 
 use super::{append_result, empty, member, Ctx, OpResult, ADMIN};
-use crate::handler::{Fail, Host, Job};
+use crate::host::{Fail, Host, Job};
 use crate::store;
 
 /// Op 1. Step 13 makes no check; the checks of §8.5.2 in order, then the effect (HRT-OP-9).
@@ -36,7 +36,7 @@ pub fn create(cx: &Ctx<'_>, b: &ChannelCreateBody) -> OpResult {
     let n: i64 = cx
         .conn
         .prepare_cached("SELECT COUNT(*) FROM channels WHERE owner_key = ?1")?
-        .query_row([&owner.as_bytes()[..]], |r| r.get(0))?;
+        .query_row(params![&owner.as_bytes()[..]], |r| r.get(0))?;
     if n as u64 >= cx.host.config.limits.max_channels {
         return Err(Fail::Status(ErrorCode::LIMIT_EXCEEDED));
     }
@@ -122,10 +122,10 @@ pub fn delete(cx: &Ctx<'_>) -> OpResult {
     ] {
         cx.conn
             .prepare_cached(&format!("DELETE FROM {table} WHERE channel = ?1"))?
-            .execute([&cx.channel[..]])?;
+            .execute(params![&cx.channel[..]])?;
     }
     cx.conn
         .prepare_cached("DELETE FROM channels WHERE id = ?1")?
-        .execute([&cx.channel[..]])?;
+        .execute(params![&cx.channel[..]])?;
     Ok(empty())
 }

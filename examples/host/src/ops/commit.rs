@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 
+use crate::db::{params, OptionalExtension};
 use hearth_crypto::ed25519::{Signature, VerifyingKey};
 use hearth_crypto::label;
 use hearth_crypto::labelled::{bstr, verify_with_label};
@@ -14,10 +15,9 @@ use hearth_wire::group::GroupOp;
 use hearth_wire::request::CommitPostBody;
 use hearth_wire::WireDecode;
 use hearth_wire::{Encoder, ErrorCode, Role};
-use rusqlite::{params, OptionalExtension};
 
 use super::{append_result, member, Ctx, OpResult, ADMIN};
-use crate::handler::Fail;
+use crate::host::Fail;
 use crate::store::{self, Entry};
 
 fn malformed() -> Fail {
@@ -116,7 +116,7 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
                 }
                 // Variant strict-verifier (HRT-KEY-29): a mixed-order key is rejected too.
                 #[cfg(feature = "mutants")]
-                if crate::mutant::strict_rejects(cx.host, &member_key.0) {
+                if crate::mutant::strict_rejects(cx.host.mutant(), &member_key.0) {
                     return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
                 }
                 // Known to the channel (HRT-OP-69): a roster key, a pending key, or a removed
@@ -231,7 +231,7 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
     let mut next_entry: i64 = cx
         .conn
         .prepare_cached("SELECT next_entry FROM channels WHERE id = ?1")?
-        .query_row([&cx.channel[..]], |r| r.get(0))?;
+        .query_row(params![&cx.channel[..]], |r| r.get(0))?;
     let mut new: Vec<Option<Entry>> = roster.iter().cloned().map(Some).collect();
     for op in ops {
         match op {
@@ -317,7 +317,7 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
         if let GroupOp::Remove { leaf } = op {
             if let Some(e) = roster.get(usize::from(leaf.0)).filter(|e| !e.left) {
                 cx.conn
-                    .prepare_cached("INSERT OR REPLACE INTO removed (channel, member_key, seq, epoch, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                    .prepare_cached("INSERT INTO removed (channel, member_key, seq, epoch, at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (channel, member_key) DO UPDATE SET seq = excluded.seq, epoch = excluded.epoch, at = excluded.at")?
                     .execute(params![&cx.channel[..], &e.member_key[..], seq as i64, (ch.epoch + 1) as i64, cx.now as i64])?;
             }
         }
@@ -332,10 +332,10 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
         .prepare_cached(
             "DELETE FROM welcomes WHERE channel = ?1 AND member_key NOT IN (SELECT member_key FROM roster WHERE channel = ?1)",
         )?
-        .execute([&cx.channel[..]])?;
+        .execute(params![&cx.channel[..]])?;
     for w in b.welcomes.as_slice() {
         cx.conn
-            .prepare_cached("INSERT OR REPLACE INTO welcomes (channel, member_key, welcome, seq) VALUES (?1, ?2, ?3, ?4)")?
+            .prepare_cached("INSERT INTO welcomes (channel, member_key, welcome, seq) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (channel, member_key) DO UPDATE SET welcome = excluded.welcome, seq = excluded.seq")?
             .execute(params![&cx.channel[..], &w.member_key.0[..], w.welcome.as_bytes(), seq as i64])?;
     }
     // HRT-OP-42, HRT-OP-64: the GroupInfo ciphertext once per commit; one no Welcome refers to
@@ -349,7 +349,7 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
         .prepare_cached(
             "DELETE FROM group_infos WHERE channel = ?1 AND seq NOT IN (SELECT seq FROM welcomes WHERE channel = ?1)",
         )?
-        .execute([&cx.channel[..]])?;
+        .execute(params![&cx.channel[..]])?;
     let mut e = Encoder::new();
     e.map(3)
         .uint(1)
@@ -370,7 +370,7 @@ fn recovers_latest(cx: &Ctx<'_>, seq: u64, ops: &[GroupOp], n: usize) -> Result<
         .prepare_cached(
             "SELECT seq, bytes FROM log WHERE channel = ?1 AND kind = 1 ORDER BY seq DESC LIMIT 1",
         )?
-        .query_row([&cx.channel[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![&cx.channel[..]], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let Some((b_seq, bytes)) = latest else {
         return Ok(false);

@@ -1,15 +1,15 @@
 //! Ops 3 `invite.create` (§8.5.4), 4 `invite.revoke` (§8.5.5), 5 `invite.redeem` (§8.5.6) and
 //! 6 `join.fetch` (§8.5.7).
 
+use crate::db::{params, OptionalExtension};
 use hearth_crypto::ed25519::{Signature, VerifyingKey};
 use hearth_crypto::label;
 use hearth_crypto::labelled::verify_with_label;
 use hearth_wire::request::{InviteCreateBody, InviteRedeemBody, InviteRevokeBody};
 use hearth_wire::{Encoder, ErrorCode, WireEncode};
-use rusqlite::{params, OptionalExtension};
 
 use super::{empty, member, Ctx, OpResult, ADMIN};
-use crate::handler::Fail;
+use crate::host::Fail;
 use crate::store::{self, PENDING_KEEP_SECS};
 
 /// The longest invite lifetime (HRT-OP-14).
@@ -46,7 +46,7 @@ pub fn create(cx: &Ctx<'_>, b: &InviteCreateBody) -> OpResult {
     }
     // Variant strict-verifier (HRT-KEY-29): a mixed-order key is rejected too.
     #[cfg(feature = "mutants")]
-    if crate::mutant::strict_rejects(cx.host, &b.invite_auth.0) {
+    if crate::mutant::strict_rejects(cx.host.mutant(), &b.invite_auth.0) {
         return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
     }
     // Check 5 (HRT-OP-16): pending invites (unused, unrevoked, unexpired) below max_invites.
@@ -100,7 +100,7 @@ pub fn revoke(cx: &Ctx<'_>, b: &InviteRevokeBody) -> OpResult {
             .execute(params![&cx.channel[..], id])?;
         cx.conn
             .prepare_cached(
-                "INSERT OR IGNORE INTO revoked_invites (channel, invite_id) VALUES (?1, ?2)",
+                "INSERT INTO revoked_invites (channel, invite_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             )?
             .execute(params![&cx.channel[..], id])?;
         return Ok(empty());
@@ -158,7 +158,7 @@ pub fn redeem(cx: &Ctx<'_>, b: &InviteRedeemBody) -> OpResult {
         .map_err(|_| Fail::Status(ErrorCode::BAD_SIGNATURE))?;
     // Variant strict-verifier (HRT-KEY-29): a mixed-order key is rejected too.
     #[cfg(feature = "mutants")]
-    if crate::mutant::strict_rejects(cx.host, &b.member_key.0) {
+    if crate::mutant::strict_rejects(cx.host.mutant(), &b.member_key.0) {
         return Err(Fail::Status(ErrorCode::BAD_SIGNATURE));
     }
     let url = cx.job.request.host_url.as_str();
@@ -225,16 +225,16 @@ pub fn join_fetch(cx: &Ctx<'_>) -> OpResult {
         return Err(Fail::Status(ErrorCode::FORBIDDEN));
     }
     let cutoff = cx.now.saturating_sub(PENDING_KEEP_SECS) as i64;
-    let mut st = cx.conn.prepare_cached(
+    let st = cx.conn.prepare_cached(
         "SELECT invite_id, member_key, sealed, redeemed_at FROM pending WHERE channel = ?1 AND redeemed_at >= ?2 ORDER BY id",
     )?;
     let rows = st
         .query_map(params![&cx.channel[..], cutoff], |r| {
             Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-                r.get::<_, i64>(3)?,
+                r.get::<Vec<u8>>(0)?,
+                r.get::<Vec<u8>>(1)?,
+                r.get::<Vec<u8>>(2)?,
+                r.get::<i64>(3)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;

@@ -1,11 +1,11 @@
 //! Op 10 `log.fetch` (spec §8.5.11, §9.4).
 
+use crate::db::params;
 use hearth_wire::request::LogFetchBody;
 use hearth_wire::{Encoder, ErrorCode};
-use rusqlite::params;
 
 use super::{member, Ctx, OpResult};
-use crate::handler::Fail;
+use crate::host::Fail;
 use crate::store::Channel;
 
 /// Op 10: entries `since + 1 ..= since + k`, the tip, its head and the epoch, all from one
@@ -27,32 +27,42 @@ pub fn fetch(cx: &Ctx<'_>, b: &LogFetchBody) -> OpResult {
         return Err(Fail::Detail(ErrorCode::INVALID_VALUE));
     }
     let k = b.limit.min(ch.tip - since);
-    let mut st = cx.conn.prepare_cached(
+    let st = cx.conn.prepare_cached(
         "SELECT seq, kind, bytes, head, received FROM log WHERE channel = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq",
     )?;
-    let mut rows = st.query(params![&cx.channel[..], since as i64, (since + k) as i64])?;
+    let rows = st.query_map(
+        params![&cx.channel[..], since as i64, (since + k) as i64],
+        |r| {
+            Ok((
+                r.get::<i64>(0)?,
+                r.get::<i64>(1)?,
+                r.get::<Vec<u8>>(2)?,
+                r.get::<Vec<u8>>(3)?,
+                r.get::<i64>(4)?,
+            ))
+        },
+    )?;
     let mut entries = Encoder::new();
     let mut count = 0usize;
     // A page holds at least one entry (HRT-LOG-10) and stops early only to stay within the
     // configured byte budget `log.page_bytes` (HRT-LOG-11).
     let budget = cx.host.config.log.page_bytes;
     let mut total = 0u64;
-    while let Some(r) = rows.next()? {
-        let bytes: Vec<u8> = r.get(2)?;
+    for r in rows {
+        let (seq, kind, bytes, head, received) = r?;
         let len = bytes.len() as u64;
         // MUTANT unbounded-page (HRT-LOG-46): no byte bound.
         if count > 0 && total.saturating_add(len) > budget && !mutant!(cx.host, UnboundedPage) {
             break;
         }
         total = total.saturating_add(len);
-        let head: Vec<u8> = r.get(3)?;
         entries
             .array(5)
-            .uint(r.get::<_, i64>(0)? as u64)
-            .uint(r.get::<_, i64>(1)? as u64)
+            .uint(seq as u64)
+            .uint(kind as u64)
             .bytes(&bytes)
             .bytes(&head)
-            .uint(r.get::<_, i64>(4)? as u64);
+            .uint(received as u64);
         count += 1;
     }
     let entries = entries.into_bytes();

@@ -1,10 +1,10 @@
 //! Op 12 `member.leave` (spec §8.5.13).
 
+use crate::db::params;
 use hearth_wire::ErrorCode;
-use rusqlite::params;
 
 use super::{append_result, member, Ctx, OpResult, ADMIN};
-use crate::handler::Fail;
+use crate::host::Fail;
 use crate::store;
 
 /// Op 12: the only admin that has not left cannot leave (HRT-OP-66); otherwise the entry is

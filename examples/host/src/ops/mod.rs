@@ -12,10 +12,10 @@ pub mod member;
 pub mod msg;
 pub mod welcome;
 
+use crate::db::{Conn as Connection, OptionalExtension};
 use hearth_wire::request::RequestBody;
-use rusqlite::{Connection, OptionalExtension};
 
-use crate::handler::{Fail, Host, Job};
+use crate::host::{Fail, Host, Job};
 use crate::store::{self, Channel, Entry};
 
 /// What an op sees: the host, the transaction, the request and the time.
@@ -125,7 +125,7 @@ pub fn entitled(
     job: &Job,
     body: &RequestBody,
     now: u64,
-) -> rusqlite::Result<bool> {
+) -> crate::db::DbResult<bool> {
     let ch = job.channel();
     let key = &job.key[..];
     Ok(match body {
@@ -133,14 +133,14 @@ pub fn entitled(
         RequestBody::ChannelCreate(b) => channel::verified_owner(host, job, b).is_some(),
         RequestBody::InviteRedeem(b) => conn
             .prepare_cached("SELECT auth_key FROM invites WHERE channel = ?1 AND invite_id = ?2")?
-            .query_row(rusqlite::params![&ch[..], &b.invite_id.0[..]], |r| {
-                r.get::<_, Vec<u8>>(0)
+            .query_row(crate::db::params![&ch[..], &b.invite_id.0[..]], |r| {
+                r.get::<Vec<u8>>(0)
             })
             .optional()?
             .is_some_and(|auth| auth == key),
         RequestBody::WelcomeFetch(_) => conn
             .prepare_cached("SELECT 1 FROM welcomes WHERE channel = ?1 AND member_key = ?2")?
-            .query_row(rusqlite::params![&ch[..], key], |r| r.get::<_, i64>(0))
+            .query_row(crate::db::params![&ch[..], key], |r| r.get::<i64>(0))
             .optional()?
             .is_some(),
         RequestBody::LogFetch(_) => {

@@ -4,7 +4,7 @@ use hearth_wire::request::MsgPostBody;
 use hearth_wire::ErrorCode;
 
 use super::{append_result, member, Ctx, OpResult};
-use crate::handler::Fail;
+use crate::host::Fail;
 use crate::store;
 
 /// Op 9: checks 1 to 4 in order, then a `msg` entry with the exact envelope bytes

@@ -1,10 +1,10 @@
 //! Op 11 `welcome.fetch` (spec §8.5.12).
 
+use crate::db::{params, OptionalExtension};
 use hearth_wire::Encoder;
-use rusqlite::{params, OptionalExtension};
 
 use super::{Ctx, OpResult};
-use crate::handler::Fail;
+use crate::host::Fail;
 use crate::store;
 
 /// Op 11: the Welcome stored for the caller's key, the seq of its commit (HRT-OP-52) and the

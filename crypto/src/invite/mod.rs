@@ -1,38 +1,45 @@
 //! Invitations (spec §5): the values derived from the invite secret (§5.4), creating an
 //! invitation (§5.5), the joiner's join request and redeem body (§5.6), the inviter's
 //! processing of a pending join (§5.8) and the short authentication string both compare
-//! (§5.8.1). Accepting the Welcome (§5.9) is [`crate::group::PendingMember::accept_welcome`].
+//! (§5.8.1). A joiner starts with [`PendingMember::join`]; accepting the Welcome (§5.9) is
+//! [`PendingMember::accept_welcome`]. An inviter starts with [`crate::Group::create_invitation`].
 //!
 //! The comparison is enforced by types: the inviter's [`ValidatedJoin`] becomes a
 //! [`ConfirmedJoin`], the only thing [`crate::group::Change::Add`] takes, only when the user has
 //! confirmed that the codes match (HRT-INV-65), and a [`PendingMember`] accepts a Welcome only
 //! after [`PendingMember::confirm_sas`] (HRT-INV-67).
+//!
+//! [`PendingMember`]: crate::group::PendingMember
+//! [`PendingMember::join`]: crate::group::PendingMember::join
+//! [`PendingMember::accept_welcome`]: crate::group::PendingMember::accept_welcome
+//! [`PendingMember::confirm_sas`]: crate::group::PendingMember::confirm_sas
 
 use core::fmt;
 
 use hearth_wire::invite::{Invite, InviteUri};
-use hearth_wire::join::{JoinRequest, SignedJoinRequest};
-use hearth_wire::request::{InviteCreateBody, InviteRedeemBody, PendingJoin};
+use hearth_wire::join::SignedJoinRequest;
+use hearth_wire::request::{InviteCreateBody, PendingJoin};
 use hearth_wire::{
-    encode_with, BoundedBytes, BoundedText, ChannelId, ConversationId, EdPublic, FprPrefix,
-    HostUrl, HpkeSealed, InviteSecret, Nonce16, Secs, SignedBytes, Suite, Version, WireDecode,
-    WireEncode, XPublic,
+    encode_with, ChannelId, ConversationId, EdPublic, FprPrefix, HostUrl, InviteSecret, Nonce16,
+    Secs, Suite, Version, WireDecode, WireEncode, XPublic,
 };
 use rand_core::RngCore;
 
 use crate::ed25519::{Signature, SigningKey};
 use crate::error::{ApiMisuse, ProtocolError};
-use crate::group::{ChannelParams, Group, PendingMember};
-use crate::hpke::{Enc, Hpke, Mode};
-use crate::keys::{
-    Fingerprint, IdentityKey, IdentityPublicKey, InitKey, MemberCert, MemberKey, MemberPublicKey,
-};
+use crate::hpke::{Enc, Hpke};
+use crate::keys::{Fingerprint, IdentityPublicKey, MemberCert, MemberPublicKey};
 use crate::label;
-use crate::labelled::{bstr, expand_with_label, sign_with_label, verify_with_label};
+use crate::labelled::{bstr, expand_with_label, verify_with_label};
 use crate::persist;
 use crate::rng::HearthRng;
 use crate::secret::Secret32;
 use crate::x25519;
+
+mod redeem;
+
+pub(crate) use self::redeem::{build_join, Joining};
+pub use self::redeem::{InviteAuthKey, Redeem};
 
 /// The default lifetime of an invitation: 24 hours (HRT-INV-57).
 pub const DEFAULT_LIFETIME_SECS: u64 = 24 * 3600;
@@ -44,7 +51,7 @@ pub struct Sas(u32);
 
 impl Sas {
     /// `sas = uint32_be(sas_bytes) mod 1000000` (HRT-INV-63).
-    fn from_export(b: &[u8]) -> Result<Sas, ProtocolError> {
+    pub(super) fn from_export(b: &[u8]) -> Result<Sas, ProtocolError> {
         let four: [u8; 4] = b
             .try_into()
             .map_err(|_| ApiMisuse::Crypto(crate::error::Misuse::OutputLength))?;
@@ -77,7 +84,7 @@ impl fmt::Debug for Sas {
 
 /// The HPKE exporter context of the short authentication string (spec §5.8.1, Table 3.3):
 /// `hCBOR(["hearth/1 join-sas", [channel_id, invite_id, inviter_pub, inviter_fpr16, IK, MK]])`.
-fn sas_ctx(
+pub(super) fn sas_ctx(
     channel_id: &ChannelId,
     invite_id: &Nonce16,
     inviter_pub: &XPublic,
@@ -99,10 +106,10 @@ fn sas_ctx(
 }
 
 /// The values derived from an invite secret (spec §5.4).
-struct Derived {
-    invite_id: Nonce16,
-    auth: SigningKey,
-    psk: Secret32,
+pub(super) struct Derived {
+    pub(super) invite_id: Nonce16,
+    pub(super) auth: SigningKey,
+    pub(super) psk: Secret32,
 }
 
 /// ```text
@@ -111,7 +118,7 @@ struct Derived {
 /// psk              = ExpandWithLabel(secret, "invite-psk",  channel_id, 32)
 /// ```
 /// HRT-INV-18, HRT-INV-19 (HRT-KEY-21), HRT-INV-20.
-fn derive(secret: &Secret32, channel_id: &ChannelId) -> Derived {
+pub(super) fn derive(secret: &Secret32, channel_id: &ChannelId) -> Derived {
     let id = expand_with_label::<16>(secret, label::INVITE_ID, bstr(&channel_id.0));
     let seed = expand_with_label::<32>(secret, label::INVITE_AUTH, bstr(&channel_id.0));
     Derived {
@@ -122,7 +129,7 @@ fn derive(secret: &Secret32, channel_id: &ChannelId) -> Derived {
 }
 
 /// `info = hCBOR(["hearth/1 join-seal", [channel_id, invite_id]])` (Table 3.3).
-fn join_seal_info(channel_id: &ChannelId, invite_id: &Nonce16) -> Vec<u8> {
+pub(super) fn join_seal_info(channel_id: &ChannelId, invite_id: &Nonce16) -> Vec<u8> {
     encode_with(|e| {
         e.array(2)
             .text(&label::JOIN_SEAL.wire())
@@ -133,7 +140,7 @@ fn join_seal_info(channel_id: &ChannelId, invite_id: &Nonce16) -> Vec<u8> {
 }
 
 /// `aad = hCBOR([channel_id, invite_id, MK_joiner])` (Table 3.3).
-fn join_seal_aad(channel_id: &ChannelId, invite_id: &Nonce16, mk: &EdPublic) -> Vec<u8> {
+pub(super) fn join_seal_aad(channel_id: &ChannelId, invite_id: &Nonce16, mk: &EdPublic) -> Vec<u8> {
     encode_with(|e| {
         e.array(3)
             .bytes(&channel_id.0)
@@ -143,7 +150,7 @@ fn join_seal_aad(channel_id: &ChannelId, invite_id: &Nonce16, mk: &EdPublic) -> 
 }
 
 /// The `[channel_id, invite_id, jr_bytes]` content of the join signature (HRT-INV-26).
-fn join_content<'a>(
+pub(super) fn join_content<'a>(
     channel_id: &'a ChannelId,
     invite_id: &'a Nonce16,
     jr_bytes: &'a [u8],
@@ -190,27 +197,27 @@ impl fmt::Debug for Invitation {
     }
 }
 
-impl Group {
-    /// Builds an invitation to this channel (spec §5.5 steps 1 to 3): a fresh secret
-    /// (HRT-INV-1) and per-invite X25519 key (HRT-INV-2, HRT-KEY-20), the derived values, and
-    /// `inviter-fpr` from the own identity key (HRT-INV-3). `expires` is in seconds.
-    pub fn create_invitation(
-        &mut self,
+impl InvitationDraft {
+    /// Steps 1 to 3 of §5.5 for a channel on `host_url` with id `channel_id`: a fresh secret
+    /// (HRT-INV-1) and per-invite X25519 key (HRT-INV-2, HRT-KEY-20) from `rng`, the derived
+    /// values, and `inviter-fpr` (HRT-INV-3). [`crate::Group::create_invitation`] calls it.
+    pub(crate) fn new(
+        rng: &mut HearthRng,
+        host_url: HostUrl,
+        channel_id: ChannelId,
+        fpr: FprPrefix,
         conversation: ConversationId,
         expires: u64,
-    ) -> Result<InvitationDraft, ProtocolError> {
-        self.active_state()?;
+    ) -> InvitationDraft {
         let mut b = [0u8; 32];
-        self.rng.fill_bytes(&mut b);
+        rng.fill_bytes(&mut b);
         let s = Secret32::from_bytes(b);
         zeroize::Zeroize::zeroize(&mut b);
-        let inviter_sk = x25519::SecretKey::generate_with(&mut self.rng);
-        let d = derive(&s, &self.params.channel_id);
-        let fpr = FprPrefix(self.fingerprint().prefix());
-        let host_url = HostUrl::new(self.params.host_url())?;
-        Ok(InvitationDraft(InviteMaterial {
+        let inviter_sk = x25519::SecretKey::generate_with(rng);
+        let d = derive(&s, &channel_id);
+        InvitationDraft(InviteMaterial {
             host_url,
-            channel_id: self.params.channel_id,
+            channel_id,
             secret: s,
             inviter_sk,
             invite_id: d.invite_id,
@@ -219,11 +226,9 @@ impl Group {
             fpr,
             expires,
             conversation,
-        }))
+        })
     }
-}
 
-impl InvitationDraft {
     /// `InviteCreateBody = {1: invite_id, 2: invite_auth_pub, 3: expires}` for `invite.create`
     /// (spec §5.5 step 4). Nothing secret is in it (HRT-INV-23).
     pub fn create_body(&self) -> InviteCreateBody {
@@ -522,183 +527,4 @@ impl ValidatedJoin {
     pub fn member_key(&self) -> &MemberPublicKey {
         &self.member_key
     }
-}
-
-/// The `invite_auth` key that signs the `invite.redeem` request (HRT-INV-29, HRT-KEY-22).
-pub struct InviteAuthKey(SigningKey);
-
-impl fmt::Debug for InviteAuthKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "InviteAuthKey({:?})", self.0.verifying_key())
-    }
-}
-
-impl InviteAuthKey {
-    /// `invite_auth_pub`, the `SignedRequest` key of the redeem request.
-    pub fn public_key(&self) -> EdPublic {
-        EdPublic(*self.0.verifying_key().as_bytes())
-    }
-
-    /// `SignWithLabel(invite_auth_sk, "request", request_bytes)` (spec §8). Consumes the key:
-    /// it signs one redeem request (HRT-KEY-22); a retry reuses the same signed bytes
-    /// (HRT-INV-30).
-    pub fn sign_request(self, request_bytes: &[u8]) -> hearth_wire::Signature {
-        hearth_wire::Signature(
-            sign_with_label(&self.0, label::REQUEST, bstr(request_bytes)).to_bytes(),
-        )
-    }
-}
-
-/// What the joiner sends with `invite.redeem` (spec §5.6 steps 7 to 9).
-#[derive(Debug)]
-pub struct Redeem {
-    /// `InviteRedeemBody = {1: invite_id, 2: MK_pub, 3: pop, 4: sealed}`.
-    pub body: InviteRedeemBody,
-    /// The key that signs the request.
-    pub auth: InviteAuthKey,
-}
-
-/// Parses an invitation and builds the join (spec §5.3.2, §5.6): the joiner's pending state and
-/// its redeem body. `now` is the local clock in seconds (HRT-INV-13); `name` the proposed
-/// display name (0 to 64 bytes).
-pub fn join(
-    uri: &str,
-    identity: IdentityKey,
-    name: &str,
-    now: u64,
-) -> Result<(PendingMember, Redeem), ProtocolError> {
-    join_with_rng(uri, identity, name, now, HearthRng::os())
-}
-
-/// DANGER: [`join`] with an injected generator, for reproducible vectors.
-#[cfg(any(test, feature = "danger-deterministic"))]
-#[doc(hidden)]
-pub fn danger_join_with_rng(
-    uri: &str,
-    identity: IdentityKey,
-    name: &str,
-    now: u64,
-    rng: HearthRng,
-) -> Result<(PendingMember, Redeem), ProtocolError> {
-    join_with_rng(uri, identity, name, now, rng)
-}
-
-fn join_with_rng(
-    uri: &str,
-    identity: IdentityKey,
-    name: &str,
-    now: u64,
-    mut rng: HearthRng,
-) -> Result<(PendingMember, Redeem), ProtocolError> {
-    // §5.3.2 steps 1 to 8 (HRT-INV-5, HRT-INV-9 to HRT-INV-12, HRT-INV-53 to HRT-INV-56).
-    let parsed = InviteUri::parse(uri)?;
-    let inv = &parsed.invite;
-    // Step 9 (HRT-INV-13).
-    if now > inv.expires.0 {
-        return Err(ProtocolError::InviteExpired);
-    }
-    let host_url = inv.host_url.clone();
-    let name = BoundedText::<0, 64>::new(name)?;
-    let cid = inv.channel_id;
-    // Step 1: derived values.
-    let secret = Secret32::from_bytes(inv.secret.0);
-    let d = derive(&secret, &cid);
-    drop(secret);
-    // Step 2: fresh member and init keys (HRT-INV-24, HRT-KEY-4, HRT-KEY-11).
-    let member_key = MemberKey::generate_with(&mut rng);
-    let init_key = InitKey::generate_with(&mut rng);
-    let mk_pub = EdPublic(*member_key.public_key().as_bytes());
-    // Step 3 (HRT-INV-25).
-    let cert = identity.certify_member(host_url.as_str(), &cid.0, &member_key.public_key());
-    // Step 4.
-    let jr = JoinRequest {
-        identity: EdPublic(*identity.public_key().as_bytes()),
-        member_key: mk_pub,
-        init_key: XPublic(*init_key.public_key().as_bytes()),
-        member_cert: hearth_wire::Signature(cert.to_bytes()),
-        name,
-        ext: None,
-    };
-    let jr_bytes = jr.to_vec();
-    // Step 5 (HRT-INV-26).
-    let join_sig = sign_with_label(
-        identity.signing_key(),
-        label::JOIN,
-        join_content(&cid, &d.invite_id, &jr_bytes),
-    );
-    // Step 6.
-    let sjr = SignedJoinRequest {
-        join_request: SignedBytes::from_bytes(jr_bytes),
-        signature: hearth_wire::Signature(join_sig.to_bytes()),
-    };
-    // Step 7 (HRT-INV-27, HRT-CRYPTO-30), and the short authentication string from the same
-    // context (§5.8.1, HRT-INV-63, HRT-CRYPTO-44).
-    let ik_pub = EdPublic(*identity.public_key().as_bytes());
-    let (enc, mut ctx) = Hpke::SUITE_1
-        .setup_s_with_rng(
-            &mut rng,
-            Mode::Psk,
-            &x25519::PublicKey::from_bytes(inv.inviter_key.0),
-            &join_seal_info(&cid, &d.invite_id),
-            d.psk.as_bytes(),
-            &d.invite_id.0,
-        )
-        .map_err(|_| ProtocolError::DecryptFailed)?;
-    let ct = ctx
-        .seal(&join_seal_aad(&cid, &d.invite_id, &mk_pub), &sjr.to_vec())
-        .map_err(|_| ProtocolError::DecryptFailed)?;
-    let exported = ctx.export(
-        &sas_ctx(
-            &cid,
-            &d.invite_id,
-            &inv.inviter_key,
-            &inv.inviter_fpr,
-            &ik_pub,
-            &mk_pub,
-        ),
-        4,
-    )?;
-    drop(ctx);
-    let sas = Sas::from_export(&exported)?;
-    drop(exported);
-    // Step 8 (HRT-INV-28): proof of possession of MK.
-    let auth_pub = EdPublic(*d.auth.verifying_key().as_bytes());
-    let pop = sign_with_label(member_key.signing_key(), label::REDEEM, |e| {
-        e.array(4)
-            .text(host_url.as_str())
-            .bytes(&cid.0)
-            .bytes(&d.invite_id.0)
-            .bytes(&auth_pub.0);
-    });
-    let body = InviteRedeemBody {
-        invite_id: d.invite_id,
-        member_key: mk_pub,
-        pop: hearth_wire::Signature(pop.to_bytes()),
-        sealed: HpkeSealed {
-            enc: XPublic(*enc.as_bytes()),
-            ct: BoundedBytes::new(ct)?,
-        },
-    };
-    // The psk is dropped here; the invite_auth key leaves in `Redeem` and is consumed by the
-    // request signature (HRT-INV-31).
-    let Derived { auth, psk, .. } = d;
-    drop(psk);
-    let pending = PendingMember {
-        params: ChannelParams::new(host_url, cid),
-        inviter_fpr: inv.inviter_fpr,
-        conversation: inv.conversation,
-        sas,
-        sas_confirmed: false,
-        identity,
-        member_key,
-        init_key,
-        rng,
-    };
-    Ok((
-        pending,
-        Redeem {
-            body,
-            auth: InviteAuthKey(auth),
-        },
-    ))
 }
