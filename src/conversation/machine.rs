@@ -141,16 +141,6 @@ pub enum Intent {
     },
     /// Refresh everything (spec §5.9, §9, §10.5): the same as [`Input::Tick`].
     Refresh,
-    /// TESTING ONLY: post envelope bytes as they are (conformance harness, spec §14.4).
-    #[doc(hidden)]
-    DangerPostEnvelope {
-        /// The conversation.
-        conversation: [u8; 16],
-        /// The route.
-        route: RouteRef,
-        /// The envelope.
-        envelope: Vec<u8>,
-    },
 }
 
 /// What a finished intent came to.
@@ -170,8 +160,6 @@ pub enum Answer {
     Committed(u64, u64),
     /// A refresh finished; its events were [`Output::Event`]s.
     Refreshed,
-    /// Envelope bytes were posted at this seq.
-    Posted(u64),
 }
 
 /// What the caller gives the layer.
@@ -365,13 +353,5 @@ async fn run(st: &mut State, io: &Io, intent: Intent) -> Result<Answer, Error> {
             }
             Answer::Refreshed
         }
-        Intent::DangerPostEnvelope {
-            conversation,
-            route,
-            envelope,
-        } => Answer::Posted(
-            st.post_envelope(io, &conversation, &route, envelope)
-                .await?,
-        ),
     })
 }

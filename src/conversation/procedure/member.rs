@@ -2,7 +2,7 @@
 //! §10.6): creating a channel, inviting, re-hosting, sending with failover, committing,
 //! adding a route, and the refresh that drives everything else.
 
-use hearth_crypto::envelope::{message_ref, ContentBuilder};
+use hearth_crypto::envelope::ContentBuilder;
 use hearth_crypto::group::{Change, Group};
 use hearth_crypto::keys::Fingerprint;
 use hearth_crypto::label;
@@ -15,8 +15,7 @@ use hearth_wire::{
 };
 
 use super::route::{
-    admit_joins, detected, make_invite, msg_post_body, post_commit, post_message, sync_route,
-    update_if_due,
+    admit_joins, make_invite, post_commit, post_message, sync_route, update_if_due,
 };
 use crate::conversation::error::Error;
 use crate::conversation::event::Event;
@@ -132,42 +131,6 @@ impl State {
         let link = route.link.clone();
         self.conv_mut(handle)?.routes.push(route);
         Ok(link)
-    }
-
-    /// Posts envelope bytes as they are to one route with `msg.post`, signed by this member;
-    /// the log state records the post like any other (conformance harness only).
-    pub(crate) async fn post_envelope(
-        &mut self,
-        io: &Io,
-        handle: &[u8; 16],
-        link: &RouteRef,
-        envelope: Vec<u8>,
-    ) -> Result<u64, Error> {
-        let route = self
-            .conv_mut(handle)?
-            .routes
-            .iter_mut()
-            .find(|r| &r.link == link)
-            .ok_or_else(|| Error::usage("no such route"))?;
-        let signed = io.build(
-            &route.link,
-            Op::MSG_POST,
-            &msg_post_body(&envelope),
-            &sign_with(&route.group),
-        )?;
-        let r = io.request(&route.link, signed).await.into_ok()?;
-        let res: AppendResult = r
-            .result_as()?
-            .ok_or_else(|| Error::usage("ok without a result"))?;
-        route.senders.posted_unconfirmed(message_ref(&envelope));
-        if let Err(d) = route
-            .log
-            .record_own(res.seq.0, res.head.0, EntryKind::Msg, envelope)
-        {
-            route.inbox.push(detected(route, *handle, &d));
-            route.freeze_with(d, None);
-        }
-        Ok(res.seq.0)
     }
 
     /// Sends content in a conversation (spec §10.4): the pending joins of the conversation
