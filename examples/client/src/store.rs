@@ -22,6 +22,7 @@ use crate::route::{Frozen, OpenInvite, Route, RouteRef};
 use crate::timeline::{Pending, Shown};
 use crate::transport::Transport;
 use hearth::conversation::log::{Detection, LogSnapshot, LogState};
+use hearth::conversation::outbox::Queued;
 
 /// Why the store could not load or save.
 #[derive(Debug)]
@@ -57,7 +58,7 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 /// The schema version this code writes (`PRAGMA user_version`).
-const SCHEMA: i64 = 2;
+const SCHEMA: i64 = 3;
 
 const TABLES: &str = "
 CREATE TABLE identity (id INTEGER PRIMARY KEY CHECK (id = 1), seed BLOB NOT NULL, name TEXT NOT NULL);
@@ -80,6 +81,14 @@ ALTER TABLE messages ADD COLUMN msg_ref BLOB;
 ALTER TABLE messages ADD COLUMN shown INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE pending (conv BLOB NOT NULL, host TEXT NOT NULL, channel BLOB NOT NULL,
     sender BLOB NOT NULL, target BLOB NOT NULL, text TEXT);
+";
+
+/// From schema 2 to 3: the outbox (spec §9.8, HRT-LOG-49): what the user sent that reached no
+/// route, as content (never as an envelope, HRT-LOG-50), with the `msg-ref`s of its attempts
+/// of unknown outcome (HRT-LOG-52).
+const TO_3: &str = "
+CREATE TABLE outbox (conv BLOB NOT NULL, position INTEGER NOT NULL, content_type INTEGER NOT NULL,
+    body BLOB NOT NULL, attempts BLOB NOT NULL);
 ";
 
 /// Settings of a front end, one value per key, kept with the state (created on open by any
@@ -108,10 +117,16 @@ impl Store {
             0 => {
                 db.execute_batch(TABLES)?;
                 db.execute_batch(TO_2)?;
+                db.execute_batch(TO_3)?;
                 db.pragma_update(None, "user_version", SCHEMA)?;
             }
             1 => {
                 db.execute_batch(TO_2)?;
+                db.execute_batch(TO_3)?;
+                db.pragma_update(None, "user_version", SCHEMA)?;
+            }
+            2 => {
+                db.execute_batch(TO_3)?;
                 db.pragma_update(None, "user_version", SCHEMA)?;
             }
             SCHEMA => {}
@@ -207,6 +222,7 @@ impl Store {
             let mut conv = Conversation::new(handle, ConversationId(arr16(&id)?));
             self.load_routes(&mut conv)?;
             self.load_timeline(&mut conv)?;
+            self.load_outbox(&mut conv)?;
             client.state.conversations.push(conv);
         }
         let mut j = self
@@ -276,6 +292,37 @@ impl Store {
                 });
             }
             conv.routes.push(route);
+        }
+        Ok(())
+    }
+
+    fn load_outbox(&self, conv: &mut Conversation) -> Result<(), StoreError> {
+        let mut q = self.db.prepare(
+            "SELECT content_type, body, attempts FROM outbox WHERE conv = ? ORDER BY position",
+        )?;
+        let rows = q.query_map([conv.handle.as_slice()], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (ct, body, attempts) = row?;
+            if attempts.len() % 32 != 0 {
+                return Err(corrupt("outbox attempts"));
+            }
+            conv.outbox.push(Queued {
+                content_type: hearth_wire::ContentType(
+                    u16::try_from(ct).map_err(|_| corrupt("outbox content type"))?,
+                ),
+                body: hearth_wire::RawValue::from_bytes(body)
+                    .map_err(|_| corrupt("outbox body"))?,
+                attempts: attempts
+                    .chunks_exact(32)
+                    .map(|c| arr32(c).map(Hash))
+                    .collect::<Result<_, _>>()?,
+            });
         }
         Ok(())
     }
@@ -356,7 +403,7 @@ impl Store {
         let tx = self.db.transaction()?;
         tx.execute_batch(
             "DELETE FROM identity; DELETE FROM conversations; DELETE FROM routes; DELETE FROM invites;
-             DELETE FROM messages; DELETE FROM pending; DELETE FROM joining;",
+             DELETE FROM messages; DELETE FROM pending; DELETE FROM joining; DELETE FROM outbox;",
         )?;
         tx.execute(
             "INSERT INTO identity (id, seed, name) VALUES (1, ?, ?)",
@@ -367,6 +414,19 @@ impl Store {
                 "INSERT INTO conversations (handle, conv_id, position) VALUES (?, ?, ?)",
                 params![conv.handle.as_slice(), conv.id.0.as_slice(), cpos as i64],
             )?;
+            for (pos, q) in conv.outbox().iter().enumerate() {
+                let attempts: Vec<u8> = q.attempts.iter().flat_map(|h| h.0).collect();
+                tx.execute(
+                    "INSERT INTO outbox (conv, position, content_type, body, attempts) VALUES (?, ?, ?, ?, ?)",
+                    params![
+                        conv.handle.as_slice(),
+                        pos as i64,
+                        i64::from(q.content_type.0),
+                        q.body.as_bytes(),
+                        attempts
+                    ],
+                )?;
+            }
             for (rpos, route) in conv.routes.iter().enumerate() {
                 let state = route
                     .group
@@ -526,6 +586,8 @@ fn route_json(r: &Route) -> Value {
         "own_refs": sd.own_refs.iter().map(hex::encode).collect::<Vec<_>>(),
         "last_own": sd.last_own.map(|h| hex::encode(h.0)),
         "report": r.report.map(|(s, c)| json!([s, c.0])),
+        "unknown": r.unknown.iter().map(|h| hex::encode(h.0)).collect::<Vec<_>>(),
+        "surfaced": r.surfaced.iter().map(|h| hex::encode(h.0)).collect::<Vec<_>>(),
     })
 }
 
@@ -619,6 +681,12 @@ fn route_from_json(link: RouteRef, group: Group, m: &Value) -> Result<Route, Sto
         Value::Null => None,
         v => Some(Hash(h32(v)?)),
     };
+    // Written since schema 3; absent before (no post had an outbox then).
+    for (k, dst) in [("unknown", &mut r.unknown), ("surfaced", &mut r.surfaced)] {
+        for x in m.get(k).and_then(Value::as_array).into_iter().flatten() {
+            dst.push(Hash(h32(x)?));
+        }
+    }
     r.report = match &m["report"] {
         Value::Null => None,
         v => Some((
@@ -630,7 +698,7 @@ fn route_from_json(link: RouteRef, group: Group, m: &Value) -> Result<Route, Sto
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -683,5 +751,39 @@ mod tests {
         // A first message without prev fixed nothing; one with a prev fixed that value.
         assert!(!back.senders.excepted.contains(&[7; 32]));
         assert_eq!(back.senders.pre_anchor.get(&[8; 32]), Some(&[3; 32]));
+    }
+
+    #[test]
+    fn the_outbox_and_unknown_outcomes_survive_a_restart_hrt_log_49_52() {
+        let path = std::env::temp_dir().join(format!("hearth-store-outbox-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let mut client = Client::generate("A");
+        let mut conv = Conversation::new([4; 16], ConversationId([4; 16]));
+        let mut r = route();
+        r.unknown.push(Hash([5; 32]));
+        r.surfaced.push(Hash([6; 32]));
+        conv.routes.push(r);
+        let text = hearth_crypto::envelope::ContentBuilder::text("later")
+            .unwrap()
+            .build();
+        conv.outbox.push(Queued {
+            content_type: text.content_type,
+            body: text.body,
+            attempts: vec![Hash([5; 32])],
+        });
+        client.state.conversations.push(conv);
+        let mut store = Store::open(&path).unwrap();
+        store.save(&client).unwrap();
+        let back = Store::open(&path).unwrap().load().unwrap().unwrap();
+        let c = &back.conversations()[0];
+        assert_eq!(c.outbox().len(), 1);
+        assert_eq!(c.outbox()[0].attempts, vec![Hash([5; 32])]);
+        assert_eq!(
+            c.outbox()[0].body,
+            client.conversations()[0].outbox()[0].body
+        );
+        assert_eq!(c.routes()[0].unknown, vec![Hash([5; 32])]);
+        assert_eq!(c.routes()[0].surfaced, vec![Hash([6; 32])]);
+        let _ = std::fs::remove_file(&path);
     }
 }
