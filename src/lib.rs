@@ -4,8 +4,11 @@
 //! A conversation is a channel hosted on one participant's server; the others talk to that host
 //! directly. This crate is the reference library: it re-exports the strict wire profile
 //! ([`wire`], spec §2) and the cryptography ([`crypto`], spec §3 to §7), and builds on them the
-//! [`conversation`] layer (spec §9, §10): log verification, receiving, and in time everything
-//! else a client does, as a sans-IO state machine.
+//! [`conversation`] layer (spec §5, §6, §9, §10): everything a client does to stay safe
+//! against a malicious host, as a sans-IO state machine ([`conversation::Member`]) that the
+//! caller feeds with its users' intents, the time and the hosts' answers, and that hands back
+//! signed requests, checkpoints to persist and events. The example below uses the layer's
+//! parts directly; the reference client (`examples/client`) drives the machine over HTTP.
 //!
 //! # Two members, one host
 //!

@@ -56,8 +56,11 @@ pub struct Message {
 /// What one verified entry came to.
 #[derive(Clone, Debug)]
 pub enum Received {
-    /// Nothing to tell: a create or report entry, a leave recorded, an own message.
+    /// Nothing to tell: a create or report entry, a leave recorded.
     Nothing,
+    /// One of this member's own messages, accepted by the host: what settles a post whose
+    /// outcome was unknown (HRT-LOG-52).
+    Own(Hash),
     /// A commit installed this epoch.
     Commit {
         /// The new epoch.
@@ -265,7 +268,7 @@ fn process_messages(
     for (e, own) in run.iter().zip(own) {
         let seq = e.seq.0;
         if own {
-            out.push((seq, Received::Nothing));
+            out.push((seq, Received::Own(message_ref(&e.bytes))));
             continue;
         }
         let r = match opened.next() {

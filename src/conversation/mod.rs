@@ -10,128 +10,132 @@
 //!
 //! | module | spec | what |
 //! |---|---|---|
+//! | [`machine`] | all | [`Member`]: the state machine; [`Input`], [`Intent`], [`Answer`] |
+//! | [`io`] | §8, §10.4 | [`Output`], [`RequestId`], [`Outcome`], [`Checkpoint`]; building signed requests |
+//! | [`state`] | §5, §10.1 | what a member keeps: [`Conversation`], [`Route`], [`Joining`], [`OpenInvite`] |
 //! | [`log`] | §9.5 to §9.8 | log verification: rollback, fork and withholding detection; members' claims (`seen_seq`, `seen_head`, `prev`) checked, a contradiction being `bad_claim` |
 //! | [`channel`] | §9.5 step 6, §9.9 | one channel as a member holds it; receiving a page (batch-verified, [`hearth_crypto::group::Group::open_page`]) |
 //! | [`join`] | §5.9, §9.6 | a joiner's anchor and its channel after the Welcome |
 //! | [`route`] | §10 | where a route lives, failover (§10.4), route announcements (§10.2), the merged timeline (§10.5) |
+//! | [`outbox`] | §9.8, §10.4 | sends that reached no route, sealed anew when retried (HRT-LOG-49 to HRT-LOG-52) |
+//! | [`timeline`] | §7.8, §10.5 | what a receiver shows: edits and deletes applied, unsupported content named |
+//! | [`event`], [`error`] | Appendix B, §12 | what the user is told; why an intent failed |
+//!
+//! The procedures themselves (private module `procedure`): `route.rs` for one route (§9.5
+//! fetching, §7 and §10.4 posting with `epoch_conflict` retries, §6.8 commits and pending
+//! commits, §5.8 admissions, §6.17 update duties, HRT-GRP-88 reports), `join.rs` for the
+//! joiner (§5.6 redeem, §5.9 Welcome and §9.6 anchor, §10.6 placement, §10.2 announcements),
+//! `member.rs` for a member's conversations (create, invite, re-host, send with failover and
+//! the outbox, commit, add a route, and the refresh that drives the rest).
+//!
+//! [`sas`] (§5.8.1, the comparison of short authentication strings) and [`removal`] (§6.9.3
+//! recovery commits, removal that sticks, §10 carrying removals) hold the decisions of issues 15
+//! and 16 as the reference client uses them today.
+//!
+//! # Status (issue 14)
+//!
+//! [`Member`] is complete for what the reference client did before the short authentication
+//! string and the removal work landed, and is tested on its own (`examples/client/tests/machine.rs`:
+//! against reference hosts in process, with faults). The reference client
+//! (`examples/client`) does not drive it yet: the SAS comparison flow (§5.8.1, HRT-INV-65 to
+//! HRT-INV-73), removal and recovery (HRT-GRP-88 to HRT-GRP-94, HRT-ROUTE-27 to HRT-ROUTE-29) are
+//! wired into the client's own procedures, through [`sas`] and [`removal`], and move into
+//! [`Member`] next. Until then an application that drives [`Member`] directly gets the
+//! `Comparison` gate of [`state::Comparison`] for admissions, but no removal handling and no
+//! recovery.
 //!
 //! # The design
 //!
-//! This is the API the layer grows into, issue by issue; what exists today is marked
-//! **(now)**, the rest **(next)** with the reference client's module that still does it.
-//!
 //! ## State
 //!
-//! A **conversation** (§10.1) is a conversation id and its routes in order (HRT-ROUTE-12).
-//! Each route is a [`RouteRef`] **(now)** and a [`channel::Channel`] **(now)**: the group state
-//! (hearth-crypto's `Group`), the [`log::LogState`] of §9.5 (`V`, `head_V`, `T`, retained
-//! heads, claims, own posts), the [`log::Senders`] records of §9.8 and the detection that froze
-//! it (§9.9). Around the channel, per route **(next, `examples/client/src/route.rs`)**: the
-//! invitations this member made and may still see joins for (§5.2), the joins that passed §5.8
-//! and wait for their add commit, a refused commit to report (HRT-GRP-88), and the route
-//! announcements (§10.2) not yet acted on. Per conversation **(next, `client.rs`)**: the joins
-//! this member waits to complete (§5.9, its `PendingMember`s), the outbox of sends that failed
-//! (§10.4), and the update duty of §6.17 (`Group::needs_update`).
+//! A [`State`] is an identity, its conversations and the joins it waits to complete. A
+//! [`Conversation`] (§10.1) is a conversation id and its routes in order (HRT-ROUTE-12), a
+//! timeline and an outbox. Each [`Route`] holds the group state (hearth-crypto's `Group`),
+//! the [`log::LogState`] of §9.5, the [`log::Senders`] records of §9.8, the detection that
+//! froze it (§9.9), the invitations this member made (§5.2), the joins that passed §5.8 and
+//! wait for their add commit, a refused commit to report (HRT-GRP-88), and the route
+//! announcements (§10.2) not yet acted on.
 //!
-//! ## Inputs
+//! ## Inputs and outputs
 //!
-//! ```text
-//! enum Input {
-//!     Response { request: RequestId, outcome: Outcome },  // the host's answer to a request the
-//!                                                        // layer issued, or "no answer" (§10.4)
-//!     Tick { now: Secs },                                 // the time passed: duties, expiry
-//!     Intent(Intent),                                     // the user
-//! }
-//! enum Intent { Send(Content), Invite { expires_in }, Admit(Decision), Remove(Fingerprint),
-//!               AddRoute(HostUrl), Rehost(HostUrl), Refresh }
-//! ```
+//! A [`Member`] takes [`Input`]s: an [`Intent`] of the user with the time
+//! (`Input::Intent { intent, now }`), the passage of time (`Input::Tick { now }`: refresh,
+//! duties, outbox), the answer to a request it issued (`Input::Response { request, outcome }`)
+//! and the durability of a checkpoint (`Input::Saved`). It produces [`Output`]s, read with
+//! [`Member::poll_output`]: `Checkpoint`, `Request { id, route, signed }`, `Event`, and
+//! `Done` with the intent's [`Answer`]. A response is matched to its request by the
+//! [`RequestId`] the layer gave it; an answer to anything else is ignored, so the layer never
+//! interprets bytes it did not ask for.
 //!
-//! A response is always matched to the request it answers by the [`RequestId`] the layer gave
-//! it; the layer never interprets bytes it did not ask for. Today **(now)** these inputs exist
-//! as calls: [`channel::Channel::receive_page`] (a `LogFetchResult` for `since = V`),
-//! [`log::Senders::record_post`] and [`log::LogState::record_own`] (the `AppendResult` of an
-//! own post or commit), [`join::anchor`] and [`join::Anchored::finish`] (a `WelcomeFetchResult`
-//! and the log up to its anchor), [`route::judge_announcement`] (a `RouteBody` received), and
-//! [`route::Reach::of_status`] (what an answer means for failover). A new message's view of the
-//! log comes from [`log::Senders::stamp`], made anew for every seal.
+//! The order is the contract: a [`Checkpoint`] that precedes a request is answered before the
+//! request is issued at all, because the request consumed a ratchet generation (HRT-RAT-5) or
+//! made a commit whose secrets are pending (HRT-GRP-50): a crash after sending must not bring
+//! back an older state. An error answer stops the request.
 //!
-//! ## Outputs
-//!
-//! ```text
-//! enum Output {
-//!     Checkpoint(Checkpoint),                     // persist this first: everything below waits
-//!     Request { id: RequestId, route: RouteRef,   // bytes of a SignedRequest (§8), sealed and
-//!               signed: Vec<u8> },               // signed inside the layer
-//!     Event(Event),                               // for the user: messages, joins, commits,
-//!                                                 // detections (§9.9), refusals
-//! }
-//! ```
-//!
-//! The order is the contract: a [`Checkpoint`] that precedes a request must be durable before
-//! the request leaves, because the request consumed a ratchet generation (HRT-RAT-5) or made a
-//! commit whose secrets are pending (HRT-GRP-50): a crash after sending must not bring back an
-//! older state. The layer hands out the state to persist; it does not call a store while it
-//! holds its own state half-changed. A front end that prefers a callback implements
-//! [`Store`] **(now)** and runs [`Store::save`] for each checkpoint, stopping the request when
-//! it fails.
+//! Inside, each procedure is an `async fn` whose only await points are those answers; the
+//! machine polls it with a no-op waker whenever an input arrives. There is no executor, no
+//! thread and no timer: the caller drives everything.
 //!
 //! ## Time
 //!
-//! Every operation that needs the time takes it as an argument (seconds since the Unix epoch).
-//! The layer sets no timers: `Tick` is how update duties (HRT-RAT-17 to HRT-RAT-19), invitation
-//! expiry and outbox retries happen.
+//! Every input that needs the time carries it (seconds since the Unix epoch): request
+//! timestamps (§8.2), `sent_at_ms` (§7.6), invitation expiry, update duties (HRT-RAT-17 to
+//! HRT-RAT-19) all come from it. The layer never reads the clock.
 //!
 //! ## What a person expects
 //!
 //! The layer owns the rules of §10.4 and §9.8 for sending: the first reachable route
 //! (HRT-ROUTE-14), sealed anew for each route tried (HRT-ROUTE-15); a send while a join is
-//! pending finishes the join first; a send that fails goes to the outbox and is retried later,
-//! re-sealed with a fresh generation and a current `prev` (HRT-LOG-35: never the same bytes
-//! after the state moved on).
+//! pending finishes the join first (HRT-ROUTE-30); a send that reaches no route goes to the
+//! outbox and is retried at a later refresh, re-sealed with a fresh generation and a current
+//! view of the log (HRT-LOG-49 to HRT-LOG-52: never the same bytes after the state moved on).
 
 pub mod channel;
+pub mod error;
+pub mod event;
+pub mod io;
 pub mod join;
 pub mod log;
+pub mod machine;
 mod mutant;
+pub mod outbox;
+mod procedure;
 pub mod removal;
 pub mod route;
 pub mod sas;
+pub mod state;
+pub mod timeline;
 
+pub use error::Error;
+pub use event::Event;
+pub use io::{Checkpoint, Outcome, Output, RequestId};
+pub use machine::{Answer, Input, Intent, Member, State};
 pub use route::RouteRef;
+pub use state::{
+    AcceptEveryJoin, Comparison, Conversation, Joining, NobodyToAsk, OpenInvite, Route, SasCheck,
+    Sent,
+};
 
-/// The layer's name for one request it issued, to match the answer to it (see the design
-/// above). Unique within one conversation layer instance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(pub u64);
-
-/// State that must be durable before the request that follows it leaves (HRT-RAT-5,
-/// HRT-GRP-50): the group state of one route.
-pub struct Checkpoint<'a> {
-    /// The route.
-    pub route: &'a RouteRef,
-    /// Its group state; a store keeps `Group::save`'s output and replaces the older copy
-    /// (§6.16).
-    pub group: &'a hearth_crypto::group::Group,
-}
-
-/// Where a front end keeps checkpoints (SQLite in the reference client, memory in tests).
+/// Where a front end keeps checkpoints (SQLite in the reference client, memory in tests): a
+/// driver that prefers a callback runs [`Store::save`] for each [`Output::Checkpoint`] and
+/// answers [`Input::Saved`] with its result.
 pub trait Store {
     /// Why saving failed.
     type Error: std::fmt::Display;
 
     /// Makes `checkpoint` durable; an error stops the request it precedes.
-    fn save(&mut self, checkpoint: Checkpoint<'_>) -> Result<(), Self::Error>;
+    fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), Self::Error>;
 }
 
-/// A [`Store`] in memory that keeps nothing: for tests, benchmarks, and front ends that keep
-/// no state between runs.
+/// A [`Store`] that keeps nothing: for tests, benchmarks, and front ends that keep no state
+/// between runs.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoStore;
 
 impl Store for NoStore {
     type Error = std::convert::Infallible;
 
-    fn save(&mut self, _: Checkpoint<'_>) -> Result<(), Self::Error> {
+    fn save(&mut self, _: &Checkpoint) -> Result<(), Self::Error> {
         Ok(())
     }
 }

@@ -1203,7 +1203,7 @@ fn apply_results(
     for (seq, r) in results {
         let link = route.link.clone();
         match r {
-            Received::Nothing => {}
+            Received::Nothing | Received::Own(_) => {}
             Received::Commit { epoch } => out.push(Event::Commit {
                 conversation: handle,
                 route: link,

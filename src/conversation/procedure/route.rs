@@ -1,0 +1,626 @@
+//! The procedures of one route (spec §5.8, §6, §7, §9.5, §10.4): fetching and processing its
+//! log, posting a message or a commit, making invitations and admitting joins, and the duties
+//! of §6.17 and HRT-GRP-88. Each is an `async fn` that waits only on [`Io`]: the caller carries
+//! every request and answer (see [`crate::conversation`]).
+
+use hearth_crypto::envelope::message_ref;
+use hearth_crypto::group::Change;
+use hearth_crypto::invite;
+use hearth_crypto::keys::Fingerprint;
+use hearth_wire::envelope::{Content, ContentBody};
+use hearth_wire::log::LogEntry;
+use hearth_wire::request::{
+    AppendResult, CommitPostResult, CommitReportBody, Empty, JoinFetchResult, LogFetchBody,
+    LogFetchResult,
+};
+use hearth_wire::{ConversationId, EntryKind, ErrorCode, Nonce16, Op, Role, Seq, WireEncode};
+
+use crate::conversation::channel::{self, Received};
+use crate::conversation::error::Error;
+use crate::conversation::event::Event;
+use crate::conversation::io::{sign_with, Io, Outcome};
+use crate::conversation::log::Detection;
+use crate::conversation::state::{Announced, Comparison, OpenInvite, Route, SasCheck, Sent};
+use crate::conversation::timeline::Kind;
+
+/// Entries requested per `log.fetch` (the host may serve fewer, spec §9.4).
+pub(crate) const PAGE: u64 = 256;
+/// `msg.post` attempts on one route after `epoch_conflict` (HRT-ROUTE-17).
+const CONFLICT_RETRIES: usize = 3;
+
+/// `invite.create` (spec §5.2, §8 op 3).
+pub(crate) async fn make_invite(
+    io: &Io,
+    route: &mut Route,
+    conversation: ConversationId,
+    expires_in: u64,
+    expected: Option<Fingerprint>,
+) -> Result<OpenInvite, Error> {
+    let draft = route
+        .group
+        .create_invitation(conversation, io.now.saturating_add(expires_in))?;
+    let body = draft.create_body();
+    let signed = io.build(
+        &route.link,
+        Op::INVITE_CREATE,
+        &body,
+        &sign_with(&route.group),
+    )?;
+    io.request(&route.link, signed).await.into_ok()?;
+    Ok(OpenInvite {
+        invitation: draft.registered(),
+        expected,
+    })
+}
+
+/// Fetches a route's log until its tip and processes it (spec §9.5). Stops at a detection.
+/// Returns whether the log was verified up to the tip the host served.
+pub(crate) async fn sync_route(
+    io: &Io,
+    route: &mut Route,
+    handle: [u8; 16],
+    out: &mut Vec<Event>,
+) -> bool {
+    for _ in 0..100_000 {
+        if route.frozen.is_some() || route.group.status() != hearth_crypto::Status::Active {
+            return false;
+        }
+        let body = LogFetchBody {
+            since: Seq(route.log.verified()),
+            limit: PAGE,
+        };
+        let Ok(signed) = io.build(&route.link, Op::LOG_FETCH, &body, &sign_with(&route.group))
+        else {
+            return false;
+        };
+        let page: LogFetchResult = match io.request(&route.link, signed).await {
+            Outcome::Ok(r) => match r.result_as() {
+                Ok(Some(p)) => p,
+                _ => {
+                    // A defective answer (§9.5 step 1), not yet evidence of a fork.
+                    out.push(Event::Rejected {
+                        conversation: Some(handle),
+                        route: Some(route.link.clone()),
+                        seq: None,
+                        code: ErrorCode::MALFORMED,
+                    });
+                    return false;
+                }
+            },
+            Outcome::Refused(_) | Outcome::Unreachable(_) => return false,
+        };
+        let tip = page.tip.0;
+        let more = apply_page(route, handle, page, out);
+        if route.log.verified() >= tip && route.frozen.is_none() {
+            return route.group.status() == hearth_crypto::Status::Active;
+        }
+        if !more {
+            return false;
+        }
+    }
+    false
+}
+
+/// Verifies a page and processes its entries; false when nothing was verified.
+fn apply_page(
+    route: &mut Route,
+    handle: [u8; 16],
+    page: LogFetchResult,
+    out: &mut Vec<Event>,
+) -> bool {
+    let entries = match route.log.verify_page(page) {
+        Ok(e) => e,
+        Err(d) => {
+            out.push(detected(route, handle, &d));
+            route.freeze_with(d, None);
+            return false;
+        }
+    };
+    process_entries(route, handle, &entries, out)
+}
+
+/// Processes verified entries in `seq` order (spec §9.5 step 6); false when nothing was
+/// processed or processing had to stop (a detection, a removal, a rejected commit).
+fn process_entries(
+    route: &mut Route,
+    handle: [u8; 16],
+    entries: &[LogEntry],
+    out: &mut Vec<Event>,
+) -> bool {
+    let results = channel::process(&mut route.group, &route.log, &mut route.senders, entries);
+    apply_results(route, handle, results, out) && !entries.is_empty()
+}
+
+/// Turns what processing verified entries came to into events and route state; false when
+/// processing had to stop (a detection, a removal, a rejected commit).
+pub(crate) fn apply_results(
+    route: &mut Route,
+    handle: [u8; 16],
+    results: Vec<(u64, Received)>,
+    out: &mut Vec<Event>,
+) -> bool {
+    for (seq, r) in results {
+        let link = route.link.clone();
+        match r {
+            Received::Nothing => {}
+            Received::Own(msg_ref) => {
+                // An own post of unknown outcome is in the log: it was accepted (HRT-LOG-52).
+                if let Some(i) = route.unknown.iter().position(|r| *r == msg_ref) {
+                    route.unknown.swap_remove(i);
+                    route.surfaced.push(msg_ref);
+                }
+            }
+            Received::Commit { epoch } => out.push(Event::Commit {
+                conversation: handle,
+                route: link,
+                seq,
+                epoch,
+            }),
+            Received::Removed => {
+                // Removed: nothing of this channel may be kept, invitations included
+                // (HRT-GRP-46, HRT-INV-48).
+                route.invites.clear();
+                route.pending_adds.clear();
+                out.push(Event::Removed {
+                    conversation: handle,
+                    route: link,
+                    seq,
+                });
+                return false;
+            }
+            Received::Message(m) => {
+                let text = match &m.body {
+                    ContentBody::Text(t) => Some(t.text.as_str().to_owned()),
+                    _ => None,
+                };
+                out.push(Event::Message {
+                    conversation: handle,
+                    route: link.clone(),
+                    seq,
+                    msg_ref: m.msg_ref,
+                    sender: m.sender,
+                    content_type: m.content_type,
+                    text,
+                    sent_at_ms: m.sent_at_ms,
+                    kind: Kind::of(&m.body),
+                });
+                // A member's contradicting claim: shown, marked, and the route keeps working
+                // (HRT-LOG-45; Appendix B: a `detected` event after the `message`).
+                if let Some(c) = &m.claim {
+                    out.push(Event::Detected {
+                        conversation: handle,
+                        route: link,
+                        code: c.code,
+                        seq: c.seq,
+                        member: Some(m.sender),
+                    });
+                }
+                if let ContentBody::Route(rb) = m.body {
+                    // The own leaf of the message's epoch (HRT-ROUTE-8), before later
+                    // commits renumber the leaves.
+                    route.announcements.push(Announced {
+                        seq,
+                        my_leaf: m.my_leaf,
+                        sender: m.sender,
+                        body: rb,
+                    });
+                }
+            }
+            Received::Rejected(code) => out.push(Event::Rejected {
+                conversation: Some(handle),
+                route: Some(link),
+                seq: Some(seq),
+                code,
+            }),
+            Received::RejectedCommit(code) => {
+                out.push(Event::Rejected {
+                    conversation: Some(handle),
+                    route: Some(link),
+                    seq: Some(seq),
+                    code,
+                });
+                route.report = Some((seq, code));
+                route.invites.clear();
+                route.pending_adds.clear();
+                return false;
+            }
+            Received::Detected(f) => {
+                out.push(Event::Detected {
+                    conversation: handle,
+                    route: link,
+                    code: f.detection.code,
+                    seq: f.detection.seq,
+                    member: f.member,
+                });
+                route.frozen = Some(f);
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// The event of a detection on a route (spec §9.9).
+pub(crate) fn detected(route: &Route, handle: [u8; 16], d: &Detection) -> Event {
+    Event::Detected {
+        conversation: handle,
+        route: route.link.clone(),
+        code: d.code,
+        seq: d.seq,
+        member: None,
+    }
+}
+
+/// A body that is already encoded (the exact bytes of an envelope inside `MsgPostBody`).
+pub(crate) struct Encoded(Vec<u8>);
+
+impl WireEncode for Encoded {
+    fn encode(&self, e: &mut hearth_wire::Encoder) {
+        e.raw(&self.0);
+    }
+}
+
+/// `MsgPostBody = {1: bstr .cbor Envelope}` around the exact envelope bytes.
+pub(crate) fn msg_post_body(envelope: &[u8]) -> Encoded {
+    Encoded(hearth_wire::encode_with(|e| {
+        e.map(1).uint(1).bytes(envelope);
+    }))
+}
+
+/// Seals and posts one application message on one route (spec §7, §8 op 9), retrying after
+/// `epoch_conflict` with a fresh seal (HRT-ROUTE-17). An update commit due by §6.17 is made
+/// first (HRT-RAT-17).
+pub(crate) async fn post_message(
+    io: &Io,
+    route: &mut Route,
+    handle: [u8; 16],
+    content: &dyn Fn(&Route) -> Result<Content, Error>,
+) -> Result<Sent, Error> {
+    let mut last = None;
+    for _ in 0..CONFLICT_RETRIES {
+        // HRT-LOG-38, HRT-GRP-89: never post to a frozen or halted route (also after the
+        // catch-up below found a fork or a bad commit).
+        if let Some(f) = route
+            .frozen
+            .as_ref()
+            .filter(|_| !crate::conversation::mutant::on("post-when-frozen"))
+        {
+            return Err(Error::Frozen(f.detection.code));
+        }
+        if route.group.status() != hearth_crypto::Status::Active {
+            return Err(Error::Unreachable(
+                "this member can no longer post in the channel".into(),
+            ));
+        }
+        if route.group.needs_update(io.now) {
+            let mut got = Vec::new();
+            let r = post_commit(io, route, handle, Vec::new(), &mut got).await;
+            route.inbox.append(&mut got);
+            match r {
+                Err(Error::Host { status, .. }) if status == ErrorCode::EPOCH_CONFLICT => {
+                    continue;
+                }
+                other => {
+                    other?;
+                }
+            }
+        }
+        let c = content(route)?;
+        let sent_at_ms = c.sent_at_ms;
+        let env = route.group.seal(&c, io.now)?;
+        io.checkpoint(&route.link, &route.group).await?;
+        let msg_ref = message_ref(&env.bytes);
+        let signed = io.build(
+            &route.link,
+            Op::MSG_POST,
+            &msg_post_body(&env.bytes),
+            &sign_with(&route.group),
+        )?;
+        match io.request(&route.link, signed).await {
+            Outcome::Ok(r) => {
+                let res: AppendResult = r
+                    .result_as()?
+                    .ok_or_else(|| Error::usage("ok without a result"))?;
+                if let Err(d) = route.senders.record_post(
+                    &mut route.log,
+                    res.seq.0,
+                    res.head.0,
+                    env.bytes,
+                    msg_ref,
+                ) {
+                    let code = d.code;
+                    route.inbox.push(detected(route, handle, &d));
+                    route.freeze_with(d, None);
+                    return Err(Error::Frozen(code));
+                }
+                return Ok(Sent {
+                    route: route.link.clone(),
+                    seq: res.seq.0,
+                    msg_ref,
+                    sent_at_ms,
+                });
+            }
+            Outcome::Refused(r) if r.status == ErrorCode::EPOCH_CONFLICT => {
+                let mut got = Vec::new();
+                sync_route(io, route, handle, &mut got).await;
+                route.inbox.append(&mut got);
+                last = Some(r);
+            }
+            // Every route held had a successful request (its creation or the join), so
+            // `not_found` now means the channel is gone for this member (spec §10.4).
+            Outcome::Refused(r) if r.status == ErrorCode::NOT_FOUND => {
+                return Err(Error::Unreachable("the host answered not_found".into()));
+            }
+            Outcome::Refused(r) => {
+                return Err(Error::Host {
+                    status: r.status,
+                    detail: r.detail,
+                })
+            }
+            Outcome::Unreachable(why) => {
+                // The outcome is unknown: if the host did accept it, the entry is this
+                // member's own, not a stranger's (and is not `prev` material, HRT-LOG-35).
+                route.senders.posted_unconfirmed(msg_ref);
+                route.unknown.push(msg_ref);
+                return Err(Error::Unreachable(why));
+            }
+        }
+    }
+    match last {
+        Some(r) => Err(Error::Host {
+            status: r.status,
+            detail: r.detail,
+        }),
+        None => Err(Error::Unreachable("the channel kept changing epoch".into())),
+    }
+}
+
+/// Makes, posts and installs a commit on one route (spec §6.8, §8 op 7): the route is
+/// brought up to date first; after `ok` the own commit is installed when the log shows it
+/// (HRT-GRP-75). Returns the commit's seq.
+pub(crate) async fn post_commit(
+    io: &Io,
+    route: &mut Route,
+    handle: [u8; 16],
+    changes: Vec<Change>,
+    out: &mut Vec<Event>,
+) -> Result<u64, Error> {
+    let current = sync_route(io, route, handle, out).await;
+    if let Some(f) = &route.frozen {
+        return Err(Error::Frozen(f.detection.code));
+    }
+    if !current {
+        return Err(Error::Unreachable(
+            "the log could not be brought up to date before committing".into(),
+        ));
+    }
+    // A commit of an earlier attempt whose outcome stayed unknown, and which the log verified
+    // up to its tip does not contain, was not accepted: discard it (HRT-GRP-48, HRT-GRP-49).
+    if route.group.has_pending_commit() {
+        route.group.commit_conflict()?;
+    }
+    let made = route.group.commit(changes, io.now)?;
+    if let Err(e) = io.checkpoint(&route.link, &route.group).await {
+        route.group.commit_conflict()?;
+        return Err(e);
+    }
+    let body = made.post_body()?;
+    let signed = io.build(
+        &route.link,
+        Op::COMMIT_POST,
+        &body,
+        &sign_with(&route.group),
+    )?;
+    match io.request(&route.link, signed).await {
+        Outcome::Ok(r) => {
+            let res: CommitPostResult = r
+                .result_as()?
+                .ok_or_else(|| Error::usage("ok without a result"))?;
+            if let Err(d) =
+                route
+                    .log
+                    .record_own(res.seq.0, res.head.0, EntryKind::Commit, made.commit)
+            {
+                out.push(detected(route, handle, &d));
+                route.freeze_with(d, None);
+            }
+            sync_route(io, route, handle, out).await;
+            Ok(res.seq.0)
+        }
+        Outcome::Refused(r) => {
+            route.group.commit_conflict()?;
+            Err(Error::Host {
+                status: r.status,
+                detail: r.detail,
+            })
+        }
+        // The outcome is unknown: the pending commit stays, and is installed if the log
+        // shows it, or discarded when another commit wins (HRT-GRP-48).
+        Outcome::Unreachable(s) => Err(Error::Unreachable(s)),
+    }
+}
+
+/// Joins waiting on this route's invitations (spec §5.8, §8 op 6): each is processed, checked
+/// against the identity a route invitation was made for (HRT-ROUTE-9) or compared by the
+/// user (HRT-INV-65), and admitted in one commit.
+pub(crate) async fn admit_joins(
+    io: &Io,
+    route: &mut Route,
+    handle: [u8; 16],
+    out: &mut Vec<Event>,
+    cmp: &mut dyn Comparison,
+) {
+    if !route.usable() {
+        return;
+    }
+    // Joins validated earlier whose add commit did not go through are tried again.
+    let mut adds = std::mem::take(&mut route.pending_adds);
+    if !route.invites.is_empty() {
+        collect_joins(io, route, handle, out, &mut adds, cmp).await;
+    }
+    if adds.is_empty() {
+        return;
+    }
+    let changes = adds
+        .iter()
+        .map(|c| Change::Add {
+            joiner: Box::new(c.clone()),
+            role: Role::Member,
+        })
+        .collect();
+    match post_commit(io, route, handle, changes, out).await {
+        Ok(_) => {
+            let epoch = route.epoch_now_or_next();
+            for c in adds {
+                let vj = c.join();
+                out.push(Event::Admitted {
+                    conversation: handle,
+                    route: route.link.clone(),
+                    fingerprint: vj.fingerprint(),
+                    name: vj.proposed_name().to_owned(),
+                    epoch,
+                });
+            }
+        }
+        // The client's own request failed: no event (Appendix B §91.7); the joins wait for the
+        // next sync (their invitation secrets are already deleted, HRT-INV-59).
+        Err(_) => route.pending_adds = adds,
+    }
+}
+
+/// `join.fetch` and the checks of §5.8 for each join on one of this route's invitations, then
+/// the admission decision: by identity for a route invitation (HRT-ROUTE-9), by the user's
+/// comparison of the short authentication strings otherwise (HRT-INV-65, HRT-INV-66).
+pub(crate) async fn collect_joins(
+    io: &Io,
+    route: &mut Route,
+    handle: [u8; 16],
+    out: &mut Vec<Event>,
+    adds: &mut Vec<invite::ConfirmedJoin>,
+    cmp: &mut dyn Comparison,
+) {
+    let Ok(signed) = io.build(
+        &route.link,
+        Op::JOIN_FETCH,
+        &Empty {},
+        &sign_with(&route.group),
+    ) else {
+        return;
+    };
+    let pending: JoinFetchResult = match io.request(&route.link, signed).await {
+        Outcome::Ok(r) => match r.result_as() {
+            Ok(Some(p)) => p,
+            _ => return,
+        },
+        _ => return,
+    };
+    for pj in pending.pending.as_slice() {
+        let Some(i) = route
+            .invites
+            .iter()
+            .position(|o| *o.invitation.invite_id() == pj.invite_id)
+        else {
+            continue;
+        };
+        // An out-of-band invitation's join is opened only when the user can compare now, so
+        // that an unanswered comparison does not use the invitation up (HRT-INV-59).
+        if route.invites.get(i).is_some_and(|o| o.expected.is_none()) && !cmp.available() {
+            continue;
+        }
+        let mut open = route.invites.remove(i);
+        let processed = open.invitation.process_join(pj);
+        match (processed, open.expected) {
+            (Ok(vj), Some(fp)) => match vj.confirm_route_identity(&fp) {
+                Ok(c) => adds.push(c),
+                Err(vj) if crate::conversation::mutant::on("admit-anyone-to-a-route") => {
+                    adds.push(vj.confirm_sas_matches());
+                }
+                // HRT-ROUTE-9: someone else redeemed a route invitation: not admitted, the
+                // invitation revoked; no event (Appendix B §91.7).
+                Err(_) => revoke(io, route, pj.invite_id).await,
+            },
+            (Ok(vj), None) => {
+                let check = SasCheck {
+                    route: route.link.clone(),
+                    sas: vj.sas(),
+                    joiner: Some((vj.fingerprint(), vj.proposed_name().to_owned())),
+                };
+                if cmp.codes_match(&check) == Some(true) {
+                    adds.push(vj.confirm_sas_matches());
+                } else {
+                    // HRT-INV-66: not added; HRT-INV-72: the join is declined at the host.
+                    revoke(io, route, pj.invite_id).await;
+                    out.push(Event::Rejected {
+                        conversation: Some(handle),
+                        route: Some(route.link.clone()),
+                        seq: None,
+                        code: ErrorCode::SAS_MISMATCH,
+                    });
+                }
+            }
+            (Err(e), _) => {
+                out.push(Event::Rejected {
+                    conversation: Some(handle),
+                    route: Some(route.link.clone()),
+                    seq: None,
+                    code: e.code(),
+                });
+                // HRT-INV-62: a join that did not open leaves the invitation usable.
+                if open.invitation.is_open() {
+                    route.invites.push(open);
+                }
+            }
+        }
+    }
+}
+
+/// `invite.revoke` (spec §8 op 4), best effort.
+pub(crate) async fn revoke(io: &Io, route: &Route, invite_id: Nonce16) {
+    let body = hearth_wire::request::InviteRevokeBody { invite_id };
+    if let Ok(signed) = io.build(
+        &route.link,
+        Op::INVITE_REVOKE,
+        &body,
+        &sign_with(&route.group),
+    ) {
+        let _ = io.request(&route.link, signed).await;
+    }
+}
+
+/// An update commit when §6.17 says one is due (HRT-RAT-17 to HRT-RAT-19), and the
+/// `commit.report` of a rejected commit (HRT-GRP-88).
+pub(crate) async fn update_if_due(
+    io: &Io,
+    route: &mut Route,
+    handle: [u8; 16],
+    out: &mut Vec<Event>,
+) {
+    if let Some((seq, code)) = route
+        .report
+        .filter(|_| !crate::conversation::mutant::on("no-commit-report"))
+    {
+        let body = CommitReportBody {
+            seq: Seq(seq),
+            reason: code,
+        };
+        if let Ok(signed) = io.build(
+            &route.link,
+            Op::COMMIT_REPORT,
+            &body,
+            &sign_with(&route.group),
+        ) {
+            // Kept until the host took it: a lost report is sent again at the next sync.
+            if matches!(
+                io.request(&route.link, signed).await,
+                Outcome::Ok(_) | Outcome::Refused(_)
+            ) {
+                route.report = None;
+            }
+        }
+    }
+    // A failure here is the client's own request failing, not something received: no event
+    // (Appendix B §91.7); the duty stays and is tried again at the next sync.
+    if route.usable() && route.group.needs_update(io.now) {
+        let _ = post_commit(io, route, handle, Vec::new(), out).await;
+    }
+}
