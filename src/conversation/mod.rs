@@ -90,6 +90,7 @@
 //! after the state moved on).
 
 pub mod channel;
+pub mod duties;
 pub mod join;
 pub mod log;
 mod mutant;

@@ -74,6 +74,8 @@ pub struct Transport {
     timeout: Duration,
     trust: Trust,
     checkpoint: Option<Checkpoint>,
+    /// The duty clock (issue 16), shared by clones.
+    clock: crate::clock::Clock,
 }
 
 impl Default for Transport {
@@ -99,17 +101,36 @@ impl Transport {
             timeout,
             trust,
             checkpoint,
+            clock: Default::default(),
         }
+    }
+
+    /// The client's duty clock (issue 16, Appendix B §91.6.15).
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.clock
+    }
+
+    /// Seconds since the Unix epoch by the duty clock.
+    pub fn now(&self) -> u64 {
+        self.clock.now()
     }
 
     /// The same transport with requests giving up after `timeout`.
     pub fn retimed(self, timeout: Duration) -> Self {
-        Self::configured(timeout, self.trust, self.checkpoint)
+        let clock = self.clock;
+        Self {
+            clock,
+            ..Self::configured(timeout, self.trust, self.checkpoint)
+        }
     }
 
     /// The same transport verifying host certificates against `trust`.
     pub fn with_trust(self, trust: Trust) -> Self {
-        Self::configured(self.timeout, trust, self.checkpoint)
+        let clock = self.clock;
+        Self {
+            clock,
+            ..Self::configured(self.timeout, trust, self.checkpoint)
+        }
     }
 
     /// The certificates this transport trusts.
