@@ -160,10 +160,12 @@ fn bad_now(ctx: &mut ClientCtx<'_>) -> TestResult {
     ] {
         match fx.call("clock.set", bad.clone())? {
             Answer::Failed { .. } => {}
-            a => return Err(fx.fail(format!(
+            a => {
+                return Err(fx.fail(format!(
                 "`clock.set` with arguments {bad} answered {} instead of `failed` (HRT-SHIM-41)",
                 a.describe()
-            ))),
+            )))
+            }
         }
     }
     // Nothing changed: the clock still reads about now, so no timed commit is due.

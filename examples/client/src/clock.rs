@@ -9,6 +9,13 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+/// Seconds since the Unix epoch by the system clock (request timestamps read this, §8).
+pub fn system_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// One client's duty clock; clones share the offset.
 #[derive(Clone, Default, Debug)]
 pub struct Clock {
@@ -18,7 +25,7 @@ pub struct Clock {
 impl Clock {
     /// Seconds since the Unix epoch by this clock.
     pub fn now(&self) -> u64 {
-        let sys = i64::try_from(crate::transport::unix_now()).unwrap_or(i64::MAX);
+        let sys = i64::try_from(system_now()).unwrap_or(i64::MAX);
         let t = sys.saturating_add(self.offset.load(Ordering::Relaxed));
         u64::try_from(t).unwrap_or(0)
     }
@@ -30,7 +37,7 @@ impl Clock {
 
     /// Makes this clock read `now` from this moment on.
     pub fn set(&self, now: u64) {
-        let sys = i64::try_from(crate::transport::unix_now()).unwrap_or(i64::MAX);
+        let sys = i64::try_from(system_now()).unwrap_or(i64::MAX);
         let now = i64::try_from(now).unwrap_or(i64::MAX);
         self.offset
             .store(now.saturating_sub(sys), Ordering::Relaxed);
@@ -39,13 +46,13 @@ impl Clock {
 
 #[cfg(test)]
 mod tests {
-    use super::Clock;
+    use super::{system_now, Clock};
 
     #[test]
     fn set_moves_now_and_clones_follow() {
         let c = Clock::default();
         let d = c.clone();
-        let sys = crate::transport::unix_now();
+        let sys = system_now();
         assert!(c.now() >= sys);
         c.set(sys + 30 * 86_400);
         assert!(d.now() >= sys + 30 * 86_400);

@@ -62,7 +62,7 @@ impl Route {
             report: None,
             recovery: Default::default(),
             inbox: Vec::new(),
-            key_since: crate::transport::unix_now(),
+            key_since: crate::clock::system_now(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Talking to one host (spec §8): build a `Request`, sign it into a `SignedRequest`, POST it,
 //! decode the `Response` strictly, and classify the outcome for failover (spec §10.4).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use hearth_crypto::rng::HearthRng;
 use hearth_wire::request::{Request, Response, SignedRequest};
@@ -22,9 +22,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Seconds since the Unix epoch by the local clock.
 pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    crate::clock::system_now()
 }
 
 /// What came of one request.
