@@ -68,4 +68,20 @@ mod tests {
         assert_eq!(d.apply(once).len(), 1);
         assert!(Due::default().apply(Vec::new()).is_empty());
     }
+
+    #[test]
+    fn a_silent_creator_owes_a_commit_after_7_days_and_a_rotation_after_30() {
+        let host = hearth_wire::HostUrl::new("https://example.org/hearth").unwrap();
+        let t = 1_000_000;
+        let g = Group::create(host, hearth_crypto::keys::IdentityKey::generate(), t).unwrap();
+        let week = hearth_crypto::group::UPDATE_AFTER_SECS;
+        assert_eq!(Due::at(&g, t, t + week), Due::default());
+        let d = Due::at(&g, t, t + week + 1);
+        assert!(d.commit && !d.rotate);
+        let d = Due::at(&g, t, t + ROTATE_AFTER_SECS + 1);
+        assert!(d.commit && d.rotate);
+        // A key rotated later counts from its own installation.
+        let d = Due::at(&g, t + week, t + ROTATE_AFTER_SECS + 1);
+        assert!(d.commit && !d.rotate);
+    }
 }
