@@ -47,6 +47,7 @@ pub fn rotation_due(key_since: u64, now: u64) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
