@@ -63,6 +63,8 @@ pub const CLIENT_MUTANTS: &[(&str, &[&str])] = &[
         "no-carry-removal",
         &["client.removal.carried-to-other-routes"],
     ),
+    ("no-timed-commit", &["client.duties.weekly-commit"]),
+    ("no-key-rotation", &["client.duties.key-rotation"]),
 ];
 
 #[test]

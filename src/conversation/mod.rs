@@ -94,6 +94,7 @@ pub mod channel;
 pub mod error;
 pub mod event;
 pub mod io;
+pub mod duties;
 pub mod join;
 pub mod log;
 pub mod machine;

@@ -23,6 +23,7 @@ pub const V1_COMMANDS: &[&str] = &[
     "held_secrets",
     "route.add",
     "sas.confirm",
+    "clock.set",
 ];
 
 /// The tests of this module.

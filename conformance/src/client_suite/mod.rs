@@ -12,6 +12,7 @@
 
 pub mod basics;
 pub mod channel;
+pub mod duties;
 pub mod fixture;
 pub mod log;
 pub mod peer;
@@ -79,6 +80,7 @@ pub fn all_tests() -> Vec<ClientTestDef> {
     v.extend(sas::tests());
     v.extend(recovery::tests());
     v.extend(removal::tests());
+    v.extend(duties::tests());
     v
 }
 

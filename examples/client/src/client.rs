@@ -213,6 +213,11 @@ impl Client {
         }
     }
 
+    /// The duty clock (issue 16, Appendix B §91.6.15).
+    pub fn clock(&self) -> &crate::clock::Clock {
+        self.transport.clock()
+    }
+
     /// Sets how the user compares short authentication strings (spec §5.8.1).
     pub fn set_comparison(&mut self, comparison: Box<dyn Comparison>) {
         self.comparison = comparison;
@@ -305,7 +310,7 @@ impl Client {
     /// `channel.create` on `host`: a new group at epoch 0 (spec §6.5) and its create entry.
     fn new_channel(&self, host: &HostUrl, handle: Option<[u8; 16]>) -> Result<Route, ClientError> {
         let identity = self.identity();
-        let group = Group::create(host.clone(), self.identity(), unix_now())?;
+        let group = Group::create(host.clone(), self.identity(), self.transport.now())?;
         let channel = *group.channel_id();
         let mk = group
             .member_key()
@@ -336,6 +341,7 @@ impl Client {
             channel,
         };
         let mut route = Route::new(link, group, log, 0);
+        route.key_since = self.transport.now(); // issue 16
         let mut out = Vec::new();
         sync_route(
             &self.transport,
@@ -478,7 +484,7 @@ impl Client {
             .ok_or_else(|| ClientError::usage("no such route"))?;
         let mut out = Vec::new();
         let r = post_commit_with(&transport, route, *handle, &mut out, |g| {
-            g.commit(Vec::new(), unix_now()).map(|mut made| {
+            g.commit(Vec::new(), transport.now()).map(|mut made| {
                 made.commit = tamper(made.commit);
                 made
             })
@@ -797,7 +803,7 @@ impl Client {
                 wf.welcome.as_bytes(),
                 wf.group_info_ct.as_slice(),
                 Some(&anchor),
-                unix_now(),
+                self.transport.now(),
             )
             .map_err(|rej| fail(rej.error.code()))?;
         let epoch = group.epoch().unwrap_or(0);
@@ -809,6 +815,7 @@ impl Client {
         .finish(group);
         let (group, log, senders, frozen) = ch.into_parts();
         let mut route = Route::new(link.clone(), group, log, s_add);
+        route.key_since = self.transport.now(); // issue 16
         route.senders = senders;
         route.frozen = frozen;
         // Which conversation (HRT-ROUTE-3, HRT-ROUTE-22, HRT-ROUTE-23).
@@ -1345,7 +1352,7 @@ fn post_message(
                 "this member can no longer post in the channel".into(),
             ));
         }
-        if route.group.needs_update(unix_now()) {
+        if route.group.needs_update(transport.now()) {
             let mut got = Vec::new();
             let r = post_commit(transport, route, handle, Vec::new(), &mut got);
             route.inbox.append(&mut got);
@@ -1360,7 +1367,7 @@ fn post_message(
         }
         let c = content(route)?;
         let sent_at_ms = c.sent_at_ms;
-        let env = route.group.seal(&c, unix_now())?;
+        let env = route.group.seal(&c, transport.now())?;
         transport.save_before_sending(&route.link, &route.group)?;
         let msg_ref = message_ref(&env.bytes);
         let signed = Transport::build(
@@ -1459,9 +1466,22 @@ fn post_commit(
     changes: Vec<Change>,
     out: &mut Vec<Event>,
 ) -> Result<u64, ClientError> {
-    post_commit_with(transport, route, handle, out, |g| {
-        g.commit(changes, unix_now())
-    })
+    // issue 16: the first commit after 30 days of a member key carries its rotation
+    // (HRT-RAT-21).
+    let now = transport.now();
+    let due = hearth::conversation::duties::Due::at(&route.group, route.key_since, now);
+    let due = hearth::conversation::duties::Due {
+        rotate: due.rotate && !crate::mutant::on("no-key-rotation"),
+        ..due
+    };
+    let rotating = due.rotate;
+    let r = post_commit_with(transport, route, handle, out, |g| {
+        g.commit(due.apply(changes), now)
+    });
+    if rotating && r.is_ok() {
+        route.key_since = now;
+    }
+    r
 }
 
 /// [`post_commit`] of a commit that `build` makes (a recovery commit, issue 16).
@@ -1710,13 +1730,21 @@ fn update_if_due(transport: &Transport, route: &mut Route, handle: [u8; 16], out
         if let Some((seq, named)) = route.recovery.due(&route.group) {
             let named = named.to_vec();
             let _ = post_commit_with(transport, route, handle, out, |g| {
-                g.recovery_commit(seq, &named, unix_now())
+                g.recovery_commit(seq, &named, transport.now())
             });
         }
     }
     // A failure here is the client's own request failing, not something received: no event
     // (Appendix B §91.7); the duty stays and is tried again at the next sync.
-    if route.usable() && route.group.needs_update(unix_now()) {
+    // issue 16: the timed commit and member-key rotation (HRT-RAT-20, HRT-RAT-21).
+    // The mutant judges at time 0: only the untimed duties remain.
+    let now = if crate::mutant::on("no-timed-commit") {
+        0
+    } else {
+        transport.now()
+    };
+    let due = hearth::conversation::duties::Due::at(&route.group, route.key_since, now);
+    if route.usable() && due.commit {
         let _ = post_commit(transport, route, handle, Vec::new(), out);
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod error;
 pub mod event;
 pub mod mutant;

@@ -67,6 +67,14 @@ pub const ALL: &[(&str, &str)] = &[
         "no-carry-removal",
         "HRT-ROUTE-28: an admin does not carry a removal to its other routes",
     ),
+    (
+        "no-timed-commit",
+        "HRT-RAT-20: a member that does not send never commits after 7 days",
+    ),
+    (
+        "no-key-rotation",
+        "HRT-RAT-21: a member never rotates its member key",
+    ),
 ];
 
 /// Correct variants, by name, with the freedom of the specification each one takes: the client

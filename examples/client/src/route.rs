@@ -43,6 +43,9 @@ pub struct Route {
     pub(crate) recovery: hearth::conversation::removal::Recovery,
     /// Events produced on this route and not yet handed to the conversation.
     pub(crate) inbox: Vec<crate::event::Event>,
+    /// When the member key in use was installed, by the duty clock (HRT-RAT-21). // issue 16
+    /// Kept in memory only: after a reload it counts from the load.
+    pub(crate) key_since: u64,
 }
 
 impl Route {
@@ -59,6 +62,7 @@ impl Route {
             report: None,
             recovery: Default::default(),
             inbox: Vec::new(),
+            key_since: crate::clock::system_now(),
         }
     }
 

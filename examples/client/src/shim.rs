@@ -72,6 +72,7 @@ pub const CAPABILITIES: &[&str] = &[
     "held_secrets",
     "route.add",
     "sas.confirm",
+    "clock.set",
     "shutdown",
 ];
 
@@ -317,6 +318,16 @@ fn run(
         "sync" => {
             let events = reported(compare, &client.sync());
             json!({"events": events})
+        }
+        "clock.set" => {
+            // Appendix B §91.6.15 (HRT-SHIM-39): the duty clock reads `now` from here on.
+            let now = a
+                .get("now")
+                .and_then(Value::as_u64)
+                .filter(|n| *n <= 9_007_199_254_740_991)
+                .ok_or_else(|| Answer::Failed("missing integer argument `now`".into()))?;
+            client.clock().set(now);
+            json!({})
         }
         "sas.confirm" => {
             let invite = id16(a, "invite")?;

@@ -1,7 +1,7 @@
 //! Talking to one host (spec §8): build a `Request`, sign it into a `SignedRequest`, POST it,
 //! decode the `Response` strictly, and classify the outcome for failover (spec §10.4).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use hearth_crypto::rng::HearthRng;
 use hearth_wire::request::{Request, Response, SignedRequest};
@@ -22,9 +22,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Seconds since the Unix epoch by the local clock.
 pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    crate::clock::system_now()
 }
 
 /// What came of one request.
@@ -74,6 +72,8 @@ pub struct Transport {
     timeout: Duration,
     trust: Trust,
     checkpoint: Option<Checkpoint>,
+    /// The duty clock (issue 16), shared by clones.
+    clock: crate::clock::Clock,
 }
 
 impl Default for Transport {
@@ -99,17 +99,36 @@ impl Transport {
             timeout,
             trust,
             checkpoint,
+            clock: Default::default(),
         }
+    }
+
+    /// The client's duty clock (issue 16, Appendix B §91.6.15).
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.clock
+    }
+
+    /// Seconds since the Unix epoch by the duty clock.
+    pub fn now(&self) -> u64 {
+        self.clock.now()
     }
 
     /// The same transport with requests giving up after `timeout`.
     pub fn retimed(self, timeout: Duration) -> Self {
-        Self::configured(timeout, self.trust, self.checkpoint)
+        let clock = self.clock;
+        Self {
+            clock,
+            ..Self::configured(timeout, self.trust, self.checkpoint)
+        }
     }
 
     /// The same transport verifying host certificates against `trust`.
     pub fn with_trust(self, trust: Trust) -> Self {
-        Self::configured(self.timeout, trust, self.checkpoint)
+        let clock = self.clock;
+        Self {
+            clock,
+            ..Self::configured(self.timeout, trust, self.checkpoint)
+        }
     }
 
     /// The certificates this transport trusts.

@@ -1,0 +1,191 @@
+//! Timed duties of a silent member (spec §6.17, issue 16), through the shim's clock
+//! (`clock.set`, Appendix B §91.6.15): a member that is online commits once its last commit is
+//! more than 7 days old whether or not it sends (HRT-RAT-20), and the first commit after its
+//! member key has been in use for more than 30 days carries a `RotateOp` (HRT-RAT-21).
+//!
+//! The shim joins a peer's channel and commits (HRT-RAT-17) within a few seconds of the
+//! harness's `now`; the tests set the shim's clock relative to that `now`, with a margin of a
+//! minute on the side that has to be due and an hour on the side that must not be.
+
+use hearth_wire::Op;
+use serde_json::json;
+
+use super::fixture::Fixture;
+use super::peer::{join, now, start, Session};
+use super::{ClientCtx, ClientTestDef};
+use crate::model::{Stop, TestResult};
+use crate::proxy::Recorded;
+use crate::shim::Answer;
+
+/// 7 days (HRT-RAT-19, HRT-RAT-20).
+const WEEK: u64 = 604_800;
+/// 30 days (HRT-RAT-21).
+const MONTH: u64 = 2_592_000;
+
+/// The tests of this module.
+pub fn tests() -> Vec<ClientTestDef> {
+    vec![
+        ClientTestDef {
+            id: "client.duties.weekly-commit",
+            title: "a member that sends nothing commits at its first refresh once its last commit is more than 7 days old by its clock, and not before",
+            requirements: &["HRT-RAT-20", "HRT-SHIM-39", "HRT-SHIM-40", "HRT-SHIM-42"],
+            run: weekly_commit,
+        },
+        ClientTestDef {
+            id: "client.duties.key-rotation",
+            title: "once its member key has been in use for more than 30 days, the member's next commit rotates it (a RotateOp)",
+            requirements: &["HRT-RAT-21", "HRT-SHIM-39", "HRT-SHIM-40"],
+            run: key_rotation,
+        },
+        ClientTestDef {
+            id: "client.duties.clock-set-bad-now",
+            title: "`clock.set` without an integer `now` is answered `failed` and changes nothing",
+            requirements: &["HRT-SHIM-41"],
+            run: bad_now,
+        },
+    ]
+}
+
+/// The shim in a peer's channel, with `clock.set` listed (else the test is unsupported).
+fn session(ctx: &mut ClientCtx<'_>) -> Result<(Fixture, Session), Stop> {
+    let mut fx = start(ctx, 1, 1)?;
+    if !fx.shim.has("clock.set") {
+        return Err(Stop::Unsupported(
+            "the shim does not list `clock.set` (Appendix B §91.6.15)".into(),
+        ));
+    }
+    let s = join(&mut fx, 0)?;
+    Ok((fx, s))
+}
+
+/// The shim's clock reads `at`, then it syncs; its `commit.post` requests on the channel.
+fn sync_at(fx: &mut Fixture, s: &Session, at: u64) -> Result<Vec<Recorded>, Stop> {
+    let before = fx.host()?.proxy.mark();
+    fx.ok("clock.set", json!({ "now": at }))?;
+    let mark = fx.host()?.proxy.mark();
+    if mark != before {
+        let posted = fx.host()?.proxy.records_since(before);
+        return Err(fx.fail_with(
+            "the shim sent requests to a host while it carried out `clock.set` (HRT-SHIM-42)",
+            &posted,
+        ));
+    }
+    fx.sync()?;
+    let channel = s.channel();
+    Ok(fx
+        .host()?
+        .proxy
+        .records_since(mark)
+        .into_iter()
+        .filter(|r| r.op == Some(Op::COMMIT_POST) && r.channel == Some(channel))
+        .collect())
+}
+
+/// The peer's epoch of the session's channel.
+fn peer_epoch(s: &Session) -> Option<u64> {
+    s.peer
+        .conversations()
+        .iter()
+        .find(|c| c.handle() == s.handle)?
+        .routes()
+        .iter()
+        .find(|r| r.link() == &s.route)?
+        .group()
+        .epoch()
+}
+
+fn weekly_commit(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let (mut fx, mut s) = session(ctx)?;
+    let t = now();
+    // Not yet due: less than 7 days since the join commit.
+    let early = sync_at(&mut fx, &s, t + WEEK - 3600)?;
+    if !early.is_empty() {
+        return Err(fx.fail_with(
+            "the shim committed although its last commit was less than 7 days old by its clock (HRT-RAT-20 asks for a commit only after 7 days)",
+            &early,
+        ));
+    }
+    let before = peer_epoch(&s);
+    let posted = sync_at(&mut fx, &s, t + WEEK + 60)?;
+    if posted.is_empty() {
+        return Err(fx.fail(
+            "the shim's clock is 7 days past its last commit and it sends nothing: its sync posted no commit (HRT-RAT-20)",
+        ));
+    }
+    let _ = s.peer.sync();
+    let after = peer_epoch(&s);
+    if after <= before {
+        return Err(fx.fail_with(
+            format!(
+                "the shim's commit did not reach the peer's channel state (epoch {before:?} → {after:?}, HRT-RAT-20)"
+            ),
+            &posted,
+        ));
+    }
+    Ok(())
+}
+
+fn key_rotation(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let (mut fx, mut s) = session(ctx)?;
+    let Some(old) = s.shim_key() else {
+        return Err(fx.fail("harness: the shim is not in the peer's roster"));
+    };
+    let posted = sync_at(&mut fx, &s, now() + MONTH + 60)?;
+    if posted.is_empty() {
+        return Err(fx.fail(
+            "the shim's clock is 30 days past its join and its sync posted no commit (HRT-RAT-20, HRT-RAT-21)",
+        ));
+    }
+    let _ = s.peer.sync();
+    match s.shim_key() {
+        Some(new) if new != old => Ok(()),
+        Some(_) => Err(fx.fail_with(
+            "the shim's first commit after its member key had been in use for 30 days carried no RotateOp: the peer's roster still lists the old member key (HRT-RAT-21)",
+            &posted,
+        )),
+        None => Err(fx.fail_with(
+            "after the shim's commit the peer's roster no longer lists the shim",
+            &posted,
+        )),
+    }
+}
+
+fn bad_now(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let (mut fx, mut s) = session(ctx)?;
+    for bad in [
+        json!({}),
+        json!({"now": "soon"}),
+        json!({"now": -1}),
+        json!({"now": 1.5}),
+    ] {
+        match fx.call("clock.set", bad.clone())? {
+            Answer::Failed { .. } => {}
+            a => {
+                return Err(fx.fail(format!(
+                "`clock.set` with arguments {bad} answered {} instead of `failed` (HRT-SHIM-41)",
+                a.describe()
+            )))
+            }
+        }
+    }
+    // Nothing changed: the clock still reads about now, so no timed commit is due.
+    let mark = fx.host()?.proxy.mark();
+    fx.sync()?;
+    let channel = s.channel();
+    let posted: Vec<Recorded> = fx
+        .host()?
+        .proxy
+        .records_since(mark)
+        .into_iter()
+        .filter(|r| r.op == Some(Op::COMMIT_POST) && r.channel == Some(channel))
+        .collect();
+    let _ = s.peer.sync();
+    if posted.is_empty() {
+        Ok(())
+    } else {
+        Err(fx.fail_with(
+            "after refused `clock.set` requests the shim posted a commit no duty asked for (HRT-SHIM-41)",
+            &posted,
+        ))
+    }
+}
