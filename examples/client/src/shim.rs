@@ -246,6 +246,8 @@ fn reported(compare: &Compared, events: &[Event]) -> Vec<Value> {
         .iter()
         .filter(|e| match e {
             Event::Sas { invite, .. } => compared(compare, invite),
+            // The client's own commit was refused: no event (§91.7).
+            Event::AddRefused { .. } => false,
             _ => true,
         })
         .map(event_json)
@@ -457,8 +459,10 @@ pub fn event_json(e: &Event) -> Value {
             conversation,
             route,
             epoch,
+            invite,
         } => json!({"kind": "joined", "conversation": hex::encode(conversation),
-                    "route": route_json(route), "epoch": epoch}),
+                    "route": route_json(route), "epoch": epoch,
+                    "invite": invite.map(hex::encode)}),
         Event::Admitted {
             conversation,
             route,
@@ -529,6 +533,16 @@ pub fn event_json(e: &Event) -> Value {
                     "sas": sas.to_string(),
                     "fingerprint": joiner.as_ref().map(|(f, _)| hex::encode(f.as_bytes())),
                     "name": joiner.as_ref().map(|(_, n)| n.as_str())}),
+        Event::AddRefused {
+            conversation,
+            route,
+            code,
+            ..
+        } => {
+            let (name, number) = code_json(*code);
+            json!({"kind": "add_refused", "conversation": hex::encode(conversation),
+                   "route": route_json(route), "code": name, "number": number})
+        }
         Event::RouteAdded {
             conversation,
             route,

@@ -260,12 +260,15 @@ fn two_people_talk_through_the_cli() {
         bob_code,
         "{out}"
     );
-    assert!(out.contains("Bob") && !out.contains("joined via"), "{out}");
+    assert!(
+        out.contains("Bob") && !out.contains("Added the person who says they are"),
+        "{out}"
+    );
     let invite = word_after(&out, "hearth admit ");
     assert_eq!(invite, bob_invite);
     let out = ok(&alice, &["sync"]);
     assert!(
-        out.contains("Still waiting") && !out.contains("joined via"),
+        out.contains("Still waiting") && !out.contains("Added the person who says they are"),
         "{out}"
     );
     let out = ok(&bob, &["sync"]);
@@ -274,7 +277,10 @@ fn two_people_talk_through_the_cli() {
     let (code, _, err) = hearth(&alice, &["admit", &invite]);
     assert_eq!(code, 2, "an answer is required: {err}");
     let out = ok(&alice, &["admit", &invite, "--code-matches"]);
-    assert!(out.contains("Bob") && out.contains("joined via"), "{out}");
+    assert!(
+        out.contains("Bob") && out.contains("Added the person who says they are"),
+        "{out}"
+    );
     let out = ok(&bob, &["confirm", &bob_invite, "--code-matches"]);
     assert!(out.contains("Joined conversation"), "{out}");
 
@@ -311,7 +317,7 @@ fn two_people_talk_through_the_cli() {
     let invite = word_after(&out, "hearth admit ");
     let out = ok(&alice, &["admit", &invite, "--mismatch"]);
     assert!(out.contains("Not added"), "{out}");
-    assert!(!out.contains("joined via"), "{out}");
+    assert!(!out.contains("Added the person who says they are"), "{out}");
     let (code, _, err) = hearth(&alice, &["admit", &invite, "--code-matches"]);
     assert_eq!(code, 1, "a mismatch is final: {err}");
     let out = ok(&carol, &["confirm", &carol_invite, "--mismatch"]);

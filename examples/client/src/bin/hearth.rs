@@ -625,6 +625,7 @@ fn print_events(client: &Client, events: &[Event]) {
                 conversation,
                 route,
                 epoch,
+                ..
             } => say!(
                 "Joined conversation {} on {} (epoch {epoch}).",
                 hex::encode(conversation),
@@ -636,9 +637,17 @@ fn print_events(client: &Client, events: &[Event]) {
                 route,
                 ..
             } => say!(
-                "{name} ({}) joined via {}. Compare this fingerprint with them in person.",
+                "Added the person who says they are {name:?} ({}) via {}. To be sure later, compare this fingerprint with them in person.",
                 fingerprint.display_digits(),
                 route.host.as_str()
+            ),
+            // issue 15: the host refused the add; the join is dropped.
+            Event::AddRefused {
+                name, code, route, ..
+            } => say!(
+                "Could not add the person who says they are {name:?} on {}: the host refused ({}). Make them a new invitation.",
+                route.host.as_str(),
+                code_name(*code)
             ),
             Event::Message {
                 sender,
