@@ -58,6 +58,13 @@ pub const CLIENT_MUTANTS: &[(&str, &[&str])] = &[
     ("no-decline-on-mismatch", &["client.sas.inviter.mismatch"]),
     ("keep-join-on-mismatch", &["client.sas.joiner.mismatch"]),
     (
+        "no-sas-confirm",
+        &[
+            "client.sas.inviter.waits-for-confirmation",
+            "client.sas.joiner.holds-welcome",
+        ],
+    ),
+    (
         "code-for-a-bad-join",
         &["client.sas.inviter.no-code-for-a-bad-join"],
     ),

@@ -60,6 +60,10 @@ pub const ALL: &[(&str, &str)] = &[
         "HRT-INV-70: an inviter shows a code for a join that opened but failed a later check of §5.8",
     ),
     (
+        "no-sas-confirm",
+        "HRT-SHIM-38: the shim lists invite.create and invite.accept but not sas.confirm",
+    ),
+    (
         "no-recovery-commit",
         "HRT-GRP-93: an admin does not recover a wedged channel",
     ),

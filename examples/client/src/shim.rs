@@ -75,6 +75,12 @@ pub const CAPABILITIES: &[&str] = &[
     "shutdown",
 ];
 
+/// Whether the shim lists (and implements) command `c`.
+fn listed(c: &str) -> bool {
+    // MUTANT no-sas-confirm (HRT-SHIM-38): invitation commands without `sas.confirm`.
+    CAPABILITIES.contains(&c) && !(c == "sas.confirm" && crate::mutant::on("no-sas-confirm"))
+}
+
 /// One shim session: at most one identity, and the client it drives.
 #[derive(Default)]
 pub struct Shim {
@@ -156,7 +162,7 @@ impl Shim {
         let cmd = v.get("cmd").and_then(Value::as_str).unwrap_or("");
         let empty = Map::new();
         let args = v.get("args").and_then(Value::as_object).unwrap_or(&empty);
-        if cmd != "hello" && !self.greeted && CAPABILITIES.contains(&cmd) {
+        if cmd != "hello" && !self.greeted && listed(cmd) {
             return Answer::Failed("hello must come first".into());
         }
         if v.get("v").and_then(Value::as_u64) != Some(VERSION) && cmd != "hello" {
@@ -171,7 +177,7 @@ impl Shim {
                 self.done = true;
                 Ok(json!({}))
             }
-            c if CAPABILITIES.contains(&c) => match self.client.as_mut() {
+            c if listed(c) => match self.client.as_mut() {
                 Some(client) => {
                     // VARIANT refresh-before-send (correct, Appendix B §91.6.7): a client may
                     // refresh its routes before it sends; the events wait for the next sync.
@@ -214,7 +220,7 @@ impl Shim {
         Ok(json!({
             "version": VERSION,
             "implementation": concat!("hearth-client ", env!("CARGO_PKG_VERSION")),
-            "capabilities": CAPABILITIES,
+            "capabilities": CAPABILITIES.iter().filter(|c| listed(c)).collect::<Vec<_>>(),
         }))
     }
 

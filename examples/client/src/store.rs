@@ -34,6 +34,9 @@ pub enum StoreError {
     Corrupt(String),
     /// The file system refused.
     Io(std::io::Error),
+    /// A saved object names another channel or conversation than the row it is stored in
+    /// (issue 15: a waiting or confirmed join of another route).
+    Mismatch(String),
 }
 
 impl std::fmt::Display for StoreError {
@@ -42,6 +45,7 @@ impl std::fmt::Display for StoreError {
             Self::Sqlite(e) => write!(f, "state database: {e}"),
             Self::Corrupt(s) => write!(f, "state database is damaged: {s}"),
             Self::Io(e) => write!(f, "state database: {e}"),
+            Self::Mismatch(s) => write!(f, "state database is inconsistent: {s}"),
         }
     }
 }
