@@ -1541,20 +1541,20 @@ fn admit_joins(
         // issue 15, HRT-INV-75: a definite refusal is the host's verdict on one of the adds (its pending
         // join dropped, HRT-OP-59, HRT-OP-60; a limit): each add goes in a commit of its own,
         // and an add the host refuses is dropped and reported, so it blocks no later one.
-        Err(ClientError::Host { status, .. }) if adds.len() > 1 && crate::sas::definite(status) => {
+        Err(ClientError::Host { status, .. }) if adds.len() > 1 && Client::definite(status) => {
             for c in adds {
                 match post_adds(transport, route, handle, std::slice::from_ref(&c), out) {
-                    Err(ClientError::Host { status, .. }) if crate::sas::definite(status) => {
-                        out.push(crate::sas::add_refused(route, handle, &c, status));
+                    Err(ClientError::Host { status, .. }) if Client::definite(status) => {
+                        out.push(Client::add_refused(route, handle, &c, status));
                     }
                     Err(_) => route.pending_adds.push(c),
                     Ok(()) => {}
                 }
             }
         }
-        Err(ClientError::Host { status, .. }) if crate::sas::definite(status) => {
+        Err(ClientError::Host { status, .. }) if Client::definite(status) => {
             for c in &adds {
-                out.push(crate::sas::add_refused(route, handle, c, status));
+                out.push(Client::add_refused(route, handle, c, status));
             }
         }
         // The client's own request failed: no event (Appendix B §91.7); the joins wait for the
@@ -1654,7 +1654,7 @@ fn collect_joins(
                 out,
             ),
             (Err(e), _) => {
-                crate::sas::mutant_code_for_a_bad_join(route, handle, pj.invite_id, &e, out); // issue 15
+                Client::mutant_code_for_a_bad_join(route, handle, pj.invite_id, &e, out); // issue 15
                 out.push(Event::Rejected {
                     conversation: Some(handle),
                     route: Some(route.link.clone()),
