@@ -56,6 +56,18 @@ pub const CLIENT_MUTANTS: &[(&str, &[&str])] = &[
         &["client.sas.joiner.holds-welcome"],
     ),
     ("no-decline-on-mismatch", &["client.sas.inviter.mismatch"]),
+    ("keep-join-on-mismatch", &["client.sas.joiner.mismatch"]),
+    (
+        "no-sas-confirm",
+        &[
+            "client.sas.inviter.waits-for-confirmation",
+            "client.sas.joiner.holds-welcome",
+        ],
+    ),
+    (
+        "code-for-a-bad-join",
+        &["client.sas.inviter.no-code-for-a-bad-join"],
+    ),
     ("no-recovery-commit", &["client.recovery.admin-recovers"]),
     ("send-when-reported", &["client.recovery.hold"]),
     ("send-after-removal", &["client.removal.no-failover"]),

@@ -50,11 +50,11 @@ pub fn structured(data: &[u8]) {
     }
 }
 
-/// Saved member states (a client's local storage, read back on every start): restoring never
+/// Saved member states and waiting joins (a client's local storage, read back on every start): restoring never
 /// panics, and whatever restores saves to exactly the same bytes.
 pub fn restore_state(data: &[u8]) {
     use hearth_crypto::group::{Group, PendingMember};
-    use hearth_crypto::invite::Invitation;
+    use hearth_crypto::invite::{Invitation, ValidatedJoin};
     if let Ok(g) = Group::restore(data) {
         assert_eq!(g.save().map(|s| s.as_bytes().to_vec()).ok().as_deref(), Some(data));
     }
@@ -63,6 +63,10 @@ pub fn restore_state(data: &[u8]) {
     }
     if let Ok(i) = Invitation::restore(data) {
         assert_eq!(i.save().map(|s| s.as_bytes().to_vec()).ok().as_deref(), Some(data));
+    }
+    // Issue 15: an opened join waiting for the user's comparison (spec §5.8.1).
+    if let Ok(j) = ValidatedJoin::restore(data) {
+        assert_eq!(j.save().map(|s| s.as_bytes().to_vec()).ok().as_deref(), Some(data));
     }
 }
 

@@ -166,18 +166,22 @@ pub enum Decision {
         /// The invitation to revoke.
         invite: Nonce16,
     },
-    /// Joiner, the codes match: the Welcome of this route's join may now be accepted
-    /// (`PendingMember::confirm_sas`, HRT-INV-67).
+    /// Joiner, the codes match: the Welcome of the join of invitation `invite` (and of no
+    /// other join on the route) may now be accepted (`PendingMember::confirm_sas`, HRT-INV-67).
     Accept {
         /// The route of the invitation.
         route: RouteRef,
+        /// The invitation whose join it is.
+        invite: Nonce16,
     },
-    /// Joiner, the codes differ: drop the pending member of this route's join, which deletes
-    /// its member and init key pairs, accept no Welcome for it (HRT-INV-68), and report
-    /// `sas_mismatch`.
+    /// Joiner, the codes differ: drop the pending member of the join of invitation `invite`,
+    /// which deletes its member and init key pairs, accept no Welcome for it (HRT-INV-68), and
+    /// report `sas_mismatch`.
     Abandon {
         /// The route of the invitation.
         route: RouteRef,
+        /// The invitation whose join it is.
+        invite: Nonce16,
     },
 }
 
@@ -240,8 +244,14 @@ impl Comparisons {
                 conversation,
                 invite: w.invite,
             },
-            (Side::Joiner { .. }, true) => Decision::Accept { route: w.route },
-            (Side::Joiner { .. }, false) => Decision::Abandon { route: w.route },
+            (Side::Joiner { .. }, true) => Decision::Accept {
+                route: w.route,
+                invite: w.invite,
+            },
+            (Side::Joiner { .. }, false) => Decision::Abandon {
+                route: w.route,
+                invite: w.invite,
+            },
         })
     }
 
@@ -350,14 +360,15 @@ mod tests {
         assert!(c.joiner_waits(&route));
         assert!(c.find(&invite).unwrap().conversation().is_none());
         let mut d = c.clone();
+        // The decision names the invitation, so only that join's Welcome is accepted.
         assert!(matches!(
             c.answer(&invite, true),
-            Some(Decision::Accept { .. })
+            Some(Decision::Accept { invite: i, .. }) if i == invite
         ));
         assert!(!c.joiner_waits(&route));
         let abandon = d.answer(&invite, false).unwrap();
         assert_eq!(abandon.code(), Some(ErrorCode::SAS_MISMATCH));
-        assert!(matches!(abandon, Decision::Abandon { .. }));
+        assert!(matches!(abandon, Decision::Abandon { invite: i, .. } if i == invite));
         assert!(!d.joiner_waits(&route));
     }
 }

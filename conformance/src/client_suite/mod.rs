@@ -25,6 +25,7 @@ pub mod peer_route;
 pub mod recovery;
 pub mod removal;
 pub mod sas;
+pub mod sas_join;
 
 use std::time::{Duration, Instant};
 
@@ -78,6 +79,7 @@ pub fn all_tests() -> Vec<ClientTestDef> {
     v.extend(peer_route::tests());
     v.extend(peer_display::tests());
     v.extend(sas::tests());
+    v.extend(sas_join::tests());
     v.extend(recovery::tests());
     v.extend(removal::tests());
     v.extend(duties::tests());

@@ -4,7 +4,8 @@
 //! waits for the answer.
 //!
 //! Every test here needs `sas.confirm`; a shim without it answers `unsupported` and the tests
-//! end as unsupported (HRT-CONF-5).
+//! end as unsupported (HRT-CONF-5), unless it lists an invitation command: then they fail
+//! (HRT-SHIM-38).
 
 use std::sync::{Arc, Mutex};
 
@@ -27,37 +28,31 @@ pub fn tests() -> Vec<ClientTestDef> {
         ClientTestDef {
             id: "client.sas.inviter.waits-for-confirmation",
             title: "as inviter under `compare`, the shim reports the joiner's code (the peer's own) and posts no commit adding the joiner until sas.confirm says the codes match; then it adds it",
-            requirements: &["HRT-INV-65", "HRT-INV-63", "HRT-INV-64", "HRT-INV-73", "HRT-SHIM-34", "HRT-SHIM-35"],
+            requirements: &["HRT-INV-65", "HRT-INV-63", "HRT-INV-64", "HRT-INV-73", "HRT-SHIM-34", "HRT-SHIM-35", "HRT-SHIM-38"],
             run: inviter_waits,
         },
         ClientTestDef {
             id: "client.sas.inviter.mismatch",
             title: "as inviter, a reported mismatch declines the join with invite.revoke, reports sas_mismatch, and the joiner is never added; a second answer is failed",
-            requirements: &["HRT-INV-66", "HRT-INV-72", "HRT-SHIM-36", "HRT-SHIM-37"],
+            requirements: &["HRT-INV-66", "HRT-INV-72", "HRT-SHIM-36", "HRT-SHIM-37", "HRT-SHIM-38"],
             run: inviter_mismatch,
         },
         ClientTestDef {
             id: "client.sas.joiner.holds-welcome",
             title: "as joiner under `compare`, the shim reports the inviter's code after the redeem and neither joins nor commits before sas.confirm; then it joins",
-            requirements: &["HRT-INV-67", "HRT-INV-63", "HRT-INV-73", "HRT-SHIM-34", "HRT-SHIM-35"],
+            requirements: &["HRT-INV-67", "HRT-INV-63", "HRT-INV-73", "HRT-SHIM-34", "HRT-SHIM-35", "HRT-SHIM-38"],
             run: joiner_holds,
         },
         ClientTestDef {
             id: "client.sas.joiner.mismatch",
             title: "as joiner, a reported mismatch abandons the join: sas_mismatch, no Welcome fetched or accepted afterwards, no conversation",
-            requirements: &["HRT-INV-68", "HRT-SHIM-36"],
+            requirements: &["HRT-INV-68", "HRT-SHIM-36", "HRT-SHIM-38"],
             run: joiner_mismatch,
-        },
-        ClientTestDef {
-            id: "client.sas.inviter.no-code-for-a-bad-join",
-            title: "as inviter, a join that fails §5.8 (its sealed request made for another member key) is rejected with decrypt_failed and shows no code",
-            requirements: &["HRT-INV-70", "HRT-SHIM-35", "HRT-INV-37"],
-            run: inviter_bad_join,
         },
         ClientTestDef {
             id: "client.sas.joiner.no-redeem-no-code",
             title: "an invitation someone else redeemed first (invite_used) gives the shim no code to compare: no sas event, and sas.confirm for it is failed",
-            requirements: &["HRT-INV-58", "HRT-SHIM-35", "HRT-SHIM-37"],
+            requirements: &["HRT-INV-58", "HRT-SHIM-35", "HRT-SHIM-37", "HRT-SHIM-38"],
             run: joiner_no_code,
         },
     ]
@@ -82,7 +77,7 @@ impl Comparison for Recorder {
 }
 
 /// Records the codes `p` shows; its user answers `true`.
-fn recording(p: &mut Client) -> Arc<Mutex<Vec<SasCheck>>> {
+pub(super) fn recording(p: &mut Client) -> Arc<Mutex<Vec<SasCheck>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     p.set_comparison(Box::new(Recorder {
         seen: seen.clone(),
@@ -91,10 +86,17 @@ fn recording(p: &mut Client) -> Arc<Mutex<Vec<SasCheck>>> {
     seen
 }
 
-/// Stops the test as unsupported unless the shim lists `sas.confirm` (HRT-CONF-5).
-fn needs_sas(fx: &Fixture) -> Result<(), Stop> {
-    if fx.hello.capabilities.iter().any(|c| c == "sas.confirm") {
+/// Stops the test as unsupported unless the shim lists `sas.confirm` (HRT-CONF-5); a shim
+/// that lists an invitation command without it fails (HRT-SHIM-38: a client that admits or
+/// joins without the comparison must not pass as "unsupported").
+pub(super) fn needs_sas(fx: &Fixture) -> Result<(), Stop> {
+    let lists = |c: &str| fx.hello.capabilities.iter().any(|x| x == c);
+    if lists("sas.confirm") {
         Ok(())
+    } else if lists("invite.create") || lists("invite.accept") {
+        Err(fx.fail(
+            "the shim lists invite.create or invite.accept but not sas.confirm, which version 1 requires of a shim with invitation commands (HRT-SHIM-38)",
+        ))
     } else {
         Err(Stop::Unsupported(
             "the shim does not implement `sas.confirm`".into(),
@@ -104,7 +106,7 @@ fn needs_sas(fx: &Fixture) -> Result<(), Stop> {
 
 /// The `sas` event for `invite` in `events`, its code checked against `want` (the other
 /// side's) and the display form of HRT-INV-64.
-fn sas_event(
+pub(super) fn sas_event(
     fx: &Fixture,
     events: &[Value],
     invite: &[u8; 16],
@@ -148,7 +150,7 @@ fn with_op(records: &[Recorded], op: Op, key: Option<[u8; 32]>) -> Vec<&Recorded
 }
 
 /// `sas.confirm`, which must succeed.
-fn confirm(fx: &mut Fixture, invite: &[u8; 16], matches: bool) -> Result<(), Stop> {
+pub(super) fn confirm(fx: &mut Fixture, invite: &[u8; 16], matches: bool) -> Result<(), Stop> {
     fx.ok(
         "sas.confirm",
         json!({"invite": hex::encode(invite), "match": matches}),
@@ -443,79 +445,6 @@ fn joiner_no_code(ctx: &mut ClientCtx<'_>) -> TestResult {
     if !matches!(a, Answer::Failed { .. }) {
         return Err(fx.fail(format!(
             "sas.confirm for an invitation the shim has no code for was answered `{}`, expected `failed` (HRT-SHIM-37)",
-            a.describe()
-        )));
-    }
-    Ok(())
-}
-
-/// HRT-INV-70: a code only for a join that passed every check. The redeem carries the sealed
-/// request of one join with the member key (and proof of possession) of another, so the
-/// inviter's open fails at step 1 of §5.8 (the aad names the member key).
-fn inviter_bad_join(ctx: &mut ClientCtx<'_>) -> TestResult {
-    use hearth_client::transport::Transport;
-    use hearth_crypto::group::PendingMember;
-    use hearth_crypto::keys::IdentityKey;
-    let mut fx = start(ctx, 1, 1)?;
-    needs_sas(&fx)?;
-    let created = fx.create_channel(0)?;
-    let v = fx.ok(
-        "invite.create",
-        json!({"conversation": hex::encode(created.conversation), "expires_in": 3600, "compare": true}),
-    )?;
-    let uri = v
-        .get("uri")
-        .and_then(Value::as_str)
-        .ok_or_else(|| fx.fail(format!("invite.create answered without a `uri`: {v}")))?
-        .to_owned();
-    let now = super::peer::now();
-    let bad = |e: hearth_crypto::ProtocolError| fx.fail(format!("harness: building a join: {e:?}"));
-    let (_, a) = PendingMember::join(&uri, IdentityKey::generate(), "A", now).map_err(bad)?;
-    let (_, mut b) = PendingMember::join(&uri, IdentityKey::generate(), "B", now).map_err(bad)?;
-    b.body.sealed = a.body.sealed;
-    let invite = b.body.invite_id.0;
-    let host = super::peer::host_url(&fx, 0)?;
-    let auth = std::cell::RefCell::new(Some(b.auth));
-    let signed = Transport::build(
-        &host,
-        Op::INVITE_REDEEM,
-        Some(hearth_wire::ChannelId(created.channel)),
-        &b.body,
-        &|bytes| {
-            let k = auth
-                .borrow_mut()
-                .take()
-                .ok_or_else(|| hearth_client::ClientError::Usage("signs once".into()))?;
-            Ok((k.public_key(), k.sign_request(bytes)))
-        },
-    );
-    let signed = must(&fx, "building the redeem", signed)?;
-    must(
-        &fx,
-        "invite.redeem",
-        Transport::new().post(&host, &signed).into_ok(),
-    )?;
-    let events = fx.sync()?;
-    if let Some(e) = events_of(&events, "sas").first() {
-        return Err(fx.fail(format!(
-            "the shim showed a code for a join that does not open (HRT-INV-70, HRT-SHIM-35): {e}"
-        )));
-    }
-    expect_event(
-        &fx,
-        &events,
-        "rejected",
-        Some(ErrorCode::DECRYPT_FAILED),
-        "a join sealed for another member key (§5.8 step 1)",
-        &[],
-    )?;
-    let a = fx.call(
-        "sas.confirm",
-        json!({"invite": hex::encode(invite), "match": true}),
-    )?;
-    if !matches!(a, Answer::Failed { .. }) {
-        return Err(fx.fail(format!(
-            "sas.confirm for a join that showed no code was answered `{}`, expected `failed` (HRT-SHIM-37)",
             a.describe()
         )));
     }

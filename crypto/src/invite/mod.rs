@@ -515,6 +515,12 @@ impl ValidatedJoin {
         self.conversation
     }
 
+    /// The channel the join is for (issue 15: a restored join is checked against the route it
+    /// is stored with).
+    pub fn channel_id(&self) -> ChannelId {
+        self.channel_id
+    }
+
     /// The user compared the codes of §5.8.1 and confirmed that they match (HRT-INV-65). Call
     /// it only on that confirmation; on a mismatch drop the join and decline it with
     /// `invite.revoke` (HRT-INV-66).

@@ -171,10 +171,21 @@ impl Comparison for AcceptEveryJoin {
 pub(crate) struct Joining {
     pub(crate) pending: PendingMember,
     pub(crate) link: RouteRef,
+    /// The invite id of the redeemed invitation (issue 15: a comparison's answer acts on this
+    /// join only); `None` only for a join saved by an older version.
+    pub(crate) invite: Option<Nonce16>,
     pub(crate) conversation: ConversationId,
     pub(crate) inviter: FprPrefix,
     /// Set for a join started from a `RouteBody`: the conversation it belongs to.
     pub(crate) attach_to: Option<[u8; 16]>,
+}
+
+impl Joining {
+    /// Whether this is the join of invitation `invite` on `route` (issue 15). A join saved
+    /// without its invite id (an older version) is matched by its route alone.
+    pub(crate) fn is(&self, route: &RouteRef, invite: &Nonce16) -> bool {
+        &self.link == route && self.invite.is_none_or(|i| &i == invite)
+    }
 }
 
 /// The reference client's state, in memory.
@@ -558,6 +569,15 @@ impl Client {
         let parsed = InviteUri::parse(uri)?;
         let inv = parsed.invite.clone();
         let host = inv.host_url.clone();
+        // issue 15: one pending join per channel, so that an answer or a Welcome is never
+        // taken for another join's; refused before the redeem, which would use up the link.
+        if self
+            .joining
+            .iter()
+            .any(|j| j.link.channel == inv.channel_id)
+        {
+            return Err(ClientError::JoinPending(inv.channel_id));
+        }
         let (mut pending, redeem) = PendingMember::join(uri, self.identity(), name, unix_now())?;
         // A route invitation is not compared (spec §5.8.1): it came in a message of a member.
         if attach_to.is_some() {
@@ -591,6 +611,7 @@ impl Client {
         self.joining.push(Joining {
             pending,
             link,
+            invite: Some(redeem.body.invite_id),
             conversation: inv.conversation,
             inviter: inv.inviter_fpr,
             attach_to,
@@ -796,6 +817,7 @@ impl Client {
             conversation,
             inviter,
             attach_to,
+            invite,
             ..
         } = j;
         let group = pending
@@ -827,6 +849,7 @@ impl Client {
             conversation: handle,
             route: link.clone(),
             epoch,
+            invite: invite.map(|i| i.0),
         });
         let idx = match self.conversations.iter().position(|c| c.handle == handle) {
             Some(i) => {
@@ -1571,6 +1594,41 @@ fn admit_joins(
     if adds.is_empty() {
         return;
     }
+    match post_adds(transport, route, handle, &adds, out) {
+        Ok(()) => {}
+        // issue 15, HRT-INV-75: a definite refusal is the host's verdict on one of the adds (its pending
+        // join dropped, HRT-OP-59, HRT-OP-60; a limit): each add goes in a commit of its own,
+        // and an add the host refuses is dropped and reported, so it blocks no later one.
+        Err(ClientError::Host { status, .. }) if adds.len() > 1 && Client::definite(status) => {
+            for c in adds {
+                match post_adds(transport, route, handle, std::slice::from_ref(&c), out) {
+                    Err(ClientError::Host { status, .. }) if Client::definite(status) => {
+                        out.push(Client::add_refused(route, handle, &c, status));
+                    }
+                    Err(_) => route.pending_adds.push(c),
+                    Ok(()) => {}
+                }
+            }
+        }
+        Err(ClientError::Host { status, .. }) if Client::definite(status) => {
+            for c in &adds {
+                out.push(Client::add_refused(route, handle, c, status));
+            }
+        }
+        // The client's own request failed: no event (Appendix B §91.7); the joins wait for the
+        // next sync (their invitation secrets are already deleted, HRT-INV-59).
+        Err(_) => route.pending_adds = adds,
+    }
+}
+
+/// One commit adding `adds`, and their `admitted` events once the host took it.
+fn post_adds(
+    transport: &Transport,
+    route: &mut Route,
+    handle: [u8; 16],
+    adds: &[invite::ConfirmedJoin],
+    out: &mut Vec<Event>,
+) -> Result<(), ClientError> {
     let changes = adds
         .iter()
         .map(|c| Change::Add {
@@ -1578,24 +1636,19 @@ fn admit_joins(
             role: Role::Member,
         })
         .collect();
-    match post_commit(transport, route, handle, changes, out) {
-        Ok(_) => {
-            let epoch = route_epoch_now_or_next(route);
-            for c in adds {
-                let vj = c.join();
-                out.push(Event::Admitted {
-                    conversation: handle,
-                    route: route.link.clone(),
-                    fingerprint: vj.fingerprint(),
-                    name: vj.proposed_name().to_owned(),
-                    epoch,
-                });
-            }
-        }
-        // The client's own request failed: no event (Appendix B §91.7); the joins wait for the
-        // next sync (their invitation secrets are already deleted, HRT-INV-59).
-        Err(_) => route.pending_adds = adds,
+    post_commit(transport, route, handle, changes, out)?;
+    let epoch = route_epoch_now_or_next(route);
+    for c in adds {
+        let vj = c.join();
+        out.push(Event::Admitted {
+            conversation: handle,
+            route: route.link.clone(),
+            fingerprint: vj.fingerprint(),
+            name: vj.proposed_name().to_owned(),
+            epoch,
+        });
     }
+    Ok(())
 }
 
 /// `join.fetch` and the checks of §5.8 for each join on one of this route's invitations, then
@@ -1659,6 +1712,7 @@ fn collect_joins(
                 out,
             ),
             (Err(e), _) => {
+                Client::mutant_code_for_a_bad_join(route, handle, pj.invite_id, &e, out); // issue 15
                 out.push(Event::Rejected {
                     conversation: Some(handle),
                     route: Some(route.link.clone()),

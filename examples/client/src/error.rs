@@ -25,6 +25,10 @@ pub enum ClientError {
     /// The request cannot be made as asked (unknown conversation, bad argument, ...). No spec
     /// code applies.
     Usage(String),
+    /// This client already has a pending join on the invitation's channel (issue 15): a second
+    /// one is not redeemed, so that the answer of a comparison and the Welcome that follows
+    /// belong to exactly one join. No spec code applies; the invitation is not used up.
+    JoinPending(hearth_wire::ChannelId),
 }
 
 impl ClientError {
@@ -34,7 +38,7 @@ impl ClientError {
             Self::Host { status, .. } => Some(*status),
             Self::Protocol(e) => Some(e.code()),
             Self::Frozen(c) => Some(*c),
-            Self::Unreachable(_) | Self::Usage(_) => None,
+            Self::Unreachable(_) | Self::Usage(_) | Self::JoinPending(_) => None,
         }
     }
 
@@ -79,6 +83,10 @@ impl fmt::Display for ClientError {
                 code_name(*c)
             ),
             Self::Usage(s) => write!(f, "{s}"),
+            Self::JoinPending(_) => write!(
+                f,
+                "you are already joining this channel with another invitation; finish or abandon that join first"
+            ),
         }
     }
 }

@@ -52,6 +52,18 @@ pub const ALL: &[(&str, &str)] = &[
         "HRT-INV-72: a join whose codes differ is not declined with invite.revoke",
     ),
     (
+        "keep-join-on-mismatch",
+        "HRT-INV-68: a joiner whose user reported differing codes keeps the join and accepts its Welcome",
+    ),
+    (
+        "code-for-a-bad-join",
+        "HRT-INV-70: an inviter shows a code for a join that opened but failed a later check of §5.8",
+    ),
+    (
+        "no-sas-confirm",
+        "HRT-SHIM-38: the shim lists invite.create and invite.accept but not sas.confirm",
+    ),
+    (
         "no-recovery-commit",
         "HRT-GRP-93: an admin does not recover a wedged channel",
     ),

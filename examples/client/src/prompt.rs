@@ -1,9 +1,11 @@
 //! The comparison of short authentication strings as the `hearth` command line presents it
-//! (spec §5.8.1): the inviter reads its code first and the joiner answers (HRT-INV-69).
+//! (spec §5.8.1): the inviter reads its code first and the joiner types the digits it hears,
+//! its own code never shown (HRT-INV-69).
 //!
 //! At a terminal, `sync` asks at once ([`Terminal`]); Enter leaves the answer for later. A
 //! comparison left open waits in the state file, and `hearth admit INVITE --code-matches` (or
-//! `--mismatch`) answers it on the inviter's side, `hearth confirm INVITE ...` on the joiner's.
+//! `--mismatch`) answers it on the inviter's side, `hearth confirm INVITE --code 'DDD DDD'` (or
+//! `--mismatch`) on the joiner's.
 
 use std::io::{BufRead as _, Write as _};
 
@@ -20,19 +22,27 @@ pub fn short_invite(invite: &[u8; 16]) -> String {
     hex::encode(invite).chars().take(8).collect()
 }
 
-/// What the user is told about a comparison that waits for an answer.
+/// Whether the digits the joiner typed (as the inviter read them, any separators) are the code
+/// its own client shows (HRT-INV-69: the joiner confirms what it hears, its own code unshown).
+pub fn heard_matches(heard: &str, own: hearth_crypto::invite::Sas) -> bool {
+    let digits: String = heard.chars().filter(char::is_ascii_digit).collect();
+    digits.len() == 6 && digits.parse::<u32>().ok() == Some(own.value())
+}
+
+/// What the user is told about a comparison that waits for an answer. The inviter sees its
+/// code and reads it first; the joiner's own code is not shown, so it cannot be sent ahead of
+/// the comparison (HRT-INV-69): the joiner types the digits it hears.
 pub fn waiting_text(w: &Waiting) -> String {
     let id = short_invite(&w.invite().0);
     match w.joiner_identity() {
         Some((fpr, name)) => format!(
-            "{name} ({}) wants to join via {}.\nRead this code to the person joining: {}\nThen, if their screen shows the same code: hearth admit {id} --code-matches\n      if it differs or they have none:   hearth admit {id} --mismatch",
+            "Someone who says they are {name:?} ({}) wants to join via {}; the name is not verified.\nCompare codes with them in person or on a call. Read this code to the person joining: {}\nThey type the digits they hear. Then, if their client says the codes match: hearth admit {id} --code-matches\n      if it says they differ, or they have none:     hearth admit {id} --mismatch",
             fpr.display_digits(),
             w.route().host.as_str(),
             w.sas()
         ),
         None => format!(
-            "Your code is {} (for joining via {}).\nYour inviter reads you the code on their screen. Then, if it is the same: hearth confirm {id} --code-matches\n      if it differs:    hearth confirm {id} --mismatch",
-            w.sas(),
+            "You are joining via {}. Compare codes with the person who invited you, in person or on a call:\nthey read you the code their screen shows. Then type the six digits you hear: hearth confirm {id} --code 'DDD DDD'\n      if they have no code:                         hearth confirm {id} --mismatch",
             w.route().host.as_str()
         ),
     }
@@ -73,12 +83,14 @@ impl Comparison for Terminal {
         match &check.joiner {
             Some((fpr, name)) => {
                 say(&format!(
-                    "{name} ({}) wants to join via {}.\nRead this code to the person joining: {}",
+                    "Someone who says they are {name:?} ({}) wants to join via {}; the name is not verified.\nCompare codes with them in person or on a call. Read this code to the person joining: {}",
                     fpr.display_digits(),
                     check.route.host.as_str(),
                     check.sas
                 ));
-                let yes = Self::ask("Does their screen show the same code? [y/n, Enter: later]");
+                let yes = Self::ask(
+                    "They type the digits they hear. Does their client say the codes match (n if they differ or they have none)? [y/n, Enter: later]",
+                );
                 match yes {
                     Some(false) => say(
                         "Not added, and the invitation is withdrawn. Make a new one and hand it over in person.",
@@ -92,22 +104,55 @@ impl Comparison for Terminal {
             }
             None => {
                 say(&format!(
-                    "Your code is {} (for joining via {}).",
-                    check.sas,
+                    "You are joining via {}. Compare codes with the person who invited you, in person or on a call: they read you the code their screen shows.",
                     check.route.host.as_str()
                 ));
-                let yes = Self::ask("Did your inviter read you the same code? [y/n, Enter: later]");
-                match yes {
+                let answer = Self::heard(
+                    "Type the six digits you hear [n if they have none, Enter: later]:",
+                    check.sas,
+                );
+                match answer {
                     Some(false) => say(
-                        "Join abandoned: someone else's join reached your inviter. Ask for a new invitation.",
+                        "Join abandoned: the code differs, so someone else's join reached your inviter. Tell them, and ask for a new invitation.",
                     ),
                     None => say(&format!(
-                        "Waiting. Answer later with: hearth confirm {id} --code-matches (or --mismatch)"
+                        "Waiting. Answer later with: hearth confirm {id} --code 'DDD DDD' (or --mismatch)"
                     )),
-                    Some(true) => {}
+                    Some(true) => say("The codes match: tell the person who invited you."),
                 }
-                yes
+                answer
             }
         }
+    }
+}
+
+impl Terminal {
+    /// The joiner types the code it hears; `None` for later.
+    fn heard(question: &str, own: hearth_crypto::invite::Sas) -> Option<bool> {
+        let mut out = std::io::stdout();
+        let _ = write!(out, "{question} ");
+        let _ = out.flush();
+        let mut line = String::new();
+        if std::io::stdin().lock().read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        match line.trim() {
+            "" => None,
+            "n" | "no" => Some(false),
+            t => Some(heard_matches(t, own)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_joiner_types_what_it_hears() {
+        let own = hearth_crypto::invite::Sas::from_value(42_917);
+        let own = own.unwrap_or_else(|| unreachable!());
+        assert!(super::heard_matches("042 917", own));
+        assert!(super::heard_matches("042917", own));
+        assert!(!super::heard_matches("42917", own));
+        assert!(!super::heard_matches("042 918", own));
     }
 }

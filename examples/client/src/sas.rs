@@ -64,6 +64,56 @@ fn decline(transport: &Transport, route: &Route, invite: Nonce16) {
 }
 
 impl Client {
+    /// issue 15: a host status that refuses the commit itself, which a retry of the same commit
+    /// would meet again (not a race with another commit, a busy host or a failure of the host).
+    pub(crate) fn definite(status: ErrorCode) -> bool {
+        ![
+            ErrorCode::EPOCH_CONFLICT,
+            ErrorCode::RATE_LIMITED,
+            ErrorCode::INTERNAL,
+        ]
+        .contains(&status)
+    }
+
+    /// issue 15: the event of an add the host refused for good.
+    pub(crate) fn add_refused(
+        route: &Route,
+        handle: [u8; 16],
+        c: &ConfirmedJoin,
+        code: ErrorCode,
+    ) -> Event {
+        Event::AddRefused {
+            conversation: handle,
+            route: route.link.clone(),
+            fingerprint: c.join().fingerprint(),
+            name: c.join().proposed_name().to_owned(),
+            code,
+        }
+    }
+
+    /// MUTANT code-for-a-bad-join (HRT-INV-70): a join that opened (§5.8 step 1) but failed a later
+    /// check is shown with a code. Nothing without the mutant.
+    pub(crate) fn mutant_code_for_a_bad_join(
+        route: &Route,
+        handle: [u8; 16],
+        invite: Nonce16,
+        e: &hearth_crypto::ProtocolError,
+        out: &mut Vec<Event>,
+    ) {
+        if !crate::mutant::on("code-for-a-bad-join") || e.code() == ErrorCode::DECRYPT_FAILED {
+            return;
+        }
+        if let Some(sas) = Sas::from_value(0) {
+            out.push(Event::Sas {
+                conversation: Some(handle),
+                route: route.link.clone(),
+                invite: invite.0,
+                sas,
+                joiner: None,
+            });
+        }
+    }
+
     /// Step b of `sync`, for a join of an out-of-band invitation that passed §5.8: the join waits
     /// for the user's comparison (HRT-INV-65); the user is told the code, and asked now if it can
     /// be asked. A match adds the join to `adds`; a mismatch declines it (HRT-INV-66, HRT-INV-72).
@@ -149,14 +199,23 @@ impl Client {
                 }
                 events.push(mismatch(Some(conversation), route));
             }
-            Decision::Accept { route } => {
-                for j in self.joining.iter_mut().filter(|j| j.link == route) {
+            // HRT-INV-67, HRT-SHIM-34: the answer is for this invitation's join only.
+            Decision::Accept { route, invite } => {
+                for j in self.joining.iter_mut().filter(|j| j.is(&route, &invite)) {
                     j.pending.confirm_sas();
                 }
             }
-            Decision::Abandon { route } => {
+            Decision::Abandon { route, invite } => {
+                // MUTANT keep-join-on-mismatch (HRT-INV-68): the join is kept and its Welcome
+                // accepted as if the codes had matched.
+                if crate::mutant::on("keep-join-on-mismatch") {
+                    for j in self.joining.iter_mut().filter(|j| j.is(&route, &invite)) {
+                        j.pending.confirm_sas();
+                    }
+                    return;
+                }
                 // Dropping the pending member deletes its member and init key pairs.
-                self.joining.retain(|j| j.link != route);
+                self.joining.retain(|j| !j.is(&route, &invite));
                 events.push(mismatch(None, route));
             }
         }

@@ -76,6 +76,12 @@ pub const CAPABILITIES: &[&str] = &[
     "shutdown",
 ];
 
+/// Whether the shim lists (and implements) command `c`.
+fn listed(c: &str) -> bool {
+    // MUTANT no-sas-confirm (HRT-SHIM-38): invitation commands without `sas.confirm`.
+    CAPABILITIES.contains(&c) && !(c == "sas.confirm" && crate::mutant::on("no-sas-confirm"))
+}
+
 /// One shim session: at most one identity, and the client it drives.
 #[derive(Default)]
 pub struct Shim {
@@ -157,7 +163,7 @@ impl Shim {
         let cmd = v.get("cmd").and_then(Value::as_str).unwrap_or("");
         let empty = Map::new();
         let args = v.get("args").and_then(Value::as_object).unwrap_or(&empty);
-        if cmd != "hello" && !self.greeted && CAPABILITIES.contains(&cmd) {
+        if cmd != "hello" && !self.greeted && listed(cmd) {
             return Answer::Failed("hello must come first".into());
         }
         if v.get("v").and_then(Value::as_u64) != Some(VERSION) && cmd != "hello" {
@@ -172,7 +178,7 @@ impl Shim {
                 self.done = true;
                 Ok(json!({}))
             }
-            c if CAPABILITIES.contains(&c) => match self.client.as_mut() {
+            c if listed(c) => match self.client.as_mut() {
                 Some(client) => {
                     // VARIANT refresh-before-send (correct, Appendix B §91.6.7): a client may
                     // refresh its routes before it sends; the events wait for the next sync.
@@ -215,7 +221,7 @@ impl Shim {
         Ok(json!({
             "version": VERSION,
             "implementation": concat!("hearth-client ", env!("CARGO_PKG_VERSION")),
-            "capabilities": CAPABILITIES,
+            "capabilities": CAPABILITIES.iter().filter(|c| listed(c)).collect::<Vec<_>>(),
         }))
     }
 
@@ -247,6 +253,8 @@ fn reported(compare: &Compared, events: &[Event]) -> Vec<Value> {
         .iter()
         .filter(|e| match e {
             Event::Sas { invite, .. } => compared(compare, invite),
+            // The client's own commit was refused: no event (§91.7).
+            Event::AddRefused { .. } => false,
             _ => true,
         })
         .map(event_json)
@@ -468,8 +476,10 @@ pub fn event_json(e: &Event) -> Value {
             conversation,
             route,
             epoch,
+            invite,
         } => json!({"kind": "joined", "conversation": hex::encode(conversation),
-                    "route": route_json(route), "epoch": epoch}),
+                    "route": route_json(route), "epoch": epoch,
+                    "invite": invite.map(hex::encode)}),
         Event::Admitted {
             conversation,
             route,
@@ -540,6 +550,16 @@ pub fn event_json(e: &Event) -> Value {
                     "sas": sas.to_string(),
                     "fingerprint": joiner.as_ref().map(|(f, _)| hex::encode(f.as_bytes())),
                     "name": joiner.as_ref().map(|(_, n)| n.as_str())}),
+        Event::AddRefused {
+            conversation,
+            route,
+            code,
+            ..
+        } => {
+            let (name, number) = code_json(*code);
+            json!({"kind": "add_refused", "conversation": hex::encode(conversation),
+                   "route": route_json(route), "code": name, "number": number})
+        }
         Event::RouteAdded {
             conversation,
             route,

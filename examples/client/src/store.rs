@@ -12,7 +12,9 @@ use std::path::Path;
 use hearth_crypto::group::{Group, PendingMember};
 use hearth_crypto::invite::Invitation;
 use hearth_crypto::keys::Fingerprint;
-use hearth_wire::{ChannelId, ConversationId, EntryKind, ErrorCode, FprPrefix, Hash, HostUrl};
+use hearth_wire::{
+    ChannelId, ConversationId, EntryKind, ErrorCode, FprPrefix, Hash, HostUrl, Nonce16,
+};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
@@ -32,6 +34,9 @@ pub enum StoreError {
     Corrupt(String),
     /// The file system refused.
     Io(std::io::Error),
+    /// A saved object names another channel or conversation than the row it is stored in
+    /// (issue 15: a waiting or confirmed join of another route).
+    Mismatch(String),
 }
 
 impl std::fmt::Display for StoreError {
@@ -40,6 +45,7 @@ impl std::fmt::Display for StoreError {
             Self::Sqlite(e) => write!(f, "state database: {e}"),
             Self::Corrupt(s) => write!(f, "state database is damaged: {s}"),
             Self::Io(e) => write!(f, "state database: {e}"),
+            Self::Mismatch(s) => write!(f, "state database is inconsistent: {s}"),
         }
     }
 }
@@ -57,7 +63,7 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 /// The schema version this code writes (`PRAGMA user_version`).
-const SCHEMA: i64 = 3;
+const SCHEMA: i64 = 4;
 
 const TABLES: &str = "
 CREATE TABLE identity (id INTEGER PRIMARY KEY CHECK (id = 1), seed BLOB NOT NULL, name TEXT NOT NULL);
@@ -92,6 +98,10 @@ CREATE TABLE comparisons (invite BLOB, host TEXT NOT NULL, channel BLOB NOT NULL
     sas INTEGER NOT NULL, join_state BLOB, added INTEGER NOT NULL DEFAULT 0);
 ";
 
+/// From schema 3 to 4 (issue 15): the invite id of a pending join, so that a comparison's
+/// answer acts on that join only.
+const TO_4: &str = "ALTER TABLE joining ADD COLUMN invite BLOB;";
+
 mod comparisons;
 
 /// Settings of a front end, one value per key, kept with the state (created on open by any
@@ -117,19 +127,17 @@ impl Store {
         db.busy_timeout(std::time::Duration::from_secs(5))?;
         let v: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
         match v {
-            0 => {
-                db.execute_batch(TABLES)?;
-                db.execute_batch(TO_2)?;
-                db.execute_batch(TO_3)?;
-                db.pragma_update(None, "user_version", SCHEMA)?;
-            }
-            1 => {
-                db.execute_batch(TO_2)?;
-                db.execute_batch(TO_3)?;
-                db.pragma_update(None, "user_version", SCHEMA)?;
-            }
-            2 => {
-                db.execute_batch(TO_3)?;
+            0..=3 => {
+                if v == 0 {
+                    db.execute_batch(TABLES)?;
+                }
+                if v <= 1 {
+                    db.execute_batch(TO_2)?;
+                }
+                if v <= 2 {
+                    db.execute_batch(TO_3)?;
+                }
+                db.execute_batch(TO_4)?;
                 db.pragma_update(None, "user_version", SCHEMA)?;
             }
             SCHEMA => {}
@@ -233,9 +241,9 @@ impl Store {
             self.load_timeline(&mut conv)?;
             client.conversations.push(conv);
         }
-        let mut j = self
-            .db
-            .prepare("SELECT state, host, channel, conv_id, inviter, attach_to FROM joining")?;
+        let mut j = self.db.prepare(
+            "SELECT state, host, channel, conv_id, inviter, attach_to, invite FROM joining",
+        )?;
         let rows = j.query_map([], |r| {
             Ok((
                 r.get::<_, Vec<u8>>(0)?,
@@ -244,15 +252,17 @@ impl Store {
                 r.get::<_, Vec<u8>>(3)?,
                 r.get::<_, Vec<u8>>(4)?,
                 r.get::<_, Option<Vec<u8>>>(5)?,
+                r.get::<_, Option<Vec<u8>>>(6)?,
             ))
         })?;
         for row in rows {
-            let (state, host, channel, conv, inviter, attach) = row?;
+            let (state, host, channel, conv, inviter, attach, invite) = row?;
             let state = Zeroizing::new(state);
             client.joining.push(Joining {
                 pending: PendingMember::restore(&state)
                     .map_err(|e| StoreError::Corrupt(format!("pending join: {e}")))?,
                 link: link(&host, &channel)?,
+                invite: invite.as_deref().map(arr16).transpose()?.map(Nonce16),
                 conversation: ConversationId(arr16(&conv)?),
                 inviter: FprPrefix(arr16(&inviter)?),
                 attach_to: attach.as_deref().map(arr16).transpose()?,
@@ -468,14 +478,15 @@ impl Store {
                 .save()
                 .map_err(|e| StoreError::Corrupt(format!("saving a pending join: {e}")))?;
             tx.execute(
-                "INSERT INTO joining (state, host, channel, conv_id, inviter, attach_to) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO joining (state, host, channel, conv_id, inviter, attach_to, invite) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 params![
                     s.as_bytes(),
                     j.link.host.as_str(),
                     j.link.channel.0.as_slice(),
                     j.conversation.0.as_slice(),
                     j.inviter.0.as_slice(),
-                    j.attach_to.map(|a| a.to_vec())
+                    j.attach_to.map(|a| a.to_vec()),
+                    j.invite.map(|i| i.0.to_vec())
                 ],
             )?;
         }

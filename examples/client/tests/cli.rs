@@ -178,16 +178,12 @@ fn two_people_talk_over_https_with_a_private_ca() {
         "{err}"
     );
 
-    let out = ok(&bob, &["join", &link, "--ca-file", &ca_file]);
-    let bob_code = code_after(&out, "Your code is");
+    ok(&bob, &["join", &link, "--ca-file", &ca_file]);
     let (code, out, err) = hearth_answering(&alice, &["sync"], Some("y\n"));
     assert_eq!(code, 0, "{out}\n{err}");
-    assert_eq!(
-        code_after(&out, "Read this code to the person joining:"),
-        bob_code
-    );
-    // Bob's CA file was remembered.
-    let (code, out, err) = hearth_answering(&bob, &["sync"], Some("y\n"));
+    let alice_code = code_after(&out, "Read this code to the person joining:");
+    // Bob's CA file was remembered; Bob types the code Alice reads him (HRT-INV-69).
+    let (code, out, err) = hearth_answering(&bob, &["sync"], Some(&format!("{alice_code}\n")));
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("Joined conversation"), "{out}");
 
@@ -249,23 +245,31 @@ fn two_people_talk_through_the_cli() {
 
     // Bob's code is shown after the redeem (HRT-INV-58); Bob's sync accepts nothing before he
     // confirmed it (HRT-INV-67).
+    // Bob's own code is not printed: Alice states hers first, Bob types what he hears
+    // (HRT-INV-69).
     let out = ok(&bob, &["join", &link]);
-    let bob_code = code_after(&out, "Your code is");
+    assert!(
+        out.contains("in person or on a call") && !out.contains("Your code is"),
+        "{out}"
+    );
     let bob_invite = word_after(&out, "hearth confirm ");
     // Alice's sync shows the code of the join it opened, the same as Bob's (§5.8.1), and adds
     // nobody (HRT-INV-65); the join waits in her state file for her answer.
     let out = ok(&alice, &["sync"]);
-    assert_eq!(
-        code_after(&out, "Read this code to the person joining:"),
-        bob_code,
+    let alice_code = code_after(&out, "Read this code to the person joining:");
+    assert!(
+        out.contains("says they are \"Bob\"") && out.contains("or they have none"),
+        "the name is labelled unverified: {out}"
+    );
+    assert!(
+        out.contains("Bob") && !out.contains("Added the person who says they are"),
         "{out}"
     );
-    assert!(out.contains("Bob") && !out.contains("joined via"), "{out}");
     let invite = word_after(&out, "hearth admit ");
     assert_eq!(invite, bob_invite);
     let out = ok(&alice, &["sync"]);
     assert!(
-        out.contains("Still waiting") && !out.contains("joined via"),
+        out.contains("Still waiting") && !out.contains("Added the person who says they are"),
         "{out}"
     );
     let out = ok(&bob, &["sync"]);
@@ -274,8 +278,11 @@ fn two_people_talk_through_the_cli() {
     let (code, _, err) = hearth(&alice, &["admit", &invite]);
     assert_eq!(code, 2, "an answer is required: {err}");
     let out = ok(&alice, &["admit", &invite, "--code-matches"]);
-    assert!(out.contains("Bob") && out.contains("joined via"), "{out}");
-    let out = ok(&bob, &["confirm", &bob_invite, "--code-matches"]);
+    assert!(
+        out.contains("Bob") && out.contains("Added the person who says they are"),
+        "{out}"
+    );
+    let out = ok(&bob, &["confirm", &bob_invite, "--code", &alice_code]);
     assert!(out.contains("Joined conversation"), "{out}");
 
     ok(&bob, &["send", &conv[..6], "hello", "Alice"]);
@@ -295,7 +302,10 @@ fn two_people_talk_through_the_cli() {
     ok(&carol, &["init", "Carol"]);
     let (code, _, err) = hearth(&carol, &["join", &link]);
     assert_eq!(code, 1);
-    assert!(err.contains("invite_used"), "{err}");
+    assert!(
+        err.contains("invite_used") && err.contains("ask for a new one"),
+        "{err}"
+    );
 
     // A mismatch (§5.8.1): Alice does not add Carol and withdraws the invitation
     // (HRT-INV-66, HRT-INV-72); Carol abandons her join (HRT-INV-68).
@@ -311,7 +321,7 @@ fn two_people_talk_through_the_cli() {
     let invite = word_after(&out, "hearth admit ");
     let out = ok(&alice, &["admit", &invite, "--mismatch"]);
     assert!(out.contains("Not added"), "{out}");
-    assert!(!out.contains("joined via"), "{out}");
+    assert!(!out.contains("Added the person who says they are"), "{out}");
     let (code, _, err) = hearth(&alice, &["admit", &invite, "--code-matches"]);
     assert_eq!(code, 1, "a mismatch is final: {err}");
     let out = ok(&carol, &["confirm", &carol_invite, "--mismatch"]);

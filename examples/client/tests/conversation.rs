@@ -331,3 +331,105 @@ fn edits_deletes_and_unknown_content_are_shown_and_stored() {
     assert_eq!(reloaded.conversations()[0].timeline().pending(), before);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `invite.revoke` of `invite` signed by `c` on its route: the host drops the pending join
+/// (HRT-OP-59), as after 30 days (HRT-OP-60).
+fn revoke_at_host(
+    c: &mut Client,
+    conv: &[u8; 16],
+    route: &hearth_client::RouteRef,
+    invite: [u8; 16],
+) {
+    use hearth_client::transport::Transport;
+    let body = hearth_wire::request::InviteRevokeBody {
+        invite_id: hearth_wire::Nonce16(invite),
+    };
+    let g = c.danger_group_mut(conv, route).expect("route");
+    let signed = Transport::build(
+        &route.host,
+        hearth_wire::Op::INVITE_REVOKE,
+        Some(route.channel),
+        &body,
+        &|b: &[u8]| Ok(g.sign_request(b)?),
+    )
+    .expect("build");
+    Transport::new()
+        .post(&route.host, &signed)
+        .into_ok()
+        .expect("revoked");
+}
+
+/// Issue 15, HRT-INV-75, HRT-INV-76: a confirmed add whose pending join the host dropped is refused
+/// (`forbidden`); it is dropped and reported, and the other confirmed add goes through in the
+/// same sync instead of waiting behind it for ever.
+#[test]
+fn a_stale_confirmed_add_blocks_no_other_admission() {
+    let mut alice = Client::generate("Alice");
+    let mut bob = comparing(Client::generate("Bob"));
+    let mut carol = comparing(Client::generate("Carol"));
+    let host = TestHost::start(&[&alice]);
+    let (conv, route) = alice.create_channel(&host.url).expect("create");
+    let a = alice.create_invite(&conv, 3600).expect("invite");
+    let b = alice.create_invite(&conv, 3600).expect("invite");
+    let (ia, _) = bob.accept_invite(&a, "Bob").expect("accept");
+    let (ib, _) = carol.accept_invite(&b, "Carol").expect("accept");
+    // Nobody to ask: both joins wait for Alice's answer (HRT-INV-73).
+    let ev = alice.sync();
+    assert_eq!(
+        ev.iter().filter(|e| matches!(e, Event::Sas { .. })).count(),
+        2,
+        "{ev:?}"
+    );
+    alice.answer_sas(&ia, true).expect("answer");
+    alice.answer_sas(&ib, true).expect("answer");
+    revoke_at_host(&mut alice, &conv, &route, ia);
+    let ev = alice.sync();
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Admitted { name, .. } if name == "Carol")),
+        "{ev:?}"
+    );
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::AddRefused { name, code, .. }
+            if name == "Bob" && *code == hearth_wire::ErrorCode::FORBIDDEN)),
+        "{ev:?}"
+    );
+    // The refused add is gone: no further attempt, no further event.
+    let ev = alice.sync();
+    assert!(
+        !ev.iter()
+            .any(|e| matches!(e, Event::AddRefused { .. } | Event::Admitted { .. })),
+        "{ev:?}"
+    );
+    assert!(carol
+        .sync()
+        .iter()
+        .any(|e| matches!(e, Event::Joined { .. })));
+}
+
+/// Issue 15, finding 1: a comparison's answer is for one invitation's join. A second redeem on
+/// a channel with a pending join is refused before it is sent (the invitation stays unused),
+/// and the `joined` event names the invitation whose Welcome was accepted.
+#[test]
+fn one_pending_join_per_channel_and_joined_names_the_invitation() {
+    let mut alice = comparing(Client::generate("Alice"));
+    let mut bob = Client::generate("Bob");
+    let host = TestHost::start(&[&alice]);
+    let (conv, _) = alice.create_channel(&host.url).expect("create");
+    let first = alice.create_invite(&conv, 3600).expect("invite");
+    let second = alice.create_invite(&conv, 3600).expect("invite");
+    let (i1, _) = bob.accept_invite(&first, "Bob").expect("accept");
+    match bob.accept_invite(&second, "Bob") {
+        Err(hearth_client::ClientError::JoinPending(c)) => assert_eq!(c.0, conv),
+        other => panic!("a second join on the channel: {other:?}"),
+    }
+    no_problems(&alice.sync());
+    bob.answer_sas(&i1, true).expect("answer");
+    let ev = bob.sync();
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Joined { invite: Some(i), .. } if *i == i1)),
+        "{ev:?}"
+    );
+}

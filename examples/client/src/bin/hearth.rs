@@ -172,12 +172,15 @@ enum Cmd {
 #[derive(clap::Args)]
 #[group(required = true, multiple = false)]
 struct Answer {
-    /// The other person's screen shows the same code
+    /// The other person's client says the codes match (the inviter's answer)
     #[arg(long)]
     code_matches: bool,
     /// The codes differ, or the other person has none
     #[arg(long)]
     mismatch: bool,
+    /// The six digits the inviter read to you (the joiner's answer; spaces allowed)
+    #[arg(long, value_name = "DIGITS")]
+    code: Option<String>,
 }
 
 /// A host URL argument: canonical (spec §5.2, §8.2), or an argument error.
@@ -369,10 +372,15 @@ fn command(client: &mut Client, cmd: Cmd) -> Result<(), Fail> {
         }
         Cmd::Join { link, name } => {
             let name = name.unwrap_or_else(|| client.name().to_owned());
-            client.accept_invite(&link, &name).map_err(fail)?;
-            say!(
-                "Invitation accepted. Now compare codes with your inviter, in person or on a call."
-            );
+            client.accept_invite(&link, &name).map_err(|e| {
+                if e.code() == Some(hearth_wire::ErrorCode::INVITE_USED) {
+                    // HRT-INV-33: someone else redeemed it first.
+                    fail(format!("{e}\nSomeone used this invitation first; tell the person who invited you, and ask for a new one."))
+                } else {
+                    fail(e)
+                }
+            })?;
+            say!("Invitation accepted.");
             let ev = client.sync();
             print_events(client, &ev);
             if !ev.iter().any(|e| matches!(e, Event::Joined { .. }))
@@ -496,21 +504,30 @@ fn answer_comparison(
     inviter: bool,
 ) -> Result<(), Fail> {
     let id = comparison(client, invite, inviter)?;
-    client.answer_sas(&id, answer.code_matches).map_err(fail)?;
-    if answer.mismatch {
+    // The joiner types what it hears; its own code is never shown (HRT-INV-69).
+    let matches = match &answer.code {
+        Some(heard) => client
+            .comparisons()
+            .iter()
+            .find(|w| w.invite().0 == id)
+            .is_some_and(|w| hearth_client::prompt::heard_matches(heard, w.sas())),
+        None => answer.code_matches,
+    };
+    client.answer_sas(&id, matches).map_err(fail)?;
+    if !matches {
         say!(
             "{}",
             if inviter {
                 "Not added, and the invitation is withdrawn. Make a new one and hand it over in person."
             } else {
-                "Join abandoned: someone else's join reached your inviter. Ask for a new invitation."
+                "Join abandoned: the code differs, so someone else's join reached your inviter. Tell them, and ask for a new invitation."
             }
         );
     }
     let ev = client.sync();
     print_events(client, &ev);
-    if answer.code_matches && !inviter && !ev.iter().any(|e| matches!(e, Event::Joined { .. })) {
-        say!("Confirmed. Run `hearth sync` once your inviter has added you.");
+    if matches && !inviter && !ev.iter().any(|e| matches!(e, Event::Joined { .. })) {
+        say!("The codes match: tell the person who invited you. Run `hearth sync` once they have added you.");
     }
     Ok(())
 }
@@ -625,6 +642,7 @@ fn print_events(client: &Client, events: &[Event]) {
                 conversation,
                 route,
                 epoch,
+                ..
             } => say!(
                 "Joined conversation {} on {} (epoch {epoch}).",
                 hex::encode(conversation),
@@ -636,9 +654,17 @@ fn print_events(client: &Client, events: &[Event]) {
                 route,
                 ..
             } => say!(
-                "{name} ({}) joined via {}. Compare this fingerprint with them in person.",
+                "Added the person who says they are {name:?} ({}) via {}. To be sure later, compare this fingerprint with them in person.",
                 fingerprint.display_digits(),
                 route.host.as_str()
+            ),
+            // issue 15: the host refused the add; the join is dropped.
+            Event::AddRefused {
+                name, code, route, ..
+            } => say!(
+                "Could not add the person who says they are {name:?} on {}: the host refused ({}). Make them a new invitation.",
+                route.host.as_str(),
+                code_name(*code)
             ),
             Event::Message {
                 sender,

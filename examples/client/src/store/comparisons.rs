@@ -35,6 +35,7 @@ pub(super) fn load(db: &Connection, client: &mut Client) -> Result<(), StoreErro
             (_, Some(conv), Some(state), 1) => {
                 let join = ValidatedJoin::restore(&state)
                     .map_err(|e| StoreError::Corrupt(format!("confirmed join: {e}")))?;
+                check_join(client, conv, &link, &join)?;
                 let route = client
                     .conversations
                     .iter_mut()
@@ -45,9 +46,10 @@ pub(super) fn load(db: &Connection, client: &mut Client) -> Result<(), StoreErro
                 route.pending_adds.push(join.confirm_sas_matches());
             }
             (Some(invite), Some(conv), Some(state), 0) => {
-                let w = Waiting::restore_inviter(link, invite, conv, &state)
+                let join = ValidatedJoin::restore(&state)
                     .map_err(|e| StoreError::Corrupt(format!("waiting join: {e}")))?;
-                client.sas.push(w);
+                check_join(client, conv, &link, &join)?;
+                client.sas.push(Waiting::inviter(link, conv, invite, join));
             }
             (Some(invite), None, None, 0) => {
                 let sas = u32::try_from(sas)
@@ -58,6 +60,32 @@ pub(super) fn load(db: &Connection, client: &mut Client) -> Result<(), StoreErro
             }
             _ => return Err(corrupt("comparison")),
         }
+    }
+    Ok(())
+}
+
+/// A restored join belongs to the row it was read from: its channel is the row's route, and its
+/// conversation id that of the row's conversation (issue 15); [`StoreError::Mismatch`] if not.
+fn check_join(
+    client: &Client,
+    conv: [u8; 16],
+    link: &crate::route::RouteRef,
+    join: &ValidatedJoin,
+) -> Result<(), StoreError> {
+    let c = client
+        .conversations
+        .iter()
+        .find(|c| c.handle == conv)
+        .ok_or_else(|| corrupt("a join of no conversation"))?;
+    if join.channel_id() != link.channel {
+        return Err(StoreError::Mismatch(
+            "a saved join is for another channel than its route".into(),
+        ));
+    }
+    if join.conversation() != c.id {
+        return Err(StoreError::Mismatch(
+            "a saved join is for another conversation than its row".into(),
+        ));
     }
     Ok(())
 }
@@ -142,6 +170,60 @@ mod tests {
         assert_eq!(w[0].invite(), Nonce16([5; 16]));
         assert_eq!(w[0].route(), &link);
         assert!(!w[0].is_inviter());
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// Issue 15: a waiting join read back from a row of another route is refused with a typed
+    /// error, not shown with the wrong channel.
+    #[test]
+    fn a_saved_join_of_another_channel_is_refused() {
+        use crate::client::Conversation;
+        use hearth_crypto::group::{Group, PendingMember};
+        use hearth_crypto::keys::IdentityKey;
+        use hearth_wire::request::PendingJoin;
+        use hearth_wire::{ConversationId, Secs};
+        let path = std::env::temp_dir().join(format!("hearth-store-sas-mm-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let host = HostUrl::new("https://example.org/h").unwrap();
+        let mut g = Group::create(host.clone(), IdentityKey::from_seed(&[1; 32]), 0).unwrap();
+        let channel = *g.channel_id();
+        let mut inv = g
+            .create_invitation(ConversationId(channel.0), u64::MAX / 2)
+            .unwrap()
+            .registered();
+        let uri = inv.uri().unwrap().to_string();
+        let (_, redeem) =
+            PendingMember::join(&uri, IdentityKey::from_seed(&[3; 32]), "Bob", 10).unwrap();
+        let pj = PendingJoin {
+            invite_id: redeem.body.invite_id,
+            member_key: redeem.body.member_key,
+            sealed: redeem.body.sealed.clone(),
+            redeemed_at: Secs(11),
+        };
+        let vj = inv.process_join(&pj).unwrap();
+        let mut c = Client::generate("Alice");
+        c.conversations.push(Conversation {
+            handle: channel.0,
+            id: ConversationId(channel.0),
+            routes: Vec::new(),
+            timeline: Default::default(),
+            undelivered: Vec::new(),
+        });
+        let other = RouteRef {
+            host,
+            channel: ChannelId([9; 16]),
+        };
+        c.sas
+            .push(Waiting::inviter(other, channel.0, pj.invite_id, vj));
+        let mut store = Store::open(&path).unwrap();
+        store.save(&c).unwrap();
+        drop(store);
+        let back = Store::open(&path).unwrap().load();
+        assert!(
+            matches!(back, Err(StoreError::Mismatch(_))),
+            "{:?}",
+            back.err()
+        );
         let _ = std::fs::remove_file(&path);
     }
 }
