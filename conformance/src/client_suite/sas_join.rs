@@ -5,10 +5,11 @@
 use hearth_client::transport::Transport;
 use hearth_client::Event;
 use hearth_crypto::group::PendingMember;
-use hearth_crypto::hpke::Hpke;
+use hearth_crypto::hazmat::hpke::Hpke;
 use hearth_crypto::keys::{IdentityKey, InitKey, MemberPublicKey};
-use hearth_crypto::labelled::{self, bstr};
-use hearth_crypto::{label, x25519, Secret32};
+use hearth_crypto::hazmat::labelled::{self, bstr};
+use hearth_crypto::hazmat::{label, x25519};
+use hearth_crypto::Secret32;
 use hearth_wire::invite::InviteUri;
 use hearth_wire::join::{JoinRequest, SignedJoinRequest};
 use hearth_wire::{
@@ -52,7 +53,7 @@ fn sealed_with_a_foreign_cert(uri: &str, mk: EdPublic) -> Result<HpkeSealed, Str
     let secret = Secret32::from_bytes(inv.secret.0);
     let id = labelled::expand_with_label::<16>(&secret, label::INVITE_ID, bstr(&cid.0));
     let psk = labelled::expand_with_label::<32>(&secret, label::INVITE_PSK, bstr(&cid.0));
-    let id = id.as_bytes();
+    let id = id.danger_expose();
     let ik = IdentityKey::generate();
     let member = MemberPublicKey::from_bytes(&mk.0).map_err(|x| e(&x))?;
     let cert = IdentityKey::generate().certify_member(inv.host_url.as_str(), &cid.0, &member);
@@ -87,7 +88,7 @@ fn sealed_with_a_foreign_cert(uri: &str, mk: EdPublic) -> Result<HpkeSealed, Str
         .setup_psk_s(
             &x25519::PublicKey::from_bytes(inv.inviter_key.0),
             &info,
-            psk.as_bytes(),
+            psk.danger_expose(),
             id,
         )
         .map_err(|x| e(&x))?;
