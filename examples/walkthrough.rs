@@ -229,7 +229,7 @@ fn main() -> Result<(), ProtocolError> {
     );
     println!(
         "  Bob still holds secrets: {}",
-        bob.danger_held_secrets().epoch.is_some()
+        bob.held_secrets().epoch.is_some()
     );
     println!(
         "  epoch {}; authenticators: Alice {}, Carol {}",

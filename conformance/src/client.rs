@@ -8,9 +8,9 @@
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hearth_crypto::ed25519::SigningKey;
-use hearth_crypto::label;
-use hearth_crypto::labelled::{h, sign_with_label};
+use hearth_crypto::hazmat::ed25519::SigningKey;
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{h, sign_with_label};
 use hearth_wire::request::Response;
 use hearth_wire::{encode_with, Encoder, ErrorCode, WireDecode};
 
@@ -129,7 +129,7 @@ impl Key {
     }
 
     /// `SignWithLabel(self, label, c)` where `c` is written by the closure (spec §3.2).
-    pub fn sign(&self, l: hearth_crypto::Label, c: impl FnOnce(&mut Encoder)) -> [u8; 64] {
+    pub fn sign(&self, l: hearth_crypto::hazmat::Label, c: impl FnOnce(&mut Encoder)) -> [u8; 64] {
         sign_with_label(&self.sk, l, c).to_bytes()
     }
 }

@@ -58,6 +58,11 @@ pub const CLIENT_MUTANTS: &[(&str, &[&str])] = &[
     ("no-decline-on-mismatch", &["client.sas.inviter.mismatch"]),
     ("no-recovery-commit", &["client.recovery.admin-recovers"]),
     ("send-when-reported", &["client.recovery.hold"]),
+    ("send-after-removal", &["client.removal.no-failover"]),
+    (
+        "no-carry-removal",
+        &["client.removal.carried-to-other-routes"],
+    ),
 ];
 
 #[test]

@@ -17,13 +17,13 @@
 )]
 
 use criterion::{criterion_group, BatchSize, Criterion};
-use hearth_crypto::aead::{Algorithm, Key};
 use hearth_crypto::envelope::ContentBuilder;
 use hearth_crypto::group::{Change, Group, PendingMember};
+use hearth_crypto::hazmat::aead::{Algorithm, Key};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{bstr, expand_with_label, sign_with_label};
 use hearth_crypto::invite::ValidatedJoin;
 use hearth_crypto::keys::{IdentityKey, MemberKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, expand_with_label, sign_with_label};
 use hearth_crypto::Secret32;
 use hearth_wire::request::PendingJoin;
 use hearth_wire::{ConversationId, HostUrl, Role, Secs};
@@ -89,7 +89,7 @@ struct OpenCase {
     env: Vec<u8>,
     mk: MemberKey,
     input: Vec<u8>,
-    sig: hearth_crypto::ed25519::Signature,
+    sig: hearth_crypto::hazmat::ed25519::Signature,
     ct: Vec<u8>,
     s: Secret32,
 }
@@ -105,7 +105,7 @@ fn open_case() -> OpenCase {
     let mk = MemberKey::generate();
     let msg = vec![7u8; 1100];
     let sig = sign_with_label(mk.signing_key(), label::MSG, bstr(&msg));
-    let input = hearth_crypto::labelled::signing_input(label::MSG, bstr(&msg));
+    let input = hearth_crypto::hazmat::labelled::signing_input(label::MSG, bstr(&msg));
     let key = Key::new(Algorithm::Aes256Gcm, &[1; 32]).unwrap();
     let ct = key.seal(&[2; 12], &[3; 40], &vec![0u8; 1152]).unwrap();
     let s = Secret32::from_bytes([4; 32]);

@@ -10,9 +10,9 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use hearth_crypto::aead::Algorithm;
-use hearth_crypto::hpke::{self, DhKemX25519, Hpke, XWing, XWingPublicKey, XWingSecretKey};
-use hearth_crypto::x25519;
+use hearth_crypto::hazmat::aead::Algorithm;
+use hearth_crypto::hazmat::hpke::{self, DhKemX25519, Hpke, XWing, XWingPublicKey, XWingSecretKey};
+use hearth_crypto::hazmat::x25519;
 use rand_core::{OsRng, RngCore};
 
 const INFO: &[u8] = b"hearth/1 commit-seal";

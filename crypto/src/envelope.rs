@@ -9,10 +9,10 @@
 use hearth_wire::envelope::{Content, ContentBody, TextBody};
 use hearth_wire::{BoundedBytes, ContentType, Hash, Leaf, RawValue, Seq};
 
-use crate::error::{ApiMisuse, ProtocolError};
+use crate::error::{Misuse, ProtocolError};
+use crate::hazmat::label;
+use crate::hazmat::labelled::{bstr, h};
 use crate::keys::IdentityPublicKey;
-use crate::label;
-use crate::labelled::{bstr, h};
 
 /// The largest `content_bytes` (spec §7.10).
 pub const MAX_CONTENT: usize = hearth_wire::envelope::MAX_CONTENT;
@@ -69,7 +69,7 @@ impl ContentBuilder {
     /// known type's body must decode as its rule (HRT-MSG-23).
     pub fn new(content_type: ContentType, body: RawValue) -> Result<Self, ProtocolError> {
         if hearth_wire::is_grease(u64::from(content_type.0)) {
-            return Err(ApiMisuse::BadContent.into());
+            return Err(Misuse::BadContent.into());
         }
         let c = Content {
             content_type,
@@ -80,7 +80,7 @@ impl ContentBuilder {
             prev: None,
             ext: None,
         };
-        c.body().map_err(|_| ApiMisuse::BadContent)?;
+        c.body().map_err(|_| Misuse::BadContent)?;
         Ok(Self(c))
     }
 
@@ -95,7 +95,7 @@ impl ContentBuilder {
     pub fn seen(mut self, seq: u64, head: Option<Hash>) -> Result<Self, ProtocolError> {
         let head = head.map(|h| h.0.to_vec()).unwrap_or_default();
         if (seq == 0) != head.is_empty() {
-            return Err(ApiMisuse::BadContent.into());
+            return Err(Misuse::BadContent.into());
         }
         self.0.seen_seq = Seq(seq);
         self.0.seen_head = BoundedBytes::new(head)?;

@@ -38,24 +38,6 @@ pub enum CryptoError {
     Misuse(Misuse),
 }
 
-/// Local API misuse: a bug in the caller, not bad peer input (OpenMLS `LibraryError` style).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Misuse {
-    /// HPKE `psk` and `psk_id` must be both present (PSK mode) or both absent (Base mode)
-    /// (RFC 9180 §5.1 `VerifyPSKInputs`).
-    PskInputs,
-    /// The HPKE sequence number would overflow (RFC 9180 §5.2 `MessageLimitReachedError`).
-    MessageLimit,
-    /// An output length beyond what HKDF-SHA256 can produce (255 · 32 bytes, RFC 5869 §2.3),
-    /// or beyond the 16-bit length prefix of an HPKE `LabeledExpand`.
-    OutputLength,
-    /// A key of the wrong length for the chosen algorithm.
-    KeyLength,
-    /// A plaintext too long for AES-GCM (NIST SP 800-38D).
-    PlaintextLength,
-}
-
 impl CryptoError {
     /// The spec's stable error code for this failure (spec §12).
     pub fn code(self) -> ErrorCode {
@@ -64,7 +46,7 @@ impl CryptoError {
             CryptoError::Verify | CryptoError::WeakKey => ErrorCode::BAD_SIGNATURE,
             CryptoError::BadMac => ErrorCode::BAD_CONFIRMATION_TAG,
             CryptoError::BadMemberCert => ErrorCode::BAD_MEMBER_CERT,
-            CryptoError::Misuse(_) => ErrorCode::INTERNAL,
+            CryptoError::Misuse(m) => m.code(),
         }
     }
 }
@@ -151,13 +133,31 @@ pub enum ProtocolError {
     /// version is `unsupported_version` ([`ProtocolError::Wire`]) instead.
     BadSavedState,
     /// The local caller used the API in a way the spec forbids; maps to `internal`.
-    Misuse(ApiMisuse),
+    Misuse(Misuse),
 }
 
-/// Local refusals of the protocol layer: the caller asked for something the spec forbids.
+/// Local API misuse: a bug in the caller or a call the spec forbids, never bad peer input
+/// (OpenMLS `LibraryError` style). One type for both layers: a primitive's misuse
+/// ([`CryptoError::Misuse`]) and a protocol-layer refusal ([`ProtocolError::Misuse`]) carry the
+/// same value. Every variant maps to the spec's `internal` code ([`Misuse::code`]): a peer never
+/// observes it as anything else (spec §12).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ApiMisuse {
+pub enum Misuse {
+    // Primitives (spec §3).
+    /// HPKE `psk` and `psk_id` must be both present (PSK mode) or both absent (Base mode)
+    /// (RFC 9180 §5.1 `VerifyPSKInputs`).
+    PskInputs,
+    /// The HPKE sequence number would overflow (RFC 9180 §5.2 `MessageLimitReachedError`).
+    MessageLimit,
+    /// An output length beyond what HKDF-SHA256 can produce (255 · 32 bytes, RFC 5869 §2.3),
+    /// or beyond the 16-bit length prefix of an HPKE `LabeledExpand`.
+    OutputLength,
+    /// A key of the wrong length for the chosen algorithm.
+    KeyLength,
+    /// A plaintext too long for AES-GCM (NIST SP 800-38D).
+    PlaintextLength,
+    // The protocol layer (spec §5 to §7).
     /// The member has been removed from the channel (HRT-GRP-46) and holds no secrets.
     Removed,
     /// The group rejected a commit and can no longer follow the channel (HRT-GRP-89).
@@ -193,8 +193,13 @@ pub enum ApiMisuse {
     SasNotConfirmed,
     /// Sealing to a peer's key failed: the key has small order (HRT-CRYPTO-27).
     NonContributory,
-    /// A lower-level primitive was misused.
-    Crypto(Misuse),
+}
+
+impl Misuse {
+    /// The spec's code for a local refusal: always `internal` (spec §12).
+    pub fn code(self) -> ErrorCode {
+        ErrorCode::INTERNAL
+    }
 }
 
 impl ProtocolError {
@@ -222,7 +227,7 @@ impl ProtocolError {
             ProtocolError::InviteExpired => ErrorCode::INVITE_EXPIRED,
             ProtocolError::SasMismatch => ErrorCode::SAS_MISMATCH,
             ProtocolError::BadSavedState => ErrorCode::MALFORMED,
-            ProtocolError::Misuse(_) => ErrorCode::INTERNAL,
+            ProtocolError::Misuse(m) => m.code(),
         }
     }
 
@@ -250,23 +255,17 @@ impl From<CryptoError> for ProtocolError {
         match e {
             CryptoError::Decrypt => ProtocolError::DecryptFailed,
             CryptoError::Verify | CryptoError::WeakKey => ProtocolError::BadSignature,
-            CryptoError::NonContributory => ProtocolError::Misuse(ApiMisuse::NonContributory),
+            CryptoError::NonContributory => ProtocolError::Misuse(Misuse::NonContributory),
             CryptoError::BadMac => ProtocolError::BadConfirmationTag,
             CryptoError::BadMemberCert => ProtocolError::BadMemberCert,
-            CryptoError::Misuse(m) => ProtocolError::Misuse(ApiMisuse::Crypto(m)),
+            CryptoError::Misuse(m) => ProtocolError::Misuse(m),
         }
-    }
-}
-
-impl From<ApiMisuse> for ProtocolError {
-    fn from(m: ApiMisuse) -> Self {
-        ProtocolError::Misuse(m)
     }
 }
 
 impl From<Misuse> for ProtocolError {
     fn from(m: Misuse) -> Self {
-        ProtocolError::Misuse(ApiMisuse::Crypto(m))
+        ProtocolError::Misuse(m)
     }
 }
 

@@ -5,11 +5,11 @@ use core::fmt;
 
 use hearth_wire::Encoder;
 
-use crate::ed25519::{Signature, SigningKey, VerifyingKey};
 use crate::error::CryptoError;
-use crate::label;
-use crate::labelled::{bstr, h, sign_with_label, verify_with_label};
-use crate::x25519;
+use crate::hazmat::ed25519::{Signature, SigningKey, VerifyingKey};
+use crate::hazmat::label;
+use crate::hazmat::labelled::{bstr, h, sign_with_label, verify_with_label};
+use crate::hazmat::x25519;
 
 /// Length of a channel id (spec §4.2).
 pub const CHANNEL_ID_LEN: usize = 16;

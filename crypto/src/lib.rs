@@ -3,19 +3,21 @@
 //! Hearth's cryptography (spec §3 to §7) on suite 1: DHKEM(X25519, HKDF-SHA256),
 //! HKDF-SHA256, AES-256-GCM and Ed25519.
 //!
-//! This crate's primitive layer, one module per spec concept:
+//! What an application uses:
 //!
 //! | module | spec | what |
 //! |---|---|---|
-//! | [`label`] | §3.3 | the label registry |
-//! | [`labelled`] | §3.2 | `H`, `Extract`, `ExpandWithLabel`, `DeriveSecret`, `MAC`, `SignWithLabel` |
-//! | [`ed25519`] | §3.5 | Ed25519 with Hearth's validity rules, single and batch verification |
-//! | [`x25519`] | §3.4 | X25519 (RFC 7748) with the non-contributory check |
-//! | [`aead`] | §3.1 | AES-GCM with 96-bit nonces |
-//! | [`hpke`] | §3.6 | RFC 9180 HPKE: DHKEM(X25519, HKDF-SHA256) and, for the suite-2 work of issue 18, X-Wing (MLKEM768-X25519); HKDF-SHA256, AES-GCM, Base and PSK modes |
+//! | [`group`] | §6, §7 | [`Group`], one member's state of one channel: commits, Welcomes, sealing and opening envelopes |
+//! | [`invite`] | §5 | invitations: creating, redeeming ([`PendingMember::join`]) and processing joins |
+//! | [`envelope`] | §7 | what sealing and opening produce, building `Content` |
 //! | [`keys`] | §4 | identity, member and init keys, member certificates, fingerprints |
 //! | [`log`] | §9.3 | the log hash chain: `H("entry", …)` and the next head |
-//! | [`error`] | §12 | [`CryptoError`] and its map onto the spec's error codes |
+//! | [`error`] | §12 | [`ProtocolError`] (the protocol layer), [`CryptoError`] (the primitives), [`Misuse`] (local refusals of both), and their map onto the spec's error codes |
+//! | [`rng`] | §3.1 | the generator every key and nonce comes from |
+//!
+//! The primitives under them (labelled derivations, Ed25519, X25519, AEAD, HPKE) are in
+//! [`hazmat`], for hosts, vectors, fuzz targets and benchmarks; the sender ratchets are
+//! internal to [`group`].
 //!
 //! ## Saved states
 //!
@@ -25,43 +27,41 @@
 //!
 //! ## Dangerous features
 //!
-//! - `danger-deterministic` (off by default): exposes `#[doc(hidden)]` HPKE functions that take
-//!   the ephemeral input keying material from the caller (`hpke::Hpke::danger_setup_s_derand`),
-//!   so RFC 9180 vectors and Hearth vectors are reproducible. Production code paths always draw
-//!   it from the OS RNG. Never enable it in a build that talks to peers.
-//! - `danger-forge` (off by default; the conformance harness's client suite only): functions that
-//!   build what a conforming client never sends (`Group::danger_seal_forged`, forged commits and
-//!   requests, the Ed25519 edge cases of `ed25519::forge`), so that the suites and the vectors can
-//!   check what receivers accept and reject.
+//! Three features, off by default, add `#[doc(hidden)]` `danger_*` functions for the test tools
+//! and change nothing else; never enable one in a build that talks to peers:
 //!
-//! Both are additive (they add functions and change none), and [`DANGER_FEATURES`] names those
-//! a build carries.
+//! - `danger-deterministic`: randomness from a caller-chosen seed (`HearthRng::danger_seeded`,
+//!   `Group::danger_create_with_rng`, `PendingMember::danger_join_with_rng`, the HPKE `derand`
+//!   functions) and `Group::danger_clone`, so that vectors are reproducible and benchmarks can
+//!   repeat a receive.
+//! - `danger-forge` (the conformance harness's client suite): what a conforming client never
+//!   sends (`Group::danger_seal_forged`, forged commits and requests, the Ed25519 edge cases of
+//!   `hazmat::ed25519::forge`), so that the suites and the vectors can check what receivers
+//!   accept and reject.
+//! - `danger-expose-secrets` (the vector generator): `Secret::danger_expose`, the bytes of an
+//!   intermediate secret.
+//!
+//! [`DANGER_FEATURES`] names those a build carries.
 
 #![forbid(unsafe_code)]
 
-pub mod aead;
-pub mod ed25519;
 pub mod envelope;
 pub mod error;
 pub mod group;
-pub mod hpke;
+pub mod hazmat;
 pub mod invite;
 pub mod keys;
-pub mod label;
-pub mod labelled;
 pub mod log;
 mod persist;
-pub mod ratchet;
+mod ratchet;
 pub mod rng;
 mod secret;
-pub mod x25519;
 
 #[cfg(test)]
 mod test_support;
 
-pub use error::{ApiMisuse, CryptoError, Misuse, ProtocolError};
+pub use error::{CryptoError, Misuse, ProtocolError};
 pub use group::{Change, ChannelParams, CommitOutcome, CommitOutput, Group, PendingMember, Status};
-pub use label::Label;
 pub use persist::SavedState;
 pub use secret::{Secret, Secret32};
 
@@ -73,6 +73,8 @@ pub const DANGER_FEATURES: &[&str] = &[
     "hearth-crypto/danger-deterministic",
     #[cfg(feature = "danger-forge")]
     "hearth-crypto/danger-forge",
+    #[cfg(feature = "danger-expose-secrets")]
+    "hearth-crypto/danger-expose-secrets",
 ];
 
 #[cfg(test)]

@@ -8,8 +8,8 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::label;
-use crate::labelled::h;
+use crate::hazmat::label;
+use crate::hazmat::labelled::h;
 
 /// `H("entry", bytes)` of an entry's exact bytes (spec §9.3): `SHA-256(hCBOR(["entry",
 /// bytes]))`, hashed as it is encoded (a client hashes every entry it verifies, HRT-LOG-19;
@@ -48,7 +48,7 @@ pub fn next_head(prev: &[u8], seq: u64, kind: u64, bytes: &[u8]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::labelled::bstr;
+    use crate::hazmat::labelled::bstr;
 
     #[test]
     fn the_entry_hash_is_the_labelled_hash_of_the_bytes() {

@@ -222,9 +222,9 @@ pub(crate) fn member_key(d: &mut Decoder<'_>) -> R<MemberKey> {
 /// Reads an init key secret.
 pub(crate) fn init_key(d: &mut Decoder<'_>) -> R<InitKey> {
     let s = secret::<32>(d)?;
-    Ok(InitKey::from_secret(crate::x25519::SecretKey::from_bytes(
-        *s.as_bytes(),
-    )))
+    Ok(InitKey::from_secret(
+        crate::hazmat::x25519::SecretKey::from_bytes(*s.as_bytes()),
+    ))
 }
 
 /// Reads `[]` as `None` and `[x]` as `Some(x)`.

@@ -5,7 +5,7 @@ use hearth_wire::request::PendingJoin;
 use hearth_wire::{ConversationId, Role, Secs, WireError};
 use proptest::prelude::*;
 
-use crate::error::{ApiMisuse, ProtocolError};
+use crate::error::{Misuse, ProtocolError};
 use crate::group::{Change, CommitOutcome, Group, HeldSecrets, PendingMember, Status};
 use crate::invite::{Invitation, ValidatedJoin};
 use crate::protocol_tests::{
@@ -19,7 +19,7 @@ fn reload(g: &Group) -> Group {
     let r = Group::restore(saved.as_bytes()).unwrap();
     // One canonical encoding: the restored group saves to the same bytes.
     assert_eq!(r.save().unwrap().as_bytes(), saved.as_bytes());
-    assert_eq!(r.danger_held_secrets(), g.danger_held_secrets());
+    assert_eq!(r.held_secrets(), g.held_secrets());
     assert_eq!(r.epoch_authenticator(), g.epoch_authenticator());
     assert_eq!(r.group_context_hash(), g.group_context_hash());
     assert_eq!(r.members(), g.members());
@@ -102,7 +102,7 @@ fn run_sequence(seed: u64, steps: usize) {
                 assert_eq!(removed.status(), Status::Removed);
                 let r = reload(&removed);
                 assert_eq!(r.status(), Status::Removed);
-                assert_eq!(r.danger_held_secrets(), HeldSecrets::default());
+                assert_eq!(r.held_secrets(), HeldSecrets::default());
                 assert_converged(&groups);
             }
             // An update (empty commit or member key rotation), sometimes with the pending
@@ -175,7 +175,7 @@ fn pending_commit_survives_restore_hrt_grp_23() {
     let mut g = channel(3);
     let out = g[1].commit(vec![Change::RotateMemberKey], 0).unwrap();
     let mut r = reload(&g[1]);
-    assert!(r.danger_held_secrets().pending_commit);
+    assert!(r.held_secrets().pending_commit);
     assert_eq!(r.commit_accepted(), Ok(g[1].epoch().unwrap() + 1));
     g[1] = r;
     g[0].process_commit(&out.commit).unwrap();
@@ -221,13 +221,13 @@ fn update_counters_survive_restore_hrt_rat_18_hrt_rat_19() {
     let mut r = reload(&g[0]);
     assert_eq!(
         r.seal(&text("x"), 0).err(),
-        Some(ProtocolError::Misuse(ApiMisuse::UpdateRequired))
+        Some(ProtocolError::Misuse(Misuse::UpdateRequired))
     );
     let mut r = reload(&g[1]);
     assert_eq!(
         r.seal(&text("x"), crate::group::UPDATE_AFTER_SECS + 1)
             .err(),
-        Some(ProtocolError::Misuse(ApiMisuse::UpdateRequired))
+        Some(ProtocolError::Misuse(Misuse::UpdateRequired))
     );
     assert!(r.seal(&text("x"), 5).is_ok());
 }
@@ -240,15 +240,12 @@ fn skipped_keys_survive_restore_hrt_rat_8_hrt_rat_12() {
         .collect();
     assert!(g[1].open(&e[3]).is_ok());
     let mut r = reload(&g[1]);
-    assert_eq!(
-        r.danger_held_secrets().skipped_keys,
-        vec![(0, 0), (0, 1), (0, 2)]
-    );
+    assert_eq!(r.held_secrets().skipped_keys, vec![(0, 0), (0, 1), (0, 2)]);
     assert!(r.open(&e[1]).is_ok());
     let mut r = reload(&r);
     assert!(r.open(&e[0]).is_ok());
     assert!(r.open(&e[2]).is_ok());
-    assert!(r.danger_held_secrets().skipped_keys.is_empty());
+    assert!(r.held_secrets().skipped_keys.is_empty());
     for x in &e {
         assert_eq!(code(r.open(x)), ErrorCode::DUPLICATE_MESSAGE);
     }
@@ -262,11 +259,11 @@ fn removed_member_restores_removed_without_secrets_hrt_grp_46() {
     let r = reload(&g[2]);
     assert_eq!(r.status(), Status::Removed);
     assert_eq!(r.epoch(), None);
-    assert_eq!(r.danger_held_secrets(), HeldSecrets::default());
+    assert_eq!(r.held_secrets(), HeldSecrets::default());
     let mut r = r;
     assert_eq!(
         r.seal(&text("x"), 0).err(),
-        Some(ProtocolError::Misuse(ApiMisuse::Removed))
+        Some(ProtocolError::Misuse(Misuse::Removed))
     );
 }
 

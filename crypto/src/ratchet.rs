@@ -19,10 +19,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::aead::NONCE_LEN;
-use crate::error::{ApiMisuse, ProtocolError};
-use crate::label;
-use crate::labelled::expand_with_label;
+use crate::error::{Misuse, ProtocolError};
+use crate::hazmat::aead::NONCE_LEN;
+use crate::hazmat::label;
+use crate::hazmat::labelled::expand_with_label;
 use crate::persist::{self, ensure, Corrupt, Writer, R};
 use crate::secret::{Secret, Secret32};
 use hearth_wire::Decoder;
@@ -143,10 +143,10 @@ impl EpochRatchets {
         let c = self
             .leaves
             .get_mut(usize::from(leaf))
-            .ok_or(ApiMisuse::GenerationsExhausted)?;
+            .ok_or(Misuse::GenerationsExhausted)?;
         let g = c.next;
-        let gen = u32::try_from(g).map_err(|_| ApiMisuse::GenerationsExhausted)?;
-        let chain = c.chain.take().ok_or(ApiMisuse::GenerationsExhausted)?;
+        let gen = u32::try_from(g).map_err(|_| Misuse::GenerationsExhausted)?;
+        let chain = c.chain.take().ok_or(Misuse::GenerationsExhausted)?;
         let (keys, next) = step(&chain, g);
         drop(chain);
         c.next = g + 1;

@@ -6,7 +6,7 @@
 use hearth_wire::group::{Commit, CommitTbs, GroupOp};
 use hearth_wire::{ErrorCode, Leaf, Role, Seq, SignedBytes, WireDecode, WireEncode};
 
-use crate::error::{ApiMisuse, ProtocolError};
+use crate::error::{Misuse, ProtocolError};
 use crate::group::{Change, CommitOutcome, Group, Status};
 use crate::protocol_tests::{assert_converged, channel, code, commit_all, text};
 
@@ -218,7 +218,7 @@ fn process_commit_hands_a_recovery_commit_back_without_halting() {
     let (mut g, _b, r) = recovery_case();
     assert!(matches!(
         g[2].process_commit(&r),
-        Err(ProtocolError::Misuse(ApiMisuse::RecoveryCommit))
+        Err(ProtocolError::Misuse(Misuse::RecoveryCommit))
     ));
     assert_eq!(g[2].status(), Status::Active);
 }
@@ -229,7 +229,7 @@ fn only_an_admin_that_is_not_the_bad_committer_builds_one_hrt_grp_93() {
     // A plain member (wedged).
     assert!(matches!(
         g[1].recovery_commit(B_SEQ, &b, 0),
-        Err(ProtocolError::Misuse(ApiMisuse::UnauthorisedCommit))
+        Err(ProtocolError::Misuse(Misuse::UnauthorisedCommit))
     ));
     // B's committer, made admin for the test: it would have to remove itself.
     let mut g2 = channel(3);
@@ -246,5 +246,22 @@ fn a_recovered_member_survives_save_and_restore() {
     let saved = g[1].save().unwrap();
     g[1] = Group::restore(saved.as_bytes()).unwrap();
     assert_converged(&g[..2]);
+    talks(&mut g, 1, 0);
+}
+
+#[test]
+fn no_message_while_a_left_member_is_in_the_roster_hrt_grp_83() {
+    let mut g = channel(3);
+    crate::protocol_tests::commits::leave_all(&mut g, 2);
+    // HRT-GRP-83: the member commits first; its plain update removes the leaver (HRT-GRP-82).
+    assert!(g[1].needs_update(0));
+    assert!(matches!(
+        g[1].seal(&text("x"), 0),
+        Err(ProtocolError::Misuse(Misuse::UpdateRequired))
+    ));
+    let c = g[1].commit(vec![], 0).unwrap().commit;
+    g[1].commit_accepted().unwrap();
+    g[0].process_commit(&c).unwrap();
+    assert!(!g[1].needs_update(0));
     talks(&mut g, 1, 0);
 }

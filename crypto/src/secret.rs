@@ -24,8 +24,18 @@ impl<const N: usize> Secret<N> {
         <[u8; N]>::try_from(bytes).ok().map(Self)
     }
 
-    /// The secret bytes.
-    pub fn as_bytes(&self) -> &[u8; N] {
+    /// The secret bytes; inside the crate only, so that a secret leaves it only through an
+    /// explicit method of the few types whose bytes must leave (a saved state, an invitation
+    /// URI) or, in vector generators, [`Secret::danger_expose`].
+    pub(crate) fn as_bytes(&self) -> &[u8; N] {
+        &self.0
+    }
+
+    /// DANGER (feature `danger-expose-secrets`, test vectors only): the secret bytes, so that a
+    /// generator can print the intermediate secrets of a derivation.
+    #[cfg(feature = "danger-expose-secrets")]
+    #[doc(hidden)]
+    pub fn danger_expose(&self) -> &[u8; N] {
         &self.0
     }
 

@@ -49,4 +49,4 @@ pub use error::WireError;
 pub use ext::ExtMap;
 pub use kem::{kem_sizes, KemEnc, KemPublic, KemSealed, XWingEnc, XWingPublic};
 pub use types::*;
-pub use validate::{item_len, validate, Profile, MAX_DEPTH};
+pub use validate::{validate, Profile, MAX_DEPTH};

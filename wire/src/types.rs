@@ -151,6 +151,14 @@ closed_enum!(
     }
 );
 
+impl Role {
+    /// The wire code of `admin` (`role = &( member: 0, admin: 1 )`), for code that keeps a role
+    /// as a number (a host's store, a harness building raw commits).
+    pub const ADMIN_CODE: u8 = Role::Admin as u8;
+    /// The wire code of `member`.
+    pub const MEMBER_CODE: u8 = Role::Member as u8;
+}
+
 closed_enum!(
     /// `entry-kind = &( create: 0, commit: 1, msg: 2, leave: 3, report: 4 )`.
     EntryKind {

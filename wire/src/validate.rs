@@ -131,7 +131,7 @@ pub fn validate(bytes: &[u8], profile: &Profile) -> Result<(), WireError> {
 /// Validates the first item of `bytes` (every rule but HRT-WIRE-1) and returns its length,
 /// ignoring what follows it. Used where the spec allows a suffix (the zero padding after
 /// `SealedContent`, spec §7), which the caller then checks itself.
-pub fn item_len(bytes: &[u8], profile: &Profile) -> Result<usize, WireError> {
+pub(crate) fn item_len(bytes: &[u8], profile: &Profile) -> Result<usize, WireError> {
     // HRT-WIRE-10: the whole input against its bound.
     if bytes.len() > profile.max_total {
         return Err(WireError::LengthExceeded);

@@ -2,9 +2,9 @@
 //! posts is checked byte for byte through the proxy's record, and the host's log through the
 //! answers the proxy served.
 
-use hearth_crypto::ed25519::{Signature, VerifyingKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, verify_with_label};
+use hearth_crypto::hazmat::ed25519::{Signature, VerifyingKey};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{bstr, verify_with_label};
 use hearth_wire::request::{AppendResult, RequestBody, SignedRequest};
 use hearth_wire::{EntryKind, Op, WireDecode};
 

@@ -22,6 +22,7 @@ pub mod peer_join;
 pub mod peer_msg;
 pub mod peer_route;
 pub mod recovery;
+pub mod removal;
 pub mod sas;
 
 use std::time::{Duration, Instant};
@@ -77,6 +78,7 @@ pub fn all_tests() -> Vec<ClientTestDef> {
     v.extend(peer_display::tests());
     v.extend(sas::tests());
     v.extend(recovery::tests());
+    v.extend(removal::tests());
     v
 }
 

@@ -44,7 +44,12 @@ pub fn tests() -> Vec<ClientTestDef> {
 }
 
 /// A peer joins the channel of `inviter` (a harness peer) as a member.
-fn add_peer(fx: &mut Fixture, inviter: &mut Client, h: [u8; 16], i: usize) -> Result<Client, Stop> {
+pub(super) fn add_peer(
+    fx: &mut Fixture,
+    inviter: &mut Client,
+    h: [u8; 16],
+    i: usize,
+) -> Result<Client, Stop> {
     let uri = must(fx, "create_invite", inviter.create_invite(&h, 3600))?;
     let mut p = peer(fx, i)?;
     must(fx, "accept_invite", p.accept_invite(&uri, "Member"))?;

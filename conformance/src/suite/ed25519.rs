@@ -1,11 +1,11 @@
 //! Spec §3.5.5 and §4.8: Ed25519 at the host, per role. The host suite sends the edge cases of
 //! `vectors/ed25519.json`, built afresh over this run's requests by
-//! `hearth_crypto::ed25519::forge`: a host that accepts what every role must reject fails, and a
+//! `hearth_crypto::hazmat::ed25519::forge`: a host that accepts what every role must reject fails, and a
 //! host on a strict cofactorless verifier (libsodium, `verify_strict`) that rejects what a host
 //! may reject passes.
 
-use hearth_crypto::ed25519::forge::{self, Edge};
-use hearth_crypto::{label, labelled};
+use hearth_crypto::hazmat::ed25519::forge::{self, Edge};
+use hearth_crypto::hazmat::{label, labelled};
 use hearth_wire::ErrorCode;
 
 use super::{expect_code, expect_one_of, op, Ctx, EMPTY};

@@ -11,12 +11,12 @@ use hearth_wire::{
 use super::roster::{apply, authorised, well_formed, Member, Origin, Plan};
 use super::schedule::{CommitSecret, EpochKeys, InitSecret};
 use super::{group_context, welcome, EpochState, Group, Status, SUITE_1};
-use crate::error::{ApiMisuse, ProtocolError};
-use crate::hpke::{Hpke, Mode};
+use crate::error::{Misuse, ProtocolError};
+use crate::hazmat::hpke::{Hpke, Mode};
+use crate::hazmat::label;
+use crate::hazmat::labelled::{bstr, h, sign_with_label};
 use crate::invite::ConfirmedJoin;
 use crate::keys::{InitKey, MemberKey};
-use crate::label;
-use crate::labelled::{bstr, h, sign_with_label};
 use crate::ratchet::EpochRatchets;
 
 /// One change a commit makes (spec §6.6). Leaves are leaves of the current epoch.
@@ -246,7 +246,7 @@ impl Group {
         recover: Option<Seq>,
     ) -> Result<CommitOutput, ProtocolError> {
         if self.pending.is_some() {
-            return Err(ApiMisuse::CommitPending.into());
+            return Err(Misuse::CommitPending.into());
         }
         let mut draft = Draft {
             ops: Vec::new(),
@@ -261,7 +261,7 @@ impl Group {
                     if joiner.channel_id != self.params.channel_id
                         || draft.conversation.is_some_and(|c| c != joiner.conversation)
                     {
-                        return Err(ApiMisuse::WrongChannel.into());
+                        return Err(Misuse::WrongChannel.into());
                     }
                     draft.conversation = Some(joiner.conversation);
                     // HRT-INV-45: exactly JoinRequest keys 2 and 3, and 1 and 4.
@@ -278,7 +278,7 @@ impl Group {
                 Change::Remove(leaf) => draft.ops.push(GroupOp::Remove { leaf }),
                 Change::RotateMemberKey => {
                     if draft.new_member_key.is_some() {
-                        return Err(ApiMisuse::IllFormedCommit.into());
+                        return Err(Misuse::IllFormedCommit.into());
                     }
                     // HRT-KEY-5: a fresh member key pair.
                     let mk = MemberKey::generate_with(&mut self.rng);
@@ -321,7 +321,7 @@ impl Group {
         b: &Base,
         recover: Option<Seq>,
     ) -> Result<(CommitOutput, PendingCommit), ProtocolError> {
-        let keys = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
+        let keys = self.keys.as_ref().ok_or(Misuse::Removed)?;
         let cid = self.params.channel_id.0;
         let n = b.epoch;
         let c = b.me;
@@ -332,12 +332,12 @@ impl Group {
         let new_init_pub = XPublic(*new_init.public_key().as_bytes());
         let plan = match well_formed(base, c, &draft.ops, &new_init_pub.into()) {
             Ok(p) => p,
-            Err(_) if check => return Err(ApiMisuse::IllFormedCommit.into()),
+            Err(_) if check => return Err(Misuse::IllFormedCommit.into()),
             Err(e) => return Err(e),
         };
         if check {
             authorised(base, c, &draft.ops, &plan, &b.left)
-                .map_err(|_| ApiMisuse::UnauthorisedCommit)?;
+                .map_err(|_| Misuse::UnauthorisedCommit)?;
         }
         let new_cert = draft.new_member_key.as_ref().map(|mk| {
             hearth_wire::Signature(
@@ -356,7 +356,7 @@ impl Group {
         let (ck, cn) = commit_secret.private_key_nonce(&cid, n)?;
         let private_ct = ck
             .seal(cn.as_bytes(), &private_aad(&cid, n, c), &pk_bytes)
-            .map_err(|_| ApiMisuse::Crypto(crate::error::Misuse::PlaintextLength))?;
+            .map_err(|_| Misuse::PlaintextLength)?;
         drop((ck, cn));
         // Step 3: Roster[n+1] (HRT-GRP-12).
         let new_entries = apply(
@@ -374,8 +374,8 @@ impl Group {
             let pk = new_entries
                 .get(j)
                 .and_then(|e| e.init_key.as_x25519().ok())
-                .map(|k| crate::x25519::PublicKey::from_bytes(k.0))
-                .ok_or(ApiMisuse::IllFormedCommit)?;
+                .map(|k| crate::hazmat::x25519::PublicKey::from_bytes(k.0))
+                .ok_or(Misuse::IllFormedCommit)?;
             let (enc, ct) = Hpke::SUITE_1
                 .seal_with_rng(
                     &mut self.rng,
@@ -387,7 +387,7 @@ impl Group {
                     &[],
                     &[],
                 )
-                .map_err(|_| ApiMisuse::NonContributory)?;
+                .map_err(|_| Misuse::NonContributory)?;
             sealed.push(KemSealed {
                 enc: XPublic(*enc.as_bytes()).into(),
                 ct: BoundedBytes::new(ct)?,
@@ -446,7 +446,7 @@ impl Group {
                 plan.committer_new,
                 signer,
                 &joiner,
-                draft.conversation.ok_or(ApiMisuse::WrongChannel)?,
+                draft.conversation.ok_or(Misuse::WrongChannel)?,
                 &plan.adds,
                 &mut self.rng,
             )?;
@@ -493,7 +493,7 @@ impl Group {
         if !self.pending_is_recovery() {
             self.active_state()?;
         }
-        let p = self.pending.take().ok_or(ApiMisuse::NoPendingCommit)?;
+        let p = self.pending.take().ok_or(Misuse::NoPendingCommit)?;
         Ok(self.install_own(p))
     }
 
@@ -517,7 +517,7 @@ impl Group {
     /// pending commit, its `commit_secret`, new init and member key pairs, computed secrets and
     /// Welcomes (HRT-GRP-48); none of them is ever used again (HRT-GRP-49).
     pub fn commit_conflict(&mut self) -> Result<(), ProtocolError> {
-        self.pending.take().ok_or(ApiMisuse::NoPendingCommit)?;
+        self.pending.take().ok_or(Misuse::NoPendingCommit)?;
         Ok(())
     }
 }

@@ -9,12 +9,14 @@
 //! | `recover` | §6.9.3 | building and processing recovery commits |
 //! | [`welcome`] | §6.11, §6.12 | creating and processing Welcomes |
 //!
-//! The sender ratchets are [`crate::ratchet`] and envelopes [`crate::envelope`].
+//! Sealing and opening envelopes (spec §7) are here too (`seal`, `open`), as are the entry points
+//! into invitations (`invite`); the sender ratchets (§6.14) are a private module of the crate, and
+//! the envelope types are [`crate::envelope`].
 //!
 //! ## Healing duties (spec §6.17)
 //!
 //! - A joiner starts with its own `needs_update` flag set; [`Group::seal`] refuses with
-//!   [`ApiMisuse::UpdateRequired`] until a commit of its own has been accepted (HRT-RAT-17),
+//!   [`Misuse::UpdateRequired`] until a commit of its own has been accepted (HRT-RAT-17),
 //!   and receivers reject its messages with `update_required` (HRT-MSG-22).
 //! - [`Group::needs_update`] advises a commit once 100 messages have been sent, or 7 days have
 //!   passed, since the member's last accepted commit. [`Group::seal`] enforces both: it refuses
@@ -42,12 +44,12 @@ use hearth_wire::{
 use hearth_wire::{Op, WireDecode};
 use zeroize::Zeroizing;
 
-use crate::error::{ApiMisuse, ProtocolError};
+use crate::error::{Misuse, ProtocolError};
+use crate::hazmat::label::{self, ExporterLabel};
+use crate::hazmat::labelled::h;
 use crate::keys::{
     Fingerprint, IdentityKey, IdentityPublicKey, InitKey, MemberKey, MemberPublicKey,
 };
-use crate::label::{self, ExporterLabel};
-use crate::labelled::h;
 use crate::ratchet::EpochRatchets;
 use crate::rng::HearthRng;
 
@@ -374,14 +376,20 @@ impl Group {
 
     /// Advice (spec §6.17): true when the member should commit now — its own `needs_update`
     /// flag is set (a joiner, HRT-RAT-17), it has sent 100 messages since its last commit
-    /// (HRT-RAT-18), or more than 7 days have passed since then by `now` (HRT-RAT-19).
+    /// (HRT-RAT-18), or more than 7 days have passed since then by `now` (HRT-RAT-19); or the
+    /// roster holds a member who left, whom the commit removes (HRT-GRP-82, HRT-GRP-83).
     pub fn needs_update(&self, now: u64) -> bool {
         let own = self
             .state
             .as_ref()
             .and_then(|s| s.needs_update.get(self.me).copied())
             .unwrap_or(false);
-        own || self.sent_since_commit >= UPDATE_AFTER_MESSAGES
+        let left = self
+            .state
+            .as_ref()
+            .is_some_and(|s| s.left.iter().any(|l| *l));
+        own || left
+            || self.sent_since_commit >= UPDATE_AFTER_MESSAGES
             || now.saturating_sub(self.last_commit_time) > UPDATE_AFTER_SECS
     }
 
@@ -392,7 +400,7 @@ impl Group {
         context: &[u8],
         len: usize,
     ) -> Result<Zeroizing<Vec<u8>>, ProtocolError> {
-        let s = self.state.as_ref().ok_or(ApiMisuse::Removed)?;
+        let s = self.state.as_ref().ok_or(Misuse::Removed)?;
         s.secrets.export(label, context, len)
     }
 
@@ -402,7 +410,7 @@ impl Group {
     /// and returns it; a leave entry that fails any check sets nothing.
     pub fn record_leave(&mut self, signed_request: &[u8]) -> Result<Leaf, ProtocolError> {
         let (leaf, _) = self.member_request(signed_request, Op::MEMBER_LEAVE)?;
-        let s = self.state.as_mut().ok_or(ApiMisuse::Removed)?;
+        let s = self.state.as_mut().ok_or(Misuse::Removed)?;
         if let Some(f) = s.left.get_mut(leaf) {
             *f = true;
         }
@@ -417,7 +425,7 @@ impl Group {
         signed_request: &[u8],
         op: Op,
     ) -> Result<(usize, Request), ProtocolError> {
-        let s = self.state.as_ref().ok_or(ApiMisuse::Removed)?;
+        let s = self.state.as_ref().ok_or(Misuse::Removed)?;
         let sr = SignedRequest::decode(signed_request)?;
         let leaf = s
             .members
@@ -429,11 +437,11 @@ impl Group {
             .get(leaf)
             .map(|m| m.mk)
             .ok_or(ProtocolError::UnknownSender)?;
-        let sig = crate::ed25519::Signature::from_bytes(&sr.signature.0);
-        crate::labelled::verify_with_label(
+        let sig = crate::hazmat::ed25519::Signature::from_bytes(&sr.signature.0);
+        crate::hazmat::labelled::verify_with_label(
             mk.verifying_key(),
             label::REQUEST,
-            crate::labelled::bstr(sr.request.as_bytes()),
+            crate::hazmat::labelled::bstr(sr.request.as_bytes()),
             &sig,
         )
         .map_err(|_| ProtocolError::BadSignature)?;
@@ -447,10 +455,10 @@ impl Group {
         Ok((leaf, req))
     }
 
-    /// DANGER (tests and the conformance shim only): which secrets and private keys this
-    /// member still holds (spec §6.16).
-    #[doc(hidden)]
-    pub fn danger_held_secrets(&self) -> HeldSecrets {
+    /// Which secrets and private keys this member still holds (spec §6.16): kinds, epochs,
+    /// leaves and generations, never bytes. For deletion-duty tests and the conformance shim;
+    /// nothing in it is secret, so it is not behind a feature.
+    pub fn held_secrets(&self) -> HeldSecrets {
         let mut out = HeldSecrets::default();
         if let Some(s) = &self.state {
             out.epoch = Some(s.epoch());
@@ -494,9 +502,9 @@ impl Group {
 
     pub(crate) fn active_state(&self) -> Result<&EpochState, ProtocolError> {
         match self.status {
-            Status::Active => self.state.as_ref().ok_or(ApiMisuse::Removed.into()),
-            Status::Removed => Err(ApiMisuse::Removed.into()),
-            Status::Halted(_) => Err(ApiMisuse::Halted.into()),
+            Status::Active => self.state.as_ref().ok_or(Misuse::Removed.into()),
+            Status::Removed => Err(Misuse::Removed.into()),
+            Status::Halted(_) => Err(Misuse::Halted.into()),
         }
     }
 

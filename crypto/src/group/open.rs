@@ -8,14 +8,14 @@ use hearth_wire::{Decoder, Leaf, Unverified, WireDecode};
 
 use super::seal::{msg_content, nonce};
 use super::{EpochState, Group, SUITE_1};
-use crate::aead::{self, Algorithm};
-use crate::ed25519::{verify_batch_with, BatchItem, Signature};
 #[cfg(feature = "danger-forge")]
 use crate::envelope::InnerSignature;
 use crate::envelope::{message_ref, Opened};
-use crate::error::{ApiMisuse, ProtocolError};
-use crate::label;
-use crate::labelled::signing_input;
+use crate::error::{Misuse, ProtocolError};
+use crate::hazmat::aead::{self, Algorithm};
+use crate::hazmat::ed25519::{verify_batch_with, BatchItem, Signature};
+use crate::hazmat::label;
+use crate::hazmat::labelled::signing_input;
 use crate::ratchet::{EpochRatchets, Tentative};
 
 /// The associated data from the received bytes: `0x87 || elements 0..6` (HRT-MSG-4).
@@ -156,7 +156,7 @@ impl Group {
         let ok = verify_inner(st, &d)?;
         let r = d.verified(ok);
         let body = r.after?;
-        let st = self.state.as_mut().ok_or(ApiMisuse::Removed)?;
+        let st = self.state.as_mut().ok_or(Misuse::Removed)?;
         st.ratchets.accept(r.sender, r.generation, r.tentative);
         opened(st, r.sender, r.generation, r.content, body, envelope)
     }
@@ -296,7 +296,7 @@ fn verify_inner(st: &EpochState, d: &Decrypted) -> Result<Verified, ProtocolErro
         .members
         .get(usize::from(d.sender))
         .ok_or(ProtocolError::UnknownSender)?;
-    crate::labelled::verify_with_label(
+    crate::hazmat::labelled::verify_with_label(
         m.mk.verifying_key(),
         label::MSG,
         msg_content(

@@ -11,12 +11,12 @@ use super::commit::{
 use super::roster::{apply, authorised, well_formed, Member, Origin};
 use super::schedule::{CommitSecret, EpochKeys};
 use super::{group_context, EpochState, Group, Status, SUITE_1};
-use crate::ed25519::Signature;
-use crate::error::{ApiMisuse, ProtocolError};
-use crate::hpke::{Enc, Hpke};
+use crate::error::{Misuse, ProtocolError};
+use crate::hazmat::ed25519::Signature;
+use crate::hazmat::hpke::{Enc, Hpke};
+use crate::hazmat::label;
+use crate::hazmat::labelled::{bstr, verify_with_label};
 use crate::keys::{MemberCert, MemberPublicKey};
-use crate::label;
-use crate::labelled::{bstr, verify_with_label};
 use crate::ratchet::EpochRatchets;
 
 /// A commit that passed steps 1 to 3 of §6.9.
@@ -39,12 +39,12 @@ impl Group {
     /// (HRT-GRP-25). On any failure nothing changes (HRT-GRP-41) except that the group halts:
     /// it refuses every later call (HRT-GRP-89); the caller reports the code with
     /// `commit.report` ([`ProtocolError::code`], HRT-GRP-88). A recovery commit (`CommitTBS`
-    /// key 11) is refused with [`ApiMisuse::RecoveryCommit`], without halting: it is processed
+    /// key 11) is refused with [`Misuse::RecoveryCommit`], without halting: it is processed
     /// with [`Group::process_recovery`], which needs the commit it names.
     pub fn process_commit(&mut self, commit_bytes: &[u8]) -> Result<CommitOutcome, ProtocolError> {
         self.active_state()?;
         if super::recover::is_recovery(commit_bytes) {
-            return Err(ApiMisuse::RecoveryCommit.into());
+            return Err(Misuse::RecoveryCommit.into());
         }
         // The own pending commit, found in the log (spec §6.8 step 10, §6.10).
         if self
@@ -142,7 +142,7 @@ impl Group {
         head: Head,
         recovery: Option<Recovery>,
     ) -> Result<Checked, ProtocolError> {
-        let keys = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
+        let keys = self.keys.as_ref().ok_or(Misuse::Removed)?;
         let cid = self.params.channel_id.0;
         let n = base.epoch;
         let me = base.me;

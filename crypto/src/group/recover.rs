@@ -18,7 +18,7 @@ use super::commit::{next_cth, next_flags, Base, CommitOutcome, CommitOutput, Rec
 use super::roster::{apply, authorised, well_formed, Origin};
 use super::schedule::InitSecret;
 use super::{Group, Status};
-use crate::error::{ApiMisuse, ProtocolError};
+use crate::error::{Misuse, ProtocolError};
 
 /// Whether commit bytes carry `CommitTBS` key 11 (a recovery commit, spec §6.9.3). Bytes that
 /// do not decode are not a recovery commit; §6.9 step 1 rejects them.
@@ -35,7 +35,7 @@ impl Group {
     /// of the log, at `named_seq`, and holds it as the pending commit. It removes `named`'s
     /// committer, every leaf `named` added and every member that has left; leaves are those of
     /// the recovery commit's base roster. The member must be an admin of that roster and not
-    /// `named`'s committer ([`ApiMisuse::UnauthorisedCommit`] otherwise). Works for a member
+    /// `named`'s committer ([`Misuse::UnauthorisedCommit`] otherwise). Works for a member
     /// that accepted `named` (epoch `n+1`) and for one that rejected it (halted at epoch `n`);
     /// after posting, [`Group::commit_accepted`] or [`Group::commit_conflict`] as for any
     /// commit.
@@ -68,7 +68,7 @@ impl Group {
         commit_bytes: &[u8],
     ) -> Result<CommitOutcome, ProtocolError> {
         if self.status == Status::Removed {
-            return Err(ApiMisuse::Removed.into());
+            return Err(Misuse::Removed.into());
         }
         // The own pending recovery commit, found in the log (spec §6.8 step 10).
         if self
@@ -119,9 +119,9 @@ impl Group {
     /// The base of a recovery commit naming `named` (spec §6.9.3) and the leaves of that base
     /// it must remove: `named`'s committer and the leaves `named` added, ascending.
     fn recovery_base(&self, named: &[u8]) -> Result<(Base, Vec<usize>), ProtocolError> {
-        let state = self.state.as_ref().ok_or(ApiMisuse::Removed)?;
+        let state = self.state.as_ref().ok_or(Misuse::Removed)?;
         match self.status {
-            Status::Removed => Err(ApiMisuse::Removed.into()),
+            Status::Removed => Err(Misuse::Removed.into()),
             Status::Active => self.base_after_accepted(Base::current(state, self.me), named),
             Status::Halted(_) => self.base_after_rejected(Base::current(state, self.me), named),
         }
@@ -165,7 +165,7 @@ impl Group {
             .origins
             .iter()
             .position(|o| *o == Origin::Kept(cur.me))
-            .ok_or(ApiMisuse::Removed)?;
+            .ok_or(Misuse::Removed)?;
         let (needs_update, left) = next_flags(&plan, &cur.needs_update, &cur.left);
         let mut must_remove: Vec<usize> = plan
             .origins

@@ -2,7 +2,7 @@
 
 use hearth_wire::{EdPublic, Signature};
 
-use crate::error::{ApiMisuse, ProtocolError};
+use crate::error::{Misuse, ProtocolError};
 use crate::group::Group;
 
 impl Group {
@@ -13,7 +13,7 @@ impl Group {
         &self,
         request_bytes: &[u8],
     ) -> Result<(EdPublic, Signature), ProtocolError> {
-        let keys = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
+        let keys = self.keys.as_ref().ok_or(Misuse::Removed)?;
         Ok(keys.member_key.sign_request(request_bytes))
     }
 
@@ -23,9 +23,9 @@ impl Group {
     #[cfg(any(test, feature = "danger-forge"))]
     #[doc(hidden)]
     pub fn danger_sign_commit_tbs(&self, tbs_bytes: &[u8]) -> Result<Signature, ProtocolError> {
-        use crate::label;
-        use crate::labelled::{bstr, sign_with_label};
-        let keys = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
+        use crate::hazmat::label;
+        use crate::hazmat::labelled::{bstr, sign_with_label};
+        let keys = self.keys.as_ref().ok_or(Misuse::Removed)?;
         let sig = sign_with_label(
             keys.member_key.signing_key(),
             label::COMMIT,

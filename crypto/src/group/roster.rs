@@ -5,10 +5,10 @@ use hearth_wire::group::{AddedIdentity, GroupOp, RosterEntry};
 use hearth_wire::{EdPublic, ExtMap, KemPublic, Role, Signature, WireEncode, XPublic};
 
 use crate::error::ProtocolError;
+use crate::hazmat::label;
+use crate::hazmat::labelled::h;
+use crate::hazmat::x25519;
 use crate::keys::{IdentityPublicKey, MemberPublicKey};
-use crate::label;
-use crate::labelled::h;
-use crate::x25519;
 
 /// The most entries of a roster (spec §6.7 rule 5).
 pub const MAX_MEMBERS: usize = 256;

@@ -28,10 +28,10 @@ use core::fmt;
 use rand_core::CryptoRngCore;
 use zeroize::Zeroizing;
 
-use crate::aead::{self, Algorithm, NONCE_LEN};
-use crate::error::{ApiMisuse, ProtocolError};
-use crate::label::{self, ExporterLabel};
-use crate::labelled::{
+use crate::error::{Misuse, ProtocolError};
+use crate::hazmat::aead::{self, Algorithm, NONCE_LEN};
+use crate::hazmat::label::{self, ExporterLabel};
+use crate::hazmat::labelled::{
     bstr, derive_secret, expand_with_label, expand_with_label_len, expand_with_wire_label, extract,
     mac, verify_mac, MacTag, MAX_EXPAND,
 };
@@ -65,8 +65,8 @@ impl CommitSecret {
         };
         let ck = expand_with_label::<32>(&self.0, label::COMMIT_KEY, ctx);
         let cn = expand_with_label::<NONCE_LEN>(&self.0, label::COMMIT_NONCE, ctx);
-        let key = aead::Key::new(Algorithm::Aes256Gcm, ck.as_bytes())
-            .map_err(|_| ApiMisuse::Crypto(crate::error::Misuse::KeyLength))?;
+        let key =
+            aead::Key::new(Algorithm::Aes256Gcm, ck.as_bytes()).map_err(|_| Misuse::KeyLength)?;
         Ok((key, cn))
     }
 }
@@ -131,8 +131,8 @@ impl WelcomeSecret {
     pub(crate) fn into_key_nonce(self) -> Result<(aead::Key, Secret<NONCE_LEN>), ProtocolError> {
         let wk = expand_with_label::<32>(&self.0, label::WELCOME_KEY, bstr(&[]));
         let wn = expand_with_label::<NONCE_LEN>(&self.0, label::WELCOME_NONCE, bstr(&[]));
-        let key = aead::Key::new(Algorithm::Aes256Gcm, wk.as_bytes())
-            .map_err(|_| ApiMisuse::Crypto(crate::error::Misuse::KeyLength))?;
+        let key =
+            aead::Key::new(Algorithm::Aes256Gcm, wk.as_bytes()).map_err(|_| Misuse::KeyLength)?;
         Ok((key, wn))
     }
 }
@@ -221,11 +221,11 @@ impl EpochSecrets {
         len: usize,
     ) -> Result<Zeroizing<Vec<u8>>, ProtocolError> {
         if len == 0 || len > MAX_EXPAND {
-            return Err(ApiMisuse::ExporterLength.into());
+            return Err(Misuse::ExporterLength.into());
         }
         let s = expand_with_wire_label::<32>(&self.exporter, &label.wire(), bstr(&[]));
         expand_with_label_len(&s, label::EXPORTED, bstr(context), len)
-            .map_err(|_| ApiMisuse::ExporterLength.into())
+            .map_err(|_| Misuse::ExporterLength.into())
     }
 }
 
@@ -312,7 +312,7 @@ mod tests {
         assert!(k.secrets.export(&l, b"", 8160).is_ok());
         assert_eq!(
             k.secrets.export(&l, b"", 8161).err(),
-            Some(ProtocolError::Misuse(ApiMisuse::ExporterLength))
+            Some(ProtocolError::Misuse(Misuse::ExporterLength))
         );
         assert!(k.secrets.export(&l, b"", 0).is_err());
     }

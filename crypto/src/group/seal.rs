@@ -8,11 +8,11 @@ use hearth_wire::{
 use rand_core::RngCore;
 
 use super::{Group, SUITE_1, UPDATE_AFTER_MESSAGES, UPDATE_AFTER_SECS};
-use crate::aead::{self, Algorithm};
 use crate::envelope::{message_ref, Padding, SealedEnvelope, MAX_CONTENT};
-use crate::error::{ApiMisuse, ProtocolError};
-use crate::label;
-use crate::labelled::sign_with_label;
+use crate::error::{Misuse, ProtocolError};
+use crate::hazmat::aead::{self, Algorithm};
+use crate::hazmat::label;
+use crate::hazmat::labelled::sign_with_label;
 use crate::ratchet::MessageKeys;
 
 /// `[H("gc", GroupContext), sender, generation, content_bytes]`, the content of the inner
@@ -44,10 +44,11 @@ pub(super) fn nonce(keys: &MessageKeys, guard: &[u8; 4]) -> [u8; 12] {
 impl Group {
     /// Seals a `Content` (spec §7.2) under the next generation of the own ratchet.
     ///
-    /// Refuses ([`ApiMisuse::UpdateRequired`]) while the own `needs_update` flag is set
+    /// Refuses ([`Misuse::UpdateRequired`]) while the own `needs_update` flag is set
     /// (HRT-RAT-17), after 100 messages since the last own commit (HRT-RAT-18) and when more
-    /// than 7 days have passed since it by `now` in seconds (HRT-RAT-19); and while a commit is
-    /// pending (HRT-GRP-23, HRT-GRP-50).
+    /// than 7 days have passed since it by `now` in seconds (HRT-RAT-19), while the roster holds
+    /// a member who left (HRT-GRP-83: a commit, which removes it, comes first); and while a
+    /// commit is pending (HRT-GRP-23, HRT-GRP-50).
     pub fn seal(&mut self, content: &Content, now: u64) -> Result<SealedEnvelope, ProtocolError> {
         self.seal_inner(content, now, 0, Padding::Exact)
     }
@@ -77,20 +78,22 @@ impl Group {
     ) -> Result<SealedEnvelope, ProtocolError> {
         self.active_state()?;
         if self.pending.is_some() {
-            return Err(ApiMisuse::CommitPending.into());
+            return Err(Misuse::CommitPending.into());
         }
         let me = self.me;
         let over = self.sent_since_commit >= UPDATE_AFTER_MESSAGES
             || now.saturating_sub(self.last_commit_time) > UPDATE_AFTER_SECS;
-        let keys_own = self.keys.as_ref().ok_or(ApiMisuse::Removed)?;
-        let st = self.state.as_mut().ok_or(ApiMisuse::Removed)?;
-        if over || st.needs_update.get(me).copied().unwrap_or(true) {
-            return Err(ApiMisuse::UpdateRequired.into());
+        let keys_own = self.keys.as_ref().ok_or(Misuse::Removed)?;
+        let st = self.state.as_mut().ok_or(Misuse::Removed)?;
+        // HRT-GRP-83: no message while a member who left is in the roster.
+        let left = st.left.iter().any(|l| *l);
+        if over || left || st.needs_update.get(me).copied().unwrap_or(true) {
+            return Err(Misuse::UpdateRequired.into());
         }
         // Step 1 (HRT-MSG-7).
         let content_bytes = content.to_vec();
         if content_bytes.is_empty() || content_bytes.len() > MAX_CONTENT {
-            return Err(ApiMisuse::ContentSize.into());
+            return Err(Misuse::ContentSize.into());
         }
         for _ in 0..skip {
             drop(st.ratchets.next_own(me as u8)?);
@@ -115,7 +118,7 @@ impl Group {
                 pt.resize(pad_len(l), 0);
                 match pt.get_mut(l..).and_then(|p| p.last_mut()) {
                     Some(b) => *b = 1,
-                    None => return Err(ApiMisuse::BadContent.into()),
+                    None => return Err(Misuse::BadContent.into()),
                 }
             }
             Padding::TooLong => pt.resize(pad_len(l) + 1, 0),

@@ -11,12 +11,12 @@ use subtle::ConstantTimeEq;
 use super::roster::{roster_hash, Member};
 use super::schedule::{EpochKeys, JoinerSecret};
 use super::{gc_hash, ChannelParams, EpochState, Group, OwnKeys, Status, SUITE_1};
-use crate::ed25519::{verify_batch_with, BatchItem, Signature};
-use crate::error::{ApiMisuse, ProtocolError};
-use crate::hpke::{Enc, Hpke, Mode};
+use crate::error::{Misuse, ProtocolError};
+use crate::hazmat::ed25519::{verify_batch_with, BatchItem, Signature};
+use crate::hazmat::hpke::{Enc, Hpke, Mode};
+use crate::hazmat::label;
+use crate::hazmat::labelled::{bstr, h, sign_with_label, signing_input, verify_with_label, MacTag};
 use crate::keys::{IdentityKey, InitKey, MemberCert, MemberKey};
-use crate::label;
-use crate::labelled::{bstr, h, sign_with_label, signing_input, verify_with_label, MacTag};
 use crate::ratchet::EpochRatchets;
 use crate::rng::HearthRng;
 use crate::secret::Secret32;
@@ -97,7 +97,7 @@ pub(crate) fn create(
     let (wk, wn) = joiner.welcome_secret().into_key_nonce()?;
     let gi_ct = wk
         .seal(wn.as_bytes(), &group_info_aad(&cid, epoch), &sgi.to_vec())
-        .map_err(|_| ApiMisuse::Crypto(crate::error::Misuse::PlaintextLength))?;
+        .map_err(|_| Misuse::PlaintextLength)?;
     drop((wk, wn));
     let info = welcome_seal_info(&cid, epoch);
     let welcomes = adds
@@ -107,7 +107,7 @@ pub(crate) fn create(
                 .seal_with_rng(
                     rng,
                     Mode::Base,
-                    &crate::x25519::PublicKey::from_bytes(init.0),
+                    &crate::hazmat::x25519::PublicKey::from_bytes(init.0),
                     &info,
                     &[],
                     joiner.0.as_bytes(),
@@ -216,7 +216,7 @@ impl PendingMember {
 
     /// Processes a Welcome (spec §6.12, HRT-GRP-57) and returns the joined [`Group`].
     /// `group_info_ct` is the GroupInfo ciphertext served with it (`WelcomeFetchResult`
-    /// key 3, HRT-GRP-80). Refused with [`ApiMisuse::SasNotConfirmed`], leaving everything as
+    /// key 3, HRT-GRP-80). Refused with [`Misuse::SasNotConfirmed`], leaving everything as
     /// it was, before [`PendingMember::confirm_sas`] (HRT-INV-67).
     ///
     /// `anchor_commit` is the commit at the joiner's log anchor (the `seq` that
@@ -234,7 +234,7 @@ impl PendingMember {
         let checked = if self.sas_confirmed {
             self.check(welcome, group_info_ct, anchor_commit)
         } else {
-            Err(ApiMisuse::SasNotConfirmed.into())
+            Err(Misuse::SasNotConfirmed.into())
         };
         match checked {
             Ok(accepted) => Ok(self.install(accepted, now)),

@@ -25,16 +25,16 @@ use hearth_wire::{
 };
 use rand_core::RngCore;
 
-use crate::ed25519::{Signature, SigningKey};
-use crate::error::{ApiMisuse, ProtocolError};
-use crate::hpke::{Enc, Hpke};
+use crate::error::{Misuse, ProtocolError};
+use crate::hazmat::ed25519::{Signature, SigningKey};
+use crate::hazmat::hpke::{Enc, Hpke};
+use crate::hazmat::label;
+use crate::hazmat::labelled::{bstr, expand_with_label, verify_with_label};
+use crate::hazmat::x25519;
 use crate::keys::{Fingerprint, IdentityPublicKey, MemberCert, MemberPublicKey};
-use crate::label;
-use crate::labelled::{bstr, expand_with_label, verify_with_label};
 use crate::persist;
 use crate::rng::HearthRng;
 use crate::secret::Secret32;
-use crate::x25519;
 
 mod redeem;
 
@@ -52,9 +52,7 @@ pub struct Sas(u32);
 impl Sas {
     /// `sas = uint32_be(sas_bytes) mod 1000000` (HRT-INV-63).
     pub(super) fn from_export(b: &[u8]) -> Result<Sas, ProtocolError> {
-        let four: [u8; 4] = b
-            .try_into()
-            .map_err(|_| ApiMisuse::Crypto(crate::error::Misuse::OutputLength))?;
+        let four: [u8; 4] = b.try_into().map_err(|_| Misuse::OutputLength)?;
         Ok(Sas(u32::from_be_bytes(four) % 1_000_000))
     }
 
@@ -162,6 +160,30 @@ pub(super) fn join_content<'a>(
             .bytes(jr_bytes);
     }
 }
+
+/// The content of the redeem proof of possession, `[host_url, channel_id, invite_id,
+/// invite_auth_pub]`: the joiner signs it with its member key under label `redeem` (spec §5.6
+/// step 8, HRT-INV-28) and the host verifies it (HRT-OP-23). Every party that builds or checks a
+/// pop uses this one function, with [`crate::hazmat::labelled::sign_with_label`],
+/// [`crate::hazmat::labelled::verify_with_label`] or
+/// [`crate::hazmat::labelled::signing_input`] and [`REDEEM_POP_LABEL`].
+pub fn redeem_pop_content<'a>(
+    host_url: &'a str,
+    channel_id: &'a [u8],
+    invite_id: &'a [u8],
+    invite_auth_pub: &'a [u8],
+) -> impl FnOnce(&mut hearth_wire::Encoder) + 'a {
+    move |e| {
+        e.array(4)
+            .text(host_url)
+            .bytes(channel_id)
+            .bytes(invite_id)
+            .bytes(invite_auth_pub);
+    }
+}
+
+/// The label of the redeem proof of possession (Table 3.3).
+pub const REDEEM_POP_LABEL: crate::hazmat::Label = label::REDEEM;
 
 /// The inviter's material for one invitation (spec §5.5); secrets zeroized on drop.
 struct InviteMaterial {
@@ -284,16 +306,16 @@ impl Invitation {
 
     /// Processes a pending join of this invitation (spec §5.8) with the checks in order
     /// (HRT-INV-35), and derives its short authentication string (HRT-INV-63). A join whose
-    /// `invite_id` is not this invitation's is refused with [`ApiMisuse::WrongChannel`] and
+    /// `invite_id` is not this invitation's is refused with [`Misuse::WrongChannel`] and
     /// changes nothing. A join that does not open (step 1, `decrypt_failed`) changes nothing
     /// either: the invitation keeps its keys for the next one (HRT-INV-62). Once a join opens,
     /// the per-invite key, secret and `psk` are deleted whatever the later checks decide
     /// (HRT-INV-59).
     pub fn process_join(&mut self, pj: &PendingJoin) -> Result<ValidatedJoin, ProtocolError> {
         if pj.invite_id != self.1 {
-            return Err(ApiMisuse::WrongChannel.into());
+            return Err(Misuse::WrongChannel.into());
         }
-        let held = self.0.as_ref().ok_or(ApiMisuse::WrongChannel)?;
+        let held = self.0.as_ref().ok_or(Misuse::WrongChannel)?;
         let cid = held.channel_id;
         // Step 1 (HRT-INV-37): OpenPSK with the PendingJoin's MK in the aad; the context is
         // kept for the export of the short authentication string.
@@ -315,7 +337,7 @@ impl Invitation {
         // HRT-INV-62: a join that does not open leaves the invitation as it was.
         let (ctx, pt) = opened.map_err(|_| ProtocolError::DecryptFailed)?;
         // HRT-INV-59: an opened join uses the invitation up.
-        let m = self.0.take().ok_or(ApiMisuse::WrongChannel)?;
+        let m = self.0.take().ok_or(Misuse::WrongChannel)?;
         // Step 2 (HRT-INV-38).
         let sjr = SignedJoinRequest::decode(&pt)?;
         let jr_u = sjr.unverified_join_request()?;

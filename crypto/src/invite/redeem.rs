@@ -12,15 +12,15 @@ use hearth_wire::{
 };
 
 use super::{derive, join_content, join_seal_aad, join_seal_info, sas_ctx, Derived, Sas};
-use crate::ed25519::SigningKey;
 use crate::error::ProtocolError;
-use crate::hpke::{Hpke, Mode};
+use crate::hazmat::ed25519::SigningKey;
+use crate::hazmat::hpke::{Hpke, Mode};
+use crate::hazmat::label;
+use crate::hazmat::labelled::{bstr, sign_with_label};
+use crate::hazmat::x25519;
 use crate::keys::{IdentityKey, InitKey, MemberKey};
-use crate::label;
-use crate::labelled::{bstr, sign_with_label};
 use crate::rng::HearthRng;
 use crate::secret::Secret32;
-use crate::x25519;
 
 /// The `invite_auth` key that signs the `invite.redeem` request (HRT-INV-29, HRT-KEY-22).
 pub struct InviteAuthKey(SigningKey);
@@ -152,13 +152,11 @@ pub(crate) fn build_join(
     drop(exported);
     // Step 8 (HRT-INV-28): proof of possession of MK.
     let auth_pub = EdPublic(*d.auth.verifying_key().as_bytes());
-    let pop = sign_with_label(member_key.signing_key(), label::REDEEM, |e| {
-        e.array(4)
-            .text(host_url.as_str())
-            .bytes(&cid.0)
-            .bytes(&d.invite_id.0)
-            .bytes(&auth_pub.0);
-    });
+    let pop = sign_with_label(
+        member_key.signing_key(),
+        super::REDEEM_POP_LABEL,
+        super::redeem_pop_content(host_url.as_str(), &cid.0, &d.invite_id.0, &auth_pub.0),
+    );
     let body = InviteRedeemBody {
         invite_id: d.invite_id,
         member_key: mk_pub,

@@ -71,7 +71,7 @@ fn member_cert_binds_host_channel_and_mk() {
         hearth_wire::ErrorCode::BAD_MEMBER_CERT
     );
     // The certificate is SignWithLabel over [host_url (text), channel_id (bstr), MK (bstr)].
-    let msg = crate::labelled::signing_input(label::MEMBER_CERT, |e| {
+    let msg = crate::hazmat::labelled::signing_input(label::MEMBER_CERT, |e| {
         e.array(3).text(HOST).bytes(&CHANNEL).bytes(mk.as_bytes());
     });
     let sig = Signature::from_bytes(&cert.to_bytes());
@@ -96,7 +96,7 @@ fn weak_member_keys_are_rejected() {
 #[test]
 fn init_key_is_an_hpke_recipient() {
     let init = InitKey::generate();
-    let h = crate::hpke::Hpke::SUITE_1;
+    let h = crate::hazmat::hpke::Hpke::SUITE_1;
     let (enc, ct) = h.seal_base(&init.public_key(), b"i", b"", b"s").unwrap();
     assert_eq!(
         h.open_base(&enc, init.secret_key(), b"i", b"", &ct)

@@ -18,7 +18,7 @@ fn resign(commit: &[u8], signer: &Group, f: impl FnOnce(&mut CommitTbs)) -> Vec<
 fn reject_commit(g: &mut Group, bytes: &[u8]) -> ErrorCode {
     let before = (
         g.epoch(),
-        g.danger_held_secrets(),
+        g.held_secrets(),
         g.epoch_authenticator().cloned(),
     );
     let r = g.process_commit(bytes);
@@ -26,7 +26,7 @@ fn reject_commit(g: &mut Group, bytes: &[u8]) -> ErrorCode {
     assert_eq!(
         (
             g.epoch(),
-            g.danger_held_secrets(),
+            g.held_secrets(),
             g.epoch_authenticator().cloned()
         ),
         before
@@ -175,15 +175,15 @@ fn committer_refuses_ill_formed_and_unauthorised_hrt_grp_13_14() {
     assert_eq!(
         g[0].commit(vec![Change::Remove(Leaf(1)), Change::Remove(Leaf(1))], 0)
             .err(),
-        Some(ProtocolError::Misuse(ApiMisuse::IllFormedCommit))
+        Some(ProtocolError::Misuse(Misuse::IllFormedCommit))
     );
     assert_eq!(
         g[1].commit(vec![Change::Remove(Leaf(2))], 0).err(),
-        Some(ProtocolError::Misuse(ApiMisuse::UnauthorisedCommit))
+        Some(ProtocolError::Misuse(Misuse::UnauthorisedCommit))
     );
     assert_eq!(
         g[0].commit(vec![Change::Remove(Leaf(0))], 0).err(),
-        Some(ProtocolError::Misuse(ApiMisuse::UnauthorisedCommit))
+        Some(ProtocolError::Misuse(Misuse::UnauthorisedCommit))
     );
 }
 
@@ -216,7 +216,7 @@ fn the_creator_is_removable_hrt_grp_34() {
 }
 
 /// Every member records a `member.leave` SignedRequest signed by the member at `leaf`.
-fn leave_all(g: &mut [Group], leaf: usize) {
+pub(crate) fn leave_all(g: &mut [Group], leaf: usize) {
     let req = hearth_wire::request::Request {
         op: hearth_wire::Op::MEMBER_LEAVE,
         host_url: host(),

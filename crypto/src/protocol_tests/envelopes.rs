@@ -26,7 +26,11 @@ fn seal_raw(g: &mut Group, pt: &[u8], tweak: impl FnOnce(&mut Envelope)) -> Vec<
     for (a, b) in nonce.iter_mut().zip(env.reuse_guard.0) {
         *a ^= b;
     }
-    let k = crate::aead::Key::new(crate::aead::Algorithm::Aes256Gcm, keys.key.as_bytes()).unwrap();
+    let k = crate::hazmat::aead::Key::new(
+        crate::hazmat::aead::Algorithm::Aes256Gcm,
+        keys.key.as_bytes(),
+    )
+    .unwrap();
     env.ct = BoundedBytes::new(k.seal(&nonce, &aad, pt).unwrap()).unwrap();
     env.to_vec()
 }
@@ -97,19 +101,19 @@ fn wrong_tag_is_decrypt_failed_hrt_msg_16() {
     let mut env = g[0].seal(&text("x"), 0).unwrap().bytes;
     let n = env.len();
     env[n - 1] ^= 1;
-    let before = g[1].danger_held_secrets();
+    let before = g[1].held_secrets();
     assert_eq!(code(g[1].open(&env)), ErrorCode::DECRYPT_FAILED);
     // HRT-MSG-24: the state is unchanged.
-    assert_eq!(g[1].danger_held_secrets(), before);
+    assert_eq!(g[1].held_secrets(), before);
 }
 
 #[test]
 fn forged_signature_is_bad_signature_hrt_msg_21() {
     let mut g = channel(2);
     let env = forged_envelope(&mut g[0]);
-    let before = g[1].danger_held_secrets();
+    let before = g[1].held_secrets();
     assert_eq!(code(g[1].open(&env)), ErrorCode::BAD_SIGNATURE);
-    assert_eq!(g[1].danger_held_secrets(), before);
+    assert_eq!(g[1].held_secrets(), before);
 }
 
 #[test]
@@ -195,10 +199,10 @@ fn out_of_order_uses_skipped_keys_hrt_rat_12() {
         .map(|_| g[0].seal(&text("x"), 0).unwrap().bytes)
         .collect();
     assert!(g[1].open(&e[2]).is_ok());
-    assert_eq!(g[1].danger_held_secrets().skipped_keys.len(), 2);
+    assert_eq!(g[1].held_secrets().skipped_keys.len(), 2);
     assert!(g[1].open(&e[0]).is_ok());
     assert!(g[1].open(&e[1]).is_ok());
-    assert!(g[1].danger_held_secrets().skipped_keys.is_empty());
+    assert!(g[1].held_secrets().skipped_keys.is_empty());
     assert_eq!(code(g[1].open(&e[1])), ErrorCode::DUPLICATE_MESSAGE);
 }
 
@@ -211,7 +215,7 @@ fn generation_too_far_hrt_rat_7() {
     }
     let env = manual(&mut g[0], |_| {});
     assert_eq!(code(g[1].open(&env)), ErrorCode::GENERATION_TOO_FAR);
-    assert!(g[1].danger_held_secrets().skipped_keys.is_empty());
+    assert!(g[1].held_secrets().skipped_keys.is_empty());
 }
 
 #[test]

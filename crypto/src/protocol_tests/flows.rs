@@ -27,7 +27,7 @@ fn create_add_message_remove_hrt_grp_10_hrt_rat_16() {
     assert_converged(&g);
     assert_eq!(bob.status(), Status::Removed);
     // HRT-GRP-46: the removed member holds nothing.
-    assert_eq!(bob.danger_held_secrets(), HeldSecrets::default());
+    assert_eq!(bob.held_secrets(), HeldSecrets::default());
     let env = g[1].seal(&text("after"), 0).unwrap();
     assert!(g[0].open(&env.bytes).is_ok());
 }
@@ -39,7 +39,7 @@ fn joiner_must_commit_before_sending_hrt_rat_17() {
     assert!(g[1].needs_update(0));
     assert_eq!(
         g[1].seal(&text("x"), 0).err(),
-        Some(ProtocolError::Misuse(ApiMisuse::UpdateRequired))
+        Some(ProtocolError::Misuse(Misuse::UpdateRequired))
     );
     commit_all(&mut g, 1, vec![]);
     assert!(!g[1].needs_update(0));
@@ -56,7 +56,7 @@ fn update_cadence_hrt_rat_18_hrt_rat_19() {
     assert!(g[0].needs_update(0));
     assert_eq!(
         g[0].seal(&text("x"), 0).err(),
-        Some(ProtocolError::Misuse(ApiMisuse::UpdateRequired))
+        Some(ProtocolError::Misuse(Misuse::UpdateRequired))
     );
     let week = crate::group::UPDATE_AFTER_SECS;
     assert!(g[1].needs_update(week + 1));
@@ -94,12 +94,12 @@ fn concurrent_commits_loser_rebases_hrt_grp_48() {
     let mut g = channel(3);
     let a = g[0].commit(vec![], 0).unwrap();
     let b = g[1].commit(vec![], 0).unwrap();
-    assert!(g[1].danger_held_secrets().pending_commit);
+    assert!(g[1].held_secrets().pending_commit);
     // The host accepts Alice's, answers Bob's with epoch_conflict.
     g[0].commit_accepted().unwrap();
     g[1].commit_conflict().unwrap();
-    assert!(!g[1].danger_held_secrets().pending_commit);
-    assert_eq!(g[1].danger_held_secrets().init_keys.len(), 1);
+    assert!(!g[1].held_secrets().pending_commit);
+    assert_eq!(g[1].held_secrets().init_keys.len(), 1);
     g[1].process_commit(&a.commit).unwrap();
     g[2].process_commit(&a.commit).unwrap();
     assert_converged(&g);
@@ -113,7 +113,7 @@ fn own_commit_from_log_installs_pending_hrt_grp_50() {
     let out = g[0].commit(vec![], 0).unwrap();
     assert_eq!(
         g[0].seal(&text("x"), 0).err(),
-        Some(ProtocolError::Misuse(ApiMisuse::CommitPending))
+        Some(ProtocolError::Misuse(Misuse::CommitPending))
     );
     assert!(matches!(
         g[0].process_commit(&out.commit).unwrap(),
@@ -132,12 +132,12 @@ fn installing_an_epoch_deletes_the_old_one_hrt_rat_13_grp_24() {
         .map(|_| g[0].seal(&text("x"), 0).unwrap().bytes)
         .collect();
     g[1].open(&e[2]).unwrap();
-    let before = g[1].danger_held_secrets();
+    let before = g[1].held_secrets();
     assert_eq!(before.skipped_keys.len(), 2);
     assert!(!before.app_secret);
     let old_init = before.init_keys.clone();
     commit_all(&mut g, 1, vec![]);
-    let after = g[1].danger_held_secrets();
+    let after = g[1].held_secrets();
     assert_eq!(after.epoch, before.epoch.map(|e| e + 1));
     assert!(after.skipped_keys.is_empty());
     assert_eq!(after.init_keys.len(), 1);
@@ -153,7 +153,7 @@ fn sender_deletes_used_keys_hrt_rat_6() {
     let mut g = channel(2);
     g[0].seal(&text("x"), 0).unwrap();
     let me = g[0].me as u8;
-    let held = g[0].danger_held_secrets();
+    let held = g[0].held_secrets();
     assert!(held.chains.contains(&(me, 1)));
     assert!(held.skipped_keys.is_empty());
 }

@@ -125,7 +125,7 @@ fn welcome_before_sas_confirmation_is_refused_hrt_inv_67() {
     pending.sas_confirmed = false;
     let r = pending.accept_welcome(&w, &gi, Some(&c), 0);
     let rej = r.err().unwrap();
-    assert_eq!(rej.error, ProtocolError::Misuse(ApiMisuse::SasNotConfirmed));
+    assert_eq!(rej.error, ProtocolError::Misuse(Misuse::SasNotConfirmed));
     // Nothing changed: once confirmed, the same Welcome is accepted.
     let mut pending = rej.pending;
     pending.confirm_sas();

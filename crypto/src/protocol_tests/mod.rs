@@ -9,7 +9,7 @@
 //! | `commits` | commit processing and its checks (spec §6.8 to §6.10) |
 //! | `joins` | Welcomes and invitations (spec §5, §6.11, §6.12) |
 
-mod commits;
+pub(crate) mod commits;
 mod envelopes;
 mod flows;
 mod joins;
@@ -23,12 +23,12 @@ use hearth_wire::{
 };
 
 use crate::envelope::ContentBuilder;
-use crate::error::{ApiMisuse, ProtocolError};
+use crate::error::{Misuse, ProtocolError};
 use crate::group::{Change, CommitOutcome, Group, HeldSecrets, PendingMember, Status};
+use crate::hazmat::label;
+use crate::hazmat::labelled::{bstr, sign_with_label};
 use crate::invite::ValidatedJoin;
 use crate::keys::IdentityKey;
-use crate::label;
-use crate::labelled::{bstr, sign_with_label};
 use crate::rng::HearthRng;
 
 const HOST: &str = "https://example.org/hearth";

@@ -4,10 +4,10 @@
 
 use hearth_crypto::envelope::{message_ref, ContentBuilder};
 use hearth_crypto::group::{Change, Group, HeldSecrets, PendingMember};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::sign_with_label;
 use hearth_crypto::invite;
 use hearth_crypto::keys::{Fingerprint, IdentityKey, IdentityPublicKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::sign_with_label;
 use hearth_crypto::rng::HearthRng;
 use hearth_wire::envelope::{ContentBody, RouteBody, RouteInvite};
 use hearth_wire::invite::InviteUri;
@@ -27,6 +27,7 @@ use crate::error::ClientError;
 use hearth::conversation::channel::Received;
 use hearth::conversation::join;
 use hearth::conversation::log::LogState;
+use hearth::conversation::removal;
 use hearth::conversation::route::{judge_announcement, timeline_key, Announcement};
 
 use crate::route::{OpenInvite, Route, RouteRef};
@@ -620,7 +621,20 @@ impl Client {
         }
         // d. Duties.
         for h in &handles {
-            self.each_route(h, &mut events, update_if_due);
+            // issue 16: removals carried to every route (HRT-ROUTE-28).
+            let removed: Vec<Fingerprint> = self.conv(h).map_or(Vec::new(), |c| {
+                c.routes
+                    .iter()
+                    .flat_map(|r| r.recovery.removed_members().iter().copied())
+                    .collect()
+            });
+            self.each_route(h, &mut events, |t, route, handle, out| {
+                let carry = removal::carry_removals(&route.group, &removed);
+                if !carry.is_empty() && route.usable() {
+                    let _ = post_commit(t, route, handle, carry, out);
+                }
+                update_if_due(t, route, handle, out);
+            });
         }
         events
     }
@@ -876,6 +890,13 @@ impl Client {
         };
         let transport = self.transport.clone();
         let conv = self.conv_mut(handle)?;
+        // issue 16: removed on one route, silent on all (HRT-ROUTE-29).
+        if !removal::may_send(conv.routes.iter().map(|r| &r.group)) {
+            return Err(ClientError::Host {
+                status: ErrorCode::REMOVED,
+                detail: None,
+            });
+        }
         let mut why = Vec::new();
         let mut frozen = None;
         for (pos, route) in conv.routes.iter_mut().enumerate() {
@@ -974,7 +995,7 @@ impl Client {
             .routes
             .iter()
             .find(|r| &r.link == link)
-            .map(|r| r.group.danger_held_secrets())
+            .map(|r| r.group.held_secrets())
             .ok_or_else(|| ClientError::usage("no such route"))
     }
 
@@ -1385,6 +1406,23 @@ fn post_message(
                 return Err(ClientError::Unreachable(
                     "the host answered not_found".into(),
                 ));
+            }
+            // issue 16: believed only once the log bears it out (HRT-GRP-90, HRT-GRP-91);
+            // then never failed over from (HRT-ROUTE-27).
+            Outcome::Refused(r) if r.status == ErrorCode::REMOVED => {
+                let mut got = Vec::new();
+                sync_route(transport, route, handle, &mut got);
+                route.inbox.append(&mut got);
+                return match removal::judge_removed(&route.group) {
+                    removal::RemovedAnswer::Removed => Err(ClientError::Host {
+                        status: r.status,
+                        detail: r.detail,
+                    }),
+                    removal::RemovedAnswer::NotBorneOut => Err(ClientError::Unreachable(format!(
+                        "{} answered removed, which its log does not bear out",
+                        route.link.host.as_str()
+                    ))),
+                };
             }
             Outcome::Refused(r) => {
                 return Err(ClientError::Host {

@@ -59,6 +59,14 @@ pub const ALL: &[(&str, &str)] = &[
         "send-when-reported",
         "HRT-GRP-92: a member sends in an epoch whose commit a verified report names",
     ),
+    (
+        "send-after-removal",
+        "HRT-ROUTE-29: a member removed on one route still sends on the others",
+    ),
+    (
+        "no-carry-removal",
+        "HRT-ROUTE-28: an admin does not carry a removal to its other routes",
+    ),
 ];
 
 /// Correct variants, by name, with the freedom of the specification each one takes: the client

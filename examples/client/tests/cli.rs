@@ -406,7 +406,7 @@ fn a_crash_after_sending_does_not_reuse_a_generation() {
     let own_generation = |c: &Client| {
         c.conversations()[0].routes()[0]
             .group()
-            .danger_held_secrets()
+            .held_secrets()
             .chains
             .iter()
             .find(|(leaf, _)| *leaf == 0)

@@ -30,7 +30,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use common::*;
-use hearth_crypto::ed25519::SigningKey;
+use hearth_crypto::hazmat::ed25519::SigningKey;
 use hearth_wire::ErrorCode;
 
 fn env_usize(name: &str, default: usize) -> usize {

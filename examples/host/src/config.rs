@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hearth_crypto::ed25519::VerifyingKey;
+use hearth_crypto::hazmat::ed25519::VerifyingKey;
 use serde::Deserialize;
 
 /// The most owner identity keys a host accepts (spec §8.5.2 check 2).

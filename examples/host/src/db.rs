@@ -2,13 +2,13 @@
 //!
 //! - [`Conn::Sqlite`]: today's SQLite database (`rusqlite`), the default and the only one for
 //!   CGI and FastCGI. The statements are passed to SQLite unchanged.
-//! - [`Conn::Pg`] (cargo feature `postgres`, [`crate::pg`]): a PostgreSQL database shared by
+//! - `Conn::Pg` (cargo feature `postgres`, module `pg`): a PostgreSQL database shared by
 //!   several `serve` instances. Placeholders `?N` become `$N`; everything else is the same SQL.
 //!
 //! The ops and [`crate::store`] are written once, against [`Backend`], in the SQL both
 //! databases accept. What differs is how a write transaction is opened
-//! ([`Backend::begin_write`]) and therefore which guarantees the isolation gives; the table in
-//! `examples/host/README.md` ("Storage and isolation") states, per operation, what it needs:
+//! ([`Backend::begin_write`]) and therefore which guarantees the isolation gives. Per
+//! guarantee, what it needs and what provides it:
 //!
 //! | guarantee | statement | SQLite (`BEGIN IMMEDIATE`) | PostgreSQL (`READ COMMITTED` + advisory locks) |
 //! |---|---|---|---|
@@ -301,6 +301,15 @@ pub trait Backend {
     fn commit(&self) -> DbResult<()>;
     /// Rolls the open transaction back.
     fn rollback(&self) -> DbResult<()>;
+    /// Inside a transaction: takes the maintenance lock (migrations, pruning) if no other
+    /// process holds it. SQLite's write lock already excludes everyone else.
+    fn try_maintenance(&self) -> DbResult<bool> {
+        Ok(true)
+    }
+    /// Whether the server closed the connection.
+    fn is_closed(&self) -> bool {
+        false
+    }
 }
 
 /// A connection to either database.
@@ -309,7 +318,7 @@ pub enum Conn {
     Sqlite(rusqlite::Connection),
     /// PostgreSQL.
     #[cfg(feature = "postgres")]
-    Pg(Box<crate::pg::PgConn>),
+    Pg(Box<dyn Backend>),
 }
 
 impl Conn {
@@ -372,7 +381,7 @@ impl Conn {
         match self {
             Conn::Sqlite(_) => false,
             #[cfg(feature = "postgres")]
-            Conn::Pg(c) => c.is_closed(),
+            Conn::Pg(c) => c.as_ref().is_closed(),
         }
     }
 

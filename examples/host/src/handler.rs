@@ -11,9 +11,9 @@
 use std::sync::atomic::Ordering;
 
 use crate::db::Conn as Connection;
-use hearth_crypto::ed25519::{Signature as EdSignature, VerifyingKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, h, verify_with_label};
+use hearth_crypto::hazmat::ed25519::{Signature as EdSignature, VerifyingKey};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{bstr, h, verify_with_label};
 use hearth_wire::group::CommitTbs;
 use hearth_wire::request::{Request, RequestBody, SignedRequest};
 use hearth_wire::{ErrorCode, Op, Unverified, WireDecode};
@@ -157,7 +157,7 @@ impl Host {
         #[cfg(feature = "postgres")]
         if prune_due {
             if let Connection::Pg(pg) = conn {
-                prune_shared(pg, now);
+                prune_shared(pg.as_ref(), now);
             }
         }
         let prune_here = prune_due && !conn.is_pg();
@@ -337,8 +337,7 @@ fn request_digest(data: &[u8]) -> [u8; 32] {
 /// Prunes expired rows of a shared PostgreSQL database in a transaction of its own, when no
 /// other instance is pruning (the maintenance lock).
 #[cfg(feature = "postgres")]
-fn prune_shared(pg: &crate::pg::PgConn, now: u64) {
-    use crate::db::Backend;
+fn prune_shared(pg: &dyn crate::db::Backend, now: u64) {
     let result = (|| {
         pg.execute_batch("BEGIN")?;
         if pg.try_maintenance()? {

@@ -397,7 +397,8 @@ fn migrate(config: Option<&Path>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match store::open_config(&host.config) {
+    let config = &host.config;
+    match store::open_config(&config.db_path(), config.serve.database_url.as_deref()) {
         Ok(conn) => {
             let version = if conn.is_pg() {
                 pg_schema_version()

@@ -10,8 +10,8 @@
 //! module do not exist).
 
 use crate::db::{params, Conn as Connection};
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, signing_input};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{bstr, signing_input};
 use hearth_wire::request::{Request, SignedRequest};
 use hearth_wire::{WireDecode, WireError};
 use serde::Deserialize;

@@ -150,7 +150,7 @@ pub fn open(url: &str) -> DbResult<PgConn> {
     })
 }
 
-/// Applies pending migrations in one transaction, under [`MAINTENANCE_LOCK`]; the number of
+/// Applies pending migrations in one transaction, under the maintenance lock; the number of
 /// migrations applied.
 pub fn migrate(client: &mut Client) -> DbResult<usize> {
     let mut tx = client.transaction()?;
@@ -219,20 +219,6 @@ impl PgConn {
             .insert(sql.to_owned(), st.clone());
         Ok(st)
     }
-
-    /// Whether the server closed the connection.
-    pub fn is_closed(&self) -> bool {
-        self.client.borrow().is_closed()
-    }
-
-    /// Takes the maintenance lock if no other instance holds it (inside a transaction).
-    pub fn try_maintenance(&self) -> DbResult<bool> {
-        let r = self
-            .client
-            .borrow_mut()
-            .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&MAINTENANCE_LOCK])?;
-        Ok(r.get::<_, bool>(0))
-    }
 }
 
 fn params(args: &[Val]) -> Vec<&(dyn ToSql + Sync)> {
@@ -298,6 +284,18 @@ impl Backend for PgConn {
 
     fn rollback(&self) -> DbResult<()> {
         Ok(self.client.borrow_mut().batch_execute("ROLLBACK")?)
+    }
+
+    fn try_maintenance(&self) -> DbResult<bool> {
+        let r = self
+            .client
+            .borrow_mut()
+            .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&MAINTENANCE_LOCK])?;
+        Ok(r.get::<_, bool>(0))
+    }
+
+    fn is_closed(&self) -> bool {
+        self.client.borrow().is_closed()
     }
 }
 

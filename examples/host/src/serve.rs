@@ -37,13 +37,18 @@ fn start_writer(host: Arc<Host>) -> std::io::Result<mpsc::Sender<Work>> {
     let (opened_tx, opened) = mpsc::channel::<Result<(), String>>();
     std::thread::Builder::new()
         .name("hearth-writer".into())
-        .spawn(move || match store::open_config(&host.config) {
-            Ok(conn) => {
-                let _ = opened_tx.send(Ok(()));
-                writer_loop(&host, conn, &rx);
-            }
-            Err(e) => {
-                let _ = opened_tx.send(Err(e.to_string()));
+        .spawn(move || {
+            match store::open_config(
+                &host.config.db_path(),
+                host.config.serve.database_url.as_deref(),
+            ) {
+                Ok(conn) => {
+                    let _ = opened_tx.send(Ok(()));
+                    writer_loop(&host, conn, &rx);
+                }
+                Err(e) => {
+                    let _ = opened_tx.send(Err(e.to_string()));
+                }
             }
         })?;
     match opened.recv() {
@@ -71,7 +76,10 @@ fn writer_loop(host: &Host, mut conn: crate::db::Conn, rx: &mpsc::Receiver<Work>
             // A panic outside a job, or a lost server: roll back whatever is open and
             // reconnect.
             let _ = conn.rollback();
-            if let Ok(c) = store::open_config(&host.config) {
+            if let Ok(c) = store::open_config(
+                &host.config.db_path(),
+                host.config.serve.database_url.as_deref(),
+            ) {
                 conn = c;
             }
         }

@@ -147,11 +147,11 @@ pub fn schema_version() -> usize {
     MIGRATIONS.len()
 }
 
-/// Opens the database of a configuration for `serve`: the shared PostgreSQL database of
-/// `[serve] database_url` (feature `postgres`), else the SQLite file in the data directory.
-pub fn open_config(config: &crate::config::Config) -> DbResult<Connection> {
-    match &config.serve.database_url {
-        None => open(&config.db_path()),
+/// Opens the database of `serve`: the shared PostgreSQL database of `[serve] database_url`
+/// (feature `postgres`), else the SQLite file `db_path`.
+pub fn open_config(db_path: &Path, database_url: Option<&str>) -> DbResult<Connection> {
+    match database_url {
+        None => open(db_path),
         #[cfg(feature = "postgres")]
         Some(url) => Ok(Connection::Pg(Box::new(crate::pg::open(url)?))),
         #[cfg(not(feature = "postgres"))]

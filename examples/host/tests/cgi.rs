@@ -12,7 +12,7 @@ mod common;
 use std::process::{Command, Stdio};
 
 use common::*;
-use hearth_crypto::ed25519::SigningKey;
+use hearth_crypto::hazmat::ed25519::SigningKey;
 use hearth_wire::ErrorCode;
 
 #[test]

@@ -12,7 +12,7 @@
 mod common;
 
 use common::*;
-use hearth_crypto::ed25519::SigningKey;
+use hearth_crypto::hazmat::ed25519::SigningKey;
 use hearth_host::cgi::CGI_WAL_LIMIT;
 use hearth_wire::ErrorCode;
 

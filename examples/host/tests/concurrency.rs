@@ -12,7 +12,7 @@ mod common;
 use std::sync::{Arc, Barrier};
 
 use common::*;
-use hearth_crypto::ed25519::SigningKey;
+use hearth_crypto::hazmat::ed25519::SigningKey;
 use hearth_wire::ErrorCode;
 
 fn setup(dir: &TempDir) -> (Server, SigningKey, [u8; 16]) {

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use hearth_crypto::ed25519::SigningKey;
+use hearth_crypto::hazmat::ed25519::SigningKey;
 use hearth_wire::request::{AppendResult, LogFetchResult, Response};
 use hearth_wire::{ErrorCode, WireDecode};
 

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use common::*;
 use fcgi_support::*;
-use hearth_crypto::ed25519::SigningKey;
+use hearth_crypto::hazmat::ed25519::SigningKey;
 use hearth_host::fcgi_record::{decode_pairs, encode, encode_pair, RecordType};
 use hearth_wire::ErrorCode;
 

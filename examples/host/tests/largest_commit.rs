@@ -14,10 +14,10 @@ mod common;
 
 use hearth_client::transport::{Outcome, Transport};
 use hearth_crypto::group::{Change, Group, PendingMember};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::sign_with_label;
 use hearth_crypto::invite::ValidatedJoin;
 use hearth_crypto::keys::IdentityKey;
-use hearth_crypto::label;
-use hearth_crypto::labelled::sign_with_label;
 use hearth_wire::request::{
     ChannelCreateBody, CommitPostResult, Empty, JoinFetchResult, WelcomeFetchResult,
 };

@@ -37,7 +37,7 @@ mod with_pg {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::{Arc, Barrier, Mutex};
 
-    use hearth_crypto::ed25519::SigningKey;
+    use hearth_crypto::hazmat::ed25519::SigningKey;
     use hearth_wire::request::{AppendResult, LogFetchResult, Response};
     use hearth_wire::{ErrorCode, WireDecode};
 

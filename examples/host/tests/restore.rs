@@ -15,7 +15,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use hearth_crypto::ed25519::SigningKey;
+use hearth_crypto::hazmat::ed25519::SigningKey;
 use hearth_wire::ErrorCode;
 
 const DB_FILES: [&str; 3] = ["hearth.sqlite3", "hearth.sqlite3-wal", "hearth.sqlite3-shm"];

@@ -10,7 +10,7 @@
 mod common;
 
 use common::*;
-use hearth_crypto::ed25519::SigningKey;
+use hearth_crypto::hazmat::ed25519::SigningKey;
 use hearth_wire::group::GroupOp;
 use hearth_wire::request::{InfoResult, Response};
 use hearth_wire::{EdPublic, ErrorCode, Leaf, Role, WireDecode, WireEncode};
@@ -1090,10 +1090,10 @@ fn hrt_op_31_commit_unsupported_suite_and_step_12_unsupported_version() {
     let mut tbs = commit.unverified_tbs().unwrap().danger_assume_verified();
     tbs.suite = hearth_wire::Suite(2);
     let tbs_bytes = tbs.to_vec();
-    let sig = hearth_crypto::labelled::sign_with_label(
+    let sig = hearth_crypto::hazmat::labelled::sign_with_label(
         &fx.alice,
-        hearth_crypto::label::COMMIT,
-        hearth_crypto::labelled::bstr(&tbs_bytes),
+        hearth_crypto::hazmat::label::COMMIT,
+        hearth_crypto::hazmat::labelled::bstr(&tbs_bytes),
     );
     commit.tbs = hearth_wire::SignedBytes::from_bytes(tbs_bytes);
     commit.signature = hearth_wire::Signature(sig.to_bytes());
@@ -1302,9 +1302,9 @@ fn hrt_op_55_to_58_blobs() {
     let id1 = hearth_wire::request::BlobPutResult::decode(r.result.unwrap().as_bytes())
         .unwrap()
         .id;
-    let expect = hearth_crypto::labelled::h(
-        hearth_crypto::label::BLOB,
-        hearth_crypto::labelled::bstr(b"one"),
+    let expect = hearth_crypto::hazmat::labelled::h(
+        hearth_crypto::hazmat::label::BLOB,
+        hearth_crypto::hazmat::labelled::bstr(b"one"),
     );
     assert_eq!(id1.0, expect, "HRT-OP-57");
     assert_eq!(

@@ -4,8 +4,8 @@
 //! primitives) and the receiver's checks (HRT-MSG-41 to HRT-MSG-44, in the order the spec lists
 //! them) are a transcription of §7.9. `AttachmentBody` is decoded by the reference decoder.
 
-use hearth_crypto::label;
-use hearth_crypto::labelled::{self, bstr};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{self, bstr};
 use hearth_wire::{encode_with, ErrorCode};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

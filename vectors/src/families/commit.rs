@@ -76,7 +76,7 @@ pub fn commit_family(s: &Scenario) -> R<VectorFile> {
             .init_keys
             .iter()
             .find(|sk| {
-                *hearth_crypto::x25519::SecretKey::from_bytes(**sk)
+                *hearth_crypto::hazmat::x25519::SecretKey::from_bytes(**sk)
                     .public_key()
                     .as_bytes()
                     == want_init

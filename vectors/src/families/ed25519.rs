@@ -2,14 +2,16 @@
 //! verdict each role must give. The client verdict (the `result` of a case) is the exact rule
 //! of §3.5.1; `host` in the intermediates is `accept`, `reject` or `either` (HRT-CRYPTO-45,
 //! HRT-CRYPTO-46, HRT-KEY-29): a host may reject a signature or key only where `A` or `R` is
-//! mixed order. Every signature is built by `hearth_crypto::ed25519::forge` from a fixed seed
+//! mixed order. Every signature is built by `hearth_crypto::hazmat::ed25519::forge` from a fixed seed
 //! and a counter-numbered message; key cases have no signature.
 
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
-use hearth_crypto::ed25519::forge::{self, Edge};
-use hearth_crypto::ed25519::{verify_batch, BatchItem, Signature, SigningKey, VerifyingKey};
+use hearth_crypto::hazmat::ed25519::forge::{self, Edge};
+use hearth_crypto::hazmat::ed25519::{
+    verify_batch, BatchItem, Signature, SigningKey, VerifyingKey,
+};
 use hearth_wire::ErrorCode;
 use sha2::{Digest, Sha512};
 

@@ -1,9 +1,9 @@
 //! Family `envelope` (spec §7, §6.15 receiver bounds): the scenario's envelopes opened by a
 //! receiver whose state is given, and crafted variants each defective in one step of §7.5.
 
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{self, bstr};
 use hearth_crypto::keys::MemberKey;
-use hearth_crypto::label;
-use hearth_crypto::labelled::{self, bstr};
 use hearth_wire::envelope::{pad_len, Content, Envelope, SealedContent};
 use hearth_wire::{
     BoundedBytes, ChannelId, ContentType, Epoch, Generation, Leaf, RawValue, SignedBytes, Suite,

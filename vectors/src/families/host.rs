@@ -3,10 +3,10 @@
 //! order of §8.3.2 steps 2 to 14 for op 10 (`log.fetch`, whose op checks are simple) and is
 //! computed with the reference library's decoders and signature verification.
 
-use hearth_crypto::ed25519::{Signature, VerifyingKey};
+use hearth_crypto::hazmat::ed25519::{Signature, VerifyingKey};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{self, bstr};
 use hearth_crypto::keys::MemberKey;
-use hearth_crypto::label;
-use hearth_crypto::labelled::{self, bstr};
 use hearth_wire::request::{LogFetchBody, Request, RequestBody, SignedRequest};
 use hearth_wire::{
     encode_with, ChannelId, EdPublic, ErrorCode, ExtMap, HostUrl, Nonce16, Op, RawValue, Secs, Seq,

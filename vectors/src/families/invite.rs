@@ -3,12 +3,13 @@
 
 use hearth_crypto::group::Group;
 use hearth_crypto::group::PendingMember;
-use hearth_crypto::hpke::{Enc, Hpke, Mode};
+use hearth_crypto::hazmat::hpke::{Enc, Hpke, Mode};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{self, bstr};
+use hearth_crypto::hazmat::x25519;
 use hearth_crypto::keys::{IdentityKey, MemberKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::{self, bstr};
 use hearth_crypto::rng::HearthRng;
-use hearth_crypto::{x25519, Secret32};
+use hearth_crypto::Secret32;
 use hearth_wire::invite::uri::{invite_check, SCHEME};
 use hearth_wire::invite::InviteUri;
 use hearth_wire::join::{JoinRequest, SignedJoinRequest};
@@ -39,12 +40,12 @@ pub fn derive(secret: &[u8; 32], cid: &[u8; 16]) -> Derived {
     let id = labelled::expand_with_label::<16>(&s, label::INVITE_ID, bstr(cid));
     let seed = labelled::expand_with_label::<32>(&s, label::INVITE_AUTH, bstr(cid));
     let psk = labelled::expand_with_label::<32>(&s, label::INVITE_PSK, bstr(cid));
-    let auth = hearth_crypto::ed25519::SigningKey::from_seed(seed.as_bytes());
+    let auth = hearth_crypto::hazmat::ed25519::SigningKey::from_seed(seed.danger_expose());
     Derived {
-        invite_id: *id.as_bytes(),
-        auth_seed: *seed.as_bytes(),
+        invite_id: *id.danger_expose(),
+        auth_seed: *seed.danger_expose(),
         auth_pub: *auth.verifying_key().as_bytes(),
-        psk: *psk.as_bytes(),
+        psk: *psk.danger_expose(),
     }
 }
 
@@ -97,7 +98,7 @@ pub fn invite_family() -> R<VectorFile> {
         ("fixed", arr32(0x5e), arr16(0xc1)),
     ] {
         let d = derive(&secret, &cid);
-        let info = |l: hearth_crypto::Label, n: u64| {
+        let info = |l: hearth_crypto::hazmat::Label, n: u64| {
             hx(&encode_with(|e| {
                 e.array(3).uint(n).text(&l.wire()).bytes(&cid);
             }))
@@ -415,13 +416,12 @@ pub fn invite_family() -> R<VectorFile> {
         k.enc == redeem.body.sealed.enc.0 && ct.as_slice() == redeem.body.sealed.ct.as_slice(),
         "independent join seal matches the library's",
     )?;
-    let pop_content = encode_with(|e| {
-        e.array(4)
-            .text(HOST_URL)
-            .bytes(&real_cid)
-            .bytes(&d.invite_id)
-            .bytes(&d.auth_pub);
-    });
+    let pop_content = encode_with(hearth_crypto::invite::redeem_pop_content(
+        HOST_URL,
+        &real_cid,
+        &d.invite_id,
+        &d.auth_pub,
+    ));
     let pj = PendingJoin {
         invite_id: redeem.body.invite_id,
         member_key: redeem.body.member_key,
@@ -522,7 +522,7 @@ pub fn invite_family() -> R<VectorFile> {
         .mid(
             "15_pop_signing_input",
             hx(&labelled::signing_input(
-                label::REDEEM,
+                hearth_crypto::invite::REDEEM_POP_LABEL,
                 crate::util::with_raw(&pop_content),
             )),
         )

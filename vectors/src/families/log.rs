@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use hearth_crypto::envelope::ContentBuilder;
 use hearth_crypto::group::Group;
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{self, bstr};
 use hearth_crypto::keys::MemberKey;
-use hearth_crypto::label;
-use hearth_crypto::labelled::{self, bstr};
 use hearth_wire::envelope::{pad_len, Content, Envelope, SealedContent};
 use hearth_wire::{BoundedBytes, ErrorCode, Generation, Hash, SignedBytes, WireEncode};
 use serde_json::Value;
@@ -777,7 +777,7 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
         .init_keys
         .iter()
         .find(|sk| {
-            *hearth_crypto::x25519::SecretKey::from_bytes(**sk)
+            *hearth_crypto::hazmat::x25519::SecretKey::from_bytes(**sk)
                 .public_key()
                 .as_bytes()
                 == carol_init_pub

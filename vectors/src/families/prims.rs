@@ -1,11 +1,11 @@
 //! Families `labelled`, `keys` and `hpke`: the primitives of spec §3 and §4 on fixed inputs.
 
-use hearth_crypto::ed25519::{Signature, SigningKey, VerifyingKey};
-use hearth_crypto::hpke::{self, Enc, Hpke, Mode};
+use hearth_crypto::hazmat::ed25519::{Signature, SigningKey, VerifyingKey};
+use hearth_crypto::hazmat::hpke::{self, Enc, Hpke, Mode};
+use hearth_crypto::hazmat::label::{self, Label};
+use hearth_crypto::hazmat::labelled;
+use hearth_crypto::hazmat::x25519;
 use hearth_crypto::keys::{IdentityKey, IdentityPublicKey, MemberCert, MemberKey, MemberPublicKey};
-use hearth_crypto::label::{self, Label};
-use hearth_crypto::labelled;
-use hearth_crypto::x25519;
 use hearth_crypto::Secret32;
 use hearth_wire::{encode_with, ErrorCode};
 use serde_json::Value;
@@ -90,7 +90,7 @@ pub fn labelled_family() -> R<VectorFile> {
             .input("primitive", "Extract")
             .input("salt", hx(&salt))
             .input("ikm", hx(&ikm))
-            .out("prk", hx(prk.as_bytes())),
+            .out("prk", hx(prk.danger_expose())),
         );
     }
     // ExpandWithLabel.
@@ -150,7 +150,7 @@ pub fn labelled_family() -> R<VectorFile> {
                 &["HRT-CRYPTO-5"],
             )
             .input("primitive", "ExpandWithLabel")
-            .input("secret", hx(s.as_bytes()))
+            .input("secret", hx(s.danger_expose()))
             .input("label", lab(l))
             .input("ctx_cbor", hx(&ctx))
             .input("length", len as u64)
@@ -171,10 +171,10 @@ pub fn labelled_family() -> R<VectorFile> {
                 &["HRT-CRYPTO-5"],
             )
             .input("primitive", "DeriveSecret")
-            .input("secret", hx(s.as_bytes()))
+            .input("secret", hx(s.danger_expose()))
             .input("label", lab(l))
             .mid("info", hx(&info))
-            .out("okm", hx(out.as_bytes())),
+            .out("okm", hx(out.danger_expose())),
         );
     }
     // MAC and its verification.
@@ -193,7 +193,7 @@ pub fn labelled_family() -> R<VectorFile> {
             &["HRT-CRYPTO-3", "HRT-CRYPTO-7"],
         )
         .input("primitive", "MAC")
-        .input("key", hx(k.as_bytes()))
+        .input("key", hx(k.danger_expose()))
         .input("label", lab(label::CONFIRM))
         .input("data_cbor", hx(&data))
         .mid("info", hx(&mac_info))
@@ -860,7 +860,7 @@ pub fn hpke_family() -> R<VectorFile> {
             let mut c = Case::new(id, d, reqs)
                 .input("mode", mode_name)
                 .input("ikm_r", hx(&ikm_r))
-                .input("sk_r", hx(sk_r.to_bytes().as_bytes()))
+                .input("sk_r", hx(sk_r.to_bytes().danger_expose()))
                 .input("pk_r", hx(pk_r.as_bytes()))
                 .input("info", hx(&info))
                 .input("psk", hx(&psk))

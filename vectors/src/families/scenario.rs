@@ -8,12 +8,12 @@
 use hearth_crypto::envelope::ContentBuilder;
 use hearth_crypto::group::PendingMember;
 use hearth_crypto::group::{Change, CommitOutcome, Group};
-use hearth_crypto::hpke::{Enc, Hpke};
+use hearth_crypto::hazmat::hpke::{Enc, Hpke};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{self, bstr};
+use hearth_crypto::hazmat::x25519;
 use hearth_crypto::keys::{IdentityKey, MemberKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::{self, bstr};
 use hearth_crypto::rng::HearthRng;
-use hearth_crypto::x25519;
 use hearth_wire::group::{Commit, CommitTbs, RosterEntry, Welcome};
 use hearth_wire::request::{ChannelCreateBody, Empty, PendingJoin, Request, SignedRequest};
 use hearth_wire::{

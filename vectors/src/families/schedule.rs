@@ -1,8 +1,8 @@
 //! Families `schedule` (the key schedule per epoch, spec §6.4) and `ratchet` (sender ratchets,
 //! spec §6.14), and the derivation helpers the scenario and the worked example share.
 
-use hearth_crypto::label::{self, ExporterLabel};
-use hearth_crypto::labelled::{self, bstr};
+use hearth_crypto::hazmat::label::{self, ExporterLabel};
+use hearth_crypto::hazmat::labelled::{self, bstr};
 use hearth_crypto::Secret32;
 use hearth_wire::group::{GroupContext, RosterEntry};
 use hearth_wire::{
@@ -50,7 +50,7 @@ fn s32(b: &[u8; 32]) -> Secret32 {
 /// The schedule below `epoch_secret` (§6.4).
 pub fn from_epoch_secret(epoch_secret: [u8; 32], cth: &[u8]) -> EpochKeys {
     let es = s32(&epoch_secret);
-    let confirm_key = *labelled::derive_secret(&es, label::CONFIRM_KEY).as_bytes();
+    let confirm_key = *labelled::derive_secret(&es, label::CONFIRM_KEY).danger_expose();
     EpochKeys {
         prk: None,
         joiner: None,
@@ -58,11 +58,11 @@ pub fn from_epoch_secret(epoch_secret: [u8; 32], cth: &[u8]) -> EpochKeys {
         welcome_key: None,
         welcome_nonce: None,
         epoch_secret,
-        app: *labelled::derive_secret(&es, label::APP).as_bytes(),
+        app: *labelled::derive_secret(&es, label::APP).danger_expose(),
         confirm_key,
-        exporter: *labelled::derive_secret(&es, label::EXPORTER).as_bytes(),
-        authenticator: *labelled::derive_secret(&es, label::AUTHENTICATION).as_bytes(),
-        init: *labelled::derive_secret(&es, label::INIT).as_bytes(),
+        exporter: *labelled::derive_secret(&es, label::EXPORTER).danger_expose(),
+        authenticator: *labelled::derive_secret(&es, label::AUTHENTICATION).danger_expose(),
+        init: *labelled::derive_secret(&es, label::INIT).danger_expose(),
         confirmation_tag: *labelled::mac(&s32(&confirm_key), label::CONFIRM, bstr(cth)).as_bytes(),
     }
 }
@@ -74,11 +74,11 @@ pub fn from_joiner(joiner: [u8; 32], gc_hash: &[u8; 32], cth: &[u8]) -> EpochKey
     let wk = labelled::expand_with_label::<32>(&ws, label::WELCOME_KEY, bstr(&[]));
     let wn = labelled::expand_with_label::<12>(&ws, label::WELCOME_NONCE, bstr(&[]));
     let es = labelled::expand_with_label::<32>(&js, label::EPOCH, bstr(gc_hash));
-    let mut k = from_epoch_secret(*es.as_bytes(), cth);
+    let mut k = from_epoch_secret(*es.danger_expose(), cth);
     k.joiner = Some(joiner);
-    k.welcome_secret = Some(*ws.as_bytes());
-    k.welcome_key = Some(*wk.as_bytes());
-    k.welcome_nonce = Some(*wn.as_bytes());
+    k.welcome_secret = Some(*ws.danger_expose());
+    k.welcome_key = Some(*wk.danger_expose());
+    k.welcome_nonce = Some(*wn.danger_expose());
     k
 }
 
@@ -91,8 +91,8 @@ pub fn derive_epoch(
 ) -> EpochKeys {
     let prk = labelled::extract(init_prev, commit_secret);
     let joiner = labelled::expand_with_label::<32>(&prk, label::JOINER, bstr(gc_hash));
-    let mut k = from_joiner(*joiner.as_bytes(), gc_hash, cth);
-    k.prk = Some(*prk.as_bytes());
+    let mut k = from_joiner(*joiner.danger_expose(), gc_hash, cth);
+    k.prk = Some(*prk.danger_expose());
     k
 }
 
@@ -108,7 +108,7 @@ pub fn commit_key_nonce(
     };
     let ck = labelled::expand_with_label::<32>(&cs, label::COMMIT_KEY, ctx);
     let cn = labelled::expand_with_label::<12>(&cs, label::COMMIT_NONCE, ctx);
-    (*ck.as_bytes(), *cn.as_bytes())
+    (*ck.danger_expose(), *cn.danger_expose())
 }
 
 /// One generation of a sender chain.
@@ -127,7 +127,7 @@ pub fn sender_chain(app: &[u8; 32], leaf: u64, upto: u64) -> ([u8; 32], Vec<Gen>
     let base = labelled::expand_with_label::<32>(&s32(app), label::SENDER, |e| {
         e.uint(leaf);
     });
-    let mut s = *base.as_bytes();
+    let mut s = *base.danger_expose();
     let mut out = Vec::new();
     for g in 0..=upto {
         let ss = s32(&s);
@@ -142,12 +142,12 @@ pub fn sender_chain(app: &[u8; 32], leaf: u64, upto: u64) -> ([u8; 32], Vec<Gen>
         });
         out.push(Gen {
             chain: s,
-            key: *key.as_bytes(),
-            nonce: *nonce.as_bytes(),
+            key: *key.danger_expose(),
+            nonce: *nonce.danger_expose(),
         });
-        s = *next.as_bytes();
+        s = *next.danger_expose();
     }
-    (*base.as_bytes(), out)
+    (*base.danger_expose(), out)
 }
 
 /// `Exporter(label, context, L)` from `exporter_secret` (§6.4.1).

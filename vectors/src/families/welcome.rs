@@ -1,9 +1,9 @@
 //! Family `welcome` (spec §6.11, §6.12): the scenario's Welcomes and their rejected variants.
 
 use hearth_crypto::group::PendingMember;
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{self, bstr};
 use hearth_crypto::keys::MemberKey;
-use hearth_crypto::label;
-use hearth_crypto::labelled::{self, bstr};
 use hearth_wire::group::{GroupInfo, SignedGroupInfo, Welcome};
 use hearth_wire::{
     encode_with, BoundedBytes, ChannelId, Epoch, Hash, Leaf, SignedBytes, Suite, WireDecode,

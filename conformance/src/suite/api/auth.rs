@@ -79,18 +79,18 @@ fn bad_signature(ctx: &Ctx<'_>) -> TestResult {
     let key = ctx.c.key();
     let other = ctx.c.key();
     let rb = info_spec(ctx).encode();
-    let good = key.sign(hearth_crypto::label::REQUEST, |e| {
+    let good = key.sign(hearth_crypto::hazmat::label::REQUEST, |e| {
         e.bytes(&rb);
     });
     let mut flipped = good;
     flipped[0] ^= 0x01;
-    let by_other = other.sign(hearth_crypto::label::REQUEST, |e| {
+    let by_other = other.sign(hearth_crypto::hazmat::label::REQUEST, |e| {
         e.bytes(&rb);
     });
-    let wrong_label = key.sign(hearth_crypto::label::COMMIT, |e| {
+    let wrong_label = key.sign(hearth_crypto::hazmat::label::COMMIT, |e| {
         e.bytes(&rb);
     });
-    let raw_not_bstr = key.sign(hearth_crypto::label::REQUEST, |e| {
+    let raw_not_bstr = key.sign(hearth_crypto::hazmat::label::REQUEST, |e| {
         e.raw(&rb);
     });
     for sig in [flipped, by_other, wrong_label, raw_not_bstr, [0u8; 64]] {

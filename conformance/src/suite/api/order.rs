@@ -110,7 +110,7 @@ fn order_2_3(ctx: &Ctx<'_>) -> TestResult {
 fn order_3_4(ctx: &Ctx<'_>) -> TestResult {
     let key = ctx.c.key();
     let rb = info_spec(ctx).encode();
-    let sig = key.sign(hearth_crypto::label::REQUEST, |e| {
+    let sig = key.sign(hearth_crypto::hazmat::label::REQUEST, |e| {
         e.bytes(&rb);
     });
     let mut body = assemble_signed(2, &key.public(), &rb, &sig);

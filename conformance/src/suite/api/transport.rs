@@ -478,7 +478,7 @@ fn unsupported_version(ctx: &Ctx<'_>) -> TestResult {
     let key = ctx.c.key();
     for v in [0u64, 2, 65536] {
         let rb = info_spec(ctx).encode();
-        let sig = key.sign(hearth_crypto::label::REQUEST, |e| {
+        let sig = key.sign(hearth_crypto::hazmat::label::REQUEST, |e| {
             e.bytes(&rb);
         });
         let ex = ctx.c.post_raw(assemble_signed(v, &key.public(), &rb, &sig));

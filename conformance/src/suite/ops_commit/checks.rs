@@ -1,7 +1,7 @@
 //! `commit.post` (spec §8.5.8): a member added, then every check in its order (channel,
 //! suite, epoch, committer, signature, ops, authorisation, sealed count, extensions, version).
 
-use hearth_crypto::label;
+use hearth_crypto::hazmat::label;
 use hearth_wire::request::{CommitPostResult, WelcomeFetchResult};
 use hearth_wire::{encode_with, ErrorCode};
 

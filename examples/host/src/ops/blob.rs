@@ -1,10 +1,10 @@
 //! Ops 13 `blob.put` (spec §8.5.14) and 14 `blob.get` (spec §8.5.15).
 
 use crate::db::{params, OptionalExtension};
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, h};
-use hearth_wire::request::{BlobGetBody, BlobPutBody};
-use hearth_wire::{Encoder, ErrorCode};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{bstr, h};
+use hearth_wire::request::{BlobGetBody, BlobGetResult, BlobPutBody, BlobPutResult};
+use hearth_wire::{ErrorCode, WireEncode};
 
 use super::{member, Ctx, OpResult};
 use crate::host::Fail;
@@ -36,9 +36,10 @@ pub fn put(cx: &Ctx<'_>, b: &BlobPutBody) -> OpResult {
             .prepare_cached("INSERT INTO blobs (channel, id, data) VALUES (?1, ?2, ?3)")?
             .execute(params![&cx.channel[..], &id[..], data])?;
     }
-    let mut e = Encoder::new();
-    e.map(1).uint(1).bytes(&id);
-    Ok(e.into_bytes())
+    Ok(BlobPutResult {
+        id: hearth_wire::Hash(id),
+    }
+    .to_vec())
 }
 
 /// Op 14 (HRT-OP-58): the exact stored bytes, or not_found.
@@ -52,7 +53,5 @@ pub fn get(cx: &Ctx<'_>, b: &BlobGetBody) -> OpResult {
     let Some(data) = data else {
         return Err(Fail::Status(ErrorCode::NOT_FOUND));
     };
-    let mut e = Encoder::with_capacity(data.len() + 8);
-    e.map(1).uint(1).bytes(&data);
-    Ok(e.into_bytes())
+    Ok(BlobGetResult { data }.to_vec())
 }

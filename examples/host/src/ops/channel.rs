@@ -1,9 +1,9 @@
 //! Ops 1 `channel.create` (spec §8.5.2) and 2 `channel.delete` (spec §8.5.3).
 
 use crate::db::params;
-use hearth_crypto::ed25519::{Signature, VerifyingKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::verify_with_label;
+use hearth_crypto::hazmat::ed25519::{Signature, VerifyingKey};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::verify_with_label;
 use hearth_wire::request::ChannelCreateBody;
 use hearth_wire::{ErrorCode, Suite};
 

@@ -7,14 +7,14 @@
 use std::collections::HashSet;
 
 use crate::db::{params, OptionalExtension};
-use hearth_crypto::ed25519::{Signature, VerifyingKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, verify_with_label};
-use hearth_crypto::x25519;
+use hearth_crypto::hazmat::ed25519::{Signature, VerifyingKey};
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{bstr, verify_with_label};
+use hearth_crypto::hazmat::x25519;
 use hearth_wire::group::GroupOp;
-use hearth_wire::request::CommitPostBody;
+use hearth_wire::request::{CommitPostBody, CommitPostResult};
 use hearth_wire::WireDecode;
-use hearth_wire::{Encoder, ErrorCode, Role};
+use hearth_wire::{ErrorCode, Role, WireEncode};
 
 use super::{append_result, member, Ctx, OpResult, ADMIN};
 use crate::host::Fail;
@@ -353,15 +353,12 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
             "DELETE FROM group_infos WHERE channel = ?1 AND seq NOT IN (SELECT seq FROM welcomes WHERE channel = ?1)",
         )?
         .execute(params![&cx.channel[..]])?;
-    let mut e = Encoder::new();
-    e.map(3)
-        .uint(1)
-        .uint(seq)
-        .uint(2)
-        .bytes(&head)
-        .uint(3)
-        .uint(ch.epoch + 1);
-    Ok(e.into_bytes())
+    Ok(CommitPostResult {
+        seq: hearth_wire::Seq(seq),
+        head: hearth_wire::Hash(head),
+        epoch: hearth_wire::Epoch(ch.epoch + 1),
+    }
+    .to_vec())
 }
 
 /// Whether a recovery commit naming `seq` names the channel's latest commit `B` and removes

@@ -2,9 +2,8 @@
 //! 6 `join.fetch` (§8.5.7).
 
 use crate::db::{params, OptionalExtension};
-use hearth_crypto::ed25519::{Signature, VerifyingKey};
-use hearth_crypto::label;
-use hearth_crypto::labelled::verify_with_label;
+use hearth_crypto::hazmat::ed25519::{Signature, VerifyingKey};
+use hearth_crypto::hazmat::labelled::verify_with_label;
 use hearth_wire::request::{InviteCreateBody, InviteRedeemBody, InviteRevokeBody};
 use hearth_wire::{Encoder, ErrorCode, WireEncode};
 
@@ -164,14 +163,8 @@ pub fn redeem(cx: &Ctx<'_>, b: &InviteRedeemBody) -> OpResult {
     let url = cx.job.request.host_url.as_str();
     verify_with_label(
         &mk,
-        label::REDEEM,
-        |e| {
-            e.array(4)
-                .text(url)
-                .bytes(&cx.channel)
-                .bytes(id)
-                .bytes(&cx.job.key);
-        },
+        hearth_crypto::invite::REDEEM_POP_LABEL,
+        hearth_crypto::invite::redeem_pop_content(url, &cx.channel, id, &cx.job.key),
         &Signature::from_bytes(&b.pop.0),
     )
     .map_err(|_| Fail::Status(ErrorCode::BAD_SIGNATURE))?;

@@ -151,17 +151,21 @@ pub fn entitled(
     })
 }
 
-/// Role admin (spec §12.3).
-pub const ADMIN: u8 = 1;
+/// Role admin (spec §12.3), as the store keeps it.
+pub const ADMIN: u8 = hearth_wire::Role::ADMIN_CODE;
 
-/// The `{1: seq, 2: head}` result of the ops that append one entry.
+/// The `{1: seq, 2: head}` result of the ops that append one entry (`AppendResult`).
 pub fn append_result(seq: u64, head: &[u8; 32]) -> Vec<u8> {
-    let mut e = hearth_wire::Encoder::new();
-    e.map(2).uint(1).uint(seq).uint(2).bytes(head);
-    e.into_bytes()
+    use hearth_wire::WireEncode;
+    hearth_wire::request::AppendResult {
+        seq: hearth_wire::Seq(seq),
+        head: hearth_wire::Hash(*head),
+    }
+    .to_vec()
 }
 
-/// The empty map `{}`.
+/// The empty map `{}` (`Empty`).
 pub fn empty() -> Vec<u8> {
-    vec![0xa0]
+    use hearth_wire::WireEncode;
+    hearth_wire::request::Empty {}.to_vec()
 }

@@ -14,10 +14,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hearth_crypto::ed25519::SigningKey;
-use hearth_crypto::label;
-use hearth_crypto::labelled::{bstr, sign_with_label};
-use hearth_crypto::x25519;
+use hearth_crypto::hazmat::ed25519::SigningKey;
+use hearth_crypto::hazmat::label;
+use hearth_crypto::hazmat::labelled::{bstr, sign_with_label};
+use hearth_crypto::hazmat::x25519;
 use hearth_wire::envelope::Envelope;
 use hearth_wire::group::{Commit, CommitTbs, GroupOp, Welcome};
 use hearth_wire::request::{Request, Response, SignedRequest};
@@ -426,13 +426,12 @@ pub fn redeem_body(
     auth: &SigningKey,
     mk: &SigningKey,
 ) -> Vec<u8> {
-    let pop = sign_with_label(mk, label::REDEEM, |e| {
-        e.array(4)
-            .text(HOST_URL)
-            .bytes(&channel)
-            .bytes(&invite_id)
-            .bytes(&pk(auth));
-    });
+    let auth_pub = pk(auth);
+    let pop = sign_with_label(
+        mk,
+        hearth_crypto::invite::REDEEM_POP_LABEL,
+        hearth_crypto::invite::redeem_pop_content(HOST_URL, &channel, &invite_id, &auth_pub),
+    );
     map(&[
         (1, cb_bytes(&invite_id)),
         (2, cb_bytes(&pk(mk))),
@@ -561,8 +560,8 @@ pub fn verify_log(result: &[u8]) -> (u64, Vec<hearth_wire::log::LogEntry>) {
     let mut prev: Vec<u8> = Vec::new();
     for (i, e) in r.entries.as_slice().iter().enumerate() {
         assert_eq!(e.seq.0, i as u64 + 1, "contiguous seq");
-        let eh = hearth_crypto::labelled::h(label::ENTRY, bstr(&e.bytes));
-        let head = hearth_crypto::labelled::h(label::LOG, |enc| {
+        let eh = hearth_crypto::hazmat::labelled::h(label::ENTRY, bstr(&e.bytes));
+        let head = hearth_crypto::hazmat::labelled::h(label::LOG, |enc| {
             enc.array(4)
                 .bytes(&prev)
                 .uint(e.seq.0)

@@ -13,9 +13,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::ed25519::{Signature, SigningKey, VerifyingKey};
 use crate::error::{CryptoError, Misuse};
-use crate::label::Label;
+use crate::hazmat::ed25519::{Signature, SigningKey, VerifyingKey};
+use crate::hazmat::label::Label;
 use crate::secret::{Secret, Secret32};
 
 /// The largest output of HKDF-Expand with SHA-256: 255 · HashLen (RFC 5869 §2.3).
@@ -86,7 +86,7 @@ pub fn expand_with_label<const N: usize>(
 }
 
 /// [`expand_with_label`] with the full wire label given as text; used for the exporter's
-/// family of labels ([`crate::label::ExporterLabel`], HRT-CRYPTO-5).
+/// family of labels ([`crate::hazmat::label::ExporterLabel`], HRT-CRYPTO-5).
 pub(crate) fn expand_with_wire_label<const N: usize>(
     secret: &Secret32,
     wire_label: &str,
@@ -175,7 +175,7 @@ pub fn verify_mac(
 }
 
 /// The bytes `SignWithLabel` signs: `hCBOR([label, c])`. Exposed so that callers can collect
-/// labelled messages for [`crate::ed25519::verify_batch`].
+/// labelled messages for [`crate::hazmat::ed25519::verify_batch`].
 pub fn signing_input(label: Label, c: impl FnOnce(&mut Encoder)) -> Vec<u8> {
     encode_with(|e| {
         e.array(2).text(&label.wire());

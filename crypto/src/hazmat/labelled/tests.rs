@@ -6,7 +6,7 @@
 )]
 
 use super::*;
-use crate::label;
+use crate::hazmat::label;
 use crate::test_support::{pins, unhex, upstream_json, WycheproofFile};
 
 fn s32(b: u8) -> Secret32 {

@@ -9,8 +9,8 @@ use ml_kem::{EncapsulateDeterministic, EncodedSizeUser, KemCore, MlKem768, B32};
 use proptest::prelude::*;
 
 use super::*;
-use crate::aead::Algorithm;
-use crate::hpke::{key_schedule_for, labeled_expand, Hpke, Mode, XWing};
+use crate::hazmat::aead::Algorithm;
+use crate::hazmat::hpke::{key_schedule_for, labeled_expand, Hpke, Mode, XWing};
 use crate::test_support::{pins, unhex, unhex_n, upstream_json, WycheproofFile};
 
 // --- draft-connolly-cfrg-xwing-kem test vectors ---
@@ -143,7 +143,7 @@ fn check_pq_vector(v: &PqVector, c: &mut PqCounts) {
     c.kem_checked += 1;
     c.sets += 1;
 
-    if v.kdf_id != crate::hpke::KDF_ID {
+    if v.kdf_id != crate::hazmat::hpke::KDF_ID {
         // SHAKE256 / TurboSHAKE are one-stage KDFs Hearth does not implement.
         c.schedule_skipped_kdf += 1;
         c.exports_skipped_kdf += v.exports.len();
@@ -552,7 +552,7 @@ impl rand_core::CryptoRng for Counting {}
 /// its 64-byte `eseed`.
 #[test]
 fn each_kem_draws_exactly_n_random() {
-    let dh = crate::x25519::SecretKey::from_bytes([3; 32]).public_key();
+    let dh = crate::hazmat::x25519::SecretKey::from_bytes([3; 32]).public_key();
     let mut rng = Counting(0);
     Hpke::SUITE_1
         .seal_with_rng(&mut rng, Mode::Base, &dh, b"i", b"a", b"p", b"", b"")

@@ -22,9 +22,9 @@ use rand_core::OsRng;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::aead::{self, Algorithm, NONCE_LEN};
 use crate::error::{CryptoError, Misuse};
-use crate::labelled::hkdf_expand;
+use crate::hazmat::aead::{self, Algorithm, NONCE_LEN};
+use crate::hazmat::labelled::hkdf_expand;
 use crate::secret::{Secret, Secret32};
 
 mod dhkem;
@@ -121,7 +121,7 @@ fn labeled_expand_fixed<const M: usize>(
     label: &[u8],
     info: &[u8],
 ) -> Secret<M> {
-    const { assert!(M <= crate::labelled::MAX_EXPAND) };
+    const { assert!(M <= crate::hazmat::labelled::MAX_EXPAND) };
     let mut out = Secret::<M>::zero();
     #[allow(
         clippy::expect_used,

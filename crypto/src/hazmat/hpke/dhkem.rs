@@ -2,8 +2,8 @@
 
 use super::{labeled_expand_fixed, labeled_extract, N};
 use crate::error::CryptoError;
+use crate::hazmat::x25519::{PublicKey, SecretKey};
 use crate::secret::Secret32;
-use crate::x25519::{PublicKey, SecretKey};
 
 /// `kem_id` of DHKEM(X25519, HKDF-SHA256) (RFC 9180 §7.1).
 pub const KEM_ID: u16 = 0x0020;

@@ -6,8 +6,8 @@ use core::hash::Hash;
 
 use super::{dhkem, xwing};
 use crate::error::{CryptoError, Misuse};
+use crate::hazmat::x25519;
 use crate::secret::Secret32;
-use crate::x25519;
 
 /// The largest [`Kem::N_RANDOM`] of the KEMs below (X-Wing's `eseed`).
 pub(super) const MAX_RANDOM: usize = xwing::ESEED_LEN;

@@ -6,8 +6,8 @@
 )]
 
 use super::*;
+use crate::hazmat::x25519::{PublicKey, SecretKey};
 use crate::test_support::{pins, unhex, unhex_n, upstream_json};
-use crate::x25519::{PublicKey, SecretKey};
 
 // --- RFC 9180 Appendix A ---
 

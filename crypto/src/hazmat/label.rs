@@ -5,7 +5,7 @@
 //! domain-separated. This file mirrors the registry table row by row and is the only place a
 //! [`Label`] can be made (rustls `tls13/key_schedule.rs` `SecretKind` style). The HPKE
 //! (RFC 9180) labels such as `"HPKE-v1"`, `"eae_prk"` and `"sec"` are not Hearth labels; they live
-//! in [`crate::hpke`].
+//! in [`crate::hazmat::hpke`].
 
 use core::fmt;
 
