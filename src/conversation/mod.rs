@@ -91,10 +91,10 @@
 //! view of the log (HRT-LOG-49 to HRT-LOG-52: never the same bytes after the state moved on).
 
 pub mod channel;
+pub mod duties;
 pub mod error;
 pub mod event;
 pub mod io;
-pub mod duties;
 pub mod join;
 pub mod log;
 pub mod machine;

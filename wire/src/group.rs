@@ -8,9 +8,9 @@ use crate::decode::Decoder;
 use crate::encode::Encoder;
 use crate::error::WireError;
 use crate::ext::ExtMap;
+use crate::kem::{KemPublic, KemSealed};
 use crate::types::{
-    ChannelId, ConversationId, EdPublic, Epoch, Hash, HpkeSealed, Leaf, Role, Seq, Signature,
-    Suite, XPublic,
+    ChannelId, ConversationId, EdPublic, Epoch, Hash, Leaf, Role, Seq, Signature, Suite,
 };
 
 /// `group-info-ct = bstr .size (16..131072)`: the AEAD ciphertext of `SignedGroupInfo` under the
@@ -24,7 +24,7 @@ wire_array!(
         /// The member key MK.
         member_key: EdPublic,
         /// The member's current init key.
-        init_key: XPublic,
+        init_key: KemPublic,
         /// The member's role.
         role: Role,
         /// The member's identity key IK.
@@ -67,7 +67,7 @@ pub enum GroupOp {
         /// The added member's MK.
         member_key: EdPublic,
         /// The added member's init key.
-        init_key: XPublic,
+        init_key: KemPublic,
         /// The added member's role.
         role: Role,
     },
@@ -161,7 +161,7 @@ impl WireDecode for GroupOp {
         Ok(match tag {
             0 => GroupOp::Add {
                 member_key: EdPublic::decode_from(d)?,
-                init_key: XPublic::decode_from(d)?,
+                init_key: KemPublic::decode_from(d)?,
                 role: Role::decode_from(d)?,
             },
             1 => GroupOp::Remove {
@@ -196,9 +196,9 @@ wire_map!(
         /// The ops (empty: a plain update).
         req 6 => ops: BoundedVec<GroupOp, 0, 256>,
         /// The committer's new init key.
-        req 7 => init_key: XPublic,
+        req 7 => init_key: KemPublic,
         /// `commit_secret` sealed to each remaining member, in roster order.
-        req 8 => sealed: BoundedVec<HpkeSealed, 0, 255>,
+        req 8 => sealed: BoundedVec<KemSealed, 0, 255>,
         /// AEAD ciphertext of `CommitPrivate`.
         req 9 => private_ct: BoundedBytes<16, 131072>,
         /// Extensions.
@@ -311,10 +311,62 @@ wire_map!(
         /// The epoch the joiner enters.
         req 4 => epoch: Epoch,
         /// `joiner_secret` sealed to the joiner's init key.
-        req 5 => joiner_secret: HpkeSealed,
+        req 5 => joiner_secret: KemSealed,
         // Key 6 is not used: it held the GroupInfo ciphertext in 1.0-draft, which now travels
         // once per commit ([`GroupInfoCt`], spec §6.11).
         /// Extensions.
         opt 7 => ext: ExtMap,
     }
 );
+
+// The suite checks of HRT-WIRE-30: run by a receiver once it has checked that the structure
+// names the channel's suite, with that suite.
+
+impl RosterEntry {
+    /// Checks the init key's size against `suite` (HRT-WIRE-30).
+    pub fn check_suite(&self, suite: Suite) -> Result<(), WireError> {
+        self.init_key.check_suite(suite)
+    }
+}
+
+impl GroupOp {
+    /// Checks an AddOp's init key against `suite` (HRT-WIRE-30); other ops hold no KEM value.
+    pub fn check_suite(&self, suite: Suite) -> Result<(), WireError> {
+        match self {
+            GroupOp::Add { init_key, .. } => init_key.check_suite(suite),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl CommitTbs {
+    /// Checks every KEM value (key 7, each AddOp and each seal of key 8) against `suite`
+    /// (HRT-WIRE-30), in encoding order.
+    pub fn check_suite(&self, suite: Suite) -> Result<(), WireError> {
+        for op in self.ops.as_slice() {
+            op.check_suite(suite)?;
+        }
+        self.init_key.check_suite(suite)?;
+        self.sealed
+            .as_slice()
+            .iter()
+            .try_for_each(|s| s.check_suite(suite))
+    }
+}
+
+impl GroupInfo {
+    /// Checks every roster entry's init key against `suite` (HRT-WIRE-30).
+    pub fn check_suite(&self, suite: Suite) -> Result<(), WireError> {
+        self.roster
+            .as_slice()
+            .iter()
+            .try_for_each(|r| r.check_suite(suite))
+    }
+}
+
+impl Welcome {
+    /// Checks the sealed joiner secret's encapsulation against `suite` (HRT-WIRE-30).
+    pub fn check_suite(&self, suite: Suite) -> Result<(), WireError> {
+        self.joiner_secret.check_suite(suite)
+    }
+}

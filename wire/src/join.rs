@@ -3,7 +3,8 @@
 use crate::codec::{BoundedText, SignedBytes, Unverified};
 use crate::error::WireError;
 use crate::ext::ExtMap;
-use crate::types::{EdPublic, Signature, XPublic};
+use crate::kem::KemPublic;
+use crate::types::{EdPublic, Signature, Suite};
 
 wire_map!(
     /// `JoinRequest`: the joiner's keys, member certificate and proposed name.
@@ -14,7 +15,7 @@ wire_map!(
         /// The joiner's member key MK for this channel.
         req 2 => member_key: EdPublic,
         /// The joiner's initial init key.
-        req 3 => init_key: XPublic,
+        req 3 => init_key: KemPublic,
         /// `member_cert` (spec §4).
         req 4 => member_cert: Signature,
         /// Display name proposed by the joiner.
@@ -35,6 +36,14 @@ wire_array!(
         signature: Signature,
     }
 );
+
+impl JoinRequest {
+    /// Checks the init key's size against the suite of the invitation this request answers
+    /// (HRT-WIRE-30): the join request itself names no suite.
+    pub fn check_suite(&self, suite: Suite) -> Result<(), WireError> {
+        self.init_key.check_suite(suite)
+    }
+}
 
 impl SignedJoinRequest {
     /// Decodes the join request; it stays unverified until the IK signature is checked.

@@ -27,6 +27,7 @@ mod encode;
 pub mod entry;
 mod error;
 pub mod ext;
+pub mod kem;
 pub mod types;
 mod validate;
 
@@ -46,5 +47,6 @@ pub use decode::{Decoder, MapDecoder};
 pub use encode::{encode_with, Encoder};
 pub use error::WireError;
 pub use ext::ExtMap;
+pub use kem::{kem_sizes, KemEnc, KemPublic, KemSealed, XWingEnc, XWingPublic};
 pub use types::*;
 pub use validate::{validate, Profile, MAX_DEPTH};

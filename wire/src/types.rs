@@ -75,8 +75,9 @@ code_point!(
     Suite(u16) {
         /// Suite 1: DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / AES-256-GCM / Ed25519.
         X25519_SHA256_AES256GCM_ED25519 = 1, "x25519-sha256-aes256gcm-ed25519";
-        /// Suite 2: reserved for hybrid X25519 + ML-KEM-768.
-        RESERVED_HYBRID = 2, "reserved-hybrid";
+        /// Suite 2: MLKEM768-X25519 (X-Wing) / HKDF-SHA256 / AES-256-GCM / Ed25519, with
+        /// DHKEM(X25519) for the per-invite key and the join request (spec §3.1).
+        XWING_SHA256_AES256GCM_ED25519 = 2, "xwing-sha256-aes256gcm-ed25519";
     }
 );
 

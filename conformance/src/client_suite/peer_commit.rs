@@ -99,7 +99,7 @@ forged_tests! {
     other_suite, "client.commit.forged.other-suite",
         "a peer's commit naming another suite is rejected with unsupported_suite, then the channel is halted",
         ["HRT-GRP-28", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], false,
-        resign(|t, _| t.suite = Suite::RESERVED_HYBRID), ErrorCode::UNSUPPORTED_SUITE;
+        resign(|t, _| t.suite = Suite::XWING_SHA256_AES256GCM_ED25519), ErrorCode::UNSUPPORTED_SUITE;
     sealed_fewer, "client.commit.forged.sealed-count",
         "a peer's commit (re-signed) with one sealed secret fewer than remaining members is rejected with bad_sealed_secrets",
         ["HRT-GRP-35", "HRT-GRP-25", "HRT-GRP-43", "HRT-GRP-89"], false,
@@ -362,7 +362,7 @@ fn by_the_shim(ctx: &mut ClientCtx<'_>) -> TestResult {
             match req.as_unverified().body().ok()? {
                 RequestBody::CommitPost(b) => {
                     let tbs = b.commit.value().unverified_tbs().ok()?;
-                    Some(tbs.as_unverified().init_key.0)
+                    Some(tbs.as_unverified().init_key.as_x25519().ok()?.0)
                 }
                 _ => None,
             }

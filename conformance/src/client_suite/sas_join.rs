@@ -6,9 +6,9 @@ use hearth_client::transport::Transport;
 use hearth_client::Event;
 use hearth_crypto::group::PendingMember;
 use hearth_crypto::hazmat::hpke::Hpke;
-use hearth_crypto::keys::{IdentityKey, InitKey, MemberPublicKey};
 use hearth_crypto::hazmat::labelled::{self, bstr};
 use hearth_crypto::hazmat::{label, x25519};
+use hearth_crypto::keys::{IdentityKey, InitKey, MemberPublicKey};
 use hearth_crypto::Secret32;
 use hearth_wire::invite::InviteUri;
 use hearth_wire::join::{JoinRequest, SignedJoinRequest};
@@ -60,7 +60,7 @@ fn sealed_with_a_foreign_cert(uri: &str, mk: EdPublic) -> Result<HpkeSealed, Str
     let jr = JoinRequest {
         identity: EdPublic(*ik.public_key().as_bytes()),
         member_key: mk,
-        init_key: XPublic(*InitKey::generate().public_key().as_bytes()),
+        init_key: XPublic(*InitKey::generate().public_key().as_bytes()).into(),
         member_cert: hearth_wire::Signature(cert.to_bytes()),
         name: BoundedText::new("Mallory").map_err(|x| e(&x))?,
         ext: None,

@@ -20,7 +20,7 @@ pub fn tests() -> Vec<HostTestDef> {
         t!(
             "host.op.channel-create.unsupported-suite",
             "suites 0, 2, 65535 -> unsupported_suite",
-            ["HRT-OP-5"],
+            ["HRT-OP-5", "HRT-API-74"],
             unsupported_suite
         ),
         t!(

@@ -5,7 +5,7 @@ use hearth_wire::group::{AddedIdentity, Commit, CommitPrivate, CommitTbs, GroupO
 use hearth_wire::request::{CommitPostBody, WelcomeFor};
 use hearth_wire::{
     encode_with, BoundedBytes, BoundedVec, ConversationId, EdPublic, Embedded, Epoch, ExtMap, Hash,
-    HpkeSealed, Leaf, Role, Seq, SignedBytes, Version, WireDecode, WireEncode, XPublic,
+    KemSealed, Leaf, Role, Seq, SignedBytes, Version, WireDecode, WireEncode, XPublic,
 };
 
 use super::roster::{apply, authorised, well_formed, Member, Origin, Plan};
@@ -267,7 +267,7 @@ impl Group {
                     // HRT-INV-45: exactly JoinRequest keys 2 and 3, and 1 and 4.
                     draft.ops.push(GroupOp::Add {
                         member_key: EdPublic(*joiner.member_key.as_bytes()),
-                        init_key: joiner.init_key,
+                        init_key: joiner.init_key.into(),
                         role,
                     });
                     draft.added.push(AddedIdentity {
@@ -330,7 +330,7 @@ impl Group {
         let commit_secret = CommitSecret::random(&mut self.rng);
         let new_init = InitKey::generate_with(&mut self.rng);
         let new_init_pub = XPublic(*new_init.public_key().as_bytes());
-        let plan = match well_formed(base, c, &draft.ops, &new_init_pub) {
+        let plan = match well_formed(base, c, &draft.ops, &new_init_pub.into()) {
             Ok(p) => p,
             Err(_) if check => return Err(Misuse::IllFormedCommit.into()),
             Err(e) => return Err(e),
@@ -373,7 +373,8 @@ impl Group {
         for (j, _) in plan.remaining() {
             let pk = new_entries
                 .get(j)
-                .map(|e| crate::hazmat::x25519::PublicKey::from_bytes(e.init_key.0))
+                .and_then(|e| e.init_key.as_x25519().ok())
+                .map(|k| crate::hazmat::x25519::PublicKey::from_bytes(k.0))
                 .ok_or(Misuse::IllFormedCommit)?;
             let (enc, ct) = Hpke::SUITE_1
                 .seal_with_rng(
@@ -387,8 +388,8 @@ impl Group {
                     &[],
                 )
                 .map_err(|_| Misuse::NonContributory)?;
-            sealed.push(HpkeSealed {
-                enc: XPublic(*enc.as_bytes()),
+            sealed.push(KemSealed {
+                enc: XPublic(*enc.as_bytes()).into(),
                 ct: BoundedBytes::new(ct)?,
             });
         }
@@ -400,7 +401,7 @@ impl Group {
             epoch: Epoch(n),
             committer: Leaf(c as u8),
             ops: BoundedVec::new(draft.ops)?,
-            init_key: new_init_pub,
+            init_key: new_init_pub.into(),
             sealed: BoundedVec::new(sealed)?,
             private_ct: BoundedBytes::new(private_ct)?,
             ext: None,

@@ -266,7 +266,7 @@ impl Group {
         // Step 2: Roster[0] (HRT-GRP-85).
         let entry = RosterEntry {
             member_key: hearth_wire::EdPublic(*member_key.public_key().as_bytes()),
-            init_key: hearth_wire::XPublic(*init_key.public_key().as_bytes()),
+            init_key: hearth_wire::XPublic(*init_key.public_key().as_bytes()).into(),
             role: Role::Admin,
             identity: hearth_wire::EdPublic(*identity.public_key().as_bytes()),
             cert: hearth_wire::Signature(cert.to_bytes()),

@@ -219,7 +219,7 @@ fn is_me(
     ensure(
         m.entry.identity.0 == *identity.public_key().as_bytes()
             && m.entry.member_key.0 == *mk.public_key().as_bytes()
-            && m.entry.init_key.0 == *init.public_key().as_bytes(),
+            && m.entry.init_key.as_slice() == init.public_key().as_bytes(),
     )
 }
 

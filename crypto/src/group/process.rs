@@ -103,6 +103,8 @@ impl Group {
         if tbs_ref.suite != SUITE_1 {
             return Err(ProtocolError::UnsupportedSuite);
         }
+        // The KEM values' sizes for the channel's suite (HRT-WIRE-30).
+        tbs_ref.check_suite(SUITE_1)?;
         // Step 1d (HRT-GRP-29).
         if tbs_ref.channel_id != self.params.channel_id {
             return Err(ProtocolError::InvalidValue);
@@ -194,7 +196,7 @@ impl Group {
             .ok_or(ProtocolError::DecryptFailed)?;
         let pt = Hpke::SUITE_1
             .open_base(
-                &Enc::from_bytes(own.enc.0),
+                &Enc::from_bytes(own.enc.as_x25519()?.0),
                 keys.init_key.secret_key(),
                 &commit_seal_info(&cid, n + 1, j_me),
                 &[],
@@ -254,7 +256,7 @@ impl Group {
             &base.entries,
             c,
             &plan,
-            &tbs.init_key,
+            tbs.init_key.as_x25519()?,
             private.added.as_slice(),
             private.new_cert.as_ref(),
         );

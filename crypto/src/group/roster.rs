@@ -2,7 +2,7 @@
 //! (spec §6.7).
 
 use hearth_wire::group::{AddedIdentity, GroupOp, RosterEntry};
-use hearth_wire::{EdPublic, ExtMap, Role, Signature, WireEncode, XPublic};
+use hearth_wire::{EdPublic, ExtMap, KemPublic, Role, Signature, WireEncode, XPublic};
 
 use crate::error::ProtocolError;
 use crate::hazmat::label;
@@ -109,8 +109,10 @@ pub(crate) fn well_formed(
     base: &[RosterEntry],
     committer: usize,
     ops: &[GroupOp],
-    new_init: &XPublic,
+    new_init: &KemPublic,
 ) -> Result<Plan, ProtocolError> {
+    // Suite 1: every init key is X25519 (HRT-WIRE-30: an X-Wing key is `wrong_size`).
+    let new_init = new_init.as_x25519()?;
     let bad = ProtocolError::InvalidValue;
     let n = base.len();
     let mut touched = vec![false; n];
@@ -151,7 +153,7 @@ pub(crate) fn well_formed(
                 member_key,
                 init_key,
                 role,
-            } => adds.push((*member_key, *init_key, *role)),
+            } => adds.push((*member_key, *init_key.as_x25519()?, *role)),
         }
     }
     removed.sort_unstable();
@@ -275,7 +277,7 @@ pub(crate) fn apply(
                     e.role = *r;
                 }
                 if i == committer {
-                    e.init_key = *new_init;
+                    e.init_key = (*new_init).into();
                     if let (Some(mk), Some(cert)) = (plan.rotate, new_cert) {
                         e.member_key = mk;
                         e.cert = *cert;
@@ -288,7 +290,7 @@ pub(crate) fn apply(
                 let id = added.get(k)?;
                 Some(RosterEntry {
                     member_key: *mk,
-                    init_key: *ik,
+                    init_key: (*ik).into(),
                     role: *role,
                     identity: id.identity,
                     cert: id.cert,

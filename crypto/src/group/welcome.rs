@@ -4,7 +4,7 @@
 use hearth_wire::group::{Commit, GroupContext, GroupInfo, RosterEntry, SignedGroupInfo, Welcome};
 use hearth_wire::{
     encode_with, BoundedBytes, BoundedVec, ConversationId, EdPublic, Epoch, FprPrefix, Hash,
-    HpkeSealed, Leaf, Role, SignedBytes, Version, WireDecode, WireEncode, XPublic,
+    KemSealed, Leaf, Role, SignedBytes, Version, WireDecode, WireEncode, XPublic,
 };
 use subtle::ConstantTimeEq;
 
@@ -121,8 +121,8 @@ pub(crate) fn create(
                 suite: SUITE_1,
                 channel_id: params.channel_id,
                 epoch: Epoch(epoch),
-                joiner_secret: HpkeSealed {
-                    enc: XPublic(*enc.as_bytes()),
+                joiner_secret: KemSealed {
+                    enc: XPublic(*enc.as_bytes()).into(),
                     ct: BoundedBytes::new(ct)?,
                 },
                 ext: None,
@@ -259,7 +259,8 @@ impl PendingMember {
         if w.suite != SUITE_1 {
             return Err(ProtocolError::UnsupportedSuite);
         }
-        // Step 1d (HRT-GRP-61): the invitation's channel id.
+        w.check_suite(SUITE_1)?; // HRT-WIRE-30
+                                 // Step 1d (HRT-GRP-61): the invitation's channel id.
         if w.channel_id != *self.params.channel_id() {
             return Err(ProtocolError::WelcomeMismatch);
         }
@@ -267,7 +268,7 @@ impl PendingMember {
         // Step 2 (HRT-GRP-62): joiner_secret under the own init key.
         let pt = Hpke::SUITE_1
             .open_base(
-                &Enc::from_bytes(w.joiner_secret.enc.0),
+                &Enc::from_bytes(w.joiner_secret.enc.as_x25519()?.0),
                 self.init_key.secret_key(),
                 &welcome_seal_info(&cid, e),
                 &[],
@@ -292,7 +293,8 @@ impl PendingMember {
         if gi_ref.group_context.suite != SUITE_1 {
             return Err(ProtocolError::UnsupportedSuite);
         }
-        // Step 5 (HRT-GRP-46 of §5.9 = HRT-INV-46, HRT-KEY-15): the signer is the inviter.
+        gi_ref.check_suite(SUITE_1)?; // HRT-WIRE-30
+                                      // Step 5 (HRT-GRP-46 of §5.9 = HRT-INV-46, HRT-KEY-15): the signer is the inviter.
         let s = usize::from(gi_ref.signer.0);
         let signer = gi_ref
             .roster
@@ -375,7 +377,7 @@ impl PendingMember {
             .position(|x| x.member_key == my_mk)
             .ok_or(mismatch)?;
         let mine = entries.get(me).ok_or(mismatch)?;
-        if mine.init_key.0 != *self.init_key.public_key().as_bytes()
+        if mine.init_key.as_slice() != self.init_key.public_key().as_bytes()
             || mine.identity.0 != *self.identity.public_key().as_bytes()
             || !needs_update.get(me).copied().unwrap_or(false)
         {

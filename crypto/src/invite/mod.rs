@@ -364,7 +364,9 @@ impl Invitation {
         ik.verify_member_cert(m.host_url.as_str(), &cid.0, &mk, &cert)
             .map_err(|_| ProtocolError::BadMemberCert)?;
         // Step 7 (HRT-INV-50).
-        if x25519::PublicKey::from_bytes(jr.init_key.0).is_small_order() {
+        // Suite 1 (HRT-WIRE-30): the init key is X25519; an X-Wing key is `wrong_size`.
+        let init_key = *jr.init_key.as_x25519()?;
+        if x25519::PublicKey::from_bytes(init_key.0).is_small_order() {
             return Err(ProtocolError::InvalidValue);
         }
         // §5.8.1 (HRT-INV-63): the code is derived only for a join that passed every check
@@ -387,7 +389,7 @@ impl Invitation {
             conversation: m.conversation,
             identity: ik,
             member_key: mk,
-            init_key: jr.init_key,
+            init_key,
             cert,
             name: jr.name.as_str().to_owned(),
             sas,

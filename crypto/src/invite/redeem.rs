@@ -103,7 +103,7 @@ pub(crate) fn build_join(
     let jr = JoinRequest {
         identity: EdPublic(*identity.public_key().as_bytes()),
         member_key: mk_pub,
-        init_key: XPublic(*init_key.public_key().as_bytes()),
+        init_key: XPublic(*init_key.public_key().as_bytes()).into(),
         member_cert: hearth_wire::Signature(cert.to_bytes()),
         name,
         ext: None,

@@ -128,7 +128,30 @@ fn commit_unknown_committer_hrt_grp_31() {
 fn commit_small_order_init_key_hrt_grp_33() {
     let mut g = channel(2);
     let out = g[0].commit(vec![], 0).unwrap().commit;
-    let bad = resign(&out, &g[0], |t| t.init_key = XPublic([0; 32]));
+    let bad = resign(&out, &g[0], |t| t.init_key = XPublic([0; 32]).into());
+    assert_eq!(reject_commit(&mut g[1], &bad), ErrorCode::MALFORMED);
+}
+
+#[test]
+fn commit_xwing_values_in_suite_1_hrt_wire_30() {
+    // A suite-1 channel reads only X25519 KEM values: an X-Wing init key or seal is
+    // `malformed` (wrong_size), even under a valid signature.
+    let mut g = channel(2);
+    let out = g[0].commit(vec![], 0).unwrap().commit;
+    let bad = resign(&out, &g[0], |t| {
+        t.init_key = hearth_wire::XWingPublic([9; 1216]).into();
+    });
+    assert_eq!(reject_commit(&mut g[1], &bad), ErrorCode::MALFORMED);
+    // A fresh channel: the first rejection halted g[1] (HRT-GRP-89).
+    let mut g = channel(2);
+    let out = g[0].commit(vec![], 0).unwrap().commit;
+    let bad = resign(&out, &g[0], |t| {
+        let mut s = t.sealed.as_slice().to_vec();
+        if let Some(first) = s.first_mut() {
+            first.enc = hearth_wire::XWingEnc([9; 1120]).into();
+        }
+        t.sealed = BoundedVec::new(s).unwrap();
+    });
     assert_eq!(reject_commit(&mut g[1], &bad), ErrorCode::MALFORMED);
 }
 

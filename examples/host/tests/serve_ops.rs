@@ -956,7 +956,7 @@ fn hrt_op_30_to_40_commit_checks() {
             0,
             vec![GroupOp::Add {
                 member_key: EdPublic(pk(&SigningKey::generate())),
-                init_key: hearth_wire::XPublic([0u8; 32]),
+                init_key: hearth_wire::XPublic([0u8; 32]).into(),
                 role: Role::Member,
             }],
             1,

@@ -69,7 +69,8 @@ pub fn commit_family(s: &Scenario) -> R<VectorFile> {
         let want_init = base_ep
             .roster
             .get(leaf)
-            .map(|e| e.init_key.0)
+            .and_then(|e| e.init_key.as_x25519().ok())
+            .map(|k| k.0)
             .unwrap_or_default();
         let init_sk = s
             .init_keys
@@ -343,8 +344,8 @@ pub fn commit_family(s: &Scenario) -> R<VectorFile> {
             ));
             sealed.pop();
         } else {
-            sealed.push(hearth_wire::HpkeSealed {
-                enc: XPublic([9; 32]),
+            sealed.push(hearth_wire::KemSealed {
+                enc: XPublic([9; 32]).into(),
                 ct: BoundedBytes::new(vec![0; 48])?,
             });
         }
@@ -404,7 +405,7 @@ pub fn commit_family(s: &Scenario) -> R<VectorFile> {
             ));
         }
         let mut t2 = tbs.clone();
-        t2.init_key = XPublic([0; 32]);
+        t2.init_key = XPublic([0; 32]).into();
         vars.push((
             "small-order-init-key",
             "a commit whose new init key is a small-order point",

@@ -378,7 +378,8 @@ pub fn invite_family() -> R<VectorFile> {
             *x25519::SecretKey::from_bytes(init_sk)
                 .public_key()
                 .as_bytes(),
-        ),
+        )
+        .into(),
         member_cert: hearth_wire::Signature(cert.to_bytes()),
         name: BoundedText::new("Joiner")?,
         ext: None,
@@ -571,7 +572,7 @@ pub fn invite_family() -> R<VectorFile> {
     let mut jr_bad_cert = jr.clone();
     jr_bad_cert.member_cert.0[1] ^= 0x40;
     let mut jr_small_init = jr.clone();
-    jr_small_init.init_key = XPublic([0; 32]);
+    jr_small_init.init_key = XPublic([0; 32]).into();
     let mut jr_weak_ik = jr.clone();
     let mut ident = [0u8; 32];
     ident[0] = 1;

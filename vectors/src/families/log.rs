@@ -770,7 +770,8 @@ pub fn passive_client_family(s: &Scenario) -> R<VectorFile> {
     let carol_init_pub = ep4
         .roster
         .get(carol_leaf)
-        .map(|e| e.init_key.0)
+        .and_then(|e| e.init_key.as_x25519().ok())
+        .map(|k| k.0)
         .unwrap_or_default();
     let carol_init = s
         .init_keys

@@ -435,7 +435,7 @@ fn entry(
     // `mk` here is the seed; the entry holds the public key.
     RosterEntry {
         member_key: EdPublic(*MemberKey::from_seed(&mk).public_key().as_bytes()),
-        init_key: XPublic(x_pub(&init)),
+        init_key: XPublic(x_pub(&init)).into(),
         role,
         identity: EdPublic(*ik.public_key().as_bytes()),
         cert: hearth_wire::Signature(cert.to_bytes()),
@@ -444,7 +444,7 @@ fn entry(
 
 fn set_init(r: &mut [RosterEntry], leaf: usize, init_sk: &[u8; 32]) {
     if let Some(e) = r.get_mut(leaf) {
-        e.init_key = XPublic(x_pub(init_sk));
+        e.init_key = XPublic(x_pub(init_sk)).into();
     }
 }
 
@@ -1038,7 +1038,7 @@ fn invite_and_add(
     });
     let js = open_sealed(
         &j_init,
-        &wd.joiner_secret.enc.0,
+        &wd.joiner_secret.enc.as_x25519()?.0,
         &winfo,
         wd.joiner_secret.ct.as_slice(),
     )?;

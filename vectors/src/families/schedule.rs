@@ -178,7 +178,7 @@ fn roster(n: usize, salt: u8) -> Vec<RosterEntry> {
             let b = salt.wrapping_add((i as u8).wrapping_mul(16));
             RosterEntry {
                 member_key: EdPublic(arr32(b)),
-                init_key: XPublic(arr32(b.wrapping_add(1))),
+                init_key: XPublic(arr32(b.wrapping_add(1))).into(),
                 role: if i == 0 { Role::Admin } else { Role::Member },
                 identity: EdPublic(arr32(b.wrapping_add(2))),
                 cert: Signature([b.wrapping_add(3); 64]),

@@ -38,6 +38,12 @@ pub fn sealed(n: u8, len: usize) -> HpkeSealed {
         ct: BoundedBytes::new(vec![n; len]).unwrap(),
     }
 }
+pub fn kem_sealed(n: u8, len: usize) -> KemSealed {
+    KemSealed {
+        enc: xk(n).into(),
+        ct: BoundedBytes::new(vec![n; len]).unwrap(),
+    }
+}
 pub fn grease_ext() -> ExtMap {
     let mut e = ExtMap::new();
     e.insert(0x0A0A, RawValue::from_bytes(vec![0x40]).unwrap())
@@ -67,7 +73,7 @@ pub fn join_request() -> JoinRequest {
     JoinRequest {
         identity: ek(1),
         member_key: ek(2),
-        init_key: xk(3),
+        init_key: xk(3).into(),
         member_cert: sig(4),
         name: BoundedText::new("Alice").unwrap(),
         ext: None,
@@ -84,7 +90,7 @@ pub fn signed_join_request() -> SignedJoinRequest {
 pub fn roster_entry(n: u8, role: Role) -> RosterEntry {
     RosterEntry {
         member_key: ek(n),
-        init_key: xk(n + 1),
+        init_key: xk(n + 1).into(),
         role,
         identity: ek(n + 2),
         cert: sig(n + 3),
@@ -113,7 +119,7 @@ pub fn commit_tbs(sealed_count: usize) -> CommitTbs {
         ops: BoundedVec::new(vec![
             GroupOp::Add {
                 member_key: ek(7),
-                init_key: xk(8),
+                init_key: xk(8).into(),
                 role: Role::Member,
             },
             GroupOp::Remove { leaf: Leaf(2) },
@@ -125,8 +131,9 @@ pub fn commit_tbs(sealed_count: usize) -> CommitTbs {
             GroupOp::Ext(ExtMap::new()),
         ])
         .unwrap(),
-        init_key: xk(10),
-        sealed: BoundedVec::new((0..sealed_count).map(|i| sealed(i as u8, 48)).collect()).unwrap(),
+        init_key: xk(10).into(),
+        sealed: BoundedVec::new((0..sealed_count).map(|i| kem_sealed(i as u8, 48)).collect())
+            .unwrap(),
         private_ct: BoundedBytes::new(vec![0x77; 16 + 64 + 96]).unwrap(),
         ext: Some(grease_ext()),
         recover: None,
@@ -182,7 +189,7 @@ pub fn welcome() -> Welcome {
         suite: Suite::X25519_SHA256_AES256GCM_ED25519,
         channel_id: ch(),
         epoch: Epoch(4),
-        joiner_secret: sealed(0x41, 48),
+        joiner_secret: kem_sealed(0x41, 48),
         ext: None,
     }
 }

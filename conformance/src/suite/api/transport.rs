@@ -75,8 +75,8 @@ pub fn tests() -> Vec<HostTestDef> {
         ),
         t!(
             "host.api.info.limits-bounds",
-            "advertised limits respect the spec's bounds",
-            ["HRT-API-44"],
+            "advertised limits respect the spec's bounds (1 MiB requests if suite 2 is listed)",
+            ["HRT-API-44", "HRT-API-71"],
             limits_bounds
         ),
         t!(
@@ -331,6 +331,13 @@ fn limits_bounds(ctx: &Ctx<'_>) -> TestResult {
     ensure(
         l.max_request >= 131_072,
         format!("max_request {} < 131072", l.max_request),
+        &[&ex],
+    )?;
+    // HRT-API-71: a host listing suite 2 accepts the largest suite-2 commit.post (§8.6).
+    let suite_2 = ctx.info.suites.as_slice().iter().any(|s| s.0 == 2);
+    ensure(
+        !suite_2 || l.max_request >= 1_048_576,
+        format!("suite 2 listed, max_request {} < 1048576", l.max_request),
         &[&ex],
     )?;
     ensure(

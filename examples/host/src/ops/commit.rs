@@ -29,8 +29,11 @@ fn forbidden() -> Fail {
 }
 
 /// Spec §6.7 well-formedness 6: an init key of small order.
-fn small_order_x25519(key: &[u8; 32]) -> bool {
-    x25519::PublicKey::from_bytes(*key).is_small_order()
+/// A suite-1 init key that is not X25519 (HRT-WIRE-30) or is of small order: `malformed`.
+fn small_order_x25519(key: &hearth_wire::KemPublic) -> bool {
+    key.as_x25519().map_or(true, |k| {
+        x25519::PublicKey::from_bytes(k.0).is_small_order()
+    })
 }
 
 fn role_u8(r: Role) -> u8 {
@@ -145,14 +148,14 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
                 if known.contains(&member_key.0) || added.contains(&member_key.0) {
                     return Err(malformed());
                 }
-                if small_order_x25519(&init_key.0) {
+                if small_order_x25519(init_key) {
                     return Err(malformed());
                 }
                 added.push(member_key.0);
             }
         }
     }
-    if small_order_x25519(&t.init_key.0) {
+    if small_order_x25519(&t.init_key) {
         return Err(malformed());
     }
     if let Some(GroupOp::Rotate { member_key }) =

@@ -448,8 +448,16 @@ pub fn invite_body(invite_id: [u8; 16], auth: &SigningKey, expires: u64) -> Vec<
     ])
 }
 
-pub fn init_key() -> XPublic {
-    XPublic(*x25519::SecretKey::generate().public_key().as_bytes())
+pub fn init_key() -> hearth_wire::KemPublic {
+    XPublic(*x25519::SecretKey::generate().public_key().as_bytes()).into()
+}
+
+/// A suite-1 `kem-sealed` (commit seals, Welcome).
+pub fn kem_sealed() -> hearth_wire::KemSealed {
+    hearth_wire::KemSealed {
+        enc: sealed().enc.into(),
+        ct: sealed().ct,
+    }
 }
 
 pub fn welcome(channel: [u8; 16], epoch: u64) -> Welcome {
@@ -458,7 +466,7 @@ pub fn welcome(channel: [u8; 16], epoch: u64) -> Welcome {
         suite: Suite(1),
         channel_id: ChannelId(channel),
         epoch: Epoch(epoch),
-        joiner_secret: sealed(),
+        joiner_secret: kem_sealed(),
         ext: None,
     }
 }
@@ -480,7 +488,7 @@ pub fn commit_bytes(
         committer: Leaf(leaf),
         ops: BoundedVec::new(ops).unwrap(),
         init_key: init_key(),
-        sealed: BoundedVec::new((0..n_sealed).map(|_| sealed()).collect()).unwrap(),
+        sealed: BoundedVec::new((0..n_sealed).map(|_| kem_sealed()).collect()).unwrap(),
         private_ct: BoundedBytes::new(vec![0x11; 64]).unwrap(),
         ext: None,
         recover: None,
