@@ -1142,6 +1142,20 @@ fn sync_route(
     handle: [u8; 16],
     out: &mut Vec<Event>,
 ) -> bool {
+    let current = sync_route_inner(transport, route, handle, out);
+    // issue 16: an own commit with a `RotateOp` is installed here, whether its `ok` came now
+    // or the log showed it later (HRT-GRP-48): the key's age restarts (HRT-RAT-21).
+    route.note_key(transport.now());
+    current
+}
+
+/// [`sync_route`] without the member-key bookkeeping.
+fn sync_route_inner(
+    transport: &Transport,
+    route: &mut Route,
+    handle: [u8; 16],
+    out: &mut Vec<Event>,
+) -> bool {
     for _ in 0..100_000 {
         if !route.readable() {
             // issue 16
@@ -1497,14 +1511,9 @@ fn post_commit(
         rotate: due.rotate && !crate::mutant::on("no-key-rotation"),
         ..due
     };
-    let rotating = due.rotate;
-    let r = post_commit_with(transport, route, handle, out, |g| {
+    post_commit_with(transport, route, handle, out, |g| {
         g.commit(due.apply(changes), now)
-    });
-    if rotating && r.is_ok() {
-        route.key_since = now;
-    }
-    r
+    })
 }
 
 /// [`post_commit`] of a commit that `build` makes (a recovery commit, issue 16).

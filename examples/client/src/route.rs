@@ -44,8 +44,12 @@ pub struct Route {
     /// Events produced on this route and not yet handed to the conversation.
     pub(crate) inbox: Vec<crate::event::Event>,
     /// When the member key in use was installed, by the duty clock (HRT-RAT-21). // issue 16
-    /// Kept in memory only: after a reload it counts from the load.
+    /// Saved with the route (spec §6.16), so that a restart does not restart the key's age.
     pub(crate) key_since: u64,
+    /// The member key `key_since` is the install time of: when the group's own member key
+    /// differs (a commit with its `RotateOp` was installed), [`Route::note_key`] restarts the
+    /// age. Not saved: read from the group state on load.
+    pub(crate) key_of: Option<hearth_crypto::keys::MemberPublicKey>,
 }
 
 impl Route {
@@ -63,6 +67,25 @@ impl Route {
             recovery: Default::default(),
             inbox: Vec::new(),
             key_since: crate::clock::system_now(),
+            key_of: None,
+        }
+        .keyed()
+    }
+
+    /// The route with `key_of` set to the group's current member key.
+    fn keyed(mut self) -> Self {
+        self.key_of = self.group.member_key();
+        self
+    }
+
+    /// Records that the member key installed at `now` if the group's own member key changed
+    /// since the last call (an accepted commit with this member's `RotateOp`, HRT-RAT-21;
+    /// the join sets `key_since` itself).
+    pub(crate) fn note_key(&mut self, now: u64) {
+        let current = self.group.member_key();
+        if current != self.key_of {
+            self.key_of = current;
+            self.key_since = now;
         }
     }
 

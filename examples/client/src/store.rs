@@ -63,7 +63,7 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 /// The schema version this code writes (`PRAGMA user_version`).
-const SCHEMA: i64 = 4;
+const SCHEMA: i64 = 5;
 
 const TABLES: &str = "
 CREATE TABLE identity (id INTEGER PRIMARY KEY CHECK (id = 1), seed BLOB NOT NULL, name TEXT NOT NULL);
@@ -102,6 +102,15 @@ CREATE TABLE comparisons (invite BLOB, host TEXT NOT NULL, channel BLOB NOT NULL
 /// answer acts on that join only.
 const TO_4: &str = "ALTER TABLE joining ADD COLUMN invite BLOB;";
 
+/// From schema 4 to 5 (issue 16): when each route's member key was installed, by the duty
+/// clock, so that its age (HRT-RAT-21) survives a restart (spec §6.16). A schema-4 file did
+/// not keep it; its rows get 0, "unknown": the key is then older than 30 days, so the next
+/// refresh posts a commit with a `RotateOp`. Not the load time, which would restart the age at
+/// every run and let a client restarted more often than every 30 days never rotate; not the
+/// group's last commit time, which `hearth_crypto::group::Group` does not expose and which
+/// any commit of the member moves, rotating or not. One early rotation is the cost.
+const TO_5: &str = "ALTER TABLE routes ADD COLUMN key_since INTEGER NOT NULL DEFAULT 0;";
+
 mod comparisons;
 
 /// Settings of a front end, one value per key, kept with the state (created on open by any
@@ -127,7 +136,7 @@ impl Store {
         db.busy_timeout(std::time::Duration::from_secs(5))?;
         let v: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
         match v {
-            0..=3 => {
+            0..=4 => {
                 if v == 0 {
                     db.execute_batch(TABLES)?;
                 }
@@ -137,7 +146,10 @@ impl Store {
                 if v <= 2 {
                     db.execute_batch(TO_3)?;
                 }
-                db.execute_batch(TO_4)?;
+                if v <= 3 {
+                    db.execute_batch(TO_4)?;
+                }
+                db.execute_batch(TO_5)?;
                 db.pragma_update(None, "user_version", SCHEMA)?;
             }
             SCHEMA => {}
@@ -274,7 +286,7 @@ impl Store {
 
     fn load_routes(&self, conv: &mut Conversation) -> Result<(), StoreError> {
         let mut q = self.db.prepare(
-            "SELECT position, host, channel, group_state, meta FROM routes WHERE conv = ? ORDER BY position",
+            "SELECT position, host, channel, group_state, meta, key_since FROM routes WHERE conv = ? ORDER BY position",
         )?;
         let rows = q.query_map([conv.handle.as_slice()], |r| {
             Ok((
@@ -283,15 +295,17 @@ impl Store {
                 r.get::<_, Vec<u8>>(2)?,
                 r.get::<_, Vec<u8>>(3)?,
                 r.get::<_, String>(4)?,
+                r.get::<_, i64>(5)?,
             ))
         })?;
         for row in rows {
-            let (pos, host, channel, state, meta) = row?;
+            let (pos, host, channel, state, meta, key_since) = row?;
             let state = Zeroizing::new(state);
             let group = Group::restore(&state)
                 .map_err(|e| StoreError::Corrupt(format!("group state: {e}")))?;
             let meta: Value = serde_json::from_str(&meta).map_err(|_| corrupt("route metadata"))?;
             let mut route = route_from_json(link(&host, &channel)?, group, &meta)?;
+            route.key_since = u64::try_from(key_since).map_err(|_| corrupt("key_since"))?;
             let mut inv = self.db.prepare(
                 "SELECT state, expected FROM invites WHERE conv = ? AND route_position = ?",
             )?;
@@ -409,14 +423,15 @@ impl Store {
                     .save()
                     .map_err(|e| StoreError::Corrupt(format!("saving a group: {e}")))?;
                 tx.execute(
-                    "INSERT INTO routes (conv, position, host, channel, group_state, meta) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO routes (conv, position, host, channel, group_state, meta, key_since) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     params![
                         conv.handle.as_slice(),
                         rpos as i64,
                         route.link.host.as_str(),
                         route.link.channel.0.as_slice(),
                         state.as_bytes(),
-                        route_json(route).to_string()
+                        route_json(route).to_string(),
+                        i64::try_from(route.key_since).unwrap_or(i64::MAX)
                     ],
                 )?;
                 for inv in &route.invites {
@@ -668,7 +683,7 @@ fn route_from_json(link: RouteRef, group: Group, m: &Value) -> Result<Route, Sto
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -721,5 +736,92 @@ mod tests {
         // A first message without prev fixed nothing; one with a prev fixed that value.
         assert!(!back.senders.excepted.contains(&[7; 32]));
         assert_eq!(back.senders.pre_anchor.get(&[8; 32]), Some(&[3; 32]));
+    }
+
+    const DAY: u64 = 24 * 3600;
+
+    fn client_with(r: Route) -> Client {
+        let mut c = Client::generate("Alice");
+        c.conversations.push(Conversation {
+            handle: r.link.channel.0,
+            id: ConversationId(r.link.channel.0),
+            routes: vec![r],
+            timeline: Default::default(),
+            undelivered: Vec::new(),
+        });
+        c
+    }
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        let p = std::env::temp_dir().join(format!("hearth-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_file(&p);
+        p
+    }
+
+    /// Issue 16, HRT-RAT-21: a member key 29 days old is saved, the client restarts, and two
+    /// days later its rotation is due. Before 1.0-rc1 the age restarted at the load.
+    #[test]
+    fn a_member_keys_age_survives_a_restart() {
+        use hearth::conversation::duties::Due;
+        let path = temp("keysince");
+        let now = crate::clock::system_now();
+        let mut r = route();
+        r.key_since = now - 29 * DAY;
+        assert!(!Due::at(&r.group, r.key_since, now).rotate);
+        Store::open(&path).unwrap().save(&client_with(r)).unwrap();
+        let back = Store::open(&path).unwrap().load().unwrap().unwrap();
+        let r = &back.conversations[0].routes[0];
+        assert_eq!(r.key_since, now - 29 * DAY);
+        assert!(Due::at(&r.group, r.key_since, now + 2 * DAY).rotate);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// Issue 16: a schema-4 route row gains `key_since` = 0 ("unknown"), so its key is rotated
+    /// at the next refresh, not 30 days after the migration.
+    #[test]
+    fn schema_4_migrates_with_an_unknown_key_age() {
+        use hearth::conversation::duties::Due;
+        let path = temp("schema4");
+        let r = route();
+        {
+            let db = Connection::open(&path).unwrap();
+            db.execute_batch(TABLES).unwrap();
+            for m in [TO_2, TO_3, TO_4] {
+                db.execute_batch(m).unwrap();
+            }
+            db.pragma_update(None, "user_version", 4).unwrap();
+            db.execute(
+                "INSERT INTO conversations (handle, conv_id, position) VALUES (?, ?, 0)",
+                params![r.link.channel.0.as_slice(), r.link.channel.0.as_slice()],
+            )
+            .unwrap();
+            db.execute(
+                "INSERT INTO routes (conv, position, host, channel, group_state, meta) VALUES (?, 0, ?, ?, ?, ?)",
+                params![
+                    r.link.channel.0.as_slice(),
+                    r.link.host.as_str(),
+                    r.link.channel.0.as_slice(),
+                    r.group.save().unwrap().as_bytes(),
+                    route_json(&r).to_string()
+                ],
+            )
+            .unwrap();
+            db.execute(
+                "INSERT INTO identity (id, seed, name) VALUES (1, ?, 'Alice')",
+                [[7u8; 32].as_slice()],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let v: i64 = store
+            .db
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA);
+        let back = store.load().unwrap().unwrap();
+        let r = &back.conversations[0].routes[0];
+        assert_eq!(r.key_since, 0);
+        assert!(Due::at(&r.group, r.key_since, crate::clock::system_now()).rotate);
+        let _ = std::fs::remove_file(&path);
     }
 }
