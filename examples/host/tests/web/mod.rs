@@ -577,9 +577,18 @@ impl Deployment {
             .unwrap()
             .to_owned();
         hearth(&self.bob, &["join", &link], None);
+        // The comparison of §5.8.1: Alice reads her code and answers that it matches; Bob
+        // types the digits he hears.
         let out = hearth(&self.alice, &["sync"], Some("y\n"));
-        assert!(out.contains("joined"), "{out}");
-        let out = hearth(&self.bob, &["sync"], Some("y\n"));
+        assert!(out.contains("Added the person"), "{out}");
+        let code = out
+            .split("Read this code to the person joining: ")
+            .nth(1)
+            .and_then(|rest| rest.get(..7))
+            .unwrap_or_else(|| panic!("no code in: {out}"))
+            .to_owned();
+        let answer = format!("{code}\n");
+        let out = hearth(&self.bob, &["sync"], Some(answer.as_str()));
         assert!(out.contains("Joined conversation"), "{out}");
         hearth(
             &self.bob,
