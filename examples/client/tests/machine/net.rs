@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use hearth::conversation::{
-    AcceptEveryJoin, Answer, Error, Event, Input, Intent, Member, Outcome, Output, State,
+    drive, AcceptEveryJoin, Answer, Error, Event, Input, Intent, Member, NoStore, Outcome,
+    RouteRef, State, Transport,
 };
 use hearth_host::handler::{Host, Prepared};
 use hearth_wire::request::Response;
@@ -172,29 +173,29 @@ pub fn run_with(
     m: &mut Member,
     net: &mut Net,
     intent: Intent,
-    mut fault: impl FnMut(usize, &[u8]) -> Fault,
+    fault: impl FnMut(usize, &[u8]) -> Fault,
 ) -> (Result<Answer, Error>, Vec<Event>) {
-    m.handle(Input::Intent { intent, now: now() });
-    let (mut events, mut done, mut n) = (Vec::new(), None, 0);
-    while let Some(o) = m.poll_output() {
-        match o {
-            Output::Checkpoint(request, _) => m.handle(Input::Saved {
-                request,
-                result: Ok(()),
-            }),
-            Output::Request { id, route, signed } => {
-                let f = fault(n, &signed);
-                n += 1;
-                let outcome = net.exchange(&route.host, &signed, f);
-                m.handle(Input::Response {
-                    request: id,
-                    outcome,
-                });
-            }
-            Output::Event(e) => events.push(e),
-            Output::Done(r) => done = Some(r),
+    struct Faulty<'a, F> {
+        net: &'a mut Net,
+        fault: F,
+        n: usize,
+    }
+    impl<F: FnMut(usize, &[u8]) -> Fault> Transport for Faulty<'_, F> {
+        fn exchange(&mut self, route: &RouteRef, signed: &[u8]) -> Outcome {
+            let f = (self.fault)(self.n, signed);
+            self.n += 1;
+            self.net.exchange(&route.host, signed, f)
         }
     }
+    let mut t = Faulty { net, fault, n: 0 };
+    let mut events = Vec::new();
+    let done = drive(
+        m,
+        Input::Intent { intent, now: now() },
+        &mut t,
+        &mut NoStore,
+        &mut events,
+    );
     (done.expect("the intent finished"), events)
 }
 
