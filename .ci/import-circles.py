@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOW = ROOT / ".ci" / "import-circles.allow"
-CRATES = [".", "wire", "crypto", "conformance", "examples/host", "examples/client", "vectors"]
+CRATES = [".", "wire", "crypto", "conformance", "examples/host", "examples/client", "examples/shell", "vectors"]
 
 CRATE_PATH = re.compile(r"\bcrate::([a-z_][a-z0-9_]*)")
 SUPER_PATH = re.compile(r"\b((?:super::)+)([a-z_][a-z0-9_]*)")

@@ -16,6 +16,7 @@ pub mod client_suite;
 pub mod coverage;
 pub mod model;
 pub mod proxy;
+pub mod reference_shim;
 pub mod report;
 pub mod requirements;
 pub mod runner;

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use hearth_client::tls::Trust;
 use hearth_conformance::bundled;
 use hearth_conformance::client::{Key, SeededRng};
 use hearth_conformance::client_suite;
@@ -16,6 +15,7 @@ use hearth_conformance::requirements;
 use hearth_conformance::runner;
 use hearth_conformance::suite;
 use hearth_conformance::target::{CgiTarget, HttpTarget, Target};
+use hearth_shell::tls::Trust;
 
 /// The exit codes (spec §14.5), shown after the help of the commands that use them.
 const EXIT_CODES: &str = "\
@@ -69,9 +69,11 @@ enum Command {
         #[arg(long, value_name = "FILE", default_value = "hearth-owner.key")]
         out: PathBuf,
     },
-    /// Be the reference client's shim (hearth-client, Appendix B) on stdin and stdout
+    /// Run the reference client's shim (hearth-shim, Appendix B) on stdin and stdout
     ///
-    /// So that `client --shim 'hearth-conformance reference-shim'` needs no other binary.
+    /// The shim is the `hearth-shim` binary next to this one (`cargo build -p hearth-client`
+    /// builds both into one directory) or the one `$HEARTH_REFERENCE_SHIM` names, so that
+    /// `client --shim 'hearth-conformance reference-shim'` works from any directory.
     ReferenceShim,
     /// Print the requirement index with the tests covering each requirement
     #[command(after_help = EXIT_CODES)]
@@ -195,7 +197,7 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
 fn main() -> ExitCode {
     // Help and version exit 0; every argument error is a harness error (spec §14.5: 2, "bad
     // arguments"). That is also clap's own usage code, but it is mapped here, not assumed.
-    let cli = match hearth_client::cli::parse::<Cli>(model::exit::HARNESS) {
+    let cli = match hearth_shell::cli::parse::<Cli>(model::exit::HARNESS) {
         Ok(cli) => cli,
         Err(code) => return code,
     };
@@ -204,10 +206,10 @@ fn main() -> ExitCode {
         Some(Command::Host(h)) => host_cmd(&h.target, &h.suite),
         Some(Command::Client(c)) => client_cmd(&c),
         Some(Command::Keygen { out }) => keygen_cmd(&out),
-        Some(Command::ReferenceShim) => hearth_client::shim::run_stdio(),
+        Some(Command::ReferenceShim) => hearth_conformance::reference_shim::run(),
         Some(Command::Requirements(r)) => requirements_cmd(&r),
         Some(Command::Completions { shell }) => {
-            hearth_client::cli::print_completions::<Cli>(shell, "hearth-conformance")
+            hearth_shell::cli::print_completions::<Cli>(shell, "hearth-conformance")
         }
     }
 }

@@ -135,3 +135,35 @@ fn completions() {
     let r = run(BIN, &["completions", "bash"]);
     assert!(r.stdout.contains("--shim-timeout") && r.stdout.contains("--cgi-env"));
 }
+
+/// `reference-shim` runs the shim that `$HEARTH_REFERENCE_SHIM` names (or the `hearth-shim` next
+/// to the harness) with its exit code; a missing one is named in a sentence, as a harness error.
+#[test]
+fn reference_shim_is_found_or_named() {
+    use support::cli::run_with;
+    let dir = std::env::temp_dir();
+    let missing = dir.join("hearth-no-such-shim");
+    let r = run_with(
+        BIN,
+        &dir,
+        &[("HEARTH_REFERENCE_SHIM", missing.to_str().unwrap())],
+        &["reference-shim"],
+    );
+    assert_eq!(r.code, HARNESS, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("HEARTH_REFERENCE_SHIM names") && r.stderr.contains("not a file"),
+        "{}",
+        r.stderr
+    );
+    for (shim, code) in [("/bin/true", 0), ("/bin/false", 1)] {
+        if std::path::Path::new(shim).is_file() {
+            let r = run_with(
+                BIN,
+                &dir,
+                &[("HEARTH_REFERENCE_SHIM", shim)],
+                &["reference-shim"],
+            );
+            assert_eq!(r.code, code, "{shim}: {}", r.stderr);
+        }
+    }
+}

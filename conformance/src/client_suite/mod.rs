@@ -17,6 +17,7 @@ pub mod fixture;
 pub mod log;
 pub mod peer;
 pub mod peer_claim;
+pub mod peer_coadd;
 pub mod peer_commit;
 pub mod peer_display;
 pub mod peer_join;
@@ -73,6 +74,7 @@ pub fn all_tests() -> Vec<ClientTestDef> {
     v.extend(channel::tests());
     v.extend(log::tests());
     v.extend(peer_join::tests());
+    v.extend(peer_coadd::tests());
     v.extend(peer_msg::tests());
     v.extend(peer_claim::tests());
     v.extend(peer_commit::tests());

@@ -12,7 +12,7 @@
 //! The tests that need a peer: invitations and joins (§5.3, §5.9, §6.12) in
 //! [`super::peer_join`], and [`super::peer_msg`] (§7.5, §9.7, §9.8, §6.16),
 //! [`super::peer_claim`], [`super::peer_commit`] (§6.9), [`super::peer_route`] (§10),
-//! [`super::peer_display`].
+//! [`super::peer_display`], [`super::peer_coadd`] (§6.12 step 11).
 
 use std::time::Duration;
 

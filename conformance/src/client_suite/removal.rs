@@ -1,17 +1,18 @@
 //! Removal that sticks (spec §6.9.2, §10.4): a member removed on one route of a conversation
 //! learns it from the host's `removed` answer and the log through the removing commit
 //! (HRT-API-63, HRT-GRP-90), and then posts to no route of the conversation (HRT-ROUTE-27,
-//! HRT-ROUTE-29), although the other route still has it in its roster.
+//! HRT-ROUTE-29), although the other route still has it in its roster. A `removed` answer that
+//! the log does not bear out is an unreachable route, not a removal (HRT-GRP-91).
 
 use hearth_crypto::keys::Fingerprint;
-use hearth_wire::Op;
+use hearth_wire::{ErrorCode, Op};
 use serde_json::{json, Value};
 
 use super::fixture::{events_of, Fixture};
-use super::peer::{admit, host_url, join, must, start, Session};
+use super::peer::{admit, expect_no_event, host_url, join, must, start, Session};
 use super::{ClientCtx, ClientTestDef};
 use crate::model::{Stop, TestResult};
-use crate::proxy::Recorded;
+use crate::proxy::{Fault, FaultRule, Recorded};
 use crate::shim::Answer;
 
 /// The tests of this module.
@@ -27,6 +28,12 @@ pub fn tests() -> Vec<ClientTestDef> {
         title: "an admin of a second route that processes a member's removal on the first route commits that member's removal on the second at its next refresh",
         requirements: &["HRT-ROUTE-28"],
         run: carried,
+    },
+    ClientTestDef {
+        id: "client.removal.false-removed",
+        title: "a `removed` answer to its post that the route's log does not bear out makes the shim fail over to its other route, keep its state and warn, not treat itself as removed",
+        requirements: &["HRT-GRP-91", "HRT-GRP-90", "HRT-GRP-47", "HRT-ROUTE-14"],
+        run: false_removed,
     }]
 }
 
@@ -162,6 +169,80 @@ fn carried(ctx: &mut ClientCtx<'_>) -> TestResult {
         return Err(fx.fail_with(
             format!("the shim's commit on route 2 did not remove the member removed on route 1 (HRT-ROUTE-28); its events: {ev:?}"),
             &commits,
+        ));
+    }
+    Ok(())
+}
+
+/// Host 1 answers `removed` to the shim's posts on route 1 while serving the true log, which
+/// holds no commit removing it (a lying host, HRT-GRP-91). The shim must take route 1 as
+/// unreachable: its `send` goes out on route 2 (HRT-ROUTE-14), no `removed` event, and once
+/// the host stops lying the shim still reads and posts on route 1 (nothing was deleted).
+fn false_removed(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 2, 1)?;
+    let mut s = join(&mut fx, 0)?;
+    second_route(&mut fx, &mut s)?;
+    let Some(key) = s.shim_key() else {
+        return Err(fx.fail("harness: the shim is not in the peer's roster of route 1"));
+    };
+    let lie = FaultRule::new(Fault::Status(ErrorCode::REMOVED))
+        .for_key(key)
+        .on_channel(s.channel())
+        .on_op(Op::MSG_POST);
+    fx.host()?.proxy.add_fault(lie);
+    let marks: Vec<usize> = fx.hosts.iter().map(|h| h.proxy.mark()).collect();
+    let a = fx.call(
+        "send",
+        json!({"conversation": s.conv, "text": "sent despite a false removed"}),
+    )?;
+    let lied: Vec<Recorded> = posts(&fx, 0, marks.first().copied().unwrap_or(0));
+    let on_2 = posts(&fx, 1, marks.get(1).copied().unwrap_or(0));
+    if lied.is_empty() {
+        return Err(fx.fail(
+            "harness: the shim's send did not try route 1 first, so it never met the false `removed` (HRT-ROUTE-12)",
+        ));
+    }
+    if !matches!(a, Answer::Ok(_)) || on_2.is_empty() {
+        return Err(fx.fail_with(
+            format!(
+                "host 1 answered `removed` to the shim's post while its log holds no commit removing the shim; the shim must treat route 1 as unreachable and post on route 2 (HRT-GRP-91, HRT-ROUTE-14); `send` answered {} and {} post(s) reached host 2",
+                a.describe(),
+                on_2.len()
+            ),
+            &lied,
+        ));
+    }
+    let mut events = fx.sync()?;
+    expect_no_event(
+        &fx,
+        &events,
+        "removed",
+        "a `removed` answer its log does not bear out (HRT-GRP-91, HRT-GRP-47)",
+    )?;
+    // The host stops lying: route 1 is the shim's still, with every key (nothing was deleted).
+    fx.host()?.proxy.clear();
+    let text = "route 1 after the lie";
+    s.say(&fx, text)?;
+    events.extend(fx.sync()?);
+    let peer = s.peer_fp();
+    let read = super::peer_msg::messages_from(&events, &peer)
+        .iter()
+        .any(|(_, _, t)| t.as_deref() == Some(text));
+    if !read {
+        return Err(fx.fail(format!(
+            "after a false `removed` on route 1 the shim no longer reads route 1: it must not delete any state because of the status (HRT-GRP-91); events: {}",
+            Value::Array(events)
+        )));
+    }
+    expect_no_event(&fx, &events, "removed", "after the false `removed`")?;
+    let mark = fx.host()?.proxy.mark();
+    fx.ok(
+        "send",
+        json!({"conversation": s.conv, "text": "back on route 1"}),
+    )?;
+    if posts(&fx, 0, mark).is_empty() {
+        return Err(fx.fail(
+            "after the host stopped answering `removed`, the shim's send did not go to route 1, its first route (HRT-GRP-91: the route was only unreachable, HRT-ROUTE-14)",
         ));
     }
     Ok(())

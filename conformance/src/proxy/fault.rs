@@ -18,6 +18,10 @@ pub enum Fault {
     Close,
     /// Wait this long before forwarding.
     Delay(Duration),
+    /// Answer HTTP 200 with a `Response` of this (error) status and no result, without
+    /// forwarding: a host that claims, e.g., `removed` (HRT-API-63) while its log says
+    /// otherwise (HRT-GRP-91). Narrow it with [`FaultRule::on_op`] so that the log stays true.
+    Status(hearth_wire::ErrorCode),
     /// `log.fetch`: leave the entry with this seq out (later entries keep their seq and heads):
     /// the page is not consecutive (HRT-LOG-16), or ends before the tip.
     DropEntry(u64),
@@ -69,7 +73,7 @@ impl Fault {
     /// The op the fault applies to by nature (`None`: any op).
     pub fn natural_op(&self) -> Option<Op> {
         match self {
-            Fault::Down | Fault::Close | Fault::Delay(_) => None,
+            Fault::Down | Fault::Close | Fault::Delay(_) | Fault::Status(_) => None,
             Fault::ReplaceWelcome(..) => Some(Op::WELCOME_FETCH),
             _ => Some(Op::LOG_FETCH),
         }

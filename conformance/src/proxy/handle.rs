@@ -114,6 +114,24 @@ fn rewrite(
     reply
 }
 
+/// A `Response` with `status`, the proxy's clock and no result (what a host answers a request it
+/// refuses), as HTTP 200.
+fn status_reply(status: ErrorCode) -> HttpReply {
+    let out = Response {
+        version: hearth_wire::Version,
+        status,
+        server_time: hearth_wire::Secs(crate::client::unix_now()),
+        result: None,
+        detail: None,
+        ext: None,
+    };
+    HttpReply {
+        status: 200,
+        content_type: Some(crate::target::CBOR.into()),
+        body: out.to_vec(),
+    }
+}
+
 /// Handles one request (blocking: forwards with a blocking HTTP client).
 pub(super) fn handle(
     state: &Shared,
@@ -167,6 +185,11 @@ pub(super) fn handle(
                 served = Some(None);
                 break;
             }
+            Fault::Status(code) => {
+                rec.faults.push(format!("{:?}", r.fault));
+                served = Some(Some(status_reply(*code)));
+                break;
+            }
             _ => {}
         }
     }
@@ -206,6 +229,15 @@ pub(super) fn handle(
 #[allow(clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_fault_answers_that_status() {
+        let reply = status_reply(ErrorCode::REMOVED);
+        assert_eq!(reply.status, 200);
+        let r = Response::decode(&reply.body).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(r.status, ErrorCode::REMOVED);
+        assert!(r.result.is_none());
+    }
 
     #[test]
     fn decoding_garbage_yields_nothing() {

@@ -171,7 +171,11 @@ pub fn fake_history(truth: &[LogEntry], head: &[u8], fault: &Fault) -> FakeLog {
             rechain(&mut v, *s);
             chained(v)
         }
-        Fault::Down | Fault::Close | Fault::Delay(_) | Fault::ReplaceWelcome(..) => same(v),
+        Fault::Down
+        | Fault::Close
+        | Fault::Delay(_)
+        | Fault::Status(_)
+        | Fault::ReplaceWelcome(..) => same(v),
     }
 }
 

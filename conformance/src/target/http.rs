@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hearth_client::tls::Trust;
+use hearth_shell::tls::Trust;
 
 use super::{HttpReply, HttpRequest, Target, TransportError, CBOR};
 
@@ -29,7 +29,7 @@ impl HttpTarget {
     /// A target at `url` whose `https://` certificate verifies against `trust` (the built-in
     /// roots and `--ca-file`). Plain `http://` only on loopback (spec §8.2 rule 1).
     pub fn with_trust(url: &str, trust: &Trust) -> Result<Self, TransportError> {
-        hearth_client::tls::check_scheme(url).map_err(TransportError)?;
+        hearth_shell::tls::check_scheme(url).map_err(TransportError)?;
         let config = trust
             .agent_config(Duration::from_secs(30))
             .allow_non_standard_methods(true)
@@ -51,8 +51,8 @@ impl HttpTarget {
     /// A transport error for `e` on the way to this host: the certificate problem in one
     /// sentence for a TLS failure, else `context: e`.
     fn failed(&self, context: &str, e: &(dyn std::error::Error + 'static)) -> TransportError {
-        TransportError(match hearth_client::tls::find_rustls_error(e) {
-            Some(r) => hearth_client::tls::describe_tls(&self.url, r),
+        TransportError(match hearth_shell::tls::find_rustls_error(e) {
+            Some(r) => hearth_shell::tls::describe_tls(&self.url, r),
             None if context.is_empty() => e.to_string(),
             None => format!("{context}: {e}"),
         })
@@ -223,7 +223,7 @@ impl HttpTarget {
         let stream: Box<dyn RawStream> = match &self.tls {
             None => Box::new(tcp),
             Some(config) => {
-                let host = hearth_client::tls::url_host(&self.url).unwrap_or_default();
+                let host = hearth_shell::tls::url_host(&self.url).unwrap_or_default();
                 let name = rustls::pki_types::ServerName::try_from(
                     host.trim_start_matches('[')
                         .trim_end_matches(']')

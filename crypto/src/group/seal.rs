@@ -69,6 +69,29 @@ impl Group {
         self.seal_inner(content, now, skip, padding)
     }
 
+    /// DANGER (conformance harness only, feature `danger-forge`): seals like [`Group::seal`]
+    /// as if the own `needs_update` flag were clear: a joiner that speaks before its update
+    /// commit (HRT-RAT-17), whose message every member rejects with `update_required`
+    /// (HRT-MSG-22, HRT-GRP-87). The flag itself is left as it was.
+    #[cfg(feature = "danger-forge")]
+    #[doc(hidden)]
+    pub fn danger_seal_before_update(
+        &mut self,
+        content: &Content,
+        now: u64,
+    ) -> Result<SealedEnvelope, ProtocolError> {
+        fn flag(g: &mut Group) -> Option<&mut bool> {
+            let me = g.me;
+            g.state.as_mut().and_then(|s| s.needs_update.get_mut(me))
+        }
+        let was = flag(self).map(|f| std::mem::replace(f, false));
+        let sealed = self.seal_inner(content, now, 0, Padding::Exact);
+        if let (Some(was), Some(f)) = (was, flag(self)) {
+            *f = was;
+        }
+        sealed
+    }
+
     fn seal_inner(
         &mut self,
         content: &Content,
