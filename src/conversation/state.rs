@@ -11,7 +11,7 @@ use hearth_crypto::invite::{ConfirmedJoin, Invitation, Sas};
 use hearth_crypto::keys::Fingerprint;
 use hearth_crypto::Status;
 use hearth_wire::envelope::RouteBody;
-use hearth_wire::{ConversationId, ErrorCode, FprPrefix, Hash, Leaf};
+use hearth_wire::{ConversationId, ErrorCode, FprPrefix, Hash, Leaf, Nonce16};
 
 use super::channel::Frozen;
 use super::event::Event;
@@ -220,6 +220,9 @@ pub struct Joining {
     pub pending: PendingMember,
     /// The route joined.
     pub link: RouteRef,
+    /// The invite id of the redeemed invitation (§5.8.1: a comparison's answer acts on this
+    /// join only); `None` only for a join saved by an older version.
+    pub invite: Option<Nonce16>,
     /// The conversation id of the invitation.
     pub conversation: ConversationId,
     /// The inviter, by fingerprint prefix.
@@ -228,11 +231,21 @@ pub struct Joining {
     pub attach_to: Option<[u8; 16]>,
 }
 
+impl Joining {
+    /// Whether this is the join of invitation `invite` on `route`. A join saved without its
+    /// invite id (an older version) is matched by its route alone.
+    pub fn is(&self, route: &RouteRef, invite: &Nonce16) -> bool {
+        &self.link == route && self.invite.is_none_or(|i| &i == invite)
+    }
+}
+
 /// One short authentication string the user is asked to compare (spec §5.8.1).
 #[derive(Clone, Debug)]
 pub struct SasCheck {
     /// The route of the invitation.
     pub route: RouteRef,
+    /// The invite id, which names the comparison.
+    pub invite: [u8; 16],
     /// The code this client shows (HRT-INV-64 display form through `Display`).
     pub sas: Sas,
     /// For the inviter: the joiner's fingerprint and proposed name (HRT-INV-43); `None` on the
@@ -242,19 +255,22 @@ pub struct SasCheck {
 
 /// How the user answers the comparison of short authentication strings (spec §5.8.1). The
 /// layer never admits a joiner of an out-of-band invitation, and never accepts a Welcome of
-/// its own out-of-band join, without a `true` from here (HRT-INV-65, HRT-INV-67).
+/// its own out-of-band join, without a `true` from here or from
+/// [`Intent::AnswerSas`](super::Intent::AnswerSas) (HRT-INV-65, HRT-INV-67).
 pub trait Comparison: Send {
-    /// Whether the user can be asked now. When not, joins stay at the host unopened and
-    /// Welcomes unfetched, so nothing is used up until the user can compare.
+    /// Whether the user can be asked now. When not, the comparison waits in
+    /// [`State::sas`](super::State::sas) (HRT-INV-73): the opened join, or the joiner's
+    /// Welcome, is kept until the user's answer comes with `Intent::AnswerSas`.
     fn available(&self) -> bool;
     /// Asks the user: `Some(true)` when the other person's client shows the same code,
     /// `Some(false)` on a mismatch (or when the other person has no code), `None` for "not
-    /// now". An inviter has opened the join when it asks, so for it `None` counts as a
-    /// mismatch; a joiner asks again at the next refresh.
+    /// now": the comparison then waits for `Intent::AnswerSas` or, for a joiner, the next
+    /// refresh.
     fn codes_match(&mut self, check: &SasCheck) -> Option<bool>;
 }
 
-/// The default [`Comparison`]: nobody to ask, so nothing is admitted or accepted.
+/// The default [`Comparison`]: nobody to ask now, so every comparison waits for
+/// `Intent::AnswerSas`.
 pub struct NobodyToAsk;
 
 impl Comparison for NobodyToAsk {

@@ -18,7 +18,7 @@ use hearth_wire::request::{
 };
 use hearth_wire::{
     BoundedVec, ContentType, ConversationId, EdPublic, Embedded, EntryKind, ErrorCode, FprPrefix,
-    Hash, HostUrl, Nonce16, Op, RawValue, Role, Seq, Signature, Suite, WireEncode,
+    HostUrl, Nonce16, Op, RawValue, Role, Seq, Signature, Suite, WireEncode,
 };
 use rand_core::RngCore;
 use zeroize::Zeroizing;
@@ -38,23 +38,12 @@ const PAGE: u64 = 256;
 /// `msg.post` attempts on one route after `epoch_conflict` (HRT-ROUTE-17).
 const CONFLICT_RETRIES: usize = 3;
 
-pub use crate::event::Event;
+pub use hearth::conversation::event::Event;
 
-pub use crate::timeline::Displayed;
-use crate::timeline::{Kind, Timeline};
+pub use hearth::conversation::timeline::Displayed;
+use hearth::conversation::timeline::{Kind, Timeline};
 
-/// The result of a post.
-#[derive(Clone, Debug)]
-pub struct Sent {
-    /// The route it went to.
-    pub route: RouteRef,
-    /// Its seq.
-    pub seq: u64,
-    /// Its msg-ref.
-    pub msg_ref: Hash,
-    /// The `sent_at_ms` sealed in it.
-    pub sent_at_ms: u64,
-}
+pub use hearth::conversation::Sent;
 
 /// A conversation: a local handle, the conversation id, and its routes in order
 /// (HRT-ROUTE-12).
@@ -113,80 +102,9 @@ impl Conversation {
     }
 }
 
-/// One short authentication string the user is asked to compare (spec §5.8.1).
-#[derive(Clone, Debug)]
-pub struct SasCheck {
-    /// The route of the invitation.
-    pub route: RouteRef,
-    /// The invite id, which names the comparison (issue 15).
-    pub invite: [u8; 16],
-    /// The code this client shows (HRT-INV-64 display form through `Display`).
-    pub sas: invite::Sas,
-    /// For the inviter: the joiner's fingerprint and proposed name (HRT-INV-43); `None` on the
-    /// joiner's side.
-    pub joiner: Option<(Fingerprint, String)>,
-}
+pub use hearth::conversation::{AcceptEveryJoin, Comparison, NobodyToAsk, SasCheck};
 
-/// How the user answers the comparison of short authentication strings (spec §5.8.1). The
-/// reference client never admits a joiner of an out-of-band invitation, and never accepts a
-/// Welcome of its own out-of-band join, without a `true` from here (HRT-INV-65, HRT-INV-67).
-pub trait Comparison: Send {
-    /// Whether the user can be asked now. When not, the comparison waits (issue 15): the
-    /// opened join, or the joiner's Welcome, is kept until [`Client::answer_sas`].
-    fn available(&self) -> bool;
-    /// Asks the user: `Some(true)` when the other person's client shows the same code,
-    /// `Some(false)` on a mismatch (or when the other person has no code), `None` for "not
-    /// now": the comparison then waits for [`Client::answer_sas`] or, for a joiner, the next
-    /// sync.
-    fn codes_match(&mut self, check: &SasCheck) -> Option<bool>;
-}
-
-/// The default [`Comparison`]: nobody to ask now, so every comparison waits for
-/// [`Client::answer_sas`].
-pub struct NobodyToAsk;
-
-impl Comparison for NobodyToAsk {
-    fn available(&self) -> bool {
-        false
-    }
-    fn codes_match(&mut self, _: &SasCheck) -> Option<bool> {
-        None
-    }
-}
-
-/// The policy of the client shim (Appendix B §91.6.4): its user accepts every join, as if it
-/// had compared the codes and found them equal.
-pub struct AcceptEveryJoin;
-
-impl Comparison for AcceptEveryJoin {
-    fn available(&self) -> bool {
-        true
-    }
-    fn codes_match(&mut self, _: &SasCheck) -> Option<bool> {
-        Some(true)
-    }
-}
-
-/// A join this client waits to complete.
-pub(crate) struct Joining {
-    pub(crate) pending: PendingMember,
-    pub(crate) link: RouteRef,
-    /// The invite id of the redeemed invitation (issue 15: a comparison's answer acts on this
-    /// join only); `None` only for a join saved by an older version.
-    pub(crate) invite: Option<Nonce16>,
-    pub(crate) conversation: ConversationId,
-    pub(crate) inviter: FprPrefix,
-    /// Set for a join started from a `RouteBody`: the conversation it belongs to.
-    pub(crate) attach_to: Option<[u8; 16]>,
-}
-
-impl Joining {
-    /// Whether this is the join of invitation `invite` on `route` (issue 15). A join saved
-    /// without its invite id (an older version) is matched by its route alone.
-    pub(crate) fn is(&self, route: &RouteRef, invite: &Nonce16) -> bool {
-        &self.link == route && self.invite.is_none_or(|i| &i == invite)
-    }
-}
+pub(crate) use hearth::conversation::Joining;
 
 /// The reference client's state, in memory.
 pub struct Client {

@@ -42,7 +42,7 @@ pub struct Route {
     /// The latest commit and the reports naming it, for recovery (spec §6.9.3). // issue 16
     pub(crate) recovery: hearth::conversation::removal::Recovery,
     /// Events produced on this route and not yet handed to the conversation.
-    pub(crate) inbox: Vec<crate::event::Event>,
+    pub(crate) inbox: Vec<hearth::conversation::event::Event>,
     /// When the member key in use was installed, by the duty clock (HRT-RAT-21). // issue 16
     /// Saved with the route (spec §6.16), so that a restart does not restart the key's age.
     pub(crate) key_since: u64,

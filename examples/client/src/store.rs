@@ -21,9 +21,9 @@ use zeroize::Zeroizing;
 
 use crate::client::{Client, Conversation, Displayed, Joining};
 use crate::route::{Frozen, OpenInvite, Route, RouteRef};
-use crate::timeline::{Pending, Shown};
 use crate::transport::Transport;
 use hearth::conversation::log::{Detection, LogSnapshot, LogState};
+use hearth::conversation::timeline::{Pending, Shown};
 
 /// Why the store could not load or save.
 #[derive(Debug)]

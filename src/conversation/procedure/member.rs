@@ -14,15 +14,15 @@ use hearth_wire::{
     Suite,
 };
 
-use super::route::{
-    admit_joins, make_invite, post_commit, post_message, sync_route, update_if_due,
-};
+use super::admit::admit_joins;
+use super::route::{make_invite, post_commit, post_message, sync_route, update_if_due};
 use crate::conversation::error::Error;
 use crate::conversation::event::Event;
 use crate::conversation::io::{sign_with, Io};
 use crate::conversation::log::LogState;
 use crate::conversation::machine::State;
 use crate::conversation::outbox::Queued;
+use crate::conversation::sas::Comparisons;
 use crate::conversation::state::{Comparison, Conversation, NobodyToAsk, Route, Sent};
 use crate::conversation::timeline::Kind;
 use crate::conversation::RouteRef;
@@ -458,11 +458,13 @@ impl State {
         // b. Admissions, each after the user's comparison (HRT-INV-65).
         let mut cmp: Box<dyn Comparison> =
             std::mem::replace(&mut self.comparison, Box::new(NobodyToAsk));
+        let mut sas = std::mem::take(&mut self.sas);
         for h in &handles {
-            self.each_route(io, h, &mut events, Step::Admit(cmp.as_mut()))
+            self.each_route(io, h, &mut events, Step::Admit(cmp.as_mut(), &mut sas))
                 .await;
         }
         self.comparison = cmp;
+        self.sas = sas;
         // c. Logs, and the own invitations of route announcements (spec §10.2).
         for h in &handles {
             self.each_route(io, h, &mut events, Step::Log).await;
@@ -497,7 +499,9 @@ impl State {
         for route in conv.routes.iter_mut() {
             let mut out = Vec::new();
             match &mut step {
-                Step::Admit(cmp) => admit_joins(io, route, *handle, &mut out, &mut **cmp).await,
+                Step::Admit(cmp, sas) => {
+                    admit_joins(io, route, *handle, &mut out, &mut **cmp, sas).await
+                }
                 Step::Log => {
                     sync_route(io, route, *handle, &mut out).await;
                 }
@@ -512,7 +516,7 @@ impl State {
 
 /// One step of the refresh, run on every route.
 enum Step<'a> {
-    Admit(&'a mut dyn Comparison),
+    Admit(&'a mut dyn Comparison, &'a mut Comparisons),
     Log,
     Duties,
 }

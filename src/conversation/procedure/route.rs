@@ -5,22 +5,20 @@
 
 use hearth_crypto::envelope::message_ref;
 use hearth_crypto::group::Change;
-use hearth_crypto::invite;
 use hearth_crypto::keys::Fingerprint;
 use hearth_wire::envelope::{Content, ContentBody};
 use hearth_wire::log::LogEntry;
 use hearth_wire::request::{
-    AppendResult, CommitPostResult, CommitReportBody, Empty, JoinFetchResult, LogFetchBody,
-    LogFetchResult,
+    AppendResult, CommitPostResult, CommitReportBody, LogFetchBody, LogFetchResult,
 };
-use hearth_wire::{ConversationId, EntryKind, ErrorCode, Nonce16, Op, Role, Seq, WireEncode};
+use hearth_wire::{ConversationId, EntryKind, ErrorCode, Op, Seq, WireEncode};
 
 use crate::conversation::channel::{self, Received};
 use crate::conversation::error::Error;
 use crate::conversation::event::Event;
 use crate::conversation::io::{sign_with, Io, Outcome};
 use crate::conversation::log::Detection;
-use crate::conversation::state::{Announced, Comparison, OpenInvite, Route, SasCheck, Sent};
+use crate::conversation::state::{Announced, OpenInvite, Route, Sent};
 use crate::conversation::timeline::Kind;
 
 /// Entries requested per `log.fetch` (the host may serve fewer, spec §9.4).
@@ -437,153 +435,6 @@ pub(crate) async fn post_commit(
         // The outcome is unknown: the pending commit stays, and is installed if the log
         // shows it, or discarded when another commit wins (HRT-GRP-48).
         Outcome::Unreachable(s) => Err(Error::Unreachable(s)),
-    }
-}
-
-/// Joins waiting on this route's invitations (spec §5.8, §8 op 6): each is processed, checked
-/// against the identity a route invitation was made for (HRT-ROUTE-9) or compared by the
-/// user (HRT-INV-65), and admitted in one commit.
-pub(crate) async fn admit_joins(
-    io: &Io,
-    route: &mut Route,
-    handle: [u8; 16],
-    out: &mut Vec<Event>,
-    cmp: &mut dyn Comparison,
-) {
-    if !route.usable() {
-        return;
-    }
-    // Joins validated earlier whose add commit did not go through are tried again.
-    let mut adds = std::mem::take(&mut route.pending_adds);
-    if !route.invites.is_empty() {
-        collect_joins(io, route, handle, out, &mut adds, cmp).await;
-    }
-    if adds.is_empty() {
-        return;
-    }
-    let changes = adds
-        .iter()
-        .map(|c| Change::Add {
-            joiner: Box::new(c.clone()),
-            role: Role::Member,
-        })
-        .collect();
-    match post_commit(io, route, handle, changes, out).await {
-        Ok(_) => {
-            let epoch = route.epoch_now_or_next();
-            for c in adds {
-                let vj = c.join();
-                out.push(Event::Admitted {
-                    conversation: handle,
-                    route: route.link.clone(),
-                    fingerprint: vj.fingerprint(),
-                    name: vj.proposed_name().to_owned(),
-                    epoch,
-                });
-            }
-        }
-        // The client's own request failed: no event (Appendix B §91.7); the joins wait for the
-        // next sync (their invitation secrets are already deleted, HRT-INV-59).
-        Err(_) => route.pending_adds = adds,
-    }
-}
-
-/// `join.fetch` and the checks of §5.8 for each join on one of this route's invitations, then
-/// the admission decision: by identity for a route invitation (HRT-ROUTE-9), by the user's
-/// comparison of the short authentication strings otherwise (HRT-INV-65, HRT-INV-66).
-pub(crate) async fn collect_joins(
-    io: &Io,
-    route: &mut Route,
-    handle: [u8; 16],
-    out: &mut Vec<Event>,
-    adds: &mut Vec<invite::ConfirmedJoin>,
-    cmp: &mut dyn Comparison,
-) {
-    let Ok(signed) = io.build(
-        &route.link,
-        Op::JOIN_FETCH,
-        &Empty {},
-        &sign_with(&route.group),
-    ) else {
-        return;
-    };
-    let pending: JoinFetchResult = match io.request(&route.link, signed).await {
-        Outcome::Ok(r) => match r.result_as() {
-            Ok(Some(p)) => p,
-            _ => return,
-        },
-        _ => return,
-    };
-    for pj in pending.pending.as_slice() {
-        let Some(i) = route
-            .invites
-            .iter()
-            .position(|o| *o.invitation.invite_id() == pj.invite_id)
-        else {
-            continue;
-        };
-        // An out-of-band invitation's join is opened only when the user can compare now, so
-        // that an unanswered comparison does not use the invitation up (HRT-INV-59).
-        if route.invites.get(i).is_some_and(|o| o.expected.is_none()) && !cmp.available() {
-            continue;
-        }
-        let mut open = route.invites.remove(i);
-        let processed = open.invitation.process_join(pj);
-        match (processed, open.expected) {
-            (Ok(vj), Some(fp)) => match vj.confirm_route_identity(&fp) {
-                Ok(c) => adds.push(c),
-                Err(vj) if crate::conversation::mutant::on("admit-anyone-to-a-route") => {
-                    adds.push(vj.confirm_sas_matches());
-                }
-                // HRT-ROUTE-9: someone else redeemed a route invitation: not admitted, the
-                // invitation revoked; no event (Appendix B §91.7).
-                Err(_) => revoke(io, route, pj.invite_id).await,
-            },
-            (Ok(vj), None) => {
-                let check = SasCheck {
-                    route: route.link.clone(),
-                    sas: vj.sas(),
-                    joiner: Some((vj.fingerprint(), vj.proposed_name().to_owned())),
-                };
-                if cmp.codes_match(&check) == Some(true) {
-                    adds.push(vj.confirm_sas_matches());
-                } else {
-                    // HRT-INV-66: not added; HRT-INV-72: the join is declined at the host.
-                    revoke(io, route, pj.invite_id).await;
-                    out.push(Event::Rejected {
-                        conversation: Some(handle),
-                        route: Some(route.link.clone()),
-                        seq: None,
-                        code: ErrorCode::SAS_MISMATCH,
-                    });
-                }
-            }
-            (Err(e), _) => {
-                out.push(Event::Rejected {
-                    conversation: Some(handle),
-                    route: Some(route.link.clone()),
-                    seq: None,
-                    code: e.code(),
-                });
-                // HRT-INV-62: a join that did not open leaves the invitation usable.
-                if open.invitation.is_open() {
-                    route.invites.push(open);
-                }
-            }
-        }
-    }
-}
-
-/// `invite.revoke` (spec §8 op 4), best effort.
-pub(crate) async fn revoke(io: &Io, route: &Route, invite_id: Nonce16) {
-    let body = hearth_wire::request::InviteRevokeBody { invite_id };
-    if let Ok(signed) = io.build(
-        &route.link,
-        Op::INVITE_REVOKE,
-        &body,
-        &sign_with(&route.group),
-    ) {
-        let _ = io.request(&route.link, signed).await;
     }
 }
 
