@@ -43,6 +43,11 @@ pub struct State {
     /// The comparisons waiting for the user's answer (§5.8.1, HRT-INV-73): a front end that
     /// runs one process per command saves them ([`super::sas::Waiting::saved_join`]).
     pub sas: Comparisons,
+    /// Seconds the duty clock is ahead of the time the caller gives (behind, if negative): 0
+    /// for an application; the shim's `clock.set` (Appendix B §91.6.15) sets it, so that
+    /// duties (§6.17) are judged at another time while request timestamps (§8.2) stay on the
+    /// caller's clock.
+    pub duty_clock_offset: i64,
     /// Events of intents that belong to no conversation (a code ready, a mismatch), handed
     /// out first by [`State::take_events`].
     pub held: Vec<Event>,
@@ -58,6 +63,7 @@ impl State {
             joining: Vec::new(),
             comparison: Box::new(NobodyToAsk),
             sas: Comparisons::default(),
+            duty_clock_offset: 0,
             held: Vec::new(),
         }
     }
@@ -307,6 +313,7 @@ impl Member {
             let io = Io {
                 ex: self.ex.clone(),
                 now,
+                duty_now: now.saturating_add_signed(state.duty_clock_offset),
             };
             self.running = Some(Box::pin(async move {
                 let r = run(&mut state, &io, intent).await;

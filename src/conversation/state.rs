@@ -8,7 +8,7 @@
 
 use hearth_crypto::group::{Group, PendingMember};
 use hearth_crypto::invite::{ConfirmedJoin, Invitation, Sas};
-use hearth_crypto::keys::Fingerprint;
+use hearth_crypto::keys::{Fingerprint, MemberPublicKey};
 use hearth_crypto::Status;
 use hearth_wire::envelope::RouteBody;
 use hearth_wire::{ConversationId, ErrorCode, FprPrefix, Hash, Leaf, Nonce16};
@@ -17,6 +17,7 @@ use super::channel::Frozen;
 use super::event::Event;
 use super::log::{Detection, LogState, Senders};
 use super::outbox::Queued;
+use super::removal::Recovery;
 use super::timeline::Timeline;
 use super::RouteRef;
 
@@ -69,11 +70,22 @@ pub struct Route {
     /// `msg-ref`s of own posts of unknown outcome that the verified log later showed: they
     /// were accepted, and the outbox does not send them again (HRT-LOG-52).
     pub surfaced: Vec<Hash>,
+    /// The latest commit and the reports naming it, for recovery (spec §6.9.3).
+    pub recovery: Recovery,
+    /// When the member key in use was installed, by the caller's time (HRT-RAT-21). A front
+    /// end saves it with the route (spec §6.16), so that a restart does not restart the key's
+    /// age; the layer sets it when it creates or joins the channel.
+    pub key_since: u64,
+    /// The member key `key_since` is the install time of: when the group's own member key
+    /// differs (a commit with its `RotateOp` was installed), [`Route::note_key`] restarts the
+    /// age. Not saved: [`Route::new`] reads it from the group state.
+    pub key_of: Option<MemberPublicKey>,
 }
 
 impl Route {
     /// A route whose log was verified by `log`, its sender records anchored at `anchor`
-    /// (0 for a creator, the add commit's seq for a joiner, §9.6).
+    /// (0 for a creator, the add commit's seq for a joiner, §9.6). Its member key's install
+    /// time `key_since` is 0 until the caller sets it (HRT-RAT-21).
     pub fn new(link: RouteRef, group: Group, log: LogState, anchor: u64) -> Self {
         Self {
             link,
@@ -88,7 +100,35 @@ impl Route {
             inbox: Vec::new(),
             unknown: Vec::new(),
             surfaced: Vec::new(),
+            recovery: Recovery::default(),
+            key_since: 0,
+            key_of: None,
         }
+        .keyed()
+    }
+
+    /// The route with `key_of` set to the group's current member key.
+    fn keyed(mut self) -> Self {
+        self.key_of = self.group.member_key();
+        self
+    }
+
+    /// Records that the member key installed at `now` if the group's own member key changed
+    /// since the last call (an accepted commit with this member's `RotateOp`, HRT-RAT-21;
+    /// creating or joining the channel sets `key_since` itself).
+    pub fn note_key(&mut self, now: u64) {
+        let current = self.group.member_key();
+        if current != self.key_of {
+            self.key_of = current;
+            self.key_since = now;
+        }
+    }
+
+    /// Whether the route's log is still fetched: not frozen, not removed; a member that
+    /// rejected a commit still reads report entries and a recovery commit (HRT-GRP-89), once
+    /// its report is out (HRT-GRP-88).
+    pub fn readable(&self) -> bool {
+        self.frozen.is_none() && self.group.status() != Status::Removed && self.report.is_none()
     }
 
     /// Where the route lives.

@@ -256,7 +256,7 @@ impl State {
                 wf.welcome.as_bytes(),
                 wf.group_info_ct.as_slice(),
                 Some(&anchor),
-                io.now,
+                io.duty_now,
             )
             .map_err(|rej| fail(rej.error.code()))?;
         let epoch = group.epoch().unwrap_or(0);
@@ -268,6 +268,8 @@ impl State {
         .finish(group);
         let (group, log, senders, frozen) = ch.into_parts();
         let mut route = Route::new(link.clone(), group, log, s_add);
+        // The member key's age starts with the join (HRT-RAT-21).
+        route.key_since = io.duty_now;
         route.senders = senders;
         route.frozen = frozen;
         // Which conversation (HRT-ROUTE-3, HRT-ROUTE-22, HRT-ROUTE-23).

@@ -3,6 +3,7 @@
 //! [`crate::conversation::Member`] machine polls them.
 
 pub(crate) mod admit;
+pub(crate) mod duties;
 pub(crate) mod join;
 pub(crate) mod member;
 pub(crate) mod route;

@@ -4,20 +4,21 @@
 //! every request and answer (see [`crate::conversation`]).
 
 use hearth_crypto::envelope::message_ref;
-use hearth_crypto::group::Change;
+use hearth_crypto::group::{Change, Group};
 use hearth_crypto::keys::Fingerprint;
+use hearth_crypto::{CommitOutput, ProtocolError};
 use hearth_wire::envelope::{Content, ContentBody};
 use hearth_wire::log::LogEntry;
-use hearth_wire::request::{
-    AppendResult, CommitPostResult, CommitReportBody, LogFetchBody, LogFetchResult,
-};
+use hearth_wire::request::{AppendResult, CommitPostResult, LogFetchBody, LogFetchResult};
 use hearth_wire::{ConversationId, EntryKind, ErrorCode, Op, Seq, WireEncode};
 
-use crate::conversation::channel::{self, Received};
+use crate::conversation::channel::Received;
+use crate::conversation::duties::Due;
 use crate::conversation::error::Error;
 use crate::conversation::event::Event;
 use crate::conversation::io::{sign_with, Io, Outcome};
 use crate::conversation::log::Detection;
+use crate::conversation::removal;
 use crate::conversation::state::{Announced, OpenInvite, Route, Sent};
 use crate::conversation::timeline::Kind;
 
@@ -59,8 +60,24 @@ pub(crate) async fn sync_route(
     handle: [u8; 16],
     out: &mut Vec<Event>,
 ) -> bool {
+    let current = sync_route_inner(io, route, handle, out).await;
+    // An own commit with a `RotateOp` is installed here, whether its `ok` came now or the log
+    // showed it later (HRT-GRP-48): the key's age restarts (HRT-RAT-21).
+    route.note_key(io.duty_now);
+    current
+}
+
+/// [`sync_route`] without the member-key bookkeeping.
+async fn sync_route_inner(
+    io: &Io,
+    route: &mut Route,
+    handle: [u8; 16],
+    out: &mut Vec<Event>,
+) -> bool {
     for _ in 0..100_000 {
-        if route.frozen.is_some() || route.group.status() != hearth_crypto::Status::Active {
+        // A member that rejected a commit still reads the log once its report is out
+        // (HRT-GRP-89, spec §6.9.3).
+        if !route.readable() {
             return false;
         }
         let body = LogFetchBody {
@@ -125,7 +142,10 @@ fn process_entries(
     entries: &[LogEntry],
     out: &mut Vec<Event>,
 ) -> bool {
-    let results = channel::process(&mut route.group, &route.log, &mut route.senders, entries);
+    // Recovery commits and wedged members (spec §6.9.3).
+    let results = route
+        .recovery
+        .process(&mut route.group, &route.log, &mut route.senders, entries);
     apply_results(route, handle, results, out) && !entries.is_empty()
 }
 
@@ -137,6 +157,7 @@ pub(crate) fn apply_results(
     results: Vec<(u64, Received)>,
     out: &mut Vec<Event>,
 ) -> bool {
+    let mut stop = false;
     for (seq, r) in results {
         let link = route.link.clone();
         match r {
@@ -220,7 +241,9 @@ pub(crate) fn apply_results(
                 route.report = Some((seq, code));
                 route.invites.clear();
                 route.pending_adds.clear();
-                return false;
+                // Later results (a recovery commit) still count; fetching stops until the
+                // report is out (HRT-GRP-88, HRT-GRP-89).
+                stop = true;
             }
             Received::Detected(f) => {
                 out.push(Event::Detected {
@@ -235,7 +258,7 @@ pub(crate) fn apply_results(
             }
         }
     }
-    true
+    !stop
 }
 
 /// The event of a detection on a route (spec §9.9).
@@ -285,12 +308,14 @@ pub(crate) async fn post_message(
         {
             return Err(Error::Frozen(f.detection.code));
         }
-        if route.group.status() != hearth_crypto::Status::Active {
+        // Nor in an epoch whose commit a verified report names (HRT-GRP-92).
+        if route.group.status() != hearth_crypto::Status::Active || route.recovery.holds_messages()
+        {
             return Err(Error::Unreachable(
                 "this member can no longer post in the channel".into(),
             ));
         }
-        if route.group.needs_update(io.now) {
+        if route.group.needs_update(io.duty_now) {
             let mut got = Vec::new();
             let r = post_commit(io, route, handle, Vec::new(), &mut got).await;
             route.inbox.append(&mut got);
@@ -305,7 +330,7 @@ pub(crate) async fn post_message(
         }
         let c = content(route)?;
         let sent_at_ms = c.sent_at_ms;
-        let env = route.group.seal(&c, io.now)?;
+        let env = route.group.seal(&c, io.duty_now)?;
         io.checkpoint(&route.link, &route.group).await?;
         let msg_ref = message_ref(&env.bytes);
         let signed = io.build(
@@ -349,6 +374,23 @@ pub(crate) async fn post_message(
             Outcome::Refused(r) if r.status == ErrorCode::NOT_FOUND => {
                 return Err(Error::Unreachable("the host answered not_found".into()));
             }
+            // `removed` is believed only once the log bears it out (HRT-GRP-90,
+            // HRT-GRP-91); then it is never failed over from (HRT-ROUTE-27).
+            Outcome::Refused(r) if r.status == ErrorCode::REMOVED => {
+                let mut got = Vec::new();
+                sync_route(io, route, handle, &mut got).await;
+                route.inbox.append(&mut got);
+                return match removal::judge_removed(&route.group) {
+                    removal::RemovedAnswer::Removed => Err(Error::Host {
+                        status: r.status,
+                        detail: r.detail,
+                    }),
+                    removal::RemovedAnswer::NotBorneOut => Err(Error::Unreachable(format!(
+                        "{} answered removed, which its log does not bear out",
+                        route.link.host.as_str()
+                    ))),
+                };
+            }
             Outcome::Refused(r) => {
                 return Err(Error::Host {
                     status: r.status,
@@ -383,7 +425,31 @@ pub(crate) async fn post_commit(
     changes: Vec<Change>,
     out: &mut Vec<Event>,
 ) -> Result<u64, Error> {
-    let current = sync_route(io, route, handle, out).await;
+    // The first commit after 30 days of a member key carries its rotation (HRT-RAT-21).
+    let now = io.duty_now;
+    let due = Due::at(&route.group, route.key_since, now);
+    let due = Due {
+        rotate: due.rotate && !crate::conversation::mutant::on("no-key-rotation"),
+        ..due
+    };
+    post_commit_with(io, route, handle, out, |g| {
+        g.commit(due.apply(changes), now)
+    })
+    .await
+}
+
+/// [`post_commit`] of a commit that `build` makes (a recovery commit, spec §6.9.3).
+pub(crate) async fn post_commit_with(
+    io: &Io,
+    route: &mut Route,
+    handle: [u8; 16],
+    out: &mut Vec<Event>,
+    build: impl FnOnce(&mut Group) -> Result<CommitOutput, ProtocolError>,
+) -> Result<u64, Error> {
+    // A recovery that is due is made from the state a report left: the log is current as
+    // far as this member can read it (HRT-GRP-93).
+    let current = sync_route(io, route, handle, out).await
+        || (route.recovery.due(&route.group).is_some() && route.readable());
     if let Some(f) = &route.frozen {
         return Err(Error::Frozen(f.detection.code));
     }
@@ -397,7 +463,7 @@ pub(crate) async fn post_commit(
     if route.group.has_pending_commit() {
         route.group.commit_conflict()?;
     }
-    let made = route.group.commit(changes, io.now)?;
+    let made = build(&mut route.group)?;
     if let Err(e) = io.checkpoint(&route.link, &route.group).await {
         route.group.commit_conflict()?;
         return Err(e);
@@ -435,43 +501,5 @@ pub(crate) async fn post_commit(
         // The outcome is unknown: the pending commit stays, and is installed if the log
         // shows it, or discarded when another commit wins (HRT-GRP-48).
         Outcome::Unreachable(s) => Err(Error::Unreachable(s)),
-    }
-}
-
-/// An update commit when §6.17 says one is due (HRT-RAT-17 to HRT-RAT-19), and the
-/// `commit.report` of a rejected commit (HRT-GRP-88).
-pub(crate) async fn update_if_due(
-    io: &Io,
-    route: &mut Route,
-    handle: [u8; 16],
-    out: &mut Vec<Event>,
-) {
-    if let Some((seq, code)) = route
-        .report
-        .filter(|_| !crate::conversation::mutant::on("no-commit-report"))
-    {
-        let body = CommitReportBody {
-            seq: Seq(seq),
-            reason: code,
-        };
-        if let Ok(signed) = io.build(
-            &route.link,
-            Op::COMMIT_REPORT,
-            &body,
-            &sign_with(&route.group),
-        ) {
-            // Kept until the host took it: a lost report is sent again at the next sync.
-            if matches!(
-                io.request(&route.link, signed).await,
-                Outcome::Ok(_) | Outcome::Refused(_)
-            ) {
-                route.report = None;
-            }
-        }
-    }
-    // A failure here is the client's own request failing, not something received: no event
-    // (Appendix B §91.7); the duty stays and is tried again at the next sync.
-    if route.usable() && route.group.needs_update(io.now) {
-        let _ = post_commit(io, route, handle, Vec::new(), out).await;
     }
 }
