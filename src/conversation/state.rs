@@ -232,7 +232,7 @@ impl Conversation {
 
     /// Moves the events of every route into the conversation: messages into the timeline,
     /// everything into the undelivered list.
-    pub(crate) fn absorb(&mut self) {
+    pub fn absorb(&mut self) {
         for (pos, route) in self.routes.iter_mut().enumerate() {
             for ev in route.inbox.drain(..) {
                 if let Event::Message {
