@@ -25,6 +25,10 @@ pub enum Error {
     /// The request cannot be made as asked (unknown conversation, bad argument, ...). No spec
     /// code applies.
     Usage(String),
+    /// This member already has a pending join on the invitation's channel (§5.8.1): a second
+    /// one is not redeemed, so that the answer of a comparison and the Welcome that follows
+    /// belong to exactly one join. No spec code applies; the invitation is not used up.
+    JoinPending(hearth_wire::ChannelId),
 }
 
 impl Error {
@@ -34,7 +38,7 @@ impl Error {
             Self::Host { status, .. } => Some(*status),
             Self::Protocol(e) => Some(e.code()),
             Self::Frozen(c) => Some(*c),
-            Self::Unreachable(_) | Self::Usage(_) => None,
+            Self::Unreachable(_) | Self::Usage(_) | Self::JoinPending(_) => None,
         }
     }
 
@@ -80,6 +84,10 @@ impl fmt::Display for Error {
                 code_name(*c)
             ),
             Self::Usage(s) => write!(f, "{s}"),
+            Self::JoinPending(_) => write!(
+                f,
+                "you are already joining this channel with another invitation; finish or abandon that join first"
+            ),
         }
     }
 }

@@ -16,6 +16,10 @@ pub enum Event {
         route: RouteRef,
         /// The epoch joined.
         epoch: u64,
+        /// The invite id of the invitation whose join the Welcome completed (§5.8.1: a
+        /// comparison's answer names its invite id); `None` only for a join saved by an older
+        /// version.
+        invite: Option<[u8; 16]>,
     },
     /// This member admitted a joiner.
     Admitted {
@@ -112,6 +116,22 @@ pub enum Event {
         sas: hearth_crypto::invite::Sas,
         /// For the inviter: the joiner's fingerprint and proposed name (HRT-INV-43).
         joiner: Option<(Fingerprint, String)>,
+    },
+    /// The host definitely refused the commit that would add a confirmed joiner (for example `forbidden` after the host dropped the pending join, HRT-OP-59, HRT-OP-60,
+    /// or `limit_exceeded`): the join is dropped, so that it does not block later admissions
+    /// on the route. The client's own request failed, so the shim reports no event for it
+    /// (Appendix B §91.7).
+    AddRefused {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+        /// The joiner's fingerprint.
+        fingerprint: Fingerprint,
+        /// The name the joiner proposed (untrusted).
+        name: String,
+        /// The host's status.
+        code: ErrorCode,
     },
     /// A route was attached to a conversation (spec §10.2, §10.6).
     RouteAdded {

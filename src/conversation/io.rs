@@ -117,8 +117,13 @@ pub(crate) struct Exchange {
 #[derive(Clone)]
 pub(crate) struct Io {
     pub(crate) ex: Rc<RefCell<Exchange>>,
-    /// Seconds since the Unix epoch, as the caller gave it.
+    /// Seconds since the Unix epoch, as the caller gave it: request timestamps (§8.2),
+    /// `sent_at_ms` (§7.6) and invitation expiry.
     pub(crate) now: u64,
+    /// The duty clock: `now` moved by [`State::duty_clock_offset`](super::State::duty_clock_offset).
+    /// What a commit, a seal and the duties of §6.17 are judged and recorded at (HRT-RAT-17 to
+    /// HRT-RAT-21, Appendix B §91.6.15).
+    pub(crate) duty_now: u64,
 }
 
 impl Io {

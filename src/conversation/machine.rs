@@ -22,6 +22,7 @@ use zeroize::Zeroizing;
 use super::error::Error;
 use super::event::Event;
 use super::io::{Answered, Exchange, Io, Outcome, Output, RequestId};
+use super::sas::Comparisons;
 use super::state::{Comparison, Conversation, Joining, NobodyToAsk, Sent};
 use super::RouteRef;
 
@@ -39,6 +40,17 @@ pub struct State {
     pub joining: Vec<Joining>,
     /// How the user compares codes (§5.8.1).
     pub comparison: Box<dyn Comparison>,
+    /// The comparisons waiting for the user's answer (§5.8.1, HRT-INV-73): a front end that
+    /// runs one process per command saves them ([`super::sas::Waiting::saved_join`]).
+    pub sas: Comparisons,
+    /// Seconds the duty clock is ahead of the time the caller gives (behind, if negative): 0
+    /// for an application; the shim's `clock.set` (Appendix B §91.6.15) sets it, so that
+    /// duties (§6.17) are judged at another time while request timestamps (§8.2) stay on the
+    /// caller's clock.
+    pub duty_clock_offset: i64,
+    /// Events of intents that belong to no conversation (a code ready, a mismatch), handed
+    /// out first by [`State::take_events`].
+    pub held: Vec<Event>,
 }
 
 impl State {
@@ -50,6 +62,9 @@ impl State {
             conversations: Vec::new(),
             joining: Vec::new(),
             comparison: Box::new(NobodyToAsk),
+            sas: Comparisons::default(),
+            duty_clock_offset: 0,
+            held: Vec::new(),
         }
     }
 
@@ -77,7 +92,7 @@ impl State {
     /// Takes the events that commands (not a refresh) produced since they were last taken,
     /// in order: a detection during a send, the commits processed while catching up.
     pub fn take_events(&mut self) -> Vec<Event> {
-        let mut events = Vec::new();
+        let mut events = std::mem::take(&mut self.held);
         for c in &mut self.conversations {
             c.absorb();
             events.append(&mut c.undelivered);
@@ -139,6 +154,14 @@ pub enum Intent {
         /// The host.
         host: HostUrl,
     },
+    /// The user's answer to the comparison of invitation `invite` (spec §5.8.1): `matches`
+    /// when the other person's client shows the same code.
+    AnswerSas {
+        /// The invite id that names the comparison.
+        invite: [u8; 16],
+        /// Whether the codes are the same.
+        matches: bool,
+    },
     /// Refresh everything (spec §5.9, §9, §10.5): the same as [`Input::Tick`].
     Refresh,
 }
@@ -160,6 +183,9 @@ pub enum Answer {
     Committed(u64, u64),
     /// A refresh finished; its events were [`Output::Event`]s.
     Refreshed,
+    /// A comparison was answered; what came of it is told by the next refresh (or
+    /// [`State::take_events`]).
+    SasAnswered,
 }
 
 /// What the caller gives the layer.
@@ -287,6 +313,7 @@ impl Member {
             let io = Io {
                 ex: self.ex.clone(),
                 now,
+                duty_now: now.saturating_add_signed(state.duty_clock_offset),
             };
             self.running = Some(Box::pin(async move {
                 let r = run(&mut state, &io, intent).await;
@@ -346,6 +373,10 @@ async fn run(st: &mut State, io: &Io, intent: Intent) -> Result<Answer, Error> {
         }
         Intent::AddRoute { conversation, host } => {
             Answer::Route(st.add_route(io, &conversation, &host).await?)
+        }
+        Intent::AnswerSas { invite, matches } => {
+            st.answer_sas(io, &invite, matches).await?;
+            Answer::SasAnswered
         }
         Intent::Refresh => {
             for e in st.sync(io).await {

@@ -8,15 +8,16 @@
 
 use hearth_crypto::group::{Group, PendingMember};
 use hearth_crypto::invite::{ConfirmedJoin, Invitation, Sas};
-use hearth_crypto::keys::Fingerprint;
+use hearth_crypto::keys::{Fingerprint, MemberPublicKey};
 use hearth_crypto::Status;
 use hearth_wire::envelope::RouteBody;
-use hearth_wire::{ConversationId, ErrorCode, FprPrefix, Hash, Leaf};
+use hearth_wire::{ConversationId, ErrorCode, FprPrefix, Hash, Leaf, Nonce16};
 
 use super::channel::Frozen;
 use super::event::Event;
 use super::log::{Detection, LogState, Senders};
 use super::outbox::Queued;
+use super::removal::Recovery;
 use super::timeline::Timeline;
 use super::RouteRef;
 
@@ -69,11 +70,22 @@ pub struct Route {
     /// `msg-ref`s of own posts of unknown outcome that the verified log later showed: they
     /// were accepted, and the outbox does not send them again (HRT-LOG-52).
     pub surfaced: Vec<Hash>,
+    /// The latest commit and the reports naming it, for recovery (spec §6.9.3).
+    pub recovery: Recovery,
+    /// When the member key in use was installed, by the caller's time (HRT-RAT-21). A front
+    /// end saves it with the route (spec §6.16), so that a restart does not restart the key's
+    /// age; the layer sets it when it creates or joins the channel.
+    pub key_since: u64,
+    /// The member key `key_since` is the install time of: when the group's own member key
+    /// differs (a commit with its `RotateOp` was installed), [`Route::note_key`] restarts the
+    /// age. Not saved: [`Route::new`] reads it from the group state.
+    pub key_of: Option<MemberPublicKey>,
 }
 
 impl Route {
     /// A route whose log was verified by `log`, its sender records anchored at `anchor`
-    /// (0 for a creator, the add commit's seq for a joiner, §9.6).
+    /// (0 for a creator, the add commit's seq for a joiner, §9.6). Its member key's install
+    /// time `key_since` is 0 until the caller sets it (HRT-RAT-21).
     pub fn new(link: RouteRef, group: Group, log: LogState, anchor: u64) -> Self {
         Self {
             link,
@@ -88,7 +100,35 @@ impl Route {
             inbox: Vec::new(),
             unknown: Vec::new(),
             surfaced: Vec::new(),
+            recovery: Recovery::default(),
+            key_since: 0,
+            key_of: None,
         }
+        .keyed()
+    }
+
+    /// The route with `key_of` set to the group's current member key.
+    fn keyed(mut self) -> Self {
+        self.key_of = self.group.member_key();
+        self
+    }
+
+    /// Records that the member key installed at `now` if the group's own member key changed
+    /// since the last call (an accepted commit with this member's `RotateOp`, HRT-RAT-21;
+    /// creating or joining the channel sets `key_since` itself).
+    pub fn note_key(&mut self, now: u64) {
+        let current = self.group.member_key();
+        if current != self.key_of {
+            self.key_of = current;
+            self.key_since = now;
+        }
+    }
+
+    /// Whether the route's log is still fetched: not frozen, not removed; a member that
+    /// rejected a commit still reads report entries and a recovery commit (HRT-GRP-89), once
+    /// its report is out (HRT-GRP-88).
+    pub fn readable(&self) -> bool {
+        self.frozen.is_none() && self.group.status() != Status::Removed && self.report.is_none()
     }
 
     /// Where the route lives.
@@ -192,7 +232,7 @@ impl Conversation {
 
     /// Moves the events of every route into the conversation: messages into the timeline,
     /// everything into the undelivered list.
-    pub(crate) fn absorb(&mut self) {
+    pub fn absorb(&mut self) {
         for (pos, route) in self.routes.iter_mut().enumerate() {
             for ev in route.inbox.drain(..) {
                 if let Event::Message {
@@ -220,6 +260,9 @@ pub struct Joining {
     pub pending: PendingMember,
     /// The route joined.
     pub link: RouteRef,
+    /// The invite id of the redeemed invitation (§5.8.1: a comparison's answer acts on this
+    /// join only); `None` only for a join saved by an older version.
+    pub invite: Option<Nonce16>,
     /// The conversation id of the invitation.
     pub conversation: ConversationId,
     /// The inviter, by fingerprint prefix.
@@ -228,11 +271,21 @@ pub struct Joining {
     pub attach_to: Option<[u8; 16]>,
 }
 
+impl Joining {
+    /// Whether this is the join of invitation `invite` on `route`. A join saved without its
+    /// invite id (an older version) is matched by its route alone.
+    pub fn is(&self, route: &RouteRef, invite: &Nonce16) -> bool {
+        &self.link == route && self.invite.is_none_or(|i| &i == invite)
+    }
+}
+
 /// One short authentication string the user is asked to compare (spec §5.8.1).
 #[derive(Clone, Debug)]
 pub struct SasCheck {
     /// The route of the invitation.
     pub route: RouteRef,
+    /// The invite id, which names the comparison.
+    pub invite: [u8; 16],
     /// The code this client shows (HRT-INV-64 display form through `Display`).
     pub sas: Sas,
     /// For the inviter: the joiner's fingerprint and proposed name (HRT-INV-43); `None` on the
@@ -242,19 +295,22 @@ pub struct SasCheck {
 
 /// How the user answers the comparison of short authentication strings (spec §5.8.1). The
 /// layer never admits a joiner of an out-of-band invitation, and never accepts a Welcome of
-/// its own out-of-band join, without a `true` from here (HRT-INV-65, HRT-INV-67).
+/// its own out-of-band join, without a `true` from here or from
+/// [`Intent::AnswerSas`](super::Intent::AnswerSas) (HRT-INV-65, HRT-INV-67).
 pub trait Comparison: Send {
-    /// Whether the user can be asked now. When not, joins stay at the host unopened and
-    /// Welcomes unfetched, so nothing is used up until the user can compare.
+    /// Whether the user can be asked now. When not, the comparison waits in
+    /// [`State::sas`](super::State::sas) (HRT-INV-73): the opened join, or the joiner's
+    /// Welcome, is kept until the user's answer comes with `Intent::AnswerSas`.
     fn available(&self) -> bool;
     /// Asks the user: `Some(true)` when the other person's client shows the same code,
     /// `Some(false)` on a mismatch (or when the other person has no code), `None` for "not
-    /// now". An inviter has opened the join when it asks, so for it `None` counts as a
-    /// mismatch; a joiner asks again at the next refresh.
+    /// now": the comparison then waits for `Intent::AnswerSas` or, for a joiner, the next
+    /// refresh.
     fn codes_match(&mut self, check: &SasCheck) -> Option<bool>;
 }
 
-/// The default [`Comparison`]: nobody to ask, so nothing is admitted or accepted.
+/// The default [`Comparison`]: nobody to ask now, so every comparison waits for
+/// `Intent::AnswerSas`.
 pub struct NobodyToAsk;
 
 impl Comparison for NobodyToAsk {

@@ -7,7 +7,7 @@ use hearth_crypto::group::{Change, Group, HeldSecrets, PendingMember};
 use hearth_crypto::hazmat::label;
 use hearth_crypto::hazmat::labelled::sign_with_label;
 use hearth_crypto::invite;
-use hearth_crypto::keys::{Fingerprint, IdentityKey, IdentityPublicKey};
+use hearth_crypto::keys::{Fingerprint, IdentityPublicKey};
 use hearth_crypto::rng::HearthRng;
 use hearth_wire::envelope::{ContentBody, RouteBody, RouteInvite};
 use hearth_wire::invite::InviteUri;
@@ -18,7 +18,7 @@ use hearth_wire::request::{
 };
 use hearth_wire::{
     BoundedVec, ContentType, ConversationId, EdPublic, Embedded, EntryKind, ErrorCode, FprPrefix,
-    Hash, HostUrl, Nonce16, Op, RawValue, Role, Seq, Signature, Suite, WireEncode,
+    HostUrl, Nonce16, Op, RawValue, Role, Seq, Signature, Suite, WireEncode,
 };
 use rand_core::RngCore;
 use zeroize::Zeroizing;
@@ -38,168 +38,39 @@ const PAGE: u64 = 256;
 /// `msg.post` attempts on one route after `epoch_conflict` (HRT-ROUTE-17).
 const CONFLICT_RETRIES: usize = 3;
 
-pub use crate::event::Event;
+pub use hearth::conversation::event::Event;
 
-pub use crate::timeline::Displayed;
-use crate::timeline::{Kind, Timeline};
+pub use hearth::conversation::timeline::Displayed;
+use hearth::conversation::timeline::Kind;
+use hearth::conversation::State;
 
-/// The result of a post.
-#[derive(Clone, Debug)]
-pub struct Sent {
-    /// The route it went to.
-    pub route: RouteRef,
-    /// Its seq.
-    pub seq: u64,
-    /// Its msg-ref.
-    pub msg_ref: Hash,
-    /// The `sent_at_ms` sealed in it.
-    pub sent_at_ms: u64,
-}
+pub use hearth::conversation::Sent;
 
-/// A conversation: a local handle, the conversation id, and its routes in order
-/// (HRT-ROUTE-12).
-pub struct Conversation {
-    pub(crate) handle: [u8; 16],
-    pub(crate) id: ConversationId,
-    pub(crate) routes: Vec<Route>,
-    pub(crate) timeline: Timeline,
-    /// Events produced since the last [`Client::sync`] returned (for instance by the log
-    /// processing that `epoch_conflict` forces during a send, HRT-ROUTE-17).
-    pub(crate) undelivered: Vec<Event>,
-}
+pub use hearth::conversation::Conversation;
 
-impl Conversation {
-    /// The local handle.
-    pub fn handle(&self) -> [u8; 16] {
-        self.handle
-    }
+pub use hearth::conversation::{AcceptEveryJoin, Comparison, NobodyToAsk, SasCheck};
 
-    /// The conversation id (spec §10.1).
-    pub fn id(&self) -> ConversationId {
-        self.id
-    }
+pub(crate) use hearth::conversation::Joining;
 
-    /// The routes, in order.
-    pub fn routes(&self) -> &[Route] {
-        &self.routes
-    }
-
-    /// The timeline: what is shown, and the edits and deletes kept aside (spec §7.8).
-    pub fn timeline(&self) -> &Timeline {
-        &self.timeline
-    }
-
-    /// Moves the events of every route into the conversation: messages into the timeline,
-    /// everything into the undelivered list.
-    fn absorb(&mut self) {
-        for (pos, route) in self.routes.iter_mut().enumerate() {
-            for ev in route.inbox.drain(..) {
-                if let Event::Message {
-                    route: rr,
-                    seq,
-                    sender,
-                    msg_ref,
-                    sent_at_ms,
-                    kind,
-                    ..
-                } = &ev
-                {
-                    self.timeline
-                        .add(rr, pos, *seq, *sender, *msg_ref, *sent_at_ms, kind.clone());
-                }
-                self.undelivered.push(ev);
-            }
-        }
-    }
-}
-
-/// One short authentication string the user is asked to compare (spec §5.8.1).
-#[derive(Clone, Debug)]
-pub struct SasCheck {
-    /// The route of the invitation.
-    pub route: RouteRef,
-    /// The invite id, which names the comparison (issue 15).
-    pub invite: [u8; 16],
-    /// The code this client shows (HRT-INV-64 display form through `Display`).
-    pub sas: invite::Sas,
-    /// For the inviter: the joiner's fingerprint and proposed name (HRT-INV-43); `None` on the
-    /// joiner's side.
-    pub joiner: Option<(Fingerprint, String)>,
-}
-
-/// How the user answers the comparison of short authentication strings (spec §5.8.1). The
-/// reference client never admits a joiner of an out-of-band invitation, and never accepts a
-/// Welcome of its own out-of-band join, without a `true` from here (HRT-INV-65, HRT-INV-67).
-pub trait Comparison: Send {
-    /// Whether the user can be asked now. When not, the comparison waits (issue 15): the
-    /// opened join, or the joiner's Welcome, is kept until [`Client::answer_sas`].
-    fn available(&self) -> bool;
-    /// Asks the user: `Some(true)` when the other person's client shows the same code,
-    /// `Some(false)` on a mismatch (or when the other person has no code), `None` for "not
-    /// now": the comparison then waits for [`Client::answer_sas`] or, for a joiner, the next
-    /// sync.
-    fn codes_match(&mut self, check: &SasCheck) -> Option<bool>;
-}
-
-/// The default [`Comparison`]: nobody to ask now, so every comparison waits for
-/// [`Client::answer_sas`].
-pub struct NobodyToAsk;
-
-impl Comparison for NobodyToAsk {
-    fn available(&self) -> bool {
-        false
-    }
-    fn codes_match(&mut self, _: &SasCheck) -> Option<bool> {
-        None
-    }
-}
-
-/// The policy of the client shim (Appendix B §91.6.4): its user accepts every join, as if it
-/// had compared the codes and found them equal.
-pub struct AcceptEveryJoin;
-
-impl Comparison for AcceptEveryJoin {
-    fn available(&self) -> bool {
-        true
-    }
-    fn codes_match(&mut self, _: &SasCheck) -> Option<bool> {
-        Some(true)
-    }
-}
-
-/// A join this client waits to complete.
-pub(crate) struct Joining {
-    pub(crate) pending: PendingMember,
-    pub(crate) link: RouteRef,
-    /// The invite id of the redeemed invitation (issue 15: a comparison's answer acts on this
-    /// join only); `None` only for a join saved by an older version.
-    pub(crate) invite: Option<Nonce16>,
-    pub(crate) conversation: ConversationId,
-    pub(crate) inviter: FprPrefix,
-    /// Set for a join started from a `RouteBody`: the conversation it belongs to.
-    pub(crate) attach_to: Option<[u8; 16]>,
-}
-
-impl Joining {
-    /// Whether this is the join of invitation `invite` on `route` (issue 15). A join saved
-    /// without its invite id (an older version) is matched by its route alone.
-    pub(crate) fn is(&self, route: &RouteRef, invite: &Nonce16) -> bool {
-        &self.link == route && self.invite.is_none_or(|i| &i == invite)
-    }
-}
-
-/// The reference client's state, in memory.
+/// The reference client's state, in memory: the conversation layer's [`State`] (identity,
+/// conversations, joins, comparisons), reached through `Deref`, and the HTTP transport.
 pub struct Client {
-    pub(crate) seed: Zeroizing<[u8; 32]>,
-    pub(crate) name: String,
+    pub(crate) st: State,
     pub(crate) transport: Transport,
-    pub(crate) conversations: Vec<Conversation>,
-    pub(crate) joining: Vec<Joining>,
-    pub(crate) comparison: Box<dyn Comparison>,
-    /// The comparisons waiting for the user's answer (issue 15, spec §5.8.1).
-    pub(crate) sas: hearth::conversation::sas::Comparisons,
-    /// Events of commands that belong to no conversation (issue 15: a code ready, a mismatch).
-    pub(crate) held: Vec<Event>,
+}
+
+impl std::ops::Deref for Client {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.st
+    }
+}
+
+impl std::ops::DerefMut for Client {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.st
+    }
 }
 
 impl Client {
@@ -213,14 +84,8 @@ impl Client {
     /// A client with the identity key of `seed`.
     pub fn from_seed(seed: Zeroizing<[u8; 32]>, name: &str) -> Self {
         Self {
-            seed,
-            name: name.to_owned(),
+            st: State::new(seed, name),
             transport: Transport::new(),
-            conversations: Vec::new(),
-            joining: Vec::new(),
-            comparison: Box::new(NobodyToAsk),
-            sas: Default::default(),
-            held: Vec::new(),
         }
     }
 
@@ -232,10 +97,6 @@ impl Client {
     /// Sets how the user compares short authentication strings (spec §5.8.1).
     pub fn set_comparison(&mut self, comparison: Box<dyn Comparison>) {
         self.comparison = comparison;
-    }
-
-    fn identity(&self) -> IdentityKey {
-        IdentityKey::from_seed(&self.seed)
     }
 
     /// How long a host may take to answer before the route counts as unreachable
@@ -275,31 +136,12 @@ impl Client {
     /// taken, in order: a detection during a send, the commits processed while catching up.
     /// A front end shows them right away; the shim leaves them to the next `sync`.
     pub fn take_events(&mut self) -> Vec<Event> {
-        let mut events = std::mem::take(&mut self.held); // issue 15
-        for c in &mut self.conversations {
-            c.absorb();
-            events.append(&mut c.undelivered);
-        }
-        events
+        self.st.take_events()
     }
 
     /// The conversations.
     pub fn conversations(&self) -> &[Conversation] {
         &self.conversations
-    }
-
-    fn conv_mut(&mut self, handle: &[u8; 16]) -> Result<&mut Conversation, ClientError> {
-        self.conversations
-            .iter_mut()
-            .find(|c| &c.handle == handle)
-            .ok_or_else(|| ClientError::usage("no such conversation"))
-    }
-
-    fn conv(&self, handle: &[u8; 16]) -> Result<&Conversation, ClientError> {
-        self.conversations
-            .iter()
-            .find(|c| &c.handle == handle)
-            .ok_or_else(|| ClientError::usage("no such conversation"))
     }
 
     /// Creates a channel on `host` (which must list this identity as an owner) for a new
@@ -308,12 +150,10 @@ impl Client {
         let route = self.new_channel(host, None)?;
         let link = route.link.clone();
         let handle = link.channel.0;
-        self.conversations.push(Conversation {
-            handle,
-            id: ConversationId(handle),
-            routes: vec![route],
-            timeline: Timeline::default(),
-            undelivered: Vec::new(),
+        self.conversations.push({
+            let mut c = Conversation::new(handle, ConversationId(handle));
+            c.routes = vec![route];
+            c
         });
         Ok((handle, link))
     }
@@ -699,14 +539,13 @@ impl Client {
         let mut to_redeem = Vec::new();
         for route in conv.routes.iter_mut() {
             for a in std::mem::take(&mut route.announcements) {
-                let (seq, me, sender, body) = &a;
-                match judge_announcement(body, conv_id, *me, sender, &held) {
+                match judge_announcement(&a.body, conv_id, a.my_leaf, &a.sender, &held) {
                     Ok(Announcement::Redeem(uri)) => to_redeem.push((route.link.clone(), a, uri)),
                     Ok(Announcement::Ignore) => {}
                     Err(code) => events.push(Event::Rejected {
                         conversation: Some(*handle),
                         route: Some(route.link.clone()),
-                        seq: Some(*seq),
+                        seq: Some(a.seq),
                         code,
                     }),
                 }
@@ -860,13 +699,8 @@ impl Client {
                 i
             }
             None => {
-                self.conversations.push(Conversation {
-                    handle,
-                    id: conversation,
-                    routes: Vec::new(),
-                    timeline: Timeline::default(),
-                    undelivered: Vec::new(),
-                });
+                self.conversations
+                    .push(Conversation::new(handle, conversation));
                 self.conversations.len() - 1
             }
         };
@@ -1296,7 +1130,12 @@ fn apply_results(
                 if let ContentBody::Route(rb) = m.body {
                     // The own leaf of the message's epoch (HRT-ROUTE-8), before later
                     // commits renumber the leaves.
-                    route.announcements.push((seq, m.my_leaf, m.sender, rb));
+                    route.announcements.push(crate::route::Announced {
+                        seq,
+                        my_leaf: m.my_leaf,
+                        sender: m.sender,
+                        body: rb,
+                    });
                 }
             }
             Received::Rejected(code) => out.push(Event::Rejected {

@@ -12,7 +12,7 @@
 //! | [`route`] | §10 | one channel of a conversation and what the client keeps around it |
 //! | [`client`] | §5, §6, §10 | conversations, invitations, joins, sending, the refresh procedure |
 //! | [`sas`] | §5.8.1 | the comparison of short authentication strings: asking, declining, abandoning |
-//! | [`event`] | Appendix B | [`Event`]: what the user is told |
+//! | [`event`], [`timeline`] | Appendix B, §7.8 | re-exported from `hearth::conversation`: what the user is told and shown |
 //! | [`error`] | §12 | [`ClientError`] and its spec codes |
 
 #![forbid(unsafe_code)]
@@ -21,7 +21,6 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod error;
-pub mod event;
 pub mod mutant;
 pub mod prompt;
 pub mod qr;
@@ -29,9 +28,13 @@ pub mod route;
 pub mod sas;
 pub mod shim;
 pub mod store;
-pub mod timeline;
 pub mod tls;
 pub mod transport;
+
+/// What the user is told: the conversation layer's events (`hearth::conversation::event`).
+pub use hearth::conversation::event;
+/// What a receiver shows (§7.8, §10.5): the conversation layer's timeline.
+pub use hearth::conversation::timeline;
 
 /// The test-only features this build carries: the client's `mutants` variants and the
 /// dangerous features of `hearth-crypto`. Empty when built as users build it

@@ -21,9 +21,9 @@ use zeroize::Zeroizing;
 
 use crate::client::{Client, Conversation, Displayed, Joining};
 use crate::route::{Frozen, OpenInvite, Route, RouteRef};
-use crate::timeline::{Pending, Shown};
 use crate::transport::Transport;
 use hearth::conversation::log::{Detection, LogSnapshot, LogState};
+use hearth::conversation::timeline::{Pending, Shown};
 
 /// Why the store could not load or save.
 #[derive(Debug)]
@@ -242,13 +242,7 @@ impl Store {
         for row in rows {
             let (handle, id) = row?;
             let handle = arr16(&handle)?;
-            let mut conv = Conversation {
-                handle,
-                id: ConversationId(arr16(&id)?),
-                routes: Vec::new(),
-                timeline: Default::default(),
-                undelivered: Vec::new(),
-            };
+            let mut conv = Conversation::new(handle, ConversationId(arr16(&id)?));
             self.load_routes(&mut conv)?;
             self.load_timeline(&mut conv)?;
             client.conversations.push(conv);
@@ -742,12 +736,10 @@ mod tests {
 
     fn client_with(r: Route) -> Client {
         let mut c = Client::generate("Alice");
-        c.conversations.push(Conversation {
-            handle: r.link.channel.0,
-            id: ConversationId(r.link.channel.0),
-            routes: vec![r],
-            timeline: Default::default(),
-            undelivered: Vec::new(),
+        c.conversations.push({
+            let mut c = Conversation::new(r.link.channel.0, ConversationId(r.link.channel.0));
+            c.routes = vec![r];
+            c
         });
         c
     }

@@ -18,6 +18,12 @@ use net::{member, refresh, run, run_with, texts, Fault, Net};
 #[path = "machine/faults.rs"]
 mod faults;
 
+#[path = "machine/removal.rs"]
+mod removal;
+
+#[path = "machine/sas.rs"]
+mod sas;
+
 fn text(s: &str) -> (ContentType, RawValue) {
     let c = hearth_crypto::envelope::ContentBuilder::text(s)
         .unwrap()

@@ -20,7 +20,7 @@ use crate::conversation::join;
 use crate::conversation::log::LogState;
 use crate::conversation::machine::State;
 use crate::conversation::route::{judge_announcement, Announcement};
-use crate::conversation::state::{Conversation, Joining, Route, SasCheck};
+use crate::conversation::state::{Conversation, Joining, Route};
 use crate::conversation::RouteRef;
 
 impl State {
@@ -42,6 +42,15 @@ impl State {
             host: inv.host_url.clone(),
             channel: inv.channel_id,
         };
+        // One pending join per channel (§5.8.1), so that an answer or a Welcome is never taken
+        // for another join's; refused before the redeem, which would use up the link.
+        if self
+            .joining
+            .iter()
+            .any(|j| j.link.channel == inv.channel_id)
+        {
+            return Err(Error::JoinPending(inv.channel_id));
+        }
         let (mut pending, redeem) = PendingMember::join(uri, self.identity(), name, io.now)?;
         if attach_to.is_some() {
             pending.confirm_sas();
@@ -57,9 +66,14 @@ impl State {
             Ok((key, a.sign_request(b)))
         })?;
         io.request(&link, signed).await.into_ok()?;
+        if attach_to.is_none() {
+            // The code is shown only now (HRT-INV-58), the Welcome waits for it (HRT-INV-67).
+            self.comparison_redeemed(link.clone(), redeem.body.invite_id, sas);
+        }
         self.joining.push(Joining {
             pending,
             link,
+            invite: Some(redeem.body.invite_id),
             conversation: inv.conversation,
             inviter: inv.inviter_fpr,
             attach_to,
@@ -111,37 +125,17 @@ impl State {
     }
 
     /// The Welcomes of the pending joins, each after the user confirmed the code
-    /// (HRT-INV-67); a mismatch abandons the join (HRT-INV-68: dropping it deletes its keys).
+    /// (HRT-INV-67): the comparisons the user answers now are carried out first (a mismatch
+    /// abandons the join, HRT-INV-68: dropping it deletes its keys).
     pub(crate) async fn fetch_welcomes(&mut self, io: &Io, events: &mut Vec<Event>) {
+        self.ask_joiners(io, events).await;
         let pending = std::mem::take(&mut self.joining);
-        for mut j in pending {
+        for j in pending {
             let conversation = j.attach_to;
+            // HRT-INV-67: no Welcome before the user confirmed the code.
             if !j.pending.sas_confirmed() {
-                if !self.comparison.available() {
-                    self.joining.push(j);
-                    continue;
-                }
-                let check = SasCheck {
-                    route: j.link.clone(),
-                    sas: j.pending.sas(),
-                    joiner: None,
-                };
-                match self.comparison.codes_match(&check) {
-                    Some(true) => j.pending.confirm_sas(),
-                    Some(false) => {
-                        events.push(Event::Rejected {
-                            conversation,
-                            route: Some(j.link.clone()),
-                            seq: None,
-                            code: ErrorCode::SAS_MISMATCH,
-                        });
-                        continue;
-                    }
-                    None => {
-                        self.joining.push(j);
-                        continue;
-                    }
-                }
+                self.joining.push(j);
+                continue;
             }
             match self.try_welcome(io, j, events).await {
                 Ok(Some(still)) => self.joining.push(still),
@@ -254,6 +248,7 @@ impl State {
             conversation,
             inviter,
             attach_to,
+            invite,
             ..
         } = j;
         let group = pending
@@ -261,7 +256,7 @@ impl State {
                 wf.welcome.as_bytes(),
                 wf.group_info_ct.as_slice(),
                 Some(&anchor),
-                io.now,
+                io.duty_now,
             )
             .map_err(|rej| fail(rej.error.code()))?;
         let epoch = group.epoch().unwrap_or(0);
@@ -273,6 +268,8 @@ impl State {
         .finish(group);
         let (group, log, senders, frozen) = ch.into_parts();
         let mut route = Route::new(link.clone(), group, log, s_add);
+        // The member key's age starts with the join (HRT-RAT-21).
+        route.key_since = io.duty_now;
         route.senders = senders;
         route.frozen = frozen;
         // Which conversation (HRT-ROUTE-3, HRT-ROUTE-22, HRT-ROUTE-23).
@@ -284,6 +281,7 @@ impl State {
             conversation: handle,
             route: link.clone(),
             epoch,
+            invite: invite.map(|i| i.0),
         });
         let idx = match self.conversations.iter().position(|c| c.handle == handle) {
             Some(i) => {

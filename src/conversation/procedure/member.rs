@@ -14,15 +14,17 @@ use hearth_wire::{
     Suite,
 };
 
-use super::route::{
-    admit_joins, make_invite, post_commit, post_message, sync_route, update_if_due,
-};
+use super::admit::admit_joins;
+use super::duties::duties;
+use super::route::{make_invite, post_commit, post_message, sync_route};
 use crate::conversation::error::Error;
 use crate::conversation::event::Event;
 use crate::conversation::io::{sign_with, Io};
 use crate::conversation::log::LogState;
 use crate::conversation::machine::State;
 use crate::conversation::outbox::Queued;
+use crate::conversation::removal;
+use crate::conversation::sas::Comparisons;
 use crate::conversation::state::{Comparison, Conversation, NobodyToAsk, Route, Sent};
 use crate::conversation::timeline::Kind;
 use crate::conversation::RouteRef;
@@ -52,7 +54,7 @@ impl State {
         handle: Option<[u8; 16]>,
     ) -> Result<Route, Error> {
         let identity = self.identity();
-        let group = Group::create(host.clone(), self.identity(), io.now)?;
+        let group = Group::create(host.clone(), self.identity(), io.duty_now)?;
         let channel = *group.channel_id();
         let mk = group
             .member_key()
@@ -81,6 +83,8 @@ impl State {
         log.record_own(res.seq.0, res.head.0, EntryKind::Create, signed)
             .map_err(|d| Error::Frozen(d.code))?;
         let mut route = Route::new(link, group, log, 0);
+        // The member key's age starts now (HRT-RAT-21).
+        route.key_since = io.duty_now;
         let mut out = Vec::new();
         sync_route(io, &mut route, handle.unwrap_or(channel.0), &mut out).await;
         route.inbox.append(&mut out);
@@ -295,6 +299,13 @@ impl State {
             Ok(route.senders.stamp(&route.log, b)?)
         };
         let conv = self.conv_mut(handle)?;
+        // Removed on one route, silent on all (HRT-ROUTE-29).
+        if !removal::may_send(conv.routes.iter().map(|r| &r.group)) {
+            return Err(Error::Host {
+                status: hearth_wire::ErrorCode::REMOVED,
+                detail: None,
+            });
+        }
         let mut why = Vec::new();
         let mut frozen = None;
         for (pos, route) in conv.routes.iter_mut().enumerate() {
@@ -458,11 +469,13 @@ impl State {
         // b. Admissions, each after the user's comparison (HRT-INV-65).
         let mut cmp: Box<dyn Comparison> =
             std::mem::replace(&mut self.comparison, Box::new(NobodyToAsk));
+        let mut sas = std::mem::take(&mut self.sas);
         for h in &handles {
-            self.each_route(io, h, &mut events, Step::Admit(cmp.as_mut()))
+            self.each_route(io, h, &mut events, Step::Admit(cmp.as_mut(), &mut sas))
                 .await;
         }
         self.comparison = cmp;
+        self.sas = sas;
         // c. Logs, and the own invitations of route announcements (spec §10.2).
         for h in &handles {
             self.each_route(io, h, &mut events, Step::Log).await;
@@ -476,9 +489,16 @@ impl State {
                 events.append(&mut c.undelivered);
             }
         }
-        // e. Duties.
+        // e. Duties, with the removals carried to every route (HRT-ROUTE-28).
         for h in &handles {
-            self.each_route(io, h, &mut events, Step::Duties).await;
+            let removed: Vec<Fingerprint> = self.conv(h).map_or(Vec::new(), |c| {
+                c.routes
+                    .iter()
+                    .flat_map(|r| r.recovery.removed_members().iter().copied())
+                    .collect()
+            });
+            self.each_route(io, h, &mut events, Step::Duties(&removed))
+                .await;
         }
         events
     }
@@ -497,11 +517,13 @@ impl State {
         for route in conv.routes.iter_mut() {
             let mut out = Vec::new();
             match &mut step {
-                Step::Admit(cmp) => admit_joins(io, route, *handle, &mut out, &mut **cmp).await,
+                Step::Admit(cmp, sas) => {
+                    admit_joins(io, route, *handle, &mut out, &mut **cmp, sas).await
+                }
                 Step::Log => {
                     sync_route(io, route, *handle, &mut out).await;
                 }
-                Step::Duties => update_if_due(io, route, *handle, &mut out).await,
+                Step::Duties(removed) => duties(io, route, *handle, removed, &mut out).await,
             }
             route.inbox.append(&mut out);
         }
@@ -512,7 +534,7 @@ impl State {
 
 /// One step of the refresh, run on every route.
 enum Step<'a> {
-    Admit(&'a mut dyn Comparison),
+    Admit(&'a mut dyn Comparison, &'a mut Comparisons),
     Log,
-    Duties,
+    Duties(&'a [Fingerprint]),
 }

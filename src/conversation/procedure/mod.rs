@@ -2,6 +2,9 @@
 //! answers (see [`crate::conversation::io`]): nothing here does IO or reads the clock. The
 //! [`crate::conversation::Member`] machine polls them.
 
+pub(crate) mod admit;
+pub(crate) mod duties;
 pub(crate) mod join;
 pub(crate) mod member;
 pub(crate) mod route;
+pub(crate) mod sas;

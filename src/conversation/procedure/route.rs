@@ -4,23 +4,22 @@
 //! every request and answer (see [`crate::conversation`]).
 
 use hearth_crypto::envelope::message_ref;
-use hearth_crypto::group::Change;
-use hearth_crypto::invite;
+use hearth_crypto::group::{Change, Group};
 use hearth_crypto::keys::Fingerprint;
+use hearth_crypto::{CommitOutput, ProtocolError};
 use hearth_wire::envelope::{Content, ContentBody};
 use hearth_wire::log::LogEntry;
-use hearth_wire::request::{
-    AppendResult, CommitPostResult, CommitReportBody, Empty, JoinFetchResult, LogFetchBody,
-    LogFetchResult,
-};
-use hearth_wire::{ConversationId, EntryKind, ErrorCode, Nonce16, Op, Role, Seq, WireEncode};
+use hearth_wire::request::{AppendResult, CommitPostResult, LogFetchBody, LogFetchResult};
+use hearth_wire::{ConversationId, EntryKind, ErrorCode, Op, Seq, WireEncode};
 
-use crate::conversation::channel::{self, Received};
+use crate::conversation::channel::Received;
+use crate::conversation::duties::Due;
 use crate::conversation::error::Error;
 use crate::conversation::event::Event;
 use crate::conversation::io::{sign_with, Io, Outcome};
 use crate::conversation::log::Detection;
-use crate::conversation::state::{Announced, Comparison, OpenInvite, Route, SasCheck, Sent};
+use crate::conversation::removal;
+use crate::conversation::state::{Announced, OpenInvite, Route, Sent};
 use crate::conversation::timeline::Kind;
 
 /// Entries requested per `log.fetch` (the host may serve fewer, spec §9.4).
@@ -61,8 +60,24 @@ pub(crate) async fn sync_route(
     handle: [u8; 16],
     out: &mut Vec<Event>,
 ) -> bool {
+    let current = sync_route_inner(io, route, handle, out).await;
+    // An own commit with a `RotateOp` is installed here, whether its `ok` came now or the log
+    // showed it later (HRT-GRP-48): the key's age restarts (HRT-RAT-21).
+    route.note_key(io.duty_now);
+    current
+}
+
+/// [`sync_route`] without the member-key bookkeeping.
+async fn sync_route_inner(
+    io: &Io,
+    route: &mut Route,
+    handle: [u8; 16],
+    out: &mut Vec<Event>,
+) -> bool {
     for _ in 0..100_000 {
-        if route.frozen.is_some() || route.group.status() != hearth_crypto::Status::Active {
+        // A member that rejected a commit still reads the log once its report is out
+        // (HRT-GRP-89, spec §6.9.3).
+        if !route.readable() {
             return false;
         }
         let body = LogFetchBody {
@@ -127,7 +142,10 @@ fn process_entries(
     entries: &[LogEntry],
     out: &mut Vec<Event>,
 ) -> bool {
-    let results = channel::process(&mut route.group, &route.log, &mut route.senders, entries);
+    // Recovery commits and wedged members (spec §6.9.3).
+    let results = route
+        .recovery
+        .process(&mut route.group, &route.log, &mut route.senders, entries);
     apply_results(route, handle, results, out) && !entries.is_empty()
 }
 
@@ -139,6 +157,7 @@ pub(crate) fn apply_results(
     results: Vec<(u64, Received)>,
     out: &mut Vec<Event>,
 ) -> bool {
+    let mut stop = false;
     for (seq, r) in results {
         let link = route.link.clone();
         match r {
@@ -222,7 +241,9 @@ pub(crate) fn apply_results(
                 route.report = Some((seq, code));
                 route.invites.clear();
                 route.pending_adds.clear();
-                return false;
+                // Later results (a recovery commit) still count; fetching stops until the
+                // report is out (HRT-GRP-88, HRT-GRP-89).
+                stop = true;
             }
             Received::Detected(f) => {
                 out.push(Event::Detected {
@@ -237,7 +258,7 @@ pub(crate) fn apply_results(
             }
         }
     }
-    true
+    !stop
 }
 
 /// The event of a detection on a route (spec §9.9).
@@ -287,12 +308,14 @@ pub(crate) async fn post_message(
         {
             return Err(Error::Frozen(f.detection.code));
         }
-        if route.group.status() != hearth_crypto::Status::Active {
+        // Nor in an epoch whose commit a verified report names (HRT-GRP-92).
+        if route.group.status() != hearth_crypto::Status::Active || route.recovery.holds_messages()
+        {
             return Err(Error::Unreachable(
                 "this member can no longer post in the channel".into(),
             ));
         }
-        if route.group.needs_update(io.now) {
+        if route.group.needs_update(io.duty_now) {
             let mut got = Vec::new();
             let r = post_commit(io, route, handle, Vec::new(), &mut got).await;
             route.inbox.append(&mut got);
@@ -307,7 +330,7 @@ pub(crate) async fn post_message(
         }
         let c = content(route)?;
         let sent_at_ms = c.sent_at_ms;
-        let env = route.group.seal(&c, io.now)?;
+        let env = route.group.seal(&c, io.duty_now)?;
         io.checkpoint(&route.link, &route.group).await?;
         let msg_ref = message_ref(&env.bytes);
         let signed = io.build(
@@ -351,6 +374,23 @@ pub(crate) async fn post_message(
             Outcome::Refused(r) if r.status == ErrorCode::NOT_FOUND => {
                 return Err(Error::Unreachable("the host answered not_found".into()));
             }
+            // `removed` is believed only once the log bears it out (HRT-GRP-90,
+            // HRT-GRP-91); then it is never failed over from (HRT-ROUTE-27).
+            Outcome::Refused(r) if r.status == ErrorCode::REMOVED => {
+                let mut got = Vec::new();
+                sync_route(io, route, handle, &mut got).await;
+                route.inbox.append(&mut got);
+                return match removal::judge_removed(&route.group) {
+                    removal::RemovedAnswer::Removed => Err(Error::Host {
+                        status: r.status,
+                        detail: r.detail,
+                    }),
+                    removal::RemovedAnswer::NotBorneOut => Err(Error::Unreachable(format!(
+                        "{} answered removed, which its log does not bear out",
+                        route.link.host.as_str()
+                    ))),
+                };
+            }
             Outcome::Refused(r) => {
                 return Err(Error::Host {
                     status: r.status,
@@ -385,7 +425,31 @@ pub(crate) async fn post_commit(
     changes: Vec<Change>,
     out: &mut Vec<Event>,
 ) -> Result<u64, Error> {
-    let current = sync_route(io, route, handle, out).await;
+    // The first commit after 30 days of a member key carries its rotation (HRT-RAT-21).
+    let now = io.duty_now;
+    let due = Due::at(&route.group, route.key_since, now);
+    let due = Due {
+        rotate: due.rotate && !crate::conversation::mutant::on("no-key-rotation"),
+        ..due
+    };
+    post_commit_with(io, route, handle, out, |g| {
+        g.commit(due.apply(changes), now)
+    })
+    .await
+}
+
+/// [`post_commit`] of a commit that `build` makes (a recovery commit, spec §6.9.3).
+pub(crate) async fn post_commit_with(
+    io: &Io,
+    route: &mut Route,
+    handle: [u8; 16],
+    out: &mut Vec<Event>,
+    build: impl FnOnce(&mut Group) -> Result<CommitOutput, ProtocolError>,
+) -> Result<u64, Error> {
+    // A recovery that is due is made from the state a report left: the log is current as
+    // far as this member can read it (HRT-GRP-93).
+    let current = sync_route(io, route, handle, out).await
+        || (route.recovery.due(&route.group).is_some() && route.readable());
     if let Some(f) = &route.frozen {
         return Err(Error::Frozen(f.detection.code));
     }
@@ -399,7 +463,7 @@ pub(crate) async fn post_commit(
     if route.group.has_pending_commit() {
         route.group.commit_conflict()?;
     }
-    let made = route.group.commit(changes, io.now)?;
+    let made = build(&mut route.group)?;
     if let Err(e) = io.checkpoint(&route.link, &route.group).await {
         route.group.commit_conflict()?;
         return Err(e);
@@ -437,190 +501,5 @@ pub(crate) async fn post_commit(
         // The outcome is unknown: the pending commit stays, and is installed if the log
         // shows it, or discarded when another commit wins (HRT-GRP-48).
         Outcome::Unreachable(s) => Err(Error::Unreachable(s)),
-    }
-}
-
-/// Joins waiting on this route's invitations (spec §5.8, §8 op 6): each is processed, checked
-/// against the identity a route invitation was made for (HRT-ROUTE-9) or compared by the
-/// user (HRT-INV-65), and admitted in one commit.
-pub(crate) async fn admit_joins(
-    io: &Io,
-    route: &mut Route,
-    handle: [u8; 16],
-    out: &mut Vec<Event>,
-    cmp: &mut dyn Comparison,
-) {
-    if !route.usable() {
-        return;
-    }
-    // Joins validated earlier whose add commit did not go through are tried again.
-    let mut adds = std::mem::take(&mut route.pending_adds);
-    if !route.invites.is_empty() {
-        collect_joins(io, route, handle, out, &mut adds, cmp).await;
-    }
-    if adds.is_empty() {
-        return;
-    }
-    let changes = adds
-        .iter()
-        .map(|c| Change::Add {
-            joiner: Box::new(c.clone()),
-            role: Role::Member,
-        })
-        .collect();
-    match post_commit(io, route, handle, changes, out).await {
-        Ok(_) => {
-            let epoch = route.epoch_now_or_next();
-            for c in adds {
-                let vj = c.join();
-                out.push(Event::Admitted {
-                    conversation: handle,
-                    route: route.link.clone(),
-                    fingerprint: vj.fingerprint(),
-                    name: vj.proposed_name().to_owned(),
-                    epoch,
-                });
-            }
-        }
-        // The client's own request failed: no event (Appendix B §91.7); the joins wait for the
-        // next sync (their invitation secrets are already deleted, HRT-INV-59).
-        Err(_) => route.pending_adds = adds,
-    }
-}
-
-/// `join.fetch` and the checks of §5.8 for each join on one of this route's invitations, then
-/// the admission decision: by identity for a route invitation (HRT-ROUTE-9), by the user's
-/// comparison of the short authentication strings otherwise (HRT-INV-65, HRT-INV-66).
-pub(crate) async fn collect_joins(
-    io: &Io,
-    route: &mut Route,
-    handle: [u8; 16],
-    out: &mut Vec<Event>,
-    adds: &mut Vec<invite::ConfirmedJoin>,
-    cmp: &mut dyn Comparison,
-) {
-    let Ok(signed) = io.build(
-        &route.link,
-        Op::JOIN_FETCH,
-        &Empty {},
-        &sign_with(&route.group),
-    ) else {
-        return;
-    };
-    let pending: JoinFetchResult = match io.request(&route.link, signed).await {
-        Outcome::Ok(r) => match r.result_as() {
-            Ok(Some(p)) => p,
-            _ => return,
-        },
-        _ => return,
-    };
-    for pj in pending.pending.as_slice() {
-        let Some(i) = route
-            .invites
-            .iter()
-            .position(|o| *o.invitation.invite_id() == pj.invite_id)
-        else {
-            continue;
-        };
-        // An out-of-band invitation's join is opened only when the user can compare now, so
-        // that an unanswered comparison does not use the invitation up (HRT-INV-59).
-        if route.invites.get(i).is_some_and(|o| o.expected.is_none()) && !cmp.available() {
-            continue;
-        }
-        let mut open = route.invites.remove(i);
-        let processed = open.invitation.process_join(pj);
-        match (processed, open.expected) {
-            (Ok(vj), Some(fp)) => match vj.confirm_route_identity(&fp) {
-                Ok(c) => adds.push(c),
-                Err(vj) if crate::conversation::mutant::on("admit-anyone-to-a-route") => {
-                    adds.push(vj.confirm_sas_matches());
-                }
-                // HRT-ROUTE-9: someone else redeemed a route invitation: not admitted, the
-                // invitation revoked; no event (Appendix B §91.7).
-                Err(_) => revoke(io, route, pj.invite_id).await,
-            },
-            (Ok(vj), None) => {
-                let check = SasCheck {
-                    route: route.link.clone(),
-                    sas: vj.sas(),
-                    joiner: Some((vj.fingerprint(), vj.proposed_name().to_owned())),
-                };
-                if cmp.codes_match(&check) == Some(true) {
-                    adds.push(vj.confirm_sas_matches());
-                } else {
-                    // HRT-INV-66: not added; HRT-INV-72: the join is declined at the host.
-                    revoke(io, route, pj.invite_id).await;
-                    out.push(Event::Rejected {
-                        conversation: Some(handle),
-                        route: Some(route.link.clone()),
-                        seq: None,
-                        code: ErrorCode::SAS_MISMATCH,
-                    });
-                }
-            }
-            (Err(e), _) => {
-                out.push(Event::Rejected {
-                    conversation: Some(handle),
-                    route: Some(route.link.clone()),
-                    seq: None,
-                    code: e.code(),
-                });
-                // HRT-INV-62: a join that did not open leaves the invitation usable.
-                if open.invitation.is_open() {
-                    route.invites.push(open);
-                }
-            }
-        }
-    }
-}
-
-/// `invite.revoke` (spec §8 op 4), best effort.
-pub(crate) async fn revoke(io: &Io, route: &Route, invite_id: Nonce16) {
-    let body = hearth_wire::request::InviteRevokeBody { invite_id };
-    if let Ok(signed) = io.build(
-        &route.link,
-        Op::INVITE_REVOKE,
-        &body,
-        &sign_with(&route.group),
-    ) {
-        let _ = io.request(&route.link, signed).await;
-    }
-}
-
-/// An update commit when §6.17 says one is due (HRT-RAT-17 to HRT-RAT-19), and the
-/// `commit.report` of a rejected commit (HRT-GRP-88).
-pub(crate) async fn update_if_due(
-    io: &Io,
-    route: &mut Route,
-    handle: [u8; 16],
-    out: &mut Vec<Event>,
-) {
-    if let Some((seq, code)) = route
-        .report
-        .filter(|_| !crate::conversation::mutant::on("no-commit-report"))
-    {
-        let body = CommitReportBody {
-            seq: Seq(seq),
-            reason: code,
-        };
-        if let Ok(signed) = io.build(
-            &route.link,
-            Op::COMMIT_REPORT,
-            &body,
-            &sign_with(&route.group),
-        ) {
-            // Kept until the host took it: a lost report is sent again at the next sync.
-            if matches!(
-                io.request(&route.link, signed).await,
-                Outcome::Ok(_) | Outcome::Refused(_)
-            ) {
-                route.report = None;
-            }
-        }
-    }
-    // A failure here is the client's own request failing, not something received: no event
-    // (Appendix B §91.7); the duty stays and is tried again at the next sync.
-    if route.usable() && route.group.needs_update(io.now) {
-        let _ = post_commit(io, route, handle, Vec::new(), out).await;
     }
 }

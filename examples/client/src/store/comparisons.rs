@@ -202,13 +202,8 @@ mod tests {
         };
         let vj = inv.process_join(&pj).unwrap();
         let mut c = Client::generate("Alice");
-        c.conversations.push(Conversation {
-            handle: channel.0,
-            id: ConversationId(channel.0),
-            routes: Vec::new(),
-            timeline: Default::default(),
-            undelivered: Vec::new(),
-        });
+        c.conversations
+            .push(Conversation::new(channel.0, ConversationId(channel.0)));
         let other = RouteRef {
             host,
             channel: ChannelId([9; 16]),
