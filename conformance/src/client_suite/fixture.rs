@@ -20,7 +20,7 @@ pub struct FixtureSpec {
     /// Proxied reference hosts to start (after the identity, so they can list it as owner).
     pub hosts: usize,
     /// Harness peer identities to list as owners of every host (the peers themselves are
-    /// played by the reference client library in the peer tests, [`super::peer`]).
+    /// played by the conversation layer in the peer tests, [`super::member::Peer`]).
     pub peers: usize,
 }
 

@@ -15,6 +15,7 @@ pub mod channel;
 pub mod duties;
 pub mod fixture;
 pub mod log;
+pub mod member;
 pub mod peer;
 pub mod peer_claim;
 pub mod peer_coadd;

@@ -2,9 +2,9 @@
 //! conversation ([`Session`]), event matching, and the steps most peer tests share ([`start`],
 //! [`peer_channel`], [`admit`], [`join`]).
 //!
-//! The peers are played in-process by the reference client library (`hearth-client`,
-//! examples/client) plus hearth-crypto (feature `danger-forge`) for forged objects; they are
-//! not implemented here. A peer test asks the fixture for `FixtureSpec { peers: N, .. }`: the
+//! The peers are played in-process by the library's conversation layer
+//! ([`super::member::Peer`]: `hearth::conversation::Member` over HTTP) plus hearth-crypto
+//! (feature `danger-forge`) for forged objects; the harness does not link the client it tests. A peer test asks the fixture for `FixtureSpec { peers: N, .. }`: the
 //! fixture lists the peers' identity keys ([`super::Fixture::peers`]) as owners of every
 //! proxied host, so a peer can create channels there too. A fault shown to one member only is
 //! a `FaultRule::for_key` on the shim's member key, while the peer sees the truth.
@@ -16,7 +16,8 @@
 
 use std::time::Duration;
 
-use hearth_client::{Client, ClientError, Event, RouteRef};
+use super::member::Peer;
+use hearth::conversation::{Event, RouteRef};
 use hearth_wire::{ErrorCode, HostUrl};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
@@ -27,17 +28,17 @@ use crate::model::{Stop, TestResult};
 use crate::proxy::{Fault, FaultRule, Recorded};
 use crate::shim::Answer;
 
-/// A harness peer: the reference client with the identity key of `fx.peers[i]`.
-pub fn peer(fx: &Fixture, i: usize) -> Result<Client, Stop> {
+/// A harness peer: the conversation layer with the identity key of `fx.peers[i]`.
+pub fn peer(fx: &Fixture, i: usize) -> Result<Peer, Stop> {
     let key = fx
         .peers
         .get(i)
         .ok_or_else(|| Stop::fail("the fixture has no such peer (test bug)", &[]))?;
-    let mut c = Client::from_seed(Zeroizing::new(key.seed()), &format!("Peer {i}"));
+    let mut c = Peer::from_seed(Zeroizing::new(key.seed()), &format!("Peer {i}"));
     c.set_timeout(Duration::from_secs(5));
     // The peers' users compare every code and find it equal (spec §5.8.1), as the shim's do
     // (Appendix B §91.6.4).
-    c.set_comparison(Box::new(hearth_client::client::AcceptEveryJoin));
+    c.set_comparison(Box::new(hearth::conversation::AcceptEveryJoin));
     Ok(c)
 }
 
@@ -51,7 +52,7 @@ pub fn host_url(fx: &Fixture, i: usize) -> Result<HostUrl, Stop> {
 }
 
 /// A peer's action that must succeed (its failure is reported with the shim's transcript).
-pub fn must<T>(fx: &Fixture, what: &str, r: Result<T, ClientError>) -> Result<T, Stop> {
+pub fn must<T, E: std::fmt::Debug>(fx: &Fixture, what: &str, r: Result<T, E>) -> Result<T, Stop> {
     r.map_err(|e| fx.fail(format!("harness peer: {what} failed: {e:?}")))
 }
 
@@ -71,7 +72,7 @@ pub fn shim_fp(fx: &Fixture) -> Result<[u8; 32], Stop> {
 /// admitted it, processed the shim's update commit (HRT-RAT-17), and the shim processed it too.
 pub struct Session {
     /// The peer that created the conversation.
-    pub peer: Client,
+    pub peer: Peer,
     /// The peer's conversation handle (= its conversation id).
     pub handle: [u8; 16],
     /// The route on host 0.
@@ -120,7 +121,7 @@ impl Session {
 
 /// The member key of the member with fingerprint `fp` in `client`'s roster of `link`.
 pub fn member_key_of(
-    client: &Client,
+    client: &Peer,
     handle: &[u8; 16],
     link: &RouteRef,
     fp: &[u8; 32],
@@ -229,7 +230,7 @@ pub fn start(ctx: &mut ClientCtx<'_>, hosts: usize, peers: usize) -> Result<Fixt
 }
 
 /// Peer 0 creates a channel on host 0 and an invitation: (peer, handle, route, uri).
-pub fn peer_channel(fx: &Fixture, i: usize) -> Result<(Client, [u8; 16], RouteRef, String), Stop> {
+pub fn peer_channel(fx: &Fixture, i: usize) -> Result<(Peer, [u8; 16], RouteRef, String), Stop> {
     let mut p = peer(fx, i)?;
     let url = host_url(fx, 0)?;
     let (h, r) = must(fx, "create_channel", p.create_channel(&url))?;
@@ -238,7 +239,7 @@ pub fn peer_channel(fx: &Fixture, i: usize) -> Result<(Client, [u8; 16], RouteRe
 }
 
 /// The peer admits pending joins; fails unless it admitted someone.
-pub fn admit(fx: &Fixture, p: &mut Client) -> Result<(), Stop> {
+pub fn admit(fx: &Fixture, p: &mut Peer) -> Result<(), Stop> {
     let ev = p.sync();
     if ev.iter().any(|e| matches!(e, Event::Admitted { .. })) {
         return Ok(());

@@ -8,7 +8,8 @@
 //! contradicts what the shim was shown) or from envelopes the peer seals itself with
 //! `danger_seal_forged` and posts as they are.
 
-use hearth_client::{Client, Event, RouteRef};
+use super::member::Peer;
+use hearth::conversation::{Event, RouteRef};
 use hearth_crypto::envelope::{ContentBuilder, Padding};
 use hearth_wire::envelope::Content;
 use hearth_wire::{ErrorCode, Hash, Seq};
@@ -128,7 +129,7 @@ fn claimed_by(
 /// shown (found by its text: where the host lied, the shim's `seq` may differ from the
 /// peer's; and where it showed the shim another history, that message carries a claim too),
 /// and the shim can still send on it.
-fn still_works(fx: &mut Fixture, p: &mut Client, h: &[u8; 16], conv: &str) -> TestResult {
+fn still_works(fx: &mut Fixture, p: &mut Peer, h: &[u8; 16], conv: &str) -> TestResult {
     let t = "after the claim";
     must(fx, "send_text", p.send_text(h, t))?;
     let events = fx.sync()?;
@@ -150,7 +151,7 @@ fn still_works(fx: &mut Fixture, p: &mut Client, h: &[u8; 16], conv: &str) -> Te
 /// `r`; returns `(seq, msg_ref)`.
 fn forge(
     fx: &Fixture,
-    p: &mut Client,
+    p: &mut Peer,
     h: &[u8; 16],
     r: &RouteRef,
     content: &Content,

@@ -13,6 +13,7 @@ use hearth_wire::{ErrorCode, Op};
 use serde_json::{json, Value};
 
 use super::fixture::{events_of, Fixture};
+use super::member::Peer;
 use super::peer::{
     expect_event, expect_event_at, expect_no_event, member_key_of, must, now, peer, peer_channel,
     start,
@@ -66,7 +67,7 @@ fn co_added(ctx: &mut ClientCtx<'_>) -> TestResult {
     let ev = p1.sync();
     if !ev
         .iter()
-        .any(|e| matches!(e, hearth_client::Event::Joined { .. }))
+        .any(|e| matches!(e, hearth::conversation::Event::Joined { .. }))
     {
         return Err(fx.fail(format!("harness peer 1 did not join: {ev:?}")));
     }
@@ -86,7 +87,7 @@ fn co_added(ctx: &mut ClientCtx<'_>) -> TestResult {
     let seq = speak_before_update(&fx, &mut p1, &h, &r)?;
     let older = p0.sync();
     let older_rejects = older.iter().any(|e| {
-        matches!(e, hearth_client::Event::Rejected { seq: s, code, .. }
+        matches!(e, hearth::conversation::Event::Rejected { seq: s, code, .. }
             if *s == Some(seq) && *code == ErrorCode::UPDATE_REQUIRED)
     });
     if !older_rejects {
@@ -119,7 +120,7 @@ fn co_added(ctx: &mut ClientCtx<'_>) -> TestResult {
 }
 
 /// Peer 0's epoch on the route.
-fn p0_epoch(p: &hearth_client::Client, h: &[u8; 16], r: &hearth_client::RouteRef) -> Option<u64> {
+fn p0_epoch(p: &Peer, h: &[u8; 16], r: &hearth::conversation::RouteRef) -> Option<u64> {
     let conv = p.conversations().iter().find(|c| &c.handle() == h)?;
     let route = conv.routes().iter().find(|x| x.link() == r)?;
     route.group().epoch()
@@ -128,9 +129,9 @@ fn p0_epoch(p: &hearth_client::Client, h: &[u8; 16], r: &hearth_client::RouteRef
 /// Peer 1 seals a text as if its `needs_update` flag were clear and posts it; its seq.
 fn speak_before_update(
     fx: &Fixture,
-    p1: &mut hearth_client::Client,
+    p1: &mut Peer,
     h: &[u8; 16],
-    r: &hearth_client::RouteRef,
+    r: &hearth::conversation::RouteRef,
 ) -> Result<u64, Stop> {
     let Some(g) = p1.danger_group_mut(h, r) else {
         return Err(fx.fail("harness peer 1: no group for the channel"));

@@ -9,7 +9,7 @@
 //! and, where the check under test comes after the signature, re-signed with the peer's
 //! member key (`danger_sign_commit_tbs`), so that only the check under test fails.
 
-use hearth_client::Client;
+use super::member::Peer;
 use hearth_crypto::group::Group;
 use hearth_wire::group::{Commit, CommitTbs, GroupOp};
 use hearth_wire::request::{RequestBody, SignedRequest};
@@ -330,7 +330,7 @@ fn by_the_shim(ctx: &mut ClientCtx<'_>) -> TestResult {
         let ev = s.peer.sync();
         if let Some(bad) = ev
             .iter()
-            .find(|e| matches!(e, hearth_client::Event::Rejected { .. }))
+            .find(|e| matches!(e, hearth::conversation::Event::Rejected { .. }))
         {
             return Err(fx.fail(format!(
                 "the peer refused the shim's commit {}: {bad:?}",
@@ -383,7 +383,7 @@ fn by_the_shim(ctx: &mut ClientCtx<'_>) -> TestResult {
 }
 
 /// A second peer joins the session's channel as a member; returns its client.
-fn add_member(fx: &mut Fixture, s: &mut Session) -> Result<Client, Stop> {
+fn add_member(fx: &mut Fixture, s: &mut Session) -> Result<Peer, Stop> {
     let h = s.handle;
     let uri = must(fx, "create_invite", s.peer.create_invite(&h, 3600))?;
     let mut p1 = peer(fx, 1)?;
@@ -392,7 +392,7 @@ fn add_member(fx: &mut Fixture, s: &mut Session) -> Result<Client, Stop> {
     let ev = p1.sync();
     if !ev
         .iter()
-        .any(|e| matches!(e, hearth_client::Event::Joined { .. }))
+        .any(|e| matches!(e, hearth::conversation::Event::Joined { .. }))
     {
         return Err(fx.fail(format!("harness peer 1 did not join: {ev:?}")));
     }
@@ -426,7 +426,7 @@ fn forged(ctx: &mut ClientCtx<'_>, member: bool, how: Forge, code: ErrorCode) ->
     } else {
         None
     };
-    let committer: &mut Client = match other.as_mut() {
+    let committer: &mut Peer = match other.as_mut() {
         Some(p) => p,
         None => &mut s.peer,
     };

@@ -3,7 +3,7 @@
 //! content through the reference library; a second member, where a test needs one, joins the
 //! session's channel to send edits and deletes of messages it did not write.
 
-use hearth_client::Client;
+use super::member::Peer;
 use hearth_crypto::envelope::ContentBuilder;
 use hearth_wire::envelope::{DeleteBody, EditBody, MessageText, TextBody};
 use hearth_wire::{ContentType, Hash, RawValue};
@@ -88,7 +88,7 @@ fn text(t: &str) -> Result<MessageText, Stop> {
 /// `client` sends an edit of `target` in its conversation `handle`; returns the seq.
 fn send_edit(
     fx: &Fixture,
-    client: &mut Client,
+    client: &mut Peer,
     handle: &[u8; 16],
     target: Hash,
     t: &str,
@@ -111,7 +111,7 @@ fn send_edit(
 /// `client` sends a delete of `target`; returns the seq.
 fn send_delete(
     fx: &Fixture,
-    client: &mut Client,
+    client: &mut Peer,
     handle: &[u8; 16],
     target: Hash,
 ) -> Result<u64, Stop> {
@@ -126,7 +126,7 @@ fn send_delete(
 
 /// A second peer joins the session's channel; returns it and its conversation handle, with the
 /// peer, the member and the shim all at the same epoch.
-fn member(fx: &mut Fixture, s: &mut Session) -> Result<(Client, [u8; 16]), Stop> {
+fn member(fx: &mut Fixture, s: &mut Session) -> Result<(Peer, [u8; 16]), Stop> {
     let h = s.handle;
     let uri = must(fx, "create_invite", s.peer.create_invite(&h, 3600))?;
     let mut p1 = peer(fx, 1)?;
@@ -135,7 +135,7 @@ fn member(fx: &mut Fixture, s: &mut Session) -> Result<(Client, [u8; 16]), Stop>
     let ev = p1.sync();
     if !ev
         .iter()
-        .any(|e| matches!(e, hearth_client::Event::Joined { .. }))
+        .any(|e| matches!(e, hearth::conversation::Event::Joined { .. }))
     {
         return Err(fx.fail(format!("harness peer 1 did not join: {ev:?}")));
     }

@@ -2,7 +2,7 @@
 //! `wrong_inviter`), Welcomes swapped by the host (`Fault::ReplaceWelcome`), and the shim as the
 //! inviter (§5.3, §5.9, §6.12). The peer machinery is in [`super::peer`].
 
-use hearth_client::Event;
+use hearth::conversation::Event;
 use hearth_wire::invite::InviteUri;
 use hearth_wire::request::WelcomeFetchResult;
 use hearth_wire::{ConversationId, EntryKind, ErrorCode, FprPrefix, Op};

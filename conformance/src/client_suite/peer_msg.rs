@@ -163,7 +163,7 @@ fn send(ctx: &mut ClientCtx<'_>) -> TestResult {
     let seq = v.get("seq").and_then(Value::as_u64);
     let ev = s.peer.sync();
     let got = ev.iter().find_map(|e| match e {
-        hearth_client::Event::Message {
+        hearth::conversation::Event::Message {
             seq: sq,
             sender,
             text,

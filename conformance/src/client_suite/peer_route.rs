@@ -111,7 +111,7 @@ fn epoch_conflict(ctx: &mut ClientCtx<'_>) -> TestResult {
     let texts: Vec<String> = got
         .iter()
         .filter_map(|e| match e {
-            hearth_client::Event::Message { text: Some(t), .. } => Some(t.clone()),
+            hearth::conversation::Event::Message { text: Some(t), .. } => Some(t.clone()),
             _ => None,
         })
         .collect();
@@ -212,7 +212,7 @@ fn announce_by_the_shim(ctx: &mut ClientCtx<'_>) -> TestResult {
     let got = outsider.sync();
     if got
         .iter()
-        .any(|e| matches!(e, hearth_client::Event::Joined { .. }))
+        .any(|e| matches!(e, hearth::conversation::Event::Joined { .. }))
     {
         return Err(fx.fail(
             "an outsider holding a member's route invite was let into the new route (HRT-ROUTE-9)",
@@ -301,7 +301,7 @@ fn failover(ctx: &mut ClientCtx<'_>) -> TestResult {
     let seq = v.get("seq").and_then(Value::as_u64);
     let ev = s.peer.sync();
     let got = ev.iter().any(|e| {
-        matches!(e, hearth_client::Event::Message { route, seq: sq, sender, text: Some(t), .. }
+        matches!(e, hearth::conversation::Event::Message { route, seq: sq, sender, text: Some(t), .. }
             if *route == r2 && Some(*sq) == seq && *sender.as_bytes() == s.shim_fp && t == "via the second route")
     });
     if !got {

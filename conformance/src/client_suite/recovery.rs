@@ -7,7 +7,8 @@
 //! (HRT-GRP-93) and the other members follow it. A member that verified a report holds its
 //! messages (HRT-GRP-92).
 
-use hearth_client::{Client, Event};
+use super::member::Peer;
+use hearth::conversation::Event;
 use hearth_wire::group::{Commit, GroupOp};
 use hearth_wire::request::{RequestBody, SignedRequest};
 use hearth_wire::{ErrorCode, Op, WireDecode, WireEncode};
@@ -46,10 +47,10 @@ pub fn tests() -> Vec<ClientTestDef> {
 /// A peer joins the channel of `inviter` (a harness peer) as a member.
 pub(super) fn add_peer(
     fx: &mut Fixture,
-    inviter: &mut Client,
+    inviter: &mut Peer,
     h: [u8; 16],
     i: usize,
-) -> Result<Client, Stop> {
+) -> Result<Peer, Stop> {
     let uri = must(fx, "create_invite", inviter.create_invite(&h, 3600))?;
     let mut p = peer(fx, i)?;
     must(fx, "accept_invite", p.accept_invite(&uri, "Member"))?;
@@ -61,7 +62,7 @@ pub(super) fn add_peer(
 }
 
 /// The peer's sync must show its join; a second sync brings its update commit in.
-fn joined(fx: &Fixture, p: &mut Client) -> Result<(), Stop> {
+fn joined(fx: &Fixture, p: &mut Peer) -> Result<(), Stop> {
     let ev = p.sync();
     if !ev.iter().any(|e| matches!(e, Event::Joined { .. })) {
         return Err(fx.fail(format!("harness peer did not join: {ev:?}")));
@@ -118,9 +119,9 @@ fn recovery_posts(recs: &[Recorded]) -> Vec<(u64, Vec<GroupOp>)> {
 /// flipped; returns its seq.
 fn wedging_commit(
     fx: &mut Fixture,
-    committer: &mut Client,
+    committer: &mut Peer,
     h: [u8; 16],
-    r: &hearth_client::RouteRef,
+    r: &hearth::conversation::RouteRef,
     shim_key: [u8; 32],
 ) -> Result<u64, Stop> {
     let mark = fx.host()?.proxy.mark();

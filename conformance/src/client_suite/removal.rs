@@ -163,7 +163,7 @@ fn carried(ctx: &mut ClientCtx<'_>) -> TestResult {
     let mut ev = p1.sync();
     ev.extend(p1.sync());
     let removed_on_2 = ev.iter().any(
-        |e| matches!(e, hearth_client::Event::Removed { route, .. } if route.host.as_str() == url2),
+        |e| matches!(e, hearth::conversation::Event::Removed { route, .. } if route.host.as_str() == url2),
     );
     if !removed_on_2 {
         return Err(fx.fail_with(

@@ -9,7 +9,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use hearth_client::{Client, Comparison, Event, SasCheck};
+use super::member::Peer;
+use hearth::conversation::{Comparison, Event, SasCheck};
 use hearth_wire::{ErrorCode, Op};
 use serde_json::{json, Value};
 
@@ -77,7 +78,7 @@ impl Comparison for Recorder {
 }
 
 /// Records the codes `p` shows; its user answers `true`.
-pub(super) fn recording(p: &mut Client) -> Arc<Mutex<Vec<SasCheck>>> {
+pub(super) fn recording(p: &mut Peer) -> Arc<Mutex<Vec<SasCheck>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     p.set_comparison(Box::new(Recorder {
         seen: seen.clone(),
@@ -160,7 +161,7 @@ pub(super) fn confirm(fx: &mut Fixture, invite: &[u8; 16], matches: bool) -> Res
 
 /// The shim's channel, an invitation under `compare`, and a peer that redeemed it:
 /// (peer, invite id, the peer's code, the shim's conversation handle hex).
-fn shim_invites(fx: &mut Fixture) -> Result<(Client, [u8; 16], String, String), Stop> {
+fn shim_invites(fx: &mut Fixture) -> Result<(Peer, [u8; 16], String, String), Stop> {
     needs_sas(fx)?;
     let created = fx.create_channel(0)?;
     let conv = hex::encode(created.conversation);
@@ -283,7 +284,7 @@ fn inviter_mismatch(ctx: &mut ClientCtx<'_>) -> TestResult {
 
 /// The peer's channel and invitation; the shim accepts it under `compare` and the peer admits
 /// it: (peer, invite id, the peer's code, the mark before the shim's next request).
-fn shim_joins(fx: &mut Fixture) -> Result<(Client, [u8; 16], String), Stop> {
+fn shim_joins(fx: &mut Fixture) -> Result<(Peer, [u8; 16], String), Stop> {
     needs_sas(fx)?;
     let (mut p, _, _, uri) = peer_channel(fx, 0)?;
     let seen = recording(&mut p);

@@ -2,8 +2,7 @@
 //! but fails a later check of §5.8 shows no code, and two invitations of one channel keep their
 //! answers apart (issue 15).
 
-use hearth_client::transport::Transport;
-use hearth_client::Event;
+use hearth::conversation::Event;
 use hearth_crypto::group::PendingMember;
 use hearth_crypto::hazmat::hpke::Hpke;
 use hearth_crypto::hazmat::labelled::{self, bstr};
@@ -123,7 +122,7 @@ fn inviter_bad_join(ctx: &mut ClientCtx<'_>) -> TestResult {
     let invite = b.body.invite_id.0;
     let host = super::peer::host_url(&fx, 0)?;
     let auth = std::cell::RefCell::new(Some(b.auth));
-    let signed = Transport::build(
+    let signed = hearth::conversation::io::build(
         &host,
         Op::INVITE_REDEEM,
         Some(hearth_wire::ChannelId(created.channel)),
@@ -132,15 +131,16 @@ fn inviter_bad_join(ctx: &mut ClientCtx<'_>) -> TestResult {
             let k = auth
                 .borrow_mut()
                 .take()
-                .ok_or_else(|| hearth_client::ClientError::Usage("signs once".into()))?;
+                .ok_or_else(|| hearth::conversation::Error::Usage("signs once".into()))?;
             Ok((k.public_key(), k.sign_request(bytes)))
         },
+        now,
     );
     let signed = must(&fx, "building the redeem", signed)?;
     must(
         &fx,
         "invite.redeem",
-        Transport::new().post(&host, &signed).into_ok(),
+        hearth_shell::Http::default().post(&host, &signed).into_ok(),
     )?;
     let events = fx.sync()?;
     if let Some(e) = events_of(&events, "sas").first() {
