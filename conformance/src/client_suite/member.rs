@@ -1,5 +1,5 @@
 //! A harness peer: the library's conversation layer (`hearth::conversation::Member`), driven by
-//! its blocking pump ([`drive`]) over `hearth-shell`'s HTTP transport, with no store. The
+//! its blocking pump ([`drive()`]) over `hearth-shell`'s HTTP transport, with no store. The
 //! peers of the client suite are these, not the reference client: the suite then tests a
 //! client against the library, and the harness does not link the client it tests.
 //!
