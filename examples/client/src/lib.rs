@@ -17,9 +17,11 @@
 
 #![forbid(unsafe_code)]
 
+pub mod adapter;
 pub mod cli;
 pub mod client;
 pub mod clock;
+mod danger;
 pub mod error;
 pub mod mutant;
 pub mod prompt;
