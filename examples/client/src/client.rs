@@ -1,6 +1,7 @@
-//! The client: an identity, its conversations and their routes, the invitations it made and
-//! the joins it waits for, and the one refresh procedure (`sync`) that drives them (spec §5,
-//! §6, §9, §10).
+//! The client: the conversation layer's state (`hearth::conversation::State`: an identity, its
+//! conversations and their routes, the invitations it made, the joins and comparisons it
+//! waits for) with the client's HTTP transport and clock. Its commands are in
+//! [`crate::adapter`]: each runs the layer (spec §5, §6, §9, §10).
 
 use hearth_crypto::group::HeldSecrets;
 use hearth_crypto::keys::{Fingerprint, IdentityPublicKey};
