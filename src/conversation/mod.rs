@@ -23,28 +23,34 @@
 //! | [`drive`](mod@drive) | — | the blocking loop a synchronous front end runs: [`Output`]s to its [`drive::Transport`] and [`Store`] |
 //!
 //! The procedures themselves (private module `procedure`): `route.rs` for one route (§9.5
-//! fetching, §7 and §10.4 posting with `epoch_conflict` retries, §6.8 commits and pending
-//! commits, §5.8 admissions, §6.17 update duties, HRT-GRP-88 reports), `join.rs` for the
-//! joiner (§5.6 redeem, §5.9 Welcome and §9.6 anchor, §10.6 placement, §10.2 announcements),
-//! `member.rs` for a member's conversations (create, invite, re-host, send with failover and
-//! the outbox, commit, add a route, and the refresh that drives the rest).
+//! fetching, §7 and §10.4 posting with `epoch_conflict` retries, `removed` judged by the log,
+//! §6.8 commits and pending commits), `admit.rs` for admissions (§5.8, each after the user's
+//! comparison of §5.8.1, refused adds told apart), `sas.rs` for comparisons that wait for the
+//! user's answer (HRT-INV-73), `duties.rs` for what every refresh owes a route (HRT-GRP-88
+//! reports, §6.9.3 recovery commits, HRT-ROUTE-28 carried removals, §6.17 update duties and
+//! member-key rotation), `join.rs` for the joiner (§5.6 redeem, §5.9 Welcome and §9.6 anchor,
+//! §10.6 placement, §10.2 announcements), `member.rs` for a member's conversations (create,
+//! invite, re-host, send with failover and the outbox, commit, add a route, and the refresh
+//! that drives the rest).
 //!
 //! [`sas`] (§5.8.1, the comparison of short authentication strings) and [`removal`] (§6.9.3
-//! recovery commits, removal that sticks, §10 carrying removals) hold the decisions of issues 15
-//! and 16 as the reference client uses them today.
+//! recovery commits, removal that sticks, §10 carrying removals) hold the decisions those
+//! procedures carry out; [`duties`] says what time makes due.
 //!
 //! # Status (issue 14)
 //!
-//! [`Member`] is complete for what the reference client did before the short authentication
-//! string and the removal work landed, and is tested on its own (`examples/client/tests/machine.rs`:
-//! against reference hosts in process, with faults). The reference client
-//! (`examples/client`) does not drive it yet: the SAS comparison flow (§5.8.1, HRT-INV-65 to
-//! HRT-INV-73), removal and recovery (HRT-GRP-88 to HRT-GRP-94, HRT-ROUTE-27 to HRT-ROUTE-29) are
-//! wired into the client's own procedures, through [`sas`] and [`removal`], and move into
-//! [`Member`] next. Until then an application that drives [`Member`] directly gets the
-//! `Comparison` gate of [`state::Comparison`] for admissions, but no removal handling and no
-//! recovery.
-//!
+//! [`Member`] carries every duty of §5, §6, §9 and §10 that the reference client meets,
+//! including the comparison of short authentication strings (HRT-INV-65 to HRT-INV-75),
+//! recovery and removal (HRT-GRP-88 to HRT-GRP-94, HRT-ROUTE-27 to HRT-ROUTE-29) and the timed
+//! duties (HRT-RAT-17 to HRT-RAT-21, judged at the duty clock: [`State::duty_clock_offset`]).
+//! The reference client (`examples/client`) is its adapter: every command runs an [`Intent`]
+//! through [`drive()`] over its HTTP transport and SQLite checkpoints, so the client suite
+//! (`hearth-conformance client`) tests this module; it is tested on its own too
+//! (`examples/client/tests/machine.rs`, against reference hosts in process, with faults).
+//! What stays in the example besides HTTP, SQLite, the command line and the shim: the
+//! `danger_*` hooks with which the conformance harness plays misbehaving peers
+//! (`examples/client/src/danger.rs`), until the peers run on this module directly.
+
 //! # The design
 //!
 //! ## State

@@ -35,6 +35,12 @@ impl Clock {
         self.now().saturating_mul(1000)
     }
 
+    /// Seconds this clock is ahead of the system clock (behind, if negative): the
+    /// conversation layer's `duty_clock_offset`.
+    pub fn offset(&self) -> i64 {
+        self.offset.load(Ordering::Relaxed)
+    }
+
     /// Makes this clock read `now` from this moment on.
     pub fn set(&self, now: u64) {
         let sys = i64::try_from(system_now()).unwrap_or(i64::MAX);

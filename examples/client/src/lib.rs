@@ -2,24 +2,28 @@
 //!
 //! The reference Hearth client: the `hearth` command-line client and `hearth-shim`, the
 //! conformance shim (spec Appendix B), over the conversation layer of the `hearth` library
-//! (`hearth::conversation`): log verification (§9.5 to §9.8) and receiving live there; this
-//! crate keeps HTTP, SQLite, the command line and, for now, the procedures of §5, §6 and §10.
+//! (`hearth::conversation`): every protocol decision of §5, §6, §9 and §10 is the layer's,
+//! and this crate is its adapter: HTTP, SQLite, the clock, the command line and the shim.
 //!
 //! | module | spec | what |
 //! |---|---|---|
 //! | [`transport`] | §8 | signed requests to a host, failover classification (§10.4) |
 //! | [`tls`] | §8.1, §8.2 | TLS to hosts: trust anchors, `--ca-file`, plain `http://` on loopback only |
-//! | [`route`] | §10 | one channel of a conversation and what the client keeps around it |
-//! | [`client`] | §5, §6, §10 | conversations, invitations, joins, sending, the refresh procedure |
-//! | [`sas`] | §5.8.1 | the comparison of short authentication strings: asking, declining, abandoning |
+//! | [`route`] | §10 | one channel of a conversation (the layer's `Route`) |
+//! | [`client`] | §5, §6, §10 | [`Client`]: the layer's state with the transport and the clock |
+//! | [`adapter`] | §5, §6, §9, §10 | the commands, each an `Intent` the layer runs (`drive`) |
+//! | [`sas`] | §5.8.1 | the comparisons waiting for the user's answer |
+//! | [`store`] | §6.16 | the state in SQLite, checkpoints before a request leaves |
 //! | [`event`], [`timeline`] | Appendix B, §7.8 | re-exported from `hearth::conversation`: what the user is told and shown |
 //! | [`error`] | §12 | [`ClientError`] and its spec codes |
 
 #![forbid(unsafe_code)]
 
+pub mod adapter;
 pub mod cli;
 pub mod client;
 pub mod clock;
+mod danger;
 pub mod error;
 pub mod mutant;
 pub mod prompt;

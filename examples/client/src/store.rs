@@ -63,7 +63,7 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 /// The schema version this code writes (`PRAGMA user_version`).
-const SCHEMA: i64 = 5;
+const SCHEMA: i64 = 6;
 
 const TABLES: &str = "
 CREATE TABLE identity (id INTEGER PRIMARY KEY CHECK (id = 1), seed BLOB NOT NULL, name TEXT NOT NULL);
@@ -112,6 +112,7 @@ const TO_4: &str = "ALTER TABLE joining ADD COLUMN invite BLOB;";
 const TO_5: &str = "ALTER TABLE routes ADD COLUMN key_since INTEGER NOT NULL DEFAULT 0;";
 
 mod comparisons;
+mod outbox;
 
 /// Settings of a front end, one value per key, kept with the state (created on open by any
 /// version, so it needs no schema version of its own).
@@ -136,7 +137,7 @@ impl Store {
         db.busy_timeout(std::time::Duration::from_secs(5))?;
         let v: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
         match v {
-            0..=4 => {
+            0..=5 => {
                 if v == 0 {
                     db.execute_batch(TABLES)?;
                 }
@@ -149,7 +150,10 @@ impl Store {
                 if v <= 3 {
                     db.execute_batch(TO_4)?;
                 }
-                db.execute_batch(TO_5)?;
+                if v <= 4 {
+                    db.execute_batch(TO_5)?;
+                }
+                db.execute_batch(outbox::TO_6)?;
                 db.pragma_update(None, "user_version", SCHEMA)?;
             }
             SCHEMA => {}
@@ -197,8 +201,8 @@ impl Store {
         db.busy_timeout(std::time::Duration::from_secs(5))?;
         let db = std::sync::Mutex::new(db);
         Ok(std::sync::Arc::new(
-            move |link: &RouteRef, group: &Group| {
-                let state = group.save().map_err(|e| e.to_string())?;
+            move |c: &hearth::conversation::Checkpoint| {
+                let (link, state) = (&c.route, &c.state);
                 let db = db
                     .lock()
                     .map_err(|_| "the state database lock is poisoned".to_owned())?;
@@ -245,6 +249,7 @@ impl Store {
             let mut conv = Conversation::new(handle, ConversationId(arr16(&id)?));
             self.load_routes(&mut conv)?;
             self.load_timeline(&mut conv)?;
+            outbox::load(&self.db, &mut conv)?;
             client.conversations.push(conv);
         }
         let mut j = self.db.prepare(
@@ -400,7 +405,7 @@ impl Store {
         tx.execute_batch(
             "DELETE FROM identity; DELETE FROM conversations; DELETE FROM routes; DELETE FROM invites;
              DELETE FROM messages; DELETE FROM pending; DELETE FROM joining;
-             DELETE FROM comparisons;",
+             DELETE FROM comparisons; DELETE FROM outbox;",
         )?;
         tx.execute(
             "INSERT INTO identity (id, seed, name) VALUES (1, ?, ?)",
@@ -411,6 +416,7 @@ impl Store {
                 "INSERT INTO conversations (handle, conv_id, position) VALUES (?, ?, ?)",
                 params![conv.handle.as_slice(), conv.id.0.as_slice(), cpos as i64],
             )?;
+            outbox::save(&tx, conv)?;
             for (rpos, route) in conv.routes.iter().enumerate() {
                 let state = route
                     .group
@@ -573,6 +579,8 @@ fn route_json(r: &Route) -> Value {
         "own_refs": sd.own_refs.iter().map(hex::encode).collect::<Vec<_>>(),
         "last_own": sd.last_own.map(|h| hex::encode(h.0)),
         "report": r.report.map(|(s, c)| json!([s, c.0])),
+        "unknown": outbox::route_meta(r).0,
+        "surfaced": outbox::route_meta(r).1,
     })
 }
 
@@ -673,6 +681,7 @@ fn route_from_json(link: RouteRef, group: Group, m: &Value) -> Result<Route, Sto
             ErrorCode(u16::try_from(u(&v[1])?).map_err(|_| corrupt("code"))?),
         )),
     };
+    outbox::load_route_meta(&mut r, m)?;
     Ok(r)
 }
 

@@ -25,31 +25,8 @@ pub fn unix_now() -> u64 {
     crate::clock::system_now()
 }
 
-/// What came of one request.
-#[derive(Debug)]
-pub enum Outcome {
-    /// The host answered `ok`; the decoded Response.
-    Ok(Response),
-    /// The host answered with an error status.
-    Refused(Response),
-    /// No usable answer: the route is unreachable for this request (spec §10.4), with why.
-    Unreachable(String),
-}
-
-impl Outcome {
-    /// `ok` → the Response; a refusal → [`ClientError::Host`]; unreachable →
-    /// [`ClientError::Unreachable`].
-    pub fn into_ok(self) -> Result<Response, ClientError> {
-        match self {
-            Outcome::Ok(r) => Ok(r),
-            Outcome::Refused(r) => Err(ClientError::Host {
-                status: r.status,
-                detail: r.detail,
-            }),
-            Outcome::Unreachable(s) => Err(ClientError::Unreachable(s)),
-        }
-    }
-}
+/// What came of one request: the conversation layer's [`hearth::conversation::Outcome`].
+pub use hearth::conversation::Outcome;
 
 /// Something that signs requests: `(key, SignWithLabel(key, "request", bytes))`.
 pub type Signer<'a> = &'a dyn Fn(&[u8]) -> Result<(EdPublic, Signature), ClientError>;
@@ -58,11 +35,8 @@ pub type Signer<'a> = &'a dyn Fn(&[u8]) -> Result<(EdPublic, Signature), ClientE
 /// sealed envelope (its generation is used, HRT-RAT-5) or a commit (its secrets are pending,
 /// HRT-GRP-50). A front end that keeps state on disk writes it here, so that a crash after the
 /// request cannot bring back an older state and reuse a key and nonce. An error stops the request.
-pub type Checkpoint = std::sync::Arc<
-    dyn Fn(&crate::route::RouteRef, &hearth_crypto::group::Group) -> Result<(), String>
-        + Send
-        + Sync,
->;
+pub type Checkpoint =
+    std::sync::Arc<dyn Fn(&hearth::conversation::Checkpoint) -> Result<(), String> + Send + Sync>;
 
 /// An HTTP client for Hearth hosts (HTTPS verified against [`Trust`], HRT-API-62), with the
 /// client's [`Checkpoint`].
@@ -155,7 +129,11 @@ impl Transport {
     ) -> Result<(), ClientError> {
         match &self.checkpoint {
             None => Ok(()),
-            Some(c) => c(link, group).map_err(|e| {
+            Some(c) => c(&hearth::conversation::Checkpoint {
+                route: link.clone(),
+                state: group.save()?,
+            })
+            .map_err(|e| {
                 ClientError::Usage(format!("could not save the state before sending: {e}"))
             }),
         }
@@ -259,4 +237,27 @@ impl Transport {
 struct NoAnswer {
     why: String,
     tls: bool,
+}
+
+/// The conversation layer's transport (spec §8, §10.4): each request the layer issues is
+/// POSTed to its route's host.
+impl hearth::conversation::Transport for Transport {
+    fn exchange(&mut self, route: &crate::route::RouteRef, signed: &[u8]) -> Outcome {
+        self.post(&route.host, signed)
+    }
+}
+
+/// The conversation layer's [`hearth::conversation::Store`] of a client: its installed
+/// [`Checkpoint`] hook, run before the request that needs it leaves (HRT-RAT-5, HRT-GRP-50).
+pub(crate) struct Hook<'a>(pub(crate) Option<&'a Checkpoint>);
+
+impl hearth::conversation::Store for Hook<'_> {
+    type Error = String;
+
+    fn save(&mut self, checkpoint: &hearth::conversation::Checkpoint) -> Result<(), String> {
+        match self.0 {
+            None => Ok(()),
+            Some(c) => c(checkpoint),
+        }
+    }
 }
