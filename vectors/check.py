@@ -2159,12 +2159,139 @@ def check_ed25519(ck, d):
             ck.ok(cid, c["output"] == {"client": "accept", "host": host}, "output")
 
 
+# --------------------------------------------------------------------------- accumulated (§14.2.1)
+
+class Stream:
+    """SHAKE128 over "hearth/1 accumulated " || name, read in order (§14.2.1)."""
+
+    def __init__(self, name):
+        self.seed = b"hearth/1 accumulated " + name.encode()
+        self.buf = hashlib.shake_128(self.seed).digest(1 << 20)
+        self.pos = 0
+
+    def take(self, n):
+        while self.pos + n > len(self.buf):
+            self.buf = hashlib.shake_128(self.seed).digest(2 * len(self.buf))
+        out = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def byte(self):
+        return self.take(1)[0]
+
+    def below(self, n):
+        return int.from_bytes(self.take(2), "big") % max(n, 1)
+
+
+def acc_item(s, depth):
+    k = s.below(6 if depth < 3 else 4)
+    if k == 0:
+        cls = s.below(5)
+        return int.from_bytes(s.take(8), "big") >> (59, 56, 48, 32, 0)[cls]
+    if k == 1:
+        return s.take(s.below(24))
+    if k == 2:
+        return "".join(chr(0x20 + b % 95) for b in s.take(s.below(24)))
+    if k == 3:
+        return (False, True, None)[s.below(3)]
+    if k == 4:
+        return [acc_item(s, depth + 1) for _ in range(s.below(4))]
+    n = s.below(4)
+    m, key = {}, s.below(8)
+    for i in range(n):
+        if i > 0:
+            key += 1 + s.below(8)
+        m[key] = acc_item(s, depth + 1)
+    return m
+
+
+def acc_wire_input(s):
+    b = bytearray(enc(acc_item(s, 0)))
+    m = s.below(4)
+    if m == 1 and b:
+        pos = s.below(len(b))
+        b[pos] ^= 1 + s.below(255)
+    elif m == 2 and b:
+        del b[s.below(len(b)):]
+    elif m == 3:
+        b.append(s.byte())
+    return bytes(b)
+
+
+def acc_verdict(b):
+    try:
+        validate(b)
+        return "ok"
+    except Reject as r:
+        return r.detail or r.status
+
+
+def acc_wire(count):
+    s, h, accepted = Stream("wire"), hashlib.sha256(), 0
+    for _ in range(count):
+        b = acc_wire_input(s)
+        v = acc_verdict(b).encode()
+        accepted += v == b"ok"
+        h.update(len(b).to_bytes(2, "big") + b + bytes([len(v)]) + v)
+    return h.hexdigest(), accepted
+
+
+def acc_log(count):
+    s, h = Stream("log"), hashlib.sha256()
+    for _ in range(count):
+        prev = b"" if s.below(8) == 0 else s.take(32)
+        seq = 1 + s.below(65535)
+        kind = s.below(5)
+        b = s.take(s.below(64))
+        h.update(next_head(prev, seq, kind, b))
+    return h.hexdigest()
+
+
+def acc_schedule(count):
+    s, h = Stream("schedule"), hashlib.sha256()
+    for _ in range(count):
+        init_prev, commit_secret, gch, cth = s.take(32), s.take(32), s.take(32), s.take(32)
+        v = epoch_values(init_prev, commit_secret, gch, cth)
+        for k in sorted(v):
+            h.update(v[k])
+    return h.hexdigest()
+
+
+def acc_ratchet(count):
+    s, h = Stream("ratchet"), hashlib.sha256()
+    for _ in range(count):
+        app, leaf, g = s.take(32), s.byte(), s.below(16)
+        _, out = sender_chain(app, leaf, g)
+        last = out[-1]
+        h.update(last["chain_secret"] + last["key"] + last["nonce"])
+    return h.hexdigest()
+
+
+ACCUMULATED = {"wire": acc_wire, "log": acc_log, "schedule": acc_schedule, "ratchet": acc_ratchet}
+
+
+def check_accumulated(ck, d):
+    for c in d["cases"]:
+        fam = c["id"].removeprefix("accumulated-")
+
+        def f(fam=fam, c=c):
+            eq(c["inputs"]["stream"], f'SHAKE128("hearth/1 accumulated {fam}")', "stream")
+            got = ACCUMULATED[fam](c["inputs"]["count"])
+            if fam == "wire":
+                got, accepted = got
+                eq(accepted, c["output"]["accepted"], "accepted inputs")
+                eq(c["inputs"]["count"] - accepted, c["output"]["rejected"], "rejected inputs")
+            eq(got, c["output"]["sha256"], f"{fam} accumulated hash")
+        ck.run_positive(c, f)
+
+
 CHECKERS = {
     "wire": check_wire, "structures": check_wire, "labelled": check_labelled, "hpke": check_hpke,
     "keys": check_keys, "ed25519": check_ed25519, "invite": check_invite, "schedule": check_schedule, "ratchet": check_ratchet,
     "envelope": check_envelope, "log_chain": check_log_chain, "passive_client": check_passive,
     "host_verdict": check_host, "welcome": check_welcome,
     "commit": check_commit, "attachment": check_attachment, "host_url": check_host_url_family,
+    "accumulated": check_accumulated,
 }
 
 NOT_IMPLEMENTED = {

@@ -20,7 +20,7 @@
 //! | [`outbox`] | §9.8, §10.4 | sends that reached no route, sealed anew when retried (HRT-LOG-49 to HRT-LOG-52) |
 //! | [`timeline`] | §7.8, §10.5 | what a receiver shows: edits and deletes applied, unsupported content named |
 //! | [`event`], [`error`] | Appendix B, §12 | what the user is told; why an intent failed |
-//! | [`drive`] | — | the blocking loop a synchronous front end runs: [`Output`]s to its [`drive::Transport`] and [`Store`] |
+//! | [`drive`](mod@drive) | — | the blocking loop a synchronous front end runs: [`Output`]s to its [`drive::Transport`] and [`Store`] |
 //!
 //! The procedures themselves (private module `procedure`): `route.rs` for one route (§9.5
 //! fetching, §7 and §10.4 posting with `epoch_conflict` retries, §6.8 commits and pending

@@ -1,5 +1,6 @@
 //! One module per vector family.
 
+pub mod accumulated;
 pub mod attachment;
 pub mod commit;
 pub mod ed25519;
