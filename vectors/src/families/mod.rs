@@ -9,6 +9,8 @@ pub mod host_url;
 pub mod invite;
 pub mod log;
 pub mod prims;
+pub mod recovery;
+mod recovery_parts;
 pub mod scenario;
 pub mod schedule;
 pub mod welcome;
