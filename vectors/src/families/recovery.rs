@@ -467,7 +467,7 @@ pub fn recovery_family() -> R<VectorFile> {
             rx,
             format!("recovery-{}", rx.slug),
             &what,
-            &["HRT-GRP-93", "HRT-GRP-46"],
+            &["HRT-GRP-93", "HRT-GRP-46", "HRT-GRP-103", "HRT-GRP-104"],
             &r,
         );
         if rx.slug == "committer-dave" {
@@ -548,6 +548,27 @@ pub fn recovery_family() -> R<VectorFile> {
             "the recovery commit names base epoch 1 (B's base), not the host's epoch 2",
             vec!["HRT-GRP-30"],
             resign(&r, &ga, |t| t.epoch = Epoch(1))?,
+        ),
+        (
+            "base-epoch-n-and-earlier-seq",
+            "base epoch 1 and seq 2 named: step 2 comes before HRT-GRP-94, so wrong_epoch",
+            vec!["HRT-GRP-30", "HRT-GRP-104"],
+            resign(&r, &ga, |t| {
+                t.epoch = Epoch(1);
+                t.recover = Some(Seq(B_SEQ - 1));
+            })?,
+        ),
+        (
+            "unknown-leaf-keeps-added-leaf",
+            "removes Dave and leaf 9, which does not exist, but not Frank: step 4a comes before HRT-GRP-94, so malformed",
+            vec!["HRT-GRP-33", "HRT-GRP-104"],
+            {
+                let o = ops(vec![
+                    GroupOp::Remove { leaf: Leaf(2) },
+                    GroupOp::Remove { leaf: Leaf(9) },
+                ])?;
+                resign(&r, &ga, |t| t.ops = o)?
+            },
         ),
     ];
     for rx in [&carol_rx, &erin_rx] {
