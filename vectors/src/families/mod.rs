@@ -11,6 +11,7 @@ pub mod log;
 pub mod prims;
 pub mod recovery;
 mod recovery_parts;
+mod recovery_worked;
 pub mod scenario;
 pub mod schedule;
 pub mod welcome;

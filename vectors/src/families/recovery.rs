@@ -36,6 +36,7 @@ use super::recovery_parts::{
     check_view, entry, invite, leaves, next_cth, open_own, report, resign, roster_cbor, view,
     x_pub, Joiner, View,
 };
+use super::recovery_worked::{Episode, Step};
 
 /// The log `seq` of `B` in the story (1: channel.create, 2: the adds, 3: `B`, 4: Carol's
 /// report, 5: Alice's report, 6: the recovery commit).
@@ -44,8 +45,17 @@ pub const B_SEQ: u64 = 3;
 pub(crate) const T: u64 = crate::families::scenario::T0 + 86_400;
 
 /// The `recovery` family.
-#[allow(clippy::too_many_lines)]
 pub fn recovery_family() -> R<VectorFile> {
+    Ok(story()?.0)
+}
+
+/// The recovery episode of the worked example (§90.14).
+pub fn recovery_steps() -> R<Vec<Step>> {
+    Ok(story()?.1)
+}
+
+#[allow(clippy::too_many_lines)]
+fn story() -> R<(VectorFile, Vec<Step>)> {
     let host = HostUrl::new(HOST_URL)?;
     let alice_ik = IdentityKey::from_seed(&arr32(0x41));
     let mut ga = Group::danger_create_with_rng(
@@ -266,6 +276,21 @@ pub fn recovery_family() -> R<VectorFile> {
         "tag of R with the zero salt",
     )?;
     check_view(&v3, &ga, &k3, "Alice after R")?;
+    let steps = super::recovery_worked::steps(&Episode {
+        cid,
+        adds: &out1.commit,
+        v1: &v1,
+        k1: &k1,
+        b: &b,
+        cs_b,
+        v2: &v2,
+        k2: &k2,
+        report: &rep_c,
+        r: &r,
+        cs_r,
+        v3: &v3,
+        k3: &k3,
+    });
     // What each receiver holds, as inputs.
     struct Rx<'a> {
         slug: &'static str,
@@ -598,11 +623,12 @@ pub fn recovery_family() -> R<VectorFile> {
             );
         }
     }
-    Ok(VectorFile {
+    let file = VectorFile {
         family: "recovery",
         description: "Recovery of a wedged channel (spec §6.9.3): a report of the bad commit B, and the admin's recovery commit processed by a member that rejected B (holding epoch n), one that accepted it (holding epoch n+1) and B's committer, with every value they derive; variants that break HRT-GRP-94 or another check of §6.9, with the code the member reports."
             .into(),
         seed: "Alice's generator 0xc1.., identity keys 0x41.. (Alice), 0x43.. (Carol), 0x44.. (Dave), 0x45.. (Erin), 0x46.. (Frank); each joiner's generator seed is its identity seed plus 0x80 per byte".into(),
         cases,
-    })
+    };
+    Ok((file, steps))
 }
