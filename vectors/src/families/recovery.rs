@@ -21,10 +21,9 @@ use hearth_crypto::hazmat::x25519;
 use hearth_crypto::keys::{IdentityKey, MemberKey};
 use hearth_crypto::rng::HearthRng;
 use hearth_wire::group::{Commit, CommitTbs, GroupOp, RosterEntry, Welcome};
-use hearth_wire::request::{Request, SignedRequest};
 use hearth_wire::{
-    encode_with, BoundedVec, ChannelId, EdPublic, Epoch, ErrorCode, HostUrl, Leaf, Role, Seq,
-    SignedBytes, WireDecode, WireEncode,
+    encode_with, BoundedVec, EdPublic, Epoch, ErrorCode, HostUrl, Leaf, Role, Seq, SignedBytes,
+    WireDecode, WireEncode,
 };
 use serde_json::Value;
 
@@ -33,8 +32,8 @@ use crate::model::{ensure, hx, Case, Expected, GenError, VectorFile, R};
 use crate::util::{arr32, flip, HOST_URL};
 
 use super::recovery_parts::{
-    check_view, entry, invite, leaves, next_cth, open_own, report, resign, roster_cbor, view,
-    x_pub, Joiner, View,
+    check_view, entry, invite, leaves, next_cth, open_own, report, report_cases, resign,
+    roster_cbor, view, x_pub, Joiner, View,
 };
 use super::recovery_worked::{Episode, Step};
 
@@ -405,80 +404,7 @@ fn story() -> R<(VectorFile, Vec<Step>)> {
         }
     }
     // ---- The report.
-    let rep_case = |id: &str, d: &str, reqs: &[&str], bytes: &[u8]| {
-        let mut c = Case::new(format!("recovery-report-{id}"), d, &["HRT-GRP-88"])
-            .input("verifier", "Erin")
-            .input("host_url", HOST_URL)
-            .input("channel_id", hx(&cid))
-            .input(
-                "roster_member_keys",
-                Value::Array(v2.roster.iter().map(|e| hx(&e.member_key.0)).collect()),
-            )
-            .input("report", hx(bytes));
-        for q in reqs {
-            c = c.req(q);
-        }
-        c
-    };
-    cases.push(
-        rep_case(
-            "carol",
-            "Carol's commit.report naming B with decrypt_failed, verified by Erin (who accepted B and now holds her messages)",
-            &["HRT-GRP-92"],
-            &rep_c,
-        )
-        .out("reporter_leaf", 1u64)
-        .out("seq", B_SEQ)
-        .out("code", u64::from(ErrorCode::DECRYPT_FAILED.0)),
-    );
-    let other_key = Group::danger_create_with_rng(
-        HostUrl::new(HOST_URL)?,
-        IdentityKey::from_seed(&arr32(0x47)),
-        T,
-        HearthRng::danger_seeded(arr32(0xc7)),
-    )?;
-    let mut rep_bad_sig = rep_c.clone();
-    let n = rep_bad_sig.len();
-    if let Some(x) = rep_bad_sig.get_mut(n - 3) {
-        *x ^= 1;
-    }
-    let other_channel = {
-        let mut sr = SignedRequest::decode(&rep_c)?;
-        let mut req = Request::decode(sr.request.as_bytes())?;
-        req.channel_id = Some(ChannelId([0xee; 16]));
-        let rb = req.to_vec();
-        sr.signature = gc.sign_request(&rb)?.1;
-        sr.request = SignedBytes::from_bytes(rb);
-        sr.to_vec()
-    };
-    for (id, d, reqs, bytes) in [
-        (
-            "signature-flipped",
-            "Carol's report with a flipped signature bit",
-            vec!["HRT-GRP-88"],
-            rep_bad_sig,
-        ),
-        (
-            "not-a-member",
-            "a report signed by a key that is not in the verifier's roster",
-            vec!["HRT-GRP-88"],
-            report(&other_key, cid, B_SEQ, ErrorCode::DECRYPT_FAILED, 0x72)?,
-        ),
-        (
-            "other-channel",
-            "a report of Carol's naming another channel",
-            vec!["HRT-GRP-88"],
-            other_channel,
-        ),
-    ] {
-        let e = ge
-            .verify_report(&bytes)
-            .map(|_| ())
-            .map_err(Expected::protocol)
-            .err()
-            .ok_or_else(|| GenError(format!("report variant {id} verified")))?;
-        cases.push(rep_case(id, d, &reqs, &bytes).err(e));
-    }
+    cases.extend(report_cases(cid, &v2.roster, &rep_c, &gc, &ge)?);
     // ---- The recovery commit at each receiver.
     for rx in [&carol_rx, &erin_rx, &dave_rx] {
         let mut g = rx.at.danger_clone();
@@ -567,6 +493,24 @@ fn story() -> R<(VectorFile, Vec<Step>)> {
                 c.confirmation_tag.0[5] ^= 1;
                 c.to_vec()
             },
+        ),
+        (
+            "salt-init-secret",
+            "the recovery commit's tag is the one of a key schedule that took init_secret[2] as the salt, not 0x00 * 32",
+            vec!["HRT-GRP-40", "HRT-GRP-103"],
+            {
+                let wrong = schedule::derive_epoch(&k2.init, &cs_r, &v3.gch, &v3.cth);
+                ensure(wrong.confirmation_tag != k3.confirmation_tag, "salts differ")?;
+                let mut c = Commit::decode(&r)?;
+                c.confirmation_tag = hearth_wire::Hash(wrong.confirmation_tag);
+                c.to_vec()
+            },
+        ),
+        (
+            "by-bad-committer",
+            "the recovery commit comes from Dave, an admin but B's committer, who would remove himself",
+            vec!["HRT-GRP-34", "HRT-GRP-14"],
+            resign(&r, &dave_at_n1, |t| t.committer = Leaf(2))?,
         ),
         (
             "base-epoch-n",

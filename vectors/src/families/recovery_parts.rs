@@ -18,10 +18,10 @@ use rand_core::RngCore;
 use serde_json::Value;
 
 use crate::families::schedule::{self, EpochKeys};
-use crate::model::{ensure, GenError, R};
+use crate::model::{ensure, hx, Case, Expected, GenError, R};
 use crate::util::{arr16, arr32, HOST_URL};
 
-use super::recovery::T;
+use super::recovery::{B_SEQ, T};
 
 /// A joiner: its keys (generator bytes 0..32 are the member key seed, 32..64 the init private
 /// key, as in the scenario) and its pending join.
@@ -236,4 +236,90 @@ pub(crate) fn resign(commit: &[u8], signer: &Group, f: impl FnOnce(&mut CommitTb
 
 pub(crate) fn leaves(v: &[u64]) -> Value {
     Value::Array(v.iter().map(|l| Value::from(*l)).collect())
+}
+
+/// The report cases: Carol's report verified by Erin, and reports that do not verify.
+pub(crate) fn report_cases(
+    cid: [u8; 16],
+    roster: &[RosterEntry],
+    rep_c: &[u8],
+    gc: &Group,
+    ge: &Group,
+) -> R<Vec<Case>> {
+    let mut out = Vec::new();
+    let rep_case = |id: &str, d: &str, reqs: &[&str], bytes: &[u8]| {
+        let mut c = Case::new(format!("recovery-report-{id}"), d, &["HRT-GRP-88"])
+            .input("verifier", "Erin")
+            .input("host_url", HOST_URL)
+            .input("channel_id", hx(&cid))
+            .input(
+                "roster_member_keys",
+                Value::Array(roster.iter().map(|e| hx(&e.member_key.0)).collect()),
+            )
+            .input("report", hx(bytes));
+        for q in reqs {
+            c = c.req(q);
+        }
+        c
+    };
+    out.push(
+        rep_case(
+            "carol",
+            "Carol's commit.report naming B with decrypt_failed, verified by Erin (who accepted B and now holds her messages)",
+            &["HRT-GRP-92"],
+            rep_c,
+        )
+        .out("reporter_leaf", 1u64)
+        .out("seq", B_SEQ)
+        .out("code", u64::from(ErrorCode::DECRYPT_FAILED.0)),
+    );
+    let other_key = Group::danger_create_with_rng(
+        HostUrl::new(HOST_URL)?,
+        IdentityKey::from_seed(&arr32(0x47)),
+        T,
+        HearthRng::danger_seeded(arr32(0xc7)),
+    )?;
+    let mut rep_bad_sig = rep_c.to_vec();
+    let n = rep_bad_sig.len();
+    if let Some(x) = rep_bad_sig.get_mut(n - 3) {
+        *x ^= 1;
+    }
+    let other_channel = {
+        let mut sr = SignedRequest::decode(rep_c)?;
+        let mut req = Request::decode(sr.request.as_bytes())?;
+        req.channel_id = Some(ChannelId([0xee; 16]));
+        let rb = req.to_vec();
+        sr.signature = gc.sign_request(&rb)?.1;
+        sr.request = SignedBytes::from_bytes(rb);
+        sr.to_vec()
+    };
+    for (id, d, reqs, bytes) in [
+        (
+            "signature-flipped",
+            "Carol's report with a flipped signature bit",
+            vec!["HRT-GRP-88"],
+            rep_bad_sig,
+        ),
+        (
+            "not-a-member",
+            "a report signed by a key that is not in the verifier's roster",
+            vec!["HRT-GRP-88"],
+            report(&other_key, cid, B_SEQ, ErrorCode::DECRYPT_FAILED, 0x72)?,
+        ),
+        (
+            "other-channel",
+            "a report of Carol's naming another channel",
+            vec!["HRT-GRP-88"],
+            other_channel,
+        ),
+    ] {
+        let e = ge
+            .verify_report(&bytes)
+            .map(|_| ())
+            .map_err(Expected::protocol)
+            .err()
+            .ok_or_else(|| GenError(format!("report variant {id} verified")))?;
+        out.push(rep_case(id, d, &reqs, &bytes).err(e));
+    }
+    Ok(out)
 }
