@@ -2215,10 +2215,16 @@ def recovery_base(i, named):
             raise Reject("forbidden")
         return {"epoch": i["epoch"], "roster": roster, "nu": sorted(nu), "left": sorted(left), "cth": hx(i["cth"]),
                 "ext": gc[6], "me": me, "must_remove": sorted([c_new] + list(range(first_added, len(roster))))}
-    # Rejected B at steps 5 to 8: B passed steps 1 to 4 at epoch n; check that again.
-    if tbs[3] != cid or tbs[4] != i["epoch"] or c >= len(roster) \
-            or not ed_verify(roster[c][0], signing_input("commit", enc(tbs_b)), commit[1]):
-        raise Reject("forbidden")
+    # Rejected B at steps 5 to 8: B passed steps 1 to 4 at epoch n; check that again (HRT-GRP-104),
+    # with the codes of §6.9.
+    if tbs[3] != cid:
+        raise Reject("malformed", "invalid_value")
+    if tbs[4] != i["epoch"]:
+        raise Reject("wrong_epoch")
+    if c >= len(roster):
+        raise Reject("unknown_sender")
+    if not ed_verify(roster[c][0], signing_input("commit", enc(tbs_b)), commit[1]):
+        raise Reject("bad_signature")
     out, origin = [], []
     for l, e in enumerate(roster):
         if l in removes:

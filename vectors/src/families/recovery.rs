@@ -567,6 +567,38 @@ fn story() -> R<(VectorFile, Vec<Step>)> {
             );
         }
     }
+    // HRT-GRP-104: a member that rejected B re-checks steps 1 to 4 on it (here its signature).
+    let mut b_bad = Commit::decode(&b)?;
+    b_bad.signature.0[9] ^= 1;
+    let b_bad = b_bad.to_vec();
+    let e = match carol_rx
+        .at
+        .danger_clone()
+        .process_recovery(B_SEQ, &b_bad, &r)
+    {
+        Ok(o) => {
+            return Err(GenError(format!(
+                "named commit with a bad signature: {o:?}"
+            )))
+        }
+        Err(e) => Expected::protocol(e),
+    };
+    ensure(
+        e.status == ErrorCode::BAD_SIGNATURE,
+        "B's signature re-checked",
+    )?;
+    cases.push(
+        base(
+            &carol_rx,
+            "recovery-rejecter-carol-named-commit-bad-signature".into(),
+            "the named commit given to Carol, who rejected B, has a flipped signature bit: she re-checks step 3b on it",
+            &["HRT-GRP-104", "HRT-GRP-32"],
+            &r,
+        )
+        .input("named_commit", hx(&b_bad))
+        .req("HRT-GRP-41")
+        .err(e),
+    );
     let file = VectorFile {
         family: "recovery",
         description: "Recovery of a wedged channel (spec §6.9.3): a report of the bad commit B, and the admin's recovery commit processed by a member that rejected B (holding epoch n), one that accepted it (holding epoch n+1) and B's committer, with every value they derive; variants that break HRT-GRP-94 or another check of §6.9, with the code the member reports."
