@@ -47,6 +47,7 @@ pub fn vector_files(scenario: &families::scenario::Scenario) -> R<Vec<VectorFile
         families::log::log_chain_family(scenario)?,
         families::log::passive_client_family(scenario)?,
         families::accumulated::accumulated_family()?,
+        families::recovery::recovery_family()?,
     ])
 }
 
