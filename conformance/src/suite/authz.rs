@@ -319,199 +319,125 @@ fn status_name(c: ErrorCode) -> String {
 
 fn nothing(_: &mut Fixture) {}
 
-fn info(ctx: &Ctx<'_>) -> TestResult {
-    run_row(
-        ctx,
-        op::INFO,
-        "info",
-        |ctx, _, key, _| ctx.c.call(key, op::INFO, None, super::EMPTY.to_vec()),
-        nothing,
-    )
+/// `rows! { test_fn: op, name, build, after; ... }`: the test of each row of the table.
+macro_rules! rows {
+    ($($f:ident: $op:expr, $name:literal, $build:expr, $after:expr;)*) => {
+        $(
+            fn $f(ctx: &Ctx<'_>) -> TestResult {
+                run_row(ctx, $op, $name, $build, $after)
+            }
+        )*
+    };
 }
 
-fn channel_delete(ctx: &Ctx<'_>) -> TestResult {
-    run_row(
-        ctx,
-        op::CHANNEL_DELETE,
-        "channel.delete",
-        |ctx, fx, key, _| ctx.call_empty(key, op::CHANNEL_DELETE, fx.ch.id),
-        nothing,
-    )
+rows! {
+    info: op::INFO, "info", build_info, nothing;
+    channel_delete: op::CHANNEL_DELETE, "channel.delete", build_channel_delete, nothing;
+    invite_create: op::INVITE_CREATE, "invite.create", build_invite_create, nothing;
+    invite_revoke: op::INVITE_REVOKE, "invite.revoke", build_invite_revoke, nothing;
+    invite_redeem: op::INVITE_REDEEM, "invite.redeem", build_invite_redeem, nothing;
+    join_fetch: op::JOIN_FETCH, "join.fetch", build_join_fetch, nothing;
+    commit_post: op::COMMIT_POST, "commit.post", build_commit_post, Fixture::committed;
+    commit_report: op::COMMIT_REPORT, "commit.report", build_commit_report, nothing;
+    msg_post: op::MSG_POST, "msg.post", build_msg_post, nothing;
+    log_fetch: op::LOG_FETCH, "log.fetch", build_log_fetch, nothing;
+    welcome_fetch: op::WELCOME_FETCH, "welcome.fetch", build_welcome_fetch, nothing;
+    member_leave: op::MEMBER_LEAVE, "member.leave", build_member_leave, nothing;
+    blob_put: op::BLOB_PUT, "blob.put", build_blob_put, nothing;
+    blob_get: op::BLOB_GET, "blob.get", build_blob_get, nothing;
 }
 
-fn invite_create(ctx: &Ctx<'_>) -> TestResult {
-    run_row(
-        ctx,
-        op::INVITE_CREATE,
-        "invite.create",
-        |ctx, fx, key, _| {
-            let id = ctx.c.random::<16>();
-            let auth = ctx.c.key();
-            let body = ctx.invite_body(&id, &auth.public(), ctx.c.host_now() + 3600);
-            ctx.c.call(key, op::INVITE_CREATE, Some(fx.ch.id), body)
-        },
-        nothing,
-    )
+fn build_info(ctx: &Ctx<'_>, _: &mut Fixture, key: &Key, _: Option<usize>) -> Exchange {
+    ctx.c.call(key, op::INFO, None, super::EMPTY.to_vec())
 }
 
-fn invite_revoke(ctx: &Ctx<'_>) -> TestResult {
-    run_row(
-        ctx,
-        op::INVITE_REVOKE,
-        "invite.revoke",
-        |ctx, fx, key, _| {
-            // An invite the creator made, so that the member column is not its creator.
-            let id = match ctx.invite(&fx.ch, 0) {
-                Ok(inv) => inv.id,
-                Err(_) => ctx.c.random::<16>(),
-            };
-            let body = encode_with(|e| {
-                e.map(1).uint(1).bytes(&id);
-            });
-            ctx.c.call(key, op::INVITE_REVOKE, Some(fx.ch.id), body)
-        },
-        nothing,
-    )
+fn build_channel_delete(ctx: &Ctx<'_>, fx: &mut Fixture, key: &Key, _: Option<usize>) -> Exchange {
+    ctx.call_empty(key, op::CHANNEL_DELETE, fx.ch.id)
 }
 
-fn invite_redeem(ctx: &Ctx<'_>) -> TestResult {
-    run_row(
-        ctx,
-        op::INVITE_REDEEM,
-        "invite.redeem",
-        |ctx, fx, key, _| {
-            // The holder's invite, redeemed with a fresh member key, signed by `key`.
-            let mk = ctx.c.key();
-            let sealed = ctx.c.with_rng(super::sealed);
-            let body = ctx.redeem_body(&fx.ch.id, &fx.holder, &mk, &sealed);
-            ctx.c.call(key, op::INVITE_REDEEM, Some(fx.ch.id), body)
-        },
-        nothing,
-    )
+fn build_invite_create(ctx: &Ctx<'_>, fx: &mut Fixture, key: &Key, _: Option<usize>) -> Exchange {
+    let id = ctx.c.random::<16>();
+    let auth = ctx.c.key();
+    let body = ctx.invite_body(&id, &auth.public(), ctx.c.host_now() + 3600);
+    ctx.c.call(key, op::INVITE_CREATE, Some(fx.ch.id), body)
 }
 
-fn join_fetch(ctx: &Ctx<'_>) -> TestResult {
-    run_row(
-        ctx,
-        op::JOIN_FETCH,
-        "join.fetch",
-        |ctx, fx, key, _| ctx.call_empty(key, op::JOIN_FETCH, fx.ch.id),
-        nothing,
-    )
+fn build_invite_revoke(ctx: &Ctx<'_>, fx: &mut Fixture, key: &Key, _: Option<usize>) -> Exchange {
+    // An invite the creator made, so that the member column is not its creator.
+    let id = match ctx.invite(&fx.ch, 0) {
+        Ok(inv) => inv.id,
+        Err(_) => ctx.c.random::<16>(),
+    };
+    let body = encode_with(|e| {
+        e.map(1).uint(1).bytes(&id);
+    });
+    ctx.c.call(key, op::INVITE_REVOKE, Some(fx.ch.id), body)
 }
 
-fn commit_post(ctx: &Ctx<'_>) -> TestResult {
-    run_row(
-        ctx,
-        op::COMMIT_POST,
-        "commit.post",
-        |ctx, fx, key, leaf| {
-            // A plain update, which must remove the member that left (HRT-OP-70: open to every
-            // member); from the caller's leaf, or leaf 0 for a key without one.
-            let ops = fx
-                .left
-                .map(|l| vec![gop::remove(l as u64)])
-                .unwrap_or_default();
-            let mut spec = ctx.commit_spec(&fx.ch, leaf.unwrap_or(0), ops);
-            spec.committer = leaf.unwrap_or(0) as u64;
-            let (_, body) = ctx.c.with_rng(|r| spec.build(r, key));
-            ctx.c.call(key, op::COMMIT_POST, Some(fx.ch.id), body)
-        },
-        Fixture::committed,
-    )
+fn build_invite_redeem(ctx: &Ctx<'_>, fx: &mut Fixture, key: &Key, _: Option<usize>) -> Exchange {
+    // The holder's invite, redeemed with a fresh member key, signed by `key`.
+    let mk = ctx.c.key();
+    let sealed = ctx.c.with_rng(super::sealed);
+    let body = ctx.redeem_body(&fx.ch.id, &fx.holder, &mk, &sealed);
+    ctx.c.call(key, op::INVITE_REDEEM, Some(fx.ch.id), body)
 }
 
-fn commit_report(ctx: &Ctx<'_>) -> TestResult {
-    run_row(
-        ctx,
-        op::COMMIT_REPORT,
-        "commit.report",
-        |ctx, fx, key, _| {
-            let body = encode_with(|e| {
-                e.map(2).uint(1).uint(2).uint(2).uint(70);
-            });
-            ctx.c.call(key, op::COMMIT_REPORT, Some(fx.ch.id), body)
-        },
-        nothing,
-    )
+fn build_join_fetch(ctx: &Ctx<'_>, fx: &mut Fixture, key: &Key, _: Option<usize>) -> Exchange {
+    ctx.call_empty(key, op::JOIN_FETCH, fx.ch.id)
 }
 
-fn msg_post(ctx: &Ctx<'_>) -> TestResult {
-    run_row(
-        ctx,
-        op::MSG_POST,
-        "msg.post",
-        |ctx, fx, key, leaf| {
-            let env = ctx.envelope_from(&fx.ch, leaf.unwrap_or(0));
-            ctx.c
-                .call(key, op::MSG_POST, Some(fx.ch.id), msg_body(&env))
-        },
-        nothing,
-    )
+fn build_commit_post(ctx: &Ctx<'_>, fx: &mut Fixture, key: &Key, leaf: Option<usize>) -> Exchange {
+    // A plain update, which must remove the member that left (HRT-OP-70: open to every
+    // member); from the caller's leaf, or leaf 0 for a key without one.
+    let ops = fx
+        .left
+        .map(|l| vec![gop::remove(l as u64)])
+        .unwrap_or_default();
+    let mut spec = ctx.commit_spec(&fx.ch, leaf.unwrap_or(0), ops);
+    spec.committer = leaf.unwrap_or(0) as u64;
+    let (_, body) = ctx.c.with_rng(|r| spec.build(r, key));
+    ctx.c.call(key, op::COMMIT_POST, Some(fx.ch.id), body)
 }
 
-fn log_fetch(ctx: &Ctx<'_>) -> TestResult {
-    run_row(
-        ctx,
-        op::LOG_FETCH,
-        "log.fetch",
-        |ctx, fx, key, _| {
-            ctx.c
-                .call(key, op::LOG_FETCH, Some(fx.ch.id), log_body(0, 1))
-        },
-        nothing,
-    )
+fn build_commit_report(ctx: &Ctx<'_>, fx: &mut Fixture, key: &Key, _: Option<usize>) -> Exchange {
+    let body = encode_with(|e| {
+        e.map(2).uint(1).uint(2).uint(2).uint(70);
+    });
+    ctx.c.call(key, op::COMMIT_REPORT, Some(fx.ch.id), body)
 }
 
-fn welcome_fetch(ctx: &Ctx<'_>) -> TestResult {
-    run_row(
-        ctx,
-        op::WELCOME_FETCH,
-        "welcome.fetch",
-        |ctx, fx, key, _| ctx.call_empty(key, op::WELCOME_FETCH, fx.ch.id),
-        nothing,
-    )
+fn build_msg_post(ctx: &Ctx<'_>, fx: &mut Fixture, key: &Key, leaf: Option<usize>) -> Exchange {
+    let env = ctx.envelope_from(&fx.ch, leaf.unwrap_or(0));
+    ctx.c
+        .call(key, op::MSG_POST, Some(fx.ch.id), msg_body(&env))
 }
 
-fn member_leave(ctx: &Ctx<'_>) -> TestResult {
-    run_row(
-        ctx,
-        op::MEMBER_LEAVE,
-        "member.leave",
-        |ctx, fx, key, _| ctx.call_empty(key, op::MEMBER_LEAVE, fx.ch.id),
-        nothing,
-    )
+fn build_log_fetch(ctx: &Ctx<'_>, fx: &mut Fixture, key: &Key, _: Option<usize>) -> Exchange {
+    ctx.c
+        .call(key, op::LOG_FETCH, Some(fx.ch.id), log_body(0, 1))
 }
 
-fn blob_put(ctx: &Ctx<'_>) -> TestResult {
-    run_row(
-        ctx,
-        op::BLOB_PUT,
-        "blob.put",
-        |ctx, fx, key, _| {
-            let data = ctx.c.random::<24>();
-            let body = encode_with(|e| {
-                e.map(1).uint(1).bytes(&data);
-            });
-            ctx.c.call(key, op::BLOB_PUT, Some(fx.ch.id), body)
-        },
-        nothing,
-    )
+fn build_welcome_fetch(ctx: &Ctx<'_>, fx: &mut Fixture, key: &Key, _: Option<usize>) -> Exchange {
+    ctx.call_empty(key, op::WELCOME_FETCH, fx.ch.id)
 }
 
-fn blob_get(ctx: &Ctx<'_>) -> TestResult {
-    run_row(
-        ctx,
-        op::BLOB_GET,
-        "blob.get",
-        |ctx, fx, key, _| {
-            let body = encode_with(|e| {
-                e.map(1).uint(1).bytes(&fx.blob);
-            });
-            ctx.c.call(key, op::BLOB_GET, Some(fx.ch.id), body)
-        },
-        nothing,
-    )
+fn build_member_leave(ctx: &Ctx<'_>, fx: &mut Fixture, key: &Key, _: Option<usize>) -> Exchange {
+    ctx.call_empty(key, op::MEMBER_LEAVE, fx.ch.id)
+}
+
+fn build_blob_put(ctx: &Ctx<'_>, fx: &mut Fixture, key: &Key, _: Option<usize>) -> Exchange {
+    let data = ctx.c.random::<24>();
+    let body = encode_with(|e| {
+        e.map(1).uint(1).bytes(&data);
+    });
+    ctx.c.call(key, op::BLOB_PUT, Some(fx.ch.id), body)
+}
+
+fn build_blob_get(ctx: &Ctx<'_>, fx: &mut Fixture, key: &Key, _: Option<usize>) -> Exchange {
+    let body = encode_with(|e| {
+        e.map(1).uint(1).bytes(&fx.blob);
+    });
+    ctx.c.call(key, op::BLOB_GET, Some(fx.ch.id), body)
 }
 
 #[cfg(test)]
