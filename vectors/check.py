@@ -1920,8 +1920,12 @@ def check_welcome(ck, d):
             ck.expect_reject(c, lambda: process_welcome(i, hx(i["welcome"]), hx(i["group_info_ct"]), anchor))
 
 
-def process_commit(i, cb):
-    """A member's steps of §6.9 on a commit, with the rules of §6.6 and §6.7."""
+def process_commit(i, cb, recovery=None):
+    """A member's steps of §6.9 on a commit, with the rules of §6.6 and §6.7.
+
+    With `recovery` ({"seq", "must_remove"}, from `recovery_base`), the commit is a recovery
+    commit of §6.9.3: key 11 is allowed, HRT-GRP-94 is checked after step 4, and a receiver the
+    commit removes gets ("removed", None)."""
     cid, n, host = hx(i["channel_id"]), i["base_epoch"], i["host_url"]
     roster = cbor2.loads(hx(i["base_roster_cbor"]))
     commit = decode(cb)
@@ -1931,7 +1935,7 @@ def process_commit(i, cb):
         raise Reject("malformed", "missing_key" if len(commit) < 3 else "length_exceeded")
     tbs_b, sig, tag = commit
     tbs = decode(tbs_b)
-    typed_map(tbs, range(1, 10), range(1, 11))
+    typed_map(tbs, range(1, 10), range(1, 11) if recovery is None else range(1, 12))
     if tbs[1] != 1:
         raise Reject("unsupported_version")
     if tbs[2] != 1:
@@ -1969,6 +1973,10 @@ def process_commit(i, cb):
     )
     if not authorised:
         raise Reject("forbidden")
+    if recovery is not None:
+        recovery_rules(tbs, roster[c], removes, recovery)
+        if i["receiver_leaf"] in removes:
+            return "removed", None
     kept = [l for l in range(len(roster)) if l not in removes]
     new_leaf = {l: j for j, l in enumerate(kept)}
     remaining = [new_leaf[l] for l in kept if l != c]
@@ -2159,12 +2167,300 @@ def check_ed25519(ck, d):
             ck.ok(cid, c["output"] == {"client": "accept", "host": host}, "output")
 
 
+# --------------------------------------------------------------------------- accumulated (§14.2.1)
+
+class Stream:
+    """SHAKE128 over "hearth/1 accumulated " || name, read in order (§14.2.1)."""
+
+    def __init__(self, name):
+        self.seed = b"hearth/1 accumulated " + name.encode()
+        self.buf = hashlib.shake_128(self.seed).digest(1 << 20)
+        self.pos = 0
+
+    def take(self, n):
+        while self.pos + n > len(self.buf):
+            self.buf = hashlib.shake_128(self.seed).digest(2 * len(self.buf))
+        out = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def byte(self):
+        return self.take(1)[0]
+
+    def below(self, n):
+        return int.from_bytes(self.take(2), "big") % max(n, 1)
+
+
+def acc_item(s, depth):
+    k = s.below(6 if depth < 3 else 4)
+    if k == 0:
+        cls = s.below(5)
+        return int.from_bytes(s.take(8), "big") >> (59, 56, 48, 32, 0)[cls]
+    if k == 1:
+        return s.take(s.below(24))
+    if k == 2:
+        return "".join(chr(0x20 + b % 95) for b in s.take(s.below(24)))
+    if k == 3:
+        return (False, True, None)[s.below(3)]
+    if k == 4:
+        return [acc_item(s, depth + 1) for _ in range(s.below(4))]
+    n = s.below(4)
+    m, key = {}, s.below(8)
+    for i in range(n):
+        if i > 0:
+            key += 1 + s.below(8)
+        m[key] = acc_item(s, depth + 1)
+    return m
+
+
+def acc_wire_input(s):
+    b = bytearray(enc(acc_item(s, 0)))
+    m = s.below(4)
+    if m == 1 and b:
+        pos = s.below(len(b))
+        b[pos] ^= 1 + s.below(255)
+    elif m == 2 and b:
+        del b[s.below(len(b)):]
+    elif m == 3:
+        b.append(s.byte())
+    return bytes(b)
+
+
+def acc_verdict(b):
+    try:
+        validate(b)
+        return "ok"
+    except Reject as r:
+        return r.detail or r.status
+
+
+def acc_wire(count):
+    s, h, accepted = Stream("wire"), hashlib.sha256(), 0
+    for _ in range(count):
+        b = acc_wire_input(s)
+        v = acc_verdict(b).encode()
+        accepted += v == b"ok"
+        h.update(len(b).to_bytes(2, "big") + b + bytes([len(v)]) + v)
+    return h.hexdigest(), accepted
+
+
+def acc_log(count):
+    s, h = Stream("log"), hashlib.sha256()
+    for _ in range(count):
+        prev = b"" if s.below(8) == 0 else s.take(32)
+        seq = 1 + s.below(65535)
+        kind = s.below(5)
+        b = s.take(s.below(64))
+        h.update(next_head(prev, seq, kind, b))
+    return h.hexdigest()
+
+
+def acc_schedule(count):
+    s, h = Stream("schedule"), hashlib.sha256()
+    for _ in range(count):
+        init_prev, commit_secret, gch, cth = s.take(32), s.take(32), s.take(32), s.take(32)
+        v = epoch_values(init_prev, commit_secret, gch, cth)
+        for k in sorted(v):
+            h.update(v[k])
+    return h.hexdigest()
+
+
+def acc_ratchet(count):
+    s, h = Stream("ratchet"), hashlib.sha256()
+    for _ in range(count):
+        app, leaf, g = s.take(32), s.byte(), s.below(16)
+        _, out = sender_chain(app, leaf, g)
+        last = out[-1]
+        h.update(last["chain_secret"] + last["key"] + last["nonce"])
+    return h.hexdigest()
+
+
+ACCUMULATED = {"wire": acc_wire, "log": acc_log, "schedule": acc_schedule, "ratchet": acc_ratchet}
+
+
+def check_accumulated(ck, d):
+    for c in d["cases"]:
+        fam = c["id"].removeprefix("accumulated-")
+
+        def f(fam=fam, c=c):
+            eq(c["inputs"]["stream"], f'SHAKE128("hearth/1 accumulated {fam}")', "stream")
+            got = ACCUMULATED[fam](c["inputs"]["count"])
+            if fam == "wire":
+                got, accepted = got
+                eq(accepted, c["output"]["accepted"], "accepted inputs")
+                eq(c["inputs"]["count"] - accepted, c["output"]["rejected"], "rejected inputs")
+            eq(got, c["output"]["sha256"], f"{fam} accumulated hash")
+        ck.run_positive(c, f)
+# --------------------------------------------------------------------------- recovery (§6.9.3)
+#
+# A member that rejected the named commit B holds epoch n and computes the recovery commit's
+# base from B's clear-text ops; one that accepted B holds epoch n+1 and only reads B's ops to
+# find its committer's and added leaves. Either way the recovery commit is then processed as
+# any commit (process_commit) on that base, with the salt 0x00 * 32 for init_secret and the
+# rules of HRT-GRP-94.
+
+
+def recovery_rules(tbs, committer_entry, removes, recovery):
+    """HRT-GRP-94: names the latest commit, removes its committer and every leaf it added, and
+    comes from an admin of the base roster; each violation is forbidden."""
+    if tbs.get(11) != recovery["seq"] or committer_entry[2] != 1 \
+            or not all(l in removes for l in recovery["must_remove"]):
+        raise Reject("forbidden")
+
+
+def _clear_ops(tbs):
+    ops = tbs[6]
+    return ([op[1] for op in ops if op[0] == 1], {op[1]: op[2] for op in ops if op[0] == 3},
+            [op[1] for op in ops if op[0] == 2], [op for op in ops if op[0] == 0],
+            [op[1] for op in ops if op[0] == 4])
+
+
+def recovery_base(i, named):
+    """The base of a recovery commit naming `named` (§6.9.3): roster, needs_update leaves, left
+    leaves, cth, ext, the receiver's leaf, and the leaves the recovery commit must remove."""
+    cid = hx(i["channel_id"])
+    roster = cbor2.loads(hx(i["roster_cbor"]))
+    gc = cbor2.loads(hx(i["group_context"]))
+    commit = decode(named)
+    tbs_b = commit[0]
+    tbs = decode(tbs_b)
+    c = tbs[5]
+    removes, roles, rotates, adds, exts = _clear_ops(tbs)
+    nu, left, me = set(i["needs_update_leaves"]), set(i["left_leaves"]), i["receiver_leaf"]
+    if i["receiver_accepted_named_commit"]:
+        # Holds B's epoch: B's committer moved down by the removed leaves below it; B's added
+        # leaves are the last ones; both must match the installed roster.
+        if tbs[4] + 1 != i["epoch"]:
+            raise Reject("forbidden")
+        c_new = c - len([l for l in removes if l < c])
+        first_added = len(roster) - len(adds)
+        if c_new >= first_added or roster[c_new][1] != tbs[7] or (rotates and roster[c_new][0] != rotates[0]) \
+                or any(roster[first_added + k][:3] != [a[1], a[2], a[3]] for k, a in enumerate(adds)):
+            raise Reject("forbidden")
+        return {"epoch": i["epoch"], "roster": roster, "nu": sorted(nu), "left": sorted(left), "cth": hx(i["cth"]),
+                "ext": gc[6], "me": me, "must_remove": sorted([c_new] + list(range(first_added, len(roster))))}
+    # Rejected B at steps 5 to 8: B passed steps 1 to 4 at epoch n; check that again (HRT-GRP-104),
+    # with the codes of §6.9.
+    if tbs[3] != cid:
+        raise Reject("malformed", "invalid_value")
+    if tbs[4] != i["epoch"]:
+        raise Reject("wrong_epoch")
+    if c >= len(roster):
+        raise Reject("unknown_sender")
+    if not ed_verify(roster[c][0], signing_input("commit", enc(tbs_b)), commit[1]):
+        raise Reject("bad_signature")
+    out, origin = [], []
+    for l, e in enumerate(roster):
+        if l in removes:
+            continue
+        e = list(e)
+        e[2] = roles.get(l, e[2])
+        if l == c:
+            e[1] = tbs[7]
+            if rotates:
+                e[0] = rotates[0]
+        out.append(e)
+        origin.append(l)
+    # The identities and certificates of B's added leaves are in B's CommitPrivate, which this
+    # member cannot read; the recovery commit removes these entries, so any value does.
+    for a in adds:
+        out.append([a[1], a[2], a[3], a[1], bytes(64)])
+    c_new = origin.index(c)
+    added = list(range(len(origin), len(out)))
+    return {"epoch": i["epoch"] + 1, "roster": out,
+            "nu": [j for j, l in enumerate(origin) if l in nu and l != c] + added,
+            "left": [j for j, l in enumerate(origin) if l in left], "cth": H("cth", enc([hx(i["cth"]), tbs_b])),
+            "ext": exts[0] if exts else gc[6], "me": origin.index(me), "must_remove": sorted([c_new] + added)}
+
+
+def process_recovery(i):
+    base = recovery_base(i, hx(i["named_commit"]))
+    cid = hx(i["channel_id"])
+    inp = {"channel_id": i["channel_id"], "base_epoch": base["epoch"], "host_url": i["host_url"],
+           "base_roster_cbor": enc(base["roster"]).hex(),
+           "base_group_context": enc([1, 1, cid, base["epoch"], b"", base["cth"], base["ext"]]).hex(),
+           "base_cth": base["cth"].hex(), "init_secret_prev": bytes(32).hex(), "receiver_leaf": base["me"],
+           "receiver_init_private_key": i.get("receiver_init_private_key", ""), "left_leaves": base["left"],
+           "base_needs_update_leaves": base["nu"]}
+    v, out = process_commit(inp, hx(i["recovery_commit"]), {"seq": i["named_seq"], "must_remove": base["must_remove"]})
+    return base, v, out
+
+
+def verify_report(i, b):
+    """A `report` entry (§6.13): a commit.report SignedRequest of this channel and host, signed
+    by a member key of the verifier's roster; returns (leaf, seq, code)."""
+    sr = decode(b)
+    key, req_b, sig = sr[1], sr[2], sr[3]
+    keys = [hx(k) for k in i["roster_member_keys"]]
+    if key not in keys:
+        raise Reject("unknown_sender")
+    if not ed_verify(key, signing_input("request", enc(req_b)), sig):
+        raise Reject("bad_signature")
+    req = decode(req_b)
+    if req[1] != 8 or req.get(3) != hx(i["channel_id"]) or req[2] != i["host_url"]:
+        raise Reject("malformed", "invalid_value")
+    body = req[6]
+    return keys.index(key), body[1], body[2]
+
+
+def check_recovery(ck, d):
+    for c in d["cases"]:
+        i, want = c["inputs"], c.get("output", {})
+        if "report" in i:
+            if c["result"] == "valid":
+                def f():
+                    eq(verify_report(i, hx(i["report"])), (want["reporter_leaf"], want["seq"], want["code"]), "report")
+                ck.run_positive(c, f)
+            else:
+                ck.expect_reject(c, lambda: verify_report(i, hx(i["report"])))
+        elif "commit" in i:  # the named commit B at a member of its base epoch
+            if c["result"] == "valid":
+                def f():
+                    v, out = process_commit(i, hx(i["commit"]))
+                    for k, x in v.items():
+                        if k != "nu":
+                            eq(x, hx(c["intermediates"][k]) if k in c["intermediates"] else x, k)
+                    eq(enc(out), hx(want["roster_cbor"]), "roster")
+                    eq(v["nu"], want["needs_update_leaves"], "needs_update")
+                    eq(v["10_epoch_authenticator"], hx(want["epoch_authenticator"]), "authenticator")
+                ck.run_positive(c, f)
+            else:
+                ck.expect_reject(c, lambda: process_commit(i, hx(i["commit"])))
+        elif c["result"] == "valid":
+            def f():
+                base, v, out = process_recovery(i)
+                if want["removed"]:
+                    eq(v, "removed", "removed")
+                    return
+                m = c["intermediates"]
+                eq(base["epoch"], m["00_base_epoch"], "base epoch")
+                eq([e[0] for e in base["roster"]], [hx(k) for k in m["00_base_member_keys"]], "base roster")
+                eq(base["cth"], hx(m["00_base_cth"]), "base cth")
+                eq(base["nu"], m["00_base_needs_update_leaves"], "base needs_update")
+                eq(base["must_remove"], m["00_must_remove"], "must remove")
+                for k, x in v.items():
+                    if k in m:
+                        eq(x, hx(m[k]), k)
+                eq(v["01_extract_prk"], extract(hx(m["00_salt"]), v["00_commit_secret"]), "salt")
+                eq(enc(out), hx(want["roster_cbor"]), "roster")
+                eq(v["nu"], want["needs_update_leaves"], "needs_update")
+                eq([e[0] for e in out].index(cbor2.loads(hx(i["roster_cbor"]))[i["receiver_leaf"]][0]),
+                   want["receiver_leaf"], "leaf")
+                eq(v["12_confirmation_tag"], hx(want["confirmation_tag"]), "tag")
+                eq(v["10_epoch_authenticator"], hx(want["epoch_authenticator"]), "authenticator")
+            ck.run_positive(c, f)
+        else:
+            ck.expect_reject(c, lambda: process_recovery(i))
+
+
 CHECKERS = {
     "wire": check_wire, "structures": check_wire, "labelled": check_labelled, "hpke": check_hpke,
     "keys": check_keys, "ed25519": check_ed25519, "invite": check_invite, "schedule": check_schedule, "ratchet": check_ratchet,
     "envelope": check_envelope, "log_chain": check_log_chain, "passive_client": check_passive,
     "host_verdict": check_host, "welcome": check_welcome,
     "commit": check_commit, "attachment": check_attachment, "host_url": check_host_url_family,
+    "accumulated": check_accumulated,
+    "recovery": check_recovery,
 }
 
 NOT_IMPLEMENTED = {

@@ -478,11 +478,10 @@ fn finish(run: &report::RunReport, format: Format, report_file: Option<&str>) ->
     };
     print!("{text}");
     if let Some(path) = report_file {
-        let md = report::markdown(run);
         let body = if path.ends_with(".html") || path.ends_with(".htm") {
-            format!("<!doctype html><meta charset=\"utf-8\"><title>Hearth conformance report</title><pre>{}</pre>\n", md.replace('&', "&amp;").replace('<', "&lt;"))
+            report::html(run)
         } else {
-            md
+            report::markdown(run)
         };
         if let Err(e) = std::fs::write(path, body) {
             return harness_error(&format!("cannot write {path}: {e}"));

@@ -68,9 +68,16 @@ pub const MUTANTS: &[(&str, &[&str])] = &[
     ),
     (
         "serve-non-member",
-        &["host.api.not-found.uniform", "host.op.member-leave.ok"],
+        &[
+            "host.api.not-found.uniform",
+            "host.op.member-leave.ok",
+            "host.authz.log-fetch",
+        ],
     ),
-    ("non-uniform-not-found", &["host.api.not-found.uniform"]),
+    (
+        "non-uniform-not-found",
+        &["host.api.not-found.uniform", "host.authz.msg-post"],
+    ),
     (
         "double-redeem",
         &[
@@ -117,6 +124,8 @@ pub const MUTANTS: &[(&str, &[&str])] = &[
         &[
             "host.member.removed.status",
             "host.member.removed.log-prefix",
+            "host.authz.blob-put",
+            "host.authz.log-fetch",
         ],
     ),
     (

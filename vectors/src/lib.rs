@@ -46,6 +46,8 @@ pub fn vector_files(scenario: &families::scenario::Scenario) -> R<Vec<VectorFile
         families::host::host_verdict_family()?,
         families::log::log_chain_family(scenario)?,
         families::log::passive_client_family(scenario)?,
+        families::accumulated::accumulated_family()?,
+        families::recovery::recovery_family()?,
     ])
 }
 

@@ -14,6 +14,7 @@ macro_rules! t {
 }
 
 pub mod api;
+pub mod authz;
 pub mod ed25519;
 pub mod fixtures;
 pub mod http;
@@ -53,6 +54,7 @@ pub fn all_tests() -> Vec<HostTestDef> {
     v.extend(ops_commit::tests());
     v.extend(ops_msg::tests());
     v.extend(membership::tests());
+    v.extend(authz::tests());
     v.extend(log::tests());
     v
 }

@@ -1,5 +1,6 @@
 //! One module per vector family.
 
+pub mod accumulated;
 pub mod attachment;
 pub mod commit;
 pub mod ed25519;
@@ -9,6 +10,9 @@ pub mod host_url;
 pub mod invite;
 pub mod log;
 pub mod prims;
+pub mod recovery;
+mod recovery_parts;
+mod recovery_worked;
 pub mod scenario;
 pub mod schedule;
 pub mod welcome;

@@ -822,6 +822,26 @@ impl Scenario {
             welcomes: vec![],
         });
         push_commit_step(&mut cx, "Alice removes Bob (epoch 5)", &out5.commit, seq5)?;
+        // Bob's side (§6.9.2): the removal sticks once he has processed the removing commit.
+        let held = gb.held_secrets();
+        ensure(
+            held == hearth_crypto::group::HeldSecrets::default(),
+            "Bob holds nothing after his removal",
+        )?;
+        if let Some(st) = cx.steps.last_mut() {
+            st.1.push(kv(
+                "Bob processes the commit",
+                "its RemoveOp names his leaf 1 after steps 1 to 4 passed: he is removed (§6.9.2)",
+            ));
+            st.1.push(kv(
+                "Bob's secrets and private keys of the channel after processing it",
+                "none (epoch secrets, chains, init and member keys deleted)",
+            ));
+            st.1.push(kv(
+                "the host, for 30 days after the commit",
+                format!("serves Bob's member key the log through seq {seq5} and answers every other request of it with status removed (21)"),
+            ));
+        }
         t += 60;
         send(
             &mut ga,
