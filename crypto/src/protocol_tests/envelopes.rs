@@ -331,6 +331,21 @@ fn danger_seal_forged_makes_what_receivers_must_reject() {
     assert!(g[1].open(&env.bytes).is_ok());
 }
 
+/// The harness's seal before the update commit: receivers reject it with `update_required`,
+/// and the sealer's own flag stays set (its next conforming seal still refuses).
+#[cfg(feature = "danger-forge")]
+#[test]
+fn danger_seal_before_update_is_update_required() {
+    let mut g = vec![create(1)];
+    add(&mut g, 0, 2);
+    assert!(g[1].seal(&text("too early"), 0).is_err());
+    let env = g[1]
+        .danger_seal_before_update(&text("too early"), 0)
+        .unwrap();
+    assert_eq!(code(g[0].open(&env.bytes)), ErrorCode::UPDATE_REQUIRED);
+    assert!(g[1].seal(&text("still too early"), 0).is_err());
+}
+
 #[test]
 fn page_batch_matches_single_hrt_crypto_24() {
     let mut g = channel(3);
