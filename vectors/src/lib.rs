@@ -46,6 +46,7 @@ pub fn vector_files(scenario: &families::scenario::Scenario) -> R<Vec<VectorFile
         families::host::host_verdict_family()?,
         families::log::log_chain_family(scenario)?,
         families::log::passive_client_family(scenario)?,
+        families::suite2::hpke_suite2_family()?,
     ])
 }
 

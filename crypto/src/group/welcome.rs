@@ -251,7 +251,8 @@ impl PendingMember {
             return Err(ProtocolError::UnsupportedSuite);
         }
         w.check_suite(suite)?; // HRT-WIRE-30
-                               // Step 1d (HRT-GRP-61): the invitation's channel id.
+        hearth_wire::check_group_info_ct(gi_ct.len(), suite)?; // HRT-WIRE-31
+                                                               // Step 1d (HRT-GRP-61): the invitation's channel id.
         if w.channel_id != *self.params.channel_id() {
             return Err(ProtocolError::WelcomeMismatch);
         }

@@ -280,6 +280,37 @@ fn xwing_init_key_failing_the_modulus_check_is_invalid_value_hrt_crypto_55() {
     );
 }
 
+/// HRT-WIRE-31: a GroupInfo ciphertext over the bound of the channel's suite is
+/// `length_exceeded` before it is opened (131,072 bytes in suite 1, 393,216 in suite 2).
+#[test]
+fn group_info_ct_over_the_suite_bound_is_length_exceeded_hrt_wire_31() {
+    for (suite, max) in [(SUITE_1, 131_072usize), (SUITE_2, 393_216)] {
+        let mut g = create_in(1, suite);
+        let (p, j) = invite_and_join(&mut g, 5);
+        let out = g
+            .commit(
+                vec![Change::Add {
+                    joiner: Box::new(j.confirm_sas_matches()),
+                    role: Role::Member,
+                }],
+                0,
+            )
+            .unwrap();
+        let w = &out.welcomes[0].1;
+        let r = p.accept_welcome(w, &vec![0; max + 1], None, 0).unwrap_err();
+        assert_eq!(
+            (r.error.code(), r.error.detail()),
+            (ErrorCode::MALFORMED, Some(ErrorCode::LENGTH_EXCEEDED))
+        );
+        // At the bound it is opened (and fails as a ciphertext).
+        let r = r
+            .pending
+            .accept_welcome(w, &vec![0; max], None, 0)
+            .unwrap_err();
+        assert_eq!(r.error.code(), ErrorCode::DECRYPT_FAILED);
+    }
+}
+
 /// HRT-CRYPTO-2, HRT-CRYPTO-56: suites other than 1 and 2 are `unsupported_suite` at creation.
 #[test]
 fn unknown_suite_is_unsupported_at_creation_hrt_crypto_2() {

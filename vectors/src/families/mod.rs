@@ -11,5 +11,6 @@ pub mod log;
 pub mod prims;
 pub mod scenario;
 pub mod schedule;
+pub mod suite2;
 pub mod welcome;
 pub mod wire;
