@@ -312,11 +312,7 @@ impl VectorFile {
         m.insert("schema".into(), Value::String(schema_id(self.family)));
         m.insert("spec_version".into(), Value::String(SPEC_VERSION.into()));
         // Every family is of suite 1 but suite 2's own (issue 18).
-        let suite = if self.family == SUITE_2_FAMILY {
-            2
-        } else {
-            1
-        };
+        let suite = if self.family == SUITE_2_FAMILY { 2 } else { 1 };
         m.insert("suite".into(), Value::from(suite));
         m.insert("generator".into(), Value::String(GENERATOR.into()));
         m.insert("family".into(), Value::String(self.family.into()));
