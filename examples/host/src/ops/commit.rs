@@ -83,7 +83,10 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
         return Err(Fail::Status(ErrorCode::UNSUPPORTED_SUITE));
     }
     // HRT-API-72: the sizes of the channel's suite, after its suite check.
-    check_sizes(t.suite, t, b)?;
+    // MUTANT ignore-suite-sizes (HRT-API-72): no size check.
+    if !mutant!(cx.host, IgnoreSuiteSizes) {
+        check_sizes(t.suite, t, b)?;
+    }
     // Check 3 (HRT-OP-32): the current epoch.
     // MUTANT accept-stale-epoch (HRT-OP-32): no check.
     if t.epoch.0 != ch.epoch && !mutant!(cx.host, AcceptStaleEpoch) {
