@@ -2451,6 +2451,122 @@ def check_recovery(ck, d):
             ck.run_positive(c, f)
         else:
             ck.expect_reject(c, lambda: process_recovery(i))
+# --------------------------------------------------------------------------- suite 2 (X-Wing)
+# X-Wing (draft-connolly-cfrg-xwing-kem) from ML-KEM-768 of the pure-Python kyber-py package
+# (FIPS 203), X25519 of `cryptography` and SHA3 of hashlib; HPKE over it with kem_id 0x647a
+# (draft-ietf-hpke-pq). Independent of the Rust code: only the published constructions.
+
+XWING_LABEL = b"\\.//^\\"
+XWING_HPKE_SUITE = b"HPKE\x64\x7a\x00\x01\x00\x02"
+
+
+def mlkem768():
+    from kyber_py.ml_kem import ML_KEM_768  # imported here: only suite 2 needs it
+    return ML_KEM_768
+
+
+def x25519_raw(sk, pk):
+    """X25519 without the all-zero check: X-Wing does not reject it (draft §5.3)."""
+    try:
+        return X25519PrivateKey.from_private_bytes(sk).exchange(X25519PublicKey.from_public_bytes(pk))
+    except ValueError:
+        return bytes(32)
+
+
+def xwing_expand(seed):
+    ex = hashlib.shake_256(seed).digest(96)
+    ek, dk = mlkem768()._keygen_internal(ex[:32], ex[32:64])
+    sk_x = ex[64:96]
+    return ek, dk, sk_x, x_pub(sk_x)
+
+
+def xwing_combiner(ss_m, ss_x, ct_x, pk_x):
+    return hashlib.sha3_256(ss_m + ss_x + ct_x + pk_x + XWING_LABEL).digest()
+
+
+def mlkem_ek_ok(ek):
+    """FIPS 203 §7.2: every 12-bit coefficient of the encapsulation key is below q = 3329."""
+    if len(ek) != 1184:
+        return False
+    t = ek[:1152]
+    for i in range(0, len(t), 3):
+        a, b, c = t[i], t[i + 1], t[i + 2]
+        if (a | (b & 0x0F) << 8) >= 3329 or (b >> 4 | c << 4) >= 3329:
+            return False
+    return True
+
+
+def xwing_encap(pk, eseed):
+    if len(pk) != 1216 or not mlkem_ek_ok(pk[:1184]):
+        raise Reject("malformed", "invalid_value")
+    ek_m, pk_x = pk[:1184], pk[1184:]
+    ss_m, ct_m = mlkem768()._encaps_internal(ek_m, eseed[:32])
+    ek_x = eseed[32:64]
+    ct_x = x_pub(ek_x)
+    ss_x = x25519_raw(ek_x, pk_x)
+    return xwing_combiner(ss_m, ss_x, ct_x, pk_x), ct_m + ct_x
+
+
+def xwing_decap(ct, seed):
+    if len(ct) != 1120:
+        raise Reject("malformed", "wrong_size")
+    _, dk, sk_x, pk_x = xwing_expand(seed)
+    ss_m = mlkem768().decaps(dk, ct[:1088])
+    ct_x = ct[1088:]
+    return xwing_combiner(ss_m, x25519_raw(sk_x, ct_x), ct_x, pk_x)
+
+
+def xwing_schedule(shared, info):
+    """RFC 9180 §5.1 KeySchedule, Base mode, under suite 2's HPKE suite_id."""
+    sid = XWING_HPKE_SUITE
+    ctx = bytes([0]) + lextract(sid, b"", b"psk_id_hash", b"") + lextract(sid, b"", b"info_hash", info)
+    secret = lextract(sid, shared, b"secret", b"")
+    return lexpand(sid, secret, b"key", ctx, 32), lexpand(sid, secret, b"base_nonce", ctx, 12)
+
+
+def kem_enc_len_ok(b):
+    """A kem-enc decodes at 32 or 1,120 bytes (HRT-WIRE-29)."""
+    v = decode(b)
+    if not isinstance(v, bytes):
+        raise Reject("malformed", "wrong_type")
+    if len(v) > 1120:
+        raise Reject("malformed", "length_exceeded")
+    if len(v) not in (32, 1120):
+        raise Reject("malformed", "wrong_size")
+    return v
+
+
+def check_hpke_suite2(ck, d):
+    ck.ok("hpke_suite2:suite", d["suite"] == 2, "the family is suite 2's")
+    for c in d["cases"]:
+        i, cid = c["inputs"], c["id"]
+        if cid == "suite2-init-key-of-seed":
+            def f():
+                ek, _, _, pk_x = xwing_expand(hx(i["seed"]))
+                eq(ek + pk_x, hx(c["output"]["public_key"]), "public key")
+            ck.run_positive(c, f)
+        elif cid == "suite2-init-key-modulus":
+            ck.expect_reject(c, lambda: xwing_encap(hx(i["public_key"]), bytes(64)))
+        elif cid == "suite2-kem-enc-wrong-size":
+            ck.expect_reject(c, lambda: kem_enc_len_ok(hx(i["kem_enc"])))
+        elif c["result"] == "valid":
+            def f():
+                ek, _, _, pk_x = xwing_expand(hx(i["seed_r"]))
+                eq(ek + pk_x, hx(i["pk_r"]), "pk_r")
+                ss, enc_ = xwing_encap(hx(i["pk_r"]), hx(i["eseed"]))
+                eq(ss, hx(c["intermediates"]["shared_secret"]), "shared_secret")
+                eq(enc_, hx(c["output"]["enc"]), "enc")
+                key, nonce = xwing_schedule(ss, hx(i["info"]))
+                eq(AESGCM(key).encrypt(nonce, hx(i["pt"]), hx(i["aad"])), hx(c["output"]["ct"]), "ct")
+                ss2 = xwing_decap(enc_, hx(i["seed_r"]))
+                eq(ss2, ss, "decapsulation")
+            ck.run_positive(c, f)
+        else:
+            def f():
+                ss = xwing_decap(hx(i["enc"]), hx(i["seed_r"]))
+                key, nonce = xwing_schedule(ss, hx(i["info"]))
+                aes_open(key, nonce, hx(i["aad"]), hx(i["ct"]))
+            ck.expect_reject(c, f)
 
 
 CHECKERS = {
@@ -2461,6 +2577,7 @@ CHECKERS = {
     "commit": check_commit, "attachment": check_attachment, "host_url": check_host_url_family,
     "accumulated": check_accumulated,
     "recovery": check_recovery,
+    "hpke_suite2": check_hpke_suite2,
 }
 
 NOT_IMPLEMENTED = {

@@ -13,7 +13,6 @@ pub const EXEMPT: &[(&str, &str)] = &[
     ("HRT-API-50", "durability across a crash cannot be induced over HTTP"),
     ("HRT-API-51", "the harness cannot make the host's storage fail"),
     ("HRT-OP-60", "needs a pending join 30 days old; the host's clock cannot be moved over the wire"),
-    ("HRT-API-72", "needs a host that lists suite 2 and suite-2 commits from the suite's builder; the reference host lists suite 1 only until issue 18's host step, which adds the test"),
     ("HRT-INV-61", "a restore of the host's storage from a backup cannot be induced over HTTP; the reference host's handling is tested in examples/host/tests/restore.rs"),
 ];
 

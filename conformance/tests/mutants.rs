@@ -149,6 +149,13 @@ pub const MUTANTS: &[(&str, &[&str])] = &[
         ],
     ),
     ("unbounded-page", &["host.log.page-bytes"]),
+    (
+        "ignore-suite-sizes",
+        &[
+            "host.suite.suite-1-wrong-sizes",
+            "host.suite.suite-2-wrong-sizes",
+        ],
+    ),
 ];
 
 /// Variants of the reference host that are not violations and must pass the whole suite: the

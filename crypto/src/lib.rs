@@ -1,7 +1,8 @@
 //! # hearth-crypto
 //!
-//! Hearth's cryptography (spec §3 to §7) on suite 1: DHKEM(X25519, HKDF-SHA256),
-//! HKDF-SHA256, AES-256-GCM and Ed25519.
+//! Hearth's cryptography (spec §3 to §7) on suite 1 (DHKEM(X25519, HKDF-SHA256),
+//! HKDF-SHA256, AES-256-GCM and Ed25519) and suite 2 (X-Wing for init keys, commit seals and
+//! Welcomes, the rest as suite 1; [`Group::create_with_suite`]).
 //!
 //! What an application uses:
 //!
@@ -50,6 +51,7 @@ pub mod error;
 pub mod group;
 pub mod hazmat;
 pub mod invite;
+mod kem;
 pub mod keys;
 pub mod log;
 mod persist;

@@ -21,7 +21,8 @@ use hearth_wire::{validate, Decoder, Encoder, Profile, WireError, MAX_DEPTH};
 use zeroize::Zeroizing;
 
 use crate::error::ProtocolError;
-use crate::keys::{IdentityKey, InitKey, MemberKey};
+use crate::kem::GroupInitKey;
+use crate::keys::{IdentityKey, MemberKey};
 use crate::secret::Secret;
 
 /// The format version written first in every saved state.
@@ -104,9 +105,9 @@ impl Writer {
         self.secret(k.signing_key().seed())
     }
 
-    /// Writes the secret of an init key.
-    pub(crate) fn init_key(&mut self, k: &InitKey) -> &mut Self {
-        let s = k.secret_key().to_bytes();
+    /// Writes the secret of an init key (an X25519 scalar, or an X-Wing seed).
+    pub(crate) fn init_key(&mut self, k: &GroupInitKey) -> &mut Self {
+        let s = k.to_secret();
         self.secret(s.as_bytes())
     }
 
@@ -219,12 +220,10 @@ pub(crate) fn member_key(d: &mut Decoder<'_>) -> R<MemberKey> {
     Ok(MemberKey::from_seed(secret::<32>(d)?.as_bytes()))
 }
 
-/// Reads an init key secret.
-pub(crate) fn init_key(d: &mut Decoder<'_>) -> R<InitKey> {
+/// Reads an init key secret of the channel's `suite`.
+pub(crate) fn init_key(d: &mut Decoder<'_>, suite: hearth_wire::Suite) -> R<GroupInitKey> {
     let s = secret::<32>(d)?;
-    Ok(InitKey::from_secret(
-        crate::hazmat::x25519::SecretKey::from_bytes(*s.as_bytes()),
-    ))
+    Ok(GroupInitKey::from_secret(suite, &s)?)
 }
 
 /// Reads `[]` as `None` and `[x]` as `Some(x)`.

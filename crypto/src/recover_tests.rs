@@ -88,7 +88,7 @@ fn members_who_accepted_and_who_rejected_converge_hrt_grp_94() {
     g[2].process_commit(&b).unwrap();
     let own = g[1].keys.as_ref().unwrap().init_key.clone();
     g[1].keys.as_mut().unwrap().init_key =
-        crate::keys::InitKey::generate_with(&mut crate::protocol_tests::rng(99));
+        crate::keys::InitKey::generate_with(&mut crate::protocol_tests::rng(99)).into();
     assert_eq!(code(g[1].process_commit(&b)), ErrorCode::DECRYPT_FAILED);
     g[1].keys.as_mut().unwrap().init_key = own;
     // The admin accepted B; it recovers from epoch n+1.

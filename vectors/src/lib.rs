@@ -48,6 +48,7 @@ pub fn vector_files(scenario: &families::scenario::Scenario) -> R<Vec<VectorFile
         families::log::passive_client_family(scenario)?,
         families::accumulated::accumulated_family()?,
         families::recovery::recovery_family()?,
+        families::suite2::hpke_suite2_family()?,
     ])
 }
 

@@ -13,9 +13,12 @@ use crate::types::{
     ChannelId, ConversationId, EdPublic, Epoch, Hash, Leaf, Role, Seq, Signature, Suite,
 };
 
-/// `group-info-ct = bstr .size (16..131072)`: the AEAD ciphertext of `SignedGroupInfo` under the
+/// `group-info-ct = bstr .size (16..393216)`: the AEAD ciphertext of `SignedGroupInfo` under the
 /// welcome key, one per commit, shared by its Welcomes (spec §6.11, HRT-GRP-78, HRT-GRP-80).
-pub type GroupInfoCt = BoundedBytes<16, 131072>;
+/// The decoder accepts the largest bound of any suite; the bound of the channel's suite
+/// (131,072 bytes in suite 1) is [`crate::check_group_info_ct`], once the suite is known
+/// (HRT-WIRE-31).
+pub type GroupInfoCt = BoundedBytes<16, 393216>;
 
 wire_array!(
     /// `RosterEntry = [member-key, init-key, role, identity, cert]`.

@@ -38,6 +38,26 @@ pub fn kem_sizes(suite: Suite) -> Result<(usize, usize), WireError> {
     }
 }
 
+/// The bound of a `group-info-ct` in a channel of `suite` (HRT-WIRE-31, spec §8.6): 131,072
+/// bytes in suite 1, 393,216 in suite 2.
+pub fn group_info_ct_max(suite: Suite) -> Result<usize, WireError> {
+    match suite {
+        Suite::X25519_SHA256_AES256GCM_ED25519 => Ok(131_072),
+        Suite::XWING_SHA256_AES256GCM_ED25519 => Ok(393_216),
+        _ => Err(WireError::UnsupportedSuite),
+    }
+}
+
+/// Checks a `group-info-ct` of `len` bytes against the bound of `suite` (HRT-WIRE-31): longer
+/// is [`WireError::LengthExceeded`].
+pub fn check_group_info_ct(len: usize, suite: Suite) -> Result<(), WireError> {
+    if len > group_info_ct_max(suite)? {
+        Err(WireError::LengthExceeded)
+    } else {
+        Ok(())
+    }
+}
+
 /// `init-pub = x-pub / xwing-pub`: an init key, 32 bytes in suite 1, 1,216 in suite 2.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -161,6 +181,25 @@ mod tests {
         let mut e = Encoder::new();
         e.bytes(&vec![7u8; len]);
         e.into_bytes()
+    }
+
+    /// HRT-WIRE-31: the GroupInfo ciphertext's bound follows the suite.
+    #[test]
+    fn group_info_ct_bound_by_suite() {
+        assert_eq!(check_group_info_ct(131_072, S1), Ok(()));
+        assert_eq!(
+            check_group_info_ct(131_073, S1),
+            Err(WireError::LengthExceeded)
+        );
+        assert_eq!(check_group_info_ct(393_216, S2), Ok(()));
+        assert_eq!(
+            check_group_info_ct(393_217, S2),
+            Err(WireError::LengthExceeded)
+        );
+        assert_eq!(
+            check_group_info_ct(16, Suite(3)),
+            Err(WireError::UnsupportedSuite)
+        );
     }
 
     #[test]

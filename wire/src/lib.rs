@@ -47,6 +47,9 @@ pub use decode::{Decoder, MapDecoder};
 pub use encode::{encode_with, Encoder};
 pub use error::WireError;
 pub use ext::ExtMap;
-pub use kem::{kem_sizes, KemEnc, KemPublic, KemSealed, XWingEnc, XWingPublic};
+pub use kem::{
+    check_group_info_ct, group_info_ct_max, kem_sizes, KemEnc, KemPublic, KemSealed, XWingEnc,
+    XWingPublic,
+};
 pub use types::*;
 pub use validate::{validate, Profile, MAX_DEPTH};

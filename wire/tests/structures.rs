@@ -376,9 +376,23 @@ fn hrt_inv_54_and_11_invite_uri_payload_errors() {
     );
     assert_eq!(Invite::decode(&inv), Err(WireError::UnsupportedVersion));
     let mut inv = common::invite().to_vec();
-    inv[2] = 0x02;
+    inv[2] = 0x03;
     assert_eq!(
         InviteUri::parse(&framed(&inv)),
+        Err(WireError::UnsupportedSuite)
+    );
+    // Suite 2 has suite 1's layout (HRT-WIRE-32): it parses, unless the reader implements
+    // suite 1 only (HRT-INV-56).
+    inv[2] = 0x02;
+    assert_eq!(
+        InviteUri::parse(&framed(&inv)).map(|u| u.invite.suite),
+        Ok(hearth_wire::Suite::XWING_SHA256_AES256GCM_ED25519)
+    );
+    assert_eq!(
+        InviteUri::parse_for_suites(
+            &framed(&inv),
+            &[hearth_wire::Suite::X25519_SHA256_AES256GCM_ED25519]
+        ),
         Err(WireError::UnsupportedSuite)
     );
 }

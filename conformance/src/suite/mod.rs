@@ -25,6 +25,7 @@ pub mod ops_channel;
 pub mod ops_commit;
 pub mod ops_invite;
 pub mod ops_msg;
+pub mod ops_suite;
 pub mod wire;
 
 use std::time::Instant;
@@ -52,6 +53,7 @@ pub fn all_tests() -> Vec<HostTestDef> {
     v.extend(ops_channel::tests());
     v.extend(ops_invite::tests());
     v.extend(ops_commit::tests());
+    v.extend(ops_suite::tests());
     v.extend(ops_msg::tests());
     v.extend(membership::tests());
     v.extend(authz::tests());

@@ -5,18 +5,18 @@ use hearth_wire::group::{AddedIdentity, Commit, CommitPrivate, CommitTbs, GroupO
 use hearth_wire::request::{CommitPostBody, WelcomeFor};
 use hearth_wire::{
     encode_with, BoundedBytes, BoundedVec, ConversationId, EdPublic, Embedded, Epoch, ExtMap, Hash,
-    KemSealed, Leaf, Role, Seq, SignedBytes, Version, WireDecode, WireEncode, XPublic,
+    Leaf, Role, Seq, SignedBytes, Version, WireDecode, WireEncode,
 };
 
 use super::roster::{apply, authorised, well_formed, Member, Origin, Plan};
 use super::schedule::{CommitSecret, EpochKeys, InitSecret};
-use super::{group_context, welcome, EpochState, Group, Status, SUITE_1};
+use super::{group_context, welcome, EpochState, Group, Status};
 use crate::error::{Misuse, ProtocolError};
-use crate::hazmat::hpke::{Hpke, Mode};
 use crate::hazmat::label;
 use crate::hazmat::labelled::{bstr, h, sign_with_label};
 use crate::invite::ConfirmedJoin;
-use crate::keys::{InitKey, MemberKey};
+use crate::kem::{seal_to, GroupInitKey, SealError};
+use crate::keys::MemberKey;
 use crate::ratchet::EpochRatchets;
 
 /// One change a commit makes (spec §6.6). Leaves are leaves of the current epoch.
@@ -107,7 +107,7 @@ pub(crate) struct PendingCommit {
     pub(crate) commit_bytes: Vec<u8>,
     pub(crate) next: EpochState,
     pub(crate) me_new: usize,
-    pub(crate) new_init: InitKey,
+    pub(crate) new_init: GroupInitKey,
     pub(crate) new_member_key: Option<MemberKey>,
     pub(crate) created_at: u64,
 }
@@ -264,10 +264,15 @@ impl Group {
                         return Err(Misuse::WrongChannel.into());
                     }
                     draft.conversation = Some(joiner.conversation);
+                    // The join answers an invitation of this channel, so of its suite
+                    // (HRT-WIRE-30).
+                    if joiner.init_key.check_suite(self.params.suite).is_err() {
+                        return Err(Misuse::WrongChannel.into());
+                    }
                     // HRT-INV-45: exactly JoinRequest keys 2 and 3, and 1 and 4.
                     draft.ops.push(GroupOp::Add {
                         member_key: EdPublic(*joiner.member_key.as_bytes()),
-                        init_key: joiner.init_key.into(),
+                        init_key: joiner.init_key.clone(),
                         role,
                     });
                     draft.added.push(AddedIdentity {
@@ -328,9 +333,9 @@ impl Group {
         let base = &b.entries;
         // Step 1: fresh material (HRT-GRP-16, HRT-GRP-17).
         let commit_secret = CommitSecret::random(&mut self.rng);
-        let new_init = InitKey::generate_with(&mut self.rng);
-        let new_init_pub = XPublic(*new_init.public_key().as_bytes());
-        let plan = match well_formed(base, c, &draft.ops, &new_init_pub.into()) {
+        let new_init = GroupInitKey::generate_with(self.params.suite, &mut self.rng)?;
+        let new_init_pub = new_init.public();
+        let plan = match well_formed(base, c, &draft.ops, &new_init_pub) {
             Ok(p) => p,
             Err(_) if check => return Err(Misuse::IllFormedCommit.into()),
             Err(e) => return Err(e),
@@ -373,35 +378,29 @@ impl Group {
         for (j, _) in plan.remaining() {
             let pk = new_entries
                 .get(j)
-                .and_then(|e| e.init_key.as_x25519().ok())
-                .map(|k| crate::hazmat::x25519::PublicKey::from_bytes(k.0))
+                .map(|e| &e.init_key)
                 .ok_or(Misuse::IllFormedCommit)?;
-            let (enc, ct) = Hpke::SUITE_1
-                .seal_with_rng(
-                    &mut self.rng,
-                    Mode::Base,
-                    &pk,
-                    &commit_seal_info(&cid, n + 1, j),
-                    &[],
-                    commit_secret.0.as_bytes(),
-                    &[],
-                    &[],
-                )
-                .map_err(|_| Misuse::NonContributory)?;
-            sealed.push(KemSealed {
-                enc: XPublic(*enc.as_bytes()).into(),
-                ct: BoundedBytes::new(ct)?,
-            });
+            let s = seal_to(
+                &mut self.rng,
+                pk,
+                &commit_seal_info(&cid, n + 1, j),
+                commit_secret.0.as_bytes(),
+            )
+            .map_err(|e| match e {
+                SealError::Protocol(e) => e,
+                SealError::Crypto => Misuse::NonContributory.into(),
+            })?;
+            sealed.push(s);
         }
         // Step 5: the signed part, signed with the base epoch's member key (HRT-GRP-22).
         let tbs = CommitTbs {
             version: Version,
-            suite: SUITE_1,
+            suite: self.params.suite,
             channel_id: self.params.channel_id,
             epoch: Epoch(n),
             committer: Leaf(c as u8),
             ops: BoundedVec::new(draft.ops)?,
-            init_key: new_init_pub.into(),
+            init_key: new_init_pub,
             sealed: BoundedVec::new(sealed)?,
             private_ct: BoundedBytes::new(private_ct)?,
             ext: None,

@@ -27,6 +27,7 @@ impl Group {
             &mut self.rng,
             host_url,
             channel_id,
+            self.params.suite,
             fpr,
             conversation,
             expires,
@@ -76,11 +77,12 @@ impl PendingMember {
             sas,
             identity,
             member_key,
+            suite,
             init_key,
             rng,
         } = j;
         let pending = PendingMember {
-            params: ChannelParams::new(host_url, channel_id),
+            params: ChannelParams::with_suite(host_url, channel_id, suite)?,
             inviter_fpr,
             conversation,
             sas,

@@ -47,21 +47,18 @@ use zeroize::Zeroizing;
 use crate::error::{Misuse, ProtocolError};
 use crate::hazmat::label::{self, ExporterLabel};
 use crate::hazmat::labelled::h;
-use crate::keys::{
-    Fingerprint, IdentityKey, IdentityPublicKey, InitKey, MemberKey, MemberPublicKey,
-};
+use crate::keys::{Fingerprint, IdentityKey, IdentityPublicKey, MemberKey, MemberPublicKey};
 use crate::ratchet::EpochRatchets;
 use crate::rng::HearthRng;
 
 use self::commit::PendingCommit;
 use self::roster::{roster_hash, Member};
 use self::schedule::{EpochAuthenticator, EpochSecret, EpochSecrets};
+pub(crate) use crate::kem::GroupInitKey;
 
 pub use self::commit::{Change, CommitOutcome, CommitOutput};
 pub use self::welcome::PendingMember;
-
-/// Suite 1 (spec §3.1), the only suite of version 1.
-pub const SUITE_1: Suite = Suite::X25519_SHA256_AES256GCM_ED25519;
+pub use crate::kem::{SUITE_1, SUITE_2};
 
 /// After this many application messages since its last commit a member must commit
 /// (HRT-RAT-18).
@@ -74,6 +71,7 @@ pub const UPDATE_AFTER_SECS: u64 = 7 * 24 * 3600;
 pub struct ChannelParams {
     pub(crate) host_url: HostUrl,
     pub(crate) channel_id: ChannelId,
+    pub(crate) suite: Suite,
 }
 
 impl ChannelParams {
@@ -82,7 +80,23 @@ impl ChannelParams {
         Self {
             host_url,
             channel_id,
+            suite: SUITE_1,
         }
+    }
+
+    /// The parameters of a channel of `suite` (spec §11.2): [`SUITE_1`] or [`SUITE_2`]; any
+    /// other suite is `unsupported_suite` (HRT-CRYPTO-2, HRT-CRYPTO-56).
+    pub fn with_suite(
+        host_url: HostUrl,
+        channel_id: ChannelId,
+        suite: Suite,
+    ) -> Result<Self, ProtocolError> {
+        crate::kem::implemented(suite)?;
+        Ok(Self {
+            host_url,
+            channel_id,
+            suite,
+        })
     }
 
     /// The canonical host URL.
@@ -95,9 +109,9 @@ impl ChannelParams {
         &self.channel_id
     }
 
-    /// The channel's suite (always suite 1 in this version).
+    /// The channel's suite, fixed at creation (spec §11.2).
     pub fn suite(&self) -> Suite {
-        SUITE_1
+        self.suite
     }
 }
 
@@ -147,7 +161,7 @@ pub(crate) fn group_context(
 ) -> Result<(GroupContext, [u8; 32]), ProtocolError> {
     let gc = GroupContext {
         version: Version,
-        suite: SUITE_1,
+        suite: params.suite,
         channel_id: params.channel_id,
         epoch: Epoch(epoch),
         roster_hash: hearth_wire::Hash(roster_hash(entries.iter(), needs_update)),
@@ -196,7 +210,8 @@ pub struct HeldSecrets {
     pub chains: Vec<(u8, u64)>,
     /// `(leaf, generation)` of every stored skipped message key.
     pub skipped_keys: Vec<(u8, u64)>,
-    /// The public halves of the init private keys held (current, and a pending one).
+    /// The public halves of the init private keys held (current, and a pending one); in
+    /// suite 2 the X25519 half (the last 32 bytes) of each X-Wing public key.
     pub init_keys: Vec<[u8; 32]>,
     /// The public halves of the member private keys held.
     pub member_keys: Vec<[u8; 32]>,
@@ -222,7 +237,7 @@ pub struct Group {
 #[derive(Clone)]
 pub(crate) struct OwnKeys {
     pub(crate) member_key: MemberKey,
-    pub(crate) init_key: InitKey,
+    pub(crate) init_key: GroupInitKey,
 }
 
 impl Group {
@@ -234,7 +249,19 @@ impl Group {
         identity: IdentityKey,
         now: u64,
     ) -> Result<Self, ProtocolError> {
-        Self::create_with_rng(host_url, identity, now, HearthRng::os())
+        Self::create_with_rng(host_url, identity, now, SUITE_1, HearthRng::os())
+    }
+
+    /// [`Group::create`] for a channel of `suite` ([`SUITE_1`] or [`SUITE_2`], spec §11.2);
+    /// any other suite is `unsupported_suite`. The suite is fixed for the channel's life
+    /// (HRT-EXT-7).
+    pub fn create_with_suite(
+        host_url: HostUrl,
+        identity: IdentityKey,
+        now: u64,
+        suite: Suite,
+    ) -> Result<Self, ProtocolError> {
+        Self::create_with_rng(host_url, identity, now, suite, HearthRng::os())
     }
 
     /// DANGER: [`Group::create`] with an injected generator, for reproducible vectors.
@@ -246,27 +273,42 @@ impl Group {
         now: u64,
         rng: HearthRng,
     ) -> Result<Self, ProtocolError> {
-        Self::create_with_rng(host_url, identity, now, rng)
+        Self::create_with_rng(host_url, identity, now, SUITE_1, rng)
+    }
+
+    /// DANGER: [`Group::create_with_suite`] with an injected generator, for reproducible
+    /// vectors.
+    #[cfg(any(test, feature = "danger-deterministic"))]
+    #[doc(hidden)]
+    pub fn danger_create_with_suite_rng(
+        host_url: HostUrl,
+        identity: IdentityKey,
+        now: u64,
+        suite: Suite,
+        rng: HearthRng,
+    ) -> Result<Self, ProtocolError> {
+        Self::create_with_rng(host_url, identity, now, suite, rng)
     }
 
     fn create_with_rng(
         host_url: HostUrl,
         identity: IdentityKey,
         now: u64,
+        suite: Suite,
         mut rng: HearthRng,
     ) -> Result<Self, ProtocolError> {
         use rand_core::RngCore;
         // Step 1: channel id, member key, init key, certificate (HRT-KEY-4, HRT-KEY-11).
         let mut id = [0u8; 16];
         rng.fill_bytes(&mut id);
-        let params = ChannelParams::new(host_url, ChannelId(id));
+        let params = ChannelParams::with_suite(host_url, ChannelId(id), suite)?;
         let member_key = MemberKey::generate_with(&mut rng);
-        let init_key = InitKey::generate_with(&mut rng);
+        let init_key = GroupInitKey::generate_with(suite, &mut rng)?;
         let cert = identity.certify_member(params.host_url(), &id, &member_key.public_key());
         // Step 2: Roster[0] (HRT-GRP-85).
         let entry = RosterEntry {
             member_key: hearth_wire::EdPublic(*member_key.public_key().as_bytes()),
-            init_key: hearth_wire::XPublic(*init_key.public_key().as_bytes()).into(),
+            init_key: init_key.public(),
             role: Role::Admin,
             identity: hearth_wire::EdPublic(*identity.public_key().as_bytes()),
             cert: hearth_wire::Signature(cert.to_bytes()),
@@ -467,12 +509,12 @@ impl Group {
             out.skipped_keys = s.ratchets.held_skipped();
         }
         if let Some(k) = &self.keys {
-            out.init_keys.push(*k.init_key.public_key().as_bytes());
+            out.init_keys.push(k.init_key.held_id());
             out.member_keys.push(*k.member_key.public_key().as_bytes());
         }
         if let Some(p) = &self.pending {
             out.pending_commit = true;
-            out.init_keys.push(*p.new_init.public_key().as_bytes());
+            out.init_keys.push(p.new_init.held_id());
             if let Some(mk) = &p.new_member_key {
                 out.member_keys.push(*mk.public_key().as_bytes());
             }

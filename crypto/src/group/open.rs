@@ -7,7 +7,7 @@ use hearth_wire::envelope::{
 use hearth_wire::{Decoder, Leaf, Unverified, WireDecode};
 
 use super::seal::{msg_content, nonce};
-use super::{EpochState, Group, SUITE_1};
+use super::{EpochState, Group};
 #[cfg(feature = "danger-forge")]
 use crate::envelope::InnerSignature;
 use crate::envelope::{message_ref, Opened};
@@ -85,7 +85,7 @@ fn decrypt(
     // Steps 1, 2 (HRT-MSG-11): the decoder checks the version after the structure.
     let env = Envelope::decode(bytes)?;
     // Step 3 (HRT-MSG-12).
-    if env.suite != SUITE_1 {
+    if env.suite != group.params.suite {
         return Err(ProtocolError::UnsupportedSuite);
     }
     // Step 4 (HRT-MSG-13).

@@ -4,7 +4,7 @@
 //! ```text
 //! group    = [params, identity-seed, status, me, sent_since_commit, last_commit_time,
 //!             [? own-keys], [? epoch], [? pending]]
-//! params   = [host_url, channel_id]
+//! params   = [host_url, channel_id, ? suite]                ; suite absent for suite 1
 //! status   = [0] / [1] / [2, err-code]                      ; active / removed / halted
 //! own-keys = [member-key-seed, init-key-secret]
 //! epoch    = [[1*256 RosterEntry], bstr .cbor GroupContext, gc_hash,
@@ -28,7 +28,8 @@ use super::roster::{roster_hash, Member, MAX_MEMBERS};
 use super::schedule::EpochSecrets;
 use super::{gc_hash, ChannelParams, EpochState, Group, OwnKeys, PendingMember, Status, SUITE_1};
 use crate::error::ProtocolError;
-use crate::keys::{IdentityKey, InitKey, MemberKey};
+use crate::kem::GroupInitKey;
+use crate::keys::{IdentityKey, MemberKey};
 use crate::persist::{
     self, ensure, Corrupt, SavedState, Writer, KIND_GROUP, KIND_PENDING_MEMBER, R,
 };
@@ -130,6 +131,7 @@ impl PendingMember {
                 .and_then(crate::invite::Sas::from_value)
                 .ok_or(Corrupt)?;
             let sas_confirmed = d.bool()?;
+            let suite = params.suite;
             Ok(PendingMember {
                 params,
                 inviter_fpr,
@@ -138,24 +140,35 @@ impl PendingMember {
                 sas_confirmed,
                 identity: persist::identity(d)?,
                 member_key: persist::member_key(d)?,
-                init_key: persist::init_key(d)?,
+                init_key: persist::init_key(d, suite)?,
                 rng: HearthRng::os(),
             })
         })
     }
 }
 
+/// `params = [host_url, channel_id, ? suite]`: the suite is written only when it is not
+/// suite 1, so that a suite-1 state is saved exactly as before suite 2 existed.
 fn save_params(w: &mut Writer, p: &ChannelParams) {
-    w.e().array(2);
+    let s1 = p.suite == SUITE_1;
+    w.e().array(if s1 { 2 } else { 3 });
     p.host_url.encode(w.e());
     p.channel_id.encode(w.e());
+    if !s1 {
+        w.e().uint(u64::from(p.suite.0));
+    }
 }
 
 fn restore_params(d: &mut Decoder<'_>) -> R<ChannelParams> {
-    d.array(2)?;
+    let len = d.array_range(2, 3)?;
     let host_url = HostUrl::decode_from(d)?;
     let channel_id = ChannelId::decode_from(d)?;
-    Ok(ChannelParams::new(host_url, channel_id))
+    if len == 2 {
+        return Ok(ChannelParams::new(host_url, channel_id));
+    }
+    let suite = hearth_wire::Suite(u16::try_from(d.uint()?).map_err(|_| Corrupt)?);
+    ensure(suite != SUITE_1)?;
+    Ok(ChannelParams::with_suite(host_url, channel_id, suite)?)
 }
 
 fn save_epoch(w: &mut Writer, s: &EpochState) {
@@ -188,7 +201,7 @@ fn restore_epoch(d: &mut Decoder<'_>, params: &ChannelParams) -> R<EpochState> {
     let gc = GroupContext::decode_relayed(gc_bytes, &hearth_wire::Profile::DEFAULT)?;
     ensure(gc.to_vec() == gc_bytes)?;
     let hash: [u8; 32] = d.bytes_exact()?;
-    ensure(gc.suite == SUITE_1 && gc.channel_id == params.channel_id && hash == gc_hash(&gc))?;
+    ensure(gc.suite == params.suite && gc.channel_id == params.channel_id && hash == gc_hash(&gc))?;
     let secrets = EpochSecrets::restore(d)?;
     let ratchets = EpochRatchets::restore(d, n)?;
     let needs_update = persist::list(d, n, |d| Ok(d.bool()?))?;
@@ -213,13 +226,13 @@ fn is_me(
     me: usize,
     identity: &IdentityKey,
     mk: &MemberKey,
-    init: &InitKey,
+    init: &GroupInitKey,
 ) -> R<()> {
     let m = s.members.get(me).ok_or(Corrupt)?;
     ensure(
         m.entry.identity.0 == *identity.public_key().as_bytes()
             && m.entry.member_key.0 == *mk.public_key().as_bytes()
-            && m.entry.init_key.as_slice() == init.public_key().as_bytes(),
+            && init.matches(&m.entry.init_key),
     )
 }
 
@@ -245,7 +258,7 @@ fn restore_group(d: &mut Decoder<'_>) -> R<Group> {
         d.array(2)?;
         Ok(OwnKeys {
             member_key: persist::member_key(d)?,
-            init_key: persist::init_key(d)?,
+            init_key: persist::init_key(d, params.suite)?,
         })
     })?;
     let state = persist::opt(d, |d| restore_epoch(d, &params))?;
@@ -255,7 +268,7 @@ fn restore_group(d: &mut Decoder<'_>) -> R<Group> {
         Commit::decode_relayed(&commit_bytes, &hearth_wire::Profile::DEFAULT)?;
         let next = restore_epoch(d, &params)?;
         let me_new = usize::try_from(d.uint()?).map_err(|_| Corrupt)?;
-        let new_init = persist::init_key(d)?;
+        let new_init = persist::init_key(d, params.suite)?;
         let new_member_key = persist::opt(d, persist::member_key)?;
         let created_at = d.uint()?;
         Ok(PendingCommit {

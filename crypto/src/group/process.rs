@@ -10,10 +10,9 @@ use super::commit::{
 };
 use super::roster::{apply, authorised, well_formed, Member, Origin};
 use super::schedule::{CommitSecret, EpochKeys};
-use super::{group_context, EpochState, Group, Status, SUITE_1};
+use super::{group_context, EpochState, Group, Status};
 use crate::error::{Misuse, ProtocolError};
 use crate::hazmat::ed25519::Signature;
-use crate::hazmat::hpke::{Enc, Hpke};
 use crate::hazmat::label;
 use crate::hazmat::labelled::{bstr, verify_with_label};
 use crate::keys::{MemberCert, MemberPublicKey};
@@ -100,11 +99,11 @@ impl Group {
         let tbs_u = commit.unverified_tbs()?;
         let tbs_ref = tbs_u.as_unverified();
         // Step 1c (HRT-GRP-28).
-        if tbs_ref.suite != SUITE_1 {
+        if tbs_ref.suite != self.params.suite {
             return Err(ProtocolError::UnsupportedSuite);
         }
         // The KEM values' sizes for the channel's suite (HRT-WIRE-30).
-        tbs_ref.check_suite(SUITE_1)?;
+        tbs_ref.check_suite(self.params.suite)?;
         // Step 1d (HRT-GRP-29).
         if tbs_ref.channel_id != self.params.channel_id {
             return Err(ProtocolError::InvalidValue);
@@ -194,15 +193,9 @@ impl Group {
             .as_slice()
             .get(p)
             .ok_or(ProtocolError::DecryptFailed)?;
-        let pt = Hpke::SUITE_1
-            .open_base(
-                &Enc::from_bytes(own.enc.as_x25519()?.0),
-                keys.init_key.secret_key(),
-                &commit_seal_info(&cid, n + 1, j_me),
-                &[],
-                own.ct.as_slice(),
-            )
-            .map_err(|_| ProtocolError::DecryptFailed)?;
+        let pt = keys
+            .init_key
+            .open(own, &commit_seal_info(&cid, n + 1, j_me))?;
         let commit_secret = crate::secret::Secret32::from_slice(&pt)
             .map(CommitSecret)
             .ok_or(ProtocolError::DecryptFailed)?;
@@ -256,7 +249,7 @@ impl Group {
             &base.entries,
             c,
             &plan,
-            tbs.init_key.as_x25519()?,
+            &tbs.init_key,
             private.added.as_slice(),
             private.new_cert.as_ref(),
         );

@@ -2,12 +2,11 @@
 //! (spec §6.7).
 
 use hearth_wire::group::{AddedIdentity, GroupOp, RosterEntry};
-use hearth_wire::{EdPublic, ExtMap, KemPublic, Role, Signature, WireEncode, XPublic};
+use hearth_wire::{EdPublic, ExtMap, KemPublic, Role, Signature, WireEncode};
 
 use crate::error::ProtocolError;
 use crate::hazmat::label;
 use crate::hazmat::labelled::h;
-use crate::hazmat::x25519;
 use crate::keys::{IdentityPublicKey, MemberPublicKey};
 
 /// The most entries of a roster (spec §6.7 rule 5).
@@ -79,7 +78,7 @@ pub(crate) struct Plan {
     pub(crate) removed: Vec<usize>,
     pub(crate) rotate: Option<EdPublic>,
     pub(crate) ext: Option<ExtMap>,
-    pub(crate) adds: Vec<(EdPublic, XPublic, Role)>,
+    pub(crate) adds: Vec<(EdPublic, KemPublic, Role)>,
     pub(crate) roles: Vec<(usize, Role)>,
 }
 
@@ -111,8 +110,7 @@ pub(crate) fn well_formed(
     ops: &[GroupOp],
     new_init: &KemPublic,
 ) -> Result<Plan, ProtocolError> {
-    // Suite 1: every init key is X25519 (HRT-WIRE-30: an X-Wing key is `wrong_size`).
-    let new_init = new_init.as_x25519()?;
+    // The init keys' sizes are the channel suite's, checked before (HRT-WIRE-30).
     let bad = ProtocolError::InvalidValue;
     let n = base.len();
     let mut touched = vec![false; n];
@@ -153,7 +151,7 @@ pub(crate) fn well_formed(
                 member_key,
                 init_key,
                 role,
-            } => adds.push((*member_key, *init_key.as_x25519()?, *role)),
+            } => adds.push((*member_key, init_key.clone(), *role)),
         }
     }
     removed.sort_unstable();
@@ -186,10 +184,11 @@ pub(crate) fn well_formed(
     if keys.windows(2).any(|w| w.first() == w.get(1)) {
         return Err(bad);
     }
-    // Rule 6: no init key of small order (AddOps and CommitTBS key 7).
-    let small = |k: &XPublic| x25519::PublicKey::from_bytes(k.0).is_small_order();
-    if small(new_init) || adds.iter().any(|a| small(&a.1)) {
-        return Err(bad);
+    // Rule 6: no X25519 init key of small order, and every X-Wing init key passes the check
+    // of FIPS 203 §7.2 (AddOps and CommitTBS key 7; HRT-CRYPTO-55).
+    crate::kem::check_init_key(new_init)?;
+    for a in &adds {
+        crate::kem::check_init_key(&a.1)?;
     }
     Ok(Plan {
         origins,
@@ -260,11 +259,12 @@ pub(crate) fn authorised(
 ///   added entries appended in AddOp order with (identity, cert) from priv[1]
 /// ```
 /// Spec §6.6 (HRT-GRP-12). `added` has one entry per AddOp (checked at §6.9 step 7b).
-pub(crate) fn apply(
+/// `new_init` is the committer's new init key (a [`KemPublic`], or a suite-1 `XPublic`).
+pub(crate) fn apply<K: Clone + Into<KemPublic>>(
     base: &[RosterEntry],
     committer: usize,
     plan: &Plan,
-    new_init: &XPublic,
+    new_init: &K,
     added: &[AddedIdentity],
     new_cert: Option<&Signature>,
 ) -> Vec<RosterEntry> {
@@ -277,7 +277,7 @@ pub(crate) fn apply(
                     e.role = *r;
                 }
                 if i == committer {
-                    e.init_key = (*new_init).into();
+                    e.init_key = new_init.clone().into();
                     if let (Some(mk), Some(cert)) = (plan.rotate, new_cert) {
                         e.member_key = mk;
                         e.cert = *cert;
@@ -290,7 +290,7 @@ pub(crate) fn apply(
                 let id = added.get(k)?;
                 Some(RosterEntry {
                     member_key: *mk,
-                    init_key: (*ik).into(),
+                    init_key: ik.clone(),
                     role: *role,
                     identity: id.identity,
                     cert: id.cert,

@@ -7,7 +7,7 @@ use hearth_wire::{
 };
 use rand_core::RngCore;
 
-use super::{Group, SUITE_1, UPDATE_AFTER_MESSAGES, UPDATE_AFTER_SECS};
+use super::{Group, UPDATE_AFTER_MESSAGES, UPDATE_AFTER_SECS};
 use crate::envelope::{message_ref, Padding, SealedEnvelope, MAX_CONTENT};
 use crate::error::{Misuse, ProtocolError};
 use crate::hazmat::aead::{self, Algorithm};
@@ -151,7 +151,7 @@ impl Group {
         self.rng.fill_bytes(&mut guard);
         let header = EnvelopeHeader {
             version: Version,
-            suite: SUITE_1,
+            suite: self.params.suite,
             channel_id: self.params.channel_id,
             epoch: Epoch(st.epoch()),
             sender: Leaf(me as u8),
@@ -165,7 +165,7 @@ impl Group {
         drop((keys, aead_key));
         let env = Envelope {
             version: Version,
-            suite: SUITE_1,
+            suite: self.params.suite,
             channel_id: self.params.channel_id,
             epoch: header.epoch,
             sender: header.sender,

@@ -3,20 +3,20 @@
 
 use hearth_wire::group::{Commit, GroupContext, GroupInfo, RosterEntry, SignedGroupInfo, Welcome};
 use hearth_wire::{
-    encode_with, BoundedBytes, BoundedVec, ConversationId, EdPublic, Epoch, FprPrefix, Hash,
-    KemSealed, Leaf, Role, SignedBytes, Version, WireDecode, WireEncode, XPublic,
+    encode_with, BoundedVec, ConversationId, EdPublic, Epoch, FprPrefix, Hash, KemPublic, Leaf,
+    Role, SignedBytes, Version, WireDecode, WireEncode,
 };
 use subtle::ConstantTimeEq;
 
 use super::roster::{roster_hash, Member};
 use super::schedule::{EpochKeys, JoinerSecret};
-use super::{gc_hash, ChannelParams, EpochState, Group, OwnKeys, Status, SUITE_1};
+use super::{gc_hash, ChannelParams, EpochState, Group, OwnKeys, Status};
 use crate::error::{Misuse, ProtocolError};
 use crate::hazmat::ed25519::{verify_batch_with, BatchItem, Signature};
-use crate::hazmat::hpke::{Enc, Hpke, Mode};
 use crate::hazmat::label;
 use crate::hazmat::labelled::{bstr, h, sign_with_label, signing_input, verify_with_label, MacTag};
-use crate::keys::{IdentityKey, InitKey, MemberCert, MemberKey};
+use crate::kem::{check_init_key, seal_to, GroupInitKey, SealError};
+use crate::keys::{IdentityKey, MemberCert, MemberKey};
 use crate::ratchet::EpochRatchets;
 use crate::rng::HearthRng;
 use crate::secret::Secret32;
@@ -69,7 +69,7 @@ pub(crate) fn create(
     signer: &MemberKey,
     joiner: &JoinerSecret,
     conversation: ConversationId,
-    adds: &[(EdPublic, XPublic, Role)],
+    adds: &[(EdPublic, KemPublic, Role)],
     rng: &mut HearthRng,
 ) -> Result<Welcomes, ProtocolError> {
     let cid = params.channel_id().0;
@@ -103,28 +103,18 @@ pub(crate) fn create(
     let welcomes = adds
         .iter()
         .map(|(mk, init, _)| {
-            let (enc, ct) = Hpke::SUITE_1
-                .seal_with_rng(
-                    rng,
-                    Mode::Base,
-                    &crate::hazmat::x25519::PublicKey::from_bytes(init.0),
-                    &info,
-                    &[],
-                    joiner.0.as_bytes(),
-                    &[],
-                    &[],
-                )
-                // §5.8.1: an all-zero X25519 result rejects the join with decrypt_failed.
-                .map_err(|_| ProtocolError::DecryptFailed)?;
+            let joiner_secret =
+                seal_to(rng, init, &info, joiner.0.as_bytes()).map_err(|e| match e {
+                    SealError::Protocol(e) => e,
+                    // §5.8.1: an all-zero X25519 result rejects the join with decrypt_failed.
+                    SealError::Crypto => ProtocolError::DecryptFailed,
+                })?;
             let w = Welcome {
                 version: Version,
-                suite: SUITE_1,
+                suite: params.suite,
                 channel_id: params.channel_id,
                 epoch: Epoch(epoch),
-                joiner_secret: KemSealed {
-                    enc: XPublic(*enc.as_bytes()).into(),
-                    ct: BoundedBytes::new(ct)?,
-                },
+                joiner_secret,
                 ext: None,
             };
             Ok((*mk, w.to_vec()))
@@ -151,7 +141,7 @@ pub struct PendingMember {
     pub(crate) sas_confirmed: bool,
     pub(crate) identity: IdentityKey,
     pub(crate) member_key: MemberKey,
-    pub(crate) init_key: InitKey,
+    pub(crate) init_key: GroupInitKey,
     pub(crate) rng: HearthRng,
 }
 
@@ -254,27 +244,23 @@ impl PendingMember {
         let cid = self.params.channel_id().0;
         // Step 1a, 1b (HRT-GRP-58, HRT-GRP-59).
         let w = Welcome::decode(bytes)?;
-        // Step 1c (HRT-GRP-60). The invitation's suite is suite 1, the only one an invitation
-        // parses with (HRT-INV-56), so this also is the suite check of step 1d (HRT-GRP-79).
-        if w.suite != SUITE_1 {
+        // Step 1c (HRT-GRP-60): the invitation's suite, which is the channel's, so this also
+        // is the suite check of step 1d (HRT-GRP-79).
+        let suite = self.params.suite;
+        if w.suite != suite {
             return Err(ProtocolError::UnsupportedSuite);
         }
-        w.check_suite(SUITE_1)?; // HRT-WIRE-30
-                                 // Step 1d (HRT-GRP-61): the invitation's channel id.
+        w.check_suite(suite)?; // HRT-WIRE-30
+        hearth_wire::check_group_info_ct(gi_ct.len(), suite)?; // HRT-WIRE-31
+                                                               // Step 1d (HRT-GRP-61): the invitation's channel id.
         if w.channel_id != *self.params.channel_id() {
             return Err(ProtocolError::WelcomeMismatch);
         }
         let e = w.epoch.0;
         // Step 2 (HRT-GRP-62): joiner_secret under the own init key.
-        let pt = Hpke::SUITE_1
-            .open_base(
-                &Enc::from_bytes(w.joiner_secret.enc.as_x25519()?.0),
-                self.init_key.secret_key(),
-                &welcome_seal_info(&cid, e),
-                &[],
-                w.joiner_secret.ct.as_slice(),
-            )
-            .map_err(|_| ProtocolError::DecryptFailed)?;
+        let pt = self
+            .init_key
+            .open(&w.joiner_secret, &welcome_seal_info(&cid, e))?;
         let joiner = Secret32::from_slice(&pt)
             .map(JoinerSecret)
             .ok_or(ProtocolError::DecryptFailed)?;
@@ -290,11 +276,11 @@ impl PendingMember {
         let gi_u = sgi.unverified_group_info()?;
         let gi_ref = gi_u.as_unverified();
         // Step 4c (HRT-GRP-66).
-        if gi_ref.group_context.suite != SUITE_1 {
+        if gi_ref.group_context.suite != suite {
             return Err(ProtocolError::UnsupportedSuite);
         }
-        gi_ref.check_suite(SUITE_1)?; // HRT-WIRE-30
-                                      // Step 5 (HRT-GRP-46 of §5.9 = HRT-INV-46, HRT-KEY-15): the signer is the inviter.
+        gi_ref.check_suite(suite)?; // HRT-WIRE-30
+                                    // Step 5 (HRT-GRP-46 of §5.9 = HRT-INV-46, HRT-KEY-15): the signer is the inviter.
         let s = usize::from(gi_ref.signer.0);
         let signer = gi_ref
             .roster
@@ -377,7 +363,7 @@ impl PendingMember {
             .position(|x| x.member_key == my_mk)
             .ok_or(mismatch)?;
         let mine = entries.get(me).ok_or(mismatch)?;
-        if mine.init_key.as_slice() != self.init_key.public_key().as_bytes()
+        if !self.init_key.matches(&mine.init_key)
             || mine.identity.0 != *self.identity.public_key().as_bytes()
             || !needs_update.get(me).copied().unwrap_or(false)
         {
@@ -403,6 +389,12 @@ impl PendingMember {
                 .count();
             if adds == 0 || adds > entries.len() || me + adds < entries.len() {
                 return Err(mismatch);
+            }
+        }
+        // HRT-CRYPTO-55: every X-Wing init key of the roster passes FIPS 203 §7.2 when read.
+        for x in entries {
+            if matches!(x.init_key, KemPublic::XWing(_)) {
+                check_init_key(&x.init_key)?;
             }
         }
         // Step 10a (HRT-GRP-2, HRT-KEY-24): every key is a valid Ed25519 key.

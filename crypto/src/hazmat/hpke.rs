@@ -1,8 +1,7 @@
 //! HPKE (RFC 9180), implemented here for Hearth's key transport (spec §3.6).
 //!
-//! KEM DHKEM(X25519, HKDF-SHA256) (`kem_id` 0x0020, suite 1) or, for the suite-2 work of issue 18
-//! (not yet used by the protocol), X-Wing / MLKEM768-X25519 (`kem_id` 0x647a,
-//! draft-ietf-hpke-pq); the KEM is the type parameter of [`Hpke`] ([`Kem`]), and everything
+//! KEM DHKEM(X25519, HKDF-SHA256) (`kem_id` 0x0020, suite 1) or, for suite 2's init keys,
+//! commit seals and Welcomes, X-Wing / MLKEM768-X25519 (`kem_id` 0x647a, draft-ietf-hpke-pq); the KEM is the type parameter of [`Hpke`] ([`Kem`]), and everything
 //! after `Encap`/`Decap` is one code path for both. KDF HKDF-SHA256 (`kdf_id` 0x0001), AEAD
 //! AES-128-GCM (0x0001, for the RFC vectors) or AES-256-GCM (0x0002, suite 1). Modes Base
 //! (0x00) and PSK (0x01) only: the Auth modes are absent by design (they are not KCI-resistant,

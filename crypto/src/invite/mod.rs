@@ -20,8 +20,8 @@ use hearth_wire::invite::{Invite, InviteUri};
 use hearth_wire::join::SignedJoinRequest;
 use hearth_wire::request::{InviteCreateBody, PendingJoin};
 use hearth_wire::{
-    encode_with, ChannelId, ConversationId, EdPublic, FprPrefix, HostUrl, InviteSecret, Nonce16,
-    Secs, Suite, Version, WireDecode, WireEncode, XPublic,
+    encode_with, ChannelId, ConversationId, EdPublic, FprPrefix, HostUrl, InviteSecret, KemPublic,
+    Nonce16, Secs, Suite, Version, WireDecode, WireEncode, XPublic,
 };
 use rand_core::RngCore;
 
@@ -189,6 +189,7 @@ pub const REDEEM_POP_LABEL: crate::hazmat::Label = label::REDEEM;
 struct InviteMaterial {
     host_url: HostUrl,
     channel_id: ChannelId,
+    suite: Suite,
     secret: Secret32,
     inviter_sk: x25519::SecretKey,
     invite_id: Nonce16,
@@ -227,6 +228,7 @@ impl InvitationDraft {
         rng: &mut HearthRng,
         host_url: HostUrl,
         channel_id: ChannelId,
+        suite: Suite,
         fpr: FprPrefix,
         conversation: ConversationId,
         expires: u64,
@@ -240,6 +242,7 @@ impl InvitationDraft {
         InvitationDraft(InviteMaterial {
             host_url,
             channel_id,
+            suite,
             secret: s,
             inviter_sk,
             invite_id: d.invite_id,
@@ -280,7 +283,7 @@ impl Invitation {
         let m = self.0.as_ref()?;
         let invite = Invite {
             version: Version,
-            suite: Suite::X25519_SHA256_AES256GCM_ED25519,
+            suite: m.suite,
             host_url: m.host_url.clone(),
             channel_id: m.channel_id,
             conversation: m.conversation,
@@ -363,12 +366,12 @@ impl Invitation {
         let cert = MemberCert::from_bytes(&jr.member_cert.0);
         ik.verify_member_cert(m.host_url.as_str(), &cid.0, &mk, &cert)
             .map_err(|_| ProtocolError::BadMemberCert)?;
-        // Step 7 (HRT-INV-50).
-        // Suite 1 (HRT-WIRE-30): the init key is X25519; an X-Wing key is `wrong_size`.
-        let init_key = *jr.init_key.as_x25519()?;
-        if x25519::PublicKey::from_bytes(init_key.0).is_small_order() {
-            return Err(ProtocolError::InvalidValue);
-        }
+        // Step 7 (HRT-INV-50): the init key has the size of the invitation's suite
+        // (HRT-WIRE-30: another size is `wrong_size`), is not of small order (X25519) and
+        // passes FIPS 203 §7.2 (X-Wing, HRT-CRYPTO-55).
+        jr.check_suite(m.suite)?;
+        let init_key = jr.init_key.clone();
+        crate::kem::check_init_key(&init_key)?;
         // §5.8.1 (HRT-INV-63): the code is derived only for a join that passed every check
         // (HRT-INV-70).
         let inviter_pub = XPublic(*m.inviter_sk.public_key().as_bytes());
@@ -404,8 +407,11 @@ impl Invitation {
     ///
     /// ```text
     /// invitation = [invite_id, [? [host_url, channel_id, secret, inviter_sk, inviter-fpr,
-    ///                              expires, conversation]]]
+    ///                              expires, conversation, ? suite]]]
     /// ```
+    ///
+    /// `suite` is present only for a channel of a suite other than suite 1, so that a suite-1
+    /// invitation is saved exactly as before.
     ///
     /// `invite_auth_pub` and `psk` are derived again on restore. Once the keys are deleted
     /// ([`Invitation::forget`], or [`Invitation::process_join`] of its join, HRT-INV-59,
@@ -415,7 +421,8 @@ impl Invitation {
         Ok(persist::save(persist::KIND_INVITATION, |w| {
             w.e().array(2).bytes(&self.1 .0);
             w.opt(self.0.as_ref(), |w, m| {
-                w.e().array(7);
+                let s1 = m.suite == crate::kem::SUITE_1;
+                w.e().array(if s1 { 7 } else { 8 });
                 m.host_url.encode(w.e());
                 w.e().bytes(&m.channel_id.0);
                 w.secret(m.secret.as_bytes());
@@ -425,6 +432,9 @@ impl Invitation {
                     .bytes(&m.fpr.0)
                     .uint(m.expires)
                     .bytes(&m.conversation.0);
+                if !s1 {
+                    w.e().uint(u64::from(m.suite.0));
+                }
             });
         }))
     }
@@ -438,7 +448,7 @@ impl Invitation {
             d.array(2)?;
             let id = Nonce16::decode_from(d)?;
             let m = persist::opt(d, |d| {
-                d.array(7)?;
+                let len = d.array_range(7, 8)?;
                 let host_url = HostUrl::decode_from(d)?;
                 let channel_id = ChannelId::decode_from(d)?;
                 let secret = persist::secret::<32>(d)?;
@@ -448,11 +458,20 @@ impl Invitation {
                 let fpr = FprPrefix::decode_from(d)?;
                 let expires = d.uint()?;
                 let conversation = ConversationId::decode_from(d)?;
+                let suite = if len == 8 {
+                    let s = Suite(u16::try_from(d.uint()?).map_err(|_| persist::Corrupt)?);
+                    persist::ensure(s != crate::kem::SUITE_1)?;
+                    crate::kem::implemented(s).map_err(|_| persist::Corrupt)?;
+                    s
+                } else {
+                    crate::kem::SUITE_1
+                };
                 let derived = derive(&secret, &channel_id);
                 persist::ensure(derived.invite_id == id)?;
                 Ok(InviteMaterial {
                     host_url,
                     channel_id,
+                    suite,
                     secret,
                     inviter_sk,
                     invite_id: derived.invite_id,
@@ -478,7 +497,7 @@ pub struct ValidatedJoin {
     pub(crate) conversation: ConversationId,
     pub(crate) identity: IdentityPublicKey,
     pub(crate) member_key: MemberPublicKey,
-    pub(crate) init_key: XPublic,
+    pub(crate) init_key: KemPublic,
     pub(crate) cert: MemberCert,
     name: String,
     sas: Sas,
@@ -577,7 +596,7 @@ impl ValidatedJoin {
                 .bytes(&self.conversation.0)
                 .bytes(self.identity.as_bytes())
                 .bytes(self.member_key.as_bytes())
-                .bytes(&self.init_key.0)
+                .bytes(self.init_key.as_slice())
                 .bytes(&self.cert.to_bytes())
                 .text(&self.name)
                 .uint(u64::from(self.sas.value()));
@@ -593,7 +612,7 @@ impl ValidatedJoin {
             let conversation = ConversationId::decode_from(d)?;
             let ik = d.bytes_exact::<32>()?;
             let mk = d.bytes_exact::<32>()?;
-            let init = d.bytes_exact::<32>()?;
+            let init = KemPublic::decode_from(d).map_err(|_| persist::Corrupt)?;
             let cert = d.bytes_exact::<64>()?;
             // A JoinRequest name is at most 64 bytes (spec §5.6 step 4).
             let name = d.text(64)?.to_owned();
@@ -606,7 +625,7 @@ impl ValidatedJoin {
                 conversation,
                 identity: IdentityPublicKey::from_bytes(&ik).map_err(|_| persist::Corrupt)?,
                 member_key: MemberPublicKey::from_bytes(&mk).map_err(|_| persist::Corrupt)?,
-                init_key: XPublic(init),
+                init_key: init,
                 cert: MemberCert::from_bytes(&cert),
                 name,
                 sas,

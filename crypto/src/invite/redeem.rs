@@ -8,7 +8,7 @@ use hearth_wire::join::{JoinRequest, SignedJoinRequest};
 use hearth_wire::request::InviteRedeemBody;
 use hearth_wire::{
     BoundedBytes, BoundedText, ChannelId, ConversationId, EdPublic, FprPrefix, HostUrl, HpkeSealed,
-    SignedBytes, WireEncode, XPublic,
+    SignedBytes, Suite, WireEncode, XPublic,
 };
 
 use super::{derive, join_content, join_seal_aad, join_seal_info, sas_ctx, Derived, Sas};
@@ -18,7 +18,8 @@ use crate::hazmat::hpke::{Hpke, Mode};
 use crate::hazmat::label;
 use crate::hazmat::labelled::{bstr, sign_with_label};
 use crate::hazmat::x25519;
-use crate::keys::{IdentityKey, InitKey, MemberKey};
+use crate::kem::GroupInitKey;
+use crate::keys::{IdentityKey, MemberKey};
 use crate::rng::HearthRng;
 use crate::secret::Secret32;
 
@@ -66,7 +67,8 @@ pub(crate) struct Joining {
     pub(crate) sas: Sas,
     pub(crate) identity: IdentityKey,
     pub(crate) member_key: MemberKey,
-    pub(crate) init_key: InitKey,
+    pub(crate) suite: Suite,
+    pub(crate) init_key: GroupInitKey,
     pub(crate) rng: HearthRng,
 }
 
@@ -95,7 +97,7 @@ pub(crate) fn build_join(
     drop(secret);
     // Step 2: fresh member and init keys (HRT-INV-24, HRT-KEY-4, HRT-KEY-11).
     let member_key = MemberKey::generate_with(&mut rng);
-    let init_key = InitKey::generate_with(&mut rng);
+    let init_key = GroupInitKey::generate_with(inv.suite, &mut rng)?;
     let mk_pub = EdPublic(*member_key.public_key().as_bytes());
     // Step 3 (HRT-INV-25).
     let cert = identity.certify_member(host_url.as_str(), &cid.0, &member_key.public_key());
@@ -103,7 +105,7 @@ pub(crate) fn build_join(
     let jr = JoinRequest {
         identity: EdPublic(*identity.public_key().as_bytes()),
         member_key: mk_pub,
-        init_key: XPublic(*init_key.public_key().as_bytes()).into(),
+        init_key: init_key.public(),
         member_cert: hearth_wire::Signature(cert.to_bytes()),
         name,
         ext: None,
@@ -178,6 +180,7 @@ pub(crate) fn build_join(
         sas,
         identity,
         member_key,
+        suite: inv.suite,
         init_key,
         rng,
     };

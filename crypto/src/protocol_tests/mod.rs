@@ -13,6 +13,7 @@ pub(crate) mod commits;
 mod envelopes;
 mod flows;
 mod joins;
+mod suite2;
 
 use hearth_wire::envelope::{pad_len, ContentBody, Envelope, SealedContent};
 use hearth_wire::group::{Commit, CommitTbs};
@@ -145,9 +146,19 @@ pub(crate) fn commit_all(groups: &mut [Group], who: usize, changes: Vec<Change>)
     out.commit
 }
 
+/// A channel of `suite` created by the member of `seed`.
+pub(crate) fn create_in(seed: u8, suite: Suite) -> Group {
+    Group::danger_create_with_suite_rng(host(), ik(seed), 0, suite, rng(seed)).unwrap()
+}
+
 /// A channel of `n` members who have all committed once (so all can send).
 pub(crate) fn channel(n: usize) -> Vec<Group> {
-    let mut groups = vec![create(1)];
+    channel_in(n, crate::group::SUITE_1)
+}
+
+/// [`channel`] of `suite`.
+pub(crate) fn channel_in(n: usize, suite: Suite) -> Vec<Group> {
+    let mut groups = vec![create_in(1, suite)];
     for i in 1..n {
         add(&mut groups, 0, 10 + i as u8);
         commit_all(&mut groups, i, vec![]);

@@ -129,6 +129,20 @@ pub struct Host {
     mutant: Option<crate::mutant::Mutant>,
 }
 
+/// The smallest `max_request` of a host that lists suite 2 (HRT-API-71, spec §8.6).
+pub const SUITE_2_MIN_REQUEST: u64 = 1_048_576;
+
+/// The suites the host accepts in `channel.create` and lists in `InfoResult` key 2
+/// (HRT-EXT-9): suite 1, and suite 2 when `max_request` admits its largest `commit.post`
+/// (HRT-API-71: a host that cannot accept it does not list suite 2).
+pub fn accepted_suites(max_request: u64) -> Vec<Suite> {
+    let mut s = vec![Suite::X25519_SHA256_AES256GCM_ED25519];
+    if max_request >= SUITE_2_MIN_REQUEST {
+        s.push(Suite::XWING_SHA256_AES256GCM_ED25519);
+    }
+    s
+}
+
 impl Host {
     /// A host for a validated configuration.
     pub fn new(config: Config) -> Result<Host, String> {
@@ -137,8 +151,7 @@ impl Host {
         // HRT-OP-3, HRT-OP-2: versions, suites, URL, limits and ops 0..14 in order.
         let info = InfoResult {
             versions: Increasing::new(vec![1]).map_err(|e| e.to_string())?,
-            suites: Increasing::new(vec![Suite::X25519_SHA256_AES256GCM_ED25519])
-                .map_err(|e| e.to_string())?,
+            suites: Increasing::new(accepted_suites(l.max_request)).map_err(|e| e.to_string())?,
             host_url: BoundedText::new(config.host_url.clone()).map_err(|e| e.to_string())?,
             limits: Limits {
                 max_request: l.max_request,
@@ -209,5 +222,21 @@ impl Host {
     /// The `internal` answer (HRT-API-5: even a crash is answered with a `Response`).
     pub fn internal(&self) -> Vec<u8> {
         self.answer(Fail::Status(ErrorCode::INTERNAL))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// HRT-API-71, HRT-EXT-9: suite 2 is listed exactly when `max_request` admits its largest
+    /// `commit.post`; suite 1 always.
+    #[test]
+    fn suite_2_listed_from_one_mebibyte_hrt_api_71() {
+        let s1 = Suite::X25519_SHA256_AES256GCM_ED25519;
+        let s2 = Suite::XWING_SHA256_AES256GCM_ED25519;
+        assert_eq!(accepted_suites(131_072), vec![s1]);
+        assert_eq!(accepted_suites(SUITE_2_MIN_REQUEST - 1), vec![s1]);
+        assert_eq!(accepted_suites(SUITE_2_MIN_REQUEST), vec![s1, s2]);
     }
 }

@@ -92,6 +92,9 @@ pub enum Mutant {
     IgnoreRecover,
     /// Violates HRT-LOG-46: `log.fetch` ignores the byte bound of a page.
     UnboundedPage,
+    /// Violates HRT-API-72: `commit.post` does not check the KEM sizes or the GroupInfo
+    /// ciphertext's bound by the channel's suite.
+    IgnoreSuiteSizes,
     /// Not a violation: the strictest verifier spec §3.5.5 allows a host (HRT-CRYPTO-46,
     /// HRT-KEY-29), as a host on libsodium's `crypto_sign_verify_detached` and
     /// `crypto_sign_ed25519_pk_to_curve25519` behaves: a request key, an `invite_auth` key or an
@@ -101,7 +104,7 @@ pub enum Mutant {
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 25] = [
+    pub const ALL: [Mutant; 26] = [
         Mutant::AcceptReplay,
         Mutant::RecomputeRetry,
         Mutant::SkipHostBinding,
@@ -126,6 +129,7 @@ impl Mutant {
         Mutant::LenientRotate,
         Mutant::IgnoreRecover,
         Mutant::UnboundedPage,
+        Mutant::IgnoreSuiteSizes,
         Mutant::StrictVerifier,
     ];
 
@@ -156,6 +160,7 @@ impl Mutant {
             Mutant::LenientRotate => "lenient-rotate",
             Mutant::IgnoreRecover => "ignore-recover",
             Mutant::UnboundedPage => "unbounded-page",
+            Mutant::IgnoreSuiteSizes => "ignore-suite-sizes",
             Mutant::StrictVerifier => "strict-verifier",
         }
     }

@@ -15,5 +15,6 @@ mod recovery_parts;
 mod recovery_worked;
 pub mod scenario;
 pub mod schedule;
+pub mod suite2;
 pub mod welcome;
 pub mod wire;

@@ -59,8 +59,21 @@ impl InviteUri {
     }
 
     /// Parses the text form strictly with the steps of spec §5.3.2 in order (HRT-INV-5); the
-    /// expiry (step 9) is the caller's, since it needs a clock.
+    /// expiry (step 9) is the caller's, since it needs a clock. Suites 1 and 2 are accepted;
+    /// a reader that implements fewer uses [`InviteUri::parse_for_suites`].
     pub fn parse(text: &str) -> Result<Self, WireError> {
+        Self::parse_for_suites(
+            text,
+            &[
+                Suite::X25519_SHA256_AES256GCM_ED25519,
+                Suite::XWING_SHA256_AES256GCM_ED25519,
+            ],
+        )
+    }
+
+    /// [`InviteUri::parse`] for a reader that implements exactly `suites`: an invitation of
+    /// any other suite is `unsupported_suite` at step 6 (HRT-INV-56, HRT-EXT-24).
+    pub fn parse_for_suites(text: &str, suites: &[Suite]) -> Result<Self, WireError> {
         // Step 1 (HRT-INV-53): the scheme, byte for byte, and a non-empty payload.
         let payload = text.strip_prefix(SCHEME).ok_or(WireError::BadUri)?;
         if payload.is_empty() {
@@ -89,8 +102,10 @@ impl InviteUri {
                 if v != 1 {
                     return Err(WireError::UnsupportedVersion);
                 }
+                // Suites 1 and 2 share the invitation's layout (HRT-WIRE-32); whether the
+                // reader implements suite 2 is its own check (HRT-EXT-24).
                 if let Ok(s) = d.uint() {
-                    if s != u64::from(Suite::X25519_SHA256_AES256GCM_ED25519.0) {
+                    if !suites.iter().any(|k| s == u64::from(k.0)) {
                         return Err(WireError::UnsupportedSuite);
                     }
                 }
@@ -259,13 +274,22 @@ mod tests {
             InviteUri::parse(&framed(&v2)).err(),
             Some(WireError::UnsupportedVersion)
         );
-        let s2 = crate::encode_with(|e| {
-            e.array(3).uint(1).uint(2).bytes(&[0; 1216]);
+        let s3 = crate::encode_with(|e| {
+            e.array(3).uint(1).uint(3).bytes(&[0; 1216]);
         });
         assert_eq!(
-            InviteUri::parse(&framed(&s2)).err(),
+            InviteUri::parse(&framed(&s3)).err(),
             Some(WireError::UnsupportedSuite)
         );
+        // Suite 2 has suite 1's layout (HRT-WIRE-32): past the suite check, this short array
+        // is a structure error.
+        let s2 = crate::encode_with(|e| {
+            e.array(3).uint(1).uint(2).bytes(&[0; 32]);
+        });
+        assert!(!matches!(
+            InviteUri::parse(&framed(&s2)).err(),
+            Some(WireError::UnsupportedSuite) | None
+        ));
         // [2] with a non-shortest head for 2: the profile violation comes first.
         assert_eq!(
             InviteUri::parse(&framed(&[0x81, 0x18, 0x02])).err(),

@@ -209,6 +209,13 @@ impl SecretKey {
     }
 }
 
+impl Clone for SecretKey {
+    /// A copy expanded again from the seed (the expansion is deterministic).
+    fn clone(&self) -> Self {
+        Self::from_seed(self.seed.as_bytes())
+    }
+}
+
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("xwing::SecretKey")

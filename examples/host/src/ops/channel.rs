@@ -5,7 +5,7 @@ use hearth_crypto::hazmat::ed25519::{Signature, VerifyingKey};
 use hearth_crypto::hazmat::label;
 use hearth_crypto::hazmat::labelled::verify_with_label;
 use hearth_wire::request::ChannelCreateBody;
-use hearth_wire::{ErrorCode, Suite};
+use hearth_wire::ErrorCode;
 
 use super::{append_result, empty, member, Ctx, OpResult, ADMIN};
 use crate::host::{Fail, Host, Job};
@@ -13,8 +13,8 @@ use crate::store;
 
 /// Op 1. Step 13 makes no check; the checks of §8.5.2 in order, then the effect (HRT-OP-9).
 pub fn create(cx: &Ctx<'_>, b: &ChannelCreateBody) -> OpResult {
-    // Check 1 (HRT-OP-5): a supported suite.
-    if b.suite != Suite::X25519_SHA256_AES256GCM_ED25519 {
+    // Check 1 (HRT-OP-5, HRT-API-74): a suite the host lists, never another in its place.
+    if !crate::host::accepted_suites(cx.host.config.limits.max_request).contains(&b.suite) {
         return Err(Fail::Status(ErrorCode::UNSUPPORTED_SUITE));
     }
     // Check 2 (HRT-OP-6): owner_sig under one configured owner key.

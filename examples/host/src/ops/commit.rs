@@ -28,12 +28,35 @@ fn forbidden() -> Fail {
     Fail::Status(ErrorCode::FORBIDDEN)
 }
 
-/// Spec §6.7 well-formedness 6: an init key of small order.
-/// A suite-1 init key that is not X25519 (HRT-WIRE-30) or is of small order: `malformed`.
+/// Spec §6.7 well-formedness 6: an X25519 init key of small order. The sizes were checked by
+/// the channel's suite before (HRT-API-72); of an X-Wing key the host checks nothing more.
 fn small_order_x25519(key: &hearth_wire::KemPublic) -> bool {
-    key.as_x25519().map_or(true, |k| {
-        x25519::PublicKey::from_bytes(k.0).is_small_order()
-    })
+    match key {
+        hearth_wire::KemPublic::X25519(k) => x25519::PublicKey::from_bytes(k.0).is_small_order(),
+        hearth_wire::KemPublic::XWing(_) => false,
+    }
+}
+
+/// HRT-API-72, HRT-WIRE-30, HRT-WIRE-31: the KEM values of the CommitTBS and of every Welcome
+/// have the sizes of the channel's suite (`malformed` / `wrong_size`), and the GroupInfo
+/// ciphertext its bound (`malformed` / `length_exceeded`). Nothing is decrypted.
+fn check_sizes(
+    suite: hearth_wire::Suite,
+    t: &hearth_wire::group::CommitTbs,
+    b: &CommitPostBody,
+) -> Result<(), Fail> {
+    let detail = |e: hearth_wire::WireError| match e {
+        hearth_wire::WireError::UnsupportedSuite => Fail::Status(ErrorCode::UNSUPPORTED_SUITE),
+        other => Fail::Detail(other.code()),
+    };
+    t.check_suite(suite).map_err(detail)?;
+    for w in b.welcomes.as_slice() {
+        w.welcome.value().check_suite(suite).map_err(detail)?;
+    }
+    if let Some(gi) = &b.group_info_ct {
+        hearth_wire::check_group_info_ct(gi.as_slice().len(), suite).map_err(detail)?;
+    }
+    Ok(())
 }
 
 fn role_u8(r: Role) -> u8 {
@@ -58,6 +81,11 @@ pub fn post(cx: &Ctx<'_>, b: &CommitPostBody) -> OpResult {
     // Check 2 (HRT-OP-31): the channel's suite.
     if t.suite.0 != ch.suite {
         return Err(Fail::Status(ErrorCode::UNSUPPORTED_SUITE));
+    }
+    // HRT-API-72: the sizes of the channel's suite, after its suite check.
+    // MUTANT ignore-suite-sizes (HRT-API-72): no size check.
+    if !mutant!(cx.host, IgnoreSuiteSizes) {
+        check_sizes(t.suite, t, b)?;
     }
     // Check 3 (HRT-OP-32): the current epoch.
     // MUTANT accept-stale-epoch (HRT-OP-32): no check.
