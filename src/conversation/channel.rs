@@ -65,6 +65,10 @@ pub enum Received {
     Commit {
         /// The new epoch.
         epoch: u64,
+        /// Its committer by the new roster (this member for its own commit), when known.
+        committer: Option<Fingerprint>,
+        /// When the host received it (`LogEntry` element 4), for HRT-RAT-22.
+        received: u64,
     },
     /// This member was removed: the channel is over for it (HRT-GRP-46).
     Removed,
@@ -227,11 +231,28 @@ fn process_other(group: &mut Group, e: &LogEntry) -> Received {
         },
         EntryKind::Commit => match group.process_commit(&e.bytes) {
             Ok(CommitOutcome::Removed) => Received::Removed,
-            Ok(_) => Received::Commit {
-                epoch: group.epoch().unwrap_or(0),
-            },
+            Ok(o) => installed(group, &o, e),
             Err(err) => Received::RejectedCommit(err.code()),
         },
+    }
+}
+
+/// What an installed commit comes to: the new epoch, its committer and when the host received
+/// it.
+pub(crate) fn installed(group: &Group, o: &CommitOutcome, e: &LogEntry) -> Received {
+    let committer = match o {
+        CommitOutcome::Installed { committer, .. } => group
+            .members()
+            .iter()
+            .find(|m| m.leaf == *committer)
+            .map(|m| m.fingerprint),
+        CommitOutcome::OwnCommit { .. } => Some(group.fingerprint()),
+        CommitOutcome::Removed => None,
+    };
+    Received::Commit {
+        epoch: group.epoch().unwrap_or(0),
+        committer,
+        received: e.received.0,
     }
 }
 

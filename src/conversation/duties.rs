@@ -4,6 +4,9 @@
 //! clock and the time its current member key was installed, and posts what is due.
 
 use hearth_crypto::group::{Change, Group};
+use hearth_crypto::keys::Fingerprint;
+use hearth_crypto::Status;
+use hearth_wire::{Leaf, Role};
 
 /// A member key is rotated once it has been in use for more than this (HRT-RAT-21): 30 days.
 pub const ROTATE_AFTER_SECS: u64 = 30 * 24 * 3600;
@@ -44,6 +47,38 @@ impl Due {
 /// `now` (HRT-RAT-21). A clock that went back counts as no time passed.
 pub fn rotation_due(key_since: u64, now: u64) -> bool {
     now.saturating_sub(key_since) > ROTATE_AFTER_SECS
+}
+
+/// A member whose latest commit the host received more than this before an admin's refresh
+/// is removed by that admin (HRT-RAT-22): 30 days.
+pub const AWAY_AFTER_SECS: u64 = 30 * 24 * 3600;
+
+/// The members an admin of `group` removes at `now` (HRT-RAT-22): each member other than
+/// itself, not left, whose most recent commit the admin verified (`last_commit`, the host's
+/// receive time) is more than 30 days old. A member of whom the admin verified no commit (its
+/// join before the admin's anchor) is not judged. Empty for a member that is not an admin.
+/// `(fingerprint, leaf, received)`.
+pub fn away(
+    group: &Group,
+    last_commit: &[(Fingerprint, u64)],
+    now: u64,
+) -> Vec<(Fingerprint, Leaf, u64)> {
+    let members = group.members();
+    let me = group.my_leaf();
+    let admin = members
+        .iter()
+        .any(|m| m.leaf == me && m.role == Role::Admin);
+    if !admin || group.status() != Status::Active {
+        return Vec::new();
+    }
+    members
+        .iter()
+        .filter(|m| m.leaf != me && !m.left)
+        .filter_map(|m| {
+            let (_, t) = last_commit.iter().find(|(f, _)| *f == m.fingerprint)?;
+            (now.saturating_sub(*t) > AWAY_AFTER_SECS).then_some((m.fingerprint, m.leaf, *t))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -133,6 +133,19 @@ pub enum Event {
         /// The host's status.
         code: ErrorCode,
     },
+    /// An admin's refresh found a member whose latest commit is more than 30 days old and
+    /// removes it from the route (HRT-RAT-22); the removal's commit follows. The shim reports
+    /// no event for it (the commit is what a peer sees).
+    Away {
+        /// The local conversation handle.
+        conversation: [u8; 16],
+        /// The route.
+        route: RouteRef,
+        /// The member removed.
+        fingerprint: Fingerprint,
+        /// When the host received that member's latest commit (seconds since the Unix epoch).
+        since: u64,
+    },
     /// A route was attached to a conversation (spec §10.2, §10.6).
     RouteAdded {
         /// The local conversation handle.

@@ -195,9 +195,7 @@ impl Recovery {
         self.reported = false;
         match r {
             Ok(CommitOutcome::Removed) => Received::Removed,
-            Ok(_) => Received::Commit {
-                epoch: group.epoch().unwrap_or(0),
-            },
+            Ok(o) => channel::installed(group, &o, e),
             // A wedged member stays wedged and has reported already.
             Err(err) if wedged => Received::Rejected(err.code()),
             Err(err) => Received::RejectedCommit(err.code()),

@@ -80,6 +80,10 @@ pub struct Route {
     /// differs (a commit with its `RotateOp` was installed), [`Route::note_key`] restarts the
     /// age. Not saved: [`Route::new`] reads it from the group state.
     pub key_of: Option<MemberPublicKey>,
+    /// When the host received each member's latest commit this member verified (`LogEntry`
+    /// element 4), for the removal of members away for 30 days (HRT-RAT-22). Saved with the
+    /// route by a front end that restarts.
+    pub last_commit: Vec<(Fingerprint, u64)>,
 }
 
 impl Route {
@@ -103,6 +107,7 @@ impl Route {
             recovery: Recovery::default(),
             key_since: 0,
             key_of: None,
+            last_commit: Vec::new(),
         }
         .keyed()
     }
@@ -121,6 +126,14 @@ impl Route {
         if current != self.key_of {
             self.key_of = current;
             self.key_since = now;
+        }
+    }
+
+    /// Records that `member`'s commit was received by the host at `received` (HRT-RAT-22).
+    pub fn note_commit(&mut self, member: Fingerprint, received: u64) {
+        match self.last_commit.iter_mut().find(|(f, _)| *f == member) {
+            Some((_, t)) => *t = (*t).max(received),
+            None => self.last_commit.push((member, received)),
         }
     }
 

@@ -38,6 +38,12 @@ pub fn tests() -> Vec<ClientTestDef> {
             run: key_rotation,
         },
         ClientTestDef {
+            id: "client.duties.away-member-removed",
+            title: "an admin removes a member whose latest commit the host received more than 30 days ago by the admin's clock, and not before",
+            requirements: &["HRT-RAT-22", "HRT-SHIM-39", "HRT-SHIM-40"],
+            run: away_member,
+        },
+        ClientTestDef {
             id: "client.duties.clock-set-bad-now",
             title: "`clock.set` without an integer `now` is answered `failed` and changes nothing",
             requirements: &["HRT-SHIM-41"],
@@ -148,6 +154,68 @@ fn key_rotation(ctx: &mut ClientCtx<'_>) -> TestResult {
             &posted,
         )),
     }
+}
+
+/// Whether `p`'s sync shows it removed from the route on `host`.
+fn removed_on(p: &mut hearth_client::Client, host: &str) -> bool {
+    let mut ev = p.sync();
+    ev.extend(p.sync());
+    ev.iter().any(
+        |e| matches!(e, hearth_client::Event::Removed { route, .. } if route.host.as_str() == host),
+    )
+}
+
+/// HRT-RAT-22: the shim is admin of a second route it added (spec §10.2); the peer joined it
+/// and committed there (HRT-RAT-17). A month and a minute later by the shim's clock, its sync
+/// removes the peer from that route; an hour before that, it does not.
+fn away_member(ctx: &mut ClientCtx<'_>) -> TestResult {
+    let mut fx = start(ctx, 2, 1)?;
+    if !fx.shim.has("clock.set") {
+        return Err(Stop::Unsupported(
+            "the shim does not list `clock.set` (Appendix B §91.6.15)".into(),
+        ));
+    }
+    let mut s = join(&mut fx, 0)?;
+    let url2 = fx
+        .hosts
+        .get(1)
+        .map(|x| x.url().to_owned())
+        .ok_or_else(|| Stop::fail("no second host (test bug)", &[]))?;
+    fx.ok("route.add", json!({"conversation": s.conv, "host": url2}))?;
+    for _ in 0..3 {
+        let _ = s.peer.sync();
+        fx.sync()?;
+    }
+    let on_route_2 = s.peer.conversations().iter().any(|c| c.routes().len() == 2);
+    if !on_route_2 {
+        return Err(fx.fail("harness: the peer did not join the shim's second route"));
+    }
+    let t = now();
+    fx.ok("clock.set", json!({ "now": t + MONTH - 3600 }))?;
+    fx.sync()?;
+    if removed_on(&mut s.peer, &url2) {
+        return Err(fx.fail(
+            "the shim removed a member whose latest commit is less than 30 days old by its clock (HRT-RAT-22 asks for a removal only after 30 days)",
+        ));
+    }
+    let mark = fx.hosts.get(1).map_or(0, |x| x.proxy.mark());
+    fx.ok("clock.set", json!({ "now": t + MONTH + 60 }))?;
+    fx.sync()?;
+    let commits: Vec<Recorded> = fx
+        .hosts
+        .get(1)
+        .map(|x| x.proxy.records_since(mark))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.op == Some(Op::COMMIT_POST))
+        .collect();
+    if !removed_on(&mut s.peer, &url2) {
+        return Err(fx.fail_with(
+            "the shim, admin of route 2, did not remove the member whose latest commit the host received more than 30 days ago by the shim's clock (HRT-RAT-22)",
+            &commits,
+        ));
+    }
+    Ok(())
 }
 
 fn bad_now(ctx: &mut ClientCtx<'_>) -> TestResult {

@@ -259,7 +259,7 @@ fn apply_results(
         let link = route.link.clone();
         match r {
             Received::Nothing | Received::Own(_) => {}
-            Received::Commit { epoch } => out.push(Event::Commit {
+            Received::Commit { epoch, .. } => out.push(Event::Commit {
                 conversation: handle,
                 route: link,
                 seq,

@@ -255,6 +255,8 @@ fn reported(compare: &Compared, events: &[Event]) -> Vec<Value> {
             Event::Sas { invite, .. } => compared(compare, invite),
             // The client's own commit was refused: no event (§91.7).
             Event::AddRefused { .. } => false,
+            // HRT-RAT-22: the removal's commit is what a peer sees; Appendix B has no event.
+            Event::Away { .. } => false,
             _ => true,
         })
         .map(event_json)
@@ -565,5 +567,13 @@ pub fn event_json(e: &Event) -> Value {
             route,
         } => json!({"kind": "route_added", "conversation": hex::encode(conversation),
                     "route": route_json(route)}),
+        Event::Away {
+            conversation,
+            route,
+            fingerprint,
+            since,
+        } => json!({"kind": "away", "conversation": hex::encode(conversation),
+                    "route": route_json(route), "fingerprint": hex::encode(fingerprint.as_bytes()),
+                    "since": since}),
     }
 }

@@ -581,6 +581,7 @@ fn route_json(r: &Route) -> Value {
         "report": r.report.map(|(s, c)| json!([s, c.0])),
         "unknown": outbox::route_meta(r).0,
         "surfaced": outbox::route_meta(r).1,
+        "last_commit": outbox::route_meta(r).2,
     })
 }
 

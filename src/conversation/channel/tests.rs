@@ -140,7 +140,7 @@ fn a_page_is_received_in_seq_order_around_a_commit_hrt_log_23() {
         .collect();
     let want: Vec<String> = (0..9).map(|i| format!("m{i}")).collect();
     assert_eq!(texts, want);
-    assert!(matches!(got[6], (7, Received::Commit { epoch }) if epoch == epoch_before + 1));
+    assert!(matches!(got[6], (7, Received::Commit { epoch, .. }) if epoch == epoch_before + 1));
     assert_eq!(ch.log().verified(), 10);
     assert!(ch.frozen().is_none());
 }

@@ -28,6 +28,21 @@ pub(crate) async fn duties(
     if !carry.is_empty() && route.usable() {
         let _ = post_commit(io, route, handle, carry, out).await;
     }
+    // An admin removes the members away for 30 days, after telling its user (HRT-RAT-22).
+    let away = crate::conversation::duties::away(&route.group, &route.last_commit, io.duty_now);
+    if !away.is_empty() && route.usable() {
+        let mut changes = Vec::new();
+        for (fingerprint, leaf, since) in away {
+            out.push(Event::Away {
+                conversation: handle,
+                route: route.link.clone(),
+                fingerprint,
+                since,
+            });
+            changes.push(hearth_crypto::group::Change::Remove(leaf));
+        }
+        let _ = post_commit(io, route, handle, changes, out).await;
+    }
     update_if_due(io, route, handle, out).await;
 }
 

@@ -169,12 +169,22 @@ pub(crate) fn apply_results(
                     route.surfaced.push(msg_ref);
                 }
             }
-            Received::Commit { epoch } => out.push(Event::Commit {
-                conversation: handle,
-                route: link,
-                seq,
+            Received::Commit {
                 epoch,
-            }),
+                committer,
+                received,
+            } => {
+                // The latest commit of each member, for HRT-RAT-22.
+                if let Some(fp) = committer {
+                    route.note_commit(fp, received);
+                }
+                out.push(Event::Commit {
+                    conversation: handle,
+                    route: link,
+                    seq,
+                    epoch,
+                });
+            }
             Received::Removed => {
                 // Removed: nothing of this channel may be kept, invitations included
                 // (HRT-GRP-46, HRT-INV-48).

@@ -687,6 +687,14 @@ fn print_events(client: &Client, events: &[Event]) {
                 code_name(*code)
             ),
             Event::RouteAdded { route, .. } => say!("New route on {}.", route.host.as_str()),
+            // HRT-RAT-22: told before the removal's commit.
+            Event::Away {
+                fingerprint, route, ..
+            } => say!(
+                "{} has not been seen for more than 30 days: removing them from the route on {}.",
+                name_of(client, fingerprint),
+                route.host.as_str()
+            ),
             // A code still waiting for an answer (one answered at the prompt needs no more).
             Event::Sas { invite, .. } => {
                 if let Some(w) = client

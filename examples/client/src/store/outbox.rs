@@ -3,7 +3,8 @@
 //! `outbox`, so that a later run of the command-line client seals it anew and sends it at its
 //! next refresh; each route keeps the `msg-ref`s of its own posts of unknown outcome
 //! (`unknown`, `surfaced` in its meta), so that an attempt the log shows accepted is not sent
-//! again (HRT-LOG-52).
+//! again (HRT-LOG-52); and, in the same meta, when the host received each member's latest
+//! commit, for the removal of members away for 30 days (HRT-RAT-22).
 
 use hearth::conversation::outbox::Queued;
 use hearth_wire::{ContentType, Hash, RawValue};
@@ -73,9 +74,15 @@ fn hashes(v: &Value) -> Result<Vec<Hash>, StoreError> {
         .collect()
 }
 
-/// A route's own posts of unknown outcome, for its meta.
-pub(super) fn route_meta(r: &Route) -> (Value, Value) {
-    (refs(&r.unknown), refs(&r.surfaced))
+/// A route's own posts of unknown outcome, for its meta; and when the host received each
+/// member's latest commit (HRT-RAT-22).
+pub(super) fn route_meta(r: &Route) -> (Value, Value, Value) {
+    let last: Vec<Value> = r
+        .last_commit
+        .iter()
+        .map(|(f, t)| json!([hex::encode(f.as_bytes()), t]))
+        .collect();
+    (refs(&r.unknown), refs(&r.surfaced), json!(last))
 }
 
 /// Reads them back (absent before schema 6).
@@ -85,6 +92,13 @@ pub(super) fn load_route_meta(r: &mut Route, m: &Value) -> Result<(), StoreError
     }
     if let Some(v) = m.get("surfaced") {
         r.surfaced = hashes(v)?;
+    }
+    if let Some(v) = m.get("last_commit") {
+        for p in v.as_array().ok_or_else(|| corrupt("last_commit"))? {
+            let t = p[1].as_u64().ok_or_else(|| corrupt("last_commit"))?;
+            r.last_commit
+                .push((hearth_crypto::keys::Fingerprint::from_bytes(h32(&p[0])?), t));
+        }
     }
     Ok(())
 }
