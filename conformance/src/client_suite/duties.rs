@@ -157,11 +157,11 @@ fn key_rotation(ctx: &mut ClientCtx<'_>) -> TestResult {
 }
 
 /// Whether `p`'s sync shows it removed from the route on `host`.
-fn removed_on(p: &mut hearth_client::Client, host: &str) -> bool {
+fn removed_on(p: &mut super::member::Peer, host: &str) -> bool {
     let mut ev = p.sync();
     ev.extend(p.sync());
     ev.iter().any(
-        |e| matches!(e, hearth_client::Event::Removed { route, .. } if route.host.as_str() == host),
+        |e| matches!(e, hearth::conversation::Event::Removed { route, .. } if route.host.as_str() == host),
     )
 }
 
