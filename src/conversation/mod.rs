@@ -43,9 +43,8 @@
 //! including the comparison of short authentication strings (HRT-INV-65 to HRT-INV-75),
 //! recovery and removal (HRT-GRP-88 to HRT-GRP-94, HRT-ROUTE-27 to HRT-ROUTE-29) and the timed
 //! duties (HRT-RAT-17 to HRT-RAT-22, judged at the duty clock: [`State::duty_clock_offset`]).
-//! Known gap: after its own commit with a `RotateOp` is accepted, a member signs with its old
-//! member key until that commit is installed, which the host answers `not_found`; fixing it
-//! needs `hearth-crypto` (the ignored machine test `after_its_rotation_the_member_still_reads_its_log`).
+//! After its own commit with a `RotateOp` is accepted it signs with the new member key
+//! (HRT-GRP-95), and probes with it when the outcome stayed unknown.
 //! The reference client (`examples/client`) is its adapter: every command runs an [`Intent`]
 //! through [`drive()`] over its HTTP transport and SQLite checkpoints, so the client suite
 //! (`hearth-conformance client`) tests this module; it is tested on its own too

@@ -33,8 +33,8 @@ pub fn tests() -> Vec<ClientTestDef> {
         },
         ClientTestDef {
             id: "client.duties.key-rotation",
-            title: "once its member key has been in use for more than 30 days, the member's next commit rotates it (a RotateOp)",
-            requirements: &["HRT-RAT-21", "HRT-SHIM-39", "HRT-SHIM-40"],
+            title: "once its member key has been in use for more than 30 days, the member's next commit rotates it (a RotateOp), and it still sends with the new key",
+            requirements: &["HRT-RAT-21", "HRT-GRP-95", "HRT-SHIM-39", "HRT-SHIM-40"],
             run: key_rotation,
         },
         ClientTestDef {
@@ -144,7 +144,7 @@ fn key_rotation(ctx: &mut ClientCtx<'_>) -> TestResult {
     }
     let _ = s.peer.sync();
     match s.shim_key() {
-        Some(new) if new != old => Ok(()),
+        Some(new) if new != old => still_speaks(&mut fx, &mut s),
         Some(_) => Err(fx.fail_with(
             "the shim's first commit after its member key had been in use for 30 days carried no RotateOp: the peer's roster still lists the old member key (HRT-RAT-21)",
             &posted,
@@ -153,6 +153,30 @@ fn key_rotation(ctx: &mut ClientCtx<'_>) -> TestResult {
             "after the shim's commit the peer's roster no longer lists the shim",
             &posted,
         )),
+    }
+}
+
+/// After its rotation the shim is still a member: it syncs (its `log.fetch` signed with the new
+/// key, HRT-GRP-95), sends, and the peer opens the message from the shim's fingerprint. A client
+/// that kept signing with the old key is answered `not_found` and cut off from the channel.
+fn still_speaks(fx: &mut Fixture, s: &mut Session) -> TestResult {
+    fx.sync()?;
+    let v = fx.ok(
+        "send",
+        json!({"conversation": s.conv, "text": "after the rotation"}),
+    )?;
+    let seq = v.get("seq").and_then(serde_json::Value::as_u64);
+    let ev = s.peer.sync();
+    let opened = ev.iter().any(|e| {
+        matches!(e, hearth::conversation::Event::Message { seq: sq, sender, text: Some(t), .. }
+            if Some(*sq) == seq && *sender.as_bytes() == s.shim_fp && t == "after the rotation")
+    });
+    if opened {
+        Ok(())
+    } else {
+        Err(fx.fail(format!(
+            "after its key rotation the shim's message at seq {seq:?} did not reach the peer as a text from the shim (HRT-GRP-95: a member signs with its new member key once the host accepted the rotation); peer events: {ev:?}"
+        )))
     }
 }
 

@@ -496,6 +496,19 @@ impl Group {
         Ok(self.install_own(p))
     }
 
+    /// The host answered `commit.post` with `ok`, and the log is to be processed up to the
+    /// commit's entry before epoch `n+1` is installed (spec §6.8 step 10, HRT-GRP-75). After a
+    /// `RotateOp` the host's roster holds only the new member key, so from now on requests are
+    /// signed with it, and the previous member private key is deleted (HRT-GRP-24, HRT-GRP-95);
+    /// the pending commit stays until [`Group::process_commit`] finds it in the log.
+    pub fn commit_acknowledged(&mut self) -> Result<(), ProtocolError> {
+        let p = self.pending.as_mut().ok_or(Misuse::NoPendingCommit)?;
+        if let (Some(k), Some(mk)) = (self.keys.as_mut(), p.new_member_key.take()) {
+            k.member_key = mk;
+        }
+        Ok(())
+    }
+
     pub(super) fn install_own(&mut self, p: PendingCommit) -> u64 {
         let epoch = p.next.epoch();
         self.status = Status::Active;

@@ -17,6 +17,18 @@ impl Group {
         Ok(keys.member_key.sign_request(request_bytes))
     }
 
+    /// [`Group::sign_request`] with the new member key of the own pending commit's `RotateOp`,
+    /// or `None` when no pending commit rotates the key. A member whose commit's outcome stayed
+    /// unknown (no answer, or a restart after the `ok`) probes with it: once the host has
+    /// accepted the rotation it knows only the new key (spec §6.8 step 10, HRT-GRP-95).
+    pub fn sign_request_with_pending_key(
+        &self,
+        request_bytes: &[u8],
+    ) -> Option<(EdPublic, Signature)> {
+        let mk = self.pending.as_ref()?.new_member_key.as_ref()?;
+        Some(mk.sign_request(request_bytes))
+    }
+
     /// DANGER (conformance harness only, feature `danger-forge`): `SignWithLabel(MK, "commit",
     /// tbs_bytes)` with the current member key, so that a harness can re-sign a `CommitTBS` it
     /// altered on purpose and make a commit that fails exactly one later check of §6.9.

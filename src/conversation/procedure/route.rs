@@ -88,7 +88,25 @@ async fn sync_route_inner(
         else {
             return false;
         };
-        let page: LogFetchResult = match io.request(&route.link, signed).await {
+        let mut outcome = io.request(&route.link, signed).await;
+        // An own commit with a `RotateOp` whose `ok` never arrived (or came before a restart)
+        // may have been accepted: the host then knows only the new key (HRT-GRP-95). Ask once
+        // with it; an answer proves the acceptance.
+        if matches!(&outcome, Outcome::Refused(r) if r.status == ErrorCode::NOT_FOUND) {
+            let probe = io.build(&route.link, Op::LOG_FETCH, &body, &|b: &[u8]| {
+                route
+                    .group
+                    .sign_request_with_pending_key(b)
+                    .ok_or_else(|| Error::usage("no pending rotation"))
+            });
+            if let Ok(signed) = probe {
+                let answer = io.request(&route.link, signed).await;
+                if matches!(answer, Outcome::Ok(_)) && route.group.commit_acknowledged().is_ok() {
+                    outcome = answer;
+                }
+            }
+        }
+        let page: LogFetchResult = match outcome {
             Outcome::Ok(r) => match r.result_as() {
                 Ok(Some(p)) => p,
                 _ => {
@@ -490,6 +508,8 @@ pub(crate) async fn post_commit_with(
             let res: CommitPostResult = r
                 .result_as()?
                 .ok_or_else(|| Error::usage("ok without a result"))?;
+            // From the `ok` on, the host knows only a rotated key (HRT-GRP-95).
+            route.group.commit_acknowledged()?;
             if let Err(d) =
                 route
                     .log

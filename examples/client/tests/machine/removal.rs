@@ -174,19 +174,31 @@ fn an_admin_removes_a_member_away_for_30_days_after_telling_its_user_hrt_rat_22(
     assert!(alice.state().unwrap().conv(&conv).is_ok());
 }
 
-/// Known gap (reported with issue 14, not fixed here: it needs `hearth-crypto`): once the host
-/// took a commit with this member's `RotateOp`, it knows only the new member key (spec §8
-/// table: the caller's member key signs member ops), but `Group::sign_request` signs with the
-/// old key until the own commit is installed, and HRT-GRP-75 installs it only when log
-/// processing reaches its entry, which needs a `log.fetch` the host answers `not_found`. The
-/// member is then locked out of the channel.
+/// Once the host took a commit with this member's `RotateOp` it knows only the new member key,
+/// so the member signs with it from the `ok` on (HRT-GRP-95) and still reads its log to install
+/// the commit (HRT-GRP-75). Before that fix the member was locked out of the channel after its
+/// first rotation.
 #[test]
-#[ignore = "needs hearth-crypto to sign with the pending commit's new member key after its ok"]
-fn after_its_rotation_the_member_still_reads_its_log_hrt_rat_21_grp_75() {
+fn after_its_rotation_the_member_still_reads_its_log_hrt_rat_21_grp_75_grp_95() {
     let mut net = Net::default();
-    let (mut alice, _bob, _url, conv) = pair(&mut net);
+    let (mut alice, mut bob, _url, conv) = pair(&mut net);
+    let key = |m: &Member| {
+        m.state().unwrap().conv(&conv).unwrap().routes()[0]
+            .group()
+            .member_key()
+    };
+    let old = key(&alice);
     alice.state_mut().unwrap().duty_clock_offset = 31 * 86_400;
     refresh(&mut alice, &mut net);
     let r = &alice.state().unwrap().conv(&conv).unwrap().routes()[0];
     assert!(!r.group().has_pending_commit(), "the rotation is installed");
+    assert_ne!(key(&alice), old, "the member key was rotated (HRT-RAT-21)");
+    // Still a member: it sends, and Bob reads it.
+    let r = run(&mut alice, &mut net, send(conv, "after the rotation")).0;
+    assert!(matches!(r, Ok(Answer::Sent(_))), "{r:?}");
+    let events = refresh(&mut bob, &mut net);
+    assert!(
+        super::net::texts(&events).contains(&"after the rotation".to_owned()),
+        "{events:?}"
+    );
 }
