@@ -49,7 +49,17 @@ fn talks(g: &mut [Group], from: usize, to: usize) {
 
 #[test]
 fn a_wedged_admin_recovers_and_every_member_converges_hrt_grp_93_94() {
-    let mut g = channel(3);
+    wedged_admin_recovers(crate::group::SUITE_1);
+}
+
+/// The same in a suite-2 channel: the recovery commit carries an X-Wing init key (§3.7).
+#[test]
+fn a_wedged_admin_recovers_in_suite_2_hrt_grp_93_94() {
+    wedged_admin_recovers(crate::group::SUITE_2);
+}
+
+fn wedged_admin_recovers(suite: hearth_wire::Suite) {
+    let mut g = crate::protocol_tests::channel_in(3, suite);
     let b = wedge_all(&mut g, 2);
     // HRT-GRP-89: the wedged members cannot send.
     assert!(g[1].seal(&text("x"), 0).is_err());
@@ -113,7 +123,17 @@ fn members_who_accepted_and_who_rejected_converge_hrt_grp_94() {
 
 #[test]
 fn a_recovery_removes_the_leaves_the_bad_commit_added_hrt_grp_94() {
-    let mut g = channel(3);
+    recovery_removes_added(crate::group::SUITE_1);
+}
+
+/// The same in a suite-2 channel (the added leaf's init key is an X-Wing key).
+#[test]
+fn a_recovery_removes_the_leaves_the_bad_commit_added_in_suite_2_hrt_grp_94() {
+    recovery_removes_added(crate::group::SUITE_2);
+}
+
+fn recovery_removes_added(suite: hearth_wire::Suite) {
+    let mut g = crate::protocol_tests::channel_in(3, suite);
     commit_all(&mut g, 0, vec![Change::SetRole(Leaf(2), Role::Admin)]);
     // Leaf 2, an admin, adds a joiner with a wrong tag.
     let (_pending, joiner) = crate::protocol_tests::invite_and_join(&mut g[2], 77);

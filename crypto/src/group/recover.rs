@@ -157,7 +157,7 @@ impl Group {
             &cur.entries,
             c,
             &plan,
-            tbs.init_key.as_x25519()?,
+            &tbs.init_key,
             &placeholders,
             rotated_cert,
         );
@@ -216,7 +216,7 @@ impl Group {
                     member_key,
                     init_key,
                     role,
-                } => adds.push((*member_key, *init_key.as_x25519()?, *role)),
+                } => adds.push((*member_key, init_key.clone(), *role)),
                 GroupOp::Rotate { member_key } => rotate = Some(*member_key),
                 GroupOp::Role { .. } | GroupOp::Ext(_) => {}
             }
@@ -233,7 +233,7 @@ impl Group {
         }
         for (k, (mk, ik, role)) in adds.iter().enumerate() {
             let e = cur.entries.get(first_added + k).ok_or(bad)?;
-            if e.member_key != *mk || e.init_key.as_slice() != ik.as_bytes() || e.role != *role {
+            if e.member_key != *mk || e.init_key.as_slice() != ik.as_slice() || e.role != *role {
                 return Err(bad);
             }
         }
