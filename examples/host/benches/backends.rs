@@ -29,7 +29,8 @@
 //! with no setting to change it: its `OK` follows a commit that survives a crash of the
 //! process but is fsynced only at checkpoints, so its figures are an upper bound for the same
 //! durability. `TMPDIR=/dev/shm` puts every database on tmpfs, where no fsync costs anything:
-//! that run compares the servers' work without the disk.
+//! that run compares the servers' work without the disk. `HEARTH_BENCH_PG_SOCKET=1` connects
+//! the instances to PostgreSQL over its Unix socket instead of TCP on 127.0.0.1.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -366,9 +367,15 @@ fn main() {
                 let db = format!("bench{i}");
                 cluster.create_db(&db);
                 let d = TempDir::new("bench-pg");
-                let extra = format!(
-                    "[rate_limit]\nenabled = false\n[serve]\ndatabase_url = \"{}\"\n",
+                // HEARTH_BENCH_PG_SOCKET=1: over the cluster's Unix socket instead of TCP.
+                let db_url = if std::env::var("HEARTH_BENCH_PG_SOCKET").as_deref() == Ok("1") {
+                    let (dir, port) = (cluster.dir.path().display(), cluster.port);
+                    format!("host={dir} port={port} user=hearth dbname={db}")
+                } else {
                     cluster.url(&db)
+                };
+                let extra = format!(
+                    "[rate_limit]\nenabled = false\n[serve]\ndatabase_url = \"{db_url}\"\n"
                 );
                 let config = write_config(d.path(), &extra);
                 let servers: Vec<Server> = (0..instances)
