@@ -1,6 +1,8 @@
 //! nostr-rs-relay as the peer of the benchmark: the relay process (its own SQLite database
 //! in a temp dir) and a WebSocket load client that signs NIP-01 events (BIP-340 Schnorr over
-//! secp256k1), sends `EVENT` and waits for `OK`, or sends `REQ` and waits for `EOSE`.
+//! secp256k1), sends `EVENT` and waits for `OK`, or sends `REQ` and waits for `EOSE`. An
+//! answer that does not come within 30 s ends that client: its remaining requests count as
+//! not accepted.
 
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -53,8 +55,15 @@ impl Relay {
             .arg("--config")
             .arg(&path)
             .current_dir(dir.path())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .env(
+                "RUST_LOG",
+                std::env::var("HEARTH_BENCH_RELAY_RUST_LOG").unwrap_or("warn".into()),
+            )
+            .stdout(
+                std::env::var_os("HEARTH_BENCH_RELAY_LOG")
+                    .and_then(|p| std::fs::File::create(p).ok())
+                    .map_or_else(Stdio::null, Stdio::from),
+            )
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
@@ -148,6 +157,8 @@ pub enum Frame {
 /// One client connection.
 pub struct Client {
     ws: WebSocket<TcpStream>,
+    /// A read failed or timed out: every later call counts as not accepted.
+    dead: bool,
 }
 
 impl Client {
@@ -161,16 +172,19 @@ impl Client {
         stream.set_nodelay(true).unwrap();
         let url = format!("ws://127.0.0.1:{port}/");
         let (ws, _) = tungstenite::client(url.as_str(), stream).unwrap();
-        Client { ws }
+        Client { ws, dead: false }
     }
 
-    fn next_json(&mut self) -> serde_json::Value {
+    fn next_json(&mut self) -> Option<serde_json::Value> {
         loop {
-            match self.ws.read().unwrap() {
-                Message::Text(t) => return serde_json::from_str(t.as_str()).unwrap(),
-                Message::Ping(p) => self.ws.send(Message::Pong(p)).unwrap(),
-                Message::Close(c) => panic!("the relay closed the connection: {c:?}"),
-                _ => {}
+            match self.ws.read() {
+                Ok(Message::Text(t)) => return serde_json::from_str(t.as_str()).ok(),
+                Ok(Message::Ping(p)) => self.ws.send(Message::Pong(p)).ok()?,
+                Ok(Message::Close(_)) | Err(_) => {
+                    self.dead = true;
+                    return None;
+                }
+                Ok(_) => {}
             }
         }
     }
@@ -178,11 +192,16 @@ impl Client {
     /// Sends a frame and waits for its answer; whether it was accepted (`OK` true, or
     /// `EOSE`).
     pub fn call(&mut self, f: &Frame) -> bool {
+        if self.dead {
+            return false;
+        }
         match f {
             Frame::Event { text, id } => {
                 self.ws.send(Message::text(text.as_str())).unwrap();
                 loop {
-                    let v = self.next_json();
+                    let Some(v) = self.next_json() else {
+                        return false;
+                    };
                     if v[0] == "OK" && v[1] == id.as_str() {
                         return v[2] == true;
                     }
@@ -191,7 +210,9 @@ impl Client {
             Frame::Req { text, sub } => {
                 self.ws.send(Message::text(text.as_str())).unwrap();
                 loop {
-                    let v = self.next_json();
+                    let Some(v) = self.next_json() else {
+                        return false;
+                    };
                     if v[0] == "EOSE" && v[1] == sub.as_str() {
                         let close = serde_json::json!(["CLOSE", sub]).to_string();
                         self.ws.send(Message::text(close)).unwrap();
