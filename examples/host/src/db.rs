@@ -297,7 +297,9 @@ pub trait Backend {
     /// lock); PostgreSQL `BEGIN` (READ COMMITTED) and the advisory locks of `locks`, in one
     /// global order so that two instances never deadlock.
     fn begin_write(&self, locks: &Locks) -> DbResult<()>;
-    /// Commits the open transaction (durable when it returns: HRT-API-50).
+    /// Commits the open transaction (durable when it returns: HRT-API-50). An error when
+    /// nothing was committed, including a transaction that the database had already aborted
+    /// (PostgreSQL answers `COMMIT` there with a silent rollback).
     fn commit(&self) -> DbResult<()>;
     /// Rolls the open transaction back.
     fn rollback(&self) -> DbResult<()>;

@@ -23,6 +23,9 @@ use crate::db::{Backend, DbError, DbResult, Locks, Row, Val};
 /// The lock number that serialises migrations and the pruning of expired rows.
 const MAINTENANCE_LOCK: i64 = 0;
 
+/// The commit of [`PgConn`]'s write transactions (see [`Backend::commit`] there).
+const COMMIT_CHECKED: &str = "SELECT 1; COMMIT";
+
 /// Schema migrations, applied in order; `hearth_schema.version` is the number applied. The
 /// tables are those of the SQLite schema ([`crate::store`]) in PostgreSQL's types.
 const MIGRATIONS: &[&str] = &[
@@ -275,11 +278,25 @@ impl Backend for PgConn {
         for n in lock_numbers(locks) {
             sql.push_str(&format!("SELECT pg_advisory_xact_lock({n});"));
         }
-        Ok(self.client.borrow_mut().batch_execute(&sql)?)
+        let mut client = self.client.borrow_mut();
+        if let Err(e) = client.batch_execute(&sql) {
+            // A lock that failed (a lock or statement timeout, a cancel) leaves the
+            // transaction open and aborted: end it, or every later BEGIN on this
+            // connection fails and the instance answers only `internal`.
+            let _ = client.batch_execute("ROLLBACK");
+            return Err(e.into());
+        }
+        Ok(())
     }
 
+    /// `COMMIT` of a transaction in which a statement failed (and that no savepoint
+    /// recovered) is answered "ROLLBACK", not an error: the driver would report success
+    /// for a transaction that PostgreSQL discarded. So the commit is preceded, in the same
+    /// round trip, by a statement that fails with `25P02` in an aborted transaction; then
+    /// `COMMIT` does not run, the error is returned and the caller rolls back (HRT-API-50,
+    /// HRT-API-51: no response is acknowledged for a write that was not committed).
     fn commit(&self) -> DbResult<()> {
-        Ok(self.client.borrow_mut().batch_execute("COMMIT")?)
+        Ok(self.client.borrow_mut().batch_execute(COMMIT_CHECKED)?)
     }
 
     fn rollback(&self) -> DbResult<()> {

@@ -2,7 +2,7 @@
 //! suite through a round-robin proxy in front of two instances, the 50-way redeem and the
 //! 20-way commit race across both (HRT-OP-26, HRT-OP-41), and kill -9 of one instance while
 //! writers stream through the proxy (HRT-API-50: no acknowledged write lost, the chain
-//! verifies).
+//! verifies). `pg_aborted/`: a transaction that PostgreSQL aborted is never acknowledged.
 //!
 //! Needs a build with `--features postgres`, PostgreSQL's `initdb`/`pg_ctl` (Debian's
 //! `postgresql` package, or `HEARTH_PG_BIN`) and nginx; otherwise it prints that it was skipped
@@ -18,6 +18,9 @@ mod common;
 
 #[cfg(feature = "postgres")]
 mod pg_support;
+
+#[cfg(feature = "postgres")]
+mod pg_aborted;
 
 #[cfg(not(feature = "postgres"))]
 #[test]
