@@ -78,6 +78,12 @@ pub const CLIENT_MUTANTS: &[(&str, &[&str])] = &[
         &["client.removal.carried-to-other-routes"],
     ),
     ("no-timed-commit", &["client.duties.weekly-commit"]),
+    ("believe-removed", &["client.removal.false-removed"]),
+    (
+        "ignore-needs-update-flags",
+        &["client.join.co-added-needs-update"],
+    ),
+    ("keep-away-members", &["client.duties.away-member-removed"]),
     ("no-key-rotation", &["client.duties.key-rotation"]),
 ];
 

@@ -54,6 +54,7 @@ pub mod invite;
 mod kem;
 pub mod keys;
 pub mod log;
+mod mutant;
 mod persist;
 mod ratchet;
 pub mod rng;

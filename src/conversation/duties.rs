@@ -68,7 +68,10 @@ pub fn away(
     let admin = members
         .iter()
         .any(|m| m.leaf == me && m.role == Role::Admin);
-    if !admin || group.status() != Status::Active {
+    if !admin
+        || group.status() != Status::Active
+        || crate::conversation::mutant::on("keep-away-members")
+    {
         return Vec::new();
     }
     members

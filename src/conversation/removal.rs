@@ -226,7 +226,7 @@ pub enum RemovedAnswer {
 
 /// Judges a `removed` answer after the log was processed (HRT-GRP-90, HRT-GRP-91).
 pub fn judge_removed(group: &Group) -> RemovedAnswer {
-    if group.status() == Status::Removed {
+    if group.status() == Status::Removed || crate::conversation::mutant::on("believe-removed") {
         RemovedAnswer::Removed
     } else {
         RemovedAnswer::NotBorneOut

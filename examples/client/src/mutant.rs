@@ -87,6 +87,18 @@ pub const ALL: &[(&str, &str)] = &[
         "no-key-rotation",
         "HRT-RAT-21: a member never rotates its member key",
     ),
+    (
+        "believe-removed",
+        "HRT-GRP-91: a `removed` answer is believed without the log bearing it out",
+    ),
+    (
+        "ignore-needs-update-flags",
+        "HRT-GRP-87: a joiner ignores the needs_update flags of GroupInfo key 7 (in hearth-crypto's §7.5 step 13)",
+    ),
+    (
+        "keep-away-members",
+        "HRT-RAT-22: an admin does not remove a member away for 30 days",
+    ),
 ];
 
 /// Correct variants, by name, with the freedom of the specification each one takes: the client
