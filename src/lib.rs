@@ -15,7 +15,7 @@
 //!
 //! Alice creates a conversation on her host and invites Bob; Bob redeems the invitation; both
 //! compare the short code (§5.8.1) and answer that it matches; Alice's refresh admits Bob,
-//! Bob's accepts the Welcome; Alice sends, Bob receives. [`conversation::drive`] carries each
+//! Bob's accepts the Welcome; Alice sends, Bob receives. [`conversation::drive()`] carries each
 //! request the machine signs to the host and the answer back (a real front end uses HTTP,
 //! spec §8); every page the host serves is checked (§9.5).
 //!
