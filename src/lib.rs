@@ -8,88 +8,90 @@
 //! against a malicious host, as a sans-IO state machine ([`conversation::Member`]) that the
 //! caller feeds with its users' intents, the time and the hosts' answers, and that hands back
 //! signed requests, checkpoints to persist and events. The example below uses the layer's
-//! parts directly; the reference client (`examples/client`) drives the machine over HTTP.
+//! machine directly, against the reference host called in process; the reference client
+//! (`examples/client`) drives it the same way over HTTP.
 //!
 //! # Two members, one host
 //!
-//! Alice creates a channel, invites Bob, admits him; Bob joins, anchors his log and reads
-//! Alice's first message. The host here is a `Vec` of log entries that serves pages honestly;
-//! a real one is reached over HTTP (spec §8), and the conversation layer checks every page it
-//! serves (§9.5).
+//! Alice creates a conversation on her host and invites Bob; Bob redeems the invitation; both
+//! compare the short code (§5.8.1) and answer that it matches; Alice's refresh admits Bob,
+//! Bob's accepts the Welcome; Alice sends, Bob receives. [`conversation::drive()`] carries each
+//! request the machine signs to the host and the answer back (a real front end uses HTTP,
+//! spec §8); every page the host serves is checked (§9.5).
 //!
 //! ```
-//! use hearth::conversation::channel::{Channel, Received};
-//! use hearth::conversation::{join, log::{next_head, LogState, Senders}};
-//! use hearth::crypto::{envelope::ContentBuilder, group::*, keys::IdentityKey};
-//! use hearth::wire::{envelope::ContentBody, log::LogEntry, request::*, *};
+//! use hearth::conversation::{drive, Answer, Event, Input, Intent, Member, NoStore, State};
+//! use hearth::conversation::{Outcome, RouteRef, Transport};
+//! use hearth::wire::{request::Response, HostUrl, WireDecode};
+//! use hearth_host::handler::{Host, Prepared};
+//! # use hearth_host::{config::Config, db::Conn, store::open_config};
 //!
-//! /// The host's log of one channel (spec §9.1 to §9.4).
-//! #[derive(Default)]
-//! struct Host(Vec<LogEntry>);
-//! impl Host {
-//!     fn append(&mut self, kind: EntryKind, bytes: &[u8]) -> (u64, [u8; 32]) {
-//!         let prev = self.0.last().map(|e| e.head.0.to_vec()).unwrap_or_default();
-//!         let seq = self.0.len() as u64 + 1;
-//!         let head = next_head(&prev, seq, kind, bytes);
-//!         let (bytes, head_h) = (bytes.to_vec(), Hash(head));
-//!         self.0.push(LogEntry { seq: Seq(seq), kind, bytes, head: head_h, received: Secs(0) });
-//!         (seq, head)
-//!     }
-//!     fn fetch(&self, since: u64) -> LogFetchResult {
-//!         let entries = self.0.iter().filter(|e| e.seq.0 > since).cloned().collect();
-//!         let head = self.0.last().map(|e| e.head.0.to_vec()).unwrap_or_default();
-//!         let (entries, tip) = (BoundedVec::new(entries).unwrap(), Seq(self.0.len() as u64));
-//!         LogFetchResult { entries, tip, head: BoundedBytes::new(head).unwrap(), epoch: Epoch(0) }
+//! /// The reference host, called in process instead of over HTTP.
+//! struct InProcess(Host, Conn);
+//! impl Transport for InProcess {
+//!     fn exchange(&mut self, _: &RouteRef, signed: &[u8]) -> Outcome {
+//!         let answer = match self.0.prepare(signed.to_vec()) {
+//!             Prepared::Done(a) => a,
+//!             Prepared::Job(job) => self.0.run_batch(&self.1, &[&job]).remove(0),
+//!         };
+//!         Response::decode(&answer).map_or(Outcome::Unreachable("?".into()), Outcome::of_response)
 //!     }
 //! }
 //!
+//! /// Runs one intent of `m` to its end: the answer and the events for the user.
+//! fn run(m: &mut Member, host: &mut InProcess, intent: Intent) -> (Answer, Vec<Event>) {
+//!     let now = std::time::UNIX_EPOCH.elapsed().unwrap().as_secs();
+//!     let mut events = Vec::new();
+//!     let done = drive(m, Input::Intent { intent, now }, host, &mut NoStore, &mut events);
+//!     (done.expect("finished").expect("no error"), events)
+//! }
+//!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let (mut host, now) = (Host::default(), 1_700_000_000);
-//! // Alice creates the channel; its create entry holds her `channel.create` request.
-//! let url = HostUrl::new("https://alice.example/hearth")?;
-//! let group = Group::create(url, IdentityKey::generate(), now)?;
-//! let (seq, head) = host.append(EntryKind::Create, b"channel.create");
-//! let mut alice = Channel::new(group, LogState::new(), Senders::default());
-//! alice.log_mut().record_own(seq, head, EntryKind::Create, b"channel.create".to_vec())?;
+//! // Identity seeds come from the OS's generator in real use.
+//! let mut alice = Member::new(State::new([1; 32].into(), "Alice"));
+//! let mut bob = Member::new(State::new([2; 32].into(), "Bob"));
+//! # let key = alice.state().ok_or("busy")?.identity().public_key();
+//! # let dir = std::env::temp_dir().join(format!("hearth-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir)?;
+//! # let owner: String = key.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+//! # let text = format!("host_url = \"https://alice.example/\"\nowner_keys = [\"{owner}\"]\n\
+//! #     data_dir = \"{}\"\n", dir.display());
+//! # let config = Config::parse(&text, &dir)?;
+//! # let db = open_config(&config.db_path(), None)?;
+//! // Alice's host lists her identity key as an owner's.
+//! let mut host = InProcess(Host::new(config)?, db);
+//! let url = HostUrl::new("https://alice.example/")?;
 //!
-//! // She invites Bob (§5.2); Bob redeems the link (§5.6); the host hands Alice the join.
-//! let id = ConversationId(*alice.group().channel_id().as_bytes());
-//! let mut inv = alice.group_mut().create_invitation(id, now + 3600)?.registered();
-//! let link = inv.uri().ok_or("no link")?.to_string();
-//! let (mut pending, redeem) = PendingMember::join(&link, IdentityKey::generate(), "Bob", now)?;
-//! let pj = PendingJoin { invite_id: redeem.body.invite_id, member_key: redeem.body.member_key,
-//!                        sealed: redeem.body.sealed.clone(), redeemed_at: Secs(now) };
-//! let joiner = inv.process_join(&pj)?;
-//! // Both read their short codes to each other (§5.8.1); they match.
-//! assert_eq!(joiner.sas().to_string(), pending.sas().to_string());
-//! pending.confirm_sas();
-//! let add = Change::Add { joiner: Box::new(joiner.confirm_sas_matches()), role: Role::Member };
-//! let out = alice.group_mut().commit(vec![add], now)?;
-//! let (s_add, head) = host.append(EntryKind::Commit, &out.commit);
-//! alice.log_mut().record_own(s_add, head, EntryKind::Commit, out.commit.clone())?;
-//! alice.receive_page(host.fetch(alice.log().verified())); // installs her own commit
+//! let (Answer::Created(conv, _), _) = run(&mut alice, &mut host, Intent::CreateChannel(url))
+//! else { panic!() };
+//! let invite = Intent::Invite { conversation: conv, route: None, expires_in: 3600 };
+//! let (Answer::Invited(uri), _) = run(&mut alice, &mut host, invite) else { panic!() };
 //!
-//! // Bob verifies the log up to the add commit, his anchor (§9.6), and accepts the Welcome.
-//! let mut log = LogState::new();
-//! let entries = log.verify_page(host.fetch(0))?;
-//! let anchor = join::anchor(&entries, s_add).map_err(|c| format!("{c:?}"))?.bytes.clone();
-//! let (welcome, info) = (&out.welcomes[0].1, out.group_info_ct.as_deref().unwrap_or_default());
-//! let group = pending.accept_welcome(welcome, info, Some(&anchor), now).map_err(|r| r.error)?;
-//! let (mut bob, _) = join::Anchored { log, s_add, entries }.finish(group);
+//! // Bob redeems the link and is shown a code; Alice's refresh shows her the same code.
+//! let accept = Intent::Accept { uri, name: "Bob".into() };
+//! let (Answer::Redeemed(id, bob_code), _) = run(&mut bob, &mut host, accept) else { panic!() };
+//! let (_, ev) = run(&mut alice, &mut host, Intent::Refresh);
+//! let alice_code = ev.iter().find_map(|e| match e {
+//!     Event::Sas { sas, .. } => Some(sas.to_string()),
+//!     _ => None,
+//! });
+//! assert_eq!(alice_code, Some(bob_code.to_string()));
+//! // They read the codes to each other; both answer that they match.
+//! for m in [&mut alice, &mut bob] {
+//!     run(m, &mut host, Intent::AnswerSas { invite: id, matches: true });
+//! }
+//! let (_, ev) = run(&mut alice, &mut host, Intent::Refresh); // the add commit
+//! assert!(ev.iter().any(|e| matches!(e, Event::Admitted { name, .. } if name == "Bob")));
+//! let (_, ev) = run(&mut bob, &mut host, Intent::Refresh); // the Welcome
+//! assert!(ev.iter().any(|e| matches!(e, Event::Joined { .. })));
 //!
-//! // Alice sends (§7, with her view of the log, §9.7); Bob receives the page.
-//! let content = ContentBuilder::text("hello, Bob")?
-//!     .seen(alice.log().verified(), alice.log().head_v().map(Hash))?
-//!     .prev(alice.senders().next_prev())
-//!     .build();
-//! let env = alice.group_mut().seal(&content, now)?;
-//! let (seq, head) = host.append(EntryKind::Msg, &env.bytes);
-//! alice.log_mut().record_own(seq, head, EntryKind::Msg, env.bytes)?;
-//! alice.senders_mut().posted_accepted(env.msg_ref);
-//! let got = bob.receive_page(host.fetch(bob.log().verified()));
-//! let [(_, Received::Message(m))] = got.as_slice() else { panic!("{got:?}") };
-//! assert!(matches!(&m.body, ContentBody::Text(t) if t.text.as_str() == "hello, Bob"));
-//! assert_eq!(m.sender, alice.group().fingerprint());
+//! let hello = hearth::crypto::envelope::ContentBuilder::text("hello, Bob")?.build();
+//! let (content_type, body) = (hello.content_type, hello.body);
+//! run(&mut alice, &mut host, Intent::Send { conversation: conv, content_type, body });
+//! let (_, ev) = run(&mut bob, &mut host, Intent::Refresh);
+//! let said = |e: &Event| matches!(e, Event::Message { text: Some(t), .. } if t == "hello, Bob");
+//! assert!(ev.iter().any(said));
+//! # std::fs::remove_dir_all(&dir)?;
 //! # Ok(())
 //! # }
 //! ```

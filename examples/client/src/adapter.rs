@@ -9,7 +9,7 @@ use hearth::conversation::{drive, Answer, Input, Intent, Member, State};
 use hearth_crypto::envelope::ContentBuilder;
 use hearth_crypto::invite;
 use hearth_crypto::keys::Fingerprint;
-use hearth_wire::HostUrl;
+use hearth_wire::{ContentType, HostUrl, RawValue};
 use zeroize::Zeroizing;
 
 use crate::client::{Client, Event, Sent};
@@ -122,10 +122,22 @@ impl Client {
     /// is sealed anew at the next refresh (HRT-LOG-49, HRT-LOG-50).
     pub fn send_text(&mut self, handle: &[u8; 16], text: &str) -> Result<Sent, ClientError> {
         let c = ContentBuilder::text(text)?.build();
+        self.send_content(handle, c.content_type, c.body)
+    }
+
+    /// As [`Client::send_text`], any content type and body (spec §7.7): an edit, a delete, a
+    /// reaction, or a type this client does not implement itself. The body is sealed as given;
+    /// what it means is the receivers' to judge (§7.8).
+    pub fn send_content(
+        &mut self,
+        handle: &[u8; 16],
+        content_type: ContentType,
+        body: RawValue,
+    ) -> Result<Sent, ClientError> {
         let intent = Intent::Send {
             conversation: *handle,
-            content_type: c.content_type,
-            body: c.body,
+            content_type,
+            body,
         };
         match self.run(intent).0? {
             Answer::Sent(s) => Ok(s),

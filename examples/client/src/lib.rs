@@ -23,7 +23,6 @@ pub mod adapter;
 pub mod cli;
 pub mod client;
 pub mod clock;
-mod danger;
 pub mod error;
 pub mod mutant;
 pub mod prompt;

@@ -1,24 +1,17 @@
-//! Talking to one host (spec §8): build a `Request`, sign it into a `SignedRequest`, POST it,
-//! decode the `Response` strictly, and classify the outcome for failover (spec §10.4).
+//! The client's transport (spec §8, §10.4): [`hearth_shell::Http`], which POSTs each signed
+//! request and classifies the answer for failover, with the client's timeout and [`Trust`],
+//! its [`Checkpoint`] hook and its duty clock.
 
 use std::time::Duration;
 
-use hearth_crypto::rng::HearthRng;
-use hearth_wire::request::{Request, Response, SignedRequest};
-use hearth_wire::{
-    ChannelId, EdPublic, ErrorCode, HostUrl, Nonce16, Op, RawValue, Secs, Signature, SignedBytes,
-    Version, WireDecode, WireEncode,
-};
-use rand_core::RngCore;
+use hearth_shell::Http;
+use hearth_wire::{ChannelId, HostUrl, Op, WireEncode};
 
 use crate::error::ClientError;
+
 use crate::tls::Trust;
 
-/// The media type of every request and response body (spec §8.1).
-pub const MEDIA_TYPE: &str = "application/cbor";
-
-/// How long a request may take before the route counts as unreachable (HRT-ROUTE-18).
-pub const TIMEOUT: Duration = Duration::from_secs(30);
+pub use hearth_shell::http::{MEDIA_TYPE, TIMEOUT};
 
 /// Seconds since the Unix epoch by the local clock.
 pub fn unix_now() -> u64 {
@@ -29,7 +22,7 @@ pub fn unix_now() -> u64 {
 pub use hearth::conversation::Outcome;
 
 /// Something that signs requests: `(key, SignWithLabel(key, "request", bytes))`.
-pub type Signer<'a> = &'a dyn Fn(&[u8]) -> Result<(EdPublic, Signature), ClientError>;
+pub use hearth::conversation::io::Signer;
 
 /// Makes a route's group state durable right before a request that depends on it leaves: a
 /// sealed envelope (its generation is used, HRT-RAT-5) or a commit (its secrets are pending,
@@ -38,13 +31,11 @@ pub type Signer<'a> = &'a dyn Fn(&[u8]) -> Result<(EdPublic, Signature), ClientE
 pub type Checkpoint =
     std::sync::Arc<dyn Fn(&hearth::conversation::Checkpoint) -> Result<(), String> + Send + Sync>;
 
-/// An HTTP client for Hearth hosts (HTTPS verified against [`Trust`], HRT-API-62), with the
-/// client's [`Checkpoint`].
+/// The client's HTTP transport ([`Http`]: HTTPS verified against [`Trust`], HRT-API-62), with
+/// the client's [`Checkpoint`] and duty clock.
 #[derive(Clone)]
 pub struct Transport {
-    agent: ureq::Agent,
-    timeout: Duration,
-    trust: Trust,
+    http: Http,
     checkpoint: Option<Checkpoint>,
     /// The duty clock (issue 16), shared by clones.
     clock: crate::clock::Clock,
@@ -64,15 +55,9 @@ impl Transport {
 
     /// A transport whose requests give up after `timeout`, trusting the built-in roots.
     pub fn with_timeout(timeout: Duration) -> Self {
-        Self::configured(timeout, Trust::builtin(), None)
-    }
-
-    fn configured(timeout: Duration, trust: Trust, checkpoint: Option<Checkpoint>) -> Self {
         Self {
-            agent: ureq::Agent::new_with_config(trust.agent_config(timeout).build()),
-            timeout,
-            trust,
-            checkpoint,
+            http: Http::new(Trust::builtin(), timeout),
+            checkpoint: None,
             clock: Default::default(),
         }
     }
@@ -82,32 +67,25 @@ impl Transport {
         &self.clock
     }
 
-    /// Seconds since the Unix epoch by the duty clock.
-    pub fn now(&self) -> u64 {
-        self.clock.now()
-    }
-
     /// The same transport with requests giving up after `timeout`.
     pub fn retimed(self, timeout: Duration) -> Self {
-        let clock = self.clock;
         Self {
-            clock,
-            ..Self::configured(timeout, self.trust, self.checkpoint)
+            http: Http::new(self.http.trust().clone(), timeout),
+            ..self
         }
     }
 
     /// The same transport verifying host certificates against `trust`.
     pub fn with_trust(self, trust: Trust) -> Self {
-        let clock = self.clock;
         Self {
-            clock,
-            ..Self::configured(self.timeout, trust, self.checkpoint)
+            http: Http::new(trust, self.http.timeout()),
+            ..self
         }
     }
 
     /// The certificates this transport trusts.
     pub fn trust(&self) -> &Trust {
-        &self.trust
+        self.http.trust()
     }
 
     /// The same transport with `checkpoint` installed.
@@ -121,27 +99,8 @@ impl Transport {
         self.checkpoint.as_ref()
     }
 
-    /// Runs the checkpoint for `group` of `link` (nothing when none is installed).
-    pub fn save_before_sending(
-        &self,
-        link: &crate::route::RouteRef,
-        group: &hearth_crypto::group::Group,
-    ) -> Result<(), ClientError> {
-        match &self.checkpoint {
-            None => Ok(()),
-            Some(c) => c(&hearth::conversation::Checkpoint {
-                route: link.clone(),
-                state: group.save()?,
-            })
-            .map_err(|e| {
-                ClientError::Usage(format!("could not save the state before sending: {e}"))
-            }),
-        }
-    }
-
-    /// Builds and signs a request: `Request = {1: op, 2: host_url, ? 3: channel_id, 4: ts,
-    /// 5: nonce, 6: body}` with a fresh random nonce (spec §8.2), then
-    /// `SignedRequest = [1, key, bstr .cbor Request, sig]`.
+    /// Builds and signs a request timestamped by the system clock (spec §8.2):
+    /// [`hearth::conversation::io::build`].
     pub fn build(
         host: &HostUrl,
         op: Op,
@@ -149,98 +108,17 @@ impl Transport {
         body: &impl WireEncode,
         sign: Signer<'_>,
     ) -> Result<Vec<u8>, ClientError> {
-        let mut nonce = [0u8; 16];
-        HearthRng::os().fill_bytes(&mut nonce);
-        let req = Request {
-            op,
-            host_url: host.clone(),
-            channel_id: channel,
-            ts: Secs(unix_now()),
-            nonce: Nonce16(nonce),
-            body: RawValue::from_value(body),
-            ext: None,
-        };
-        let request_bytes = req.to_vec();
-        let (key, sig) = sign(&request_bytes)?;
-        Ok(SignedRequest {
-            version: Version,
-            key,
-            request: SignedBytes::from_bytes(request_bytes),
-            signature: sig,
-        }
-        .to_vec())
+        hearth::conversation::io::build(host, op, channel, body, sign, unix_now())
     }
 
-    /// POSTs `signed` to `host` and classifies the answer (spec §10.4). A request that got no
-    /// answer at all is sent once more, byte-identical, so an accepted post is recognised by
-    /// the host's stored response (HRT-ROUTE-16, HRT-API-52).
+    /// POSTs `signed` to `host` and classifies the answer (spec §10.4): [`Http::post`].
     pub fn post(&self, host: &HostUrl, signed: &[u8]) -> Outcome {
-        match self.post_once(host, signed) {
-            // A certificate that does not verify will not verify a second later, and the request
-            // never left: no retry (HRT-API-62).
-            Err(NoAnswer { why, tls: true }) => Outcome::Unreachable(why),
-            Err(NoAnswer { why: first, .. }) => match self.post_once(host, signed) {
-                Err(second) => Outcome::Unreachable(format!("{first}; retried: {}", second.why)),
-                Ok(o) => o,
-            },
-            Ok(o) => o,
-        }
+        self.http.post(host, signed)
     }
-
-    fn post_once(&self, host: &HostUrl, signed: &[u8]) -> Result<Outcome, NoAnswer> {
-        // Off loopback only https (spec §8.2 rule 1): nothing is sent, not even once.
-        if let Err(refused) = crate::tls::check_scheme(host.as_str()) {
-            return Ok(Outcome::Unreachable(refused));
-        }
-        let mut resp = self
-            .agent
-            .post(host.as_str())
-            .header("Content-Type", MEDIA_TYPE)
-            .header("Accept", MEDIA_TYPE)
-            .send(signed)
-            .map_err(|e| NoAnswer {
-                tls: crate::tls::find_rustls_error(&e).is_some(),
-                why: crate::tls::describe(host.as_str(), &e),
-            })?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(32 * 1024 * 1024)
-            .read_to_vec();
-        let body = match body {
-            Ok(b) => b,
-            Err(e) => return Ok(Outcome::Unreachable(format!("reading the answer: {e}"))),
-        };
-        if status != 200 {
-            return Ok(Outcome::Unreachable(format!("HTTP status {status}")));
-        }
-        let Ok(r) = Response::decode(&body) else {
-            return Ok(Outcome::Unreachable(
-                "the answer is not a Hearth Response".into(),
-            ));
-        };
-        Ok(if r.status == ErrorCode::OK {
-            Outcome::Ok(r)
-        } else if r.status == ErrorCode::INTERNAL || r.status == ErrorCode::RATE_LIMITED {
-            Outcome::Unreachable(format!(
-                "the host answered {}",
-                crate::error::code_name(r.status)
-            ))
-        } else {
-            Outcome::Refused(r)
-        })
-    }
-}
-
-/// A request that got no answer: why, and whether it failed in TLS (then it never left).
-struct NoAnswer {
-    why: String,
-    tls: bool,
 }
 
 /// The conversation layer's transport (spec §8, §10.4): each request the layer issues is
-/// POSTed to its route's host.
+/// POSTed to its route's host by [`Http`].
 impl hearth::conversation::Transport for Transport {
     fn exchange(&mut self, route: &crate::route::RouteRef, signed: &[u8]) -> Outcome {
         self.post(&route.host, signed)

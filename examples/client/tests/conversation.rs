@@ -231,9 +231,8 @@ fn rehosting_after_the_only_host_died() {
 
     // A stranger claiming the same conversation id gets a separate conversation (HRT-ROUTE-23).
     let (cc, _) = carol.create_channel(&h2.url).expect("create");
-    carol
-        .danger_set_conversation_id(&cc, hearth_wire::ConversationId(conv))
-        .expect("forge");
+    // Carol's client is bent to claim it: the conversation id is written into her state.
+    carol.conv_mut(&cc).expect("conversation").id = hearth_wire::ConversationId(conv);
     let uri = carol.create_invite(&cc, 3600).expect("invite");
     bob.accept_invite(&uri, "Bob").expect("accept");
     no_problems(&carol.sync());
@@ -275,24 +274,24 @@ fn edits_deletes_and_unknown_content_are_shown_and_stored() {
         })
     };
     let a = bob.send_text(&conv, "first").expect("send");
-    bob.danger_send_content(&conv, ContentType::EDIT, edit(a.msg_ref, "first, edited"))
+    bob.send_content(&conv, ContentType::EDIT, edit(a.msg_ref, "first, edited"))
         .expect("edit");
     let b = bob.send_text(&conv, "second").expect("send");
     let del = RawValue::from_value(&DeleteBody { target: b.msg_ref });
-    bob.danger_send_content(&conv, ContentType::DELETE, del)
+    bob.send_content(&conv, ContentType::DELETE, del)
         .expect("delete");
-    bob.danger_send_content(&conv, ContentType::EDIT, edit(Hash([7; 32]), "kept aside"))
+    bob.send_content(&conv, ContentType::EDIT, edit(Hash([7; 32]), "kept aside"))
         .expect("edit of nothing yet");
     let unknown = RawValue::from_value(&TextBody {
         text: MessageText::new("not to be shown").expect("text"),
     });
     let u = bob
-        .danger_send_content(&conv, ContentType(0x4242), unknown)
+        .send_content(&conv, ContentType(0x4242), unknown)
         .expect("unknown type");
     // Alice edits Bob's message: not hers, ignored (HRT-MSG-34).
     no_problems(&alice.sync());
     alice
-        .danger_send_content(&conv, ContentType::EDIT, edit(a.msg_ref, "Alice's"))
+        .send_content(&conv, ContentType::EDIT, edit(a.msg_ref, "Alice's"))
         .expect("edit by another member");
     let shown = |c: &Client| -> Vec<(u64, Shown)> {
         c.display(&conv)
@@ -334,26 +333,22 @@ fn edits_deletes_and_unknown_content_are_shown_and_stored() {
 
 /// `invite.revoke` of `invite` signed by `c` on its route: the host drops the pending join
 /// (HRT-OP-59), as after 30 days (HRT-OP-60).
-fn revoke_at_host(
-    c: &mut Client,
-    conv: &[u8; 16],
-    route: &hearth_client::RouteRef,
-    invite: [u8; 16],
-) {
-    use hearth_client::transport::Transport;
+fn revoke_at_host(c: &Client, conv: &[u8; 16], route: &hearth_client::RouteRef, invite: [u8; 16]) {
     let body = hearth_wire::request::InviteRevokeBody {
         invite_id: hearth_wire::Nonce16(invite),
     };
-    let g = c.danger_group_mut(conv, route).expect("route");
-    let signed = Transport::build(
+    let r = c.conv(conv).expect("conversation").routes();
+    let g = r.iter().find(|r| r.link() == route).expect("route").group();
+    let signed = hearth::conversation::io::build(
         &route.host,
         hearth_wire::Op::INVITE_REVOKE,
         Some(route.channel),
         &body,
         &|b: &[u8]| Ok(g.sign_request(b)?),
+        hearth_client::clock::system_now(),
     )
     .expect("build");
-    Transport::new()
+    hearth_shell::Http::default()
         .post(&route.host, &signed)
         .into_ok()
         .expect("revoked");
@@ -382,7 +377,7 @@ fn a_stale_confirmed_add_blocks_no_other_admission() {
     );
     alice.answer_sas(&ia, true).expect("answer");
     alice.answer_sas(&ib, true).expect("answer");
-    revoke_at_host(&mut alice, &conv, &route, ia);
+    revoke_at_host(&alice, &conv, &route, ia);
     let ev = alice.sync();
     assert!(
         ev.iter()
