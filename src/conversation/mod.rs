@@ -48,10 +48,9 @@
 //! The reference client (`examples/client`) is its adapter: every command runs an [`Intent`]
 //! through [`drive()`] over its HTTP transport and SQLite checkpoints, so the client suite
 //! (`hearth-conformance client`) tests this module; it is tested on its own too
-//! (`examples/client/tests/machine.rs`, against reference hosts in process, with faults).
-//! What stays in the example besides HTTP, SQLite, the command line and the shim: the
-//! `danger_*` hooks with which the conformance harness plays misbehaving peers
-//! (`examples/client/src/danger.rs`), until the peers run on this module directly.
+//! (`examples/client/tests/machine.rs`, against reference hosts in process, with faults). The
+//! example keeps only HTTP, SQLite, the command line and the shim; the conformance harness plays
+//! its peers, misbehaving ones included, with this module directly.
 
 //! # The design
 //!
