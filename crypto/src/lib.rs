@@ -78,6 +78,8 @@ pub const DANGER_FEATURES: &[&str] = &[
     "hearth-crypto/danger-forge",
     #[cfg(feature = "danger-expose-secrets")]
     "hearth-crypto/danger-expose-secrets",
+    #[cfg(feature = "mutants")]
+    "hearth-crypto/mutants",
 ];
 
 #[cfg(test)]
